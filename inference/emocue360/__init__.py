@@ -1,0 +1,34 @@
+"""EmoCue-360: cue-level scoring of emotion explanations, and the cue extractor.
+
+Public API::
+
+    from inference.emocue360 import score, Scorer, extract_cues, RuleCueExtractor
+
+No Django here: the web app calls into this package, never the other way round.
+"""
+
+from .cache import EmbeddingCache, EmbeddingStore, MemoryEmbeddingStore, SQLiteEmbeddingStore
+from .cues import MODALITIES, Cue, cue_set_to_json, parse_cue_file
+from .embedding import DEFAULT_MODEL_NAME, Encoder, SentenceTransformerEncoder
+from .metric import DEFAULT_TAU, METRIC_VERSION, MODES, VARIANTS, Scorer, default_scorer, score
+
+__all__ = [
+    "DEFAULT_MODEL_NAME",
+    "DEFAULT_TAU",
+    "METRIC_VERSION",
+    "MODALITIES",
+    "MODES",
+    "VARIANTS",
+    "Cue",
+    "EmbeddingCache",
+    "EmbeddingStore",
+    "Encoder",
+    "MemoryEmbeddingStore",
+    "SQLiteEmbeddingStore",
+    "Scorer",
+    "SentenceTransformerEncoder",
+    "cue_set_to_json",
+    "default_scorer",
+    "parse_cue_file",
+    "score",
+]
