@@ -104,8 +104,9 @@ class MediaInfo:
         return self.fps_num / self.fps_den
 
     def frame_time_ms(self, index: int) -> int:
-        """Media time of frame ``index`` at the real frame rate."""
-        return round(index * 1000 * self.fps_den / self.fps_num)
+        """Media time of frame ``index`` at the real frame rate: the first whole ms inside it,
+        so that ``frame_at_ms(frame_time_ms(i)) == i``."""
+        return -(-index * 1000 * self.fps_den // self.fps_num)
 
     def frame_at_ms(self, time_ms: int) -> int:
         """The frame shown at ``time_ms`` (clamped to the clip)."""
