@@ -9,7 +9,9 @@ No Django here: the web app calls into this package, never the other way round.
 
 from .cache import EmbeddingCache, EmbeddingStore, MemoryEmbeddingStore, SQLiteEmbeddingStore
 from .cues import MODALITIES, Cue, cue_set_to_json, parse_cue_file
+from .chat import ChatCueExtractor, CueExtractionError, parse_chat_answer
 from .embedding import DEFAULT_MODEL_NAME, Encoder, SentenceTransformerEncoder
+from .extract import CueExtractor, RuleCueExtractor, extract_cues, extract_many
 from .metric import DEFAULT_TAU, METRIC_VERSION, MODES, VARIANTS, Scorer, default_scorer, score
 
 __all__ = [
@@ -19,16 +21,23 @@ __all__ = [
     "MODALITIES",
     "MODES",
     "VARIANTS",
+    "ChatCueExtractor",
     "Cue",
+    "CueExtractionError",
+    "CueExtractor",
     "EmbeddingCache",
     "EmbeddingStore",
     "Encoder",
     "MemoryEmbeddingStore",
+    "RuleCueExtractor",
     "SQLiteEmbeddingStore",
     "Scorer",
     "SentenceTransformerEncoder",
     "cue_set_to_json",
     "default_scorer",
+    "extract_cues",
+    "extract_many",
+    "parse_chat_answer",
     "parse_cue_file",
     "score",
 ]
