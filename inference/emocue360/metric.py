@@ -26,7 +26,8 @@ Variants (beyond the paper, always reported beside it):
 ``one_to_one``  Hungarian assignment on max(S, 0): each cue matches at most one cue, so
                 repeating one good cue is not rewarded; recall = matched sum / |G|,
                 precision = matched sum / |P|.
-``hit_rate``    a cue counts when its best similarity is >= tau; recall and precision
+``hit_rate``    a cue counts when its best similarity is >= tau (less 1e-9, so an identical
+                cue counts at tau = 1); recall and precision
                 are the fractions of gold and predicted cues that count.
 """
 
@@ -48,6 +49,7 @@ METRIC_VERSION = "1.0"
 MODES = ("strict", "reference")
 VARIANTS = ("paper", "one_to_one", "hit_rate")
 DEFAULT_TAU = 0.5
+TAU_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +159,9 @@ def _unit_scores(sim: np.ndarray, variants: Sequence[str], tau: float) -> dict[s
             recall = matched / sim.shape[0]
             precision = matched / sim.shape[1]
         else:  # hit_rate
-            recall = float((sim.max(axis=1) >= tau).mean())
-            precision = float((sim.max(axis=0) >= tau).mean())
+            # the tolerance lets identical cues (cosine 1 - 1e-16) count at tau = 1
+            recall = float((sim.max(axis=1) >= tau - TAU_TOLERANCE).mean())
+            precision = float((sim.max(axis=0) >= tau - TAU_TOLERANCE).mean())
         out[variant] = (precision, recall, _f1(precision, recall))
     return out
 
