@@ -113,7 +113,7 @@ CLAUSE_SPLIT = re.compile(
     r"\s*[,;:]\s*"
     r"|\s+(?:while|whereas|but|although|though|as well as|meanwhile)\s+"
     r"|\s+and\s+(?=(?:then\s+)?(?:his|her|their|he|she|they|the|its?)\b)"
-    r"|\s+and\s+(?=\w+ed\s+(?:his|her|their|the|a|an|up|down|away|out|at|to|with)\b)"
+    r"|\s+and\s+(?=\w+(?:ed|s)\s+(?:his|her|their|the|a|an|up|down|away|out|at|to|with)\b)"
     r"|\s+(?=(?:indicating|suggesting|revealing|demonstrating|implying)\b)",
     re.IGNORECASE,
 )
