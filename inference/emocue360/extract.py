@@ -304,6 +304,11 @@ class RuleCueExtractor:
                 if subject in SUBJECT_PRONOUNS and VERB_LIKE.match(verb):
                     clause = f"{subject} {clause}"
                 modality = self.classify(clause, section=section, structured=structured)
+                if modality == "auditory" and PLACEHOLDER.search(clause):
+                    # the quote is its own subtitle cue; an auditory cue must not restate it
+                    clause = re.sub(r"\s+", " ", PLACEHOLDER.sub("", clause)).strip()
+                    if len(clause.split()) < 2:
+                        continue
                 kind = KIND_INFERENCE if modality == "emotional" else KIND_OBSERVATION
                 out[modality].append(Cue(_tidy(restore(clause)), kind))
         return {m: _dedupe(cues) for m, cues in out.items()}

@@ -19,6 +19,7 @@ VECTORS = {
     "minus a": [-1, 0, 0],
     "The context is tense.": [1, 0, 0],  # contains "text": the reference filter drops it
     "He says hello.": [0, 1, 0],
+    "Textured, husky voice.": [1, 0, 0],  # "Text" with a capital T: the reference keeps it
 }
 
 
@@ -134,6 +135,13 @@ def test_reference_drops_auditory_cues_containing_text_case_sensitively():
     # reference: gold becomes ["b"], a vs b = 0; strict keeps both: recall (1 + 0) / 2
     assert paper(reference, "auditory") == (0.0, 0.0, 0.0)
     assert paper(strict, "auditory") == pytest.approx((1.0, 0.5, 2 / 3))
+
+
+def test_reference_text_filter_is_case_sensitive():
+    gold = {"s": sample(auditory=["Textured, husky voice."])}
+    pred = {"s": sample(auditory=["a"])}
+    reference = scorer().score(gold=gold, predicted=pred, mode="reference")
+    assert paper(reference, "auditory") == pytest.approx((1.0, 1.0, 1.0))
 
 
 def test_strict_excludes_subtitle_kind_cues_reference_ignores_kinds():
