@@ -251,13 +251,16 @@ def _human_ms(ms: int) -> str:
     return f"{ms / 1000:.1f} s"
 
 
-def probe(path, *, max_bytes: int | None = None, max_duration_ms: int | None = None) -> MediaInfo:
+def probe(path, *, max_bytes: int | None = None, max_duration_ms: int | None = None,
+          display_name: str | None = None) -> MediaInfo:
     """Read a clip's streams with ffprobe (never trusting its file name) and check it.
 
     Args:
         path: the uploaded file.
         max_bytes: reject files larger than this ("too_large").
         max_duration_ms: reject clips longer than this ("too_long").
+        display_name: the name to use in messages (the user's file name, where ``path`` is
+            a temporary or generated one).
     Returns:
         A :class:`MediaInfo`.
     Raises:
@@ -268,7 +271,7 @@ def probe(path, *, max_bytes: int | None = None, max_duration_ms: int | None = N
         25.0
     """
     path = Path(path)
-    name = path.name
+    name = display_name or path.name
     size = path.stat().st_size
     if size == 0:
         raise MediaError("empty", f"{name} is empty (0 bytes): the upload did not complete; "
@@ -475,6 +478,7 @@ def derive(
     peaks_samples_per_pixel: int = 160,
     x264_preset: str = "superfast",
     crf: int = 23,
+    display_name: str | None = None,
 ) -> DerivedMedia:
     """Write the browser proxy, 16 kHz WAV, model frames, thumbnail strip and waveform peaks.
 
@@ -494,6 +498,7 @@ def derive(
         thumb_height: thumbnail height in pixels.
         proxy_max_height: the proxy is scaled down to at most this height.
         peaks_samples_per_pixel: waveform resolution (16 kHz samples per peak pair).
+        display_name: the name to use in messages (defaults to ``source``'s file name).
     Returns:
         A :class:`DerivedMedia` with file names relative to ``out_dir``.
     Raises:
@@ -506,7 +511,7 @@ def derive(
     """
     source = Path(source)
     out_dir = Path(out_dir)
-    name = source.name
+    name = display_name or source.name
     if n_frames <= 0 or thumb_count <= 0 or thumb_height <= 0 or peaks_samples_per_pixel <= 0:
         raise ValueError("n_frames, thumb_count, thumb_height and peaks_samples_per_pixel "
                          "must be positive")

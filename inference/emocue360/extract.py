@@ -128,7 +128,8 @@ QUOTED = re.compile(r"\"([^\"]+)\"|\u201c([^\u201d]+)\u201d")
 PLACEHOLDER = re.compile(r"\u27e6Q(\d+)\u27e7")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[.!?])$|(?<=\u27e7)\s+(?=[A-Z])")
 SUBTITLE_ONLY = re.compile(
-    r"^(?:(?:the|his|her) )?(?:subtitle|text|line|sentence|words?|character|speaker|he|she|they)?"
+    r"^(?:(?:the|his|her|this|that) )?(?:\w+ )?(?:subtitle|text|line|sentence|statement|phrase"
+    r"|expression|question|words?|character|speaker|he|she|they)?"
     r"\s*(?:says?|said|reads?|is|was|mentions?|mentioned|used|uses|through|from)?\s*$",
     re.IGNORECASE,
 )

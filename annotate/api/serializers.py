@@ -1,0 +1,52 @@
+from rest_framework import serializers
+
+from annotate.models import Clip, Project
+
+
+class ProjectOutput(serializers.ModelSerializer):
+    clip_count = serializers.IntegerField(read_only=True)
+    ready_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Project
+        fields = ["slug", "name", "description", "emotion_vocabulary", "annotators_per_clip",
+                  "blind_mode", "clip_count", "ready_count", "created_at"]
+
+
+class ClipOutput(serializers.ModelSerializer):
+    fps = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Clip
+        fields = ["id", "name", "original_filename", "sha256", "size_bytes", "status",
+                  "error_code", "error", "duration_ms", "fps", "fps_num", "fps_den",
+                  "frame_count", "width", "height", "start_ms", "video_codec", "has_audio",
+                  "audio_codec", "subtitle_format", "group_key", "created_at", "ingested_at"]
+
+
+class ClipDetailOutput(ClipOutput):
+    media = serializers.SerializerMethodField()
+
+    class Meta(ClipOutput.Meta):
+        fields = [*ClipOutput.Meta.fields, "subtitle_text", "subtitle_segments", "metadata",
+                  "media", "frames", "thumb_times_ms", "proxy_mode"]
+
+    def get_media(self, clip: Clip) -> dict[str, str | None]:
+        def url(name: str) -> str | None:
+            return f"/media/{name}" if name else None
+
+        return {"proxy": url(clip.proxy), "audio": url(clip.audio), "peaks": url(clip.peaks),
+                "thumbs": url(clip.thumbs)}
+
+
+class ClipUploadInput(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, help_text="The video; validated with ffprobe, not by extension.")
+    subtitle = serializers.FileField(required=False, help_text="SRT, WebVTT or plain text.")
+    name = serializers.CharField(required=False, max_length=200)
+    group_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    filename = serializers.CharField(required=False)

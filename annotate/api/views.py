@@ -1,0 +1,68 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.api import serializers as s
+from annotate.models import Membership
+from annotate.selectors import projects as selectors
+from annotate.services import clips as clip_services
+
+_REJECT_STATUS = {"duplicate": 409, "name_taken": 409, "too_large": 413}
+
+
+class ProjectListApi(ListAPIView):
+    serializer_class = s.ProjectOutput
+
+    def get_queryset(self):
+        return selectors.project_list_for_user(user=self.request.user)
+
+
+class ClipListApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=s.ClipOutput(many=True))
+    def get(self, request, slug: str):
+        project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
+        clips = selectors.clip_list(project=project, status=request.query_params.get("status"))
+        return Response(s.ClipOutput(clips, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.ClipUploadInput},
+        responses={201: s.ClipOutput, 400: s.ErrorOutput, 403: s.ErrorOutput,
+                   404: OpenApiResponse(description="No such project (or not a member)."),
+                   409: s.ErrorOutput, 413: s.ErrorOutput, 422: s.ErrorOutput},
+    )
+    def post(self, request, slug: str):
+        project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+        if role != Membership.Role.MANAGER:
+            return Response({"code": "forbidden", "detail": "Only a project manager can upload clips."},
+                            status=status.HTTP_403_FORBIDDEN)
+        form = s.ClipUploadInput(data=request.data)
+        if not form.is_valid():
+            detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
+            return Response({"code": "invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+        data = form.validated_data
+        upload, subtitle = data["file"], data.get("subtitle")
+        try:
+            clip = clip_services.clip_create(
+                project=project, source=upload, filename=upload.name, name=data.get("name"),
+                subtitle=subtitle.read() if subtitle else None,
+                subtitle_filename=subtitle.name if subtitle else "",
+                group_key=data.get("group_key", ""), created_by=request.user,
+            )
+        except clip_services.ClipRejected as error:
+            return Response({"code": error.code, "detail": error.message, "filename": error.filename},
+                            status=_REJECT_STATUS.get(error.code, 422))
+        return Response(s.ClipOutput(clip).data, status=status.HTTP_201_CREATED)
+
+
+class ClipDetailApi(APIView):
+    @extend_schema(responses={200: s.ClipDetailOutput,
+                              404: OpenApiResponse(description="No such clip.")})
+    def get(self, request, slug: str, name: str):
+        project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
+        clip = selectors.clip_get(project=project, name=name)
+        return Response(s.ClipDetailOutput(clip).data)

@@ -1,0 +1,409 @@
+"""Clip writes: create from an upload or a file, ingest its media, retry, delete."""
+
+import contextlib
+import logging
+import shutil
+import tempfile
+import time
+import unicodedata
+from dataclasses import dataclass
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotate.models import Clip, Project
+from inference import media as media_lib
+from inference.subtitles import SubtitleError, parse_subtitles
+
+log = logging.getLogger(__name__)
+
+_NAME_PUNCTUATION = set(" -_.()+,'&@#=~[]")
+
+
+class ClipRejected(ValueError):
+    """A clip could not be created; `message` says why in words a user can act on."""
+
+    def __init__(self, code: str, message: str, *, filename: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.filename = filename
+
+
+class ClipDuplicate(ClipRejected):
+    def __init__(self, message: str, *, existing: Clip, filename: str = ""):
+        super().__init__("duplicate", message, filename=filename)
+        self.existing = existing
+
+
+def clip_name_from_filename(filename: str) -> str:
+    """The clip name for an uploaded file: its stem, refused when it smuggles a path.
+
+    Letters and digits of any script, and ordinary punctuation, are kept as typed; path
+    separators, `..`, control characters and other symbols are refused with the reason.
+    """
+    if not filename or not filename.strip():
+        raise ClipRejected("bad_name", "The file has no name.")
+    raw = unicodedata.normalize("NFC", filename)
+    if "/" in raw or "\\" in raw or PurePosixPath(raw).name != raw or PureWindowsPath(raw).name != raw:
+        raise ClipRejected(
+            "bad_name",
+            f"File name {filename!r} contains a path (/, \\ or ..); upload the file itself.",
+            filename=filename,
+        )
+    stem = raw.rsplit(".", 1)[0] if "." in raw.lstrip(".") else raw
+    return clip_name_validate(stem, filename=filename)
+
+
+def clip_name_validate(name: str, *, filename: str = "") -> str:
+    name = unicodedata.normalize("NFC", name).strip()
+    label = filename or name
+    if not name:
+        raise ClipRejected("bad_name", f"File name {label!r} gives an empty clip name.", filename=filename)
+    if name.startswith(".") or ".." in name:
+        raise ClipRejected(
+            "bad_name", f"Clip name {name!r} may not start with a dot or contain '..'.",
+            filename=filename,
+        )
+    if len(name) > 200:
+        raise ClipRejected("bad_name", f"Clip name is {len(name)} characters long; the limit is 200.",
+                           filename=filename)
+    for ch in name:
+        if ch.isalnum() or ch in _NAME_PUNCTUATION:
+            continue
+        shown = f"U+{ord(ch):04X}" if not ch.isprintable() else repr(ch)
+        raise ClipRejected(
+            "bad_name",
+            f"Clip name {name!r} contains the character {shown}; use letters, digits, spaces "
+            "and - _ . ( ) only.",
+            filename=filename,
+        )
+    return name
+
+
+@contextlib.contextmanager
+def _local_copy(source: Path | UploadedFile) -> Iterator[Path]:
+    """A local path for ffprobe/ffmpeg, copying an in-memory upload to a temporary file."""
+    if isinstance(source, Path):
+        yield source
+        return
+    temporary = getattr(source, "temporary_file_path", None)
+    if temporary is not None:
+        yield Path(temporary())
+        return
+    with tempfile.NamedTemporaryFile(prefix="emocue-upload-", delete=True) as handle:
+        for chunk in source.chunks():
+            handle.write(chunk)
+        handle.flush()
+        yield Path(handle.name)
+
+
+def _subtitle_fields(subtitle: bytes | str | None, subtitle_filename: str) -> dict:
+    if subtitle is None:
+        return {}
+    try:
+        parsed = parse_subtitles(subtitle, filename=subtitle_filename)
+    except SubtitleError as error:
+        raise ClipRejected("subtitle", str(error), filename=subtitle_filename) from error
+    return {
+        "subtitle_text": parsed.text,
+        "subtitle_format": parsed.format,
+        "subtitle_segments": [
+            {"start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text} for s in parsed.segments
+        ],
+    }
+
+
+def clip_create(
+    *,
+    project: Project,
+    source: Path | UploadedFile,
+    filename: str,
+    name: str | None = None,
+    subtitle: bytes | str | None = None,
+    subtitle_filename: str = "",
+    group_key: str = "",
+    metadata: dict | None = None,
+    created_by=None,
+    enqueue: bool = True,
+) -> Clip:
+    """Validate a video (with ffprobe, never by extension), store it and queue its ingestion.
+
+    Everything that can be checked cheaply is checked before anything is stored, so a
+    refused upload leaves no row and no file behind. Raises ClipRejected (or ClipDuplicate).
+    """
+    clip_name = clip_name_validate(name, filename=filename) if name else clip_name_from_filename(filename)
+    subtitle_fields = _subtitle_fields(subtitle, subtitle_filename)
+
+    with _local_copy(source) as path:
+        try:
+            info = media_lib.probe(
+                path,
+                max_bytes=settings.EMOCUE_MAX_UPLOAD_BYTES,
+                max_duration_ms=settings.EMOCUE_MAX_CLIP_DURATION_MS,
+                display_name=filename,
+            )
+        except media_lib.MediaError as error:
+            raise ClipRejected(error.code, str(error), filename=filename) from error
+        digest = media_lib.sha256_file(path)
+        existing = Clip.objects.filter(project=project, sha256=digest).first()
+        if existing is not None:
+            state = " (its ingestion failed: retry or delete it)" if existing.status == Clip.Status.FAILED else ""
+            raise ClipDuplicate(
+                f"{filename} is the same file as clip {existing.name!r}{state} already in "
+                f"{project.name!r} (sha256 {digest[:12]}…); it was not added again.",
+                existing=existing, filename=filename,
+            )
+        same_name = Clip.objects.filter(project=project, name=clip_name).first()
+        # A failed clip gives way to a new file of the same name; anything else keeps its name.
+        if same_name is not None and same_name.status != Clip.Status.FAILED:
+            raise ClipRejected(
+                "name_taken", f"Project {project.name!r} already has a clip named {clip_name!r}.",
+                filename=filename,
+            )
+        clip = Clip(
+            project=project,
+            name=clip_name,
+            original_filename=unicodedata.normalize("NFC", filename)[:255],
+            sha256=digest,
+            size_bytes=info.size_bytes,
+            group_key=group_key,
+            metadata=metadata or {},
+            created_by=created_by,
+            **_probe_fields(info),
+            **subtitle_fields,
+        )
+        clip.full_clean(exclude=["source"], validate_unique=False, validate_constraints=False)
+        stored_name = ""
+        try:
+            with transaction.atomic():
+                if same_name is not None:
+                    clip_delete(clip=same_name)
+                with path.open("rb") as handle:
+                    clip.source.save("source", File(handle), save=False)
+                stored_name = clip.source.name
+                clip.save()
+                if enqueue:
+                    from annotate.tasks import clip_ingest as clip_ingest_task
+
+                    clip_ingest_task.delay_on_commit(clip.pk)
+        except IntegrityError as error:
+            # Lost a race with a concurrent upload of the same name or bytes.
+            if stored_name:
+                default_storage.delete(stored_name)
+            raise ClipRejected(
+                "duplicate", f"{filename}: a clip with this name or content was added meanwhile.",
+                filename=filename,
+            ) from error
+        except BaseException:
+            if stored_name:
+                default_storage.delete(stored_name)
+            raise
+    return clip
+
+
+def _probe_fields(info: "media_lib.MediaInfo") -> dict:
+    return {
+        "duration_ms": info.duration_ms,
+        "fps_num": info.fps_num,
+        "fps_den": info.fps_den,
+        "frame_count": info.frame_count,
+        "width": info.width,
+        "height": info.height,
+        "start_ms": info.start_ms,
+        "video_codec": info.video_codec or "",
+        "has_audio": info.has_audio,
+        "audio_codec": info.audio_codec or "",
+    }
+
+
+@contextlib.contextmanager
+def _storage_local_path(name: str) -> Iterator[Path]:
+    try:
+        yield Path(default_storage.path(name))
+        return
+    except NotImplementedError:
+        pass
+    # Remote storage (S3): ffmpeg needs a seekable local file.
+    with tempfile.NamedTemporaryFile(prefix="emocue-source-") as handle, default_storage.open(name) as src:
+        shutil.copyfileobj(src, handle, 1024 * 1024)
+        handle.flush()
+        yield Path(handle.name)
+
+
+def _derived_names(clip: Clip) -> list[str]:
+    names = [clip.proxy, clip.audio, clip.peaks, clip.thumbs]
+    names += [frame["name"] for frame in clip.frames]
+    return [name for name in names if name]
+
+
+def _delete_quietly(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            log.warning("could not delete %s", name, exc_info=True)
+
+
+def clip_ingest(*, clip_id: int) -> Clip | None:
+    """Probe and derive a clip's media. Idempotent: a ready or failed clip is left alone, and
+    a clip left `ingesting` by a worker that died is taken up again."""
+    claimed = Clip.objects.filter(
+        pk=clip_id, status__in=[Clip.Status.PENDING, Clip.Status.INGESTING]
+    ).update(
+        status=Clip.Status.INGESTING, ingest_attempts=F("ingest_attempts") + 1,
+        error="", error_code="", updated_at=timezone.now(),
+    )
+    clip = Clip.objects.filter(pk=clip_id).first()
+    if clip is None or not claimed:
+        return clip
+
+    started = time.monotonic()
+    stale = _derived_names(clip)  # from an attempt that died half-way
+    written: list[str] = []
+    try:
+        with (
+            _storage_local_path(clip.source.name) as source,
+            tempfile.TemporaryDirectory(prefix="emocue-ingest-") as work,
+        ):
+            info = media_lib.probe(
+                source,
+                max_bytes=settings.EMOCUE_MAX_UPLOAD_BYTES,
+                max_duration_ms=settings.EMOCUE_MAX_CLIP_DURATION_MS,
+                display_name=clip.original_filename or clip.name,
+            )
+            out = Path(work) / "media"
+            derived = media_lib.derive(
+                source, out, info=info,
+                n_frames=settings.EMOCUE_FRAMES_PER_CLIP,
+                proxy_max_height=settings.EMOCUE_PROXY_MAX_HEIGHT,
+                display_name=clip.original_filename or clip.name,
+            )
+            _delete_quietly(stale)
+
+            def store(relative: str | None) -> str:
+                if not relative:
+                    return ""
+                name = f"{clip.media_dir}/{relative}"
+                default_storage.delete(name)
+                with (out / relative).open("rb") as handle:
+                    saved = default_storage.save(name, File(handle))
+                written.append(saved)
+                return saved
+
+            fields = _probe_fields(info)
+            fields.update(
+                proxy=store(derived.proxy),
+                proxy_mode=derived.proxy_mode,
+                audio=store(derived.audio),
+                peaks=store(derived.peaks),
+                thumbs=store(derived.thumbs),
+                thumb_times_ms=[t.time_ms for t in derived.thumbnails],
+                frames=[
+                    {"index": f.index, "time_ms": f.time_ms, "name": store(f.file)}
+                    for f in derived.frames
+                ],
+            )
+    except media_lib.MediaError as error:
+        _delete_quietly(written)
+        return _clip_mark_failed(clip_id=clip_id, code=error.code, message=str(error))
+    except Exception:
+        _delete_quietly(written)
+        raise
+
+    fields.update(
+        status=Clip.Status.READY, ingested_at=timezone.now(),
+        ingest_seconds=round(time.monotonic() - started, 3), updated_at=timezone.now(),
+    )
+    updated = Clip.objects.filter(pk=clip_id, status=Clip.Status.INGESTING).update(**fields)
+    if not updated:  # deleted or retaken meanwhile: what we wrote belongs to nobody
+        _delete_quietly(written)
+    return Clip.objects.filter(pk=clip_id).first()
+
+
+def _clip_mark_failed(*, clip_id: int, code: str, message: str) -> Clip | None:
+    Clip.objects.filter(pk=clip_id).update(
+        status=Clip.Status.FAILED, error_code=code[:32], error=message, updated_at=timezone.now(),
+    )
+    return Clip.objects.filter(pk=clip_id).first()
+
+
+def clip_ingest_failed(*, clip_id: int, message: str) -> None:
+    """Called when the task itself gives up (time limit, worker lost too often)."""
+    _clip_mark_failed(clip_id=clip_id, code="ingest_error", message=message)
+
+
+@transaction.atomic
+def clip_ingest_retry(*, clip: Clip) -> Clip:
+    if clip.status != Clip.Status.FAILED:
+        raise ClipRejected("not_failed", f"Clip {clip.name!r} is {clip.status}; only a failed clip can be retried.")
+    clip.status = Clip.Status.PENDING
+    clip.error = ""
+    clip.error_code = ""
+    clip.save(update_fields=["status", "error", "error_code", "updated_at"])
+    from annotate.tasks import clip_ingest as clip_ingest_task
+
+    clip_ingest_task.delay_on_commit(clip.pk)
+    return clip
+
+
+def clip_delete(*, clip: Clip) -> None:
+    names = [clip.source.name, *_derived_names(clip)]
+    with transaction.atomic():
+        clip.delete()
+        transaction.on_commit(lambda: _delete_quietly(names))
+
+
+@dataclass
+class UploadResult:
+    filename: str
+    ok: bool
+    code: str = ""
+    message: str = ""
+    clip: Clip | None = None
+
+
+def clips_upload(
+    *, project: Project, files: list[UploadedFile], subtitles: list[UploadedFile] | None = None,
+    created_by=None,
+) -> list[UploadResult]:
+    """Create clips from browser/API uploads; subtitle files pair with videos by file stem."""
+    by_stem: dict[str, UploadedFile] = {}
+    results: list[UploadResult] = []
+    for sub in subtitles or []:
+        stem = (sub.name or "").rsplit(".", 1)[0]
+        by_stem[stem] = sub
+    used: set[str] = set()
+    for upload in files:
+        filename = upload.name or ""
+        stem = filename.rsplit(".", 1)[0]
+        sub = by_stem.get(stem)
+        try:
+            if sub is not None:
+                used.add(stem)
+                if sub.size > 5 * 1024 * 1024:
+                    raise ClipRejected("subtitle", f"Subtitle file {sub.name} is over 5 MB.",
+                                       filename=sub.name)
+                sub_bytes, sub_name = sub.read(), sub.name
+            else:
+                sub_bytes, sub_name = None, ""
+            clip = clip_create(project=project, source=upload, filename=filename,
+                               subtitle=sub_bytes, subtitle_filename=sub_name, created_by=created_by)
+        except ClipRejected as error:
+            results.append(UploadResult(filename, False, error.code, error.message))
+        else:
+            results.append(UploadResult(filename, True, "created", "", clip))
+    for stem, sub in by_stem.items():
+        if stem not in used:
+            results.append(UploadResult(
+                sub.name, False, "subtitle_unmatched",
+                f"Subtitle {sub.name} matches no uploaded video (name it like the video: {stem}.mp4).",
+            ))
+    return results

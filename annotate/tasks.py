@@ -1,0 +1,32 @@
+"""Celery tasks that touch the database. Each takes ids only and re-checks state itself."""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from annotate.services import clips as clip_services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="annotate.tasks.clip_ingest",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=30 * 60,
+    time_limit=31 * 60,
+    autoretry_for=(OSError,),
+    retry_backoff=5,
+    retry_kwargs={"max_retries": 3},
+)
+def clip_ingest(clip_id: int) -> str | None:
+    """Probe and derive one clip's media (cpu queue). Safe to run twice."""
+    try:
+        clip = clip_services.clip_ingest(clip_id=clip_id)
+    except SoftTimeLimitExceeded:
+        clip_services.clip_ingest_failed(
+            clip_id=clip_id, message="Ingestion took longer than 30 minutes and was stopped."
+        )
+        raise
+    return clip.status if clip else None

@@ -1,0 +1,131 @@
+"""htmx pages: projects, clips, upload with live ingestion status."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from annotate.models import Clip, Membership
+from annotate.selectors import projects as selectors
+from annotate.services import clips as clip_services
+
+UPLOAD_ROLES = (Membership.Role.MANAGER,)
+
+
+@login_required
+@require_GET
+def project_list(request: HttpRequest) -> HttpResponse:
+    projects = selectors.project_list_for_user(user=request.user)
+    return render(request, "annotate/project_list.html", {"projects": projects})
+
+
+def _clip_rows_context(project) -> dict:
+    clips = list(selectors.clip_list(project=project))
+    counts = {status: 0 for status in Clip.Status.values}
+    for clip in clips:
+        counts[clip.status] += 1
+    return {"clips": clips, "counts": counts,
+            "busy": counts[Clip.Status.PENDING] + counts[Clip.Status.INGESTING] > 0}
+
+
+@login_required
+@require_GET
+def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES,
+               **_clip_rows_context(project)}
+    return render(request, "annotate/project_detail.html", context)
+
+
+@login_required
+@require_GET
+def clip_rows(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES,
+               **_clip_rows_context(project)}
+    return render(request, "annotate/partials/clip_rows.html", context)
+
+
+@login_required
+@require_POST
+def clip_upload(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    if role not in UPLOAD_ROLES:
+        return render(request, "annotate/partials/upload_results.html",
+                      {"error": "Only a project manager can upload clips."}, status=403)
+    files = request.FILES.getlist("files")
+    if not files:
+        return render(request, "annotate/partials/upload_results.html",
+                      {"error": "Choose at least one video file to upload."}, status=400)
+    results = clip_services.clips_upload(
+        project=project, files=files, subtitles=request.FILES.getlist("subtitles"),
+        created_by=request.user,
+    )
+    created = [r for r in results if r.ok]
+    if created:
+        status = 201 if len(created) == len(results) else 207
+    elif all(r.code == "duplicate" for r in results):
+        status = 409
+    elif all(r.code == "too_large" for r in results):
+        status = 413
+    else:
+        status = 422
+    response = render(request, "annotate/partials/upload_results.html",
+                      {"results": results, "project": project}, status=status)
+    response["HX-Trigger"] = "clips-changed"
+    return response
+
+
+@login_required
+@require_GET
+def clip_detail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    clip = selectors.clip_get(project=project, name=name)
+    return render(request, "annotate/clip_detail.html",
+                  {"project": project, "clip": clip, "role": role,
+                   "can_manage": role in UPLOAD_ROLES})
+
+
+def _vtt_time(ms: int) -> str:
+    hours, rest = divmod(max(ms, 0), 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+@login_required
+@require_GET
+def clip_subtitles_vtt(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
+    clip = selectors.clip_get(project=project, name=name)
+    segments = clip.subtitle_segments
+    if not segments and clip.subtitle_text and clip.duration_ms:
+        segments = [{"start_ms": 0, "end_ms": clip.duration_ms, "text": clip.subtitle_text}]
+    lines = ["WEBVTT", ""]
+    for n, seg in enumerate(segments, 1):
+        text = seg["text"].replace("-->", "->")
+        lines += [str(n), f"{_vtt_time(seg['start_ms'])} --> {_vtt_time(seg['end_ms'])}", text, ""]
+    response = HttpResponse("\n".join(lines), content_type="text/vtt; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def clip_retry(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, _ = selectors.project_get_for_user(slug=slug, user=request.user, roles=UPLOAD_ROLES)
+    clip = selectors.clip_get(project=project, name=name)
+    try:
+        clip_services.clip_ingest_retry(clip=clip)
+    except clip_services.ClipRejected as error:
+        return HttpResponse(error.message, status=409)
+    return redirect("clip-detail", slug=project.slug, name=clip.name)
+
+
+@login_required
+@require_POST
+def clip_delete(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, _ = selectors.project_get_for_user(slug=slug, user=request.user, roles=UPLOAD_ROLES)
+    clip = selectors.clip_get(project=project, name=name)
+    clip_services.clip_delete(clip=clip)
+    return redirect("project-detail", slug=project.slug)

@@ -1,0 +1,16 @@
+"""Test settings: the environment still picks the database and broker (CI points them at
+PostgreSQL and Redis); media goes to a throwaway folder."""
+
+import tempfile
+from pathlib import Path
+
+from studio.settings.base import *  # noqa: F403
+from studio.settings.base import env
+
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=tempfile.mkdtemp(prefix="emocue-test-media-")))
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,33 @@
+import os
+
+import pytest
+from django.db import connection
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls beside it are sync.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+
+CHROMIUM = os.environ.get("EMOCUE_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def require_services(settings):
+    """Integration tests run against the real services; say plainly when they are missing."""
+    assert connection.vendor == "postgresql", (
+        "integration tests need PostgreSQL: set DATABASE_URL (./studio.sh test does)")
+    assert settings.CELERY_BROKER_URL.startswith("redis://"), (
+        "integration tests need Redis: set CELERY_BROKER_URL (./studio.sh test does)")
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
