@@ -329,6 +329,8 @@ class RuleCueExtractor:
             clause = _trim(clause)
             clause = re.sub(r"^(?:it is|it can be|we can|can be) inferred that\s*", "", clause, flags=re.I)
             bare = PLACEHOLDER.sub("", clause).strip()
+            if PLACEHOLDER.search(clause) and SUBTITLE_ONLY.match(bare):
+                continue
             if len(bare.split()) >= 2:
                 out["emotional"].append(Cue(_tidy(restore(clause)), KIND_INFERENCE))
 

@@ -122,3 +122,14 @@ def test_strict_metric_ignores_subtitle_cues_reference_drops_them_by_substring()
     plain_pred = {"s": cue_set_to_json(extract_cues(STRUCTURED.replace("leave me alone", "go away")), plain=True)}
     reference = Scorer(encoder=encoder).score(gold=plain_gold, predicted=plain_pred, mode="reference")
     assert reference["scores"]["paper"]["auditory"]["f1"] == pytest.approx(1.0)
+
+
+def test_clauses_that_only_introduce_a_quote_are_dropped():
+    cues = extract_cues(
+        'In the text, the subtitle says, "see you soon". '
+        'Combined with the statement "I never liked it", it can be inferred that he is bitter.'
+    )
+    assert [(c.text, c.kind) for c in cues["auditory"]] == [
+        ("see you soon", "subtitle"), ("I never liked it", "subtitle")]
+    assert [c.text for c in cues["emotional"]] == ["He is bitter."]
+    assert cues["visual"] == []
