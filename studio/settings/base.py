@@ -72,6 +72,7 @@ TEMPLATES = [
 EMBEDDED_DATABASE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {"default": env.db_url("DATABASE_URL", default=EMBEDDED_DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # The web process and the worker write the same file: WAL lets readers run beside a
     # writer, IMMEDIATE transactions queue writers instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -129,8 +130,9 @@ EMOCUE_PROXY_MAX_HEIGHT = env.int("EMOCUE_PROXY_MAX_HEIGHT", default=720)
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
 )
-if CELERY_BROKER_URL.startswith("sqla+"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.2}
+# Seconds between polls of the embedded SQLite broker (kombu's SQLAlchemy transport passes its
+# transport options to create_engine, so studio/celery.py sets this on the transport class).
+EMOCUE_BROKER_POLLING_INTERVAL = env.float("EMOCUE_BROKER_POLLING_INTERVAL", default=0.2)
 CELERY_TASK_IGNORE_RESULT = True  # task state lives in the database rows they update
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
