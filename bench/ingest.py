@@ -95,7 +95,7 @@ def bench(*, repeat: int = 3, seconds: float = 10.0) -> dict:
             ("talking head 720p25 MPEG-4 part 2+MP3 avi (transcode)",
              _talking_head(tmp / "head_mpeg4.avi", seconds=seconds, vcodec="mpeg4",
                            container="avi")),
-            ("talking head 1080p25 H.264+AAC (transcode: downscale to 720p)",
+            ("talking head 1080p25 H.264+AAC (remux: browsers play 1080p H.264)",
              _talking_head(tmp / "head_1080.mp4", seconds=seconds, size=(1920, 1080))),
         ]
         for label, clip in clips:

@@ -441,9 +441,9 @@ def _select_expr(indices: list[int]) -> str:
     return "+".join(f"eq(n\\,{i})" for i in indices)
 
 
-def _can_remux(info: MediaInfo, proxy_max_height: int) -> bool:
+def _can_remux(info: MediaInfo, remux_max_height: int) -> bool:
     return (info.video_codec == "h264" and info.pix_fmt == "yuv420p"
-            and info.height <= proxy_max_height and info.width % 2 == 0
+            and info.height <= remux_max_height and info.width % 2 == 0
             and info.height % 2 == 0 and info.rotation == 0)
 
 
@@ -475,6 +475,7 @@ def derive(
     thumb_count: int = 10,
     thumb_height: int = 90,
     proxy_max_height: int = 720,
+    remux_max_height: int = 1080,
     peaks_samples_per_pixel: int = 160,
     x264_preset: str = "superfast",
     crf: int = 23,
@@ -496,7 +497,9 @@ def derive(
         n_frames: frames sampled for the model (XEmoGPT/AffectGPT uses 16).
         thumb_count: thumbnails in the timeline strip, evenly spaced in time.
         thumb_height: thumbnail height in pixels.
-        proxy_max_height: the proxy is scaled down to at most this height.
+        proxy_max_height: a transcoded proxy is scaled down to at most this height.
+        remux_max_height: browser-ready H.264 up to this height is stream-copied as it is
+            (browsers play it; re-encoding would cost several decodes of the clip).
         peaks_samples_per_pixel: waveform resolution (16 kHz samples per peak pair).
         display_name: the name to use in messages (defaults to ``source``'s file name).
     Returns:
@@ -521,6 +524,7 @@ def derive(
         result = _derive_into(
             source, work, info=info, n_frames=n_frames, thumb_count=thumb_count,
             thumb_height=thumb_height, proxy_max_height=proxy_max_height,
+            remux_max_height=remux_max_height,
             peaks_samples_per_pixel=peaks_samples_per_pixel, x264_preset=x264_preset,
             crf=crf, name=name)
         (work / "ffmpeg-progress.txt").unlink(missing_ok=True)
@@ -539,6 +543,7 @@ def derive(
 
 def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
                  thumb_count: int, thumb_height: int, proxy_max_height: int,
+                 remux_max_height: int,
                  peaks_samples_per_pixel: int, x264_preset: str, crf: int,
                  name: str) -> DerivedMedia:
     (work / "frames").mkdir()
@@ -555,7 +560,7 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
     n_thumbs = len(thumb_indices)
     thumb_w = _even(info.width * thumb_height / info.height + 1)
 
-    remux = _can_remux(info, proxy_max_height)
+    remux = _can_remux(info, max(remux_max_height, proxy_max_height))
     if remux:
         proxy_w, proxy_h = info.width, info.height
     else:
@@ -676,6 +681,7 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
         peaks_samples_per_pixel=peaks_samples_per_pixel if peaks_rel else None,
         settings={"n_frames": n_frames, "frame_sampling": "affectgpt-uniform",
                   "thumb_count": thumb_count, "proxy_max_height": proxy_max_height,
+                  "remux_max_height": remux_max_height,
                   "x264_preset": x264_preset, "crf": crf,
                   "audio_sample_rate": AUDIO_SAMPLE_RATE},
     )

@@ -284,6 +284,7 @@ def clip_ingest(*, clip_id: int) -> Clip | None:
                 source, out, info=info,
                 n_frames=settings.EMOCUE_FRAMES_PER_CLIP,
                 proxy_max_height=settings.EMOCUE_PROXY_MAX_HEIGHT,
+                remux_max_height=settings.EMOCUE_PROXY_REMUX_MAX_HEIGHT,
                 display_name=clip.original_filename or clip.name,
             )
             _delete_quietly(stale)

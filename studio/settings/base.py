@@ -124,7 +124,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 EMOCUE_MAX_UPLOAD_BYTES = env.int("EMOCUE_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 EMOCUE_MAX_CLIP_DURATION_MS = env.int("EMOCUE_MAX_CLIP_DURATION_MS", default=10 * 60 * 1000)
 EMOCUE_FRAMES_PER_CLIP = 16  # XEmoGPT samples 16 frames uniformly over the clip
-EMOCUE_PROXY_MAX_HEIGHT = env.int("EMOCUE_PROXY_MAX_HEIGHT", default=720)
+EMOCUE_PROXY_MAX_HEIGHT = env.int("EMOCUE_PROXY_MAX_HEIGHT", default=720)  # when transcoding
+EMOCUE_PROXY_REMUX_MAX_HEIGHT = env.int("EMOCUE_PROXY_REMUX_MAX_HEIGHT", default=1080)
 
 # --- celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str(
