@@ -4,6 +4,7 @@ import mimetypes
 import re
 
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
@@ -42,6 +43,9 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404("No such file.")
 
     size = default_storage.size(path)
+    # A video stream can last as long as someone watches; it must not pin a database connection.
+    if not connection.in_atomic_block:
+        connection.close()
     suffix = "." + path.rsplit(".", 1)[-1] if "." in path else ""
     content_type = _TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
     header = request.headers.get("Range", "")

@@ -31,3 +31,18 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_live_server_sessions(django_db_setup, django_db_blocker):
+    """The live server's request threads are daemons: one still parked on a keep-alive
+    socket when the session ends leaves its connection open, and PostgreSQL then refuses to
+    drop the test database. End those sessions before the drop."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
