@@ -158,3 +158,62 @@ class Clip(models.Model):
     @property
     def is_settled(self) -> bool:
         return self.status in (self.Status.READY, self.Status.FAILED)
+
+
+class CueEmbedding(models.Model):
+    """A sentence embedding of one cue text, shared by every worker (EmoCue-360's cache)."""
+
+    model_id = models.CharField(max_length=200)
+    text_sha256 = models.CharField(max_length=64)
+    dim = models.PositiveSmallIntegerField()
+    vector = models.BinaryField(help_text="float32, little-endian, dim values")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_id", "text_sha256"], name="cue_embedding_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_id}:{self.text_sha256[:12]}"
+
+
+class ScoreJob(models.Model):
+    """EmoCue-360 of one cue file (a model's output) against another (gold), run by a worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="score_jobs")
+    label = models.CharField(max_length=200, blank=True)
+    gold = models.JSONField()
+    predicted = models.JSONField()
+    gold_filename = models.CharField(max_length=255, blank=True)
+    predicted_filename = models.CharField(max_length=255, blank=True)
+    mode = models.CharField(max_length=16, default="strict")
+    variants = models.JSONField(default=list, blank=True)
+    tau = models.FloatField(default=0.5)
+    ci = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.label or f"score job {self.pk}"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -30,3 +30,25 @@ def clip_ingest(clip_id: int) -> str | None:
         )
         raise
     return clip.status if clip else None
+
+
+@shared_task(
+    name="annotate.tasks.score_job_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=20 * 60,
+    time_limit=21 * 60,
+)
+def score_job_run(job_id: int) -> str | None:
+    """EmoCue-360 for one score job (cpu queue). Safe to run twice."""
+    from annotate.services import scores as score_services
+
+    try:
+        job = score_services.score_job_run(job_id=job_id)
+    except SoftTimeLimitExceeded:
+        score_services.score_job_failed(job_id=job_id, message="Scoring took longer than 20 minutes and was stopped.")
+        raise
+    except Exception as error:
+        score_services.score_job_failed(job_id=job_id, message=f"Scoring failed: {error}")
+        raise
+    return job.status if job else None

@@ -17,4 +17,10 @@ urlpatterns = [
     path("api/projects/<slug:slug>/clips/", api.ClipListApi.as_view(), name="api-clip-list"),
     path("api/projects/<slug:slug>/clips/<str:name>/", api.ClipDetailApi.as_view(),
          name="api-clip-detail"),
+    path("api/projects/<slug:slug>/scores/", api.ScoreJobListApi.as_view(), name="api-score-list"),
+    path("api/projects/<slug:slug>/scores/<int:job_id>/", api.ScoreJobDetailApi.as_view(),
+         name="api-score-detail"),
+    path("p/<slug:slug>/scores/", pages.score_list, name="score-list"),
+    path("p/<slug:slug>/scores/rows/", pages.score_rows, name="score-rows"),
+    path("p/<slug:slug>/scores/new/", pages.score_create, name="score-create"),
 ]

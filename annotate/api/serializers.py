@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from annotate.models import Clip, Project
+from annotate.models import Clip, Project, ScoreJob
 
 
 class ProjectOutput(serializers.ModelSerializer):
@@ -50,3 +50,25 @@ class ErrorOutput(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     filename = serializers.CharField(required=False)
+
+
+class ScoreJobOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ScoreJob
+        fields = ["id", "label", "gold_filename", "predicted_filename", "mode", "variants", "tau",
+                  "ci", "status", "error", "created_at", "started_at", "finished_at"]
+
+
+class ScoreJobDetailOutput(ScoreJobOutput):
+    class Meta(ScoreJobOutput.Meta):
+        fields = [*ScoreJobOutput.Meta.fields, "result"]
+
+
+class ScoreJobInput(serializers.Serializer):
+    gold = serializers.FileField(allow_empty_file=True, help_text='EmoCue cue JSON: {name: {"visual": [...], "auditory": [...], "emotional": [...]}}')
+    predicted = serializers.FileField(allow_empty_file=True, help_text="The model's cues, same format.")
+    label = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    mode = serializers.ChoiceField(choices=["strict", "reference"], default="strict")
+    variants = serializers.MultipleChoiceField(choices=["one_to_one", "hit_rate"], required=False)
+    tau = serializers.FloatField(default=0.5, min_value=0.0, max_value=1.0)
+    ci = serializers.BooleanField(default=True)

@@ -1,3 +1,4 @@
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -6,9 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.api import serializers as s
-from annotate.models import Membership
+from annotate.models import Membership, ScoreJob
 from annotate.selectors import projects as selectors
 from annotate.services import clips as clip_services
+from annotate.services import scores as score_services
 
 _REJECT_STATUS = {"duplicate": 409, "name_taken": 409, "too_large": 413}
 
@@ -66,3 +68,60 @@ class ClipDetailApi(APIView):
         project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
         clip = selectors.clip_get(project=project, name=name)
         return Response(s.ClipDetailOutput(clip).data)
+
+
+SCORE_ROLES = (Membership.Role.MANAGER, Membership.Role.REVIEWER)
+_MAX_CUE_FILE_BYTES = 50 * 1024 * 1024
+
+
+class ScoreJobListApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=s.ScoreJobOutput(many=True))
+    def get(self, request, slug: str):
+        project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
+        jobs = ScoreJob.objects.filter(project=project).defer("gold", "predicted", "result")
+        return Response(s.ScoreJobOutput(jobs, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.ScoreJobInput},
+        responses={202: s.ScoreJobOutput, 400: s.ErrorOutput, 403: s.ErrorOutput,
+                   404: OpenApiResponse(description="No such project (or not a member)."),
+                   413: s.ErrorOutput, 422: s.ErrorOutput},
+    )
+    def post(self, request, slug: str):
+        project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+        if role not in SCORE_ROLES:
+            return Response({"code": "forbidden", "detail": "Only managers and reviewers can score runs."},
+                            status=status.HTTP_403_FORBIDDEN)
+        form = s.ScoreJobInput(data=request.data)
+        if not form.is_valid():
+            detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
+            return Response({"code": "invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+        data = form.validated_data
+        for key in ("gold", "predicted"):
+            if data[key].size > _MAX_CUE_FILE_BYTES:
+                return Response({"code": "too_large", "detail": f"{data[key].name} is over 50 MB."},
+                                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        try:
+            job = score_services.score_job_create(
+                project=project, gold=data["gold"].read(), predicted=data["predicted"].read(),
+                gold_filename=data["gold"].name, predicted_filename=data["predicted"].name,
+                label=data.get("label", ""), mode=data["mode"], variants=sorted(data.get("variants", [])),
+                tau=data["tau"], ci=data["ci"], created_by=request.user,
+            )
+        except score_services.ScoreRejected as error:
+            return Response({"code": "invalid_cues", "detail": error.message},
+                            status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return Response(s.ScoreJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ScoreJobDetailApi(APIView):
+    @extend_schema(responses={200: s.ScoreJobDetailOutput,
+                              404: OpenApiResponse(description="No such score job.")})
+    def get(self, request, slug: str, job_id: int):
+        project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
+        job = ScoreJob.objects.filter(project=project, pk=job_id).first()
+        if job is None:
+            raise Http404("No such score job.")
+        return Response(s.ScoreJobDetailOutput(job).data)

@@ -5,9 +5,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from annotate.models import Clip, Membership
+from annotate.models import Clip, Membership, ScoreJob
 from annotate.selectors import projects as selectors
 from annotate.services import clips as clip_services
+from annotate.services import scores as score_services
 
 UPLOAD_ROLES = (Membership.Role.MANAGER,)
 
@@ -129,3 +130,61 @@ def clip_delete(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     clip = selectors.clip_get(project=project, name=name)
     clip_services.clip_delete(clip=clip)
     return redirect("project-detail", slug=project.slug)
+
+
+SCORE_ROLES = (Membership.Role.MANAGER, Membership.Role.REVIEWER)
+
+
+def _score_rows_context(project) -> dict:
+    jobs = list(ScoreJob.objects.filter(project=project).defer("gold", "predicted")[:50])
+    return {"jobs": jobs, "busy": any(not job.is_settled for job in jobs)}
+
+
+@login_required
+@require_GET
+def score_list(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    return render(request, "annotate/score_list.html",
+                  {"project": project, "role": role, "can_score": role in SCORE_ROLES,
+                   **_score_rows_context(project)})
+
+
+@login_required
+@require_GET
+def score_rows(request: HttpRequest, slug: str) -> HttpResponse:
+    project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
+    return render(request, "annotate/partials/score_rows.html",
+                  {"project": project, **_score_rows_context(project)})
+
+
+@login_required
+@require_POST
+def score_create(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+
+    def answer(message: str, status: int) -> HttpResponse:
+        return render(request, "annotate/partials/form_message.html",
+                      {"message": message, "ok": status < 400}, status=status)
+
+    if role not in SCORE_ROLES:
+        return answer("Only managers and reviewers can score runs.", 403)
+    gold, predicted = request.FILES.get("gold"), request.FILES.get("predicted")
+    if gold is None or predicted is None:
+        return answer("Choose both a gold cue file and a predicted cue file.", 400)
+    try:
+        tau = float(request.POST.get("tau") or 0.5)
+    except ValueError:
+        return answer(f"tau must be a number, not {request.POST.get('tau')!r}.", 400)
+    try:
+        job = score_services.score_job_create(
+            project=project, gold=gold.read(), predicted=predicted.read(),
+            gold_filename=gold.name, predicted_filename=predicted.name,
+            label=request.POST.get("label", ""), mode=request.POST.get("mode", "strict"),
+            variants=request.POST.getlist("variants"), tau=tau,
+            ci=request.POST.get("ci") == "on", created_by=request.user,
+        )
+    except score_services.ScoreRejected as error:
+        return answer(error.message, 422)
+    response = answer(f"Queued: {job}.", 202)
+    response["HX-Trigger"] = "scores-changed"
+    return response

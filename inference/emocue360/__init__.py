@@ -12,7 +12,8 @@ from .cues import MODALITIES, Cue, cue_set_to_json, parse_cue_file
 from .chat import ChatCueExtractor, CueExtractionError, parse_chat_answer
 from .embedding import DEFAULT_MODEL_NAME, Encoder, SentenceTransformerEncoder
 from .extract import CueExtractor, RuleCueExtractor, extract_cues, extract_many
-from .metric import DEFAULT_TAU, METRIC_VERSION, MODES, VARIANTS, Scorer, default_scorer, score
+from .metric import (DEFAULT_TAU, METRIC_VERSION, MODES, VARIANTS, Scorer, check_inputs,
+                     default_scorer, score)
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
@@ -33,6 +34,7 @@ __all__ = [
     "SQLiteEmbeddingStore",
     "Scorer",
     "SentenceTransformerEncoder",
+    "check_inputs",
     "cue_set_to_json",
     "default_scorer",
     "extract_cues",

@@ -139,6 +139,33 @@ def _units_reference(gold: Any, predicted: Any) -> tuple[list[_Unit], dict[str, 
     return units, counts
 
 
+def _units(gold: Any, predicted: Any, mode: str) -> tuple[list[_Unit], dict[str, int]]:
+    build = _units_strict if mode == "strict" else _units_reference
+    return build(_load(gold, "gold"), _load(predicted, "predicted"))
+
+
+def check_inputs(*, gold: Mapping | str | Path, predicted: Mapping | str | Path,
+                 mode: str = "strict") -> dict[str, int]:
+    """Validate gold and predicted cue files exactly as :func:`score` would, encoding nothing.
+
+    Lets a service refuse bad input at once (and cheaply) before queueing the real work.
+
+    Returns:
+        The counts :func:`score` reports (gold_samples, predicted_samples, ...) plus
+        ``scorable_units``: the (sample, modality) pairs that will be scored.
+    Raises:
+        ValueError: naming the problem, as :func:`score` does.
+    Example:
+        >>> check_inputs(gold={"s1": {"visual": ["He frowns."], "auditory": [],
+        ...              "emotional": []}}, predicted={"s1": {"visual": ["Brows down."]}})
+        {'gold_samples': 1, 'predicted_samples': 1, 'gold_samples_without_prediction': 0, 'scorable_units': 1}
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    units, counts = _units(gold, predicted, mode)
+    return {**counts, "scorable_units": len(units)}
+
+
 def _f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
 
@@ -333,10 +360,7 @@ class Scorer:
             ValueError: for bad options or input, with a message naming the problem.
         """
         variants = _check_options(mode, ("paper", *variants), tau, n_resamples, confidence)
-        gold = _load(gold, "gold")
-        predicted = _load(predicted, "predicted")
-        build = _units_strict if mode == "strict" else _units_reference
-        units, counts = build(gold, predicted)
+        units, counts = _units(gold, predicted, mode)
 
         texts = {t for u in units for t in (*u.gold, *u.predicted)}
         vectors = self.cache.embed_unique(sorted(texts), progress=self.show_progress)
