@@ -16,6 +16,7 @@ from .base import (
     Proposer,
     SubtitleSegment,
     get_proposer,
+    proposer_factory,
     proposer_names,
     register_proposer,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Proposer",
     "SubtitleSegment",
     "get_proposer",
+    "proposer_factory",
     "proposer_names",
     "register_proposer",
 ]

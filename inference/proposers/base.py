@@ -151,8 +151,9 @@ def proposer_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_proposer(name: str, **options: Any) -> Proposer:
-    """A proposer by registered name, built with keyword options (from settings)."""
+def proposer_factory(name: str) -> Callable[..., Proposer]:
+    """The registered factory (usually the proposer class), imported but not called: its
+    ``version`` can be read without loading any model."""
     try:
         factory = _REGISTRY[name]
     except KeyError:
@@ -160,4 +161,10 @@ def get_proposer(name: str, **options: Any) -> Proposer:
     if isinstance(factory, str):
         module, _, attribute = factory.partition(":")
         factory = getattr(importlib.import_module(module), attribute)
-    return factory(**options)
+        _REGISTRY[name] = factory
+    return factory
+
+
+def get_proposer(name: str, **options: Any) -> Proposer:
+    """A proposer by registered name, built with keyword options (from settings)."""
+    return proposer_factory(name)(**options)
