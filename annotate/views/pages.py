@@ -5,10 +5,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from annotate.models import Clip, Membership, ScoreJob
+from annotate.models import Clip, Membership, ModelRun, Proposal, ScoreJob
 from annotate.selectors import projects as selectors
 from annotate.services import clips as clip_services
 from annotate.services import scores as score_services
+from annotate.views.runs import run_start_context, runs_with_progress
 
 UPLOAD_ROLES = (Membership.Role.MANAGER,)
 
@@ -33,8 +34,10 @@ def _clip_rows_context(project) -> dict:
 @require_GET
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    runs = runs_with_progress(project)
     context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES,
-               **_clip_rows_context(project)}
+               "runs": runs, "busy_runs": any(r.status == ModelRun.Status.RUNNING for r in runs),
+               **run_start_context(role), **_clip_rows_context(project)}
     return render(request, "annotate/project_detail.html", context)
 
 
@@ -82,8 +85,12 @@ def clip_upload(request: HttpRequest, slug: str) -> HttpResponse:
 def clip_detail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
     clip = selectors.clip_get(project=project, name=name)
+    proposals = list(
+        clip.proposals.filter(status=Proposal.Status.DONE).select_related("run")
+        .prefetch_related("cues").order_by("-run__created_at")
+    )
     return render(request, "annotate/clip_detail.html",
-                  {"project": project, "clip": clip, "role": role,
+                  {"project": project, "clip": clip, "role": role, "proposals": proposals,
                    "can_manage": role in UPLOAD_ROLES})
 
 

@@ -128,6 +128,13 @@ EMOCUE_FRAMES_PER_CLIP = 16  # XEmoGPT samples 16 frames uniformly over the clip
 EMOCUE_PROXY_MAX_HEIGHT = env.int("EMOCUE_PROXY_MAX_HEIGHT", default=720)  # when transcoding
 EMOCUE_PROXY_REMUX_MAX_HEIGHT = env.int("EMOCUE_PROXY_REMUX_MAX_HEIGHT", default=1080)
 
+# --- proposers ------------------------------------------------------------------------------
+EMOCUE_DEFAULT_PROPOSER = env.str("EMOCUE_DEFAULT_PROPOSER", default="signals")
+# The queue each proposer's tasks go to: CPU proposers beside ingestion, XEmoGPT on GPU workers.
+EMOCUE_PROPOSER_QUEUES = {"signals": "cpu", "xemogpt": "gpu"}
+# Keyword options each proposer is built with (model paths for XEmoGPT live here).
+EMOCUE_PROPOSER_OPTIONS: dict[str, dict] = {"signals": {}}
+
 # --- celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
@@ -151,6 +158,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task whose worker died unacknowledged goes back to the queue after this long; it must
+    # outlast the longest task (hard limits are 31 min) or running tasks would be handed out twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("EMOCUE_BROKER_VISIBILITY_TIMEOUT", default=2 * 60 * 60)
+    }
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -42,3 +42,15 @@
     canvas.dataset.ready = "1";
   });
 })();
+
+// A timed cue row seeks the video to its start (click, or Enter when focused).
+document.addEventListener("click", (event) => seekFromCue(event.target.closest("tr.cue[data-start-ms]")));
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") seekFromCue(event.target.closest && event.target.closest("tr.cue[data-start-ms]"));
+});
+function seekFromCue(row) {
+  const video = document.getElementById("player");
+  if (!row || !video) return;
+  video.currentTime = Number(row.dataset.startMs) / 1000;
+  video.play().catch(() => {});
+}

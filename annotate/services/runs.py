@@ -1,0 +1,224 @@
+"""Model runs: a proposer over a project's clips, one Celery task per clip."""
+
+import logging
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from annotate.models import Clip, Cue, ModelRun, Project, Proposal
+from inference.proposers import ClipInput, ProposalError, SubtitleSegment, get_proposer, proposer_factory
+
+log = logging.getLogger(__name__)
+
+_proposers: dict[str, object] = {}
+_proposers_lock = threading.Lock()
+
+
+class RunRejected(ValueError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def proposer_version(name: str) -> str:
+    try:
+        return str(proposer_factory(name).version)
+    except ValueError as error:
+        raise RunRejected(str(error)) from error
+
+
+def _proposer_get(name: str):
+    """One proposer per worker process and name: models load once, not per clip."""
+    with _proposers_lock:
+        if name not in _proposers:
+            options = settings.EMOCUE_PROPOSER_OPTIONS.get(name, {})
+            _proposers[name] = get_proposer(name, **options)
+        return _proposers[name]
+
+
+def _enqueue(proposal_ids: list[int], proposer: str) -> None:
+    from annotate.tasks import proposal_run as proposal_run_task
+
+    queue = settings.EMOCUE_PROPOSER_QUEUES.get(proposer, "cpu")
+
+    def send() -> None:
+        for proposal_id in proposal_ids:
+            proposal_run_task.apply_async(args=[proposal_id], queue=queue)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def run_create(
+    *, project: Project, proposer: str | None = None, clip_names: list[str] | None = None,
+    label: str = "", parameters: dict | None = None, created_by=None, enqueue: bool = True,
+    previous: ModelRun | None = None,
+) -> ModelRun:
+    """Start a run over the project's ready clips (or the named ones, which must be ready)."""
+    proposer = proposer or settings.EMOCUE_DEFAULT_PROPOSER
+    version = proposer_version(proposer)
+    clips = Clip.objects.filter(project=project)
+    if clip_names:
+        found = {c.name: c for c in clips.filter(name__in=clip_names)}
+        missing = [n for n in clip_names if n not in found]
+        if missing:
+            raise RunRejected(f"No clip named {', '.join(map(repr, missing[:5]))} in {project.name!r}.")
+        not_ready = [c.name for c in found.values() if c.status != Clip.Status.READY]
+        if not_ready:
+            raise RunRejected(f"Clip(s) {', '.join(not_ready[:5])} are not ready (still ingesting or failed).")
+        selected = list(found.values())
+    else:
+        selected = list(clips.filter(status=Clip.Status.READY))
+    if not selected:
+        raise RunRejected(f"Project {project.name!r} has no ready clips to run {proposer} on.")
+    run = ModelRun(project=project, proposer=proposer, version=version, label=label,
+                   parameters=parameters or {}, created_by=created_by, previous=previous)
+    run.full_clean()
+    run.save()
+    proposals = Proposal.objects.bulk_create([Proposal(run=run, clip=clip) for clip in selected])
+    if enqueue:
+        _enqueue([p.pk for p in proposals], proposer)
+    return run
+
+
+def run_progress(*, run: ModelRun) -> dict[str, int]:
+    counts = {status: 0 for status in Proposal.Status.values}
+    for row in run.proposals.values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    counts["total"] = sum(counts[s] for s in Proposal.Status.values)
+    counts["settled"] = counts["done"] + counts["failed"] + counts["cancelled"]
+    return counts
+
+
+def _run_finish_if_settled(run_id: int) -> None:
+    open_left = Proposal.objects.filter(
+        run_id=run_id, status__in=[Proposal.Status.PENDING, Proposal.Status.RUNNING]).exists()
+    if not open_left:
+        ModelRun.objects.filter(pk=run_id, status=ModelRun.Status.RUNNING).update(
+            status=ModelRun.Status.FINISHED, finished_at=timezone.now())
+
+
+def _clip_input(clip: Clip) -> ClipInput:
+    if clip.status != Clip.Status.READY or not clip.proxy:
+        raise ProposalError(f"Clip {clip.name} is not ready ({clip.status}): its media are missing.")
+
+    def local(name: str) -> Path:
+        try:
+            path = Path(default_storage.path(name))
+        except NotImplementedError as error:  # remote storage: workers need a local media cache
+            raise ProposalError("Proposers need media on a local path; remote storage is not "
+                                "supported by this worker yet.") from error
+        if not path.is_file():
+            raise ProposalError(f"Clip {clip.name}: media file {name} is missing from storage.")
+        return path
+
+    return ClipInput(
+        name=clip.name, video=local(clip.proxy), audio=local(clip.audio) if clip.audio else None,
+        duration_ms=clip.duration_ms or 0, fps_num=clip.fps_num or 25, fps_den=clip.fps_den or 1,
+        subtitle_text=clip.subtitle_text,
+        subtitle_segments=tuple(SubtitleSegment(s["start_ms"], s["end_ms"], s["text"])
+                                for s in clip.subtitle_segments),
+        frames=tuple((f["time_ms"], local(f["name"])) for f in clip.frames),
+    )
+
+
+def proposal_run(*, proposal_id: int) -> Proposal | None:
+    """Run the proposer on one clip and store its cues. Idempotent: a settled proposal is
+    left alone; one left running by a dead worker is run again and its cues replaced."""
+    claimed = Proposal.objects.filter(
+        pk=proposal_id, status__in=[Proposal.Status.PENDING, Proposal.Status.RUNNING],
+        run__status=ModelRun.Status.RUNNING,
+    ).update(status=Proposal.Status.RUNNING, attempts=F("attempts") + 1,
+             started_at=timezone.now(), error="")
+    proposal = Proposal.objects.select_related("run", "clip").filter(pk=proposal_id).first()
+    if proposal is None or not claimed:
+        return proposal
+    try:
+        result = _proposer_get(proposal.run.proposer).propose(_clip_input(proposal.clip))
+    except ProposalError as error:
+        return _proposal_fail(proposal, str(error))
+    except Exception as error:
+        log.exception("proposer %s failed on clip %s", proposal.run.proposer, proposal.clip.name)
+        _proposal_fail(proposal, f"The proposer failed unexpectedly: {type(error).__name__}: {error}")
+        raise
+    if result.version != proposal.run.version:
+        return _proposal_fail(proposal, f"Worker runs {result.proposer} {result.version}, but the run "
+                                        f"is for version {proposal.run.version}; re-run with the new version.")
+
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update().filter(
+            pk=proposal_id, status=Proposal.Status.RUNNING).first()
+        if locked is None:  # cancelled or finished by another delivery meanwhile
+            return Proposal.objects.get(pk=proposal_id)
+        Cue.objects.filter(proposal=locked).delete()
+        Cue.objects.bulk_create([
+            Cue(clip_id=locked.clip_id, proposal=locked, position=i, modality=cue.modality,
+                kind=cue.kind, text=cue.text, start_ms=cue.start_ms, end_ms=cue.end_ms,
+                confidence=cue.confidence, evidence=cue.evidence, origin=Cue.Origin.MODEL,
+                decision=Cue.Decision.PROPOSED)
+            for i, cue in enumerate(result.cues)
+        ])
+        locked.status = Proposal.Status.DONE
+        locked.description = result.description
+        locked.emotions = [{"label": label, "score": score} for label, score in result.emotions]
+        locked.notes = list(result.notes)
+        locked.timings = dict(result.timings)
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["status", "description", "emotions", "notes", "timings",
+                                   "finished_at"])
+    _run_finish_if_settled(locked.run_id)
+    return locked
+
+
+def _proposal_fail(proposal: Proposal, message: str) -> Proposal:
+    Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.RUNNING).update(
+        status=Proposal.Status.FAILED, error=message, finished_at=timezone.now())
+    _run_finish_if_settled(proposal.run_id)
+    return Proposal.objects.get(pk=proposal.pk)
+
+
+def proposal_task_failed(*, proposal_id: int, message: str) -> None:
+    proposal = Proposal.objects.filter(pk=proposal_id).first()
+    if proposal is not None:
+        _proposal_fail(proposal, message)
+
+
+@transaction.atomic
+def run_cancel(*, run: ModelRun) -> ModelRun:
+    if run.status != ModelRun.Status.RUNNING:
+        raise RunRejected(f"Run {run} is {run.status}; only a running run can be cancelled.")
+    run.proposals.filter(status=Proposal.Status.PENDING).update(status=Proposal.Status.CANCELLED)
+    run.status = ModelRun.Status.CANCELLED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    return run
+
+
+@transaction.atomic
+def run_retry_failed(*, run: ModelRun) -> int:
+    """Queue the failed clips of a run again (the run reopens if it had finished)."""
+    if run.version != proposer_version(run.proposer):
+        raise RunRejected(f"{run.proposer} is now at version {proposer_version(run.proposer)}; "
+                          f"this run used {run.version}: re-run instead of retrying.")
+    failed = list(run.proposals.filter(status=Proposal.Status.FAILED).values_list("pk", flat=True))
+    if not failed:
+        raise RunRejected(f"Run {run} has no failed clips.")
+    Proposal.objects.filter(pk__in=failed).update(status=Proposal.Status.PENDING, error="")
+    ModelRun.objects.filter(pk=run.pk).update(status=ModelRun.Status.RUNNING, finished_at=None)
+    _enqueue(failed, run.proposer)
+    return len(failed)
+
+
+def run_rerun(*, run: ModelRun, created_by=None, label: str = "") -> ModelRun:
+    """The same clips with the proposer's current version, as a new run beside the old."""
+    if run.status == ModelRun.Status.RUNNING:
+        raise RunRejected(f"Run {run} is still running: cancel it or let it finish before re-running.")
+    names = list(run.proposals.values_list("clip__name", flat=True))
+    return run_create(project=run.project, proposer=run.proposer, clip_names=names,
+                      label=label or (f"{run.label} (re-run)" if run.label else ""),
+                      parameters=run.parameters, created_by=created_by, previous=run)

@@ -1,0 +1,180 @@
+"""Model runs: one idempotent task per clip, progress, failures, cancel, retry, re-run."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from annotate.models import Clip, Cue, ModelRun, Proposal
+from annotate.services import runs as run_services
+from annotate.services.clips import clip_create, clip_ingest
+from inference.proposers import ClipInput, Proposal as ProposalResult, ProposalError, ProposedCue, register_proposer
+from tests import mediafiles
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeProposer:
+    """A deterministic proposer for the run machinery: three timed cues per clip; clips named
+    'broken*' raise ProposalError, 'crash*' raise an unexpected error."""
+
+    name = "fake"
+    version = "1.0"
+    calls: list[str] = []
+
+    def propose(self, clip: ClipInput) -> ProposalResult:
+        FakeProposer.calls.append(clip.name)
+        if clip.name.startswith("broken"):
+            raise ProposalError(f"{clip.name}: the face could not be tracked")
+        if clip.name.startswith("crash"):
+            raise RuntimeError("boom")
+        assert clip.video.is_file() and clip.duration_ms > 0
+        half = clip.duration_ms // 2
+        return ProposalResult(
+            proposer=self.name, version=self.version,
+            description="In the video, the corners of the mouth turn up. Therefore, happy.",
+            cues=(ProposedCue("visual", "The corners of the mouth turn up.", 0, half, 0.8, {"f": 1}),
+                  ProposedCue("auditory", "The voice is loud.", half, clip.duration_ms, 0.6),
+                  ProposedCue("emotional", "He is happy.", None, None, 0.5, kind="inference")),
+            emotions=(("happy", 0.7), ("neutral", 0.2)), notes=("a note",), timings={"total_s": 0.01},
+        )
+
+
+register_proposer("fake", FakeProposer)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fake():
+    FakeProposer.calls = []
+    run_services._proposers.pop("fake", None)
+
+
+@pytest.fixture
+def ready_clips(project, media_root, tmp_path):
+    clips = []
+    for name in ("a", "b", "broken"):
+        path = mediafiles.make_clip(tmp_path / f"{name}.mp4", seconds=1.0, fps=25 + len(clips))
+        clip = clip_create(project=project, source=path, filename=f"{name}.mp4", enqueue=False)
+        clips.append(clip_ingest(clip_id=clip.pk))
+    return clips
+
+
+def test_run_proposes_every_ready_clip_and_stores_timeline_cues(project, ready_clips,
+                                                                 django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run = run_services.run_create(project=project, proposer="fake", label="first")
+    assert len(callbacks) == 1  # one on-commit hook sends one task per clip
+    run.refresh_from_db()
+    progress = run_services.run_progress(run=run)
+    assert (progress["total"], progress["done"], progress["failed"]) == (3, 2, 1)
+    assert run.status == ModelRun.Status.FINISHED and run.finished_at is not None
+    done = Proposal.objects.get(run=run, clip__name="a")
+    assert done.emotions[0] == {"label": "happy", "score": 0.7} and done.notes == ["a note"]
+    cues = list(Cue.objects.filter(proposal=done).order_by("position"))
+    assert [c.modality for c in cues] == ["visual", "auditory", "emotional"]
+    assert all(c.origin == "model" and c.decision == "proposed" for c in cues)
+    assert cues[0].start_ms == 0 and cues[0].end_ms == 500 and cues[2].start_ms is None
+    failed = Proposal.objects.get(run=run, clip__name="broken")
+    assert failed.status == "failed" and "could not be tracked" in failed.error
+    assert not failed.cues.exists()
+
+
+def test_a_redelivered_task_never_duplicates_cues(project, ready_clips):
+    run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
+    proposal = run.proposals.get()
+    run_services.proposal_run(proposal_id=proposal.pk)
+    run_services.proposal_run(proposal_id=proposal.pk)  # settled: a no-op
+    assert FakeProposer.calls == ["a"] and proposal.cues.count() == 3
+    # As if the worker died after storing cues but before the status update was seen.
+    Proposal.objects.filter(pk=proposal.pk).update(status=Proposal.Status.RUNNING)
+    ModelRun.objects.filter(pk=run.pk).update(status=ModelRun.Status.RUNNING)
+    again = run_services.proposal_run(proposal_id=proposal.pk)
+    assert again.status == "done" and again.attempts == 2
+    assert Cue.objects.filter(proposal=proposal).count() == 3
+
+
+def test_cancel_stops_pending_clips(project, ready_clips):
+    run = run_services.run_create(project=project, proposer="fake", enqueue=False)
+    first = run.proposals.order_by("clip__name").first()
+    run_services.proposal_run(proposal_id=first.pk)
+    run_services.run_cancel(run=run)
+    for proposal in run.proposals.exclude(pk=first.pk):
+        assert run_services.proposal_run(proposal_id=proposal.pk).status == "cancelled"
+    assert FakeProposer.calls == ["a"]
+    progress = run_services.run_progress(run=run)
+    assert (progress["done"], progress["cancelled"]) == (1, 2)
+    with pytest.raises(run_services.RunRejected, match="only a running run"):
+        run_services.run_cancel(run=run)
+
+
+def test_retry_failed_and_rerun_beside_the_old(project, ready_clips, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_services.run_create(project=project, proposer="fake")
+    Clip.objects.filter(name="broken").update(name="fixed")  # what a fixed clip would do
+    FakeProposer.calls = []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_services.run_retry_failed(run=run) == 1
+    run.refresh_from_db()
+    assert FakeProposer.calls == ["fixed"] and run.status == "finished"
+    assert run_services.run_progress(run=run)["done"] == 3
+    with pytest.raises(run_services.RunRejected, match="no failed clips"):
+        run_services.run_retry_failed(run=run)
+    FakeProposer.version = "1.1"
+    try:
+        with pytest.raises(run_services.RunRejected, match="re-run instead"):
+            Proposal.objects.filter(run=run, clip__name="a").update(status="failed")
+            run_services.run_retry_failed(run=run)
+        with django_capture_on_commit_callbacks(execute=True):
+            new = run_services.run_rerun(run=run)
+    finally:
+        FakeProposer.version = "1.0"
+    assert new.previous == run and new.version == "1.1"
+    assert ModelRun.objects.count() == 2 and Cue.objects.filter(proposal__run=run).count() == 9
+
+
+def test_unexpected_errors_fail_the_clip_and_propagate(project, media_root, tmp_path):
+    path = mediafiles.make_clip(tmp_path / "crash.mp4", seconds=1.0)
+    clip_ingest(clip_id=clip_create(project=project, source=path, filename="crash.mp4", enqueue=False).pk)
+    run = run_services.run_create(project=project, proposer="fake", enqueue=False)
+    with pytest.raises(RuntimeError):
+        run_services.proposal_run(proposal_id=run.proposals.get().pk)
+    proposal = run.proposals.get()
+    assert proposal.status == "failed" and "RuntimeError: boom" in proposal.error
+
+
+@pytest.mark.parametrize("kwargs,words", [
+    ({"proposer": "nope"}, "unknown proposer 'nope'"),
+    ({"proposer": "fake", "clip_names": ["zzz"]}, "No clip named 'zzz'"),
+])
+def test_bad_run_requests(project, ready_clips, kwargs, words):
+    with pytest.raises(run_services.RunRejected, match=words):
+        run_services.run_create(project=project, **kwargs)
+    assert ModelRun.objects.count() == 0
+
+
+def test_clips_that_are_not_ready_are_refused(project, media_root, tmp_path):
+    path = mediafiles.make_clip(tmp_path / "p.mp4", seconds=1.0)
+    clip_create(project=project, source=path, filename="p.mp4", enqueue=False)
+    with pytest.raises(run_services.RunRejected, match="not ready"):
+        run_services.run_create(project=project, proposer="fake", clip_names=["p"])
+    with pytest.raises(run_services.RunRejected, match="no ready clips"):
+        run_services.run_create(project=project, proposer="fake")
+
+
+def test_missing_media_is_a_clear_per_clip_error(project, ready_clips, media_root):
+    (media_root / ready_clips[0].proxy).unlink()
+    run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
+    proposal = run_services.proposal_run(proposal_id=run.proposals.get().pk)
+    assert proposal.status == "failed" and "missing from storage" in proposal.error
+
+
+def test_propose_command_in_process(project, ready_clips):
+    out = StringIO()
+    with pytest.raises(CommandError, match="2 done, 1 failed of 3"):
+        call_command("propose", "--project", project.name, "--proposer", "fake", stdout=out, stderr=StringIO())
+    assert "FAILED broken" in out.getvalue()
+    out = StringIO()
+    call_command("propose", "--project", project.name, "--proposer", "fake", "--clips", "a,b", stdout=out, stderr=StringIO())
+    assert "2 done, 0 failed of 2" in out.getvalue()
+    with pytest.raises(CommandError, match="No project named"):
+        call_command("propose", "--project", "nope", stdout=StringIO())
