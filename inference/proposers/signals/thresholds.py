@@ -10,7 +10,117 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class VisualThresholds:
-    """Face-landmark features (mediapipe face mesh). Owned by the visual analysis."""
+    """Face-landmark features (mediapipe face mesh). Owned by the visual analysis.
+
+    Geometry is in units of the inter-ocular distance (IOD, between the eye centres) after
+    rotating the face so that the eyes are level. Population references were measured
+    here with this code on the 100 LFW faces that scikit-image ships (lfw_subset.npy,
+    25x25 px grey, upscaled 10x: 96 found; low resolution, so landmarks are approximate and
+    the set holds many smiles) and on the demo's smiling astronaut (skimage astronaut,
+    640x360 frames). No neutral video of a real person was available offline: treat the
+    population bounds as first estimates to refine on real data.
+    """
+
+    # --- decoding
+    # Face mesh runs about 5 ms a frame at 672x378; 10 fps still samples a 300 ms blink
+    # 3 times and keeps the visual analysis near 0.1x real time on one core.
+    analysis_fps: float = 10.0
+    # Face mesh input is 192x192 per face; 480 px high leaves a face of a quarter of the
+    # frame height at over 100 px, and halves decoding cost against 720p/1080p.
+    max_height_px: int = 480
+
+    # --- face presence
+    # Below this fraction of frames with a face the clip says "No face is visible." and
+    # reports no expression cues (a few stray detections in a face-free clip are noise).
+    min_face_fraction: float = 0.10
+    # A face missing for at least this long mid-clip gets a note (shorter gaps are
+    # single missed detections during motion blur).
+    face_gap_min_s: float = 0.3
+
+    # --- clip-relative departures (robust baseline: median and 1.4826 * MAD over the clip)
+    # 3 robust SDs: about 0.3 % of frames of a normal feature cross it by chance.
+    baseline_z: float = 3.0
+    # Departures shorter than this are landmark jitter rather than expressions (posed and
+    # spontaneous expressions last about 0.5-4 s; Ekman & Friesen).
+    min_segment_s: float = 0.4
+    # Segments separated by less than this (face visible in between) are one expression.
+    merge_gap_s: float = 0.3
+
+    # --- smile: corner elevation = lip-centre-line y - mean mouth-corner y (IOD, up = +)
+    # LFW: median 0.007, 90th pct 0.065; faces at 0.08-0.13 visibly smile, those near 0
+    # look neutral. 0.05 sits above 85 % of LFW faces (many of which smile).
+    smile_slight: float = 0.05
+    # The astronaut's open smile reads 0.167 (range 0.154-0.176 over the demo clips); the
+    # broadest LFW smiles 0.10-0.13: from here on a smile is clear.
+    smile_clear: float = 0.10
+    # A rise of 0.04 IOD over the clip's own median is 10x the demo's frame-to-frame MAD
+    # (0.002-0.004) and about the gap between LFW's neutral and slightly smiling faces.
+    smile_rise: float = 0.04
+    # Corners below the lip line: LFW's 10th pct is -0.041 (mostly open-mouth speech);
+    # -0.06 asks for a clear downturn. Needs a drop of smile_rise below baseline too.
+    corners_down: float = -0.06
+
+    # --- mouth opening: inner-lip gap (landmarks 13-14) / IOD
+    # Closed lips read 0.00-0.01 (LFW 25th pct 0.012); 0.10 means lips clearly parted.
+    mouth_open: float = 0.10
+    # A jaw drop: LFW's 95th pct is 0.377 (laughs, shouts); the smiling astronaut's teeth
+    # show at 0.168, which is not "open".
+    mouth_open_wide: float = 0.35
+    # Speech opens the mouth by 0.05-0.2 IOD per syllable; a rise of 0.10 held for
+    # min_segment_s is more than articulation.
+    mouth_open_rise: float = 0.10
+
+    # --- brows: height of brow points above the eye corners, mean of inner and outer
+    # LFW: median 0.282, 95th pct 0.350; astronaut 0.277. Above 0.36 the brows are high.
+    brow_high: float = 0.36
+    # A raise of 0.04 IOD (about 3 mm on an adult face, IOD ~63 mm) over the clip median;
+    # the demo's MAD is 0.0015.
+    brow_rise: float = 0.04
+    # Inner-brow distance (landmarks 55-285): LFW 10th pct 0.358, min 0.320; astronaut
+    # 0.424. Below 0.34 the brows are drawn together.
+    brow_close: float = 0.34
+    # A drawing-together of 0.03 IOD (about 2 mm) over the clip median; demo MAD 0.002-0.004.
+    brow_close_drop: float = 0.03
+
+    # --- eyes: eye aspect ratio (Soukupova & Cech 2016), mean of both eyes
+    # Soukupova & Cech: open eyes 0.25-0.3, blink threshold 0.2. With mediapipe's points
+    # the astronaut reads 0.30-0.32 and LFW's median is 0.245.
+    blink_ear: float = 0.20
+    # Also a blink when EAR falls below this share of the clip's own median (people with
+    # narrow eyes never cross 0.2 in a squint but drop far below 75 % in a blink).
+    blink_ratio: float = 0.75
+    # A blink lasts 100-400 ms; a closure longer than this is "the eyes close".
+    blink_max_s: float = 0.5
+    # LFW's 95th pct is 0.335, max 0.389: 0.38 is wide open even for large eyes.
+    eye_wide: float = 0.38
+    # A rise of 0.06 (about 20 % of an open eye) over the clip median; demo MAD 0.005-0.006.
+    eye_widen_rise: float = 0.06
+    # A drop of 0.05 over the clip median, held min_segment_s without closing the eyes.
+    squint_drop: float = 0.05
+
+    # --- head pose (cv2.solvePnP, generic 6-point face model, degrees)
+    # The frontal astronaut reads pitch 15-19 deg with the generic model (its proportions
+    # differ from mediapipe's mesh), LFW's median 6 deg: about 12 deg counts as "facing".
+    pitch_frontal_deg: float = 12.0
+    # A nod or shake swing: conversational nods move 5-15 deg. The demo's camera roll and
+    # pan move the still face's estimate by up to 3.4 deg in pitch and 6.1 deg in yaw
+    # (excited clips), so swings of 6 and 8 deg are real movements.
+    nod_swing_deg: float = 6.0
+    shake_swing_deg: float = 8.0
+    # One swing of a nod or shake takes 0.15-0.6 s; slower drifts are posture changes.
+    swing_max_s: float = 0.8
+    # Head turned this far from frontal means the face (and gaze) points away; eye contact
+    # is judged lost beyond about 15-20 deg of head rotation.
+    gaze_yaw_deg: float = 20.0
+    gaze_pitch_deg: float = 20.0
+    # Iris centre offset from the eye's middle, as a share of eye width: LFW 95th pct 0.139
+    # (people looking at the photographer); 0.18 is a clear sideways look.
+    gaze_iris_offset: float = 0.18
+    # Departure of yaw or pitch from the clip's own median counted as looking away.
+    gaze_turn_deg: float = 15.0
+
+    # --- confidence: 0.5 at the threshold, rising with effect size to at most this
+    max_confidence: float = 0.95
 
 
 @dataclass(frozen=True)
@@ -94,6 +204,10 @@ class AuditoryThresholds:
     arousal_weights: tuple[tuple[str, float], ...] = (
         ("loudness", 0.4), ("pitch", 0.3), ("rate", 0.2), ("range", 0.1))
     arousal_gain: float = 0.8
+    # Arousal worth a cue of its own ("The voice sounds energetic."): well past the
+    # calm demo voices (about 0.3-0.4 at -19 dBFS, 165-190 Hz, 3.5 syl/s).
+    energetic_arousal: float = 0.6
+    subdued_arousal: float = -0.4
 
 
 @dataclass(frozen=True)
