@@ -270,6 +270,11 @@ class Proposal(models.Model):
     timings = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    claim = models.CharField(max_length=64, blank=True,
+                             help_text="The task (or process) computing it while running.")
+    model_version = models.CharField(
+        max_length=200, blank=True,
+        help_text="The exact model that made it (e.g. with the checkpoint's sha256).")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

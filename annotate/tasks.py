@@ -55,18 +55,20 @@ def score_job_run(job_id: int) -> str | None:
 
 
 @shared_task(
+    bind=True,
     name="annotate.tasks.proposal_run",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=15 * 60,
     time_limit=16 * 60,
 )
-def proposal_run(proposal_id: int) -> str | None:
-    """One proposer on one clip (queue chosen per proposer at enqueue time). Safe to run twice."""
+def proposal_run(self, proposal_id: int) -> str | None:
+    """One proposer on one clip (queue chosen per proposer at enqueue time); a batching
+    proposer takes more pending clips of the run along. Safe to run twice."""
     from annotate.services import runs as run_services
 
     try:
-        proposal = run_services.proposal_run(proposal_id=proposal_id)
+        proposal = run_services.proposal_run(proposal_id=proposal_id, claim=self.request.id)
     except SoftTimeLimitExceeded:
         run_services.proposal_task_failed(
             proposal_id=proposal_id, message="The proposer took longer than 15 minutes on this clip.")

@@ -2,12 +2,13 @@
 
 import logging
 import threading
+import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import Count, F
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotate.models import Clip, Cue, ModelRun, Project, Proposal
@@ -127,34 +128,98 @@ def _clip_input(clip: Clip) -> ClipInput:
     )
 
 
-def proposal_run(*, proposal_id: int) -> Proposal | None:
-    """Run the proposer on one clip and store its cues. Idempotent: a settled proposal is
-    left alone; one left running by a dead worker is run again and its cues replaced."""
-    claimed = Proposal.objects.filter(
-        pk=proposal_id, status__in=[Proposal.Status.PENDING, Proposal.Status.RUNNING],
-        run__status=ModelRun.Status.RUNNING,
-    ).update(status=Proposal.Status.RUNNING, attempts=F("attempts") + 1,
-             started_at=timezone.now(), error="")
-    proposal = Proposal.objects.select_related("run", "clip").filter(pk=proposal_id).first()
-    if proposal is None or not claimed:
-        return proposal
-    try:
-        result = _proposer_get(proposal.run.proposer).propose(_clip_input(proposal.clip))
-    except ProposalError as error:
-        return _proposal_fail(proposal, str(error))
-    except Exception as error:
-        log.exception("proposer %s failed on clip %s", proposal.run.proposer, proposal.clip.name)
-        _proposal_fail(proposal, f"The proposer failed unexpectedly: {type(error).__name__}: {error}")
-        raise
-    if result.version != proposal.run.version:
-        return _proposal_fail(proposal, f"Worker runs {result.proposer} {result.version}, but the run "
-                                        f"is for version {proposal.run.version}; re-run with the new version.")
+def _claim(*, proposal_ids: list[int], claim: str) -> list[int]:
+    """Mark proposals running under this claim: pending ones, and running ones that this same
+    claim already held (the redelivery of a task whose worker died)."""
+    claimable = (Q(status=Proposal.Status.PENDING)
+                 | Q(status=Proposal.Status.RUNNING, claim=claim))
+    with transaction.atomic():
+        rows = Proposal.objects.filter(claimable, pk__in=proposal_ids,
+                                       run__status=ModelRun.Status.RUNNING)
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        ids = list(rows.values_list("pk", flat=True))
+        Proposal.objects.filter(pk__in=ids).update(
+            status=Proposal.Status.RUNNING, claim=claim, attempts=F("attempts") + 1,
+            started_at=timezone.now(), error="")
+    return ids
 
+
+def _batch_partners(proposal: Proposal, *, claim: str, size: int) -> list[int]:
+    """Other clips of the same run this task takes along into one batch: ones it held before
+    it died, then pending ones. Their own tasks find them taken and step aside."""
+    held = list(Proposal.objects.filter(run_id=proposal.run_id, status=Proposal.Status.RUNNING,
+                                        claim=claim).exclude(pk=proposal.pk)
+                .values_list("pk", flat=True)[: size - 1])
+    pending = list(Proposal.objects.filter(run_id=proposal.run_id, status=Proposal.Status.PENDING)
+                   .exclude(pk=proposal.pk).order_by("pk")
+                   .values_list("pk", flat=True)[: max(0, size - 1 - len(held))])
+    return held + pending
+
+
+def proposal_run(*, proposal_id: int, claim: str | None = None) -> Proposal | None:
+    """Run the proposer on one clip (and, for a batching proposer, on up to batch-size - 1
+    more pending clips of the same run) and store the cues.
+
+    Idempotent: a settled proposal is left alone; one that a dead worker left running under
+    this same claim (the task id: a redelivered task has the same one) is run again and its
+    cues replaced; one another live task holds is left to it.
+    """
+    claim = claim or uuid.uuid4().hex
+    proposal = Proposal.objects.select_related("run").filter(pk=proposal_id).first()
+    if proposal is None:
+        return None
+    proposer = _proposer_get(proposal.run.proposer) if proposal.run.status == ModelRun.Status.RUNNING else None
+    batch_size = settings.EMOCUE_PROPOSER_BATCH_SIZES.get(proposal.run.proposer, 1)
+    ids = [proposal_id]
+    if proposer is not None and hasattr(proposer, "propose_batch") and batch_size > 1:
+        ids += _batch_partners(proposal, claim=claim, size=batch_size)
+    claimed = _claim(proposal_ids=ids, claim=claim)
+    if proposal_id not in claimed and not claimed:
+        return Proposal.objects.get(pk=proposal_id)
+    batch = list(Proposal.objects.select_related("run", "clip").filter(pk__in=claimed).order_by("pk"))
+
+    inputs: dict[int, ClipInput] = {}
+    for item in batch:
+        try:
+            inputs[item.pk] = _clip_input(item.clip)
+        except ProposalError as error:
+            _proposal_fail(item, str(error))
+    ready = [item for item in batch if item.pk in inputs]
+    try:
+        if len(ready) > 1:
+            results = proposer.propose_batch([inputs[item.pk] for item in ready])
+        else:
+            results = [_propose_one(proposer, inputs[item.pk]) for item in ready]
+    except Exception as error:
+        log.exception("proposer %s failed on %s", proposal.run.proposer, [i.clip.name for i in ready])
+        for item in ready:
+            _proposal_fail(item, f"The proposer failed unexpectedly: {type(error).__name__}: {error}")
+        raise
+    for item, result in zip(ready, results, strict=True):
+        if isinstance(result, Exception):
+            _proposal_fail(item, str(result))
+        elif not (result.version == item.run.version or result.version.startswith(item.run.version + "+")):
+            _proposal_fail(item, f"Worker runs {result.proposer} {result.version}, but the run is for "
+                                 f"version {item.run.version}; re-run with the new version.")
+        else:
+            _proposal_store(item, result, claim=claim)
+    return Proposal.objects.get(pk=proposal_id)
+
+
+def _propose_one(proposer, clip: ClipInput):
+    try:
+        return proposer.propose(clip)
+    except ProposalError as error:
+        return error
+
+
+def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
     with transaction.atomic():
         locked = Proposal.objects.select_for_update().filter(
-            pk=proposal_id, status=Proposal.Status.RUNNING).first()
-        if locked is None:  # cancelled or finished by another delivery meanwhile
-            return Proposal.objects.get(pk=proposal_id)
+            pk=proposal.pk, status=Proposal.Status.RUNNING, claim=claim).first()
+        if locked is None:  # cancelled, or finished by another delivery meanwhile
+            return
         Cue.objects.filter(proposal=locked).delete()
         Cue.objects.bulk_create([
             Cue(clip_id=locked.clip_id, proposal=locked, position=i, modality=cue.modality,
@@ -164,15 +229,15 @@ def proposal_run(*, proposal_id: int) -> Proposal | None:
             for i, cue in enumerate(result.cues)
         ])
         locked.status = Proposal.Status.DONE
+        locked.model_version = result.version[:200]
         locked.description = result.description
         locked.emotions = [{"label": label, "score": score} for label, score in result.emotions]
         locked.notes = list(result.notes)
         locked.timings = dict(result.timings)
         locked.finished_at = timezone.now()
-        locked.save(update_fields=["status", "description", "emotions", "notes", "timings",
-                                   "finished_at"])
+        locked.save(update_fields=["status", "model_version", "description", "emotions", "notes",
+                                   "timings", "finished_at"])
     _run_finish_if_settled(locked.run_id)
-    return locked
 
 
 def _proposal_fail(proposal: Proposal, message: str) -> Proposal:

@@ -134,6 +134,8 @@ EMOCUE_DEFAULT_PROPOSER = env.str("EMOCUE_DEFAULT_PROPOSER", default="signals")
 EMOCUE_PROPOSER_QUEUES = {"signals": "cpu", "xemogpt": "gpu"}
 # Keyword options each proposer is built with (model paths for XEmoGPT live here).
 EMOCUE_PROPOSER_OPTIONS: dict[str, dict] = {"signals": {}}
+# Clips per batch for proposers that batch (XEmoGPT on a GPU); others take one clip a task.
+EMOCUE_PROPOSER_BATCH_SIZES = {"xemogpt": env.int("EMOCUE_XEMOGPT_BATCH_SIZE", default=8)}
 
 # --- celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str(

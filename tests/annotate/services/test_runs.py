@@ -82,14 +82,17 @@ def test_run_proposes_every_ready_clip_and_stores_timeline_cues(project, ready_c
 def test_a_redelivered_task_never_duplicates_cues(project, ready_clips):
     run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
     proposal = run.proposals.get()
-    run_services.proposal_run(proposal_id=proposal.pk)
-    run_services.proposal_run(proposal_id=proposal.pk)  # settled: a no-op
+    run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")
+    run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")  # settled: a no-op
     assert FakeProposer.calls == ["a"] and proposal.cues.count() == 3
-    # As if the worker died after storing cues but before the status update was seen.
+    # As if the worker died after storing cues but before its status update was committed.
     Proposal.objects.filter(pk=proposal.pk).update(status=Proposal.Status.RUNNING)
     ModelRun.objects.filter(pk=run.pk).update(status=ModelRun.Status.RUNNING)
-    again = run_services.proposal_run(proposal_id=proposal.pk)
-    assert again.status == "done" and again.attempts == 2
+    # Another task does not take a clip that a task holds ...
+    assert run_services.proposal_run(proposal_id=proposal.pk, claim="task-2").status == "running"
+    # ... but the redelivery of the same task (same id) does, and replaces the cues.
+    again = run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")
+    assert again.status == "done" and again.attempts == 2 and FakeProposer.calls == ["a", "a"]
     assert Cue.objects.filter(proposal=proposal).count() == 3
 
 
@@ -178,3 +181,61 @@ def test_propose_command_in_process(project, ready_clips):
     assert "2 done, 0 failed of 2" in out.getvalue()
     with pytest.raises(CommandError, match="No project named"):
         call_command("propose", "--project", "nope", stdout=StringIO())
+
+
+class BatchingFakeProposer(FakeProposer):
+    name = "batchfake"
+    version = "2.0"
+    batches: list[list[str]] = []
+
+    def __init__(self, weights: str = "w1"):
+        self.version = f"2.0+{weights}"
+
+    def propose_batch(self, clips):
+        BatchingFakeProposer.batches.append([c.name for c in clips])
+        out = []
+        for clip in clips:
+            try:
+                result = FakeProposer.propose(self, clip)
+                out.append(ProposalResult(**{**result.__dict__, "version": self.version}))
+            except ProposalError as error:
+                out.append(error)
+        return out
+
+
+register_proposer("batchfake", BatchingFakeProposer)
+
+
+def test_a_batching_proposer_takes_pending_clips_along(project, ready_clips, settings):
+    settings.EMOCUE_PROPOSER_BATCH_SIZES = {"batchfake": 2}
+    BatchingFakeProposer.batches = []
+    run_services._proposers.pop("batchfake", None)
+    run = run_services.run_create(project=project, proposer="batchfake", enqueue=False)
+    assert run.version == "2.0"
+    ordered = list(run.proposals.order_by("pk"))
+    run_services.proposal_run(proposal_id=ordered[0].pk, claim="t1")
+    assert BatchingFakeProposer.batches == [["a", "b"]]
+    assert [p.status for p in run.proposals.order_by("pk")] == ["done", "done", "pending"]
+    assert run.proposals.get(pk=ordered[1].pk).model_version == "2.0+w1"
+    # The partner's own task finds its clip done: nothing runs twice.
+    run_services.proposal_run(proposal_id=ordered[1].pk, claim="t2")
+    run_services.proposal_run(proposal_id=ordered[2].pk, claim="t3")
+    assert BatchingFakeProposer.batches == [["a", "b"]]  # a batch of one goes through propose()
+    statuses = dict(run.proposals.values_list("clip__name", "status"))
+    assert statuses == {"a": "done", "b": "done", "broken": "failed"}
+    assert Cue.objects.filter(proposal__run=run).count() == 6
+
+
+def test_a_batch_held_by_a_dead_task_is_finished_by_its_redelivery(project, ready_clips, settings):
+    settings.EMOCUE_PROPOSER_BATCH_SIZES = {"batchfake": 3}
+    run_services._proposers.pop("batchfake", None)
+    run = run_services.run_create(project=project, proposer="batchfake", enqueue=False)
+    first, second, third = run.proposals.order_by("pk")
+    # The task of `first` claimed all three and died before storing anything.
+    Proposal.objects.filter(run=run).update(status="running", claim="t1", attempts=1)
+    assert run_services.proposal_run(proposal_id=second.pk, claim="t2").status == "running"
+    BatchingFakeProposer.batches = []
+    run_services.proposal_run(proposal_id=first.pk, claim="t1")
+    assert BatchingFakeProposer.batches == [["a", "b", "broken"]]
+    assert dict(run.proposals.values_list("clip__name", "attempts")) == {"a": 2, "b": 2, "broken": 2}
+    assert ModelRun.objects.get(pk=run.pk).status == "finished"
