@@ -6,7 +6,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from annotate.models import Membership
+from annotate.models import Membership, ModelRun
+from annotate.services import runs as run_services
 from annotate.services.imports import clips_import
 from annotate.services.projects import membership_set, project_get_or_create, user_ensure
 
@@ -40,6 +41,23 @@ class Command(BaseCommand):
             if row.outcome not in ("ready", "already", "created"):
                 self.stdout.write(self.style.WARNING(f"  {row.name}: {row.outcome} {row.message}"))
         ready = report.count("ready") + report.count("already")
+        run = self._signal_run(project)
         self.stdout.write(self.style.SUCCESS(
-            f"Demo project {project.name!r}: {ready} clip(s) ready. Log in as {username} / {password}"
+            f"Demo project {project.name!r}: {ready} clip(s) ready; signal-proposer run "
+            f"{run} {run.status}. Log in as {username} / {password}"
         ))
+
+    def _signal_run(self, project):
+        """A finished signal-proposer run over the demo, made here once per proposer version."""
+        version = run_services.proposer_version("signals")
+        run = ModelRun.objects.filter(project=project, proposer="signals", version=version,
+                                      status=ModelRun.Status.FINISHED).first()
+        if run is not None:
+            return run
+        run = run_services.run_create(project=project, proposer="signals",
+                                      label="Demo: signal proposer", enqueue=False)
+        for proposal in run.proposals.select_related("clip").order_by("clip__name"):
+            self.stdout.write(f"  proposing cues for {proposal.clip.name}")
+            run_services.proposal_run(proposal_id=proposal.pk)
+        run.refresh_from_db()
+        return run
