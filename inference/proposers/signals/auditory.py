@@ -280,6 +280,17 @@ def analyse_auditory(clip: ClipInput, *, thresholds: AuditoryThresholds = AUDITO
     result.cues.extend(_segment_cues(segments, level_db, frame_power, f0, voiced, summary, t,
                                      clip_end))
     summary["arousal"] = _arousal(summary, t)
+    arousal = summary["arousal"]
+    if arousal is not None and (arousal >= t.energetic_arousal or arousal <= t.subdued_arousal):
+        high = arousal >= t.energetic_arousal
+        result.cues.append(ProposedCue(
+            "auditory", "The voice sounds energetic." if high else "The voice sounds subdued.",
+            *speech_span, _confidence(abs(arousal) - abs(t.energetic_arousal if high else
+                                                        t.subdued_arousal), 0.2, top=0.85),
+            {"feature": "vocal_arousal", "value": arousal,
+             "threshold": t.energetic_arousal if high else t.subdued_arousal,
+             "from": {k: summary[k] for k in ("level_dbfs", "f0_mean_hz", "speech_rate_syl_s",
+                                              "f0_range_st")}}))
     result.timings["cues"] += time.perf_counter() - started
     result.cues.sort(key=lambda cue: (cue.start_ms if cue.start_ms is not None else -1, cue.text))
     return result
