@@ -237,8 +237,9 @@ class FusionThresholds:
     eye_widen_fraction: float = 0.25
     mouth_open_fraction: float = 0.35
     gaze_away_fraction: float = 0.4
-    # Vocal arousal (auditory summary, in [-1, 1]) counted as high / low.
-    high_arousal: float = 0.25
+    # Vocal arousal (auditory summary, in [-1, 1]) counted as high / low: calm demo speech
+    # reads 0.3-0.45 (a level above the -26 dBov norm), excited 0.8-0.9.
+    high_arousal: float = 0.5
     low_arousal: float = -0.25
     # Text valence (VADER compound) counted as positive / negative.
     positive_valence: float = 0.15
