@@ -138,7 +138,8 @@ def mouth_corner_elevation(landmarks: np.ndarray) -> np.ndarray:
         Elevation per frame, shape (T,).
     """
     levelled, _, _ = _levelled(_full_to_kept(landmarks))
-    centre_y = (levelled[:, _COLUMN[LIP_UPPER_INNER], 1] + levelled[:, _COLUMN[LIP_LOWER_INNER], 1]) / 2
+    centre_y = (levelled[:, _COLUMN[LIP_UPPER_INNER], 1]
+                + levelled[:, _COLUMN[LIP_LOWER_INNER], 1]) / 2
     corners_y = (levelled[:, _COLUMN[MOUTH_RIGHT], 1] + levelled[:, _COLUMN[MOUTH_LEFT], 1]) / 2
     return centre_y - corners_y
 
@@ -526,8 +527,10 @@ class _Analysis:
             criteria = ["clip baseline"] if relative[start:stop].any() else []
             if bound is not None and absolute[start:stop].any():
                 criteria.append("population bound")
-                reference = neutral if neutral is not None else 0.0
-                ratios.append(abs(value - reference) / max(abs(bound - reference), 1e-9))
+                if neutral is not None:  # distance from a neutral face, as a share of the bound's
+                    ratios.append(abs(value - neutral) / max(abs(bound - neutral), 1e-9))
+                else:  # how far past the bound, as a ratio (below it for sign -1)
+                    ratios.append((value / bound) ** sign if value > 0 and bound > 0 else 1.0)
             cues.append(self._cue(text(value), start, stop, _confidence(max(ratios), self.th), {
                 "feature": feature, "value": round(value, 4),
                 "range": [round(float(part.min()), 4), round(float(part.max()), 4)],
@@ -565,7 +568,8 @@ class _Analysis:
             neutral=0.0, text=lambda v: "The mouth opens wide." if v >= th.mouth_open_wide
             else "The mouth opens.")
 
-        rel, ab, base = self._departure("brow_height", sign=+1, rise=th.brow_rise, bound=th.brow_high)
+        rel, ab, base = self._departure("brow_height", sign=+1, rise=th.brow_rise,
+                                        bound=th.brow_high)
         self.masks["brow_raise"] = rel | ab
         cues += self._segment_cues("brow_height", rel | ab, rel, ab, base, sign=+1,
                                    bound=th.brow_high, neutral=None,

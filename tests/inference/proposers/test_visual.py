@@ -282,3 +282,15 @@ def test_zigzag_keeps_only_swings_of_the_amplitude():
     values = np.array([0, 1, 0, 7, 3, 9, -1, 0, -2, 5])
     assert _zigzag(values, 6.0) == [0, 5, 8, 9]
     assert _zigzag(np.zeros(10), 6.0) == []
+
+
+def test_frown_below_the_population_bound_and_the_baseline():
+    distance = np.full(50, 0.42) + np.random.default_rng(3).normal(0, 0.002, 50)
+    distance[10:20] = 0.30  # inner brows drawn together for 1 s
+    analysis = synthetic_analysis({"brow_distance": distance})
+    cues = [c for c in analysis.expressions() if "frown" in c.text]
+    assert [(c.text, c.start_ms, c.end_ms) for c in cues] == [
+        ("The brows draw together (frown).", 1000, 2000)]
+    assert cues[0].evidence["criteria"] == ["clip baseline", "population bound"]
+    assert cues[0].confidence > 0.9  # a drop of 0.12 against a 0.03 threshold
+    assert not [c for c in analysis.expressions() if "smile" in c.text or "raised" in c.text]
