@@ -65,7 +65,7 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         raise AudioReadError(f"the audio file {path.name} is empty")
     try:
         rate, data = wavfile.read(str(path))
-    except (ValueError, OSError, EOFError) as exc:
+    except Exception as exc:  # scipy fails on junk with ValueError, EOFError, even UnboundLocalError
         raise AudioReadError(f"the audio file {path.name} is not a readable WAV ({exc})") from None
     if data.dtype.kind == "i":
         samples = data.astype(np.float64) / float(np.iinfo(data.dtype).max + 1)
