@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,12 @@ def check_model_folder(option: str, path: str | Path | None, what: str, *, need_
     return folder
 
 
+def _last_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    useful = [line for line in lines if "error" in line.lower() or "unsupported" in line.lower()]
+    return (useful or lines or [type(error).__name__])[-1][:200]
+
+
 def read_checkpoint(path: str | Path | None, *, trust_pickle: bool = False) -> dict[str, torch.Tensor]:
     """The ``state_dict`` of a released checkpoint file, tensors on the CPU.
 
@@ -93,6 +100,11 @@ def read_checkpoint(path: str | Path | None, *, trust_pickle: bool = False) -> d
         raise WeightsPathError(f"checkpoint_path {str(file)!r} does not exist")
     if not file.is_file():
         raise WeightsPathError(f"checkpoint_path {str(file)!r} is a folder; expected the checkpoint file")
+    with file.open("rb") as fh:
+        head = fh.read(4)
+    if not (zipfile.is_zipfile(file) or head[:1] == b"\x80"):  # torch's zip format, or a legacy pickle
+        raise WeightsPathError(f"checkpoint_path {str(file)!r} is not a readable torch checkpoint "
+                               "(neither torch's zip format nor a pickle)")
     try:
         try:
             data = torch.load(file, map_location="cpu", weights_only=not trust_pickle, mmap=True)
@@ -102,7 +114,8 @@ def read_checkpoint(path: str | Path | None, *, trust_pickle: bool = False) -> d
             data = torch.load(file, map_location="cpu", weights_only=not trust_pickle)
     except pickle.UnpicklingError as error:
         raise WeightsPathError(
-            f"checkpoint_path {str(file)!r} holds objects a weights-only load refuses ({error}); "
+            f"checkpoint_path {str(file)!r} holds objects a weights-only load refuses "
+            f"({_last_line(error)}); "
             "if you trust the file, set trust_checkpoint_pickle=True") from None
     except Exception as error:  # noqa: BLE001 - any failure here means "not a torch checkpoint"
         raise WeightsPathError(f"checkpoint_path {str(file)!r} is not a readable torch checkpoint: "

@@ -130,6 +130,19 @@ class Wrapped:
     prompts: list[str] = field(default_factory=list)
 
 
+class ClipTower(nn.Module):
+    """Holds CLIP's vision tower as ``vision_model``: the reference keeps the whole CLIPModel
+    here, so its keys read ``visual_encoder.clip.vision_model.*`` (transformers 5's
+    CLIPVisionModel has no ``vision_model.`` level of its own)."""
+
+    def __init__(self, vision_model: nn.Module):
+        super().__init__()
+        self.vision_model = vision_model
+
+    def forward(self, pixel_values: torch.Tensor):
+        return self.vision_model(pixel_values=pixel_values)
+
+
 class VisualEncoder(nn.Module):
     """Frozen CLIP vision tower + VECB (positional embedding and CLIP encoder layers)."""
 
@@ -141,7 +154,7 @@ class VisualEncoder(nn.Module):
 
         vision_config = _with_attn(vision_config, attn_implementation)
         self.num_frames = num_frames
-        self.clip = clip if clip is not None else CLIPVisionModel(vision_config)
+        self.clip = ClipTower(clip if clip is not None else CLIPVisionModel(vision_config))
         self.clip.requires_grad_(False)
         self.clip.eval()
         self.visual_alignment_layer = nn.ModuleList(
