@@ -21,3 +21,11 @@ def media_root(settings, tmp_path):
 
 def stored_files(root) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="session")
+def demo_set(tmp_path_factory):
+    """The generated demo clips (fixtures/demo.py), built once per test session."""
+    from fixtures.demo import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo"))

@@ -166,6 +166,12 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("EMOCUE_BROKER_VISIBILITY_TIMEOUT", default=2 * 60 * 60)
     }
+    if "EMOCUE_BROKER_RESTORE_SWEEP_S" in env:
+        # How often a worker looks for such tasks (kombu's default: about every 100 s).
+        CELERY_BROKER_TRANSPORT_OPTIONS.update(
+            unacked_restore_interval=env.float("EMOCUE_BROKER_RESTORE_SWEEP_S"),
+            unacked_restore_throttle=1,
+        )
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -23,13 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="session")
-def demo_set(tmp_path_factory):
-    from fixtures.demo import build_demo
-
-    return build_demo(tmp_path_factory.mktemp("demo"))
-
-
 @pytest.fixture
 def demo_project(require_services, media_root, demo_set):
     project = ProjectFactory(name="Demo under test")
@@ -47,6 +40,7 @@ class Workers:
         self.env = dict(
             os.environ, DJANGO_SETTINGS_MODULE="studio.settings.test", MEDIA_ROOT=str(media_root),
             CELERY_TASK_ALWAYS_EAGER="0", EMOCUE_BROKER_VISIBILITY_TIMEOUT="3",
+            EMOCUE_BROKER_RESTORE_SWEEP_S="1",
             DATABASE_URL=f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
         )
         self.log = media_root.parent / "workers.log"
