@@ -66,6 +66,8 @@ def _decode_frames(clip: ClipInput, *, n_frames: int, frame_sampling: str) -> li
         info = probe(clip.video)
     except MediaError as error:
         raise ProposalError(f"{clip.name}: the video cannot be read: {error.message}") from None
+    except OSError as error:
+        raise ProposalError(f"{clip.name}: the video cannot be read: {error}") from None
     if info.frame_count <= 0:
         raise ProposalError(f"{clip.name}: the video has no frames")
     pick = sample_frame_indices if frame_sampling == "studio" else reference_frame_indices

@@ -481,6 +481,8 @@ class XEmoGPT(nn.Module):
                       pad_token_id=self.tokenizer.pad_token_id, bos_token_id=None)
         if settings.top_k is not None:
             values["top_k"] = settings.top_k
+        if not settings.do_sample:  # greedy or plain beam search: sampling knobs do not apply
+            values.update(temperature=None, top_p=None, top_k=None)
         if getattr(config, "eos_token_id", None) is None:
             values["eos_token_id"] = self.tokenizer.eos_token_id
         values.update(overrides)

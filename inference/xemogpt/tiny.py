@@ -68,7 +68,8 @@ def _hf_configs(vocab_size: int):
         vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                            num_attention_heads=4, image_size=32, patch_size=8),
         text_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=4, vocab_size=99, max_position_embeddings=16),
+                         num_attention_heads=4, vocab_size=99, max_position_embeddings=16,
+                         bos_token_id=0, eos_token_id=1, pad_token_id=1),
         projection_dim=16)
     # HuBERT-large's layout (layer-norm feature extractor, stable layer norm), tiny, with a
     # coarse 1024x downsampling so a second of audio is ~15 frames
