@@ -139,6 +139,7 @@ class Proposer(Protocol):
 # name -> "module:factory", imported on first use so heavy models load only when asked for.
 _REGISTRY: dict[str, str | Callable[..., Proposer]] = {
     "signals": "inference.proposers.signals:SignalProposer",
+    "xemogpt": "inference.xemogpt.proposer:XEmoGPTProposer",
 }
 
 

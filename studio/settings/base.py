@@ -133,7 +133,20 @@ EMOCUE_DEFAULT_PROPOSER = env.str("EMOCUE_DEFAULT_PROPOSER", default="signals")
 # The queue each proposer's tasks go to: CPU proposers beside ingestion, XEmoGPT on GPU workers.
 EMOCUE_PROPOSER_QUEUES = {"signals": "cpu", "xemogpt": "gpu"}
 # Keyword options each proposer is built with (model paths for XEmoGPT live here).
-EMOCUE_PROPOSER_OPTIONS: dict[str, dict] = {"signals": {}}
+# XEmoGPT's weights (local paths, never downloaded) come from EMOCUE_XEMOGPT_LLM_PATH,
+# _CLIP_PATH, _HUBERT_PATH and _CHECKPOINT_PATH, which the proposer reads itself.
+EMOCUE_PROPOSER_OPTIONS: dict[str, dict] = {
+    "signals": {},
+    "xemogpt": {
+        key: value for key, value in {
+            "device": env.str("EMOCUE_XEMOGPT_DEVICE", default="cuda"),
+            # Refused by default: XEmoGPT on a CPU takes minutes a clip.
+            "allow_cpu": env.bool("EMOCUE_XEMOGPT_ALLOW_CPU", default=False),
+            "max_new_tokens": env.int("EMOCUE_XEMOGPT_MAX_NEW_TOKENS", default=None),
+            "num_beams": env.int("EMOCUE_XEMOGPT_NUM_BEAMS", default=None),
+        }.items() if value is not None
+    },
+}
 # Clips per batch for proposers that batch (XEmoGPT on a GPU); others take one clip a task.
 EMOCUE_PROPOSER_BATCH_SIZES = {"xemogpt": env.int("EMOCUE_XEMOGPT_BATCH_SIZE", default=8)}
 
