@@ -46,7 +46,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def clip_rows(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
     context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES,
-               **_clip_rows_context(project)}
+               **run_start_context(role), **_clip_rows_context(project)}
     return render(request, "annotate/partials/clip_rows.html", context)
 
 

@@ -54,3 +54,17 @@ def test_project_page_query_count_is_flat_in_runs(client, manager, project, read
     client.force_login(manager)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("project-detail", args=[project.slug])).status_code == 200
+
+
+def test_a_run_over_the_ticked_clips_only(client, manager, project, ready_clips,  # noqa: F811
+                                          django_capture_on_commit_callbacks):
+    client.force_login(manager)
+    page = client.get(reverse("project-detail", args=[project.slug])).content.decode()
+    assert page.count('name="clips"') == 3 and 'form="run-form"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("run-start", args=[project.slug]),
+                               {"proposer": "fake", "clips": ["a", "b"]})
+    assert response.status_code == 201
+    run = ModelRun.objects.get()
+    assert sorted(run.proposals.values_list("clip__name", flat=True)) == ["a", "b"]
+    assert sorted(FakeProposer.calls) == ["a", "b"]
