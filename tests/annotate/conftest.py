@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import MembershipFactory, ProjectFactory
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import wave
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # plain `pytest` without rootdir
 
 from inference.media import (  # noqa: E402
     MediaError,

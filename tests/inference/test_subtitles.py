@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # plain `pytest` without rootdir
 
 from inference.subtitles import Segment, SubtitleError, parse_subtitles  # noqa: E402
 
