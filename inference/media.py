@@ -568,7 +568,7 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
         proxy_w = _even(info.width * proxy_h / info.height + 1)
 
     graph = [
-        f"[0:v:0]split=3[vp][vf][vt]",
+        "[0:v:0]split=3[vp][vf][vt]",
         f"[vf]select='{_select_expr(unique_frames)}'[frames]",
         f"[vt]select='{_select_expr(thumb_indices)}',scale={thumb_w}:{thumb_height},"
         f"setsar=1,tile={n_thumbs}x1[thumbs]",

@@ -15,6 +15,11 @@ from annotate.services import scores as score_services
 _REJECT_STATUS = {"duplicate": 409, "name_taken": 409, "too_large": 413}
 
 
+def _invalid(form) -> Response:
+    detail = "; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in form.errors.items())
+    return Response({"code": "invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+
+
 class ProjectListApi(ListAPIView):
     serializer_class = s.ProjectOutput
 
@@ -44,8 +49,7 @@ class ClipListApi(APIView):
                             status=status.HTTP_403_FORBIDDEN)
         form = s.ClipUploadInput(data=request.data)
         if not form.is_valid():
-            detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
-            return Response({"code": "invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+            return _invalid(form)
         data = form.validated_data
         upload, subtitle = data["file"], data.get("subtitle")
         try:
@@ -96,8 +100,7 @@ class ScoreJobListApi(APIView):
                             status=status.HTTP_403_FORBIDDEN)
         form = s.ScoreJobInput(data=request.data)
         if not form.is_valid():
-            detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
-            return Response({"code": "invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+            return _invalid(form)
         data = form.validated_data
         for key in ("gold", "predicted"):
             if data[key].size > _MAX_CUE_FILE_BYTES:
