@@ -29,6 +29,15 @@ install_system() {
   fi
 }
 
+pip_quiet() {  # pip, without the per-package notes some machines' pip.conf find-links cause
+  local log status=0
+  log=$(mktemp)
+  .venv/bin/pip -q "$@" >"$log" 2>&1 || status=$?
+  grep -v "^WARNING: Location 'file:" "$log" >&2 || true
+  rm -f "$log"
+  return "$status"
+}
+
 install_python() {
   local python=${PYTHON:-}
   if [ -z "$python" ]; then
@@ -43,9 +52,9 @@ install_python() {
   local stamp=".venv/.installed-$(sha256sum requirements.txt | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
     say "installing Python packages (torch 2.13.0 CPU first, then requirements.txt)"
-    .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q torch==2.13.0
-    .venv/bin/pip install -q -r requirements.txt
+    pip_quiet install --upgrade pip
+    pip_quiet install torch==2.13.0
+    pip_quiet install -r requirements.txt
     rm -f .venv/.installed-*; touch "$stamp"
   fi
 }
