@@ -289,6 +289,43 @@ class Proposal(models.Model):
         return f"{self.run} on {self.clip}"
 
 
+class Annotation(models.Model):
+    """One annotator's work on one clip: their decisions on the proposed cues, their own cues,
+    emotion labels (open vocabulary, one primary) and the reasoning description."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations"
+    )
+    run = models.ForeignKey(
+        ModelRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations",
+        help_text="The run whose proposals this annotation started from.",
+    )
+    proposals_hidden = models.BooleanField(
+        default=False, help_text="Proposals were withheld from this annotator on purpose.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    labels = models.JSONField(default=list, blank=True)
+    primary_label = models.CharField(max_length=64, blank=True)
+    description = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="For optimistic locking.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["clip_id", "annotator_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clip", "annotator"], name="annotation_clip_annotator_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} on {self.clip}"
+
+
 class Cue(models.Model):
     """One atomic cue of a clip, time-anchored where possible. Proposed by a model (origin
     "model", decision "proposed" until an annotator decides) or written by a person."""
@@ -312,6 +349,10 @@ class Cue(models.Model):
     proposal = models.ForeignKey(
         Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="cues"
     )
+    annotation = models.ForeignKey(
+        Annotation, null=True, blank=True, on_delete=models.CASCADE, related_name="cues",
+        help_text="The annotation that owns this cue (a proposal's own cues have none).",
+    )
     position = models.PositiveIntegerField(default=0, help_text="Order within its proposal.")
     modality = models.CharField(max_length=16, choices=Modality.choices)
     kind = models.CharField(max_length=16, default="observation",
@@ -327,6 +368,7 @@ class Cue(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived",
         help_text="The proposed cue this one was edited from.",
     )
+    reject_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="For optimistic locking.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -346,3 +388,20 @@ class Cue(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class AnnotationEvent(models.Model):
+    """Every change to an annotation's cues, with the state before and after: the undo stack."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="events")
+    cue = models.ForeignKey(Cue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=16)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    undone = models.BooleanField(default=False)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["annotation_id", "pk"]

@@ -1,0 +1,290 @@
+"""Annotations: an annotator's decisions on proposed cues, their own cues, labels and
+reasoning. Every write checks the version the client last saw: a stale write is refused
+(StaleWrite, HTTP 409), never applied over someone else's change."""
+
+import hashlib
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from annotate.models import Annotation, AnnotationEvent, Clip, Cue, ModelRun, Project, Proposal
+
+CUE_FIELDS = ("modality", "kind", "text", "start_ms", "end_ms", "confidence", "decision",
+              "reject_reason", "origin")
+
+
+class AnnotationRejected(ValueError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class StaleWrite(AnnotationRejected):
+    """The object changed since the client read it (another tab, another person)."""
+
+    def __init__(self, what: str, *, current_version: int | None):
+        super().__init__(f"{what} was changed elsewhere since you loaded it (now version "
+                         f"{current_version}); reload to see the current state, then redo your change.")
+        self.current_version = current_version
+
+
+def _snapshot(cue: Cue) -> dict:
+    # The id is kept here, not only in the event's foreign key: that one is cleared when the
+    # cue is deleted, and undo must still find the cue once a later undo brings it back.
+    return {field: getattr(cue, field) for field in CUE_FIELDS} | {"version": cue.version, "id": cue.pk}
+
+
+def _proposals_hidden(project: Project, clip: Clip) -> bool:
+    """Whether this clip's proposals are withheld (a share set per project, to measure how much
+    proposals sway annotators); the same clips for every annotator, stable across restarts."""
+    share = float(project.proposer_settings.get("hide_proposals_share", 0) or 0)
+    if share <= 0:
+        return False
+    bucket = int(hashlib.sha256(str(clip.uid).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return bucket < share
+
+
+def _latest_proposal(clip: Clip) -> Proposal | None:
+    return (Proposal.objects.filter(clip=clip, status=Proposal.Status.DONE,
+                                    run__status=ModelRun.Status.FINISHED)
+            .select_related("run").order_by("-run__created_at").first())
+
+
+@transaction.atomic
+def annotation_open(*, clip: Clip, annotator) -> Annotation:
+    """The annotator's annotation of a clip, created on first open with a copy of the latest
+    finished run's proposed cues (decision "proposed") unless proposals are withheld."""
+    if clip.status != Clip.Status.READY:
+        raise AnnotationRejected(f"Clip {clip.name} is not ready to annotate ({clip.status}).")
+    annotation, created = Annotation.objects.get_or_create(clip=clip, annotator=annotator)
+    if not created:
+        return annotation
+    hidden = _proposals_hidden(clip.project, clip)
+    proposal = None if hidden else _latest_proposal(clip)
+    annotation.proposals_hidden = hidden
+    annotation.run = proposal.run if proposal else None
+    annotation.save(update_fields=["proposals_hidden", "run"])
+    if proposal is not None:
+        Cue.objects.bulk_create([
+            Cue(clip=clip, annotation=annotation, position=cue.position, modality=cue.modality,
+                kind=cue.kind, text=cue.text, start_ms=cue.start_ms, end_ms=cue.end_ms,
+                confidence=cue.confidence, evidence=cue.evidence, origin=Cue.Origin.MODEL,
+                decision=Cue.Decision.PROPOSED, derived_from=cue)
+            for cue in proposal.cues.order_by("position")
+        ])
+    return annotation
+
+
+def annotation_next(*, project: Project, annotator) -> Annotation | None:
+    """The clip to work on next: the annotator's oldest draft, else the first ready clip that
+    still needs annotators (fewer than k) and that they have not annotated."""
+    draft = (Annotation.objects.filter(clip__project=project, annotator=annotator,
+                                       status=Annotation.Status.DRAFT)
+             .select_related("clip").order_by("created_at").first())
+    if draft is not None:
+        return draft
+    k = project.annotators_per_clip
+    candidates = (Clip.objects.filter(project=project, status=Clip.Status.READY)
+                  .exclude(annotations__annotator=annotator)
+                  .order_by("name"))
+    for clip in candidates.iterator():
+        if clip.annotations.count() < k:
+            return annotation_open(clip=clip, annotator=annotator)
+    return None
+
+
+def _editable(annotation: Annotation, user) -> None:
+    if annotation.annotator_id != user.pk:
+        raise AnnotationRejected("Only the annotator who owns this annotation can change it.")
+    if annotation.status == Annotation.Status.SUBMITTED:
+        raise AnnotationRejected("This annotation was submitted; it can no longer be changed.")
+
+
+def _cue_update(*, cue: Cue, user, expected_version: int, action: str, **changes) -> Cue:
+    annotation = cue.annotation
+    if annotation is None:
+        raise AnnotationRejected("Only cues of an annotation can be changed here.")
+    _editable(annotation, user)
+    before = _snapshot(cue)
+    updated = Cue.objects.filter(pk=cue.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **changes)
+    if not updated:
+        current = Cue.objects.filter(pk=cue.pk).values_list("version", flat=True).first()
+        raise StaleWrite(f"Cue {cue.text[:40]!r}", current_version=current)
+    cue.refresh_from_db()
+    AnnotationEvent.objects.create(annotation=annotation, cue=cue, action=action, before=before,
+                                   after=_snapshot(cue), actor=user)
+    return cue
+
+
+@transaction.atomic
+def cue_accept(*, cue: Cue, user, expected_version: int) -> Cue:
+    return _cue_update(cue=cue, user=user, expected_version=expected_version, action="accept",
+                       decision=Cue.Decision.ACCEPTED, reject_reason="")
+
+
+@transaction.atomic
+def cue_reject(*, cue: Cue, user, expected_version: int, reason: str = "") -> Cue:
+    if cue.origin != Cue.Origin.MODEL:
+        raise AnnotationRejected("Your own cues are deleted, not rejected.")
+    return _cue_update(cue=cue, user=user, expected_version=expected_version, action="reject",
+                       decision=Cue.Decision.REJECTED, reject_reason=reason.strip()[:2000])
+
+
+@transaction.atomic
+def cue_edit(*, cue: Cue, user, expected_version: int, text: str) -> Cue:
+    """New text for a cue. A proposed cue becomes "edited"; the proposal's own cue (its
+    derived_from) keeps the original wording."""
+    text = " ".join(text.split())
+    if not text:
+        raise AnnotationRejected("A cue needs text; reject or delete it instead.")
+    decision = Cue.Decision.EDITED if cue.origin == Cue.Origin.MODEL else cue.decision
+    return _cue_update(cue=cue, user=user, expected_version=expected_version, action="edit",
+                       text=text[:2000], decision=decision)
+
+
+def snap_to_frame(ms: int, clip: Clip) -> int:
+    """The start time of the frame nearest ms (frames from time and the real frame rate)."""
+    if not clip.fps_num or not clip.fps_den:
+        return ms
+    frame = round(ms * clip.fps_num / (1000 * clip.fps_den))
+    return round(frame * 1000 * clip.fps_den / clip.fps_num)
+
+
+def _span(clip: Clip, start_ms: int | None, end_ms: int | None) -> tuple[int | None, int | None]:
+    if start_ms is None and end_ms is None:
+        return None, None
+    if start_ms is None or end_ms is None:
+        raise AnnotationRejected("Give both a start and an end, or neither for a whole-clip cue.")
+    start, end = snap_to_frame(int(start_ms), clip), snap_to_frame(int(end_ms), clip)
+    duration = clip.duration_ms or 0
+    if start < 0 or end > duration or end <= start:
+        raise AnnotationRejected(
+            f"The span {start_ms}-{end_ms} ms does not fit the clip (0-{duration} ms) "
+            "or ends before it starts.")
+    return start, end
+
+
+@transaction.atomic
+def cue_retime(*, cue: Cue, user, expected_version: int, start_ms: int | None, end_ms: int | None) -> Cue:
+    start, end = _span(cue.clip, start_ms, end_ms)
+    return _cue_update(cue=cue, user=user, expected_version=expected_version, action="retime",
+                       start_ms=start, end_ms=end)
+
+
+@transaction.atomic
+def cue_add(*, annotation: Annotation, user, modality: str, text: str,
+            start_ms: int | None = None, end_ms: int | None = None) -> Cue:
+    _editable(annotation, user)
+    text = " ".join(text.split())
+    if modality not in Cue.Modality.values:
+        raise AnnotationRejected(f"Modality must be one of {', '.join(Cue.Modality.values)}.")
+    if not text:
+        raise AnnotationRejected("A new cue needs text.")
+    start, end = _span(annotation.clip, start_ms, end_ms)
+    last = annotation.cues.order_by("-position").values_list("position", flat=True).first()
+    cue = Cue(clip=annotation.clip, annotation=annotation, position=(last or 0) + 1,
+              modality=modality, text=text[:2000], start_ms=start, end_ms=end,
+              origin=Cue.Origin.HUMAN, decision=Cue.Decision.ACCEPTED)
+    cue.full_clean(exclude=["clip", "annotation", "proposal", "derived_from"])
+    cue.save()
+    AnnotationEvent.objects.create(annotation=annotation, cue=cue, action="add", before=None,
+                                   after=_snapshot(cue), actor=user)
+    return cue
+
+
+@transaction.atomic
+def cue_delete(*, cue: Cue, user, expected_version: int) -> None:
+    annotation = cue.annotation
+    if annotation is None:
+        raise AnnotationRejected("Only cues of an annotation can be deleted here.")
+    _editable(annotation, user)
+    if cue.origin != Cue.Origin.HUMAN:
+        raise AnnotationRejected("A proposed cue is rejected, not deleted.")
+    before = _snapshot(cue) | {"position": cue.position}
+    deleted, _ = Cue.objects.filter(pk=cue.pk, version=expected_version).delete()
+    if not deleted:
+        current = Cue.objects.filter(pk=cue.pk).values_list("version", flat=True).first()
+        raise StaleWrite(f"Cue {cue.text[:40]!r}", current_version=current)
+    AnnotationEvent.objects.create(annotation=annotation, cue=None, action="delete", before=before,
+                                   after=None, actor=user)
+
+
+@transaction.atomic
+def annotation_undo(*, annotation: Annotation, user) -> AnnotationEvent:
+    """Revert the annotation's last change that is not undone yet."""
+    _editable(annotation, user)
+    event = (AnnotationEvent.objects.select_for_update().filter(annotation=annotation, undone=False)
+             .order_by("-pk").first())
+    if event is None:
+        raise AnnotationRejected("Nothing to undo.")
+    if event.action == "add":
+        Cue.objects.filter(pk=event.after["id"]).delete()
+    elif event.action == "delete":
+        # Back under its old id, so that undoing the changes made before the delete finds it.
+        state = {k: v for k, v in event.before.items() if k != "version"}
+        Cue.objects.create(clip=annotation.clip, annotation=annotation, **state)
+    else:
+        restore = {k: v for k, v in event.before.items() if k not in ("version", "id")}
+        Cue.objects.filter(pk=event.before["id"]).update(version=F("version") + 1,
+                                                         updated_at=timezone.now(), **restore)
+    event.undone = True
+    event.save(update_fields=["undone"])
+    return event
+
+
+@transaction.atomic
+def annotation_update(*, annotation: Annotation, user, expected_version: int,
+                      labels: list[str] | None = None, primary_label: str | None = None,
+                      description: str | None = None) -> Annotation:
+    _editable(annotation, user)
+    changes: dict = {}
+    if labels is not None:
+        cleaned = []
+        for label in labels:
+            label = " ".join(str(label).split()).lower()[:64]
+            if label and label not in cleaned:
+                cleaned.append(label)
+        changes["labels"] = cleaned
+    if primary_label is not None:
+        changes["primary_label"] = " ".join(primary_label.split()).lower()[:64]
+    if description is not None:
+        changes["description"] = description.strip()[:20000]
+    updated = Annotation.objects.filter(pk=annotation.pk, version=expected_version,
+                                        status=Annotation.Status.DRAFT).update(
+        version=F("version") + 1, updated_at=timezone.now(), **changes)
+    if not updated:
+        current = Annotation.objects.filter(pk=annotation.pk).values_list("version", flat=True).first()
+        raise StaleWrite("This annotation", current_version=current)
+    annotation.refresh_from_db()
+    return annotation
+
+
+@transaction.atomic
+def annotation_submit(*, annotation: Annotation, user, expected_version: int) -> Annotation:
+    """Submit, after checking what a complete annotation needs; names everything missing."""
+    _editable(annotation, user)
+    missing = []
+    undecided = annotation.cues.filter(decision=Cue.Decision.PROPOSED).count()
+    if undecided:
+        missing.append(f"{undecided} proposed cue(s) still need a decision (accept, edit or reject)")
+    if not annotation.primary_label:
+        missing.append("a primary emotion label")
+    elif annotation.primary_label not in annotation.labels:
+        missing.append(f"the primary label {annotation.primary_label!r} among the labels")
+    if not annotation.description.strip():
+        missing.append("the reasoning description")
+    if not annotation.cues.filter(~Q(decision=Cue.Decision.REJECTED)).exists():
+        missing.append("at least one cue")
+    if missing:
+        raise AnnotationRejected("Not submitted yet; missing: " + "; ".join(missing) + ".")
+    updated = Annotation.objects.filter(pk=annotation.pk, version=expected_version,
+                                        status=Annotation.Status.DRAFT).update(
+        status=Annotation.Status.SUBMITTED, submitted_at=timezone.now(),
+        version=F("version") + 1, updated_at=timezone.now())
+    if not updated:
+        current = Annotation.objects.filter(pk=annotation.pk).values_list("version", flat=True).first()
+        raise StaleWrite("This annotation", current_version=current)
+    annotation.refresh_from_db()
+    return annotation
