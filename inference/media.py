@@ -385,20 +385,15 @@ def probe(path, *, max_bytes: int | None = None, max_duration_ms: int | None = N
 # --------------------------------------------------------------------------------- deriving
 
 def sample_frame_indices(frame_count: int, n_frames: int = 16) -> list[int]:
-    """Indices of the frames the model sees, exactly as AffectGPT's reference code picks them.
+    """Indices of the frames the model sees, exactly as XEmoGPT's reference code picks them.
 
-    zeroQiaoba/AffectGPT, video_llama/processors/video_processor.py, load_video(sampling=
-    "uniform"): ``np.arange(0, vlen, vlen / min(n_frms, vlen)).astype(int)``, and for clips
-    shorter than n_frms the last index is repeated until there are n_frms. (np.arange with a
-    float step can yield one extra index by rounding; it is cut to n_frms.)
+    W11H08Z/XEmoGPT, utils/video_processor.py, load_video(num_frames=16):
+    ``np.linspace(0, total_frames - 1, num=num_frames, dtype=int)`` — the first and the last
+    frame included, and indices repeated when a clip has fewer frames than that.
     """
     if frame_count <= 0 or n_frames <= 0:
         raise ValueError("frame_count and n_frames must be positive")
-    n = min(n_frames, frame_count)
-    indices = np.arange(0, frame_count, frame_count / n).astype(int).tolist()[:n_frames]
-    while len(indices) < n_frames:
-        indices.append(indices[-1])
-    return indices
+    return np.linspace(0, frame_count - 1, num=n_frames, dtype=int).tolist()
 
 
 def waveform_peaks(samples: np.ndarray, *, samples_per_pixel: int,
@@ -494,7 +489,7 @@ def derive(
         source: the clip, already checked by :func:`probe`.
         out_dir: folder to create (or replace) with the derived files.
         info: :func:`probe`'s result for ``source``.
-        n_frames: frames sampled for the model (XEmoGPT/AffectGPT uses 16).
+        n_frames: frames sampled for the model (XEmoGPT uses 16).
         thumb_count: thumbnails in the timeline strip, evenly spaced in time.
         thumb_height: thumbnail height in pixels.
         proxy_max_height: a transcoded proxy is scaled down to at most this height.
@@ -549,7 +544,7 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
     (work / "frames").mkdir()
     frame_count = max(1, info.frame_count)
 
-    # Model frames: indices by AffectGPT's formula; times follow from the real frame rate.
+    # Model frames: indices by XEmoGPT's formula; times follow from the real frame rate.
     frame_indices = sample_frame_indices(frame_count, n_frames)
     unique_frames = sorted(set(frame_indices))
 
@@ -679,7 +674,7 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
         thumbnails=thumbnails,
         peaks=peaks_rel,
         peaks_samples_per_pixel=peaks_samples_per_pixel if peaks_rel else None,
-        settings={"n_frames": n_frames, "frame_sampling": "affectgpt-uniform",
+        settings={"n_frames": n_frames, "frame_sampling": "xemogpt-linspace",
                   "thumb_count": thumb_count, "proxy_max_height": proxy_max_height,
                   "remux_max_height": remux_max_height,
                   "x264_preset": x264_preset, "crf": crf,

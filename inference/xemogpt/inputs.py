@@ -1,10 +1,10 @@
 """From a clip (ClipInput) to what XEmoGPT takes: 16 frames, 12 s of 16 kHz audio, subtitle.
 
 Frames: the clip's stored frames (``ClipInput.frames``: the 16 that ingestion sampled with
-:func:`inference.media.sample_frame_indices`, so the model sees what the annotator sees)
-or, when there are none, the same indices decoded from the video. The reference's own
-loader picks ``np.linspace(0, n - 1, 16).astype(int)`` instead (it includes the last
-frame); ``frame_sampling="reference"`` uses that when decoding.
+:func:`inference.media.sample_frame_indices`, the reference loader's
+``np.linspace(0, n - 1, 16, dtype=int)``, so the model sees what the annotator sees) or,
+with ``frame_sampling="reference"`` or when there are none, the same indices decoded from
+the video itself.
 Audio: the 16 kHz mono WAV, first 12 s, as float in [-1, 1) (librosa's scale, which the
 reference uses); HuBERT's normalisation is applied later by the feature extractor.
 """
@@ -30,10 +30,8 @@ FRAME_SAMPLINGS = ("studio", "reference")
 
 
 def reference_frame_indices(frame_count: int, n_frames: int = 16) -> list[int]:
-    """The reference loader's frame choice: ``np.linspace(0, n - 1, n_frames)`` as int."""
-    if frame_count <= 0 or n_frames <= 0:
-        raise ValueError("frame_count and n_frames must be positive")
-    return np.linspace(0, frame_count - 1, num=n_frames, dtype=int).tolist()
+    """The reference loader's frame choice (the same as ingestion's)."""
+    return sample_frame_indices(frame_count, n_frames)
 
 
 def _open_rgb(path: Path):
