@@ -1,7 +1,7 @@
 from django.urls import path
 
 from annotate.api import views as api
-from annotate.views import media, pages, runs
+from annotate.views import media, pages, runs, timeline
 
 urlpatterns = [
     path("", pages.project_list, name="project-list"),
@@ -16,6 +16,17 @@ urlpatterns = [
     path("p/<slug:slug>/runs/start/", runs.run_start, name="run-start"),
     path("p/<slug:slug>/runs/<int:run_id>/", runs.run_detail, name="run-detail"),
     path("p/<slug:slug>/runs/<int:run_id>/<str:action>/", runs.run_action, name="run-action"),
+    path("p/<slug:slug>/annotate/next/", timeline.annotate_next, name="annotate-next"),
+    path("p/<slug:slug>/annotate/<str:name>/", timeline.timeline_page, name="timeline"),
+    path("p/<slug:slug>/annotate/<str:name>/workspace/", timeline.timeline_workspace,
+         name="timeline-workspace"),
+    path("p/<slug:slug>/annotate/<str:name>/cues/new/", timeline.cue_create, name="timeline-cue-new"),
+    path("p/<slug:slug>/annotate/<str:name>/cues/<int:cue_id>/<str:action>/", timeline.cue_action,
+         name="timeline-cue-action"),
+    path("p/<slug:slug>/annotate/<str:name>/undo/", timeline.annotation_undo, name="timeline-undo"),
+    path("p/<slug:slug>/annotate/<str:name>/save/", timeline.annotation_save, name="timeline-save"),
+    path("p/<slug:slug>/annotate/<str:name>/submit/", timeline.annotation_submit,
+         name="timeline-submit"),
     path("media/<path:path>", media.media_serve, name="media"),
     path("api/projects/", api.ProjectListApi.as_view(), name="api-project-list"),
     path("api/projects/<slug:slug>/clips/", api.ClipListApi.as_view(), name="api-clip-list"),

@@ -1,0 +1,84 @@
+"""Annotation reads for the timeline. An annotation is only ever found through its owner:
+every query filters on annotator=user, so one annotator never reaches another's work (blind
+by construction) and anything else is a 404."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from annotate.models import Annotation, Clip, Cue, Project
+
+LANES = (("visual", "Visual"), ("auditory", "Auditory"), ("emotional", "Emotional"))
+
+
+@dataclass
+class Lane:
+    modality: str
+    label: str
+    timed: list[Cue] = field(default_factory=list)
+    untimed: list[Cue] = field(default_factory=list)
+
+
+@dataclass
+class Timeline:
+    project: Project
+    clip: Clip
+    annotation: Annotation
+    cues: list[Cue]
+    lanes: list[Lane]
+    counts: dict[str, int]
+
+
+def _member_filter(user) -> dict:
+    # A former member keeps their rows but can no longer reach them.
+    return {} if user.is_superuser else {"clip__project__memberships__user": user}
+
+
+def _own_annotations(*, user) -> QuerySet[Annotation]:
+    return (Annotation.objects.filter(annotator=user, **_member_filter(user))
+            .select_related("clip", "clip__project"))
+
+
+def annotation_get_for_user(*, slug: str, clip_name: str, user) -> Annotation:
+    """The user's own annotation of the clip (clip and project joined in the same query)."""
+    if not user.is_authenticated:
+        raise Http404("No such annotation.")
+    annotation = _own_annotations(user=user).filter(clip__project__slug=slug, clip__name=clip_name).first()
+    if annotation is None:
+        raise Http404("You have no annotation of this clip; open it from the project page "
+                      "with “Start annotating”.")
+    return annotation
+
+
+def annotation_cue_get(*, slug: str, clip_name: str, cue_id: int, user) -> Cue:
+    """One cue of the user's own annotation, with annotation, clip and project, in one query."""
+    if not user.is_authenticated:
+        raise Http404("No such cue.")
+    member = {} if user.is_superuser else {"annotation__clip__project__memberships__user": user}
+    cue = (Cue.objects.filter(pk=cue_id, annotation__annotator=user, annotation__clip__name=clip_name,
+                              annotation__clip__project__slug=slug, **member)
+           .select_related("annotation", "annotation__clip", "annotation__clip__project").first())
+    if cue is None:
+        raise Http404("No such cue in your annotation of this clip.")
+    return cue
+
+
+def _cue_order(cue: Cue) -> tuple:
+    return (cue.start_ms is None, cue.start_ms or 0, cue.modality, cue.position, cue.pk)
+
+
+def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
+    """Everything the timeline page shows, in two queries whatever the number of cues."""
+    annotation = annotation_get_for_user(slug=slug, clip_name=clip_name, user=user)
+    cues = sorted(Cue.objects.filter(annotation=annotation).defer("evidence"), key=_cue_order)
+    lanes = {modality: Lane(modality, label) for modality, label in LANES}
+    counts = {decision: 0 for decision in Cue.Decision.values}
+    for cue in cues:
+        lane = lanes.get(cue.modality)
+        if lane is not None:
+            (lane.timed if cue.start_ms is not None else lane.untimed).append(cue)
+        counts[cue.decision] = counts.get(cue.decision, 0) + 1
+    clip = annotation.clip
+    return Timeline(project=clip.project, clip=clip, annotation=annotation, cues=cues,
+                    lanes=list(lanes.values()), counts=counts)

@@ -1,0 +1,209 @@
+"""The annotation timeline: one annotator's own annotation of one clip, changed one cue at a
+time by htmx requests. Every write sends the version the browser holds; a stale one is a 409
+with a message that offers to reload, never a silent overwrite."""
+
+import json
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotate.selectors import annotations as selectors
+from annotate.selectors.projects import project_get_for_user
+from annotate.services import annotations as services
+
+MESSAGE = "annotate/partials/timeline_message.html"
+
+
+def login_for_htmx(view):
+    """Like login_required, but an htmx request of an expired session gets a 401 the page can
+    act on (keep the change, replay it after login) instead of a login page to swap in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            return _message(request, "Your session has ended: log in again. Your change is kept "
+                            "in this browser and saved when you come back.", 401, login=True)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def _message(request, message: str, status: int, *, reload: bool = False, login: bool = False,
+             trigger: dict | None = None) -> HttpResponse:
+    response = render(request, MESSAGE, {"message": message, "ok": status < 400, "reload": reload,
+                                         "login": login, "status": status,
+                                         "next": request.headers.get("HX-Current-URL", "")},
+                      status=status)
+    response["HX-Retarget"] = "#timeline-message"
+    response["HX-Reswap"] = "innerHTML"
+    if trigger:
+        response["HX-Trigger"] = json.dumps(trigger)
+    return response
+
+
+def _refused(request, error: services.AnnotationRejected) -> HttpResponse:
+    if isinstance(error, services.StaleWrite):
+        return _message(request, error.message, 409, reload=True)
+    return _message(request, error.message, 422)
+
+
+def _version(request) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+def _optional_ms(value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(round(float(value)))
+
+
+def _base(slug: str, name: str) -> str:
+    return reverse("timeline", args=[slug, name])
+
+
+@login_for_htmx
+@require_http_methods(["GET", "POST"])
+def annotate_next(request: HttpRequest, slug: str) -> HttpResponse:
+    """The next clip for this user (their oldest draft first), or a plain 'nothing left'.
+    GET is allowed because a submit's redirect lands here; opening the next clip is idempotent."""
+    project, role = project_get_for_user(slug=slug, user=request.user)
+    annotation = services.annotation_next(project=project, annotator=request.user)
+    if annotation is None:
+        return render(request, "annotate/timeline.html", {"project": project, "timeline": None})
+    return redirect("timeline", slug=project.slug, name=annotation.clip.name)
+
+
+@login_for_htmx
+@require_GET
+def timeline_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
+    return render(request, "annotate/timeline.html",
+                  {"project": timeline.project, "timeline": timeline, "base": _base(slug, name),
+                   "editable": timeline.annotation.status == "draft"})
+
+
+@login_for_htmx
+@require_GET
+def timeline_workspace(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
+    return render(request, "annotate/partials/timeline_workspace.html",
+                  {"timeline": timeline, "base": _base(slug, name),
+                   "editable": timeline.annotation.status == "draft"})
+
+
+CUE_ACTIONS = ("accept", "reject", "edit", "retime", "delete")
+
+
+@login_for_htmx
+@require_POST
+def cue_action(request: HttpRequest, slug: str, name: str, cue_id: int, action: str) -> HttpResponse:
+    if action not in CUE_ACTIONS:
+        return _message(request, f"Unknown cue action {action!r}.", 404)
+    cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id, user=request.user)
+    version = _version(request)
+    if version is None:
+        return _message(request, "The request did not say which version of the cue you saw; "
+                        "reload the page.", 400, reload=True)
+    annotation = cue.annotation
+    args = {"cue": cue, "user": request.user, "expected_version": version}
+    try:
+        if action == "accept":
+            cue = services.cue_accept(**args)
+        elif action == "reject":
+            cue = services.cue_reject(**args, reason=request.POST.get("reason", ""))
+        elif action == "edit":
+            cue = services.cue_edit(**args, text=request.POST.get("text", ""))
+        elif action == "retime":
+            try:
+                start, end = _optional_ms(request.POST.get("start_ms")), _optional_ms(request.POST.get("end_ms"))
+            except ValueError:
+                return _message(request, "Start and end must be numbers of milliseconds.", 400)
+            cue = services.cue_retime(**args, start_ms=start, end_ms=end)
+        else:
+            services.cue_delete(**args)
+            return _message(request, "Cue deleted (Ctrl+Z brings it back).", 200,
+                            trigger={"cues-changed": {}})
+    except services.AnnotationRejected as error:
+        return _refused(request, error)
+    return render(request, "annotate/partials/timeline_cue_changed.html",
+                  {"cue": cue, "base": _base(slug, name), "editable": True,
+                   "duration_ms": annotation.clip.duration_ms})
+
+
+@login_for_htmx
+@require_POST
+def cue_create(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
+    try:
+        start, end = _optional_ms(request.POST.get("start_ms")), _optional_ms(request.POST.get("end_ms"))
+    except ValueError:
+        return _message(request, "Start and end must be numbers of milliseconds.", 400)
+    try:
+        cue = services.cue_add(annotation=annotation, user=request.user,
+                               modality=request.POST.get("modality", ""),
+                               text=request.POST.get("text", ""), start_ms=start, end_ms=end)
+    except services.AnnotationRejected as error:
+        return _refused(request, error)
+    return _message(request, f"Added a {cue.modality} cue.", 201,
+                    trigger={"cues-changed": {"select": cue.pk}})
+
+
+@login_for_htmx
+@require_POST
+def annotation_undo(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
+    try:
+        event = services.annotation_undo(annotation=annotation, user=request.user)
+    except services.AnnotationRejected as error:
+        return _refused(request, error)
+    cue_id = (event.before or event.after or {}).get("id")
+    return _message(request, f"Undid: {event.action}.", 200,
+                    trigger={"cues-changed": {"select": cue_id}})
+
+
+@login_for_htmx
+@require_POST
+def annotation_save(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """Autosave of labels, primary label and reasoning description."""
+    annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
+    version = _version(request)
+    if version is None:
+        return _message(request, "The request did not say which version you saw; reload.", 400,
+                        reload=True)
+    try:
+        annotation = services.annotation_update(
+            annotation=annotation, user=request.user, expected_version=version,
+            labels=request.POST.getlist("labels"), primary_label=request.POST.get("primary_label", ""),
+            description=request.POST.get("description") if "description" in request.POST else None)
+    except services.AnnotationRejected as error:
+        return _refused(request, error)
+    return render(request, "annotate/partials/timeline_saved.html", {"annotation": annotation})
+
+
+@login_for_htmx
+@require_POST
+def annotation_submit(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
+    version = _version(request)
+    if version is None:
+        return _message(request, "The request did not say which version you saw; reload.", 400,
+                        reload=True)
+    try:
+        services.annotation_submit(annotation=annotation, user=request.user, expected_version=version)
+    except services.AnnotationRejected as error:
+        return _refused(request, error)
+    next_url = reverse("annotate-next", args=[slug])
+    if request.htmx:
+        response = _message(request, "Submitted. Opening the next clip…", 200)
+        response["HX-Redirect"] = next_url
+        return response
+    return redirect(next_url)
