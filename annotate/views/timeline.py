@@ -153,7 +153,7 @@ def cue_create(request: HttpRequest, slug: str, name: str) -> HttpResponse:
                                text=request.POST.get("text", ""), start_ms=start, end_ms=end)
     except services.AnnotationRejected as error:
         return _refused(request, error)
-    return _message(request, f"Added a {cue.modality} cue.", 201,
+    return _message(request, f"Added a cue to the {cue.modality} lane.", 201,
                     trigger={"cues-changed": {"select": cue.pk}})
 
 

@@ -118,6 +118,23 @@
     return Math.round(((clientX - rect.left) / rect.width) * durationMs);
   }
 
+  // Overlapping cues of one lane go on separate rows (first row that is free at the start).
+  function packLanes() {
+    $$(".lane > .body").forEach((body) => {
+      const ends = [];
+      $$(".seg[data-start-ms]", body)
+        .sort((a, b) => a.dataset.startMs - b.dataset.startMs || a.dataset.endMs - b.dataset.endMs)
+        .forEach((seg) => {
+          const start = Number(seg.dataset.startMs);
+          let row = ends.findIndex((end) => end <= start);
+          if (row < 0) { row = ends.length; ends.push(0); }
+          ends[row] = Number(seg.dataset.endMs);
+          seg.style.setProperty("--row", row);
+        });
+      body.style.setProperty("--rows", Math.max(1, ends.length));
+    });
+  }
+
   // ---- selection -------------------------------------------------------------------------
   function rows() { return $$("#cue-list > li.cue-row"); }
   function selectedRow() { return selectedId ? document.getElementById("cue-" + selectedId) : null; }
@@ -346,6 +363,7 @@
     if (notice) { sessionStorage.removeItem(NOTICE_KEY); const n = JSON.parse(notice); say(n.text, n.ok); }
     if (editable) replayPending();
 
+    packLanes();
     layout();
     window.addEventListener("resize", layout);
     if (root.dataset.peaks) {
@@ -417,7 +435,10 @@
 
     // After a list or lane swap, the selection is drawn again; after add/undo, the server names the cue.
     document.body.addEventListener("cues-changed", (event) => { if (event.detail && event.detail.select) selectedId = String(event.detail.select); });
-    document.body.addEventListener("htmx:afterSettle", () => { if (selectedId) select(selectedId, { seek: false }); });
+    document.body.addEventListener("htmx:afterSettle", () => {
+      packLanes();
+      if (selectedId) select(selectedId, { seek: false });
+    });
     document.body.addEventListener("htmx:beforeSwap", (event) => {
       const xhr = event.detail.xhr;
       if (sessionEnded(event.detail) && xhr.status !== 401) event.detail.shouldSwap = false;  // no login page in a row
