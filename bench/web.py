@@ -1,0 +1,149 @@
+"""Web budgets of the timeline: the page's server time with 300 cues (p95 under 150 ms) and
+one cue save at a time (p95 under 50 ms), with the SQL statements per request.
+
+Runs Django's test client (the whole middleware stack and template rendering, no network;
+without the test environment's template instrumentation)
+against a throwaway database created for the run and dropped after it: PostgreSQL when
+DATABASE_URL names it (as in deployment), else the embedded SQLite.
+
+Usage:
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/emocue python bench/web.py [--n 200] [--cues 300] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+PAGE_BUDGET_MS, SAVE_BUDGET_MS = 150.0, 50.0
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _build(cues: int):
+    from django.contrib.auth import get_user_model
+
+    from annotate.models import Annotation, Clip, Cue, Membership, Project
+
+    user = get_user_model().objects.create_user("bench", password="bench-pass")
+    project = Project.objects.create(name="Bench", slug="bench")
+    Membership.objects.create(project=project, user=user, role="annotator")
+    clip = Clip.objects.create(project=project, name="sample_00000001", source="bench/source",
+                               sha256="0" * 64, status=Clip.Status.READY, duration_ms=60_000,
+                               fps_num=25, fps_den=1, width=640, height=360, proxy="clips/1/x/proxy.mp4",
+                               peaks="clips/1/x/peaks.json", has_audio=True,
+                               subtitle_segments=[{"start_ms": i * 2000, "end_ms": i * 2000 + 1500,
+                                                   "text": f"subtitle line {i}"} for i in range(30)])
+    annotation = Annotation.objects.create(clip=clip, annotator=user)
+    modalities = ("visual", "auditory", "emotional")
+    Cue.objects.bulk_create([
+        Cue(clip=clip, annotation=annotation, position=n, modality=modalities[n % 3],
+            text=f"The corners of the mouth turn up, observation number {n}.",
+            start_ms=None if n % 10 == 9 else (n * 197) % 58_000,
+            end_ms=None if n % 10 == 9 else (n * 197) % 58_000 + 900,
+            confidence=0.7, origin="model", decision="proposed")
+        for n in range(cues)
+    ])
+    return user, project, clip, annotation
+
+
+def run(*, n: int, cues: int) -> dict:
+    user, project, clip, annotation = _build(cues)
+    client = Client()
+    client.force_login(user)
+    page_url = f"/p/{project.slug}/annotate/{clip.name}/"
+    ids = list(annotation.cues.order_by("position").values_list("pk", flat=True))
+    versions = {pk: 1 for pk in ids}
+
+    def page() -> int:
+        response = client.get(page_url)
+        assert response.status_code == 200 and response.content.count(b'<li class="cue-row') == cues
+        return 200
+
+    def save(i: int) -> int:
+        pk = ids[i % len(ids)]
+        response = client.post(f"{page_url}cues/{pk}/edit/",
+                               {"version": versions[pk], "text": f"Edited text {i}."},
+                               headers={"HX-Request": "true"})
+        assert response.status_code == 200, response.content[:300]
+        versions[pk] += 1
+        return 200
+
+    results = {}
+    for name, call in (("page", lambda i: page()), ("save", save)):
+        for i in range(min(20, n)):  # warm-up: template loading, connection, caches
+            call(i)
+        with CaptureQueriesContext(connection) as queries:
+            call(n)
+        statements = len(queries.captured_queries)
+        times = []
+        for i in range(n):
+            started = time.perf_counter()
+            call(i + 1000)
+            times.append((time.perf_counter() - started) * 1000)
+        results[name] = {"p50_ms": round(statistics.median(times), 2),
+                         "p95_ms": round(_percentile(times, 0.95), 2),
+                         "max_ms": round(max(times), 2), "n": n, "sql_statements": statements}
+    results["page"]["budget_p95_ms"] = PAGE_BUDGET_MS
+    results["save"]["budget_p95_ms"] = SAVE_BUDGET_MS
+    results["page"]["within_budget"] = results["page"]["p95_ms"] < PAGE_BUDGET_MS
+    results["save"]["within_budget"] = results["save"]["p95_ms"] < SAVE_BUDGET_MS
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=200, help="timed requests of each kind")
+    parser.add_argument("--cues", type=int, default=300)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    # Not setup_test_environment(): its instrumented template rendering copies the context on
+    # every include (600 here), which measures the test harness, not the server.
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    db = settings.DATABASES["default"]
+    db.setdefault("TEST", {})["NAME"] = (
+        None if connection.vendor == "sqlite" else f"test_emocue_bench_web_{os.getpid()}")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        results = run(n=args.n, cues=args.cues)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    results["setup"] = {"database": connection.vendor, "cues": args.cues, "python": platform.python_version(),
+                        "cpu": platform.processor() or platform.machine(), "client": "django.test.Client"}
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(f"database: {connection.vendor}; {args.cues} cues; {args.n} timed requests each")
+        for name, label in (("page", "timeline page"), ("save", "cue save (edit)")):
+            r = results[name]
+            print(f"{label:18} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  max {r['max_ms']:7.2f} ms"
+                  f"  {r['sql_statements']} SQL  budget p95 < {r['budget_p95_ms']:.0f} ms:"
+                  f" {'yes' if r['within_budget'] else 'NO'}")
+    return 0 if results["page"]["within_budget"] and results["save"]["within_budget"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
