@@ -56,9 +56,34 @@ def _selected(page):
     return page.get_attribute("#cue-list li.selected", "data-cue-id")
 
 
+# The wavesurfer.js waveform in the audio lane: its canvases (in its shadow root) against the
+# ruler, whose width the lanes share, and its cursor against the timeline's playhead.
+WAVE = """() => {
+  const host = document.querySelector('#waveform > div');
+  const root = host && host.shadowRoot;
+  const canvases = root ? Array.from(root.querySelectorAll('.canvases canvas')) : [];
+  if (!canvases.length) return null;
+  const rects = canvases.map((c) => c.getBoundingClientRect());
+  const ruler = document.getElementById('ruler').getBoundingClientRect();
+  const cursor = root.querySelector('.cursor').getBoundingClientRect();
+  const playhead = document.getElementById('playhead').getBoundingClientRect();
+  return {count: canvases.length, pixels: Math.min(...canvases.map((c) => c.width)),
+          left: Math.min(...rects.map((r) => r.left)), right: Math.max(...rects.map((r) => r.right)),
+          rulerLeft: ruler.left, rulerRight: ruler.right, rulerWidth: ruler.width,
+          cursor: cursor.left + cursor.width / 2, playhead: playhead.left + playhead.width / 2};
+}"""
+# Drawn, and aligned with a ruler whose width lies in [low, high] (the zoom has been laid out).
+WAVE_ALIGNED = f"([low, high]) => {{ const w = ({WAVE})(); return !!w && w.pixels > 0 && " \
+    "Math.abs(w.left - w.rulerLeft) <= 2 && Math.abs(w.right - w.rulerRight) <= 2 && " \
+    "w.rulerWidth >= low && w.rulerWidth <= high; }"
+CURSOR_ON_PLAYHEAD = f"() => {{ const w = ({WAVE})(); return !!w && Math.abs(w.cursor - w.playhead) <= 3; }}"
+
+
 def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_demo, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
     _login(page, live_server.url, f"/p/{annotated_demo.slug}/")
     page.click("#start-annotating button")
     page.wait_for_url(f"**/annotate/{FIRST}/")
@@ -71,6 +96,23 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
     assert page.locator(".lane .seg.origin-model").count() >= 1  # timed proposals drawn in lanes
     assert page.locator("#subtitles .seg").count() >= 1
 
+    # The audio lane is wavesurfer.js drawing the precomputed peaks: no audio file is fetched,
+    # its canvases span exactly the ruler, and they stay aligned with it after a zoom step.
+    clip = annotation.clip
+    assert clip.audio and clip.peaks
+    assert any(url.endswith(f"/media/{clip.peaks}") for url in requests)
+    assert not [url for url in requests if url.endswith(".wav") or clip.audio in url], requests
+    page.wait_for_function(WAVE_ALIGNED, arg=[0, 1e9])
+    before = page.evaluate(WAVE)
+    assert before["right"] - before["left"] > 500
+    page.click("#zoom-in")
+    assert page.inner_text("#zoom-display") == "1.5×"
+    page.wait_for_function(WAVE_ALIGNED, arg=[before["rulerWidth"] * 1.4, 1e9])
+    zoomed = page.evaluate(WAVE)
+    assert zoomed["right"] - zoomed["left"] > (before["right"] - before["left"]) * 1.4
+    page.click("#zoom-out")
+    page.wait_for_function(WAVE_ALIGNED, arg=[before["rulerWidth"] - 1, before["rulerWidth"] + 1])
+
     # Play and pause with the space bar; step frames and seconds with the arrows.
     _key(page, " ")
     page.wait_for_function("document.getElementById('player').currentTime > 0.3", timeout=10_000)
@@ -82,6 +124,8 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
     _key(page, "Shift+ArrowLeft")
     page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 0.04) < 0.005")
     assert page.inner_text("#frame-display") == "1"
+    _seek(page, 1500)
+    page.wait_for_function(CURSOR_ON_PLAYHEAD)  # wavesurfer's cursor follows the video itself
     # Clicking a timed cue segment seeks to its start; the playhead follows.
     segment = page.locator(".lane .seg[data-start-ms]").last
     start_ms = int(segment.get_attribute("data-start-ms"))
@@ -220,5 +264,6 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
     page.keyboard.press("Escape")
     _key(page, "Enter")
     page.wait_for_url("**/annotate/sample_00000002/")
+    assert not [url for url in requests if url.endswith(".wav")], requests
     assert Annotation.objects.get(annotator__username="ann", clip__name=FIRST).status == "submitted"
     context.close()

@@ -1,4 +1,4 @@
-// The annotation timeline: video, peaks waveform, ruler with zoom, cue lanes, keyboard.
+// The annotation timeline: video, peaks waveform (wavesurfer.js), ruler with zoom, cue lanes, keyboard.
 // Cue changes are htmx requests rendered by the server; this file only drives the media,
 // the layout, the selection and the shortcuts, and keeps changes that could not be saved.
 (function () {
@@ -6,7 +6,7 @@
   const PENDING_KEY = "emocue-pending-changes";
   const NOTICE_KEY = "emocue-timeline-notice";
   let root, video, tracks, durationMs, fpsNum, fpsDen, base, editable;
-  let zoom = 1, peaks = null, selectedId = null, markIn = null, markOut = null, dragging = null;
+  let zoom = 1, wave = null, selectedId = null, markIn = null, markOut = null, dragging = null;
   let annotationDirty = false;
 
   const $ = (sel, el) => (el || document).querySelector(sel);
@@ -39,7 +39,38 @@
   }
   function togglePlay() { if (video.paused) video.play().catch(() => {}); else video.pause(); }
 
-  // ---- layout: zoom, ruler, waveform, playhead --------------------------------------------
+  // ---- waveform ------------------------------------------------------------------------------
+  // wavesurfer.js draws the precomputed peaks (audiowaveform JSON: interleaved min/max per
+  // column, per channel) and follows the <video> itself, so no audio file is ever fetched.
+  // Its container is the audio lane's body, as wide as the ruler and the lanes at every zoom;
+  // wavesurfer fills it (no zoom of its own) and redraws when the zoom resizes it.
+  function peakChannels(json) {
+    const data = json.data || [], channels = Math.max(1, json.channels || 1);
+    const scale = json.bits === 16 ? 32768 : 128, columns = Math.floor(data.length / (2 * channels));
+    const max = new Float32Array(columns), min = new Float32Array(columns);
+    for (let c = 0; c < columns; c++) {
+      let lo = 0, hi = 0;
+      for (let ch = 0; ch < channels; ch++) {
+        const i = 2 * (c * channels + ch);
+        lo = Math.min(lo, data[i]); hi = Math.max(hi, data[i + 1]);
+      }
+      min[c] = Math.max(-1, lo / scale); max[c] = Math.min(1, hi / scale);
+    }
+    return [max, min];  // wavesurfer draws the first above the centre line, the second below
+  }
+  function createWave(json) {
+    const container = $("#waveform");
+    if (!container || !window.WaveSurfer) return;
+    wave = WaveSurfer.create({
+      container, media: video, peaks: peakChannels(json), duration: durationMs / 1000,
+      height: 64, normalize: true, interact: true, dragToSeek: true, fillParent: true,
+      autoScroll: false, autoCenter: false, hideScrollbar: true,
+      waveColor: "#9db3d6", progressColor: "#3d5f95", cursorColor: "#d9480f", cursorWidth: 2,
+    });
+    wave.on("redrawcomplete", () => { container.dataset.ready = "1"; });
+  }
+
+  // ---- layout: zoom, ruler, playhead ---------------------------------------------------------
   function headWidth() { return $(".track-row > .head", tracks).offsetWidth || 180; }
   function layout() {
     const visible = Math.max(200, tracks.clientWidth - headWidth() - 2);
@@ -48,7 +79,6 @@
     tracks.style.setProperty("--body-w", Math.round(visible * zoom) + "px");
     $("#zoom-display").textContent = (Math.round(zoom * 10) / 10) + "×";
     drawRuler();
-    drawWave();
     updatePlayhead();
     updateMarks();
   }
@@ -71,24 +101,6 @@
       html.push(`<span class="tick${major ? "" : " minor"}" style="left:${left}%">${major ? (t / 1000).toFixed(step < 1000 ? 2 : 0) + "s" : ""}</span>`);
     }
     ruler.innerHTML = html.join("");
-  }
-  function drawWave() {
-    const canvas = $("#waveform");
-    if (!canvas || !peaks) return;
-    const width = (canvas.width = Math.min(32000, Math.round(canvas.clientWidth * devicePixelRatio)));
-    const height = canvas.height;
-    const ctx = canvas.getContext("2d");
-    const data = peaks.data, columns = data.length / 2, scale = peaks.bits === 16 ? 32768 : 128;
-    ctx.clearRect(0, 0, width, height);
-    ctx.fillStyle = "#5b7db1";
-    for (let x = 0; x < width; x++) {
-      const from = Math.floor((x / width) * columns), to = Math.max(from + 1, Math.floor(((x + 1) / width) * columns));
-      let lo = 0, hi = 0;
-      for (let c = from; c < to && c < columns; c++) { lo = Math.min(lo, data[2 * c]); hi = Math.max(hi, data[2 * c + 1]); }
-      const top = ((1 - hi / scale) / 2) * height, bottom = ((1 - lo / scale) / 2) * height;
-      ctx.fillRect(x, top, 1, Math.max(1, bottom - top));
-    }
-    canvas.dataset.ready = "1";
   }
   function updatePlayhead() {
     const ms = video.currentTime * 1000;
@@ -368,7 +380,7 @@
     window.addEventListener("resize", layout);
     if (root.dataset.peaks) {
       fetch(root.dataset.peaks, { credentials: "same-origin" })
-        .then((r) => (r.ok ? r.json() : null)).then((json) => { peaks = json; drawWave(); }).catch(() => {});
+        .then((r) => (r.ok ? r.json() : null)).then((json) => { if (json) createWave(json); }).catch(() => {});
     }
     ["timeupdate", "seeked", "play", "pause", "loadedmetadata"].forEach((e) => video.addEventListener(e, updatePlayhead));
     const tick = () => { if (!video.paused) updatePlayhead(); requestAnimationFrame(tick); };
@@ -392,7 +404,7 @@
       }
       const sub = event.target.closest(".seg.subtitle");
       if (sub) { seekMs(Number(sub.dataset.startMs)); return; }
-      if (event.target.closest("#ruler, #waveform, .lane > .body")) seekMs(msAtClientX(event.clientX));
+      if (event.target.closest("#ruler, .lane > .body")) seekMs(msAtClientX(event.clientX));
     });
     $("#cue-list-card").parentElement.addEventListener("click", (event) => {
       const row = event.target.closest("li.cue-row");
