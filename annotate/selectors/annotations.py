@@ -4,7 +4,7 @@ by construction) and anything else is a 404."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from annotate.models import Annotation, Clip, Cue, Project
@@ -21,13 +21,27 @@ class Lane:
 
 
 @dataclass
+class CueCounts:
+    """The cue list's header: how many cues, and how many of each decision (those with any,
+    in the order of Cue.Decision)."""
+    total: int
+    by_decision: dict[str, int]
+
+    @classmethod
+    def of(cls, per_decision: dict[str, int]) -> "CueCounts":
+        ordered = {d: per_decision.get(d, 0) for d in Cue.Decision.values}
+        ordered.update((d, n) for d, n in per_decision.items() if d not in ordered)
+        return cls(total=sum(per_decision.values()), by_decision={d: n for d, n in ordered.items() if n})
+
+
+@dataclass
 class Timeline:
     project: Project
     clip: Clip
     annotation: Annotation
     cues: list[Cue]
     lanes: list[Lane]
-    counts: dict[str, int]
+    counts: CueCounts
 
 
 def _member_filter(user) -> dict:
@@ -73,7 +87,7 @@ def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
     annotation = annotation_get_for_user(slug=slug, clip_name=clip_name, user=user)
     cues = sorted(Cue.objects.filter(annotation=annotation).defer("evidence"), key=_cue_order)
     lanes = {modality: Lane(modality, label) for modality, label in LANES}
-    counts = {decision: 0 for decision in Cue.Decision.values}
+    counts: dict[str, int] = {}
     for cue in cues:
         lane = lanes.get(cue.modality)
         if lane is not None:
@@ -81,4 +95,10 @@ def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
         counts[cue.decision] = counts.get(cue.decision, 0) + 1
     clip = annotation.clip
     return Timeline(project=clip.project, clip=clip, annotation=annotation, cues=cues,
-                    lanes=list(lanes.values()), counts=counts)
+                    lanes=list(lanes.values()), counts=CueCounts.of(counts))
+
+
+def annotation_cue_counts(*, annotation: Annotation) -> CueCounts:
+    """The header counts of one annotation's cues, in one query."""
+    rows = Cue.objects.filter(annotation=annotation).values("decision").annotate(n=Count("pk")).order_by()
+    return CueCounts.of({row["decision"]: row["n"] for row in rows})

@@ -134,9 +134,11 @@ def cue_action(request: HttpRequest, slug: str, name: str, cue_id: int, action: 
                             trigger={"cues-changed": {}})
     except services.AnnotationRejected as error:
         return _refused(request, error)
+    # The row and its segment, and (out of band) the cue list's header counts.
     return render(request, "annotate/partials/timeline_cue_changed.html",
                   {"cue": cue, "base": _base(slug, name), "editable": True,
-                   "duration_ms": annotation.clip.duration_ms})
+                   "duration_ms": annotation.clip.duration_ms,
+                   "counts": selectors.annotation_cue_counts(annotation=annotation)})
 
 
 @login_for_htmx

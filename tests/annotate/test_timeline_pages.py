@@ -37,6 +37,10 @@ def _cues(annotation):
     return list(annotation.cues.order_by("position"))
 
 
+def _counts_oob(text):
+    return f'<span class="muted" id="cue-counts" hx-swap-oob="true">{text}</span>'
+
+
 def test_project_page_offers_start_and_the_timeline_shows_the_proposals(client, opened, proposed):
     page = client.get(reverse("project-detail", args=[proposed.slug])).content.decode()
     assert "Start annotating" in page and f"/p/{proposed.slug}/annotate/next/" in page
@@ -84,13 +88,18 @@ def test_each_cue_action_saves_and_answers_the_row(client, opened):
     body = response.content.decode()
     assert response.status_code == 200 and 'class="cue-row origin-model decision-accepted"' in body
     assert f'id="seg-{visual.pk}"' in body and 'hx-swap-oob="true"' in body and 'data-version="2"' in body
+    assert _counts_oob("3 · 2 proposed, 1 accepted") in body  # the list's header, out of band
 
     response = client.post(_url(opened, f"cues/{auditory.pk}/edit/"),
                            {"version": 1, "text": "The voice is loud and fast."}, headers=HX)
     assert response.status_code == 200 and "The voice is loud and fast." in response.content.decode()
+    assert _counts_oob("3 · 1 proposed, 1 accepted, 1 edited") in response.content.decode()
     response = client.post(_url(opened, f"cues/{emotional.pk}/reject/"),
                            {"version": 1, "reason": "not supported"}, headers=HX)
     assert response.status_code == 200 and "not supported" in response.content.decode()
+    assert _counts_oob("3 · 1 accepted, 1 edited, 1 rejected") in response.content.decode()
+    page = client.get(_url(opened)).content.decode()  # the page's header says the same, in place
+    assert '<span class="muted" id="cue-counts">3 · 1 accepted, 1 edited, 1 rejected</span>' in page
 
     response = client.post(_url(opened, f"cues/{visual.pk}/retime/"),
                            {"version": 2, "start_ms": "101", "end_ms": "499"}, headers=HX)
@@ -104,6 +113,7 @@ def test_each_cue_action_saves_and_answers_the_row(client, opened):
     assert (added.start_ms, added.end_ms) == (200, 600)
     workspace = client.get(_url(opened, "workspace/"), headers=HX).content.decode()
     assert f'id="cue-{added.pk}"' in workspace and 'id="cue-list-card" hx-swap-oob="true"' in workspace
+    assert '<span class="muted" id="cue-counts">4 · 2 accepted, 1 edited, 1 rejected</span>' in workspace
 
     response = client.post(_url(opened, f"cues/{added.pk}/delete/"), {"version": 1}, headers=HX)
     assert response.status_code == 200 and not opened.cues.filter(origin="human").exists()

@@ -157,6 +157,8 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
     page.keyboard.type("not visible in the video")
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#cue-{third}.decision-rejected")
+    left = f"{proposed - 3} proposed, " if proposed > 3 else ""
+    assert page.inner_text("#cue-counts") == f"{proposed} · {left}1 accepted, 1 edited, 1 rejected"
 
     # A new cue over a marked [ ] range, modality and text typed in the inline form.
     _seek(page, 520)
