@@ -2,6 +2,7 @@
 the keyboard alone; everything saved survives a reload; a stale second session gets a 409;
 an expired session keeps its change and replays it after login; submit opens the next clip."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+OUTPUT = Path(__file__).resolve().parents[1] / "output"
 FIRST = "sample_00000001"
 
 
@@ -199,11 +201,13 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
                            "Number(document.querySelector('#save-status .ok').dataset.version) >= 3")
     page.wait_for_timeout(300)
 
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+    # Artifacts in the tests' output folder (git ignores it); the README's picture is
+    # refreshed from it only when asked: EMOCUE_UPDATE_README_SCREENSHOT=1.
+    shots = OUTPUT / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "timeline.png"), full_page=True)
-    DOCS.mkdir(exist_ok=True)
-    shutil.copy(shots / "timeline.png", DOCS / "timeline.png")
+    if os.environ.get("EMOCUE_UPDATE_README_SCREENSHOT") == "1":
+        shutil.copy(shots / "timeline.png", DOCS / "timeline.png")
 
     # Reload: every decision, the new cue, the label and the reasoning are there.
     page.reload()
