@@ -102,3 +102,13 @@ def annotation_cue_counts(*, annotation: Annotation) -> CueCounts:
     """The header counts of one annotation's cues, in one query."""
     rows = Cue.objects.filter(annotation=annotation).values("decision").annotate(n=Count("pk")).order_by()
     return CueCounts.of({row["decision"]: row["n"] for row in rows})
+
+
+def annotation_list_for_annotator(*, project, annotator):
+    """The annotator's own annotations in a project (their queue: drafts first, newest last)."""
+    from annotate.models import Annotation
+
+    return (Annotation.objects.filter(clip__project=project, annotator=annotator)
+            .select_related("clip").only("status", "updated_at", "submitted_at", "primary_label",
+                                         "clip__name", "clip__duration_ms")
+            .order_by("status", "clip__name"))

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotate.models import Clip, Membership, ModelRun, Proposal, ScoreJob
 from annotate.selectors import projects as selectors
+from annotate.selectors.annotations import annotation_list_for_annotator
 from annotate.services import clips as clip_services
 from annotate.services import scores as score_services
 from annotate.views.runs import run_start_context, runs_with_progress
@@ -35,7 +36,8 @@ def _clip_rows_context(project) -> dict:
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
     runs = runs_with_progress(project)
-    context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES,
+    mine = list(annotation_list_for_annotator(project=project, annotator=request.user))
+    context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES, "mine": mine,
                "runs": runs, "busy_runs": any(r.status == ModelRun.Status.RUNNING for r in runs),
                **run_start_context(role), **_clip_rows_context(project)}
     return render(request, "annotate/project_detail.html", context)

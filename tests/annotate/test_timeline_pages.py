@@ -192,3 +192,17 @@ def test_the_page_needs_the_same_few_queries_for_300_cues(client, opened, django
     with django_assert_max_num_queries(9):
         response = client.post(_url(opened, f"cues/{cue.pk}/edit/"), {"version": 1, "text": "new"}, headers=HX)
     assert response.status_code == 200
+
+
+def test_the_project_page_lists_my_annotations_only(client, project, ready_clips, annotator,  # noqa: F811
+                                                    django_assert_max_num_queries):
+    from annotate.models import Clip
+
+    other = MembershipFactory(project=project, role="annotator").user
+    svc.annotation_open(clip=Clip.objects.get(name="a"), annotator=annotator)
+    svc.annotation_open(clip=Clip.objects.get(name="b"), annotator=other)
+    client.force_login(annotator)
+    with django_assert_max_num_queries(10):
+        page = client.get(reverse("project-detail", args=[project.slug])).content.decode()
+    assert 'id="my-annotations"' in page and 'data-clip="a" data-status="draft"' in page
+    assert 'data-clip="b" data-status="draft"' not in page
