@@ -1,6 +1,9 @@
 from django.contrib import admin
 
-from annotate.models import Clip, Cue, CueEmbedding, Membership, ModelRun, Project, Proposal, ScoreJob
+from annotate.models import (
+    Annotation, AnnotationEvent, Assignment, AuditEvent, Clip, Cue, CueEmbedding, GoldCue,
+    GoldRecord, Membership, ModelRun, Project, Proposal, ReviewComment, ReviewDecision, ScoreJob,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -86,3 +89,83 @@ class CueEmbeddingAdmin(admin.ModelAdmin):
     list_display = ["text_sha256", "model_id", "dim", "created_at"]
     list_filter = ["model_id"]
     readonly_fields = ["model_id", "text_sha256", "dim", "vector", "created_at"]
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    list_display = ["clip", "annotator", "status", "primary_label", "version", "updated_at"]
+    list_filter = ["status", "clip__project"]
+    search_fields = ["clip__name", "annotator__username", "description"]
+    list_select_related = ["clip", "annotator"]
+    raw_id_fields = ["clip", "annotator", "run"]
+
+
+@admin.register(AnnotationEvent)
+class AnnotationEventAdmin(admin.ModelAdmin):
+    list_display = ["annotation", "action", "actor", "undone", "at"]
+    list_filter = ["action"]
+    raw_id_fields = ["annotation", "cue", "actor"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["clip", "slot", "status", "annotator", "lease_expires_at", "completed_at"]
+    list_filter = ["status", "project"]
+    search_fields = ["clip__name", "annotator__username"]
+    list_select_related = ["clip", "annotator"]
+    raw_id_fields = ["clip", "annotator", "annotation", "assigned_by"]
+
+
+class GoldCueInline(admin.TabularInline):
+    model = GoldCue
+    extra = 0
+    fields = ["modality", "text", "start_ms", "end_ms", "how", "source_cues"]
+
+
+@admin.register(GoldRecord)
+class GoldRecordAdmin(admin.ModelAdmin):
+    list_display = ["clip", "status", "primary_label", "reviewer", "auto_promoted", "finalized_at"]
+    list_filter = ["status", "auto_promoted", "clip__project"]
+    search_fields = ["clip__name", "description"]
+    list_select_related = ["clip", "reviewer"]
+    raw_id_fields = ["clip", "reviewer"]
+    inlines = [GoldCueInline]
+
+
+@admin.register(GoldCue)
+class GoldCueAdmin(admin.ModelAdmin):
+    list_display = ["text", "record", "modality", "how", "start_ms", "end_ms"]
+    list_filter = ["modality", "how"]
+    raw_id_fields = ["record"]
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(admin.ModelAdmin):
+    list_display = ["record", "group_key", "modality", "action", "reviewer", "at"]
+    list_filter = ["action", "modality"]
+    raw_id_fields = ["record", "gold_cue", "reviewer"]
+
+
+@admin.register(ReviewComment)
+class ReviewCommentAdmin(admin.ModelAdmin):
+    list_display = ["clip", "author", "time_ms", "text", "created_at", "resolved_at"]
+    raw_id_fields = ["clip", "author", "cue"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is never edited, not even by a superuser in the admin."""
+
+    list_display = ["at", "project", "clip", "actor", "object_type", "object_id", "action"]
+    list_filter = ["object_type", "action", "project"]
+    search_fields = ["clip__name", "actor__username"]
+    list_select_related = ["project", "clip", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -29,6 +29,17 @@ class Project(models.Model):
         default=False, help_text="Annotators do not see each other's work or the model's name."
     )
     proposer_settings = models.JSONField(default=dict, blank=True)
+    # Review and agreement (docs/review.md justifies the defaults).
+    assignment_lease_minutes = models.PositiveIntegerField(
+        default=120, help_text="How long a handed-out clip stays reserved without activity.")
+    align_similarity = models.FloatField(
+        default=0.6, help_text="EmoCue-360 cosine similarity at which two cues say the same.")
+    align_overlap = models.FloatField(
+        default=0.2, help_text="Share of the shorter span two timed cues must overlap to align.")
+    auto_promote_consensus = models.BooleanField(
+        default=False, help_text="Clips where every annotator agrees become gold without review.")
+    decoy_rate = models.FloatField(
+        default=0.0, help_text="Share of proposed cues that are decoys (known-wrong), 0 to 0.5.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -40,6 +51,12 @@ class Project(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(annotators_per_clip__gte=1), name="project_k_at_least_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(align_similarity__gte=0, align_similarity__lte=1)
+                & Q(align_overlap__gte=0, align_overlap__lte=1)
+                & Q(decoy_rate__gte=0, decoy_rate__lte=0.5),
+                name="project_review_settings_in_range",
             ),
         ]
 
@@ -369,6 +386,8 @@ class Cue(models.Model):
         help_text="The proposed cue this one was edited from.",
     )
     reject_reason = models.TextField(blank=True)
+    decoy = models.BooleanField(
+        default=False, help_text="A known-wrong cue mixed into the proposals (rubber-stamp guard).")
     version = models.PositiveIntegerField(default=1, help_text="For optimistic locking.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -405,3 +424,171 @@ class AnnotationEvent(models.Model):
 
     class Meta:
         ordering = ["annotation_id", "pk"]
+
+
+class Assignment(models.Model):
+    """One of a clip's k annotator slots. "Next clip" leases a free slot; a lease that sees no
+    activity until it expires returns the slot to the pool; submitting completes it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        LEASED = "leased", "Leased"
+        DONE = "done", "Done"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="assignments")
+    slot = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="assignments")
+    annotation = models.ForeignKey(Annotation, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="assignments")
+    leased_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    help_text="The manager who (re)assigned it by hand.")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["clip_id", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["clip", "slot"], name="assignment_clip_slot_unique"),
+            models.UniqueConstraint(fields=["clip", "annotator"], condition=Q(annotator__isnull=False),
+                                    name="assignment_clip_annotator_unique"),
+        ]
+        indexes = [models.Index(fields=["project", "status", "lease_expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.clip} slot {self.slot} ({self.status})"
+
+
+class GoldRecord(models.Model):
+    """A clip's adjudicated gold: cues per modality, emotion labels and the reasoning, with
+    where each part came from. One current record per clip; every change is audited and gold
+    set versions snapshot it."""
+
+    class Status(models.TextChoices):
+        IN_REVIEW = "in_review", "In review"
+        GOLD = "gold", "Gold"
+
+    clip = models.OneToOneField(Clip, on_delete=models.CASCADE, related_name="gold")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_REVIEW)
+    labels = models.JSONField(default=list, blank=True)
+    primary_label = models.CharField(max_length=64, blank=True)
+    description = models.TextField(blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="gold_records")
+    provenance = models.JSONField(
+        default=dict, blank=True,
+        help_text="{annotations: [{id, annotator, version, submitted_at}], run, thresholds}")
+    auto_promoted = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1, help_text="For optimistic locking.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"gold of {self.clip}"
+
+
+class GoldCue(models.Model):
+    """One cue of a gold record: a group's cue accepted as is, a merge, or the reviewer's own."""
+
+    class How(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        MERGED = "merged", "Merged"
+        WRITTEN = "written", "Written by the reviewer"
+
+    record = models.ForeignKey(GoldRecord, on_delete=models.CASCADE, related_name="cues")
+    modality = models.CharField(max_length=16, choices=Cue.Modality.choices)
+    text = models.TextField()
+    start_ms = models.PositiveIntegerField(null=True, blank=True)
+    end_ms = models.PositiveIntegerField(null=True, blank=True)
+    how = models.CharField(max_length=16, choices=How.choices, default=How.ACCEPTED)
+    group_key = models.CharField(max_length=64, blank=True,
+                                 help_text="The alignment group it settles, if any.")
+    source_cues = models.JSONField(default=list, blank=True, help_text="Ids of the cues it came from.")
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["record_id", "modality", "start_ms", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_ms__isnull=True, end_ms__isnull=True)
+                | Q(start_ms__isnull=False, end_ms__isnull=False, end_ms__gte=F("start_ms")),
+                name="gold_cue_span_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class ReviewDecision(models.Model):
+    """How the reviewer settled one alignment group of a clip."""
+
+    class Action(models.TextChoices):
+        ACCEPT = "accept", "Accept"
+        MERGE = "merge", "Merge"
+        REJECT = "reject", "Reject"
+
+    record = models.ForeignKey(GoldRecord, on_delete=models.CASCADE, related_name="decisions")
+    group_key = models.CharField(max_length=64)
+    modality = models.CharField(max_length=16, choices=Cue.Modality.choices)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    gold_cue = models.ForeignKey(GoldCue, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="decisions")
+    note = models.TextField(blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["record_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "group_key"], name="review_decision_group_unique"),
+        ]
+
+
+class ReviewComment(models.Model):
+    """A comment pinned to a cue or to a time of a clip (or to the clip as a whole)."""
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    cue = models.ForeignKey(Cue, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments")
+    time_ms = models.PositiveIntegerField(null=True, blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["clip_id", "created_at"]
+
+
+class AuditEvent(models.Model):
+    """Every create, change and delete of cues, annotations and gold records: who, when, the
+    state before and after. Never updated or deleted by the application."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events")
+    clip = models.ForeignKey(Clip, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="audit_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    object_type = models.CharField(max_length=32, help_text="cue, annotation, gold_record, gold_cue, ...")
+    object_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=32)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["clip", "at"]), models.Index(fields=["project", "at"]),
+                   models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_id}"
