@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from annotate.api import views as api
 from annotate.views import media, pages, runs, timeline
@@ -27,6 +27,10 @@ urlpatterns = [
     path("p/<slug:slug>/annotate/<str:name>/save/", timeline.annotation_save, name="timeline-save"),
     path("p/<slug:slug>/annotate/<str:name>/submit/", timeline.annotation_submit,
          name="timeline-submit"),
+    path("", include("annotate.urls_assignments")),
+    path("", include("annotate.urls_review")),
+    path("", include("annotate.urls_quality")),
+    path("", include("annotate.urls_audit")),
     path("media/<path:path>", media.media_serve, name="media"),
     path("api/projects/", api.ProjectListApi.as_view(), name="api-project-list"),
     path("api/projects/<slug:slug>/clips/", api.ClipListApi.as_view(), name="api-clip-list"),

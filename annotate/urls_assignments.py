@@ -1,0 +1,3 @@
+"""Routes of the assignments pages (included by annotate/urls.py)."""
+
+urlpatterns: list = []

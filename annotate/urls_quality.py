@@ -1,0 +1,3 @@
+"""Routes of the quality pages (included by annotate/urls.py)."""
+
+urlpatterns: list = []

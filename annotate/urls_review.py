@@ -1,0 +1,3 @@
+"""Routes of the review pages (included by annotate/urls.py)."""
+
+urlpatterns: list = []
