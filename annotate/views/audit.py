@@ -1,0 +1,99 @@
+"""The audit trail: a clip's history for reviewers and managers, and the project's whole trail
+as a streamed CSV or JSON download for managers. Annotators never see it (it shows other
+annotators' work), so for them, as for non-members, the page does not exist (404)."""
+
+import csv
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from annotate.models import AuditEvent, Membership
+from annotate.selectors import projects as project_selectors
+from annotate.selectors.audit import audit_changed_fields, clip_audit_list, project_audit_list
+
+HISTORY_ROLES = (Membership.Role.MANAGER, Membership.Role.REVIEWER)
+EXPORT_ROLES = (Membership.Role.MANAGER,)
+EXPORT_CHUNK = 2000
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+@login_required
+@require_GET
+def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, role = project_selectors.project_get_for_user(slug=slug, user=request.user,
+                                                           roles=HISTORY_ROLES)
+    clip = project_selectors.clip_get(project=project, name=name)
+    raw_page = request.GET.get("page") or "1"
+    if not raw_page.isdigit() or int(raw_page) < 1:
+        return _bad_request(f"page must be a whole number from 1 up, not {raw_page!r}.")
+    history = clip_audit_list(clip=clip, object_type=request.GET.get("type") or None,
+                              actor=request.GET.get("actor") or None, page=int(raw_page))
+    return render(request, "annotate/clip_history.html",
+                  {"project": project, "clip": clip, "role": role, "history": history,
+                   "can_export": role in EXPORT_ROLES})
+
+
+def _export_row(event: AuditEvent) -> dict:
+    return {"at": event.at.isoformat(), "clip": event.clip.name if event.clip else None,
+            "actor": event.actor.username if event.actor else None,
+            "object_type": event.object_type, "object_id": event.object_id,
+            "action": event.action, "changed": audit_changed_fields(event.before, event.after),
+            "before": event.before, "after": event.after}
+
+
+class _Echo:
+    """csv.writer target that hands each formatted line back instead of keeping it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _json_cell(state: dict | None) -> str:
+    return "" if state is None else json.dumps(state, ensure_ascii=False, sort_keys=True)
+
+
+def _csv_lines(events):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["at", "clip", "actor", "object_type", "object_id", "action",
+                           "changed", "before", "after"])
+    for event in events:
+        row = _export_row(event)
+        yield writer.writerow([
+            row["at"], row["clip"] or "", row["actor"] or "", row["object_type"],
+            "" if row["object_id"] is None else row["object_id"], row["action"],
+            " ".join(row["changed"]),
+            _json_cell(row["before"]), _json_cell(row["after"]),
+        ])
+
+
+def _json_chunks(events):
+    yield "["
+    first = True
+    for event in events:
+        yield ("\n" if first else ",\n") + json.dumps(_export_row(event), ensure_ascii=False)
+        first = False
+    yield "\n]\n"
+
+
+@login_required
+@require_GET
+def project_audit_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    project, role = project_selectors.project_get_for_user(slug=slug, user=request.user)
+    if role not in EXPORT_ROLES:
+        return HttpResponse("Only a project manager can download the whole audit trail; "
+                            "a reviewer can read each clip's history on its History page.",
+                            status=403, content_type="text/plain; charset=utf-8")
+    events = project_audit_list(project=project).iterator(chunk_size=EXPORT_CHUNK)
+    if fmt == "csv":
+        response = StreamingHttpResponse(_csv_lines(events), content_type="text/csv; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(_json_chunks(events),
+                                         content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{project.slug}-audit.{fmt}"'
+    return response
