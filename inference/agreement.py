@@ -263,7 +263,8 @@ def krippendorff_alpha_nominal(matrix: Sequence[Sequence[Hashable | None]]) -> f
 
     widths = {len(row) for row in matrix}
     if len(widths) > 1:
-        raise ValueError(f"every coder needs one value (or None) per unit; row lengths {sorted(widths)}")
+        raise ValueError("every coder needs one value (or None) per unit; "
+                         f"row lengths {sorted(widths)}")
     codes: dict[Hashable, int] = {}
     data = np.full((len(matrix), widths.pop() if widths else 0), np.nan)
     for i, row in enumerate(matrix):

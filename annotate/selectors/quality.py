@@ -127,8 +127,9 @@ def project_quality_get(*, project: Project, scorer=None) -> ProjectQuality:
         who.n_submitted += 1
         cues = list(annotation.cues.all())
         counted = [c for c in cues if not c.decoy and c.decision in COUNTED_DECISIONS]
-        by_clip[annotation.clip_id][annotation.annotator_id] = _cue_set(counted)
-        by_annotator[annotation.annotator_id][annotation.clip_id] = by_clip[annotation.clip_id][annotation.annotator_id]
+        cue_set = _cue_set(counted)
+        by_clip[annotation.clip_id][annotation.annotator_id] = cue_set
+        by_annotator[annotation.annotator_id][annotation.clip_id] = cue_set
         labels[annotation.clip_id][annotation.annotator_id] = _label(annotation.primary_label)
         for cue in cues:
             if cue.decoy:
@@ -155,7 +156,8 @@ def project_quality_get(*, project: Project, scorer=None) -> ProjectQuality:
     ordered = sorted(people.values(), key=lambda p: (p.username.casefold(), p.user_id))
     quality = ProjectQuality(
         annotators=ordered, pairwise=pairwise, alpha=primary_label_alpha(labels=labels),
-        n_submitted=len(annotations), n_clips_shared=sum(1 for v in by_clip.values() if len(v) >= 2),
+        n_submitted=len(annotations),
+        n_clips_shared=sum(1 for v in by_clip.values() if len(v) >= 2),
         n_gold=len(records), model_id=scorer.model_id,
     )
     quality.modality_rows = [{"modality": m, "mean": pairwise.by_modality[m][0],
@@ -166,6 +168,7 @@ def project_quality_get(*, project: Project, scorer=None) -> ProjectQuality:
         for b in ordered:
             pair = None if a.user_id == b.user_id else pairwise.get(a.user_id, b.user_id)
             cells.append({"other": b, "self": a.user_id == b.user_id,
-                          "f1": pair.overall if pair else None, "n_clips": pair.n_clips if pair else 0})
+                          "f1": pair.overall if pair else None,
+                          "n_clips": pair.n_clips if pair else 0})
         quality.heat_rows.append({"annotator": a, "cells": cells})
     return quality

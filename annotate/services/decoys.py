@@ -120,7 +120,8 @@ _WORD = re.compile(r"[a-z]+")
 
 
 def _rng(annotation: Annotation) -> random.Random:
-    seed = hashlib.sha256(f"decoys:{annotation.clip.uid}:{annotation.annotator_id}".encode()).digest()
+    key = f"decoys:{annotation.clip.uid}:{annotation.annotator_id}"
+    seed = hashlib.sha256(key.encode()).digest()
     return random.Random(int.from_bytes(seed[:8], "big"))
 
 
@@ -149,7 +150,8 @@ def decoy_family(*, proposal_cues: Sequence[Cue]) -> str:
     The reading is the proposal's top emotion label; without one, the first emotion word
     found in its emotional cues."""
     proposal = _proposal_of(proposal_cues)
-    labels = [e.get("label", "") for e in (proposal.emotions if proposal else []) if isinstance(e, dict)]
+    emotions = proposal.emotions if proposal else []
+    labels = [e.get("label", "") for e in emotions if isinstance(e, dict)]
     family = _family_of(labels[0]) if labels else None
     if family is None and not labels:
         for cue in proposal_cues:

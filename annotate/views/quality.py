@@ -43,11 +43,12 @@ def _bar_chart(quality: ProjectQuality) -> dict:
         x = BAR["left"] + i * BAR["slot"] + (BAR["slot"] - BAR["bar"]) / 2
         value = row["mean"]
         h = round(max(value, 0.0) * plot_h, 1) if value is not None else 0
-        bars.append({"x": x, "y": round(base - h, 1), "h": h, "w": BAR["bar"], "mid": x + BAR["bar"] / 2,
+        bars.append({"x": x, "y": round(base - h, 1), "h": h, "w": BAR["bar"],
+                     "mid": x + BAR["bar"] / 2,
                      "label_y": round(base - h - 5, 1), "value": value, "n": row["n_pairs"],
                      "modality": row["modality"], "overall": row["modality"] == "overall"})
-    ticks = [{"value": v, "y": round(base - v * plot_h, 1), "label_y": round(base - v * plot_h + 4, 1)}
-             for v in (0, 0.25, 0.5, 0.75, 1)]
+    ticks = [{"value": v, "y": round(base - v * plot_h, 1),
+              "label_y": round(base - v * plot_h + 4, 1)} for v in (0, 0.25, 0.5, 0.75, 1)]
     width = BAR["left"] + len(bars) * BAR["slot"] + 8
     return {"bars": bars, "ticks": ticks, "width": width, "height": BAR["height"],
             "left": BAR["left"], "tick_x": BAR["left"] - 6, "right": width - 4, "empty_y": base - 6,
@@ -77,8 +78,8 @@ def _heat_map(quality: ProjectQuality) -> dict:
                 "fill": "#e9ecef" if f1 is None else _shade(f1),
                 "ink": "#fff" if f1 is not None and f1 > 0.55 else "#1d232b",
             })
-        rows.append({"username": row["annotator"].username, "label_y": top + i * cell + cell / 2 + 5,
-                     "cells": cells})
+        rows.append({"username": row["annotator"].username,
+                     "label_y": top + i * cell + cell / 2 + 5, "cells": cells})
     n = len(rows)
     columns = [{"username": r["annotator"].username, "x": left + j * cell + cell / 2}
                for j, r in enumerate(quality.heat_rows)]
