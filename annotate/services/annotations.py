@@ -1,6 +1,8 @@
 """Annotations: an annotator's decisions on proposed cues, their own cues, labels and
 reasoning. Every write checks the version the client last saw: a stale write is refused
-(StaleWrite, HTTP 409), never applied over someone else's change."""
+(StaleWrite, HTTP 409), never applied over someone else's change. Every write also needs the
+annotation to hold one of its clip's assignment slots (and renews that lease), and keeps an
+audit event with the state before and after, in the same transaction."""
 
 import hashlib
 
@@ -8,7 +10,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from annotate.models import Annotation, AnnotationEvent, Clip, Cue, ModelRun, Project, Proposal
+from annotate.models import (Annotation, AnnotationEvent, AuditEvent, Clip, Cue, ModelRun, Project,
+                             Proposal)
+from annotate.services.audit import audit_record, audit_snapshot
 
 CUE_FIELDS = ("modality", "kind", "text", "start_ms", "end_ms", "confidence", "decision",
               "reject_reason", "origin")
@@ -27,6 +31,18 @@ class StaleWrite(AnnotationRejected):
         super().__init__(f"{what} was changed elsewhere since you loaded it (now version "
                          f"{current_version}); reload to see the current state, then redo your change.")
         self.current_version = current_version
+
+
+class ReservationLost(AnnotationRejected):
+    """The draft's lease expired (or a manager moved the slot) and no slot of the clip is free."""
+
+    def __init__(self, annotation: Annotation):
+        clip = annotation.clip
+        super().__init__(
+            f"Your reservation of clip {clip.name} expired and the slot went to another annotator; "
+            f"all {clip.project.annotators_per_clip} slot(s) of this clip are taken now. Your draft "
+            "is kept as it was, but it can no longer be changed: take the next clip with "
+            "“Start annotating” on the project page.")
 
 
 def _snapshot(cue: Cue) -> dict:
@@ -51,10 +67,17 @@ def _latest_proposal(clip: Clip) -> Proposal | None:
             .select_related("run").order_by("-run__created_at").first())
 
 
+def _audit(*, actor, action: str, obj, before: dict | None, after: dict | None,
+           clip: Clip) -> AuditEvent:
+    return audit_record(actor=actor, action=action, object_type=obj._meta.model_name,
+                        object_id=obj.pk, before=before, after=after, clip=clip)
+
+
 @transaction.atomic
-def annotation_open(*, clip: Clip, annotator) -> Annotation:
+def annotation_open(*, clip: Clip, annotator, by=None) -> Annotation:
     """The annotator's annotation of a clip, created on first open with a copy of the latest
-    finished run's proposed cues (decision "proposed") unless proposals are withheld."""
+    finished run's proposed cues (decision "proposed") unless proposals are withheld. by: who
+    opened it when not the annotator (a manager assigning the clip)."""
     if clip.status != Clip.Status.READY:
         raise AnnotationRejected(f"Clip {clip.name} is not ready to annotate ({clip.status}).")
     annotation, created = Annotation.objects.get_or_create(clip=clip, annotator=annotator)
@@ -65,33 +88,34 @@ def annotation_open(*, clip: Clip, annotator) -> Annotation:
     annotation.proposals_hidden = hidden
     annotation.run = proposal.run if proposal else None
     annotation.save(update_fields=["proposals_hidden", "run"])
+    actor = by or annotator
+    _audit(actor=actor, action="open", obj=annotation, before=None,
+           after=audit_snapshot(annotation), clip=clip)
     if proposal is not None:
-        Cue.objects.bulk_create([
+        cues = Cue.objects.bulk_create([
             Cue(clip=clip, annotation=annotation, position=cue.position, modality=cue.modality,
                 kind=cue.kind, text=cue.text, start_ms=cue.start_ms, end_ms=cue.end_ms,
                 confidence=cue.confidence, evidence=cue.evidence, origin=Cue.Origin.MODEL,
                 decision=Cue.Decision.PROPOSED, derived_from=cue)
             for cue in proposal.cues.order_by("position")
         ])
+        # One INSERT for the seeded cues' events, as audit_record would write them one by one.
+        AuditEvent.objects.bulk_create([
+            AuditEvent(project_id=clip.project_id, clip=clip, actor=actor, object_type="cue",
+                       object_id=cue.pk, action="open", before=None, after=audit_snapshot(cue))
+            for cue in cues
+        ])
     return annotation
 
 
 def annotation_next(*, project: Project, annotator) -> Annotation | None:
-    """The clip to work on next: the annotator's oldest draft, else the first ready clip that
-    still needs annotators (fewer than k) and that they have not annotated."""
-    draft = (Annotation.objects.filter(clip__project=project, annotator=annotator,
-                                       status=Annotation.Status.DRAFT)
-             .select_related("clip").order_by("created_at").first())
-    if draft is not None:
-        return draft
-    k = project.annotators_per_clip
-    candidates = (Clip.objects.filter(project=project, status=Clip.Status.READY)
-                  .exclude(annotations__annotator=annotator)
-                  .order_by("name"))
-    for clip in candidates.iterator():
-        if clip.annotations.count() < k:
-            return annotation_open(clip=clip, annotator=annotator)
-    return None
+    """The annotation to work on next, through the clip's assignment slots: the annotator's own
+    live lease first, else a newly leased free slot (see assignment_next). None when nothing
+    is left for them."""
+    from annotate.services.assignments import assignment_next
+
+    assignment = assignment_next(project=project, annotator=annotator)
+    return assignment.annotation if assignment is not None else None
 
 
 def _editable(annotation: Annotation, user) -> None:
@@ -99,6 +123,19 @@ def _editable(annotation: Annotation, user) -> None:
         raise AnnotationRejected("Only the annotator who owns this annotation can change it.")
     if annotation.status == Annotation.Status.SUBMITTED:
         raise AnnotationRejected("This annotation was submitted; it can no longer be changed.")
+    _hold_slot(annotation, user)
+
+
+def _hold_slot(annotation: Annotation, user) -> None:
+    """Renew the lease of the slot this draft holds (one UPDATE); a draft that lost its slot
+    gets a free one of its clip back if there is one, else the write is refused."""
+    # assignments builds on annotation_open, so it is imported here, not at the top.
+    from annotate.services import assignments
+
+    if assignments.assignment_lease_renew(annotation=annotation, user=user):
+        return
+    if assignments.assignment_lease_reclaim(annotation=annotation, user=user) is None:
+        raise ReservationLost(annotation)
 
 
 def _cue_update(*, cue: Cue, user, expected_version: int, action: str, **changes) -> Cue:
@@ -106,15 +143,21 @@ def _cue_update(*, cue: Cue, user, expected_version: int, action: str, **changes
     if annotation is None:
         raise AnnotationRejected("Only cues of an annotation can be changed here.")
     _editable(annotation, user)
-    before = _snapshot(cue)
+    before, audit_before = _snapshot(cue), audit_snapshot(cue)
+    now = timezone.now()
     updated = Cue.objects.filter(pk=cue.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now(), **changes)
+        version=F("version") + 1, updated_at=now, **changes)
     if not updated:
         current = Cue.objects.filter(pk=cue.pk).values_list("version", flat=True).first()
         raise StaleWrite(f"Cue {cue.text[:40]!r}", current_version=current)
-    cue.refresh_from_db()
+    # The row now holds exactly these values: no need to read it back.
+    for name, value in changes.items():
+        setattr(cue, name, value)
+    cue.version, cue.updated_at = expected_version + 1, now
     AnnotationEvent.objects.create(annotation=annotation, cue=cue, action=action, before=before,
                                    after=_snapshot(cue), actor=user)
+    _audit(actor=user, action=action, obj=cue, before=audit_before, after=audit_snapshot(cue),
+           clip=annotation.clip)
     return cue
 
 
@@ -191,6 +234,8 @@ def cue_add(*, annotation: Annotation, user, modality: str, text: str,
     cue.save()
     AnnotationEvent.objects.create(annotation=annotation, cue=cue, action="add", before=None,
                                    after=_snapshot(cue), actor=user)
+    _audit(actor=user, action="add", obj=cue, before=None, after=audit_snapshot(cue),
+           clip=annotation.clip)
     return cue
 
 
@@ -203,12 +248,16 @@ def cue_delete(*, cue: Cue, user, expected_version: int) -> None:
     if cue.origin != Cue.Origin.HUMAN:
         raise AnnotationRejected("A proposed cue is rejected, not deleted.")
     before = _snapshot(cue) | {"position": cue.position}
+    audit_before = audit_snapshot(cue)
+    cue_id = cue.pk
     deleted, _ = Cue.objects.filter(pk=cue.pk, version=expected_version).delete()
     if not deleted:
         current = Cue.objects.filter(pk=cue.pk).values_list("version", flat=True).first()
         raise StaleWrite(f"Cue {cue.text[:40]!r}", current_version=current)
     AnnotationEvent.objects.create(annotation=annotation, cue=None, action="delete", before=before,
                                    after=None, actor=user)
+    audit_record(actor=user, action="delete", object_type="cue", object_id=cue_id,
+                 before=audit_before, after=None, clip=annotation.clip)
 
 
 @transaction.atomic
@@ -219,16 +268,25 @@ def annotation_undo(*, annotation: Annotation, user) -> AnnotationEvent:
              .order_by("-pk").first())
     if event is None:
         raise AnnotationRejected("Nothing to undo.")
+    cue_id = (event.after or event.before)["id"]
+    current = Cue.objects.filter(pk=cue_id, annotation=annotation).first()
+    audit_before = audit_snapshot(current) if current is not None else None
     if event.action == "add":
-        Cue.objects.filter(pk=event.after["id"]).delete()
+        Cue.objects.filter(pk=cue_id).delete()
+        current = None
     elif event.action == "delete":
         # Back under its old id, so that undoing the changes made before the delete finds it.
         state = {k: v for k, v in event.before.items() if k != "version"}
-        Cue.objects.create(clip=annotation.clip, annotation=annotation, **state)
+        current = Cue.objects.create(clip=annotation.clip, annotation=annotation, **state)
     else:
         restore = {k: v for k, v in event.before.items() if k not in ("version", "id")}
-        Cue.objects.filter(pk=event.before["id"]).update(version=F("version") + 1,
-                                                         updated_at=timezone.now(), **restore)
+        Cue.objects.filter(pk=cue_id).update(version=F("version") + 1,
+                                             updated_at=timezone.now(), **restore)
+        if current is not None:
+            current.refresh_from_db()
+    audit_record(actor=user, action=f"undo_{event.action}", object_type="cue", object_id=cue_id,
+                 before=audit_before, after=audit_snapshot(current) if current is not None else None,
+                 clip=annotation.clip)
     event.undone = True
     event.save(update_fields=["undone"])
     return event
@@ -251,13 +309,20 @@ def annotation_update(*, annotation: Annotation, user, expected_version: int,
         changes["primary_label"] = " ".join(primary_label.split()).lower()[:64]
     if description is not None:
         changes["description"] = description.strip()[:20000]
+    before = audit_snapshot(annotation)
+    now = timezone.now()
     updated = Annotation.objects.filter(pk=annotation.pk, version=expected_version,
                                         status=Annotation.Status.DRAFT).update(
-        version=F("version") + 1, updated_at=timezone.now(), **changes)
+        version=F("version") + 1, updated_at=now, **changes)
     if not updated:
         current = Annotation.objects.filter(pk=annotation.pk).values_list("version", flat=True).first()
         raise StaleWrite("This annotation", current_version=current)
-    annotation.refresh_from_db()
+    # The row now holds exactly these values: no need to read it back.
+    for name, value in changes.items():
+        setattr(annotation, name, value)
+    annotation.version, annotation.updated_at = expected_version + 1, now
+    _audit(actor=user, action="update", obj=annotation, before=before,
+           after=audit_snapshot(annotation), clip=annotation.clip)
     return annotation
 
 
@@ -279,12 +344,19 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
         missing.append("at least one cue")
     if missing:
         raise AnnotationRejected("Not submitted yet; missing: " + "; ".join(missing) + ".")
+    from annotate.services.assignments import assignment_complete  # see _hold_slot
+
+    before = audit_snapshot(annotation)
+    now = timezone.now()
     updated = Annotation.objects.filter(pk=annotation.pk, version=expected_version,
                                         status=Annotation.Status.DRAFT).update(
-        status=Annotation.Status.SUBMITTED, submitted_at=timezone.now(),
-        version=F("version") + 1, updated_at=timezone.now())
+        status=Annotation.Status.SUBMITTED, submitted_at=now,
+        version=F("version") + 1, updated_at=now)
     if not updated:
         current = Annotation.objects.filter(pk=annotation.pk).values_list("version", flat=True).first()
         raise StaleWrite("This annotation", current_version=current)
     annotation.refresh_from_db()
+    assignment_complete(annotation=annotation, user=user)
+    _audit(actor=user, action="submit", obj=annotation, before=before,
+           after=audit_snapshot(annotation), clip=annotation.clip)
     return annotation

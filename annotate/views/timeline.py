@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotate.selectors import annotations as selectors
 from annotate.selectors.projects import project_get_for_user
 from annotate.services import annotations as services
+from annotate.services.assignments import AssignmentRejected
 
 MESSAGE = "annotate/partials/timeline_message.html"
 
@@ -50,6 +51,8 @@ def _message(request, message: str, status: int, *, reload: bool = False, login:
 def _refused(request, error: services.AnnotationRejected) -> HttpResponse:
     if isinstance(error, services.StaleWrite):
         return _message(request, error.message, 409, reload=True)
+    if isinstance(error, services.ReservationLost):
+        return _message(request, error.message, 409)
     return _message(request, error.message, 422)
 
 
@@ -73,10 +76,14 @@ def _base(slug: str, name: str) -> str:
 @login_for_htmx
 @require_http_methods(["GET", "POST"])
 def annotate_next(request: HttpRequest, slug: str) -> HttpResponse:
-    """The next clip for this user (their oldest draft first), or a plain 'nothing left'.
-    GET is allowed because a submit's redirect lands here; opening the next clip is idempotent."""
+    """The next clip for this user through the assignment slots (their own live lease first),
+    or a plain 'nothing left'. GET is allowed because a submit's redirect lands here; asking
+    again while a lease is live returns the same clip."""
     project, role = project_get_for_user(slug=slug, user=request.user)
-    annotation = services.annotation_next(project=project, annotator=request.user)
+    try:
+        annotation = services.annotation_next(project=project, annotator=request.user)
+    except AssignmentRejected as error:
+        return HttpResponse(error.message, status=503, content_type="text/plain; charset=utf-8")
     if annotation is None:
         return render(request, "annotate/timeline.html", {"project": project, "timeline": None})
     return redirect("timeline", slug=project.slug, name=annotation.clip.name)
