@@ -213,6 +213,19 @@ class ClipReview:
     def model_untimed(self) -> list[Cue]:
         return [c for c in self.model_cues if c.start_ms is None]
 
+    @property
+    def missing(self) -> list[str]:
+        """What the gold record still needs before it can be final (as gold_record_finalize
+        words it)."""
+        undecided = Counter(g.modality for g in self.undecided)
+        missing = []
+        if undecided:
+            parts = ", ".join(f"{m} {n}" for m, n in undecided.items())
+            missing.append(f"{sum(undecided.values())} undecided cue group(s) ({parts})")
+        if self.record is None or not self.record.primary_label:
+            missing.append("a primary emotion label")
+        return missing
+
     def group_of(self, key: str) -> ReviewGroup | None:
         return next((g for g in self.groups if g.key == key), None)
 

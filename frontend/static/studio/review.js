@@ -1,0 +1,200 @@
+// The reviewer page: video, ruler with zoom and playhead, annotator and model lanes, and the
+// cues of one alignment group highlighted together. Every decision is an htmx request that the
+// server answers with the updated workspace; this file only drives media, layout and selection.
+(function () {
+  "use strict";
+  let root, video, tracks, durationMs, zoom = 1, selectedGroup = null, selectedCue = null;
+
+  const $ = (sel, el) => (el || document).querySelector(sel);
+  const $$ = (sel, el) => Array.from((el || document).querySelectorAll(sel));
+  const nowMs = () => Math.round(video.currentTime * 1000);
+
+  function seekMs(ms) {
+    video.currentTime = Math.max(0, Math.min(ms, durationMs)) / 1000;
+    updatePlayhead();
+  }
+  function togglePlay() { if (video.paused) video.play().catch(() => {}); else video.pause(); }
+
+  // ---- layout: zoom, ruler, playhead, overlapping segments on rows -------------------------
+  function headWidth() { return $(".track-row > .head", tracks).offsetWidth || 180; }
+  function bodyWidth() { return $("#ruler").clientWidth || 1; }
+  function layout() {
+    const visible = Math.max(200, tracks.clientWidth - headWidth() - 2);
+    zoom = Math.min(Math.max(zoom, 1), Math.max(1, 16000 / visible));
+    tracks.style.setProperty("--body-w", Math.round(visible * zoom) + "px");
+    $("#zoom-display").textContent = (Math.round(zoom * 10) / 10) + "×";
+    drawRuler();
+    updatePlayhead();
+  }
+  function drawRuler() {
+    const width = bodyWidth();
+    const steps = [40, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000];
+    const step = steps.find((s) => (s / durationMs) * width >= 70) || 60000;
+    const html = [];
+    for (let t = 0; t <= durationMs; t += step / 2) {
+      const major = t % step === 0;
+      html.push(`<span class="tick${major ? "" : " minor"}" style="left:${(t / durationMs) * 100}%">${major ? (t / 1000).toFixed(step < 1000 ? 2 : 0) + "s" : ""}</span>`);
+    }
+    $("#ruler").innerHTML = html.join("");
+  }
+  function updatePlayhead() {
+    const ms = video.currentTime * 1000;
+    $("#playhead").style.left = (ms / durationMs) * 100 + "%";
+    $("#time-display").textContent = (ms / 1000).toFixed(3);
+    $("#play-btn").textContent = video.paused ? "Play" : "Pause";
+  }
+  function msAtClientX(clientX) {
+    const rect = $("#ruler").getBoundingClientRect();
+    return Math.round(((clientX - rect.left) / rect.width) * durationMs);
+  }
+  function packLanes() {
+    $$(".lane > .body", tracks).forEach((body) => {
+      const ends = [];
+      $$(".seg[data-start-ms]", body)
+        .sort((a, b) => a.dataset.startMs - b.dataset.startMs || a.dataset.endMs - b.dataset.endMs)
+        .forEach((seg) => {
+          const start = Number(seg.dataset.startMs);
+          let row = ends.findIndex((end) => end <= start);
+          if (row < 0) { row = ends.length; ends.push(0); }
+          ends[row] = Number(seg.dataset.endMs);
+          seg.style.setProperty("--row", row);
+        });
+      body.style.setProperty("--rows", Math.max(1, ends.length));
+    });
+  }
+
+  // ---- groups: hover highlights, a click selects (and seeks) ------------------------------
+  function members(key) { return key ? $$(`[data-group="${CSS.escape(key)}"]`) : []; }
+  function hover(key, on) { members(key).forEach((el) => el.classList.toggle("hl", on)); }
+  function selectGroup(key, { seek = true, scroll = true } = {}) {
+    $$(".group-selected").forEach((el) => el.classList.remove("group-selected"));
+    selectedGroup = key || null;
+    if (!selectedGroup) return;
+    members(selectedGroup).forEach((el) => el.classList.add("group-selected"));
+    const item = document.getElementById("group-" + selectedGroup);
+    if (item && scroll) item.scrollIntoView({ block: "nearest" });
+    if (seek && item && item.dataset.startMs !== undefined) seekMs(Number(item.dataset.startMs));
+  }
+  function selectCue(seg) {
+    $$(".cue-selected").forEach((el) => el.classList.remove("cue-selected"));
+    selectedCue = seg ? seg.dataset.cueId : null;
+    if (seg) seg.classList.add("cue-selected");
+    updatePin();
+  }
+
+  // ---- comments: pinned to the current time or to the selected cue -------------------------
+  function updatePin() {
+    const form = $("#comment-form");
+    if (!form) return;
+    const pin = form.elements.pin.value;
+    const target = $("#pin-target");
+    if (pin === "cue") {
+      const seg = selectedCue && document.getElementById("rseg-" + selectedCue);
+      target.textContent = seg ? "“" + seg.textContent.trim().slice(0, 50) + "”" : "click a cue in a lane first";
+    } else if (pin === "time") target.textContent = (nowMs() / 1000).toFixed(3) + " s";
+    else target.textContent = "";
+  }
+  function fillPin(form) {
+    const pin = form.elements.pin.value;
+    form.elements.time_ms.value = pin === "time" ? nowMs() : "";
+    form.elements.cue.value = pin === "cue" && selectedCue ? selectedCue : "";
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    root = document.getElementById("review");
+    if (!root) return;
+    video = $("#player");
+    tracks = $("#tracks");
+    durationMs = Number(root.dataset.durationMs) || 1;
+
+    packLanes();
+    layout();
+    window.addEventListener("resize", layout);
+    ["timeupdate", "seeked", "play", "pause", "loadedmetadata"].forEach((e) => video.addEventListener(e, () => { updatePlayhead(); updatePin(); }));
+    const tick = () => { if (!video.paused) updatePlayhead(); requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    $("#play-btn").addEventListener("click", togglePlay);
+    $("#zoom-in").addEventListener("click", () => { zoom *= 1.5; layout(); });
+    $("#zoom-out").addEventListener("click", () => { zoom /= 1.5; layout(); });
+    document.addEventListener("keydown", (event) => {
+      const t = event.target;
+      if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT", "BUTTON"].includes(t.tagName))) return;
+      if (event.key === " ") { event.preventDefault(); togglePlay(); }
+    });
+
+    // One listener each for the whole page, so swapped-in partials need no wiring.
+    document.addEventListener("mouseover", (event) => {
+      const el = event.target.closest && event.target.closest("[data-group]");
+      if (el && el.dataset.group) hover(el.dataset.group, true);
+    });
+    document.addEventListener("mouseout", (event) => {
+      const el = event.target.closest && event.target.closest("[data-group]");
+      if (el && el.dataset.group) hover(el.dataset.group, false);
+    });
+    tracks.addEventListener("click", (event) => {
+      const seg = event.target.closest(".rseg");
+      if (seg) {
+        selectCue(seg);
+        if (seg.dataset.group) selectGroup(seg.dataset.group, { seek: false });
+        if (seg.dataset.startMs !== undefined) seekMs(Number(seg.dataset.startMs));
+        return;
+      }
+      const sub = event.target.closest(".seg.subtitle");
+      if (sub) { seekMs(Number(sub.dataset.startMs)); return; }
+      if (event.target.closest("#ruler, .lane > .body")) seekMs(msAtClientX(event.clientX));
+    });
+    document.addEventListener("click", (event) => {
+      const seek = event.target.closest("button.seek");
+      if (seek) { seekMs(Number(seek.dataset.startMs)); return; }
+      const head = event.target.closest(".group .g-head, .group .members");
+      if (head && !event.target.closest("input, button, label")) selectGroup(head.closest(".group").dataset.group, { scroll: false });
+      const playhead = event.target.closest("button.use-playhead");
+      if (playhead) {
+        const form = playhead.closest("form");
+        const start = nowMs();
+        form.elements.start_ms.value = start;
+        form.elements.end_ms.value = Math.min(durationMs, start + 1000);
+      }
+    });
+    // Ticking a group for a merge offers its first text as the merged wording.
+    document.addEventListener("change", (event) => {
+      const pick = event.target.closest(".merge-pick");
+      if (pick && pick.checked && pick.form && !pick.form.elements.text.value) pick.form.elements.text.value = pick.dataset.firstText || "";
+      if (event.target.name === "written" || event.target.closest(".pick.written")) {
+        const radio = $("input[type=radio]", event.target.closest(".pick.written"));
+        if (radio) radio.checked = true;
+      }
+      if (event.target.name === "pin") updatePin();
+    });
+    document.addEventListener("input", (event) => {
+      if (event.target.name === "written") $("input[type=radio]", event.target.closest(".pick.written")).checked = true;
+    });
+    document.addEventListener("htmx:configRequest", (event) => {
+      const form = event.detail.elt.closest && event.detail.elt.closest("#comment-form");
+      if (form) {
+        fillPin(form);
+        event.detail.parameters.time_ms = form.elements.time_ms.value;
+        event.detail.parameters.cue = form.elements.cue.value;
+      }
+    });
+    // The version the workspace was rendered with is the one every form sends next.
+    document.body.addEventListener("htmx:afterSettle", () => {
+      if (selectedGroup) selectGroup(selectedGroup, { seek: false, scroll: false });
+      updatePin();
+    });
+    document.body.addEventListener("htmx:responseError", (event) => {
+      const bar = $("#review-message");
+      bar.innerHTML = "";
+      const p = document.createElement("p");
+      p.className = "tl-message error";
+      p.textContent = `Not saved: the server failed (${event.detail.xhr.status}). Nothing was changed; try again, or reload.`;
+      bar.appendChild(p);
+    });
+    document.body.addEventListener("htmx:sendError", () => {
+      const bar = $("#review-message");
+      bar.innerHTML = '<p class="tl-message error">Not saved: the server could not be reached. Try again when the connection is back.</p>';
+    });
+    updatePin();
+    root.dataset.ready = "1";
+  });
+})();
