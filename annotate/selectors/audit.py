@@ -6,6 +6,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
@@ -14,6 +15,7 @@ from django.http import Http404
 from annotate.models import AuditEvent, Clip, Project
 
 PAGE_SIZE = 50
+JSON_SHOWN = 240  # characters of a JSON value (a cue's evidence) shown before "…"
 
 # Bookkeeping that changes on every write (or is the page's own clip): never news in a diff.
 HIDDEN_FIELDS = frozenset({"id", "clip_id", "version", "created_at", "updated_at"})
@@ -87,19 +89,26 @@ def _label(name: str) -> str:
 
 
 def _display(name: str, value) -> str:
-    if value is None:
+    if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if name.endswith("_ms") and isinstance(value, int):
         return f"{value / 1000:.2f} s"
+    if name.endswith("_at") and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return value
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return shown if len(shown) <= JSON_SHOWN else shown[:JSON_SHOWN - 1] + "…"
     return str(value)
 
 
 def _is_empty(value) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    # A new row's defaults (no reason, not a decoy) are not news either.
+    return value is None or value is False or value == "" or value == [] or value == {}
 
 
 def _word_segments(before: str, after: str) -> tuple[Segment, ...]:

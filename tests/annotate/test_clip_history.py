@@ -82,6 +82,11 @@ def test_audit_changes_of_lists_times_creates_and_deletes():
     assert created["text"].before is None and created["text"].after == SAID
     deleted = {c.name: c for c in audit_changes(_cue_state(), None)}
     assert deleted["text"].before == SAID and deleted["text"].after is None
+    submitted = {c.name: c for c in audit_changes(
+        {"primary_label": "", "submitted_at": None},
+        {"primary_label": "sad", "submitted_at": "2026-12-02T16:43:39.813800+00:00"})}
+    assert (submitted["primary_label"].before, submitted["primary_label"].after) == ("—", "sad")
+    assert submitted["submitted_at"].after == "2026-12-02 16:43:39"
 
 
 # --- the page -------------------------------------------------------------------------------
