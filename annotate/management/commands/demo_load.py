@@ -1,9 +1,12 @@
-"""manage.py demo_load: generate the demo clips, import them, and make the demo account."""
+"""manage.py demo_load: generate the demo clips, import them, make the demo accounts (a
+manager, three annotators, a reviewer) and the annotators' submitted work on five clips.
+Idempotent: a second run changes nothing and says so."""
 
 import os
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from annotate.models import Membership, ModelRun
@@ -12,40 +15,91 @@ from annotate.services.imports import clips_import
 from annotate.services.projects import membership_set, project_get_or_create, user_ensure
 
 DEMO_PROJECT = "Demo: talking clips"
+DEMO_K = 3  # annotators per clip: the three demo annotators
 
 
 class Command(BaseCommand):
-    help = "Generate the demo project (ffmpeg + espeak-ng), import it, and create the demo account."
+    help = ("Generate the demo project (ffmpeg + espeak-ng), import it, and create the demo "
+            "accounts and annotations.")
 
     def add_arguments(self, parser):
         parser.add_argument("--out", type=Path, default=None,
                             help="Where the generated clips go (default: VAR_DIR/demo).")
         parser.add_argument("--username", default=os.environ.get("EMOCUE_DEMO_USER", "demo"))
-        parser.add_argument("--password", default=os.environ.get("EMOCUE_DEMO_PASSWORD", "emocue-demo"))
+        parser.add_argument("--password",
+                            default=os.environ.get("EMOCUE_DEMO_PASSWORD", "emocue-demo"),
+                            help="The password of every demo account.")
 
     def handle(self, *args, out: Path | None, username: str, password: str, **options):
         from fixtures.demo import build_demo
+        from fixtures.demo_annotations import ANNOTATORS, REVIEWER, demo_annotations_load
 
+        self.changes: list[str] = []
         out = out or Path(settings.VAR_DIR) / "demo"
         demo = build_demo(out)
-        user = user_ensure(username=username, password=password, is_staff=True)
-        project, _ = project_get_or_create(name=DEMO_PROJECT, created_by=user)
+        user = self._account(username, password, is_staff=True)
+        project, created = project_get_or_create(name=DEMO_PROJECT, created_by=user)
+        if created:
+            self.changes.append("project created")
         if not project.description:
             project.description = ("Generated talking clips (espeak-ng speech over scikit-image's "
                                    "astronaut photo), one without audio and one without a face.")
             project.save(update_fields=["description"])
-        membership_set(project=project, user=user, role=Membership.Role.MANAGER)
+        if project.annotators_per_clip < DEMO_K:
+            project.annotators_per_clip = DEMO_K
+            project.full_clean()
+            project.save(update_fields=["annotators_per_clip"])
+            self.changes.append(f"k set to {DEMO_K}")
+        self._member(project, user, Membership.Role.MANAGER)
+        annotators = {name: self._account(name, password) for name in ANNOTATORS}
+        for annotator in annotators.values():
+            self._member(project, annotator, Membership.Role.ANNOTATOR)
+        reviewer = self._account(REVIEWER, password)
+        self._member(project, reviewer, Membership.Role.REVIEWER)
+
         report = clips_import(project=project, directory=demo.out_dir, manifest=demo.manifest,
                               created_by=user)
         for row in report.rows:
             if row.outcome not in ("ready", "already", "created"):
                 self.stdout.write(self.style.WARNING(f"  {row.name}: {row.outcome} {row.message}"))
+        if report.count("ready") + report.count("created"):
+            self.changes.append("clips imported")
         ready = report.count("ready") + report.count("already")
         run = self._signal_run(project)
+
+        # After the run: annotation_open copies the latest finished run's proposals.
+        work = demo_annotations_load(project=project, annotators=annotators)
+        for clip_name, name, primary in work.created:
+            self.stdout.write(f"  {name} submitted {clip_name} (primary label: {primary})")
+        for clip_name, name, why in work.skipped:
+            self.stdout.write(self.style.WARNING(f"  {name} on {clip_name}: skipped, {why}"))
+        if work.created:
+            self.changes.append(f"{len(work.created)} annotation(s) submitted")
+
         self.stdout.write(self.style.SUCCESS(
             f"Demo project {project.name!r}: {ready} clip(s) ready; signal-proposer run "
-            f"{run} {run.status}. Log in as {username} / {password}"
+            f"{run} {run.status}; {len(work.created) + len(work.already)} submitted annotation(s) "
+            f"by {', '.join(ANNOTATORS)}. Log in as {username} / {password} (manager), or with the "
+            f"same password as {', '.join(ANNOTATORS)} (annotators) or {REVIEWER} (reviewer)"
         ))
+        if self.changes:
+            self.stdout.write(f"Changed: {'; '.join(self.changes)}.")
+        else:
+            self.stdout.write("Nothing changed: the demo was already loaded.")
+
+    def _account(self, username: str, password: str, *, is_staff: bool = False):
+        """The account with this password; untouched when it already has it."""
+        existing = get_user_model().objects.filter(username=username).first()
+        if (existing is not None and existing.check_password(password)
+                and (existing.is_staff or not is_staff)):
+            return existing
+        self.changes.append(f"account {username} {'updated' if existing else 'created'}")
+        return user_ensure(username=username, password=password, is_staff=is_staff)
+
+    def _member(self, project, user, role: str) -> None:
+        if not Membership.objects.filter(project=project, user=user, role=role).exists():
+            membership_set(project=project, user=user, role=role)
+            self.changes.append(f"{user.username} made {role}")
 
     def _signal_run(self, project):
         """A finished signal-proposer run over the demo, made here once per proposer version."""
@@ -60,4 +114,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  proposing cues for {proposal.clip.name}")
             run_services.proposal_run(proposal_id=proposal.pk)
         run.refresh_from_db()
+        self.changes.append("signal-proposer run made")
         return run
