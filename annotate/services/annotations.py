@@ -138,18 +138,31 @@ def _hold_slot(annotation: Annotation, user) -> None:
         raise ReservationLost(annotation)
 
 
+def _stale_cue(cue: Cue) -> StaleWrite:
+    current = Cue.objects.filter(pk=cue.pk).values_list("version", flat=True).first()
+    return StaleWrite(f"Cue {cue.text[:40]!r}", current_version=current)
+
+
+def _stale_annotation(annotation: Annotation) -> StaleWrite:
+    current = Annotation.objects.filter(pk=annotation.pk).values_list("version", flat=True).first()
+    return StaleWrite("This annotation", current_version=current)
+
+
 def _cue_update(*, cue: Cue, user, expected_version: int, action: str, **changes) -> Cue:
     annotation = cue.annotation
     if annotation is None:
         raise AnnotationRejected("Only cues of an annotation can be changed here.")
     _editable(annotation, user)
+    if cue.version != expected_version:
+        # The copy read here must be the version the change applies to: it is the before-state
+        # kept for undo and the audit, and the after-state is computed from it.
+        raise _stale_cue(cue)
     before, audit_before = _snapshot(cue), audit_snapshot(cue)
     now = timezone.now()
     updated = Cue.objects.filter(pk=cue.pk, version=expected_version).update(
         version=F("version") + 1, updated_at=now, **changes)
     if not updated:
-        current = Cue.objects.filter(pk=cue.pk).values_list("version", flat=True).first()
-        raise StaleWrite(f"Cue {cue.text[:40]!r}", current_version=current)
+        raise _stale_cue(cue)
     # The row now holds exactly these values: no need to read it back.
     for name, value in changes.items():
         setattr(cue, name, value)
@@ -250,10 +263,11 @@ def cue_delete(*, cue: Cue, user, expected_version: int) -> None:
     before = _snapshot(cue) | {"position": cue.position}
     audit_before = audit_snapshot(cue)
     cue_id = cue.pk
+    if cue.version != expected_version:  # see _cue_update
+        raise _stale_cue(cue)
     deleted, _ = Cue.objects.filter(pk=cue.pk, version=expected_version).delete()
     if not deleted:
-        current = Cue.objects.filter(pk=cue.pk).values_list("version", flat=True).first()
-        raise StaleWrite(f"Cue {cue.text[:40]!r}", current_version=current)
+        raise _stale_cue(cue)
     AnnotationEvent.objects.create(annotation=annotation, cue=None, action="delete", before=before,
                                    after=None, actor=user)
     audit_record(actor=user, action="delete", object_type="cue", object_id=cue_id,
@@ -309,14 +323,15 @@ def annotation_update(*, annotation: Annotation, user, expected_version: int,
         changes["primary_label"] = " ".join(primary_label.split()).lower()[:64]
     if description is not None:
         changes["description"] = description.strip()[:20000]
+    if annotation.version != expected_version:  # see _cue_update
+        raise _stale_annotation(annotation)
     before = audit_snapshot(annotation)
     now = timezone.now()
     updated = Annotation.objects.filter(pk=annotation.pk, version=expected_version,
                                         status=Annotation.Status.DRAFT).update(
         version=F("version") + 1, updated_at=now, **changes)
     if not updated:
-        current = Annotation.objects.filter(pk=annotation.pk).values_list("version", flat=True).first()
-        raise StaleWrite("This annotation", current_version=current)
+        raise _stale_annotation(annotation)
     # The row now holds exactly these values: no need to read it back.
     for name, value in changes.items():
         setattr(annotation, name, value)
@@ -346,6 +361,8 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
         raise AnnotationRejected("Not submitted yet; missing: " + "; ".join(missing) + ".")
     from annotate.services.assignments import assignment_complete  # see _hold_slot
 
+    if annotation.version != expected_version:
+        raise _stale_annotation(annotation)
     before = audit_snapshot(annotation)
     now = timezone.now()
     updated = Annotation.objects.filter(pk=annotation.pk, version=expected_version,
@@ -353,8 +370,7 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
         status=Annotation.Status.SUBMITTED, submitted_at=now,
         version=F("version") + 1, updated_at=now)
     if not updated:
-        current = Annotation.objects.filter(pk=annotation.pk).values_list("version", flat=True).first()
-        raise StaleWrite("This annotation", current_version=current)
+        raise _stale_annotation(annotation)
     annotation.refresh_from_db()
     assignment_complete(annotation=annotation, user=user)
     _audit(actor=user, action="submit", obj=annotation, before=before,

@@ -128,3 +128,19 @@ def test_a_refused_write_leaves_no_event(opened, annotator):
     with pytest.raises(svc.AnnotationRejected, match="Nothing to undo"):
         svc.annotation_undo(annotation=opened, user=annotator)
     assert AuditEvent.objects.count() == before + 1  # the one undo that happened
+
+
+def test_a_change_applies_only_to_the_copy_it_was_read_at(opened, annotator):
+    """The before-state kept for undo and the audit is the copy the service was given, so that
+    copy must be the version the change is for (a copy read just before someone else's change,
+    sent with the newer version number, is refused rather than recorded wrongly)."""
+    visual = opened.cues.order_by("position").first()
+    read_earlier = Cue.objects.get(pk=visual.pk)
+    svc.cue_retime(cue=visual, user=annotator, expected_version=1, start_ms=0, end_ms=1000)
+    events_before = AuditEvent.objects.count()
+    with pytest.raises(svc.StaleWrite) as caught:
+        svc.cue_edit(cue=read_earlier, user=annotator, expected_version=2, text="He beams.")
+    assert caught.value.current_version == 2
+    stored = Cue.objects.get(pk=visual.pk)
+    assert (stored.text, stored.end_ms, stored.version) == ("The corners of the mouth turn up.", 1000, 2)
+    assert AuditEvent.objects.count() == events_before
