@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from annotate.models import (Annotation, AnnotationEvent, AuditEvent, Clip, Cue, Membership,
@@ -39,7 +40,7 @@ def _state(project) -> dict:
 
 
 def test_demo_load_gives_ready_clips_a_run_accounts_and_annotations_then_changes_nothing(
-        demo_set, media_root):
+        demo_set, media_root, client):
     out = StringIO()
     call_command("demo_load", "--out", str(demo_set.out_dir), "--password", "demo-pass-123",
                  stdout=out, stderr=StringIO())
@@ -92,6 +93,12 @@ def test_demo_load_gives_ready_clips_a_run_accounts_and_annotations_then_changes
         ("ann1", "accepted"), ("ann2", "rejected"), ("ann3", "accepted")}
     # Made through the services: every change is on the undo stack.
     assert AnnotationEvent.objects.filter(annotation__in=annotations).count() >= cues.count()
+    # ... and in the audit trail, which the reviewer reads on the clip's history page.
+    client.force_login(User.objects.get(username="reviewer"))
+    history = client.get(reverse("clip-history", args=[project.slug, "sample_00000002"]),
+                         {"actor": "ann2", "type": "cue"})
+    assert history.status_code == 200
+    assert "<del>The voice is loud.</del> <ins>She speaks loudly.</ins>" in history.content.decode()
 
     before = _state(project)
     again = StringIO()  # a second start changes nothing and says so
