@@ -148,9 +148,10 @@ def assignment_next(*, project: Project, annotator) -> Assignment | None:
         if own.annotation is None:  # reassigned by hand before anything was opened
             own.annotation = annotation_open(clip=own.clip, annotator=annotator)
         own.lease_expires_at = _lease_until(project, now)
-        Assignment.objects.filter(pk=own.pk).update(lease_expires_at=own.lease_expires_at,
-                                                    annotation=own.annotation)
-        return own
+        # Guarded: an expired lease may have gone to someone else since it was read.
+        if Assignment.objects.filter(pk=own.pk, annotator=annotator, status=Status.LEASED).update(
+                lease_expires_at=own.lease_expires_at, annotation=own.annotation):
+            return own
     assignment_slots_ensure(project=project)
     mine = Q(clip_id__in=Assignment.objects.filter(project=project, annotator=annotator)
              .values("clip_id")) | Q(clip_id__in=Annotation.objects.filter(
@@ -189,8 +190,8 @@ def assignment_lease_reclaim(*, annotation: Annotation, user) -> Assignment | No
     clip = annotation.clip
     project = clip.project
     now = timezone.now()
-    held = (Assignment.objects.select_for_update().filter(clip=clip, annotator_id=user.pk)
-            .select_related("clip", "project").first())
+    held = (Assignment.objects.select_for_update(of=("self",))
+            .filter(clip=clip, annotator_id=user.pk).select_related("clip", "project").first())
     if held is not None:
         if held.status != Status.LEASED:
             return None
