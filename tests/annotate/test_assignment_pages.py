@@ -147,3 +147,24 @@ def test_the_board_needs_the_same_few_queries_for_many_clips(client, project, ma
     with django_assert_max_num_queries(11):
         body = client.get(_url(project)).content.decode()
     assert body.count('class="slot"') == 180 and body.count('data-status="leased"') == 5
+
+
+def test_next_clip_goes_through_the_slots_and_a_lost_reservation_is_a_409(client, board):
+    set_k(board, 1)
+    first, second = annotators(board, 2)
+    client.force_login(first)
+    response = client.post(reverse("annotate-next", args=[board.slug]))
+    assert response.status_code == 302 and response["Location"] == f"/p/{board.slug}/annotate/a/"
+    assert client.post(reverse("annotate-next", args=[board.slug]))["Location"].endswith("/annotate/a/")
+    slot = Assignment.objects.get(annotator=first)
+    Assignment.objects.filter(pk=slot.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert svc.assignment_next(project=board, annotator=second).pk == slot.pk  # taken over
+
+    response = client.post(f"/p/{board.slug}/annotate/a/cues/new/",
+                           {"modality": "visual", "text": "He frowns."}, headers=HX)
+    body = response.content.decode()
+    assert response.status_code == 409 and response["HX-Retarget"] == "#timeline-message"
+    assert "Your reservation of clip a expired and the slot went to another annotator" in body
+    assert client.get(f"/p/{board.slug}/annotate/a/").status_code == 200  # the draft is still there
+    response = client.post(reverse("annotate-next", args=[board.slug]))
+    assert response["Location"] == f"/p/{board.slug}/annotate/b/"
