@@ -226,6 +226,16 @@ class ClipReview:
             missing.append("a primary emotion label")
         return missing
 
+    @property
+    def provenance_changed(self) -> bool:
+        """Whether the submitted annotations differ from those the review started from (one
+        was submitted since): the groups follow the annotations as they are now."""
+        if self.record is None or self.record.status != GoldRecord.Status.IN_REVIEW:
+            return False
+        recorded = {(a.get("id"), a.get("version"))
+                    for a in self.record.provenance.get("annotations", [])}
+        return recorded != {(a.pk, a.version) for a in self.annotations}
+
     def group_of(self, key: str) -> ReviewGroup | None:
         return next((g for g in self.groups if g.key == key), None)
 
@@ -295,6 +305,10 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
     decisions = {d.group_key: d for d in record.decisions.all()} if record else {}
     for group in groups:
         group.decision = decisions.get(group.key)
+    gold_cues = list(record.cues.all()) if record else []
+    keys = {g.key for g in groups}
+    for cue in gold_cues:  # settles a group of an earlier alignment (annotations changed since)
+        cue.orphan = bool(cue.group_key) and cue.group_key not in keys
     comments = list(ReviewComment.objects.filter(clip=clip).select_related("author", "cue")
                     .order_by("resolved_at", "created_at", "pk"))
     label_rows, differ = _label_rows(annotations, labels)
@@ -310,7 +324,7 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
     return ClipReview(project=project, clip=clip, annotations=annotations, lanes=list(lanes.values()),
                       run=run, model_cues=model, groups=groups, model_id=alignment["model_id"],
                       record=record, decisions=decisions,
-                      gold_cues=list(record.cues.all()) if record else [], comments=comments,
+                      gold_cues=gold_cues, comments=comments,
                       label_rows=label_rows, primary_labels_differ=differ,
                       candidate_labels=candidates)
 

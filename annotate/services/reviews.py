@@ -6,7 +6,7 @@ version (a stale one is refused with StaleWrite, HTTP 409) and leaves an audit r
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotate.models import Annotation, Clip, Cue, GoldCue, GoldRecord, Project, ReviewComment, ReviewDecision
@@ -139,6 +139,16 @@ def _decide(*, record: GoldRecord, group: dict, action: str, gold_cue: GoldCue |
     return decision
 
 
+def _created(record: GoldRecord) -> bool:
+    """Insert a new record; False when the clip got one concurrently (one record per clip)."""
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        return False
+    return True
+
+
 def _audit_record_change(record: GoldRecord, before: dict, actor, action: str) -> None:
     audit_record(actor=actor, action=action, object_type="gold_record", object_id=record.pk,
                  before=before, after=audit_snapshot(record), clip=record.clip)
@@ -162,7 +172,8 @@ def gold_record_open(*, clip: Clip, reviewer) -> GoldRecord:
                         provenance=_provenance(clip=clip, annotations=annotations, run=run,
                                                model_id=model_id))
     record.full_clean(exclude=["clip", "reviewer"])
-    record.save()
+    if not _created(record):  # another reviewer opened it a moment ago
+        return GoldRecord.objects.get(clip=clip)
     audit_record(actor=reviewer, action="create", object_type="gold_record", object_id=record.pk,
                  before=None, after=audit_snapshot(record), clip=clip)
     return record
@@ -469,7 +480,8 @@ def gold_auto_promote(*, clip: Clip, actor=None) -> AutoPromotion:
                         provenance=_provenance(clip=clip, annotations=annotations, run=run,
                                                model_id=model_id) | {"auto_promoted": True})
     record.full_clean(exclude=["clip", "reviewer"])
-    record.save()
+    if not _created(record):
+        return AutoPromotion(clip, None, "the clip already has a gold record")
     for group in groups:
         if group["label"] == "model_only":
             _decide(record=record, group=group, action=ReviewDecision.Action.REJECT, gold_cue=None,

@@ -354,3 +354,19 @@ def test_auto_promote_over_the_project(proposed, annotators):
     results = {r.clip.name: r for r in svc.gold_auto_promote_project(project=proposed)}
     assert set(results) == {"a", "b"} and results["a"].promoted and not results["b"].promoted
     assert GoldRecord.objects.get().clip.name == "a"
+
+
+def test_a_later_submission_regroups_and_is_flagged(proposed, annotators, reviewer):
+    clip = Clip.objects.get(name="a")
+    annotate(clip, annotators[0])
+    annotate(clip, annotators[1])
+    record = svc.gold_record_open(clip=clip, reviewer=reviewer)
+    mouth = _by_text(_groups(clip), MOUTH)
+    svc.review_group_accept(record=record, group_key=mouth.key, reviewer=reviewer, expected_version=1)
+    assert not review_selectors.clip_review_get(clip=clip).provenance_changed
+    annotate(clip, annotators[2])  # the third annotator submits while the review is open
+    review = review_selectors.clip_review_get(clip=clip)
+    assert review.provenance_changed and len(review.lanes) == 3
+    regrouped = _by_text(review.groups, MOUTH)
+    assert regrouped.key != mouth.key and regrouped.decision is None and len(regrouped.members) == 3
+    assert [c.orphan for c in review.gold_cues] == [True]
