@@ -10,8 +10,10 @@ urlpatterns: list = [
     path("p/<slug:slug>/review/<str:name>/workspace/", reviews.review_workspace,
          name="review-workspace"),
     path("p/<slug:slug>/review/<str:name>/open/", reviews.review_open, name="review-open"),
-    path("p/<slug:slug>/review/<str:name>/comments/", reviews.review_comment, name="review-comment"),
+    path("p/<slug:slug>/review/<str:name>/comments/", reviews.review_comment,
+         name="review-comment"),
     path("p/<slug:slug>/review/<str:name>/comments/<int:comment_id>/resolve/",
          reviews.review_comment_resolve, name="review-comment-resolve"),
-    path("p/<slug:slug>/review/<str:name>/<str:action>/", reviews.review_action, name="review-action"),
+    path("p/<slug:slug>/review/<str:name>/<str:action>/", reviews.review_action,
+         name="review-action"),
 ]

@@ -76,7 +76,8 @@ def _model_cues(pairs: list[tuple[int, int]]) -> list[Cue]:
                        "proposal__emotions").order_by("start_ms", "position", "pk"))
 
 
-def _cache_key(clip: Clip, project: Project, annotations: list[Annotation], run: ModelRun | None) -> str:
+def _cache_key(clip: Clip, project: Project, annotations: list[Annotation],
+               run: ModelRun | None) -> str:
     parts = [f"{a.pk}.{a.version}.{a.submitted_at.isoformat() if a.submitted_at else ''}"
              for a in annotations]
     material = "|".join([str(clip.uid), ",".join(parts), str(run.pk if run else ""),
@@ -247,7 +248,8 @@ def lane_labels(*, project: Project, annotations: list[Annotation]) -> dict[int,
     return {a.pk: a.annotator.get_username() for a in annotations}
 
 
-def _label_rows(annotations: list[Annotation], labels: dict[int, str]) -> tuple[list[LabelRow], bool]:
+def _label_rows(annotations: list[Annotation],
+                labels: dict[int, str]) -> tuple[list[LabelRow], bool]:
     primaries = Counter(a.primary_label for a in annotations)
     ranked = primaries.most_common()
     tied = len(ranked) > 1 and ranked[0][1] == ranked[1][1]
@@ -299,8 +301,10 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
                                   end_ms=row["end_ms"], members=members, model_cues=model_members))
 
     record = (GoldRecord.objects.filter(clip=clip).select_related("reviewer")
-              .prefetch_related(Prefetch("decisions", queryset=ReviewDecision.objects.select_related("gold_cue")),
-                                Prefetch("cues", queryset=GoldCue.objects.order_by("modality", "start_ms", "position", "pk")))
+              .prefetch_related(
+                  Prefetch("decisions", queryset=ReviewDecision.objects.select_related("gold_cue")),
+                  Prefetch("cues", queryset=GoldCue.objects.order_by("modality", "start_ms",
+                                                                     "position", "pk")))
               .first())
     decisions = {d.group_key: d for d in record.decisions.all()} if record else {}
     for group in groups:
@@ -321,7 +325,8 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
         for label in record.labels:
             if label not in candidates:
                 candidates.append(label)
-    return ClipReview(project=project, clip=clip, annotations=annotations, lanes=list(lanes.values()),
+    return ClipReview(project=project, clip=clip, annotations=annotations,
+                      lanes=list(lanes.values()),
                       run=run, model_cues=model, groups=groups, model_id=alignment["model_id"],
                       record=record, decisions=decisions,
                       gold_cues=gold_cues, comments=comments,
@@ -361,7 +366,8 @@ class QueueRow:
         return self.consensus + self.disputed + self.singleton
 
 
-def disagreement_score(*, consensus: int, disputed: int, singleton: int, label_agreement: float) -> float:
+def disagreement_score(*, consensus: int, disputed: int, singleton: int,
+                       label_agreement: float) -> float:
     """Share of human groups that are disputed or singletons, plus the share of annotators whose
     primary label differs from the most common one (each in [0, 1], so the sum is in [0, 2])."""
     human = consensus + disputed + singleton
@@ -395,7 +401,8 @@ def review_queue_list(*, project: Project) -> list[QueueRow]:
         for clip_id in missing:
             ids = {a.pk for a in by_clip[clip_id]}
             alignments[clip_id] = _alignment(
-                clip=clips[clip_id], project=project, annotations=by_clip[clip_id], run=runs[clip_id],
+                clip=clips[clip_id], project=project, annotations=by_clip[clip_id],
+                run=runs[clip_id],
                 human=[c for c in human if c.annotation_id in ids],
                 model=[c for c in model if c.proposal.clip_id == clip_id])
 

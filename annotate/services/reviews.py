@@ -9,7 +9,8 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from annotate.models import Annotation, Clip, Cue, GoldCue, GoldRecord, Project, ReviewComment, ReviewDecision
+from annotate.models import (Annotation, Clip, Cue, GoldCue, GoldRecord, Project, ReviewComment,
+                             ReviewDecision)
 from annotate.selectors import reviews as review_selectors
 from annotate.services.annotations import AnnotationRejected, StaleWrite, snap_to_frame
 from annotate.services.audit import audit_record, audit_snapshot
@@ -41,11 +42,13 @@ def _provenance(*, clip: Clip, annotations: list[Annotation], run, model_id: str
 def _locked(record: GoldRecord, expected_version: int, *, editable: bool = True) -> GoldRecord:
     """The record, row-locked, if the caller saw its current version (and, for edits, it is
     still in review)."""
-    current = GoldRecord.objects.select_for_update().select_related("clip", "clip__project").get(pk=record.pk)
+    current = (GoldRecord.objects.select_for_update().select_related("clip", "clip__project")
+               .get(pk=record.pk))
     if current.version != expected_version:
         raise StaleWrite(f"The gold record of {current.clip.name}", current_version=current.version)
     if editable and current.status == GoldRecord.Status.GOLD:
-        raise AnnotationRejected(f"The gold of {current.clip.name} is final; reopen it to change it.")
+        raise AnnotationRejected(
+            f"The gold of {current.clip.name} is final; reopen it to change it.")
     return current
 
 
@@ -63,7 +66,8 @@ def _clean_text(text: str | None, what: str) -> str:
     return text[:TEXT_LIMIT]
 
 
-def _gold_span(clip: Clip, start_ms: int | None, end_ms: int | None) -> tuple[int | None, int | None]:
+def _gold_span(clip: Clip, start_ms: int | None,
+               end_ms: int | None) -> tuple[int | None, int | None]:
     if start_ms is None and end_ms is None:
         return None, None
     if start_ms is None or end_ms is None:
@@ -117,8 +121,9 @@ def _undecide(*, record: GoldRecord, keys: list[str], actor) -> list[str]:
         decisions += list(ReviewDecision.objects.filter(record=record, gold_cue_id__in=cue_ids)
                           .exclude(pk__in=[d.pk for d in decisions]))
     for decision in decisions:
-        audit_record(actor=actor, action="delete", object_type="review_decision", object_id=decision.pk,
-                     before=audit_snapshot(decision), after=None, clip=record.clip)
+        audit_record(actor=actor, action="delete", object_type="review_decision",
+                     object_id=decision.pk, before=audit_snapshot(decision), after=None,
+                     clip=record.clip)
     for cue in GoldCue.objects.filter(pk__in=cue_ids):
         audit_record(actor=actor, action="delete", object_type="gold_cue", object_id=cue.pk,
                      before=audit_snapshot(cue), after=None, clip=record.clip)
@@ -134,8 +139,9 @@ def _decide(*, record: GoldRecord, group: dict, action: str, gold_cue: GoldCue |
                               reviewer=reviewer)
     decision.full_clean(exclude=["record", "gold_cue", "reviewer"], validate_unique=False)
     decision.save()
-    audit_record(actor=reviewer, action=action, object_type="review_decision", object_id=decision.pk,
-                 before=None, after=audit_snapshot(decision), clip=record.clip)
+    audit_record(actor=reviewer, action=action, object_type="review_decision",
+                 object_id=decision.pk, before=None, after=audit_snapshot(decision),
+                 clip=record.clip)
     return decision
 
 
@@ -282,7 +288,8 @@ def gold_cue_add(*, record: GoldRecord, modality: str, text: str, reviewer, expe
 
 
 @transaction.atomic
-def gold_cue_delete(*, record: GoldRecord, gold_cue: GoldCue, reviewer, expected_version: int) -> GoldRecord:
+def gold_cue_delete(*, record: GoldRecord, gold_cue: GoldCue, reviewer,
+                    expected_version: int) -> GoldRecord:
     """Delete a gold cue; the groups it settled become undecided."""
     record = _locked(record, expected_version)
     if gold_cue.record_id != record.pk:
@@ -393,7 +400,8 @@ def review_comment_add(*, clip: Clip, author, text: str, cue: Cue | None = None,
     if cue is not None and cue.clip_id != clip.pk:
         raise AnnotationRejected("That cue belongs to another clip.")
     if time_ms is not None and not 0 <= int(time_ms) <= (clip.duration_ms or 0):
-        raise AnnotationRejected(f"The time {time_ms} ms is outside the clip (0-{clip.duration_ms} ms).")
+        raise AnnotationRejected(
+            f"The time {time_ms} ms is outside the clip (0-{clip.duration_ms} ms).")
     comment = ReviewComment(clip=clip, author=author, cue=cue, text=text,
                             time_ms=None if time_ms is None else int(time_ms))
     comment.full_clean(exclude=["clip", "author", "cue"])
@@ -461,11 +469,12 @@ def gold_auto_promote(*, clip: Clip, actor=None) -> AutoPromotion:
         return AutoPromotion(clip, None, "the annotators kept no cue")
     split = [g for g in human if g["label"] != "consensus" or len(g["cue_ids"]) < len(annotations)]
     if split:
-        return AutoPromotion(clip, None, f"{len(split)} of {len(human)} cue group(s) lack an annotator "
-                             "(disputed, singleton, or consensus without everyone)")
+        return AutoPromotion(clip, None, f"{len(split)} of {len(human)} cue group(s) lack an "
+                             "annotator (disputed, singleton, or consensus without everyone)")
     primaries = {a.primary_label for a in annotations}
     if len(primaries) > 1:
-        return AutoPromotion(clip, None, "the primary labels differ (" + ", ".join(sorted(primaries)) + ")")
+        differ = ", ".join(sorted(primaries))
+        return AutoPromotion(clip, None, f"the primary labels differ ({differ})")
 
     order = {a.pk: i for i, a in enumerate(annotations)}
     cue_rows = {c.pk: c for c in Cue.objects.filter(pk__in=[i for g in human for i in g["cue_ids"]])
@@ -487,15 +496,18 @@ def gold_auto_promote(*, clip: Clip, actor=None) -> AutoPromotion:
             _decide(record=record, group=group, action=ReviewDecision.Action.REJECT, gold_cue=None,
                     note="auto-promoted: no annotator kept this proposal", reviewer=actor)
             continue
-        members = sorted((cue_rows[i] for i in group["cue_ids"]), key=lambda c: order[c.annotation_id])
+        members = sorted((cue_rows[i] for i in group["cue_ids"]),
+                         key=lambda c: order[c.annotation_id])
         chosen = members[_medoid([c.text for c in members])]
         cue = _cue_add(record=record, modality=group["modality"], text=chosen.text,
                        start_ms=group["start_ms"], end_ms=group["end_ms"], how=GoldCue.How.ACCEPTED,
-                       group_key=group["key"], source_cues=group["cue_ids"] + group["model_cue_ids"])
+                       group_key=group["key"],
+                       source_cues=group["cue_ids"] + group["model_cue_ids"])
         _decide(record=record, group=group, action=ReviewDecision.Action.ACCEPT, gold_cue=cue,
                 note="auto-promoted: consensus of every annotator", reviewer=actor)
     audit_record(actor=actor, action="auto_promote", object_type="gold_record", object_id=record.pk,
-                 before=None, after=audit_snapshot(record) | {"cues": record.cues.count()}, clip=clip)
+                 before=None, after=audit_snapshot(record) | {"cues": record.cues.count()},
+                 clip=clip)
     return AutoPromotion(clip, record, f"all {k} annotators agree on every cue group and on "
                          f"{primary!r}")
 

@@ -117,7 +117,8 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
 def _context(review, slug: str, name: str, role: str) -> dict:
     return {"review": review, "project": review.project, "clip": review.clip, "role": role,
             "record": review.record, "base": _base(slug, name),
-            "editable": review.record is not None and review.record.status == GoldRecord.Status.IN_REVIEW}
+            "editable": (review.record is not None
+                         and review.record.status == GoldRecord.Status.IN_REVIEW)}
 
 
 @login_for_review
@@ -133,7 +134,8 @@ def review_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 def review_workspace(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
     review = _review(clip)
-    return render(request, "annotate/partials/review_workspace.html", _context(review, slug, name, role))
+    return render(request, "annotate/partials/review_workspace.html",
+                  _context(review, slug, name, role))
 
 
 @login_for_review
@@ -175,8 +177,10 @@ def _apply(action: str, request, record: GoldRecord, version: int) -> tuple[Gold
         record = services.review_decision_undo(**args, group_key=post.get("group", ""))
         return record, "The group is undecided again."
     if action == "cue-add":
-        record = services.gold_cue_add(**args, modality=post.get("modality", ""), text=post.get("text", ""),
-                                       start_ms=_int(post.get("start_ms")), end_ms=_int(post.get("end_ms")))
+        record = services.gold_cue_add(**args, modality=post.get("modality", ""),
+                                       text=post.get("text", ""),
+                                       start_ms=_int(post.get("start_ms")),
+                                       end_ms=_int(post.get("end_ms")))
         return record, "Added your cue to the gold."
     if action == "cue-delete":
         cue = GoldCue.objects.filter(pk=_int(post.get("cue")) or 0, record=record).first()
@@ -186,11 +190,13 @@ def _apply(action: str, request, record: GoldRecord, version: int) -> tuple[Gold
         return record, "Deleted the gold cue; the groups it settled are undecided again."
     if action == "labels":
         labels = post.getlist("labels") + [x for x in post.get("extra_labels", "").split(",")]
-        record = services.gold_labels_set(**args, labels=labels, primary_label=post.get("primary_label", ""),
+        record = services.gold_labels_set(**args, labels=labels,
+                                          primary_label=post.get("primary_label", ""),
                                           description=post.get("description"))
         return record, "Saved the gold labels and reasoning."
     if action == "finalize":
-        return services.gold_record_finalize(**args), "Final: this clip's gold is ready for gold sets."
+        record = services.gold_record_finalize(**args)
+        return record, "Final: this clip's gold is ready for gold sets."
     record = services.gold_record_reopen(**args)
     return record, "Reopened: the gold can be changed again."
 
@@ -208,8 +214,8 @@ def review_action(request: HttpRequest, slug: str, name: str, action: str) -> Ht
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
-        return _message(request, "The request did not say which version of the gold record you saw; "
-                        "reload the page.", 400, reload=True)
+        return _message(request, "The request did not say which version of the gold record you "
+                        "saw; reload the page.", 400, reload=True)
     try:
         record, message = _apply(action, request, record, version)
     except ValueError as error:
@@ -233,7 +239,8 @@ def _comments(request, slug: str, name: str, clip, message: str, status: int = 2
     comments = list(ReviewComment.objects.filter(clip=clip).select_related("author", "cue")
                     .order_by("resolved_at", "created_at", "pk"))
     return render(request, "annotate/partials/review_comments.html",
-                  {"comments": comments, "base": _base(slug, name), "message": message}, status=status)
+                  {"comments": comments, "base": _base(slug, name), "message": message},
+                  status=status)
 
 
 @login_for_review
@@ -247,12 +254,13 @@ def review_comment(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         if cue_id:
             cue = Cue.objects.filter(pk=int(cue_id), clip=clip).first()
             if cue is None:
-                return _message(request, "That cue is not part of this clip; select a cue in a lane.", 422)
+                return _message(request, "That cue is not part of this clip; select a cue in a "
+                                "lane.", 422)
     except ValueError:
         return _message(request, "The comment's time or cue is not a number; reload the page.", 400)
     try:
-        services.review_comment_add(clip=clip, author=request.user, text=request.POST.get("text", ""),
-                                    cue=cue, time_ms=time_ms)
+        services.review_comment_add(clip=clip, author=request.user,
+                                    text=request.POST.get("text", ""), cue=cue, time_ms=time_ms)
     except services.AnnotationRejected as error:
         return _refused(request, error)
     return _comments(request, slug, name, clip, "Comment added.", 201)
@@ -260,7 +268,8 @@ def review_comment(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 
 @login_for_review
 @require_POST
-def review_comment_resolve(request: HttpRequest, slug: str, name: str, comment_id: int) -> HttpResponse:
+def review_comment_resolve(request: HttpRequest, slug: str, name: str,
+                           comment_id: int) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
     comment = ReviewComment.objects.filter(pk=comment_id, clip=clip).select_related("clip").first()
     if comment is None:
