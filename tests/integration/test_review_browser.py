@@ -151,10 +151,12 @@ def test_review_a_disputed_clip_in_chromium(live_server, browser, annotated):
     page.click("#merge-visual button.act-merge")
     page.wait_for_selector("#groups-visual li.group.action-merge")
     assert page.locator("li.group.action-merge").count() == 2
-    # Reject the emotional singleton.
+    # Reject the emotional singleton by keyboard: select its group, then R.
     nervous = _group(page, NERVOUS)
     nervous_key = nervous.get_attribute("data-group")
-    nervous.locator("button.act-reject").click()
+    nervous.locator(".g-head .span").click()
+    assert "group-selected" in nervous.get_attribute("class")
+    page.keyboard.press("r")
     page.wait_for_selector(f"#group-{nervous_key}.decided.action-reject")
     # Accept the voice group with the second annotator's wording.
     voice = _group(page, LOUD)

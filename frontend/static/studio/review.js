@@ -100,6 +100,40 @@
     form.elements.cue.value = pin === "cue" && selectedCue ? selectedCue : "";
   }
 
+  // ---- keyboard: ↑ ↓ walk the groups, A accept, R reject, M tick for merging --------------
+  function groupItems() { return $$("li.group"); }
+  function moveGroup(delta) {
+    const items = groupItems();
+    if (!items.length) return;
+    const index = items.findIndex((el) => el.dataset.group === selectedGroup);
+    const next = index < 0 ? (delta > 0 ? 0 : items.length - 1) : Math.max(0, Math.min(items.length - 1, index + delta));
+    selectGroup(items[next].dataset.group);
+  }
+  function pressInGroup(selector) {
+    const item = selectedGroup && document.getElementById("group-" + selectedGroup);
+    const el = item && $(selector, item);
+    if (!el) return;
+    if (el.type === "checkbox") { el.checked = !el.checked; el.dispatchEvent(new Event("change", { bubbles: true })); } else el.click();
+  }
+  function onKey(event) {
+    const t = event.target;
+    if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT", "BUTTON"].includes(t.tagName))) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const fps = (Number(root.dataset.fpsNum) || 25) / (Number(root.dataset.fpsDen) || 1);
+    const step = event.shiftKey ? 1000 : 1000 / fps;
+    const handled = {
+      " ": togglePlay,
+      ArrowLeft: () => { video.pause(); seekMs(nowMs() - step); },
+      ArrowRight: () => { video.pause(); seekMs(nowMs() + step); },
+      ArrowUp: () => moveGroup(-1), ArrowDown: () => moveGroup(1),
+      a: () => pressInGroup(".act-accept"), r: () => pressInGroup(".act-reject"),
+      m: () => pressInGroup(".merge-pick"),
+    }[event.key.length === 1 ? event.key.toLowerCase() : event.key];
+    if (!handled) return;
+    event.preventDefault();
+    handled();
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     root = document.getElementById("review");
     if (!root) return;
@@ -116,11 +150,7 @@
     $("#play-btn").addEventListener("click", togglePlay);
     $("#zoom-in").addEventListener("click", () => { zoom *= 1.5; layout(); });
     $("#zoom-out").addEventListener("click", () => { zoom /= 1.5; layout(); });
-    document.addEventListener("keydown", (event) => {
-      const t = event.target;
-      if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT", "BUTTON"].includes(t.tagName))) return;
-      if (event.key === " ") { event.preventDefault(); togglePlay(); }
-    });
+    document.addEventListener("keydown", onKey);
 
     // One listener each for the whole page, so swapped-in partials need no wiring.
     document.addEventListener("mouseover", (event) => {
