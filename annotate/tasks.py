@@ -74,3 +74,25 @@ def proposal_run(self, proposal_id: int) -> str | None:
             proposal_id=proposal_id, message="The proposer took longer than 15 minutes on this clip.")
         raise
     return proposal.status if proposal else None
+
+
+@shared_task(
+    name="annotate.tasks.clip_auto_promote",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=5 * 60,
+    time_limit=6 * 60,
+)
+def clip_auto_promote(clip_id: int) -> str:
+    """Make a clip's gold record without review when every annotator agrees and the project
+    allows it (cpu queue; enqueued when the clip's k-th annotation is submitted). Safe to run
+    twice: a clip that has a gold record is left alone."""
+    from annotate.models import Clip
+    from annotate.services.reviews import gold_auto_promote
+
+    clip = Clip.objects.select_related("project").filter(pk=clip_id).first()
+    if clip is None:
+        return "clip deleted"
+    result = gold_auto_promote(clip=clip)
+    log.info("auto-promotion of %s: %s", clip.name, result.reason)
+    return ("promoted: " if result.promoted else "not promoted: ") + result.reason

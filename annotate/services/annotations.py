@@ -13,6 +13,7 @@ from django.utils import timezone
 from annotate.models import (Annotation, AnnotationEvent, AuditEvent, Clip, Cue, ModelRun, Project,
                              Proposal)
 from annotate.services.audit import audit_record, audit_snapshot
+from annotate.services.decoys import decoy_cues_for
 
 CUE_FIELDS = ("modality", "kind", "text", "start_ms", "end_ms", "confidence", "decision",
               "reject_reason", "origin")
@@ -92,13 +93,17 @@ def annotation_open(*, clip: Clip, annotator, by=None) -> Annotation:
     _audit(actor=actor, action="open", obj=annotation, before=None,
            after=audit_snapshot(annotation), clip=clip)
     if proposal is not None:
-        cues = Cue.objects.bulk_create([
+        proposal_cues = list(proposal.cues.order_by("position"))
+        copies = [
             Cue(clip=clip, annotation=annotation, position=cue.position, modality=cue.modality,
                 kind=cue.kind, text=cue.text, start_ms=cue.start_ms, end_ms=cue.end_ms,
                 confidence=cue.confidence, evidence=cue.evidence, origin=Cue.Origin.MODEL,
                 decision=Cue.Decision.PROPOSED, derived_from=cue)
-            for cue in proposal.cues.order_by("position")
-        ])
+            for cue in proposal_cues
+        ]
+        # The rubber-stamp guard: known-wrong cues among the proposals at the project's rate.
+        decoys = decoy_cues_for(annotation=annotation, proposal_cues=proposal_cues)
+        cues = Cue.objects.bulk_create(copies + decoys)
         # One INSERT for the seeded cues' events, as audit_record would write them one by one.
         AuditEvent.objects.bulk_create([
             AuditEvent(project_id=clip.project_id, clip=clip, actor=actor, object_type="cue",
@@ -375,4 +380,14 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
     assignment_complete(annotation=annotation, user=user)
     _audit(actor=user, action="submit", obj=annotation, before=before,
            after=audit_snapshot(annotation), clip=annotation.clip)
+    project = annotation.clip.project
+    if project.auto_promote_consensus:
+        submitted = Annotation.objects.filter(clip_id=annotation.clip_id,
+                                              status=Annotation.Status.SUBMITTED).count()
+        if submitted >= project.annotators_per_clip:
+            # Alignment needs the sentence model: a cpu worker decides, after this commits.
+            from annotate.tasks import clip_auto_promote
+
+            clip_id = annotation.clip_id
+            transaction.on_commit(lambda: clip_auto_promote.delay(clip_id))
     return annotation

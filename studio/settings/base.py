@@ -162,6 +162,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
+# Computed alignments of clips under review (keyed by their submitted annotations' versions).
+# In-process by default; a lab deployment with several web processes points CACHE_URL at Redis
+# (e.g. redis://redis:6379/2) so that one computation serves them all.
+if "CACHE_URL" in env:
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "LOCATION": "emocue", "OPTIONS": {"MAX_ENTRIES": 20000}}}
+
 CELERY_TASK_ROUTES = {
     "annotate.tasks.clip_ingest": {"queue": "cpu"},
     "annotate.tasks.*": {"queue": "cpu"},

@@ -370,3 +370,51 @@ def test_a_later_submission_regroups_and_is_flagged(proposed, annotators, review
     regrouped = _by_text(review.groups, MOUTH)
     assert regrouped.key != mouth.key and regrouped.decision is None and len(regrouped.members) == 3
     assert [c.orphan for c in review.gold_cues] == [True]
+
+
+def test_the_kth_submission_promotes_a_unanimous_clip_through_the_worker_task(
+        proposed, annotators, django_capture_on_commit_callbacks, monkeypatch):
+    from annotate import tasks
+
+    proposed.auto_promote_consensus = True
+    proposed.save(update_fields=["auto_promote_consensus"])
+    clip = Clip.objects.get(name="a")
+    enqueued = []
+    delay = tasks.clip_auto_promote.delay
+    monkeypatch.setattr(tasks.clip_auto_promote, "delay",
+                        lambda clip_id: enqueued.append(clip_id) or delay(clip_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        annotate(clip, annotators[0])
+        annotate(clip, annotators[1])
+    assert enqueued == [] and not GoldRecord.objects.exists()  # two of three: nothing to do
+    with django_capture_on_commit_callbacks(execute=True):
+        annotate(clip, annotators[2])
+    assert enqueued == [clip.pk]
+    record = GoldRecord.objects.get(clip=clip)
+    assert record.auto_promoted and record.status == "gold"
+
+
+def test_no_task_when_the_project_does_not_auto_promote(proposed, annotators,
+                                                       django_capture_on_commit_callbacks):
+    clip = Clip.objects.get(name="a")
+    with django_capture_on_commit_callbacks(execute=True):
+        for user in annotators:
+            annotate(clip, user)
+    assert not GoldRecord.objects.exists()
+
+
+def test_opening_an_annotation_mixes_in_decoys_at_the_project_rate(proposed, annotators):
+    clip = Clip.objects.get(name="a")
+    plain = annotation_services.annotation_open(clip=clip, annotator=annotators[0])
+    assert not plain.cues.filter(decoy=True).exists()
+    proposed.decoy_rate = 0.5
+    proposed.save(update_fields=["decoy_rate"])
+    clip = Clip.objects.select_related("project").get(name="a")
+    guarded = annotation_services.annotation_open(clip=clip, annotator=annotators[1])
+    real = guarded.cues.filter(decoy=False)
+    decoys = guarded.cues.filter(decoy=True)
+    # Rate 0.5 means as many decoys as real proposals; each one waits for a decision.
+    assert real.count() == plain.cues.count() and decoys.count() == real.count()
+    assert set(decoys.values_list("origin", "decision")) == {("model", "proposed")}
+    assert AuditEvent.objects.filter(object_type="cue", action="open",
+                                     object_id__in=list(decoys.values_list("pk", flat=True))).count() == decoys.count()
