@@ -157,3 +157,24 @@ def test_openapi_schema_is_served(client, manager):
     client.force_login(manager)
     response = client.get("/api/schema/")
     assert response.status_code == 200 and b"/api/projects/{slug}/clips/" in response.content
+
+
+@pytest.mark.parametrize("role, shown", [
+    ("annotator", set()),
+    ("reviewer", {"review-queue", "quality"}),
+    ("manager", {"review-queue", "quality", "assignment-board", "project-audit-csv"}),
+])
+def test_project_page_links_by_role(client, project, ready_clip, role, shown):
+    from tests.factories import MembershipFactory
+
+    user = MembershipFactory(project=project, role=role).user
+    client.force_login(user)
+    page = client.get(reverse("project-detail", args=[project.slug])).content.decode()
+    links = {"review-queue", "quality", "assignment-board", "project-audit-csv"}
+    assert {name for name in links if f'href="{reverse(name, args=[project.slug])}"' in page} == shown
+    for name in links:  # every link shown answers; every one hidden is refused
+        status = client.get(reverse(name, args=[project.slug])).status_code
+        assert (status == 200) == (name in shown), (name, status)
+    clip_page = client.get(reverse("clip-detail", args=[project.slug, ready_clip.name])).content.decode()
+    history = reverse("clip-history", args=[project.slug, ready_clip.name])
+    assert (history in clip_page) == (role != "annotator")
