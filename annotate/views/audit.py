@@ -58,6 +58,12 @@ def _json_cell(state: dict | None) -> str:
     return "" if state is None else json.dumps(state, ensure_ascii=False, sort_keys=True)
 
 
+def _spreadsheet_safe(text: str) -> str:
+    # A cell that begins like a formula would run as one in Excel or LibreOffice (OWASP CSV
+    # injection): a leading apostrophe keeps it text. Clip names and usernames come from users.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _csv_lines(events):
     writer = csv.writer(_Echo())
     yield writer.writerow(["at", "clip", "actor", "object_type", "object_id", "action",
@@ -65,7 +71,8 @@ def _csv_lines(events):
     for event in events:
         row = _export_row(event)
         yield writer.writerow([
-            row["at"], row["clip"] or "", row["actor"] or "", row["object_type"],
+            row["at"], _spreadsheet_safe(row["clip"] or ""), _spreadsheet_safe(row["actor"] or ""),
+            row["object_type"],
             "" if row["object_id"] is None else row["object_id"], row["action"],
             " ".join(row["changed"]),
             _json_cell(row["before"]), _json_cell(row["after"]),

@@ -277,3 +277,13 @@ def test_download_is_for_managers_only(client, project, annotator, reviewer, out
     client.force_login(outsider)
     assert client.get(url).status_code == 404
     assert client.get(reverse("project-audit-json", args=[project.slug])).status_code == 404
+
+
+def test_csv_cells_that_look_like_formulas_stay_text(client, project, manager):
+    risky = _clip(project, "=HYPERLINK(\"http://x\")")
+    audit_record(actor=manager, action="add", object_type="cue", object_id=1, clip=risky,
+                 before=None, after={"text": "-1"})
+    client.force_login(manager)
+    rows = list(csv.DictReader(io.StringIO(_download(client, reverse("project-audit-csv", args=[project.slug])))))
+    assert rows[0]["clip"] == "'=HYPERLINK(\"http://x\")"
+    assert json.loads(rows[0]["after"]) == {"text": "-1"}  # JSON cells start with "{" anyway
