@@ -1,8 +1,8 @@
 from django.contrib import admin
 
 from annotate.models import (
-    Annotation, AnnotationEvent, Assignment, AuditEvent, Clip, Cue, CueEmbedding, GoldCue,
-    GoldRecord, Membership, ModelRun, Project, Proposal, ReviewComment, ReviewDecision, ScoreJob,
+    Annotation, AnnotationEvent, Assignment, AuditEvent, Clip, Cue, CueEmbedding, Export, GoldCue,
+    GoldRecord, GoldSet, GoldSetItem, RunScore, Membership, ModelRun, Project, Proposal, ReviewComment, ReviewDecision, ScoreJob,
 )
 
 
@@ -169,3 +169,43 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Frozen data: shown, never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GoldSet)
+class GoldSetAdmin(_ReadOnlyAdmin):
+    list_display = ["project", "version", "frozen_at", "frozen_by", "content_sha256"]
+    list_filter = ["project"]
+
+
+@admin.register(GoldSetItem)
+class GoldSetItemAdmin(_ReadOnlyAdmin):
+    list_display = ["name", "gold_set", "primary_label", "record_version"]
+    list_filter = ["gold_set__project"]
+    search_fields = ["name"]
+    list_select_related = ["gold_set"]
+
+
+@admin.register(RunScore)
+class RunScoreAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "project", "status", "stale", "generation", "computed_at"]
+    list_filter = ["status", "stale", "project"]
+    raw_id_fields = ["run", "annotator", "gold_set"]
+    readonly_fields = ["result", "samples", "config", "error", "computed_at"]
+
+
+@admin.register(Export)
+class ExportAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "sha256", "size_bytes", "created_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["gold_set", "created_by"]
+    readonly_fields = ["file", "sha256", "size_bytes", "report", "error", "finished_at"]

@@ -250,6 +250,10 @@ class ModelRun(models.Model):
     label = models.CharField(max_length=200, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    source = models.CharField(
+        max_length=16, default="proposer",
+        help_text="proposer (run here) or import (a model's outputs uploaded as a file)")
+    source_filename = models.CharField(max_length=255, blank=True)
     previous = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns",
         help_text="The run this one re-runs (kept beside it).",
@@ -507,6 +511,8 @@ class GoldCue(models.Model):
     start_ms = models.PositiveIntegerField(null=True, blank=True)
     end_ms = models.PositiveIntegerField(null=True, blank=True)
     how = models.CharField(max_length=16, choices=How.choices, default=How.ACCEPTED)
+    kind = models.CharField(max_length=16, default="observation",
+                            help_text="As on cues: observation, subtitle, inference or unobservable")
     group_key = models.CharField(max_length=64, blank=True,
                                  help_text="The alignment group it settles, if any.")
     source_cues = models.JSONField(default=list, blank=True, help_text="Ids of the cues it came from.")
@@ -592,3 +598,143 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} {self.object_id}"
+
+
+class GoldSet(models.Model):
+    """A frozen version of a project's gold: an immutable snapshot of its gold records (one
+    item per clip), with provenance and counts. Later edits of gold records go into the next
+    version; a frozen version never changes."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="gold_sets")
+    version = models.PositiveIntegerField()
+    note = models.TextField(blank=True)
+    licence = models.CharField(max_length=200, blank=True,
+                               help_text="The licence the exported data is released under.")
+    provenance = models.JSONField(default=dict, blank=True,
+                                  help_text="Who froze it, the records and their versions, reviewers.")
+    counts = models.JSONField(default=dict, blank=True,
+                              help_text="Clips, cues per modality, label distribution.")
+    content_sha256 = models.CharField(max_length=64, help_text="Of the items' canonical JSON.")
+    frozen_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    frozen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["project_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="gold_set_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} gold v{self.version}"
+
+
+class GoldSetItem(models.Model):
+    """One clip of a frozen gold set, EmoCue-Eval style: cues per modality (with times),
+    emotion labels, the reasoning description, and where the record came from."""
+
+    gold_set = models.ForeignKey(GoldSet, on_delete=models.CASCADE, related_name="items")
+    clip = models.ForeignKey(Clip, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=200, help_text="The clip's name when frozen.")
+    group_key = models.CharField(max_length=200, blank=True)
+    cues = models.JSONField(help_text="{visual|auditory|emotional: [{text, start_ms, end_ms}]}")
+    labels = models.JSONField(default=list)
+    primary_label = models.CharField(max_length=64, blank=True)
+    description = models.TextField(blank=True)
+    record_id = models.BigIntegerField(null=True, help_text="The gold record it snapshots.")
+    record_version = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        ordering = ["gold_set_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["gold_set", "name"], name="gold_set_item_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.gold_set}"
+
+
+class RunScore(models.Model):
+    """EmoCue-360 of one model run, or of one annotator (the human row), against the project's
+    gold: the working gold (gold_set empty) or a frozen version. Recomputed by a worker when
+    the gold or the run's proposals change; `stale` says a recomputation is due."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="run_scores")
+    gold_set = models.ForeignKey(GoldSet, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="scores")
+    run = models.ForeignKey(ModelRun, null=True, blank=True, on_delete=models.CASCADE,
+                            related_name="scores")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    stale = models.BooleanField(default=True)
+    generation = models.PositiveIntegerField(
+        default=0, help_text="Bumped at each change that calls for a recomputation.")
+    computed_generation = models.PositiveIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True,
+                              help_text="Both modes with intervals and variants, per modality.")
+    samples = models.JSONField(null=True, blank=True, help_text="Per-sample rows.")
+    config = models.JSONField(default=dict, blank=True, help_text="Model id, modes, variants, tau.")
+    error = models.TextField(blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project_id", "gold_set_id", "run_id", "annotator_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(run__isnull=False, annotator__isnull=True)
+                | Q(run__isnull=True, annotator__isnull=False),
+                name="run_score_run_xor_annotator",
+            ),
+            models.UniqueConstraint(fields=["project", "run"], condition=Q(gold_set__isnull=True, run__isnull=False),
+                                    name="run_score_working_run_unique"),
+            models.UniqueConstraint(fields=["project", "annotator"],
+                                    condition=Q(gold_set__isnull=True, annotator__isnull=False),
+                                    name="run_score_working_annotator_unique"),
+            models.UniqueConstraint(fields=["gold_set", "run"], condition=Q(run__isnull=False),
+                                    name="run_score_set_run_unique"),
+            models.UniqueConstraint(fields=["gold_set", "annotator"], condition=Q(annotator__isnull=False),
+                                    name="run_score_set_annotator_unique"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.run or self.annotator
+        return f"{who} vs {self.gold_set or 'working gold'}"
+
+
+class Export(models.Model):
+    """A frozen gold set version with a split, as one zip of the field's formats with a
+    manifest of sha256 sums. The same inputs give a byte-identical zip."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    gold_set = models.ForeignKey(GoldSet, on_delete=models.CASCADE, related_name="exports")
+    split_spec = models.JSONField(help_text="{ratios: {train: .8, ...}, stratify, group}")
+    seed = models.IntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    file = models.CharField(max_length=255, blank=True, help_text="Storage name of the zip.")
+    sha256 = models.CharField(max_length=64, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True, help_text="Counts per label per split.")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"export of {self.gold_set} (seed {self.seed})"
