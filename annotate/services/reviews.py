@@ -102,11 +102,27 @@ def _next_position(record: GoldRecord) -> int:
     return (last or 0) + 1
 
 
+def _gold_kind(text: str, source_cues: list[int]) -> str:
+    """The kind a gold cue inherits (EmoCue-360 leaves subtitle cues out of auditory scoring):
+    that of the source cue it copies word for word, else the kind all sources share."""
+    if not source_cues:
+        return "observation"
+    # Annotators' cues first: they are what the gold was adjudicated from.
+    sources = sorted(Cue.objects.filter(pk__in=source_cues).values_list("annotation_id", "text", "kind"),
+                     key=lambda row: row[0] is None)
+    for _, source_text, kind in sources:
+        if source_text == text:
+            return kind
+    human = {kind for annotation, _, kind in sources if annotation is not None}
+    kinds = human or {kind for _, _, kind in sources}
+    return kinds.pop() if len(kinds) == 1 else "observation"
+
+
 def _cue_add(*, record: GoldRecord, modality: str, text: str, start_ms, end_ms, how: str,
              group_key: str, source_cues: list[int]) -> GoldCue:
     cue = GoldCue(record=record, modality=modality, text=text, start_ms=start_ms, end_ms=end_ms,
-                  how=how, group_key=group_key, source_cues=source_cues,
-                  position=_next_position(record))
+                  how=how, kind=_gold_kind(text, source_cues), group_key=group_key,
+                  source_cues=source_cues, position=_next_position(record))
     cue.full_clean(exclude=["record"])
     cue.save()
     return cue

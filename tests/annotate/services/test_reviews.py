@@ -418,3 +418,19 @@ def test_opening_an_annotation_mixes_in_decoys_at_the_project_rate(proposed, ann
     assert set(decoys.values_list("origin", "decision")) == {("model", "proposed")}
     assert AuditEvent.objects.filter(object_type="cue", action="open",
                                      object_id__in=list(decoys.values_list("pk", flat=True))).count() == decoys.count()
+
+
+def test_gold_cues_inherit_the_kind_of_what_they_copy(proposed, annotators, reviewer):
+    clip = Clip.objects.get(name="a")
+    for user in annotators[:2]:
+        annotate(clip, user)
+    Cue.objects.filter(annotation__clip=clip, modality="auditory").update(kind="subtitle")
+    record = svc.gold_record_open(clip=clip, reviewer=reviewer)
+    loud = _by_text(_groups(clip), LOUD)
+    record = svc.review_group_accept(record=record, group_key=loud.key, reviewer=reviewer,
+                                     expected_version=record.version)
+    mouth = _by_text(_groups(clip), MOUTH)
+    svc.review_group_accept(record=record, group_key=mouth.key, reviewer=reviewer,
+                            expected_version=record.version, text="A wide grin.")
+    kinds = dict(GoldCue.objects.filter(record=record).values_list("modality", "kind"))
+    assert kinds == {"auditory": "subtitle", "visual": "observation"}
