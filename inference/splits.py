@@ -52,6 +52,10 @@ def _group_title(key: tuple[int, str]) -> str:
     return key[1] if key[0] == 0 else f"clip {key[1]}"
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _check_ratios(ratios: Mapping[str, float]) -> dict[str, float]:
     if not isinstance(ratios, Mapping) or not ratios:
         raise SplitError("ratios must map split names to shares, e.g. {'train': 0.8, 'test': 0.2}")
@@ -61,7 +65,7 @@ def _check_ratios(ratios: Mapping[str, float]) -> dict[str, float]:
             raise SplitError(
                 f"split name {name!r} is not allowed: use lower-case letters, digits, '_' or '-'"
             )
-        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not math.isfinite(ratio):
+        if not _is_number(ratio) or not math.isfinite(ratio):
             raise SplitError(f"ratio of split {name!r} must be a number, got {ratio!r}")
         if ratio <= 0:
             raise SplitError(f"ratio of split {name!r} must be positive, got {ratio!r}")
@@ -139,7 +143,7 @@ def split_items(
     checked = _check_ratios(ratios)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise SplitError(f"seed must be an integer, got {seed!r}")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance <= 1:
+    if not _is_number(tolerance) or not 0 <= tolerance <= 1:
         raise SplitError(f"tolerance must be a number between 0 and 1, got {tolerance!r}")
     clips = _check_items(items)
 
@@ -239,7 +243,9 @@ def split_report(*, items: Sequence[SplitItem], splits: Mapping[str, list[str]])
     for split, names in splits.items():
         for name in names:
             if name not in by_name:
-                raise SplitError(f"split {split!r} names clip {name!r}, which is not among the items")
+                raise SplitError(
+                    f"split {split!r} names clip {name!r}, which is not among the items"
+                )
             if name in seen:
                 raise SplitError(f"clip {name!r} is in two splits: {seen[name]!r} and {split!r}")
             seen[name] = split

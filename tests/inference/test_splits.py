@@ -170,7 +170,8 @@ def test_a_dominant_group_is_refused_with_targets_achieved_shares_and_groups():
     with pytest.raises(SplitError) as caught:
         split_items(items=items, ratios={"a": 0.5, "b": 0.5}, seed=0)
     message = str(caught.value)
-    assert "a: target 50.0%, achieved 70.0%" in message or "b: target 50.0%, achieved 70.0%" in message
+    assert ("a: target 50.0%, achieved 70.0%" in message
+            or "b: target 50.0%, achieved 70.0%" in message)
     assert "achieved 30.0%" in message
     assert "'big' (70 clips, 70%)" in message
     # the same clips split without grouping honour the ratios exactly
