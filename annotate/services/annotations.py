@@ -13,6 +13,7 @@ from django.utils import timezone
 from annotate.models import (Annotation, AnnotationEvent, AuditEvent, Clip, Cue, ModelRun, Project,
                              Proposal)
 from annotate.services.audit import audit_record, audit_snapshot
+from annotate.services.leaderboard import run_scores_invalidate
 from annotate.services.decoys import decoy_cues_for
 
 CUE_FIELDS = ("modality", "kind", "text", "start_ms", "end_ms", "confidence", "decision",
@@ -390,4 +391,5 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
 
             clip_id = annotation.clip_id
             transaction.on_commit(lambda: clip_auto_promote.delay(clip_id))
+    run_scores_invalidate(project=project, annotator=user)  # the annotator's human row
     return annotation

@@ -10,6 +10,7 @@ bumped the generation past the one being computed, and its own task computes aga
 
 import logging
 import time
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -106,7 +107,15 @@ def run_scores_invalidate(*, project: Project, run: ModelRun | None = None, anno
     from annotate.tasks_leaderboard import run_score_compute
 
     for pk in ids:
-        run_score_compute.delay_on_commit(pk)
+        # robust: a broker hiccup must not turn the committed change into an error page
+        transaction.on_commit(partial(run_score_compute.delay, pk), robust=True)
+
+
+def run_scores_invalidate_by_run(*, run_id: int) -> None:
+    """run_scores_invalidate for a run known by its id (a proposal settled, the run finished)."""
+    run = ModelRun.objects.select_related("project").filter(pk=run_id).first()
+    if run is not None:
+        run_scores_invalidate(project=run.project, run=run)
 
 
 # ---- the computation -----------------------------------------------------------------------------
@@ -229,10 +238,9 @@ def scores_compute(*, gold: dict, predicted: dict) -> tuple[dict, dict, dict]:
     """
     from annotate.services.scores import scorer_get
 
-    scorer = scorer_get()
     result: dict = {}
     samples: dict = {}
-    config = {"model_id": scorer.model_id, "modes": list(SCORE_MODES),
+    config = {"model_id": None, "modes": list(SCORE_MODES),
               "variants": list(SCORE_VARIANTS), "tau": SCORE_TAU,
               "metric_version": METRIC_VERSION,
               "bootstrap": {"n_resamples": CI_RESAMPLES, "seed": CI_SEED,
@@ -250,6 +258,8 @@ def scores_compute(*, gold: dict, predicted: dict) -> tuple[dict, dict, dict]:
         if not mode_gold or not mode_pred:
             result[mode] = None
             continue
+        scorer = scorer_get()  # loaded only when there is something to score
+        config["model_id"] = scorer.model_id
         scored = scorer.score(gold=mode_gold, predicted=mode_pred, mode=mode, **options)
         _compact_samples(scored.pop("per_sample", {}), mode, samples)
         result[mode] = {"scores": scored["scores"], "counts": scored["counts"]}

@@ -14,6 +14,7 @@ from annotate.models import (Annotation, Clip, Cue, GoldCue, GoldRecord, Project
 from annotate.selectors import reviews as review_selectors
 from annotate.services.annotations import AnnotationRejected, StaleWrite, snap_to_frame
 from annotate.services.audit import audit_record, audit_snapshot
+from annotate.services.leaderboard import run_scores_invalidate
 
 __all__ = ["AnnotationRejected", "AutoPromotion", "StaleWrite", "gold_auto_promote",
            "gold_auto_promote_project", "gold_cue_add", "gold_cue_delete", "gold_labels_set",
@@ -388,6 +389,7 @@ def gold_record_finalize(*, record: GoldRecord, reviewer, expected_version: int)
                                     model_id=model_id) | {"auto_promoted": record.auto_promoted}
     _bump(record, "status", "finalized_at", "reviewer", "provenance")
     _audit_record_change(record, before, reviewer, "finalize")
+    run_scores_invalidate(project=record.clip.project, gold_changed=True)
     return record
 
 
@@ -400,6 +402,7 @@ def gold_record_reopen(*, record: GoldRecord, reviewer, expected_version: int) -
     record.status, record.finalized_at = GoldRecord.Status.IN_REVIEW, None
     _bump(record, "status", "finalized_at")
     _audit_record_change(record, before, reviewer, "reopen")
+    run_scores_invalidate(project=record.clip.project, gold_changed=True)
     return record
 
 
@@ -524,6 +527,7 @@ def gold_auto_promote(*, clip: Clip, actor=None) -> AutoPromotion:
     audit_record(actor=actor, action="auto_promote", object_type="gold_record", object_id=record.pk,
                  before=None, after=audit_snapshot(record) | {"cues": record.cues.count()},
                  clip=clip)
+    run_scores_invalidate(project=project, gold_changed=True)
     return AutoPromotion(clip, record, f"all {k} annotators agree on every cue group and on "
                          f"{primary!r}")
 

@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotate.models import Clip, Cue, ModelRun, Project, Proposal
+from annotate.services.leaderboard import run_scores_invalidate, run_scores_invalidate_by_run
 from inference.proposers import ClipInput, ProposalError, SubtitleSegment, get_proposer, proposer_factory
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ def _run_finish_if_settled(run_id: int) -> None:
     if not open_left:
         ModelRun.objects.filter(pk=run_id, status=ModelRun.Status.RUNNING).update(
             status=ModelRun.Status.FINISHED, finished_at=timezone.now())
+        run_scores_invalidate_by_run(run_id=run_id)  # finished: scored; cancelled: off the board
 
 
 def _clip_input(clip: Clip) -> ClipInput:
@@ -261,6 +263,7 @@ def run_cancel(*, run: ModelRun) -> ModelRun:
     run.status = ModelRun.Status.CANCELLED
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
+    run_scores_invalidate(project=run.project, run=run)
     return run
 
 
