@@ -1,0 +1,144 @@
+"""The datasheet: what the export holds, where it came from and under what terms.
+
+``datasheet.json`` carries the caller's fields (project, version, frozen_at, licence,
+provenance, agreement, note, ...) and the computed ``counts``, ``label_distribution`` and
+``formats``; ``datasheet.md`` says the same for people. An empty licence reads
+"not stated", never blank.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from inference.emocue360.cues import MODALITIES
+
+from .clips import ExportClip
+
+NO_LABEL = "(none)"  # as in inference.splits
+
+FORMAT_FILES = {
+    "emocue_json": ("<split>/emocue.json", "EmoCue cue file {name: {visual, auditory, "
+                    "emotional}} of plain strings; subtitle cues begin \"Subtitle text: \""),
+    "emer_csv": ("<split>/emer.csv", "CSV name,english,openset,primary (EMER description, "
+                 "MER2024/2025 open-set labels as a Python-list string, primary emotion)"),
+    "jsonl": ("<split>/clips.jsonl", "one JSON object per clip with timed cues, for "
+              "datasets.load_dataset(\"json\", ...)"),
+    "webvtt": ("<split>/vtt/<name>.vtt", "WebVTT of the timed cues, \"[modality] text\"; "
+               "untimed cues in a NOTE"),
+    "elan": ("<split>/elan/<name>.eaf", "ELAN, one tier per modality (untimed cues on "
+             "\"<modality> (untimed)\"); media linked relative to the export root"),
+    "datasheet": ("datasheet.md, datasheet.json", "this datasheet"),
+}
+
+
+def _split_counts(clips: list[ExportClip]) -> dict:
+    cues = Counter()
+    timed = Counter()
+    kinds = Counter()
+    for clip in clips:
+        for cue in clip.all_cues():
+            cues[cue.modality] += 1
+            timed[cue.modality] += cue.timed
+            kinds[cue.kind] += 1
+    primary = Counter(clip.primary_label or NO_LABEL for clip in clips)
+    return {
+        "clips": len(clips),
+        "groups": len({clip.group_key or f"\0{clip.name}" for clip in clips}),
+        "primary_labels": dict(sorted(primary.items())),
+        "open_labels": dict(sorted(Counter(label for c in clips for label in c.labels).items())),
+        "cues": {m: cues[m] for m in MODALITIES},
+        "timed_cues": {m: timed[m] for m in MODALITIES},
+        "cue_kinds": dict(sorted(kinds.items())),
+        "with_media": sum(1 for clip in clips if clip.media),
+        "with_description": sum(1 for clip in clips if clip.description.strip()),
+    }
+
+
+def datasheet_data(fields: Mapping[str, Any], by_split: Mapping[str, list[ExportClip]]) -> dict:
+    everything = [clip for clips in by_split.values() for clip in clips]
+    total = _split_counts(everything)
+    splits = {name: _split_counts(clips) for name, clips in by_split.items()}
+    labels = sorted(total["primary_labels"])
+    distribution = {
+        label: {
+            "clips": total["primary_labels"][label],
+            "share": total["primary_labels"][label] / total["clips"],
+            "by_split": {name: s["primary_labels"].get(label, 0) for name, s in splits.items()},
+        }
+        for label in labels
+    }
+    return {
+        **fields,
+        "counts": {"total": total, "splits": splits},
+        "label_distribution": distribution,
+        "formats": {key: {"files": files, "what": what}
+                    for key, (files, what) in FORMAT_FILES.items()},
+    }
+
+
+def datasheet_json(data: Mapping) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                           sort_keys=True)
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _fields_list(mapping: Mapping) -> list[str]:
+    if not mapping:
+        return ["Not recorded."]
+    return [f"- **{_cell(key)}**: {_cell(mapping[key])}" for key in sorted(mapping)]
+
+
+def datasheet_md(data: Mapping) -> bytes:
+    counts = data["counts"]
+    splits = counts["splits"]
+    names = list(splits)
+    lines = [
+        f"# Datasheet: {_cell(data.get('project') or 'gold set')}, "
+        f"version {_cell(data.get('version', ''))}",
+        "",
+        f"- **Frozen at**: {_cell(data.get('frozen_at') or 'not recorded')}",
+        f"- **Licence**: {_cell(data['licence'])}",
+        f"- **Clips**: {counts['total']['clips']} in {len(names)} split(s), "
+        f"{counts['total']['groups']} speaker/source group(s); no group is in two splits",
+    ]
+    if data.get("note"):
+        lines += ["", "## Note", "", str(data["note"]).strip()]
+    lines += ["", "## Splits", "", "| split | clips | groups | visual cues | auditory cues "
+              "| emotional cues | timed cues |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name in [*names, None]:
+        s = splits[name] if name else counts["total"]
+        lines.append(
+            f"| {_cell(name) if name else '**all**'} | {s['clips']} | {s['groups']} | "
+            + " | ".join(str(s["cues"][m]) for m in MODALITIES)
+            + f" | {sum(s['timed_cues'].values())} |"
+        )
+    lines += ["", "## Primary emotion by split", "",
+              "| label | " + " | ".join(_cell(n) for n in names) + " | all | share |",
+              "|---|" + "---:|" * (len(names) + 2)]
+    for label, entry in data["label_distribution"].items():
+        lines.append(
+            f"| {_cell(label)} | " + " | ".join(str(entry["by_split"][n]) for n in names)
+            + f" | {entry['clips']} | {entry['share']:.1%} |"
+        )
+    lines += ["", "## Inter-annotator agreement", "", *_fields_list(data.get("agreement") or {})]
+    lines += ["", "## Provenance", "", *_fields_list(data.get("provenance") or {})]
+    extra = {k: v for k, v in data.items() if k not in {
+        "project", "version", "frozen_at", "licence", "note", "agreement", "provenance",
+        "counts", "label_distribution", "formats"}}
+    if extra:
+        lines += ["", "## Other fields", "", *_fields_list(extra)]
+    lines += ["", "## Files", "", "| format | files | what |", "|---|---|---|"]
+    for key, entry in data["formats"].items():
+        lines.append(f"| {key} | `{entry['files']}` | {_cell(entry['what'])} |")
+    lines += ["", "`splits.json` lists the clips of each split; `MANIFEST.sha256` holds the "
+              "sha256 of every other file (`sha256sum -c MANIFEST.sha256`). Media paths are "
+              "relative to the folder that holds this datasheet; the media files are not "
+              "in the export.", ""]
+    return "\n".join(lines).encode("utf-8")

@@ -1,0 +1,36 @@
+"""One JSON object per clip, for ``datasets.load_dataset("json", ...)`` and pandas.
+
+Every row has the same keys and types (times are int or null, lists are lists even when
+empty), so Arrow infers one schema for the whole file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from .clips import ExportClip
+
+
+def clip_record(clip: ExportClip) -> dict:
+    return {
+        "name": clip.name,
+        "group_key": clip.group_key,
+        "media": clip.media,
+        "duration_ms": clip.duration_ms,
+        "labels": list(clip.labels),
+        "primary_label": clip.primary_label,
+        "description": clip.description,
+        "cues": {
+            modality: [
+                {"text": c.text, "kind": c.kind, "start_ms": c.start_ms, "end_ms": c.end_ms}
+                for c in cues
+            ]
+            for modality, cues in clip.cues.items()
+        },
+    }
+
+
+def clips_jsonl(clips: Sequence[ExportClip]) -> bytes:
+    lines = [json.dumps(clip_record(clip), ensure_ascii=False) for clip in clips]
+    return ("\n".join(lines) + "\n").encode("utf-8")
