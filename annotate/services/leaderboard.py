@@ -12,14 +12,13 @@ import logging
 import time
 from functools import partial
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 from django.utils import timezone
 
-from annotate.models import (Annotation, Cue, GoldCue, GoldRecord, GoldSet, GoldSetItem, ModelRun,
-                             Project, Proposal, RunScore)
-from inference.emocue360 import DEFAULT_TAU, MODALITIES, METRIC_VERSION, MODES, VARIANTS
+from annotate.models import Annotation, GoldSet, ModelRun, Project, RunScore
+from annotate.selectors.leaderboard import empty_sample, row_inputs_get
+from inference.emocue360 import DEFAULT_TAU, METRIC_VERSION, MODALITIES, MODES, VARIANTS
 from inference.emocue360.cues import KIND_SUBTITLE, SUBTITLE_PREFIX
 
 log = logging.getLogger(__name__)
@@ -98,8 +97,30 @@ def run_scores_invalidate(*, project: Project, run: ModelRun | None = None, anno
     which = Q(pk__in=created) | Q(run_id__in=runs) | Q(annotator_id__in=annotators)
     if gold_changed:  # frozen versions do not change with the working gold
         which |= Q(gold_set__isnull=True)
-    affected = RunScore.objects.filter(project=project).filter(which)
-    ids = list(affected.values_list("pk", flat=True))
+    _queue(RunScore.objects.filter(project=project).filter(which).values_list("pk", flat=True))
+
+
+def run_scores_invalidate_by_run(*, run_id: int) -> None:
+    """run_scores_invalidate for a run known by its id (a proposal settled, the run finished)."""
+    run = ModelRun.objects.select_related("project").filter(pk=run_id).first()
+    if run is not None:
+        run_scores_invalidate(project=run.project, run=run)
+
+
+@transaction.atomic
+def gold_set_scores_queue(*, gold_set: GoldSet) -> int:
+    """Score every finished run and every annotator against a frozen version (call it when a
+    version is frozen; rows that exist are left as they are). Returns the rows queued."""
+    runs, annotators = _subjects(gold_set.project)
+    created = _rows_ensure(project=gold_set.project, runs=runs, annotators=annotators)
+    ids = list(RunScore.objects.filter(pk__in=created, gold_set=gold_set)
+               .values_list("pk", flat=True))
+    _queue(created)
+    return len(ids)
+
+
+def _queue(ids) -> None:
+    ids = list(ids)
     if not ids:
         return
     RunScore.objects.filter(pk__in=ids).update(
@@ -111,85 +132,7 @@ def run_scores_invalidate(*, project: Project, run: ModelRun | None = None, anno
         transaction.on_commit(partial(run_score_compute.delay, pk), robust=True)
 
 
-def run_scores_invalidate_by_run(*, run_id: int) -> None:
-    """run_scores_invalidate for a run known by its id (a proposal settled, the run finished)."""
-    run = ModelRun.objects.select_related("project").filter(pk=run_id).first()
-    if run is not None:
-        run_scores_invalidate(project=run.project, run=run)
-
-
 # ---- the computation -----------------------------------------------------------------------------
-
-def _cue_json(text: str, kind: str) -> dict:
-    return {"text": text, "kind": kind or None}
-
-
-def _empty() -> dict[str, list]:
-    return {m: [] for m in MODALITIES}
-
-
-def gold_cues_get(*, project: Project, gold_set: GoldSet | None = None) -> dict[str, dict]:
-    """The gold as an EmoCue cue file: {clip name: {modality: [{text, kind}]}} of the records
-    that are gold (or of a frozen version's items). Blank cues are left out."""
-    gold: dict[str, dict] = {}
-    if gold_set is not None:
-        for name, cues in GoldSetItem.objects.filter(gold_set=gold_set).values_list("name", "cues"):
-            sample = gold.setdefault(name, _empty())
-            for modality in MODALITIES:
-                for cue in (cues or {}).get(modality, []):
-                    text = cue.get("text", "") if isinstance(cue, dict) else str(cue)
-                    kind = cue.get("kind") if isinstance(cue, dict) else None
-                    if text.strip():
-                        sample[modality].append(_cue_json(text, kind or "observation"))
-        return gold
-    records = GoldRecord.objects.filter(clip__project=project, status=GoldRecord.Status.GOLD)
-    for name in records.values_list("clip__name", flat=True):
-        gold[name] = _empty()
-    rows = (GoldCue.objects.filter(record__in=records)
-            .order_by("record__clip__name", "modality", "start_ms", "position", "pk")
-            .values_list("record__clip__name", "modality", "text", "kind"))
-    for name, modality, text, kind in rows:
-        if text.strip() and modality in gold[name]:
-            gold[name][modality].append(_cue_json(text, kind))
-    return gold
-
-
-def run_cues_get(*, run_id: int, names: set[str]) -> dict[str, dict]:
-    """A run's predictions on these clips: the cues of its done proposals (decoys never)."""
-    predicted: dict[str, dict] = {}
-    done = (Proposal.objects.filter(run_id=run_id, status=Proposal.Status.DONE,
-                                    clip__name__in=names).values_list("clip__name", flat=True))
-    for name in done:
-        predicted[name] = _empty()
-    rows = (Cue.objects.filter(proposal__run_id=run_id, proposal__status=Proposal.Status.DONE,
-                               clip__name__in=names, decoy=False)
-            .order_by("clip__name", "position", "pk")
-            .values_list("clip__name", "modality", "text", "kind"))
-    for name, modality, text, kind in rows:
-        if text.strip() and modality in predicted[name]:
-            predicted[name][modality].append(_cue_json(text, kind))
-    return predicted
-
-
-def annotator_cues_get(*, project: Project, annotator_id: int, names: set[str]) -> dict[str, dict]:
-    """An annotator's predictions on these clips: the cues they kept in their submitted
-    annotations (not rejected, no decoy and nothing edited from a decoy)."""
-    predicted: dict[str, dict] = {}
-    annotations = Annotation.objects.filter(clip__project=project, annotator_id=annotator_id,
-                                            status=Annotation.Status.SUBMITTED,
-                                            clip__name__in=names)
-    for name in annotations.values_list("clip__name", flat=True):
-        predicted[name] = _empty()
-    rows = (Cue.objects.filter(annotation__in=annotations, decoy=False)
-            .exclude(decision=Cue.Decision.REJECTED)
-            .exclude(derived_from__decoy=True)
-            .order_by("clip__name", "modality", "start_ms", "position", "pk")
-            .values_list("clip__name", "modality", "text", "kind"))
-    for name, modality, text, kind in rows:
-        if text.strip() and modality in predicted[name]:
-            predicted[name][modality].append(_cue_json(text, kind))
-    return predicted
-
 
 def _plain(cues: dict[str, dict]) -> dict[str, dict]:
     """Plain-string cue files, as the reference script reads them: subtitle cues become
@@ -197,29 +140,6 @@ def _plain(cues: dict[str, dict]) -> dict[str, dict]:
     return {name: {m: [SUBTITLE_PREFIX + c["text"] if c["kind"] == KIND_SUBTITLE else c["text"]
                        for c in sample[m]] for m in MODALITIES}
             for name, sample in cues.items()}
-
-
-def row_inputs_get(*, row: RunScore) -> tuple[dict, dict, dict]:
-    """(gold, predicted, coverage) for one leaderboard row. A run is scored on the gold clips
-    it has a proposal for (a failed or missing answer scores 0 in strict mode); an annotator
-    on the gold clips they submitted."""
-    gold_all = gold_cues_get(project=row.project, gold_set=row.gold_set)
-    if row.run_id is not None:
-        covered = set(Proposal.objects.filter(run_id=row.run_id, clip__name__in=list(gold_all))
-                      .values_list("clip__name", flat=True))
-        gold = {n: s for n, s in gold_all.items() if n in covered}
-        predicted = run_cues_get(run_id=row.run_id, names=set(gold))
-    else:
-        covered = set(Annotation.objects.filter(
-            clip__project_id=row.project_id, annotator_id=row.annotator_id,
-            status=Annotation.Status.SUBMITTED, clip__name__in=list(gold_all))
-            .values_list("clip__name", flat=True))
-        gold = {n: s for n, s in gold_all.items() if n in covered}
-        predicted = annotator_cues_get(project=row.project, annotator_id=row.annotator_id,
-                                       names=set(gold))
-    coverage = {"gold_clips": len(gold_all), "scored_clips": len(gold),
-                "predicted_clips": len(predicted)}
-    return gold, predicted, coverage
 
 
 def _compact_samples(per_sample: dict, mode: str, samples: dict) -> None:
@@ -251,7 +171,7 @@ def scores_compute(*, gold: dict, predicted: dict) -> tuple[dict, dict, dict]:
         if mode == "strict":
             # Every gold clip is predicted (empty when the run has no answer): a miss scores 0.
             mode_gold = gold
-            mode_pred = {name: predicted.get(name, _empty()) for name in gold}
+            mode_pred = {name: predicted.get(name, empty_sample()) for name in gold}
         else:
             # The reference script reads plain strings and skips clips without a prediction.
             mode_gold, mode_pred = _plain(gold), _plain(predicted)
@@ -294,7 +214,3 @@ def run_score_failed(*, run_score_id: int, message: str) -> None:
     RunScore.objects.filter(pk=run_score_id).update(status=RunScore.Status.FAILED,
                                                    error=message[:2000])
 
-
-def annotator_name(user_id: int) -> str:
-    user = get_user_model().objects.filter(pk=user_id).first()
-    return user.get_username() if user else f"user {user_id}"
