@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("annotate.urls_review")),
     path("", include("annotate.urls_quality")),
     path("", include("annotate.urls_audit")),
+    path("", include("annotate.urls_goldsets")),
     path("", include("annotate.urls_leaderboard")),
     path("media/<path:path>", media.media_serve, name="media"),
     path("api/projects/", api.ProjectListApi.as_view(), name="api-project-list"),

@@ -151,7 +151,7 @@ def goldset_export_items(*, gold_set: GoldSet) -> list[dict]:
     for row in rows:
         clip = row.clip
         items.append({"name": row.name, "group_key": row.group_key,
-                      "duration_ms": (clip.duration_ms or 0) if clip else 0,
+                      "duration_ms": clip.duration_ms if clip else None,
                       "media": (clip.proxy or "") if clip else "",
                       "labels": list(row.labels), "primary_label": row.primary_label,
                       "description": row.description, "cues": row.cues})
