@@ -97,6 +97,10 @@ def goldset_freeze(*, project: Project, by, note: str = "", licence: str = "") -
     for row in rows:  # an empty label list is valid data here, not a blank form field
         row.full_clean(exclude=["gold_set", "clip", "labels"], validate_unique=False)
     GoldSetItem.objects.bulk_create(rows, batch_size=500)
+    # Every finished run and annotator is scored against the new version, after commit.
+    from annotate.services.leaderboard import gold_set_scores_queue
+
+    gold_set_scores_queue(gold_set=gold_set)
     audit_record(actor=by, action="freeze", object_type="gold_set", object_id=gold_set.pk,
                  before=None, project=project,
                  after={"version": gold_set.version, "content_sha256": content_sha256,

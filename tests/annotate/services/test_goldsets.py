@@ -8,7 +8,8 @@ import threading
 import pytest
 from django.db import connection
 
-from annotate.models import AuditEvent, Clip, GoldCue, GoldRecord, GoldSet, GoldSetItem, Project
+from annotate.models import (AuditEvent, Clip, GoldCue, GoldRecord, GoldSet, GoldSetItem, ModelRun,
+                             Project, RunScore)
 from annotate.selectors import goldsets as selectors
 from annotate.services.goldsets import GoldSetRejected, goldset_freeze
 from tests.factories import MembershipFactory, ProjectFactory
@@ -178,6 +179,18 @@ def test_the_freeze_is_audited(project, people, gold):
     assert event.before is None
     assert event.after["version"] == 1 and event.after["content_sha256"] == gold_set.content_sha256
     assert event.after["counts"]["clips"] == 2 and event.after["note"] == "for the paper"
+
+
+def test_finished_runs_are_queued_for_scoring_against_the_new_version(
+        project, people, gold, django_capture_on_commit_callbacks):
+    run = ModelRun.objects.create(project=project, proposer="signals", version="1",
+                                  status=ModelRun.Status.FINISHED)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        gold_set = goldset_freeze(project=project, by=people["manager"])
+    row = RunScore.objects.get(gold_set=gold_set, run=run)
+    assert row.stale and row.generation == 1
+    # Its row against the working gold was missing too; one recomputation each, after commit.
+    assert len(callbacks) == RunScore.objects.filter(run=run).count() == 2
 
 
 def test_working_gold_against_the_last_version(project, people, gold):
