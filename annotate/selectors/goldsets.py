@@ -207,11 +207,13 @@ def gold_working_get(*, project: Project) -> WorkingGold:
                        latest=latest, changes=gold_changes(before=previous, after=items))
 
 
-def export_report_rows(report: dict) -> tuple[list[str], list[list]]:
+def export_report_rows(report: dict, *, order: list[str] | None = None
+                       ) -> tuple[list[str], list[list]]:
     """split_report's counts as a table: a header (label, each split, total) and rows per label,
-    then clips, groups and share per split."""
+    then clips, groups and share per split. Splits in `order` when given (stored reports lose
+    their key order in jsonb)."""
     splits = (report or {}).get("splits", {})
-    names = list(splits)
+    names = [n for n in order or [] if n in splits] + [n for n in splits if n not in (order or [])]
     labels = list(report.get("labels") or sorted(
         {label for row in splits.values() for label in row.get("labels", {})}))
     rows: list[list] = []

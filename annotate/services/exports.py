@@ -21,7 +21,7 @@ from annotate.selectors import goldsets as selectors
 from annotate.services.audit import audit_record
 from inference.splits import SplitError, SplitItem, split_items, split_report
 
-__all__ = ["ExportRejected", "export_build", "export_create", "export_failed",
+__all__ = ["ExportRejected", "export_build", "export_create", "export_failed", "export_ratios",
            "export_ratios_parse", "file_sha256", "goldset_zip_write"]
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def export_create(*, gold_set: GoldSet, ratios: Mapping[str, float], seed: int, 
     items = selectors.goldset_export_items(gold_set=gold_set)
     _split(items=items, ratios=ratios, seed=seed)
     export = Export(gold_set=gold_set, seed=seed, status=Export.Status.PENDING,
-                    split_spec={"ratios": dict(ratios), **SPLIT_DEFAULTS},
+                    split_spec={"ratios": dict(ratios), "order": list(ratios), **SPLIT_DEFAULTS},
                     created_by=by if getattr(by, "pk", None) else None)
     export.full_clean(exclude=["gold_set", "created_by"])
     export.save()
@@ -127,6 +127,15 @@ def export_create(*, gold_set: GoldSet, ratios: Mapping[str, float], seed: int, 
     export_id = export.pk
     transaction.on_commit(lambda: export_build_task.delay(export_id))
     return export
+
+
+def export_ratios(export: Export) -> dict[str, float]:
+    """The export's ratios in the order they were given (PostgreSQL's jsonb keeps keys in its
+    own order; the split order is part of the zip's bytes)."""
+    spec = export.split_spec or {}
+    ratios = spec.get("ratios") or {}
+    order = [name for name in spec.get("order") or [] if name in ratios]
+    return {name: ratios[name] for name in [*order, *(n for n in ratios if n not in order)]}
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -169,7 +178,7 @@ def export_build(*, export_id: int,
     tmp_path = Path(tmp_dir) / "export.zip"
     stored_name = ""
     try:
-        manifest, report = goldset_zip_write(gold_set=gold_set, ratios=spec.get("ratios") or {},
+        manifest, report = goldset_zip_write(gold_set=gold_set, ratios=export_ratios(export),
                                              seed=export.seed, out=tmp_path, spec=spec,
                                              progress=progress)
         sha256, size = file_sha256(tmp_path)

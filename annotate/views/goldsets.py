@@ -58,9 +58,10 @@ def _working(request, project, role, *, status: int = 200, message: str = "", ok
 def _export_rows(gold_set) -> list[dict]:
     rows = []
     for export in selectors.goldset_exports_list(gold_set=gold_set):
-        head, table = (selectors.export_report_rows(export.report)
+        ratios = export_services.export_ratios(export)
+        head, table = (selectors.export_report_rows(export.report, order=list(ratios))
                        if export.status == Export.Status.DONE and export.report else ([], []))
-        rows.append({"export": export, "ratios": (export.split_spec or {}).get("ratios", {}),
+        rows.append({"export": export, "ratios": ratios,
                      "head": head, "table": table})
     return rows
 
@@ -117,9 +118,12 @@ def goldset_detail(request: HttpRequest, slug: str, version: int) -> HttpRespons
         return HttpResponse(f"page must be a whole number from 1 up, not {raw_page!r}.",
                             status=400, content_type="text/plain; charset=utf-8")
     rows = _export_rows(gold_set)
+    page = selectors.goldset_items_page(gold_set=gold_set, page=int(raw_page))
+    for item in page.object_list:  # one column per modality, in the header's order
+        item.cue_columns = [item.cues.get(modality, []) for modality in selectors.MODALITIES]
     return render(request, "annotate/goldsets_version.html", {
         "project": project, "role": role, "gold_set": gold_set, "can_manage": role in MANAGE_ROLES,
-        "page": selectors.goldset_items_page(gold_set=gold_set, page=int(raw_page)),
+        "page": page,
         "modalities": selectors.MODALITIES, "rows": rows,
         "busy": any(r["export"].status in (Export.Status.PENDING, Export.Status.RUNNING)
                     for r in rows),

@@ -8,6 +8,7 @@ import io
 import zipfile
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -111,6 +112,8 @@ def test_managers_freeze_from_the_working_gold(client, project, manager, media_r
     body = client.get(reverse("goldset-detail", args=[project.slug, 1])).content.decode()
     assert gold_set.content_sha256 in body and 'data-item="sample_00000002"' in body
     assert "face 2" in body and "<strong>happy</strong>" in body
+    row = body[body.index('data-item="sample_00000002"'):]
+    assert row.index("face 2") < row.index("voice 2")  # visual column before auditory
     body = client.get(reverse("goldset-list", args=[project.slug])).content.decode()
     assert 'id="goldset-unchanged"' in body and 'id="goldset-freeze-form"' not in body
     response = client.post(freeze, headers=HX)
@@ -124,7 +127,7 @@ def test_managers_freeze_from_the_working_gold(client, project, manager, media_r
     assert response["Location"] == reverse("goldset-detail", args=[project.slug, 2])
 
 
-def test_an_export_is_built_after_commit_and_downloaded(client, project, v1, manager,
+def test_an_export_is_built_after_commit_and_downloaded(client, project, v1, manager, tmp_path,
                                                         django_capture_on_commit_callbacks):
     client.force_login(manager)
     exports = reverse("goldset-exports", args=[project.slug, 1])
@@ -152,6 +155,15 @@ def test_an_export_is_built_after_commit_and_downloaded(client, project, v1, man
     assert hashlib.sha256(data).hexdigest() == export.sha256 and len(data) == export.size_bytes
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert "MANIFEST.sha256" in archive.namelist()
+
+    assert "<td>train=0.5, test=0.5</td>" in body  # in the order given, not jsonb's
+    assert body.index("<th>train</th>") < body.index("<th>test</th>")
+    # The command makes the very same zip from the same version, split and seed.
+    out = tmp_path / "cli.zip"
+    call_command("export_goldset", project.slug, "--version", "1", "--split", SPLIT["split"],
+                 "--seed", SPLIT["seed"], "--out", str(out), stdout=io.StringIO(),
+                 stderr=io.StringIO())
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == export.sha256
 
     # The same version, split and seed again: the same bytes, so the stored file is reused.
     with django_capture_on_commit_callbacks(execute=True):
