@@ -178,9 +178,9 @@ def export_build(*, export_id: int,
     tmp_path = Path(tmp_dir) / "export.zip"
     stored_name = ""
     try:
-        manifest, report = goldset_zip_write(gold_set=gold_set, ratios=export_ratios(export),
-                                             seed=export.seed, out=tmp_path, spec=spec,
-                                             progress=progress)
+        _, report = goldset_zip_write(gold_set=gold_set, ratios=export_ratios(export),
+                                      seed=export.seed, out=tmp_path, spec=spec,
+                                      progress=progress)
         sha256, size = file_sha256(tmp_path)
         stored_name = _store(
             tmp_path, f"exports/{gold_set.project_id}/{gold_set.version}/{sha256}.zip", sha256)
