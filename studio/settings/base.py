@@ -171,6 +171,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                           "LOCATION": "emocue", "OPTIONS": {"MAX_ENTRIES": 20000}}}
 
+# Task modules beside annotate.tasks (which autodiscovery finds): a worker registers only what
+# it imports.
+CELERY_IMPORTS = ("annotate.tasks_exports", "annotate.tasks_leaderboard")
 CELERY_TASK_ROUTES = {
     "annotate.tasks.clip_ingest": {"queue": "cpu"},
     "annotate.tasks.*": {"queue": "cpu"},
