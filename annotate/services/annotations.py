@@ -64,8 +64,9 @@ def _proposals_hidden(project: Project, clip: Clip) -> bool:
 
 
 def _latest_proposal(clip: Clip) -> Proposal | None:
+    # Imported results (another model's outputs, for scoring) never seed annotations.
     return (Proposal.objects.filter(clip=clip, status=Proposal.Status.DONE,
-                                    run__status=ModelRun.Status.FINISHED)
+                                    run__status=ModelRun.Status.FINISHED, run__source="proposer")
             .select_related("run").order_by("-run__created_at").first())
 
 

@@ -161,8 +161,9 @@ def test_openapi_schema_is_served(client, manager):
 
 @pytest.mark.parametrize("role, shown", [
     ("annotator", set()),
-    ("reviewer", {"review-queue", "quality"}),
-    ("manager", {"review-queue", "quality", "assignment-board", "project-audit-csv"}),
+    ("reviewer", {"review-queue", "quality", "goldset-list"}),
+    ("manager", {"review-queue", "quality", "goldset-list", "assignment-board", "project-audit-csv",
+                 "run-import"}),
 ])
 def test_project_page_links_by_role(client, project, ready_clip, role, shown):
     from tests.factories import MembershipFactory
@@ -170,7 +171,8 @@ def test_project_page_links_by_role(client, project, ready_clip, role, shown):
     user = MembershipFactory(project=project, role=role).user
     client.force_login(user)
     page = client.get(reverse("project-detail", args=[project.slug])).content.decode()
-    links = {"review-queue", "quality", "assignment-board", "project-audit-csv"}
+    links = {"review-queue", "quality", "goldset-list", "assignment-board", "project-audit-csv",
+             "run-import"}
     assert {name for name in links if f'href="{reverse(name, args=[project.slug])}"' in page} == shown
     for name in links:  # every link shown answers; every one hidden is refused
         status = client.get(reverse(name, args=[project.slug])).status_code

@@ -308,3 +308,18 @@ def test_an_imported_run_is_scored_like_any_other(project, clips, monkeypatch,
         with pytest.raises(RunImportRejected):
             run_import(project=project, by=None, file_name="a.json", data=b"{}")
     assert callbacks == [] and RunScore.objects.count() == 1
+
+
+def test_an_imported_run_never_seeds_annotations_and_cannot_be_rerun(project, clips, manager,
+                                                                     annotator, client):
+    from django.urls import reverse
+
+    from annotate.services.annotations import annotation_open
+
+    data = json.dumps({"sample_00000001": {"visual": ["He frowns."]}}).encode()
+    run = run_import(project=project, by=manager, file_name="outside.json", data=data)
+    annotation = annotation_open(clip=clips[0], annotator=annotator)
+    assert annotation.run is None and not annotation.cues.exists()
+    client.force_login(manager)
+    page = client.get(reverse("run-detail", args=[project.slug, run.pk])).content.decode()
+    assert reverse("run-action", args=[project.slug, run.pk, "rerun"]) not in page
