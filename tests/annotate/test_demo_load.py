@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotate.models import (Annotation, AnnotationEvent, AuditEvent, Clip, Cue, Membership,
-                             ModelRun, Project, Proposal)
+                             GoldRecord, GoldSet, ModelRun, Project, Proposal)
 from fixtures.demo_annotations import SCRIPT, demo_annotations_load
 from tests.factories import ProjectFactory, UserFactory
 
@@ -36,6 +36,9 @@ def _state(project) -> dict:
                           .values_list("user__username", "role")),
         "passwords": sorted(User.objects.values_list("username", "password")),
         "k": Project.objects.get(pk=project.pk).annotators_per_clip,
+        "gold": sorted(GoldRecord.objects.filter(clip__project=project)
+                       .values_list("clip__name", "version", "status")),
+        "gold_sets": list(GoldSet.objects.filter(project=project).values_list("version", "content_sha256")),
     }
 
 
@@ -99,6 +102,15 @@ def test_demo_load_gives_ready_clips_a_run_accounts_and_annotations_then_changes
                          {"actor": "ann2", "type": "cue"})
     assert history.status_code == 200
     assert "<del>The voice is loud.</del> <ins>She speaks loudly.</ins>" in history.content.decode()
+
+    # The reviewer adjudicated two clips through the review services; they are gold set v1.
+    gold = GoldRecord.objects.filter(clip__project=project).select_related("clip", "reviewer")
+    assert sorted((g.clip.name, g.status, g.reviewer.username) for g in gold) == [
+        ("sample_00000002", "gold", "reviewer"), ("sample_00000003", "gold", "reviewer")]
+    assert {g.primary_label for g in gold} == {"happy", "sad"} and all(g.cues.exists() for g in gold)
+    gold_set = GoldSet.objects.get(project=project)
+    assert gold_set.version == 1 and gold_set.items.count() == 2 and gold_set.licence
+    assert "gold set v1 frozen" in out.getvalue()
 
     before = _state(project)
     again = StringIO()  # a second start changes nothing and says so

@@ -33,6 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args, out: Path | None, username: str, password: str, **options):
         from fixtures.demo import build_demo
         from fixtures.demo_annotations import ANNOTATORS, REVIEWER, demo_annotations_load
+        from fixtures.demo_review import demo_review_load
 
         self.changes: list[str] = []
         out = out or Path(settings.VAR_DIR) / "demo"
@@ -75,6 +76,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"  {name} on {clip_name}: skipped, {why}"))
         if work.created:
             self.changes.append(f"{len(work.created)} annotation(s) submitted")
+        reviewed = demo_review_load(project=project, reviewer=reviewer, manager=user)
+        for change in reviewed:
+            self.stdout.write(f"  {change}")
+        self.changes.extend(reviewed)
 
         self.stdout.write(self.style.SUCCESS(
             f"Demo project {project.name!r}: {ready} clip(s) ready; signal-proposer run "
