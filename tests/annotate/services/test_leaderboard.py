@@ -301,3 +301,25 @@ def test_finalize_and_reopen_recompute_through_the_hook(project, clips, manager,
     assert (row.generation, row.computed_generation) == (3, 3)
     assert row.result["strict"]["scores"]["paper"]["visual"]["f1"] == pytest.approx(0.5)
     assert kept.status == "gold"
+
+
+def test_real_model_ranks_a_paraphrase_above_an_unrelated_run(project, clips, monkeypatch,
+                                                               django_capture_on_commit_callbacks):
+    monkeypatch.setattr(score_services, "_scorer", None)  # all-MiniLM-L6-v2, offline
+    gold_make(clips[0], [("visual", "He frowns and looks down."),
+                         ("auditory", "His voice is loud and angry.")])
+    same = run_make(project, {clips[0]: [("visual", "He frowns and looks down."),
+                                         ("auditory", "His voice is loud and angry.")]})
+    close = run_make(project, {clips[0]: [("visual", "His brows are furrowed and his gaze drops."),
+                                          ("auditory", "He shouts furiously.")]})
+    far = run_make(project, {clips[0]: [("visual", "The sky is blue."),
+                                        ("auditory", "Birds sing in the garden.")]})
+    with django_capture_on_commit_callbacks(execute=True):
+        leaderboard.run_scores_invalidate(project=project, gold_changed=True)
+    f1 = {run.pk: computed(project, run=run).result["strict"]["scores"]["paper"]["overall"]["f1"]
+          for run in (same, close, far)}
+    assert f1[same.pk] == pytest.approx(1.0, abs=1e-6)
+    assert 0.4 < f1[close.pk] < 0.95
+    assert f1[far.pk] < f1[close.pk] - 0.2
+    assert computed(project, run=same).config["model_id"].startswith(
+        "sentence-transformers/all-MiniLM-L6-v2@sha256:")
