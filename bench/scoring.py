@@ -193,7 +193,7 @@ def start_worker(database_url: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "CELERY_TASK_ALWAYS_EAGER": "0",
            "DJANGO_SETTINGS_MODULE": "studio.settings.test"}
     celery = str(Path(sys.executable).with_name("celery"))
-    # -I: the leaderboard's task module (autodiscovery imports annotate.tasks only)
+    # -I: the leaderboard's task module, whether or not settings list it in CELERY_IMPORTS
     worker = subprocess.Popen([celery, "-A", "studio", "worker", "-Q", "cpu", "--pool=prefork",
                                "--concurrency", str(ARGS.concurrency), "-O", "fair",
                                "-I", "annotate.tasks_leaderboard", "-l", "info",
@@ -266,14 +266,15 @@ def run() -> dict:
 
 def table(result: dict, mode: str) -> str:
     lines = [
-        "| measure | p50 s | max s | ratio to the 2 s budget (max) | budget |",
+        "| measure | p50 s | max s | ratio to the 2 s budget (p50 / max) | budget |",
         "|---|---:|---:|---:|---|",
         f"| gold change → leaderboard partial shows it ({mode}, {ARGS.repeats} changes) | "
-        f"{result['p50_s']:.3f} | {result['max_s']:.3f} | {result['max_s'] / BUDGET_S:.2f} | "
+        f"{result['p50_s']:.3f} | {result['max_s']:.3f} | {result['p50_s'] / BUDGET_S:.2f} / "
+        f"{result['max_s'] / BUDGET_S:.2f} | "
         f"{'met' if result['max_s'] <= BUDGET_S else 'NOT met'} |",
         f"| one row's warm recomputation (both modes, 3 variants, 95 % CI; in the worker) | "
         f"{result['compute_p50_s']:.3f} | {result['compute_max_s']:.3f} | "
-        f"{result['compute_max_s'] / BUDGET_S:.2f} | — |",
+        f"{result['compute_p50_s'] / BUDGET_S:.2f} / {result['compute_max_s'] / BUDGET_S:.2f} | — |",
     ]
     return "\n".join(lines)
 
