@@ -1,5 +1,7 @@
 """The leaderboard pages: who sees them, the polled partial, the plots, the sample view."""
 
+from xml.etree import ElementTree
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -45,6 +47,12 @@ def test_members_see_the_rows_and_the_human_row_is_marked(client, project, manag
     assert "signal v1" in html and 'data-kind="human"' in html and ">human</span>" in html
     assert f'data-row="{board["rows"]["run"].pk}"' in html
     assert "<svg" in html and 'id="leaderboard-bars"' in html
+    svg = ElementTree.fromstring(html[html.index("<svg"):html.index("</svg>") + 6])
+    whiskers = svg.findall(".//{http://www.w3.org/2000/svg}line[@class='ci']") or \
+        svg.findall(".//line[@class='ci']")
+    bars = svg.findall(".//{http://www.w3.org/2000/svg}rect") or svg.findall(".//rect")
+    assert len(bars) == 8  # 2 rows x (3 modalities + overall), each with a number
+    assert len(whiskers) == len(bars)
     assert 'hx-trigger="every 5s"' in html  # nothing recomputing: the slow poll
     assert "recomputing…" not in html
 

@@ -323,3 +323,26 @@ def test_real_model_ranks_a_paraphrase_above_an_unrelated_run(project, clips, mo
     assert f1[far.pk] < f1[close.pk] - 0.2
     assert computed(project, run=same).config["model_id"].startswith(
         "sentence-transformers/all-MiniLM-L6-v2@sha256:")
+
+
+def test_a_frozen_version_is_scored_and_keeps_its_numbers(project, clips, manager,
+                                                          django_capture_on_commit_callbacks):
+    from annotate.services.goldsets import goldset_freeze
+    from annotate.services.reviews import gold_record_reopen
+
+    gold_make(clips[0], [("visual", "A smile.")])
+    changing = gold_make(clips[1], [("visual", "A frown.")])
+    run = run_make(project, {clips[0]: [("visual", "A smile.")], clips[1]: [("visual", "Tears.")]})
+    with django_capture_on_commit_callbacks(execute=True):
+        gold_set = goldset_freeze(project=project, by=manager)
+    frozen = computed(project, run=run, gold_set=gold_set)
+    assert frozen.result["strict"]["scores"]["paper"]["visual"]["f1"] == pytest.approx(0.5)
+    assert set(frozen.samples) == {clips[0].name, clips[1].name}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        gold_record_reopen(record=changing, reviewer=manager, expected_version=changing.version)
+    working = computed(project, run=run, gold_set__isnull=True)
+    assert working.result["strict"]["scores"]["paper"]["visual"]["f1"] == pytest.approx(1.0)
+    again = computed(project, run=run, gold_set=gold_set)
+    assert (again.generation, again.computed_generation) == (frozen.generation, frozen.generation)
+    assert again.result == frozen.result
