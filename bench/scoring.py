@@ -161,7 +161,8 @@ ROW = re.compile(r'<tr data-row="(\d+)" data-kind="(\w+)" data-status="(\w+)" '
 TOKEN = re.compile(r'data-token="([^"]*)"')
 
 
-def wait_shown(client: Client, url: str, target: int, timeout_s: float = 600.0) -> tuple[float, int]:
+def wait_shown(client: Client, url: str, target: int,
+               timeout_s: float = 600.0) -> tuple[float, int]:
     """Poll the partial (every 20 ms, with the token of what it last showed, as the page
     does: 204 while nothing changed) until every row shows generation >= target computed;
     returns (seconds, polls)."""
@@ -274,7 +275,8 @@ def table(result: dict, mode: str) -> str:
         f"{'met' if result['max_s'] <= BUDGET_S else 'NOT met'} |",
         f"| one row's warm recomputation (both modes, 3 variants, 95 % CI; in the worker) | "
         f"{result['compute_p50_s']:.3f} | {result['compute_max_s']:.3f} | "
-        f"{result['compute_p50_s'] / BUDGET_S:.2f} / {result['compute_max_s'] / BUDGET_S:.2f} | — |",
+        f"{result['compute_p50_s'] / BUDGET_S:.2f} / "
+        f"{result['compute_max_s'] / BUDGET_S:.2f} | — |",
     ]
     return "\n".join(lines)
 
@@ -311,7 +313,8 @@ def main() -> int:
     load = os.getloadavg()[0]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = (f"{ARGS.clips} gold clips x 3 modalities x {ARGS.cues} cues, 2 finished runs "
-              f"({result['rows']} leaderboard rows, {result['unique_texts']} distinct cue texts per "
+              f"({result['rows']} leaderboard rows, {result['unique_texts']} distinct cue texts "
+              f"per "
               f"row); {connection.vendor}; {mode}; {when}, {os.cpu_count()} cores, load average "
               f"{load:.1f}, Python {platform.python_version()}.")
     body = table(result, "eager" if ARGS.eager else "worker")
@@ -331,7 +334,8 @@ def main() -> int:
             out.write(f"\n## Leaderboard (live scoring)\n\nBudget (gold sets issue): a gold change "
                       f"shows on the leaderboard within 2 s. Command: `python bench/scoring.py"
                       f"{' --eager' if ARGS.eager else ''}` (Django's test client polls the rows "
-                      f"partial every 20 ms with its change token, 204 while unchanged; the change is a reopen or finalize of one gold record "
+                      f"partial every 20 ms with its change token, 204 while unchanged; the "
+                      f"change is a reopen or finalize of one gold record "
                       f"through the review service). {header}\n\n{body}\n\n{notes}\n")
     return 0 if result["max_s"] <= BUDGET_S else 1
 

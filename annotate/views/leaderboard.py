@@ -125,7 +125,8 @@ def _bars(rows) -> dict:
                 bar["w"] = round(_x(f1) - BARS["left"], 1)
                 bar["label_x"] = _x(f1) + 4
                 if cell.get("lo") is not None:
-                    bar.update(lo=_x(cell["lo"]), hi=_x(cell["hi"]), lo_v=cell["lo"], hi_v=cell["hi"])
+                    bar.update(lo=_x(cell["lo"]), hi=_x(cell["hi"]),
+                               lo_v=cell["lo"], hi_v=cell["hi"])
             bars.append(bar)
         groups.append({"row": row, "bars": bars, "label_y": top + 2 * (BARS["bar"] + BARS["gap"]),
                        "sep_y": top + group_h - BARS["row_gap"] / 2})

@@ -148,7 +148,8 @@ def test_the_row_page_draws_the_per_sample_distribution(client, project, manager
 def test_the_sample_view_shows_both_sides_with_best_matches(client, project, manager, board):
     client.force_login(manager)
     row = board["rows"]["run"]
-    page = client.get(url(project, "leaderboard-sample", row_id=row.pk, name=board["clips"][0].name))
+    page = client.get(url(project, "leaderboard-sample", row_id=row.pk,
+                          name=board["clips"][0].name))
     html = page.content.decode()
     assert page.status_code == 200
     visual = html.split('data-modality="visual"')[1].split("</section>")[0]

@@ -96,8 +96,8 @@ def rows(project, **filters):
     return list(RunScore.objects.filter(project=project, **filters).order_by("pk"))
 
 
-def test_invalidate_creates_rows_for_finished_runs_and_annotators(project, clips, annotator,
-                                                                  django_capture_on_commit_callbacks):
+def test_invalidate_creates_rows_for_finished_runs_and_annotators(
+        project, clips, annotator, django_capture_on_commit_callbacks):
     finished = run_make(project, {clips[0]: [("visual", "He smiles.")]})
     run_make(project, {clips[0]: [("visual", "He smiles.")]}, status=ModelRun.Status.RUNNING)
     annotation_make(clips[0], annotator, [("visual", "He smiles.", {})])
@@ -225,7 +225,8 @@ def test_a_change_during_a_computation_is_not_lost(project, clips, monkeypatch,
     monkeypatch.setattr(leaderboard, "scores_compute", meanwhile)
     first[0]()
     row = computed(project, run=run)
-    assert (row.generation, row.computed_generation, row.stale, row.status) == (2, 1, True, "pending")
+    assert (row.generation, row.computed_generation, row.stale, row.status) == \
+        (2, 1, True, "pending")
     later[0]()
     row = computed(project, run=run)
     assert (row.generation, row.computed_generation, row.stale, row.status) == (2, 2, False, "done")
