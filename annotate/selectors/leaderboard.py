@@ -213,7 +213,9 @@ def leaderboard_rows(*, project: Project, gold_set: GoldSet | None = None,
             status=score.status, stale=score.stale, generation=score.generation,
             computed_generation=score.computed_generation, error=score.error,
             computed_at=score.computed_at,
-            busy=score.stale or score.status in (RunScore.Status.RUNNING, RunScore.Status.PENDING))
+            # a failed row waits for the next change: no fast polling for it
+            busy=score.status in (RunScore.Status.RUNNING, RunScore.Status.PENDING)
+            or (score.stale and score.status != RunScore.Status.FAILED))
         strict = (score.result or {}).get("strict") or {}
         block = (strict.get("scores") or {}).get(variant) or {}
         row.cells = {key: _cell(block.get(key)) for key in KEYS}

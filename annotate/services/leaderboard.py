@@ -10,7 +10,6 @@ bumped the generation past the one being computed, and its own task computes aga
 
 import logging
 import time
-from functools import partial
 
 from django.db import transaction
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
@@ -127,9 +126,13 @@ def _queue(ids) -> None:
         generation=F("generation") + 1, stale=True, changed_at=timezone.now())
     from annotate.tasks_leaderboard import run_score_compute
 
+    def send(pk: int):
+        # a closure, not functools.partial: robust on_commit logs failures by __qualname__
+        return lambda: run_score_compute.delay(pk)
+
     for pk in ids:
         # robust: a broker hiccup must not turn the committed change into an error page
-        transaction.on_commit(partial(run_score_compute.delay, pk), robust=True)
+        transaction.on_commit(send(pk), robust=True)
 
 
 # ---- the computation -----------------------------------------------------------------------------
@@ -210,7 +213,8 @@ def run_score_compute(*, run_score_id: int) -> RunScore | None:
 
 
 def run_score_failed(*, run_score_id: int, message: str) -> None:
-    """A computation failed: say so on the row (its last good numbers stay)."""
-    RunScore.objects.filter(pk=run_score_id).update(status=RunScore.Status.FAILED,
-                                                   error=message[:2000])
+    """A computation failed: say so on the row (its last good numbers stay), unless another
+    computation has brought it up to date meanwhile."""
+    RunScore.objects.filter(pk=run_score_id, computed_generation__lt=F("generation")).update(
+        status=RunScore.Status.FAILED, error=message[:2000])
 

@@ -347,3 +347,25 @@ def test_a_frozen_version_is_scored_and_keeps_its_numbers(project, clips, manage
     again = computed(project, run=run, gold_set=gold_set)
     assert (again.generation, again.computed_generation) == (frozen.generation, frozen.generation)
     assert again.result == frozen.result
+
+
+def test_a_failed_computation_says_so_and_the_next_change_recovers(
+        project, clips, monkeypatch, django_capture_on_commit_callbacks):
+    gold_make(clips[0], [("visual", "A smile.")])
+    run = run_make(project, {clips[0]: [("visual", "A smile.")]})
+    real = leaderboard.scores_compute
+
+    def broken(**kw):
+        raise RuntimeError("the model is missing")
+
+    monkeypatch.setattr(leaderboard, "scores_compute", broken)
+    with django_capture_on_commit_callbacks(execute=True):  # robust: the change still commits
+        leaderboard.run_scores_invalidate(project=project, run=run)
+    row = computed(project, run=run)
+    assert (row.status, row.stale, row.computed_generation) == ("failed", True, 0)
+    assert "the model is missing" in row.error
+    monkeypatch.setattr(leaderboard, "scores_compute", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        leaderboard.run_scores_invalidate(project=project, run=run)
+    row = computed(project, run=run)
+    assert (row.status, row.stale, row.computed_generation, row.error) == ("done", False, 2, "")
