@@ -215,7 +215,9 @@ def snap_to_frame(ms: int, clip: Clip) -> int:
     return round(frame * 1000 * clip.fps_den / clip.fps_num)
 
 
-def _span(clip: Clip, start_ms: int | None, end_ms: int | None) -> tuple[int | None, int | None]:
+def cue_span_snapped(clip: Clip, start_ms: int | None, end_ms: int | None) -> tuple[int | None, int | None]:
+    """A cue's span snapped to frames and checked against the clip; (None, None) for a
+    whole-clip cue. Shared by annotators' and reviewers' cues."""
     if start_ms is None and end_ms is None:
         return None, None
     if start_ms is None or end_ms is None:
@@ -231,7 +233,7 @@ def _span(clip: Clip, start_ms: int | None, end_ms: int | None) -> tuple[int | N
 
 @transaction.atomic
 def cue_retime(*, cue: Cue, user, expected_version: int, start_ms: int | None, end_ms: int | None) -> Cue:
-    start, end = _span(cue.clip, start_ms, end_ms)
+    start, end = cue_span_snapped(cue.clip, start_ms, end_ms)
     return _cue_update(cue=cue, user=user, expected_version=expected_version, action="retime",
                        start_ms=start, end_ms=end)
 
@@ -245,7 +247,7 @@ def cue_add(*, annotation: Annotation, user, modality: str, text: str,
         raise AnnotationRejected(f"Modality must be one of {', '.join(Cue.Modality.values)}.")
     if not text:
         raise AnnotationRejected("A new cue needs text.")
-    start, end = _span(annotation.clip, start_ms, end_ms)
+    start, end = cue_span_snapped(annotation.clip, start_ms, end_ms)
     last = annotation.cues.order_by("-position").values_list("position", flat=True).first()
     cue = Cue(clip=annotation.clip, annotation=annotation, position=(last or 0) + 1,
               modality=modality, text=text[:2000], start_ms=start, end_ms=end,

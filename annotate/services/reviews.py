@@ -12,7 +12,7 @@ from django.utils import timezone
 from annotate.models import (Annotation, Clip, Cue, GoldCue, GoldRecord, Project, ReviewComment,
                              ReviewDecision)
 from annotate.selectors import reviews as review_selectors
-from annotate.services.annotations import AnnotationRejected, StaleWrite, snap_to_frame
+from annotate.services.annotations import AnnotationRejected, StaleWrite, cue_span_snapped
 from annotate.services.audit import audit_record, audit_snapshot
 from annotate.services.leaderboard import run_scores_invalidate
 
@@ -65,20 +65,6 @@ def _clean_text(text: str | None, what: str) -> str:
     if not text:
         raise AnnotationRejected(f"{what} needs text.")
     return text[:TEXT_LIMIT]
-
-
-def _gold_span(clip: Clip, start_ms: int | None,
-               end_ms: int | None) -> tuple[int | None, int | None]:
-    if start_ms is None and end_ms is None:
-        return None, None
-    if start_ms is None or end_ms is None:
-        raise AnnotationRejected("Give both a start and an end, or neither for a whole-clip cue.")
-    start, end = snap_to_frame(int(start_ms), clip), snap_to_frame(int(end_ms), clip)
-    duration = clip.duration_ms or 0
-    if start < 0 or end > duration or end <= start:
-        raise AnnotationRejected(f"The span {start_ms}-{end_ms} ms does not fit the clip "
-                                 f"(0-{duration} ms) or ends before it starts.")
-    return start, end
 
 
 def _groups(record: GoldRecord) -> dict[str, dict]:
@@ -219,7 +205,7 @@ def review_group_accept(*, record: GoldRecord, group_key: str, reviewer, expecte
     if start_ms is None and end_ms is None:
         start, end = group["start_ms"], group["end_ms"]
     else:
-        start, end = _gold_span(record.clip, start_ms, end_ms)
+        start, end = cue_span_snapped(record.clip, start_ms, end_ms)
     _undecide(record=record, keys=[group_key], actor=reviewer)
     how = GoldCue.How.ACCEPTED if text in texts else GoldCue.How.WRITTEN
     cue = _cue_add(record=record, modality=group["modality"], text=text, start_ms=start, end_ms=end,
@@ -253,7 +239,7 @@ def review_groups_merge(*, record: GoldRecord, group_keys: list[str], text: str,
         start = min(g["start_ms"] for g in timed) if timed else None
         end = max(g["end_ms"] for g in timed) if timed else None
     else:
-        start, end = _gold_span(record.clip, start_ms, end_ms)
+        start, end = cue_span_snapped(record.clip, start_ms, end_ms)
     _undecide(record=record, keys=keys, actor=reviewer)
     sources = [i for g in chosen for i in g["cue_ids"] + g["model_cue_ids"]]
     cue = _cue_add(record=record, modality=chosen[0]["modality"], text=text, start_ms=start,
@@ -296,7 +282,7 @@ def gold_cue_add(*, record: GoldRecord, modality: str, text: str, reviewer, expe
     if modality not in Cue.Modality.values:
         raise AnnotationRejected(f"Modality must be one of {', '.join(Cue.Modality.values)}.")
     text = _clean_text(text, "A new gold cue")
-    start, end = _gold_span(record.clip, start_ms, end_ms)
+    start, end = cue_span_snapped(record.clip, start_ms, end_ms)
     cue = _cue_add(record=record, modality=modality, text=text, start_ms=start, end_ms=end,
                    how=GoldCue.How.WRITTEN, group_key="", source_cues=[])
     audit_record(actor=reviewer, action="create", object_type="gold_cue", object_id=cue.pk,

@@ -53,7 +53,7 @@ def test_members_see_the_rows_and_the_human_row_is_marked(client, project, manag
     bars = svg.findall(".//{http://www.w3.org/2000/svg}rect") or svg.findall(".//rect")
     assert len(bars) == 8  # 2 rows x (3 modalities + overall), each with a number
     assert len(whiskers) == len(bars)
-    assert 'hx-trigger="every 5s"' in html  # nothing recomputing: the slow poll
+    assert 'hx-trigger="every 1s"' in html  # even when idle: a change shows within 2 s
     assert "recomputing…" not in html
 
 

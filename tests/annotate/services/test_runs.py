@@ -63,7 +63,9 @@ def test_run_proposes_every_ready_clip_and_stores_timeline_cues(project, ready_c
                                                                  django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         run = run_services.run_create(project=project, proposer="fake", label="first")
-    assert len(callbacks) == 1  # one on-commit hook sends one task per clip
+    # One on-commit hook sends one task per clip; the run finishing (eagerly, inside it) adds
+    # one that queues the run's scoring against the gold.
+    assert len(callbacks) == 2
     run.refresh_from_db()
     progress = run_services.run_progress(run=run)
     assert (progress["total"], progress["done"], progress["failed"]) == (3, 2, 1)
