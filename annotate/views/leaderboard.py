@@ -1,9 +1,8 @@
 """The leaderboard: each finished run and each annotator (the human row) scored live with
 EmoCue-360 against the working gold or a frozen version. Members see it; annotators only when
-the project is not blind. The rows partial polls itself every second (a change must show
+the project is not blind. The rows partial polls itself twice a second (a change must show
 within 2 s) and answers 204, after one query, when nothing changed since the token it was
-drawn at. Plots are inline
-SVG drawn here, no JavaScript."""
+drawn at. Plots are inline SVG drawn here, no JavaScript."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +14,7 @@ from annotate.selectors import leaderboard as selectors
 from annotate.selectors.projects import project_get_for_user
 from inference.emocue360 import MODALITIES, MODES, VARIANTS
 
-POLL_S = 1
+POLL_MS = 500  # worst case in a browser: the computation plus half a second
 COLORS = {"visual": "#2457a6", "auditory": "#2b8a3e", "emotional": "#c2255c", "overall": "#1d232b"}
 BARS = {"left": 190, "plot": 420, "bar": 9, "gap": 2, "row_gap": 12, "top": 22}
 HIST = {"width": 520, "height": 200, "left": 40, "top": 14, "bottom": 34, "bins": 10}
@@ -40,7 +39,7 @@ def _rows_context(project: Project, gold_set, variant: str) -> dict:
     rows = selectors.leaderboard_rows(project=project, gold_set=gold_set, variant=variant)
     busy = any(r.busy for r in rows)
     return {"project": project, "rows": rows, "variant": variant, "busy": busy,
-            "poll_s": POLL_S,
+            "poll_ms": POLL_MS,
             "gold_version": gold_set.version if gold_set else "working",
             "token": selectors.leaderboard_token(project=project, gold_set=gold_set),
             "bars": _bars(rows), "modalities": MODALITIES}
