@@ -38,6 +38,9 @@ parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--clips", type=int, default=400)
 parser.add_argument("--cues", type=int, default=8, help="gold cues per modality per clip")
 parser.add_argument("--repeats", type=int, default=5)
+parser.add_argument("--poll-ms", type=int, default=500,
+                    help="poll interval, as the page's (annotate/views/leaderboard.py POLL_MS); the "
+                         "first poll comes at a random phase of it, as in a browser")
 parser.add_argument("--eager", action="store_true", help="compute in this process, no worker")
 parser.add_argument("--concurrency", type=int, default=2,
                     help="worker processes (prefork; docker-compose's cpu worker runs 2)")
@@ -163,10 +166,13 @@ TOKEN = re.compile(r'data-token="([^"]*)"')
 
 def wait_shown(client: Client, url: str, target: int,
                timeout_s: float = 600.0) -> tuple[float, int]:
-    """Poll the partial (every 20 ms, with the token of what it last showed, as the page
-    does: 204 while nothing changed) until every row shows generation >= target computed;
-    returns (seconds, polls)."""
+    """Poll the partial as the page does (every --poll-ms, the first at a random phase of
+    it, with the token of what it last showed: 204 while nothing changed) until every row
+    shows generation >= target computed; returns (seconds from the change, polls)."""
+    import random
+
     started, polls, token = time.perf_counter(), 0, ""
+    time.sleep(random.uniform(0, ARGS.poll_ms / 1000))
     while True:
         polls += 1
         response = client.get(url, {"since": token} if token else {})
@@ -181,7 +187,7 @@ def wait_shown(client: Client, url: str, target: int,
                 raise RuntimeError(f"a row failed: {rows}")
         if time.perf_counter() - started > timeout_s:
             raise TimeoutError(f"not computed after {timeout_s} s")
-        time.sleep(0.02)
+        time.sleep(ARGS.poll_ms / 1000)
 
 
 def start_worker(database_url: str) -> subprocess.Popen:
@@ -330,13 +336,22 @@ def main() -> int:
     print()
     print(notes)
     if ARGS.results:
-        with open(ROOT / "bench" / "RESULTS.md", "a") as out:
-            out.write(f"\n## Leaderboard (live scoring)\n\nBudget (gold sets issue): a gold change "
-                      f"shows on the leaderboard within 2 s. Command: `python bench/scoring.py"
-                      f"{' --eager' if ARGS.eager else ''}` (Django's test client polls the rows "
-                      f"partial every 20 ms with its change token, 204 while unchanged; the "
-                      f"change is a reopen or finalize of one gold record "
-                      f"through the review service). {header}\n\n{body}\n\n{notes}\n")
+        section = (f"## Leaderboard (live scoring)\n\nBudget (gold sets issue): a gold change "
+                   f"shows on the leaderboard within 2 s. Command: `python bench/scoring.py"
+                   f"{' --eager' if ARGS.eager else ''}` (Django's test client polls the rows "
+                   f"partial every {ARGS.poll_ms} ms, as the page does, the first poll at a "
+                   f"random phase, with its change token, 204 while unchanged; the change is a "
+                   f"reopen or finalize of one gold record through the review service). "
+                   f"{header}\n\n{body}\n\n{notes}\n")
+        results = ROOT / "bench" / "RESULTS.md"
+        text = results.read_text()
+        start = text.find("## Leaderboard (live scoring)")
+        if start >= 0:  # replace this section, keep the others
+            end = text.find("\n## ", start + 1)
+            text = text[:start] + section + (text[end:] if end >= 0 else "")
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+        results.write_text(text)
     return 0 if result["max_s"] <= BUDGET_S else 1
 
 

@@ -2,6 +2,7 @@
 allowed (no GPU here), clips batched inside the worker, the exact model stamped per proposal."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,7 +82,12 @@ def test_xemogpt_run_through_a_gpu_queue_worker(require_services, media_root, de
     proposals = Proposal.objects.filter(run=run)
     assert proposals.filter(status="done").count() == 8, list(proposals.values_list("clip__name", "status", "error"))
     # Batched inside the worker: fewer tasks did the work than there are clips.
-    assert text.count("succeeded") == 8 and len(set(proposals.values_list("claim", flat=True))) < 8
+    claims = set(proposals.values_list("claim", flat=True))
+    succeeded = re.findall(r"proposal_run\[([0-9a-f-]+)\] succeeded", text)
+    assert len(claims) < 8, claims
+    # Every task that did a batch finished cleanly; the run's other tasks were taken and
+    # acknowledged as no-ops (a re-delivery under load may add more, never fewer).
+    assert claims <= set(succeeded) and len(set(succeeded)) >= 8, succeeded
     versions = set(proposals.values_list("model_version", flat=True))
     assert len(versions) == 1 and versions.pop().startswith("xemogpt-1+ckpt.")
     assert all(p.description for p in proposals)
