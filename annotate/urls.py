@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("annotate.urls_goldsets")),
     path("", include("annotate.urls_leaderboard")),
     path("", include("annotate.urls_run_imports")),
+    path("", include("annotate.urls_api_runs")),
     path("media/<path:path>", media.media_serve, name="media"),
     path("api/projects/", api.ProjectListApi.as_view(), name="api-project-list"),
     path("api/projects/<slug:slug>/clips/", api.ClipListApi.as_view(), name="api-clip-list"),

@@ -1,0 +1,392 @@
+"""Model runs over the API: start a run, watch its progress, cancel, retry, re-run, and read
+its proposals with their cues, so that a lab can script "upload a clip, start a run, fetch
+its cues". Access follows the run pages: members read, managers act; in a blind project the
+annotators get a 404 here (as on the leaderboard): they must not see the model's work out of
+band."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from annotate.models import Clip, Cue, Membership, ModelRun, Project, Proposal
+from annotate.selectors import projects as project_selectors
+from annotate.services import runs as run_services
+from inference.proposers import proposer_names
+
+RUN_ROLES = (Membership.Role.MANAGER,)
+_PROGRESS = ("pending", "running", "done", "failed", "cancelled")
+
+
+# Reads. They live beside the views they serve; they own the query shape.
+
+def runs_with_progress(*, project: Project, status: str | None = None) -> QuerySet[ModelRun]:
+    """The project's runs, newest first, each annotated with its proposals per status."""
+    counts = {f"n_{name}": Count("proposals", filter=Q(proposals__status=name))
+              for name in _PROGRESS}
+    runs = (ModelRun.objects.filter(project=project).select_related("created_by")
+            .annotate(n_total=Count("proposals"), **counts))
+    if status:
+        runs = runs.filter(status=status)
+    return runs.order_by("-created_at", "-pk")
+
+
+def run_get(*, project: Project, run_id: int) -> ModelRun:
+    run = runs_with_progress(project=project).filter(pk=run_id).first()
+    if run is None:
+        raise Http404(f"No run {run_id} in project {project.slug!r}; "
+                      f"GET /api/projects/{project.slug}/runs/ lists them.")
+    return run
+
+
+def proposals_with_cues(*, run: ModelRun, status: str | None = None) -> QuerySet[Proposal]:
+    """A run's proposals by clip name, with their cues in the proposer's order (decoys never:
+    they belong to annotations, and must not leak even if one were ever attached here)."""
+    cues = Cue.objects.filter(decoy=False).order_by("position", "pk").only(
+        "proposal_id", "modality", "kind", "text", "start_ms", "end_ms", "confidence")
+    proposals = (Proposal.objects.filter(run=run).select_related("clip")
+                 .prefetch_related(Prefetch("cues", queryset=cues)))
+    if status:
+        proposals = proposals.filter(status=status)
+    return proposals.order_by("clip__name")
+
+
+def _project_for_runs(request, slug: str) -> tuple[Project, str]:
+    project, role = project_selectors.project_get_for_user(slug=slug, user=request.user)
+    if role == Membership.Role.ANNOTATOR and project.blind_mode:
+        # Blind annotators must not see the model's proposals (mirrors the leaderboard).
+        raise Http404("No such project.")
+    return project, role
+
+
+# Serializers. Status fields are plain strings: an enum named "status" here would collide
+# with the other "status" enums of the schema.
+
+class RunProgressOutput(serializers.Serializer):
+    pending = serializers.IntegerField()
+    running = serializers.IntegerField()
+    done = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Clips in the run (one proposal each).")
+    settled = serializers.IntegerField(help_text="done + failed + cancelled.")
+
+
+class RunOutput(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="running, finished or cancelled.")
+    created_by = serializers.CharField(source="created_by.username", read_only=True,
+                                       allow_null=True, default=None)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelRun
+        fields = ["id", "label", "proposer", "version", "source", "status", "previous",
+                  "created_by", "created_at", "finished_at", "progress"]
+
+    @extend_schema_field(RunProgressOutput)
+    def get_progress(self, run: ModelRun) -> dict[str, int]:
+        counts = {name: getattr(run, f"n_{name}") for name in _PROGRESS}
+        return {**counts, "total": run.n_total,
+                "settled": counts["done"] + counts["failed"] + counts["cancelled"]}
+
+
+class RunStartInput(serializers.Serializer):
+    proposer = serializers.CharField(
+        required=False, help_text="A registered proposer (e.g. signals, xemogpt). Default: the "
+                                  "EMOCUE_DEFAULT_PROPOSER setting.")
+    label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    clips = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, allow_empty=False,
+        help_text="Clip names; they must be ready. Default: every ready clip of the project.")
+
+    def validate_proposer(self, value: str) -> str:
+        known = proposer_names()
+        if value not in known:
+            raise serializers.ValidationError(
+                f"Unknown proposer {value!r}; known: {', '.join(known)}.")
+        return value
+
+    def validate_clips(self, names: list[str]) -> list[str]:
+        project = self.context["project"]
+        found = set(Clip.objects.filter(project=project, name__in=names)
+                    .values_list("name", flat=True))
+        missing = [name for name in dict.fromkeys(names) if name not in found]
+        if missing:
+            raise serializers.ValidationError(
+                f"No clip named {', '.join(map(repr, missing))} in project {project.slug!r}; "
+                f"GET /api/projects/{project.slug}/clips/ lists them.")
+        return list(dict.fromkeys(names))
+
+
+class CueOutput(serializers.ModelSerializer):
+    modality = serializers.CharField(read_only=True, help_text="visual, auditory or emotional.")
+
+    class Meta:
+        model = Cue
+        fields = ["modality", "kind", "text", "start_ms", "end_ms", "confidence"]
+
+
+class EmotionOutput(serializers.Serializer):
+    label = serializers.CharField()
+    score = serializers.FloatField()
+
+
+class ProposalOutput(serializers.ModelSerializer):
+    clip = serializers.CharField(source="clip.name", read_only=True, help_text="The clip's name.")
+    status = serializers.CharField(read_only=True,
+                                   help_text="pending, running, done, failed or cancelled.")
+    emotions = EmotionOutput(many=True, read_only=True, help_text="Best first.")
+    cues = CueOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Proposal
+        fields = ["clip", "status", "description", "emotions", "error", "model_version",
+                  "started_at", "finished_at", "cues"]
+
+
+class RunErrorOutput(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField(help_text="What went wrong and what to do about it.")
+
+
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def _error(code: str, detail: str, http_status: int) -> Response:
+    return Response({"code": code, "detail": detail}, status=http_status)
+
+
+def _invalid(errors: dict) -> Response:
+    def flat(value) -> list[str]:
+        if isinstance(value, dict):
+            return [f"item {key}: {text}" for key, inner in value.items() for text in flat(inner)]
+        if isinstance(value, list):
+            return [text for inner in value for text in flat(inner)]
+        return [str(value)]
+
+    detail = "; ".join(f"{field}: {' '.join(flat(value))}" for field, value in errors.items())
+    return _error("invalid", detail, status.HTTP_400_BAD_REQUEST)
+
+
+def _status_filter(request, allowed: list[str]) -> tuple[str | None, Response | None]:
+    value = request.query_params.get("status") or None
+    if value is not None and value not in allowed:
+        return None, _error("invalid", f"status must be one of {', '.join(allowed)}; "
+                                       f"got {value!r}.", status.HTTP_400_BAD_REQUEST)
+    return value, None
+
+
+def _forbidden(action: str) -> Response:
+    return _error("forbidden", f"Only a project manager can {action}; ask one of the project's "
+                               "managers.", status.HTTP_403_FORBIDDEN)
+
+
+_NOT_FOUND = OpenApiResponse(
+    DetailOutput, description="No such project or run, not a member, or an annotator of a "
+                                "blind project.")
+_FORBIDDEN = OpenApiResponse(
+    RunErrorOutput, description="Not a manager of the project (without credentials DRF "
+                                "answers with `detail` only).")
+_NOT_SIGNED_IN = OpenApiResponse(
+    DetailOutput, description="Not signed in: no session and no valid `Authorization: Token "
+                              "<key>` header.")
+_BAD_STATUS = OpenApiResponse(RunErrorOutput, description="Unknown `status` filter.")
+_CONFLICT = OpenApiResponse(RunErrorOutput, description="The run's state does not allow it.")
+
+
+def _status_parameter(values: list[str]) -> OpenApiParameter:
+    return OpenApiParameter("status", str, description=f"Only these: {', '.join(values)}.",
+                            enum=values)
+
+
+class RunListApi(GenericAPIView):
+    queryset = ModelRun.objects.none()
+    serializer_class = RunOutput
+
+    @extend_schema(
+        operation_id="projects_runs_list",
+        summary="A project's model runs with their progress, newest first",
+        parameters=[_status_parameter(ModelRun.Status.values)],
+        responses={200: RunOutput(many=True), 400: _BAD_STATUS, 403: _NOT_SIGNED_IN,
+                   404: _NOT_FOUND},
+    )
+    def get(self, request, slug: str):
+        project, _ = _project_for_runs(request, slug)
+        run_status, bad = _status_filter(request, ModelRun.Status.values)
+        if bad:
+            return bad
+        page = self.paginate_queryset(runs_with_progress(project=project, status=run_status))
+        return self.get_paginated_response(RunOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="projects_runs_start",
+        summary="Start a run of a proposer over ready clips (one task per clip)",
+        request=RunStartInput,
+        responses={
+            201: RunOutput,
+            400: OpenApiResponse(RunErrorOutput, description="Unknown proposer or clip names "
+                                                             "(the message names them)."),
+            403: _FORBIDDEN, 404: _NOT_FOUND,
+            422: OpenApiResponse(RunErrorOutput, description="A named clip is not ready, or "
+                                                             "the project has no ready clip."),
+        },
+        examples=[
+            OpenApiExample("Two clips", request_only=True,
+                           value={"proposer": "signals", "label": "pilot",
+                                  "clips": ["sample_00000007", "sample_00000012"]}),
+            OpenApiExample("Unknown clip", status_codes=["400"], response_only=True,
+                           value={"code": "invalid",
+                                  "detail": "clips: No clip named 'sample_7' in project "
+                                            "'pilot'; GET /api/projects/pilot/clips/ lists "
+                                            "them."}),
+        ],
+    )
+    def post(self, request, slug: str):
+        project, role = _project_for_runs(request, slug)
+        if role not in RUN_ROLES:
+            return _forbidden("start runs")
+        form = RunStartInput(data=request.data, context={"project": project})
+        if not form.is_valid():
+            return _invalid(form.errors)
+        data = form.validated_data
+        try:
+            run = run_services.run_create(project=project, proposer=data.get("proposer"),
+                                          clip_names=data.get("clips"), label=data["label"],
+                                          created_by=request.user)
+        except run_services.RunRejected as error:
+            return _error("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return Response(RunOutput(run_get(project=project, run_id=run.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class RunDetailApi(GenericAPIView):
+    queryset = ModelRun.objects.none()
+    serializer_class = RunOutput
+
+    @extend_schema(operation_id="projects_runs_retrieve",
+                   summary="A run: its status and progress (poll until status is not running)",
+                   responses={200: RunOutput, 403: _NOT_SIGNED_IN, 404: _NOT_FOUND})
+    def get(self, request, slug: str, run_id: int):
+        project, _ = _project_for_runs(request, slug)
+        return Response(RunOutput(run_get(project=project, run_id=run_id)).data)
+
+
+class RunActionApi(GenericAPIView):
+    """cancel, retry and rerun: the run page's buttons."""
+
+    queryset = ModelRun.objects.none()
+    serializer_class = RunOutput
+    action: str = ""
+
+    def post(self, request, slug: str, run_id: int):
+        project, role = _project_for_runs(request, slug)
+        if role not in RUN_ROLES:
+            return _forbidden(f"{self.action} runs")
+        run = run_get(project=project, run_id=run_id)
+        try:
+            if self.action == "cancel":
+                result, http_status = run_services.run_cancel(run=run), status.HTTP_200_OK
+            elif self.action == "retry":
+                run_services.run_retry_failed(run=run)
+                result, http_status = run, status.HTTP_200_OK
+            else:
+                result = run_services.run_rerun(run=run, created_by=request.user)
+                http_status = status.HTTP_201_CREATED
+        except run_services.RunRejected as error:
+            return _error("conflict", error.message, status.HTTP_409_CONFLICT)
+        return Response(RunOutput(run_get(project=project, run_id=result.pk)).data,
+                        status=http_status)
+
+
+class RunCancelApi(RunActionApi):
+    action = "cancel"
+
+    @extend_schema(operation_id="projects_runs_cancel",
+                   summary="Cancel a running run: its pending clips are not run",
+                   request=None,
+                   responses={200: RunOutput, 403: _FORBIDDEN, 404: _NOT_FOUND,
+                              409: OpenApiResponse(RunErrorOutput,
+                                                   description="The run is not running.")})
+    def post(self, request, slug: str, run_id: int):
+        return super().post(request, slug, run_id)
+
+
+class RunRetryApi(RunActionApi):
+    action = "retry"
+
+    @extend_schema(operation_id="projects_runs_retry",
+                   summary="Queue a run's failed clips again (the run reopens)",
+                   request=None,
+                   responses={200: RunOutput, 403: _FORBIDDEN, 404: _NOT_FOUND,
+                              409: OpenApiResponse(RunErrorOutput, description=(
+                                  "No failed clips, or the proposer's version changed "
+                                  "(re-run instead)."))})
+    def post(self, request, slug: str, run_id: int):
+        return super().post(request, slug, run_id)
+
+
+class RunRerunApi(RunActionApi):
+    action = "rerun"
+
+    @extend_schema(operation_id="projects_runs_rerun",
+                   summary="Run the same clips again with the proposer's current version, as "
+                           "a new run beside this one",
+                   request=None,
+                   responses={201: RunOutput, 403: _FORBIDDEN, 404: _NOT_FOUND,
+                              409: OpenApiResponse(RunErrorOutput,
+                                                   description="The run is still running.")})
+    def post(self, request, slug: str, run_id: int):
+        return super().post(request, slug, run_id)
+
+
+class ProposalListApi(GenericAPIView):
+    queryset = Proposal.objects.none()
+    serializer_class = ProposalOutput
+
+    @extend_schema(
+        operation_id="projects_runs_proposals_list",
+        summary="A run's proposals by clip name, each with its cues",
+        parameters=[_status_parameter(Proposal.Status.values)],
+        responses={200: ProposalOutput(many=True), 400: _BAD_STATUS, 403: _NOT_SIGNED_IN,
+                   404: _NOT_FOUND},
+    )
+    def get(self, request, slug: str, run_id: int):
+        project, _ = _project_for_runs(request, slug)
+        run = run_get(project=project, run_id=run_id)
+        proposal_status, bad = _status_filter(request, Proposal.Status.values)
+        if bad:
+            return bad
+        page = self.paginate_queryset(proposals_with_cues(run=run, status=proposal_status))
+        return self.get_paginated_response(ProposalOutput(page, many=True).data)
+
+
+class ProposalDetailApi(GenericAPIView):
+    queryset = Proposal.objects.none()
+    serializer_class = ProposalOutput
+
+    @extend_schema(
+        operation_id="projects_runs_proposals_retrieve",
+        summary="A run's proposal for one clip, with its cues",
+        responses={200: ProposalOutput, 403: _NOT_SIGNED_IN,
+                   404: OpenApiResponse(DetailOutput, description=(
+                       "No such project, run or clip in the run, not a member, or an "
+                       "annotator of a blind project."))},
+    )
+    def get(self, request, slug: str, run_id: int, name: str):
+        project, _ = _project_for_runs(request, slug)
+        run = run_get(project=project, run_id=run_id)
+        proposal = proposals_with_cues(run=run).filter(clip__name=name).first()
+        if proposal is None:
+            raise Http404(f"Run {run.pk} has no proposal for a clip named {name!r}; "
+                          f"GET /api/projects/{project.slug}/runs/{run.pk}/proposals/ lists "
+                          "them.")
+        return Response(ProposalOutput(proposal).data)
