@@ -1,0 +1,267 @@
+"""The lab deployment, checked without Docker: docker-compose.yml's services name real entry
+points and read only variables the code reads; production settings pass `check --deploy` with
+the README's documented `.env`, refuse to start without a key, and put media on S3 when asked."""
+
+import importlib
+import json
+import os
+import re
+import secrets
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_PATH = ROOT / "docker-compose.yml"
+APP_SERVICES = ("migrate", "web", "worker-cpu", "worker-gpu")
+SHARED_IMAGE = ("web", "worker-cpu", "worker-gpu")
+_VAR = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<rest>(?:[^{}]|\{[^{}]*\})*))?\}")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE_PATH.read_text())
+
+
+def _interpolate(value: str, given: dict[str, str]) -> str:
+    """Compose's ${NAME}, ${NAME:-default} and ${NAME:?error}, nested defaults included."""
+    def one(match: re.Match) -> str:
+        name, op, rest = match["name"], match["op"], match["rest"]
+        if given.get(name):
+            return given[name]
+        if op and op.endswith("-"):
+            return _interpolate(rest, given)
+        if op and op.endswith("?"):
+            raise KeyError(f"{name} is required: {rest}")
+        return ""
+    return _VAR.sub(one, value).replace("$$", "$")
+
+
+def _command(service: dict) -> list[str]:
+    command = service["command"]
+    return shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+
+
+def _option(command: list[str], *names: str) -> str:
+    for i, part in enumerate(command):
+        if part in names:
+            return command[i + 1]
+    raise AssertionError(f"{names} missing from {command}")
+
+
+def _documented_env() -> dict[str, str]:
+    """The example `.env` of the README's "Deployment (a lab)" section."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Deployment (a lab)", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```dotenv\n(.*?)```", section, re.S)
+    assert block, "the README's deployment section has no ```dotenv example"
+    pairs = (line.split("=", 1) for line in block[1].splitlines()
+             if line.strip() and not line.lstrip().startswith("#"))
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def _app_env(compose: dict, service: str, given: dict[str, str]) -> dict[str, str]:
+    return {name: _interpolate(str(value), given)
+            for name, value in compose["services"][service]["environment"].items()}
+
+
+def _clean_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "EMOCUE_", "DATABASE_", "CELERY_", "CACHE_"))
+           and k not in ("MEDIA_ROOT", "STATIC_ROOT")}
+    env.update(extra)
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+# --- docker-compose.yml ---------------------------------------------------------------------
+
+def test_app_services_share_one_anchor():
+    """web, worker-cpu and worker-gpu merge the same `x-app` node (one image, one env)."""
+    root = yaml.compose(COMPOSE_PATH.read_text())
+    top = {key.value: value for key, value in root.value}
+    anchored = top["x-app"]
+    services = {key.value: value for key, value in top["services"].value}
+    for name in SHARED_IMAGE:
+        merged = [value for key, value in services[name].value if key.tag.endswith(":merge")]
+        assert any(node is anchored for node in merged), f"{name} does not merge <<: *app"
+    loaded = yaml.safe_load(COMPOSE_PATH.read_text())["services"]
+    assert len({(loaded[name]["image"], loaded[name]["build"]) for name in APP_SERVICES}) == 1
+
+
+def test_web_runs_gunicorn_on_the_wsgi_application(compose):
+    command = _command(compose["services"]["web"])
+    assert command[0] == "gunicorn"
+    target = next(part for part in command[1:] if ":" in part and not part.startswith("-"))
+    module, attribute = target.split(":")
+    assert target == "studio.wsgi:application"
+    assert callable(getattr(importlib.import_module(module), attribute))
+    workers = _interpolate(_option(command, "--workers", "-w"), {})
+    assert 1 <= int(workers) <= 32
+    assert (Path(sys.executable).parent / "gunicorn").exists()
+
+
+def test_workers_run_the_studio_celery_app_on_its_queues(compose):
+    from celery.app.utils import find_app
+    from django.conf import settings
+
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert {"cpu", "gpu"} <= routed
+    queues = {}
+    for name in ("worker-cpu", "worker-gpu"):
+        command = _command(compose["services"][name])
+        assert command[:2] == ["celery", "-A"] and "worker" in command
+        app = find_app(_option(command, "-A", "--app"))
+        assert app.main == "studio"
+        queues[name] = _option(command, "-Q", "--queues").split(",")
+        assert set(queues[name]) <= routed
+    assert queues == {"worker-cpu": ["cpu"], "worker-gpu": ["gpu"]}
+    assert (Path(sys.executable).parent / "celery").exists()
+
+
+def test_manage_py_commands_exist(compose):
+    from django.core.management import get_commands
+
+    named = []
+    for name, service in compose["services"].items():
+        if "command" in service and "manage.py" in _command(service):
+            command = _command(service)
+            named.append(command[command.index("manage.py") + 1])
+    named += re.findall(r"manage\.py (\w+)", (ROOT / "Dockerfile").read_text())
+    assert "migrate" in named and "collectstatic" in named
+    assert set(named) <= set(get_commands())
+
+
+def test_every_app_variable_is_read_by_the_code(compose):
+    sources = "\n".join(path.read_text() for folder in ("studio", "annotate", "inference")
+                        for path in (ROOT / folder).rglob("*.py"))
+    for service in APP_SERVICES:
+        for name in compose["services"][service]["environment"]:
+            assert f'"{name}"' in sources or f"'{name}'" in sources, \
+                f"{service} sets {name}, which no settings module or code reads"
+
+
+def test_long_running_services_have_health_checks_and_dependencies_wait_for_them(compose):
+    services = compose["services"]
+    one_shot = {name for name, service in services.items() if service.get("restart") == "no"
+                or service.get("image", "").startswith("minio/mc")}
+    assert one_shot == {"migrate", "minio-init"}
+    for name, service in services.items():
+        if name not in one_shot:
+            assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+        for dependency, spec in service.get("depends_on", {}).items():
+            wanted = ("service_completed_successfully" if dependency in one_shot
+                      else "service_healthy")
+            assert spec == {"condition": wanted}, (name, dependency, spec)
+    for name in APP_SERVICES:
+        assert {"postgres", "redis", "minio-init"} <= set(services[name]["depends_on"])
+    for name in SHARED_IMAGE:
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    workers = [services[name]["healthcheck"]["test"] for name in ("worker-cpu", "worker-gpu")]
+    assert all("inspect ping" in " ".join(test) for test in workers)
+    assert services["postgres"]["image"] == "postgres:16" and services["redis"]["image"] == "redis:7"
+
+
+def test_gpu_worker_reserves_a_gpu_reads_weights_read_only_and_consumes_only_gpu(compose):
+    gpu = compose["services"]["worker-gpu"]
+    devices = gpu["deploy"]["resources"]["reservations"]["devices"]
+    assert any("gpu" in device["capabilities"] for device in devices)
+    command = _command(gpu)
+    assert _option(command, "-Q", "--queues") == "gpu"
+    assert _option(command, "--concurrency", "-c") == "1"
+    assert any(str(volume).endswith(":/models:ro") for volume in gpu["volumes"])
+    env = _app_env(compose, "worker-gpu", {"DJANGO_SECRET_KEY": "x", "POSTGRES_PASSWORD": "x"})
+    for suffix in ("LLM", "CLIP", "HUBERT", "CHECKPOINT"):
+        assert env[f"EMOCUE_XEMOGPT_{suffix}_PATH"].startswith("/models/")
+    assert "deploy" not in compose["services"]["worker-cpu"]
+
+
+# --- production settings --------------------------------------------------------------------
+
+def test_production_without_a_secret_key_raises_improperly_configured(tmp_path):
+    done = _run([sys.executable, "-c", "import studio.settings.production"],
+                _clean_env({"EMOCUE_VAR_DIR": str(tmp_path)}))
+    assert done.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured" in done.stderr and "DJANGO_SECRET_KEY" in done.stderr
+
+
+def test_production_refuses_the_documented_placeholder_key(compose, tmp_path):
+    documented = _documented_env()
+    assert documented["DJANGO_SECRET_KEY"].startswith("change-me")
+    env = _clean_env({**_app_env(compose, "web", documented), "EMOCUE_VAR_DIR": str(tmp_path),
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    env["DJANGO_SECRET_KEY"] = "change-me" + "x" * 60  # long enough, still the placeholder
+    done = _run([sys.executable, "-c", "import studio.settings.production"], env)
+    assert done.returncode != 0 and "ImproperlyConfigured" in done.stderr
+
+
+def _filled_in(documented: dict[str, str]) -> dict[str, str]:
+    """The documented `.env` with its `change-me` values replaced as the README says."""
+    return {name: secrets.token_urlsafe(50) if value.startswith("change-me") else value
+            for name, value in documented.items()}
+
+
+def _deploy_env(compose: dict, tmp_path: Path) -> dict[str, str]:
+    env = _app_env(compose, "web", _filled_in(_documented_env()))
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", MEDIA_ROOT=str(tmp_path / "media"),
+               STATIC_ROOT=str(tmp_path / "static"), EMOCUE_VAR_DIR=str(tmp_path))
+    return _clean_env(env)
+
+
+def test_check_deploy_passes_with_the_documented_env(compose, tmp_path):
+    env = _deploy_env(compose, tmp_path)
+    assert env["DJANGO_SETTINGS_MODULE"] == "studio.settings.production"
+    assert len(env["DJANGO_SECRET_KEY"]) >= 50
+    done = _run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    probe = ("import json, django; django.setup(); from django.conf import settings as s; "
+             "from django.core.cache import caches; caches['default']; "
+             "print(json.dumps({'cache': s.CACHES['default']['BACKEND'], "
+             "'storage': s.STORAGES['default']['BACKEND'], 'proxy': s.SECURE_PROXY_SSL_HEADER, "
+             "'data': s.DATA_UPLOAD_MAX_MEMORY_SIZE, 'files': s.FILE_UPLOAD_MAX_MEMORY_SIZE, "
+             "'clip': s.EMOCUE_MAX_UPLOAD_BYTES}))")
+    done = _run([sys.executable, "-c", probe], env)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert seen["storage"] == "django.core.files.storage.FileSystemStorage"  # no bucket: local
+    assert seen["proxy"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert seen["data"] == seen["files"] == 8 * 1024 * 1024 and seen["clip"] == 2 * 1024**3
+
+
+def test_the_images_collectstatic_step_works(tmp_path):
+    key = re.search(r"DJANGO_SECRET_KEY=(\S+)", (ROOT / "Dockerfile").read_text())[1]
+    env = _clean_env({"DJANGO_SETTINGS_MODULE": "studio.settings.production", "DJANGO_SECRET_KEY": key,
+                      "STATIC_ROOT": str(tmp_path / "static"), "EMOCUE_VAR_DIR": str(tmp_path)})
+    done = _run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "static" / "staticfiles.json").is_file()
+
+
+def test_s3_media_with_path_style_addressing(compose, tmp_path):
+    pytest.importorskip("storages", reason="django-storages is not installed here")
+    pytest.importorskip("boto3", reason="boto3 is not installed here")
+    env = _deploy_env(compose, tmp_path)
+    env.update(EMOCUE_S3_BUCKET="emocue-media", EMOCUE_S3_ENDPOINT_URL="http://minio:9000",
+               EMOCUE_S3_ACCESS_KEY_ID="emocue-app", EMOCUE_S3_SECRET_ACCESS_KEY="not-a-real-secret-123")
+    probe = ("import json, django; django.setup(); "
+             "from django.core.files.storage import default_storage as d; d._setup(); "
+             "w = d._wrapped; print(json.dumps({'cls': type(w).__module__ + '.' + type(w).__name__, "
+             "'bucket': w.bucket_name, 'endpoint': w.endpoint_url, 'style': w.addressing_style, "
+             "'acl': w.default_acl, 'signed': w.querystring_auth, 'overwrite': w.file_overwrite, "
+             "'key': w.access_key, 'client_style': w.connection.meta.client.meta.config.s3}))")
+    done = _run([sys.executable, "-c", probe], env)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["cls"] == "storages.backends.s3.S3Storage"
+    assert seen["bucket"] == "emocue-media" and seen["endpoint"] == "http://minio:9000"
+    assert seen["style"] == "path" and seen["client_style"]["addressing_style"] == "path"
+    assert seen["acl"] is None and seen["signed"] is True and seen["overwrite"] is False
+    assert seen["key"] == "emocue-app"
