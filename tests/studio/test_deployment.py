@@ -148,6 +148,20 @@ def test_every_app_variable_is_read_by_the_code(compose):
                 f"{service} sets {name}, which no settings module or code reads"
 
 
+def test_every_variable_the_readme_documents_reaches_the_containers():
+    """docker compose passes a variable of `.env` to a container only where the compose file
+    names it: each one of the deployment section's tables and example must be used there."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Deployment (a lab)", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    names = set(_documented_env())
+    names.update(re.findall(r"`([A-Z][A-Z0-9_]{3,})`", "".join(rows)))
+    assert {"EMOCUE_S3_BUCKET", "DJANGO_SECRET_KEY", "EMOCUE_MODELS_DIR"} <= names
+    text = COMPOSE_PATH.read_text()
+    missing = sorted(name for name in names if "${" + name not in text)
+    assert not missing, f"documented but not passed by docker-compose.yml: {missing}"
+
+
 def test_long_running_services_have_health_checks_and_dependencies_wait_for_them(compose):
     services = compose["services"]
     one_shot = {name for name, service in services.items() if service.get("restart") == "no"
