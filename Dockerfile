@@ -21,9 +21,6 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir torch==2.13.0 \
     && pip install --no-cache-dir -r requirements.txt
-# S3 media (django-storages, boto3): installed here only if requirements.txt does not pin them.
-RUN python -c "import storages, boto3" 2>/dev/null \
-    || pip install --no-cache-dir "django-storages==1.14.6" "boto3==1.44.5"
 
 COPY . .
 # Static files are collected into the image (whitenoise serves them); the key is a throwaway

@@ -260,8 +260,6 @@ def test_the_images_collectstatic_step_works(tmp_path):
 
 
 def test_s3_media_with_path_style_addressing(compose, tmp_path):
-    pytest.importorskip("storages", reason="django-storages is not installed here")
-    pytest.importorskip("boto3", reason="boto3 is not installed here")
     env = _deploy_env(compose, tmp_path)
     env.update(EMOCUE_S3_BUCKET="emocue-media", EMOCUE_S3_ENDPOINT_URL="http://minio:9000",
                EMOCUE_S3_ACCESS_KEY_ID="emocue-app", EMOCUE_S3_SECRET_ACCESS_KEY="not-a-real-secret-123")
