@@ -3,9 +3,6 @@ a version's items and its exports (managers ask for one; the zip is built by a w
 list polls until it is done), and the download of a finished zip. Reviewers and managers see
 them; for annotators and non-members they do not exist (404)."""
 
-from functools import wraps
-
-from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +14,7 @@ from annotate.selectors import goldsets as selectors
 from annotate.selectors.projects import project_get_for_user
 from annotate.services import exports as export_services
 from annotate.services import goldsets as goldset_services
+from annotate.views.auth import htmx_login_required
 
 VIEW_ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
 MANAGE_ROLES = (Membership.Role.MANAGER,)
@@ -25,21 +23,10 @@ EXPORTS = "annotate/partials/goldset_exports.html"
 DEFAULT_SPLIT = "train=0.8,val=0.1,test=0.1"
 
 
-def login_for_goldsets(view):
-    """login_required, except that an htmx request of an expired session gets a 401 message to
-    swap in rather than a login page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if request.htmx:
-            return render(request, "annotate/partials/form_message.html",
-                          {"ok": False, "message": "Your session has ended: log in again, then "
-                           "repeat the request."}, status=401)
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
+login_for_goldsets = htmx_login_required(lambda request: render(
+    request, "annotate/partials/form_message.html",
+    {"ok": False, "message": "Your session has ended: log in again, then repeat the request."},
+    status=401))
 
 
 def _gold_set(project, version: int):

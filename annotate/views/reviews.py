@@ -4,9 +4,7 @@ version the browser holds; a stale one is a 409 whose message offers to reload. 
 managers only: for annotators and non-members these pages do not exist (404)."""
 
 import json
-from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,26 +14,15 @@ from annotate.models import Cue, GoldCue, GoldRecord, Membership, ReviewComment
 from annotate.selectors.projects import clip_get, project_get_for_user
 from annotate.selectors.reviews import clip_review_get, review_queue_list
 from annotate.services import reviews as services
+from annotate.views.auth import htmx_login_required
 
 ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
 MESSAGE = "annotate/partials/review_message.html"
 CHANGED = "annotate/partials/review_changed.html"
 
 
-def login_for_review(view):
-    """login_required, except that an htmx request of an expired session gets a 401 message
-    (with a login link) rather than a login page swapped into the workspace."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if request.htmx:
-            return _message(request, "Your session has ended: log in again, then redo the change.",
-                            401, login=True)
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
+login_for_review = htmx_login_required(lambda request: _message(
+    request, "Your session has ended: log in again, then redo the change.", 401, login=True))
 
 
 def _message(request, message: str, status: int, *, reload: bool = False, login: bool = False,

@@ -3,9 +3,7 @@ time by htmx requests. Every write sends the version the browser holds; a stale 
 with a message that offers to reload, never a silent overwrite."""
 
 import json
-from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,24 +13,15 @@ from annotate.selectors import annotations as selectors
 from annotate.selectors.projects import project_get_for_user
 from annotate.services import annotations as services
 from annotate.services.assignments import AssignmentRejected
+from annotate.views.auth import htmx_login_required
 
 MESSAGE = "annotate/partials/timeline_message.html"
 
 
-def login_for_htmx(view):
-    """Like login_required, but an htmx request of an expired session gets a 401 the page can
-    act on (keep the change, replay it after login) instead of a login page to swap in."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if request.htmx:
-            return _message(request, "Your session has ended: log in again. Your change is kept "
-                            "in this browser and saved when you come back.", 401, login=True)
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
+# An expired session keeps the change in the browser (timeline.js) and replays it after login.
+login_for_htmx = htmx_login_required(lambda request: _message(
+    request, "Your session has ended: log in again. Your change is kept in this browser and "
+    "saved when you come back.", 401, login=True))
 
 
 def _message(request, message: str, status: int, *, reload: bool = False, login: bool = False,
