@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -98,7 +99,12 @@ class RunImportApi(APIView):
         if role != Membership.Role.MANAGER:
             return _error("forbidden", "Only a project manager can import runs.", [],
                           status.HTTP_403_FORBIDDEN)
-        form = RunImportInput(data=request.data)
+        try:
+            form = RunImportInput(data=request.data)
+        except ParseError as error:
+            detail = (f"The request body could not be read ({error.detail}); send it as "
+                      "multipart/form-data.")
+            return _error("invalid", detail, [detail], status.HTTP_400_BAD_REQUEST)
         if not form.is_valid():
             problems = [f"{name}: {' '.join(map(str, errors))}"
                         for name, errors in form.errors.items()]

@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -234,7 +235,8 @@ class RunListApi(GenericAPIView):
         responses={
             201: RunOutput,
             400: OpenApiResponse(RunErrorOutput, description="Unknown proposer or clip names "
-                                                             "(the message names them)."),
+                                                             "(the message names them), or a "
+                                                             "body that is not JSON."),
             403: _FORBIDDEN, 404: _NOT_FOUND,
             422: OpenApiResponse(RunErrorOutput, description="A named clip is not ready, or "
                                                              "the project has no ready clip."),
@@ -254,7 +256,13 @@ class RunListApi(GenericAPIView):
         project, role = _project_for_runs(request, slug)
         if role not in RUN_ROLES:
             return _forbidden("start runs")
-        form = RunStartInput(data=request.data, context={"project": project})
+        try:
+            body = request.data
+        except ParseError as error:  # answered in the documented error shape, with a code
+            return _error("invalid", f"The request body could not be read ({error.detail}); send "
+                                     'a JSON object such as {"proposer": "signals"}.',
+                          status.HTTP_400_BAD_REQUEST)
+        form = RunStartInput(data=body, context={"project": project})
         if not form.is_valid():
             return _invalid(form.errors)
         data = form.validated_data

@@ -1,18 +1,26 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.api import serializers as s
+from annotate.api.runs import DetailOutput
 from annotate.models import Membership, ScoreJob
 from annotate.selectors import projects as selectors
 from annotate.services import clips as clip_services
 from annotate.services import scores as score_services
 
 _REJECT_STATUS = {"duplicate": 409, "name_taken": 409, "too_large": 413}
+_NO_PROJECT = OpenApiResponse(DetailOutput, description="No such project (or not a member).")
+
+
+def _unreadable(error: ParseError) -> Response:
+    detail = f"The request body could not be read ({error.detail}); send it as multipart/form-data."
+    return Response({"code": "invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
 
 
 def _invalid(form) -> Response:
@@ -30,7 +38,7 @@ class ProjectListApi(ListAPIView):
 class ClipListApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=s.ClipOutput(many=True))
+    @extend_schema(responses={200: s.ClipOutput(many=True), 404: _NO_PROJECT})
     def get(self, request, slug: str):
         project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
         clips = selectors.clip_list(project=project, status=request.query_params.get("status"))
@@ -39,7 +47,7 @@ class ClipListApi(APIView):
     @extend_schema(
         request={"multipart/form-data": s.ClipUploadInput},
         responses={201: s.ClipOutput, 400: s.ErrorOutput, 403: s.ErrorOutput,
-                   404: OpenApiResponse(description="No such project (or not a member)."),
+                   404: _NO_PROJECT,
                    409: s.ErrorOutput, 413: s.ErrorOutput, 422: s.ErrorOutput},
     )
     def post(self, request, slug: str):
@@ -47,7 +55,10 @@ class ClipListApi(APIView):
         if role != Membership.Role.MANAGER:
             return Response({"code": "forbidden", "detail": "Only a project manager can upload clips."},
                             status=status.HTTP_403_FORBIDDEN)
-        form = s.ClipUploadInput(data=request.data)
+        try:
+            form = s.ClipUploadInput(data=request.data)
+        except ParseError as error:
+            return _unreadable(error)
         if not form.is_valid():
             return _invalid(form)
         data = form.validated_data
@@ -66,8 +77,9 @@ class ClipListApi(APIView):
 
 
 class ClipDetailApi(APIView):
-    @extend_schema(responses={200: s.ClipDetailOutput,
-                              404: OpenApiResponse(description="No such clip.")})
+    @extend_schema(responses={
+        200: s.ClipDetailOutput,
+        404: OpenApiResponse(DetailOutput, description="No such project or clip.")})
     def get(self, request, slug: str, name: str):
         project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
         clip = selectors.clip_get(project=project, name=name)
@@ -81,7 +93,7 @@ _MAX_CUE_FILE_BYTES = 50 * 1024 * 1024
 class ScoreJobListApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=s.ScoreJobOutput(many=True))
+    @extend_schema(responses={200: s.ScoreJobOutput(many=True), 404: _NO_PROJECT})
     def get(self, request, slug: str):
         project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
         jobs = ScoreJob.objects.filter(project=project).defer("gold", "predicted", "result")
@@ -90,7 +102,7 @@ class ScoreJobListApi(APIView):
     @extend_schema(
         request={"multipart/form-data": s.ScoreJobInput},
         responses={202: s.ScoreJobOutput, 400: s.ErrorOutput, 403: s.ErrorOutput,
-                   404: OpenApiResponse(description="No such project (or not a member)."),
+                   404: _NO_PROJECT,
                    413: s.ErrorOutput, 422: s.ErrorOutput},
     )
     def post(self, request, slug: str):
@@ -98,7 +110,10 @@ class ScoreJobListApi(APIView):
         if role not in SCORE_ROLES:
             return Response({"code": "forbidden", "detail": "Only managers and reviewers can score runs."},
                             status=status.HTTP_403_FORBIDDEN)
-        form = s.ScoreJobInput(data=request.data)
+        try:
+            form = s.ScoreJobInput(data=request.data)
+        except ParseError as error:
+            return _unreadable(error)
         if not form.is_valid():
             return _invalid(form)
         data = form.validated_data
@@ -120,8 +135,9 @@ class ScoreJobListApi(APIView):
 
 
 class ScoreJobDetailApi(APIView):
-    @extend_schema(responses={200: s.ScoreJobDetailOutput,
-                              404: OpenApiResponse(description="No such score job.")})
+    @extend_schema(responses={
+        200: s.ScoreJobDetailOutput,
+        404: OpenApiResponse(DetailOutput, description="No such project or score job.")})
     def get(self, request, slug: str, job_id: int):
         project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
         job = ScoreJob.objects.filter(project=project, pk=job_id).first()

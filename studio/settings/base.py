@@ -214,6 +214,21 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cue-level gold data for explainable multimodal emotion recognition.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get their own components, so that file fields are `format: binary` (an
+    # upload) and not the `uri` the responses give.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Path values as Django's converters match them, so the schema never promises a URL that
+    # no route answers.
+    "PATH_CONVERTER_OVERRIDES": {
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "str": {"type": "string", "pattern": "^[^/]+$"},
+        "int": {"type": "integer", "minimum": 0},
+    },
+    # Several models have a "status" field with their own choices; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ClipStatusEnum": "annotate.models.Clip.Status",
+        "ScoreJobStatusEnum": "annotate.models.ScoreJob.Status",
+    },
 }
 
 LOGGING = {

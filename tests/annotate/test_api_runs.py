@@ -213,6 +213,13 @@ def test_bad_input_gets_a_message_naming_it(client, project, manager, ready_clip
     assert "b are not ready" in not_ready.json()["detail"]
     assert not ModelRun.objects.exists()
 
+    not_json = client.post(url, b"\x00", content_type="application/json")
+    assert not_json.status_code == 400
+    assert not_json.json() == {  # the documented shape: a code beside the detail
+        "code": "invalid",
+        "detail": "The request body could not be read (JSON parse error - Expecting value: line 1 "
+                  'column 1 (char 0)); send a JSON object such as {"proposer": "signals"}.'}
+
     bad_filter = client.get(url + "?status=done")
     assert bad_filter.status_code == 400
     assert bad_filter.json()["detail"] == ("status must be one of running, finished, cancelled; "

@@ -159,6 +159,51 @@ def test_openapi_schema_is_served(client, manager):
     assert response.status_code == 200 and b"/api/projects/{slug}/clips/" in response.content
 
 
+def test_openapi_schema_promises_only_what_the_api_answers(client, manager):
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    GENERATOR_STATS.reset()
+    client.force_login(manager)
+    with GENERATOR_STATS.silence():  # counted, not printed
+        response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    # The "status" enums are named per model (no hashed names, no collision warnings).
+    assert dict(GENERATOR_STATS._warn_cache) == {} and dict(GENERATOR_STATS._error_cache) == {}
+    schema = response.json()
+    components = schema["components"]["schemas"]
+    assert components["ClipStatusEnum"]["enum"] == ["pending", "ingesting", "ready", "failed"]
+    assert components["ScoreJobStatusEnum"]["enum"] == ["pending", "running", "done", "failed"]
+    # Uploads are files (binary parts), not the URIs of the responses.
+    assert components["ClipUploadInputRequest"]["properties"]["file"]["format"] == "binary"
+    assert components["ScoreJobInputRequest"]["properties"]["gold"]["format"] == "binary"
+    assert components["RunImportInputRequest"]["properties"]["file"]["format"] == "binary"
+    # Path values as the URL converters match them: a slug the schema allows reaches a view.
+    clip = schema["paths"]["/api/projects/{slug}/clips/{name}/"]["get"]
+    params = {p["name"]: p["schema"] for p in clip["parameters"]}
+    assert params == {"slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+                      "name": {"type": "string", "pattern": "^[^/]+$"}}
+    job = schema["paths"]["/api/projects/{slug}/scores/{job_id}/"]["get"]
+    assert {p["name"]: p["schema"] for p in job["parameters"]}["job_id"] == {
+        "type": "integer", "minimum": 0}
+    # An unknown project is a documented 404 on the list operations too.
+    for path in ("/api/projects/{slug}/clips/", "/api/projects/{slug}/scores/"):
+        not_found = schema["paths"][path]["get"]["responses"]["404"]
+        assert not_found["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/DetailOutput"}
+
+
+def test_api_uploads_that_cannot_be_parsed_get_a_coded_400(client, project, manager):
+    client.force_login(manager)
+    for name in ("api-clip-list", "api-score-list"):
+        response = client.generic("POST", reverse(name, args=[project.slug]), b"not multipart",
+                                  content_type="multipart/form-data")  # no boundary
+        assert response.status_code == 400, response.content
+        assert response.json() == {
+            "code": "invalid",
+            "detail": "The request body could not be read (Multipart form parse error - Invalid "
+                      "boundary in multipart: None); send it as multipart/form-data."}
+
+
 @pytest.mark.parametrize("role, shown", [
     ("annotator", set()),
     ("reviewer", {"review-queue", "quality", "goldset-list"}),

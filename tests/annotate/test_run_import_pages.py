@@ -163,6 +163,17 @@ def test_api_is_for_managers_only(client, project, outsider, clips):
     assert counts() == (0, 0, 0)
 
 
+def test_api_import_that_cannot_be_parsed_gets_a_coded_400(client, project, manager):
+    client.force_login(manager)
+    response = client.generic("POST", reverse("api-run-import", args=[project.slug]),
+                              b"not multipart", content_type="multipart/form-data")  # no boundary
+    assert response.status_code == 400, response.content
+    detail = ("The request body could not be read (Multipart form parse error - Invalid boundary "
+              "in multipart: None); send it as multipart/form-data.")
+    assert response.json() == {"code": "invalid", "detail": detail, "problems": [detail]}
+    assert counts() == (0, 0, 0)
+
+
 def test_openapi_schema_documents_the_import_without_warnings(client, manager):
     from drf_spectacular.drainage import GENERATOR_STATS, reset_generator_stats
 
