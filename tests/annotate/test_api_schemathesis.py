@@ -1,0 +1,158 @@
+"""Fuzz every API operation against the served OpenAPI schema (/api/schema/) with schemathesis:
+no 5xx, and every answer (status code, content type, body) is one the schema documents.
+
+The WSGI app answers in-process against the pytest-django test database, as a manager with a
+token. Most cases are pointed at real objects (the project, a ready clip, a finished run with
+a proposal and cues, a score job) so that the checks see real bodies and not only 404s."""
+
+import json
+import zlib
+from io import BytesIO
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.transport import Response
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.transport.serialization import Binary
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import Client
+
+from annotate.models import Clip, ScoreJob
+from annotate.services import run_imports
+from annotate.services import runs as run_services
+from studio.wsgi import application
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+# Schema-valid requests only: a path value the schema itself rules out never reaches the API's
+# views (Django's URL resolver answers it), and the token header below is the credential.
+schema.config.generation.update(modes=[GenerationMode.POSITIVE], with_security_parameters=False)
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_transaction():
+    """The raw WSGI app closes the database connection after each request, which would end the
+    test's transaction; Django's test client unhooks the same receivers."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(media_root, wsgi_keeps_the_test_transaction):
+    """A manager's project with two ready clips, an imported (finished) run with cues, and a
+    finished score job; returns the token and the path values that hit them."""
+    membership = MembershipFactory(role="manager", project__slug="lab")
+    project, manager = membership.project, membership.user
+    # Named as in the schema's run start example, so that example starts a run.
+    for index, name in enumerate(("sample_00000007", "sample_00000012")):
+        Clip.objects.create(
+            project=project, name=name, original_filename=f"{name}.mp4", source=f"clips/{name}.mp4",
+            sha256=f"{index:064x}", size_bytes=1000, status=Clip.Status.READY, duration_ms=2000,
+            fps_num=25, fps_den=1, frame_count=50, width=320, height=240, video_codec="h264",
+            proxy=f"proxies/{name}.mp4", thumb_times_ms=[0, 1000])
+    imported = run_imports.run_import(
+        project=project, by=manager, file_name="cues.json",
+        data=b'{"sample_00000007": {"visual": ["A smile."], "auditory": ["A loud voice."], '
+             b'"emotional": ["Happy."]}}')
+    assert imported.proposals.get().cues.count() == 3
+    # A running run too (its tasks are never sent: on_commit does not fire in a test
+    # transaction), and a cancelled one, so that cancel, retry and rerun answer more than 409.
+    running = run_services.run_create(project=project, proposer="signals", created_by=manager)
+    cancelled = run_services.run_cancel(
+        run=run_services.run_create(project=project, proposer="signals", created_by=manager))
+    job = ScoreJob.objects.create(
+        project=project, label="pilot", gold={"sample_00000007": {"visual": ["A smile."]}},
+        predicted={"sample_00000007": {"visual": ["A smile."]}}, status=ScoreJob.Status.DONE,
+        result={"f1": 1.0}, created_by=manager)
+    token = Token.objects.create(user=manager)
+    known = {"slug": [project.slug], "name": ["sample_00000007"],
+             "run_id": [imported.pk, running.pk, cancelled.pk], "job_id": [job.pk]}
+    return {"headers": {"Authorization": f"Token {token.key}"}, "known": known}
+
+
+def _aim_at_known_objects(case, known: dict) -> None:
+    """Three cases in four use the real objects' path values; the rest keep what was generated
+    (mostly 404s). The choice hashes the generated values, so a failure replays the same way."""
+    if not case.path_parameters:
+        return
+    pick = zlib.crc32(repr(sorted(case.path_parameters.items())).encode())
+    if pick % 4 == 0:
+        return
+    case.path_parameters = {key: known[key][pick % len(known[key])]
+                            for key in case.path_parameters}
+
+
+def _form_part(name: str, value):
+    if isinstance(value, Binary):  # a file field: the bytes, under a file name
+        return FileStorage(BytesIO(value.data), filename=f"{name}.bin", name=name)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)  # numbers, booleans, nulls and stray objects as their JSON text
+
+
+def _send_multipart(case, headers: dict) -> Response:
+    """Send a multipart case with each binary field as a file part. schemathesis 4.32 sends
+    them as plain form fields (no filename) when the body schema is a bundled $ref, as it is
+    for the score and run import bodies (their enums are components), so those would never get
+    past "The submitted data was not a file"."""
+    parts: dict[str, list] = {}
+    for name, value in case.body.items():
+        for item in value if isinstance(value, list) else [value]:
+            parts.setdefault(name, []).append(_form_part(name, item))
+    answer = Client(application).open(case.formatted_path, method=case.method, data=parts,
+                                      query_string=case.query or {},
+                                      headers={**(case.headers or {}), **headers})
+    return Response.from_any(answer)
+
+
+def _call_and_check(case, world) -> None:
+    _aim_at_known_objects(case, world["known"])
+    if (case.media_type or "").startswith("multipart/") and isinstance(case.body, dict):
+        response = _send_multipart(case, world["headers"])
+    else:
+        response = case.call(headers=world["headers"])
+    case.validate_response(response, checks=CHECKS, headers=world["headers"])
+    if response.status_code >= 400:  # every refusal says what to do about it
+        assert response.json().get("detail"), response.content
+
+
+UPLOADS = {"name": ["POST /api/projects/{slug}/clips/", "POST /api/projects/{slug}/runs/import/",
+                    "POST /api/projects/{slug}/scores/"]}
+FUZZ = settings(deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+
+
+@schema.exclude(**UPLOADS).parametrize()
+@settings(FUZZ, max_examples=25)
+def test_every_operation_answers_as_documented(case, world):
+    _call_and_check(case, world)
+
+
+# Uploads go through ffprobe or a parser per example: fewer examples keep the test bounded.
+@schema.include(**UPLOADS).parametrize()
+@settings(FUZZ, max_examples=10)
+def test_uploads_answer_as_documented(case, world):
+    _call_and_check(case, world)
+
+
+def test_the_two_fuzz_tests_share_out_every_operation():
+    labels = {result.ok().label for result in schema.get_all_operations()}
+    assert set(UPLOADS["name"]) <= labels  # a renamed upload would drop out of the fuzzing
+    assert len(labels) == 16 and "GET /api/projects/{slug}/runs/{run_id}/proposals/{name}/" in labels
