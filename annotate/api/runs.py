@@ -174,7 +174,8 @@ def _invalid(errors: dict) -> Response:
             return [text for inner in value for text in flat(inner)]
         return [str(value)]
 
-    detail = "; ".join(f"{field}: {' '.join(flat(value))}" for field, value in errors.items())
+    detail = "; ".join(f"{field}: {' '.join(flat(value)).rstrip('.')}"
+                       for field, value in errors.items()) + "."
     return _error("invalid", detail, status.HTTP_400_BAD_REQUEST)
 
 

@@ -200,6 +200,7 @@ def test_bad_input_gets_a_message_naming_it(client, project, manager, ready_clip
     assert unknown.status_code == 400 and unknown.json()["code"] == "invalid"
     assert "Unknown proposer 'nope'" in unknown.json()["detail"]
     assert "fake" in unknown.json()["detail"] and "signals" in unknown.json()["detail"]
+    assert ".;" not in unknown.json()["detail"] and unknown.json()["detail"].endswith(".")
     clips = start({"proposer": "fake", "clips": ["a", "zz", "yy"]})
     assert clips.status_code == 400
     assert clips.json()["detail"] == (f"clips: No clip named 'zz', 'yy' in project "
