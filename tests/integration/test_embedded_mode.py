@@ -69,6 +69,27 @@ def embedded_app(tmp_path):
         process.terminate()  # runstudio stops its worker on the way out
         process.wait(timeout=30)
         log.close()
+        started = re.search(r"Started Celery worker \(pid (\d+)\)", (tmp_path / "runstudio.log").read_text())
+        assert started, "runstudio did not say which worker it started"
+        worker = int(started[1])
+        for _ in range(50):  # the worker's warm shutdown may take a moment
+            if not _alive(worker):
+                break
+            time.sleep(0.5)
+        assert not _alive(worker), f"the worker (pid {worker}) outlived runstudio"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) is gone for our purpose.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_embedded_defaults_ingest_an_upload_with_the_worker_runstudio_started(embedded_app, tmp_path):

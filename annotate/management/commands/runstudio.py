@@ -32,6 +32,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Started Celery worker (pid {worker.pid}) on {settings.CELERY_BROKER_URL.split('://')[0]}.")
         host, _, port = addrport.rpartition(":")
         self.stdout.write(self.style.SUCCESS(f"EmoCue Studio: open http://{host or '127.0.0.1'}:{port}/"))
+        # SIGTERM (a service manager, a test) would end the process before the finally below
+        # runs, leaving the worker behind in its own session: turn it into a normal exit.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
