@@ -48,45 +48,48 @@ def assignment_board(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "annotate/assignments.html", {"project": project, "board": board})
 
 
-@login_required
-@require_POST
-def assignment_reassign(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
+def _slot_change(request, slug: str, assignment_id: int, change) -> HttpResponse:
+    """The manager's POST on one slot: the slot of this project, the version the page saw,
+    then `change(assignment, version)` -> (slot, what to say) or an HttpResponse refusal."""
     project, _ = project_get_for_user(slug=slug, user=request.user, roles=MANAGER_ROLES)
     assignment = selectors.assignment_get(project=project, assignment_id=assignment_id)
     version = _version(request)
     if version is None:
         return _message(request, "The request did not say which version of the slot you saw; "
                         "reload the page.", 400)
-    to_user = selectors.assignment_member_get(project=project, user_id=request.POST.get("to"))
-    if to_user is None:
-        return _message(request, "Choose the annotator of this project who should take the slot.", 400)
     try:
-        slot = services.assignment_reassign(assignment=assignment, to_user=to_user, by=request.user,
-                                            expected_version=version)
+        outcome = change(project, assignment, version)
     except services.AssignmentStale as error:
         return _message(request, error.message, 409)
     except services.AssignmentRejected as error:
         return _message(request, error.message, 422)
-    return _changed(request, project,
-                    f"Slot {slot.slot + 1} of {slot.clip.name} now belongs to {to_user.username}.")
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    return _changed(request, project, outcome)
+
+
+@login_required
+@require_POST
+def assignment_reassign(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
+    def reassign(project, assignment, version):
+        to_user = selectors.assignment_member_get(project=project, user_id=request.POST.get("to"))
+        if to_user is None:
+            return _message(request, "Choose the annotator of this project who should take the "
+                            "slot.", 400)
+        slot = services.assignment_reassign(assignment=assignment, to_user=to_user,
+                                            by=request.user, expected_version=version)
+        return f"Slot {slot.slot + 1} of {slot.clip.name} now belongs to {to_user.username}."
+
+    return _slot_change(request, slug, assignment_id, reassign)
 
 
 @login_required
 @require_POST
 def assignment_release(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
-    project, _ = project_get_for_user(slug=slug, user=request.user, roles=MANAGER_ROLES)
-    assignment = selectors.assignment_get(project=project, assignment_id=assignment_id)
-    version = _version(request)
-    if version is None:
-        return _message(request, "The request did not say which version of the slot you saw; "
-                        "reload the page.", 400)
-    try:
+    def release(project, assignment, version):
         slot = services.assignment_release(assignment=assignment, by=request.user,
                                            expected_version=version)
-    except services.AssignmentStale as error:
-        return _message(request, error.message, 409)
-    except services.AssignmentRejected as error:
-        return _message(request, error.message, 422)
-    return _changed(request, project,
-                    f"Slot {slot.slot + 1} of {slot.clip.name} is open again; the previous holder's "
-                    "draft is kept.")
+        return (f"Slot {slot.slot + 1} of {slot.clip.name} is open again; the previous holder's "
+                "draft is kept.")
+
+    return _slot_change(request, slug, assignment_id, release)
