@@ -61,11 +61,7 @@ def proposals_with_cues(*, run: ModelRun, status: str | None = None) -> QuerySet
 
 
 def _project_for_runs(request, slug: str) -> tuple[Project, str]:
-    project, role = project_selectors.project_get_for_user(slug=slug, user=request.user)
-    if role == Membership.Role.ANNOTATOR and project.blind_mode:
-        # Blind annotators must not see the model's proposals (mirrors the leaderboard).
-        raise Http404("No such project.")
-    return project, role
+    return project_selectors.project_get_for_model_output(slug=slug, user=request.user)
 
 
 # Serializers. Status fields are plain strings: an enum named "status" here would collide

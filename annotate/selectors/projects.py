@@ -35,6 +35,21 @@ def project_get_for_user(*, slug: str, user, roles: tuple[str, ...] | None = Non
     return project, role
 
 
+def model_output_visible(*, project: Project, role: str) -> bool:
+    """Blind mode: a project's annotators never see the model's (or the other annotators')
+    work out of band: no run, proposal, or leaderboard page or endpoint, and no proposals on
+    the clip page. They meet proposals only as the editable cues of their own annotation."""
+    return not (project.blind_mode and role == Membership.Role.ANNOTATOR)
+
+
+def project_get_for_model_output(*, slug: str, user) -> tuple[Project, str]:
+    """project_get_for_user, and a 404 for the annotators of a blind project."""
+    project, role = project_get_for_user(slug=slug, user=user)
+    if not model_output_visible(project=project, role=role):
+        raise Http404("No such project.")
+    return project, role
+
+
 def clip_list(*, project: Project, status: str | None = None) -> QuerySet[Clip]:
     clips = Clip.objects.filter(project=project).defer("subtitle_segments", "metadata", "frames")
     if status:
@@ -54,3 +69,14 @@ def clip_get(*, project: Project, name: str) -> Clip:
     if clip is None:
         raise Http404(f"No clip named {name!r} in this project.")
     return clip
+
+
+def membership_list(*, project: Project) -> QuerySet[Membership]:
+    return Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+
+
+def membership_get(*, project: Project, username: str) -> Membership:
+    membership = membership_list(project=project).filter(user__username=username).first()
+    if membership is None:
+        raise Http404(f"No member named {username!r} in this project.")
+    return membership

@@ -9,9 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from annotate.models import Membership, Project
+from annotate.models import Project
 from annotate.selectors import leaderboard as selectors
-from annotate.selectors.projects import project_get_for_user
+from annotate.selectors.projects import project_get_for_model_output
 from inference.emocue360 import MODALITIES, MODES, VARIANTS
 
 POLL_MS = 500  # worst case in a browser: the computation plus half a second
@@ -21,11 +21,7 @@ HIST = {"width": 520, "height": 200, "left": 40, "top": 14, "bottom": 34, "bins"
 
 
 def _project(request: HttpRequest, slug: str) -> tuple[Project, str]:
-    project, role = project_get_for_user(slug=slug, user=request.user)
-    if role == Membership.Role.ANNOTATOR and project.blind_mode:
-        # Blind annotators must not see other people's or the model's work.
-        raise Http404("No such project.")
-    return project, role
+    return project_get_for_model_output(slug=slug, user=request.user)
 
 
 def _choice(request: HttpRequest, name: str, allowed, default: str) -> str:

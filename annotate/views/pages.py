@@ -35,10 +35,11 @@ def _clip_rows_context(project) -> dict:
 @require_GET
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
-    runs = runs_with_progress(project)
+    sees_runs = selectors.model_output_visible(project=project, role=role)
+    runs = runs_with_progress(project) if sees_runs else []
     mine = list(annotation_list_for_annotator(project=project, annotator=request.user))
     context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES, "mine": mine,
-               "runs": runs, "busy_runs": any(r.status == ModelRun.Status.RUNNING for r in runs),
+               "runs": runs, "sees_runs": sees_runs, "busy_runs": any(r.status == ModelRun.Status.RUNNING for r in runs),
                **run_start_context(role), **_clip_rows_context(project)}
     return render(request, "annotate/project_detail.html", context)
 
@@ -74,11 +75,14 @@ def clip_upload(request: HttpRequest, slug: str) -> HttpResponse:
         status = 409
     elif all(r.code == "too_large" for r in results):
         status = 413
+    elif any(r.code == "queue_unavailable" for r in results):
+        status = 503
     else:
         status = 422
     response = render(request, "annotate/partials/upload_results.html",
                       {"results": results, "project": project}, status=status)
     response["HX-Trigger"] = "clips-changed"
+    response["X-Upload-Results"] = "1"  # upload.js shows a 503 that carries them
     return response
 
 
@@ -87,7 +91,7 @@ def clip_upload(request: HttpRequest, slug: str) -> HttpResponse:
 def clip_detail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
     clip = selectors.clip_get(project=project, name=name)
-    proposals = list(
+    proposals = [] if not selectors.model_output_visible(project=project, role=role) else list(
         clip.proposals.filter(status=Proposal.Status.DONE).select_related("run")
         .prefetch_related("cues").order_by("-run__created_at")
     )

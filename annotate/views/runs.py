@@ -38,14 +38,14 @@ def _run_rows(request, project, role, status=200, message="", ok=True):
 @login_required
 @require_GET
 def run_rows(request: HttpRequest, slug: str) -> HttpResponse:
-    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    project, role = selectors.project_get_for_model_output(slug=slug, user=request.user)
     return _run_rows(request, project, role)
 
 
 @login_required
 @require_POST
 def run_start(request: HttpRequest, slug: str) -> HttpResponse:
-    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    project, role = selectors.project_get_for_model_output(slug=slug, user=request.user)
     if role not in RUN_ROLES:
         return _run_rows(request, project, role, 403, "Only a project manager can start runs.", False)
     proposer = request.POST.get("proposer") or None
@@ -61,7 +61,7 @@ def run_start(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def run_action(request: HttpRequest, slug: str, run_id: int, action: str) -> HttpResponse:
-    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    project, role = selectors.project_get_for_model_output(slug=slug, user=request.user)
     if role not in RUN_ROLES:
         return _run_rows(request, project, role, 403, "Only a project manager can change runs.", False)
     run = ModelRun.objects.filter(project=project, pk=run_id).first()
@@ -89,7 +89,7 @@ def run_action(request: HttpRequest, slug: str, run_id: int, action: str) -> Htt
 @login_required
 @require_GET
 def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
-    project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+    project, role = selectors.project_get_for_model_output(slug=slug, user=request.user)
     run = ModelRun.objects.filter(project=project, pk=run_id).first()
     if run is None:
         raise Http404("No such run.")
