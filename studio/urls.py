@@ -11,3 +11,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("annotate.urls")),
 ]
+
+# A database or broker outage is a 503 with a message, not a bare 500 (studio/errors.py).
+handler500 = "studio.errors.server_error"

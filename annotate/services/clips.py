@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from annotate.models import Clip, Project
 from inference import media as media_lib
@@ -33,6 +34,18 @@ class ClipRejected(ValueError):
     def __init__(self, code: str, message: str, *, filename: str = ""):
         super().__init__(message)
         self.code = code
+        self.message = message
+        self.filename = filename
+
+
+class ClipQueueUnavailable(BrokerUnavailable):
+    """The clip could not be queued for ingestion (broker down), so it was not kept. A kombu
+    OperationalError, which the error handler (studio/errors.py) answers with a 503; `message`
+    is for the uploader."""
+
+    def __init__(self, message: str, *, filename: str = ""):
+        super().__init__(message)
+        self.code = "queue_unavailable"
         self.message = message
         self.filename = filename
 
@@ -191,9 +204,7 @@ def clip_create(
                 stored_name = clip.source.name
                 clip.save()
                 if enqueue:
-                    from annotate.tasks import clip_ingest as clip_ingest_task
-
-                    clip_ingest_task.delay_on_commit(clip.pk)
+                    transaction.on_commit(lambda: _ingest_enqueue(clip))
         except IntegrityError as error:
             # Lost a race with a concurrent upload of the same name or bytes.
             if stored_name:
@@ -207,6 +218,27 @@ def clip_create(
                 default_storage.delete(stored_name)
             raise
     return clip
+
+
+def _ingest_enqueue(clip: Clip) -> None:
+    """Queue a stored clip's ingestion (after its row is committed). With the broker down, the
+    clip would sit "pending" with no task to ingest it and nothing to say so: it is taken out
+    again, row and file, and the upload refused (ClipQueueUnavailable, HTTP 503), so that the
+    uploader, who still has the file, sends it again once the queue is back."""
+    from annotate.tasks import clip_ingest as clip_ingest_task
+
+    try:
+        clip_ingest_task.delay(clip.pk)
+    except BrokerUnavailable as error:
+        Clip.objects.filter(pk=clip.pk, status=Clip.Status.PENDING).delete()
+        default_storage.delete(clip.source.name)
+        log.error("clip %s refused: its ingestion could not be queued (%s)", clip.name, error)
+        raise ClipQueueUnavailable(
+            f"{clip.original_filename or clip.name} was not added: the task queue that ingests "
+            "clips is not reachable right now. Nothing was stored; upload it again in a few "
+            "minutes (tell the administrator if this persists).",
+            filename=clip.original_filename,
+        ) from error
 
 
 def _probe_fields(info: "media_lib.MediaInfo") -> dict:
@@ -382,10 +414,17 @@ def clips_upload(
         stem = (sub.name or "").rsplit(".", 1)[0]
         by_stem[stem] = sub
     used: set[str] = set()
+    queue_down: ClipQueueUnavailable | None = None
     for upload in files:
         filename = upload.name or ""
         stem = filename.rsplit(".", 1)[0]
         sub = by_stem.get(stem)
+        if queue_down is not None:  # the rest would be stored and taken out again, one by one
+            used.add(stem)
+            results.append(UploadResult(filename, False, queue_down.code,
+                                        f"{filename} was not added: the task queue is not reachable "
+                                        "(see above); upload it again later."))
+            continue
         try:
             if sub is not None:
                 used.add(stem)
@@ -397,8 +436,10 @@ def clips_upload(
                 sub_bytes, sub_name = None, ""
             clip = clip_create(project=project, source=upload, filename=filename,
                                subtitle=sub_bytes, subtitle_filename=sub_name, created_by=created_by)
-        except ClipRejected as error:
+        except (ClipRejected, ClipQueueUnavailable) as error:
             results.append(UploadResult(filename, False, error.code, error.message))
+            if isinstance(error, ClipQueueUnavailable):
+                queue_down = error
         else:
             results.append(UploadResult(filename, True, "created", "", clip))
     for stem, sub in by_stem.items():

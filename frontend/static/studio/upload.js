@@ -15,3 +15,11 @@ document.addEventListener("htmx:afterRequest", (event) => {
   document.getElementById("upload-percent").textContent = "";
   if (event.detail.successful) event.target.closest("#upload-form").reset();
 });
+// A 503 (the task queue is down: nothing was stored) carries the per-file results: show them,
+// unlike other 5xx, which have no fragment for this target.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 503 && event.detail.xhr.getResponseHeader("X-Upload-Results")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

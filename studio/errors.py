@@ -1,0 +1,47 @@
+"""The 500 handler: when a service a request needs is down (PostgreSQL restarting, the Celery
+broker unreachable), answer 503 with a message a person can act on and a Retry-After, as JSON
+for the API and plain HTML elsewhere, instead of the generic 500. It reads nothing from the
+database, which may be the service that is down. Any other error keeps Django's 500."""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.views.defaults import server_error as django_server_error
+from kombu.exceptions import OperationalError as BrokerUnavailable
+
+RETRY_AFTER_S = 10
+
+DATABASE_DOWN = ("The database is not reachable right now (it may be restarting). Nothing was "
+                 "changed; try again in a moment.")
+BROKER_DOWN = ("The task queue is not reachable right now. Nothing was changed; try again in a "
+               "few minutes.")
+
+
+def unavailable_message(error: BaseException | None) -> str | None:
+    """What to tell the user when error means a service is down; None for any other error."""
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return DATABASE_DOWN
+    if isinstance(error, BrokerUnavailable):
+        return getattr(error, "message", None) or BROKER_DOWN
+    return None
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls the handler inside its `except` block, so the error is still at hand.
+    message = unavailable_message(sys.exc_info()[1])
+    if message is None:
+        return django_server_error(request)
+    wants_json = request.path.startswith("/api/") or "json" in request.headers.get("Accept", "")
+    if wants_json:
+        response = JsonResponse({"code": "service_unavailable", "detail": message}, status=503)
+    elif request.headers.get("HX-Request"):
+        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    else:
+        response = HttpResponse(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Service "
+            "unavailable · EmoCue Studio</title></head><body><h1>Service unavailable</h1>"
+            f"<p>{escape(message)}</p></body></html>", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_S)
+    return response
