@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 
 from annotate.models import (Annotation, Clip, Cue, GoldCue, GoldRecord, ModelRun, Project,
                              ReviewComment, ReviewDecision)
@@ -313,8 +313,7 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
     keys = {g.key for g in groups}
     for cue in gold_cues:  # settles a group of an earlier alignment (annotations changed since)
         cue.orphan = bool(cue.group_key) and cue.group_key not in keys
-    comments = list(ReviewComment.objects.filter(clip=clip).select_related("author", "cue")
-                    .order_by("resolved_at", "created_at", "pk"))
+    comments = list(review_comments_list(clip=clip))
     label_rows, differ = _label_rows(annotations, labels)
     candidates: list[str] = []
     for a in annotations:
@@ -421,3 +420,31 @@ def review_queue_list(*, project: Project) -> list[QueueRow]:
         rows.append(row)
     rows.sort(key=lambda r: (r.gold_status == GoldRecord.Status.GOLD, -r.disagreement, r.clip.name))
     return rows
+
+
+# ---- single objects of a clip's review -------------------------------------------------------
+
+
+def gold_record_get(*, clip: Clip) -> GoldRecord | None:
+    """The clip's gold record, or None while its review has not started."""
+    return GoldRecord.objects.filter(clip=clip).first()
+
+
+def gold_cue_get(*, record: GoldRecord, cue_id: int) -> GoldCue | None:
+    return GoldCue.objects.filter(record=record, pk=cue_id).first()
+
+
+def clip_cue_get(*, clip: Clip, cue_id: int) -> Cue | None:
+    """A cue of this clip (an annotator's or the model's), or None: a comment pins to it."""
+    return Cue.objects.filter(clip=clip, pk=cue_id).first()
+
+
+def review_comments_list(*, clip: Clip) -> QuerySet[ReviewComment]:
+    """A clip's comments with their authors and cues, in the review page's order."""
+    return (ReviewComment.objects.filter(clip=clip).select_related("author", "cue")
+            .order_by("resolved_at", "created_at", "pk"))
+
+
+def review_comment_get(*, clip: Clip, comment_id: int) -> ReviewComment | None:
+    return (ReviewComment.objects.filter(clip=clip, pk=comment_id)
+            .select_related("clip", "author", "cue").first())

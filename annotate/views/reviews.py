@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from annotate.models import Cue, GoldCue, GoldRecord, Membership, ReviewComment
 from annotate.selectors.projects import clip_get, project_get_for_user
-from annotate.selectors.reviews import clip_review_get, review_queue_list
+from annotate.selectors.reviews import clip_review_get, review_comments_list, review_queue_list
 from annotate.services import reviews as services
 from annotate.views.auth import htmx_login_required
 
@@ -223,8 +223,7 @@ def review_action(request: HttpRequest, slug: str, name: str, action: str) -> Ht
 
 
 def _comments(request, slug: str, name: str, clip, message: str, status: int = 200) -> HttpResponse:
-    comments = list(ReviewComment.objects.filter(clip=clip).select_related("author", "cue")
-                    .order_by("resolved_at", "created_at", "pk"))
+    comments = list(review_comments_list(clip=clip))
     return render(request, "annotate/partials/review_comments.html",
                   {"comments": comments, "base": _base(slug, name), "message": message},
                   status=status)
