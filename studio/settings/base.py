@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "studio.limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,6 +124,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 
 # --- clips ----------------------------------------------------------------------------------
 EMOCUE_MAX_UPLOAD_BYTES = env.int("EMOCUE_MAX_UPLOAD_BYTES", default=2 * 1024**3)
+# The whole request (a batch of clips with their subtitles): refused with 413 before it is read.
+EMOCUE_MAX_REQUEST_BYTES = env.int("EMOCUE_MAX_REQUEST_BYTES",
+                                   default=EMOCUE_MAX_UPLOAD_BYTES + 64 * 1024 * 1024)
 EMOCUE_MAX_CLIP_DURATION_MS = env.int("EMOCUE_MAX_CLIP_DURATION_MS", default=10 * 60 * 1000)
 EMOCUE_FRAMES_PER_CLIP = 16  # XEmoGPT samples 16 frames uniformly over the clip
 EMOCUE_PROXY_MAX_HEIGHT = env.int("EMOCUE_PROXY_MAX_HEIGHT", default=720)  # when transcoding
