@@ -1,0 +1,285 @@
+"""What the load, fault and concurrent-edit benches share: a throwaway PostgreSQL database
+migrated for the run and dropped after it, gunicorn serving it on a loopback port (in its own
+process group, killed when the bench ends, also on failure), annotators who each hold one
+clip's annotation with N cues and a logged-in session, and a small keep-alive HTTP client
+that does what the timeline's htmx does (CSRF token from the page, the cue's version with
+every write).
+
+Import it after setting DJANGO_SETTINGS_MODULE and DATABASE_URL (the server to use; the
+database name in it is replaced by the bench's own, emocue_bench_<kind>_<pid>).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings.base")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+
+CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+CUE_RE = re.compile(r'data-cue-id="(\d+)" data-version="(\d+)"')
+
+
+def machine_load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url(name: str | None = None) -> str:
+    """DATABASE_URL for the current default database (or another name on the same server)."""
+    db = settings.DATABASES["default"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return (f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+            f"/{name or db['NAME']}")
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
+                         password=db.get("PASSWORD") or None, dbname="postgres",
+                         autocommit=True, connect_timeout=10) as admin:
+        admin.execute(sql)
+
+
+@contextlib.contextmanager
+def bench_database(kind: str) -> Iterator[str]:
+    """A fresh database emocue_bench_<kind>_<pid> with every migration, the default connection
+    pointed at it; dropped afterwards (WITH (FORCE): a killed server's sessions may linger)."""
+    from django.core.management import call_command
+
+    assert connection.vendor == "postgresql", "the benches need PostgreSQL: set DATABASE_URL"
+    name = f"emocue_bench_{kind}_{os.getpid()}"
+    assert name.startswith("emocue_bench_")
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}"')
+    old = settings.DATABASES["default"]["NAME"]
+    try:
+        connections.close_all()
+        settings.DATABASES["default"]["NAME"] = name
+        connection.settings_dict["NAME"] = name
+        started = time.monotonic()
+        call_command("migrate", verbosity=0, interactive=False)
+        print(f"database {name} migrated in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        yield name
+    finally:
+        connections.close_all()
+        settings.DATABASES["default"]["NAME"] = old
+        connection.settings_dict["NAME"] = old
+        try:
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except Exception as error:  # the server may be the thing a fault bench stopped
+            print(f"could not drop {name}: {error}", file=sys.stderr)
+
+
+def stop_process_group(process: subprocess.Popen, *, grace_s: float = 10.0) -> None:
+    """SIGTERM the process's group (it was started with start_new_session), SIGKILL after grace."""
+    if process.poll() is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # leftover children of an exited leader
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def server_env(**extra: str) -> dict:
+    """The environment of a server or worker process of the bench: base settings (DEBUG off),
+    the bench database, quiet logs."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="studio.settings.base", DJANGO_DEBUG="0",
+               DATABASE_URL=database_url(), DJANGO_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def gunicorn(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[tuple[str, int]]:
+    """gunicorn (gthread, as docker-compose runs it) on a free loopback port; yields
+    (host, port) once /login/ answers."""
+    port = free_port()
+    with log.open("a") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "studio.wsgi:application",
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+             "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "5",
+             "--keep-alive", "30"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+            try:
+                status, _ = Browser("127.0.0.1", port).get("/login/")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer in 60 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield "127.0.0.1", port
+    finally:
+        stop_process_group(process)
+
+
+@dataclass
+class Browser:
+    """One browser: a keep-alive connection, its cookies, the CSRF token read from the page."""
+
+    host: str
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    csrf: str = ""
+    timeout: float = 30.0
+    _conn: http.client.HTTPConnection | None = None
+
+    def _request(self, method: str, path: str, body: bytes | None = None,
+                 headers: dict | None = None) -> tuple[int, str]:
+        if self._conn is None:
+            self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        all_headers = {"Host": f"{self.host}:{self.port}"}
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        all_headers.update(headers or {})
+        try:
+            self._conn.request(method, path, body=body, headers=all_headers)
+            response = self._conn.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            self.close()  # the next request opens a new connection
+            raise
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.close()
+        return response.status, text
+
+    def get(self, path: str, *, htmx: bool = False) -> tuple[int, str]:
+        status, text = self._request("GET", path, headers={"HX-Request": "true"} if htmx else None)
+        token = CSRF_RE.search(text)
+        if token:
+            self.csrf = token.group(1)
+        return status, text
+
+    def post(self, path: str, data: dict, *, htmx: bool = True) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": self.csrf}
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self._request("POST", path, body=body, headers=headers)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+@dataclass
+class Annotator:
+    username: str
+    session_key: str
+    clip_name: str
+    cue_ids: list[int]
+
+
+def build_annotators(*, n: int, cues: int, slug: str = "bench") -> list[Annotator]:
+    """A project with n annotators (k = 1), each holding the lease of one ready clip with their
+    draft annotation of `cues` proposed cues, and a logged-in session (as after the login form;
+    the password hash is computed once, not 50 times)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from annotate.models import Clip, Cue, Membership, Project
+    from annotate.services.assignments import assignment_next
+
+    User = get_user_model()
+    project = Project.objects.create(name=f"Bench {slug}", slug=slug, annotators_per_clip=1)
+    password = make_password("bench-pass")
+    users = User.objects.bulk_create([User(username=f"annotator{i:03d}", password=password) for i in range(n)])
+    Membership.objects.bulk_create([Membership(project=project, user=u, role="annotator") for u in users])
+    Clip.objects.bulk_create([
+        Clip(project=project, name=f"clip_{i:05d}", source=f"bench/source_{i}", sha256=f"{i:064x}",
+             status=Clip.Status.READY, duration_ms=60_000, fps_num=25, fps_den=1, width=640,
+             height=360, proxy=f"clips/x/{i}/proxy.mp4", peaks=f"clips/x/{i}/peaks.json",
+             has_audio=True,
+             subtitle_segments=[{"start_ms": s * 2000, "end_ms": s * 2000 + 1500,
+                                 "text": f"subtitle line {s}"} for s in range(30)])
+        for i in range(n)
+    ])
+    modalities = ("visual", "auditory", "emotional")
+    annotators = []
+    for user in users:
+        annotation = assignment_next(project=project, annotator=user).annotation
+        created = Cue.objects.bulk_create([
+            Cue(clip=annotation.clip, annotation=annotation, position=c, modality=modalities[c % 3],
+                text=f"The corners of the mouth turn up, observation number {c}.",
+                start_ms=(c * 197) % 58_000, end_ms=(c * 197) % 58_000 + 900,
+                confidence=0.7, origin="model", decision="proposed")
+            for c in range(cues)
+        ])
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        annotators.append(Annotator(user.username, session.session_key, annotation.clip.name,
+                                    [cue.pk for cue in created]))
+    return annotators
+
+
+def second_session(username: str) -> str:
+    """Another logged-in session of the same user (a second browser)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = get_user_model().objects.get(username=username)
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]

@@ -1,0 +1,180 @@
+"""Load: 50 concurrent annotators for 60 s against gunicorn + PostgreSQL on loopback, each on
+their own annotation: timeline page loads, workspace fragment loads and cue saves (the htmx
+edit action with the cue's version and the page's CSRF token, as the browser sends them).
+Reports p50/p95/p99 and throughput per request kind and the error count, which must be zero:
+any status but 200 (a 409 too, since every client owns its cues and takes the new version
+from each response) or a failed connection counts.
+
+Closed loop, no think time: each client sends its next request when the last one answered.
+The clients are threads of this process (one keep-alive connection each, plain http.client)
+and share the machine's cores with gunicorn and PostgreSQL. At the end the database is checked:
+one AnnotationEvent per acknowledged save, and every cue's version is 1 + its saves.
+
+Usage:
+    DATABASE_URL=postgres://postgres:emocue@127.0.0.1:5432/postgres \\
+        python bench/load.py [--clients 50] [--seconds 60] [--cues 40] [--workers 2] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings.base"
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--clients", type=int, default=50)
+parser.add_argument("--seconds", type=float, default=60.0)
+parser.add_argument("--cues", type=int, default=40, help="cues in each annotation")
+parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2 cores)")
+parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+parser.add_argument("--mix", default="1,2,7",
+                    help="weights of page load, workspace fragment, cue save (default 1,2,7)")
+parser.add_argument("--seed", type=int, default=0)
+ARGS = parser.parse_args()
+
+import live_server as live  # noqa: E402
+
+KINDS = ("page", "workspace", "save")
+
+
+class Client(threading.Thread):
+    def __init__(self, host: str, port: int, annotator: live.Annotator, *, deadline: float,
+                 weights: list[float], seed: int, start_gate: threading.Barrier):
+        super().__init__(daemon=True)
+        self.browser = live.Browser(host, port, cookies={"sessionid": annotator.session_key})
+        self.annotator = annotator
+        self.base = f"/p/bench/annotate/{annotator.clip_name}/"
+        self.deadline, self.weights, self.gate = deadline, weights, start_gate
+        self.random = random.Random(seed)
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.errors: list[str] = []
+        self.saves: dict[int, int] = defaultdict(int)
+        self.versions: dict[int, int] = {}
+
+    def _read_versions(self, text: str) -> None:
+        for cue_id, version in live.CUE_RE.findall(text):
+            self.versions[int(cue_id)] = int(version)
+
+    def _timed(self, kind: str, call) -> tuple[int, str] | None:
+        started = time.perf_counter()
+        try:
+            status, text = call()
+        except Exception as error:  # a refused or dropped connection is an error too
+            self.errors.append(f"{kind}: {type(error).__name__}: {error}")
+            return None
+        self.times[kind].append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            self.errors.append(f"{kind}: HTTP {status}: {text[:200]!r}")
+            return None
+        return status, text
+
+    def run(self) -> None:
+        first = self.browser.get(self.base)  # the page: CSRF token, cookie and versions
+        if first[0] != 200:
+            self.errors.append(f"first page: HTTP {first[0]}")
+        self._read_versions(first[1])
+        self.gate.wait()
+        while time.monotonic() < self.deadline:
+            kind = self.random.choices(KINDS, weights=self.weights)[0]
+            if kind == "page":
+                result = self._timed(kind, lambda: self.browser.get(self.base))
+                if result:
+                    rows = result[1].count('<li class="cue-row')
+                    if rows != len(self.annotator.cue_ids):
+                        self.errors.append(f"page: {rows} cue rows, expected {len(self.annotator.cue_ids)}")
+                    self._read_versions(result[1])
+            elif kind == "workspace":
+                result = self._timed(kind, lambda: self.browser.get(self.base + "workspace/", htmx=True))
+                if result:
+                    self._read_versions(result[1])
+            else:
+                cue_id = self.random.choice(self.annotator.cue_ids)
+                version = self.versions[cue_id]
+                text = f"Edited by {self.annotator.username}, save {sum(self.saves.values())}."
+                result = self._timed(kind, lambda: self.browser.post(
+                    f"{self.base}cues/{cue_id}/edit/", {"version": version, "text": text}))
+                if result:
+                    self.saves[cue_id] += 1
+                    self._read_versions(result[1])  # the changed row carries the new version
+                    if self.versions[cue_id] != version + 1:
+                        self.errors.append(f"save: cue {cue_id} came back at version "
+                                           f"{self.versions[cue_id]}, expected {version + 1}")
+        self.browser.close()
+
+
+def main() -> int:
+    from annotate.models import AnnotationEvent, Cue
+
+    weights = [float(w) for w in ARGS.mix.split(",")]
+    started_at = datetime.now(timezone.utc)
+    load_before = live.machine_load()
+    log = Path(tempfile.mkdtemp(prefix="emocue-bench-load-")) / "gunicorn.log"
+    with live.bench_database("load"):
+        annotators = live.build_annotators(n=ARGS.clients, cues=ARGS.cues)
+        env = live.server_env(MEDIA_ROOT=str(log.parent / "media"),
+                              CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"))
+        with live.gunicorn(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log) as (host, port):
+            clients: list[Client] = []
+            starts: list[float] = []
+
+            def start_clock() -> None:  # runs once, before any client is let go
+                starts.append(time.monotonic())
+                for c in clients:
+                    c.deadline = starts[0] + ARGS.seconds
+
+            gate = threading.Barrier(ARGS.clients + 1, action=start_clock)
+            clients += [Client(host, port, a, deadline=0, weights=weights, seed=ARGS.seed * 1000 + i,
+                               start_gate=gate) for i, a in enumerate(annotators)]
+            for c in clients:
+                c.start()
+            gate.wait(timeout=120)  # every client has loaded its page once
+            t0 = starts[0]
+            for c in clients:
+                c.join(timeout=ARGS.seconds + 120)
+            elapsed = time.monotonic() - t0
+            load_during = live.machine_load()
+        # The database agrees with what the clients were told.
+        acknowledged = sum(sum(c.saves.values()) for c in clients)
+        events = AnnotationEvent.objects.filter(action="edit").count()
+        version_mismatch = 0
+        for c in clients:
+            for cue_id, version in Cue.objects.filter(pk__in=c.annotator.cue_ids).values_list("pk", "version"):
+                version_mismatch += version != 1 + c.saves.get(cue_id, 0)
+    errors = [e for c in clients for e in c.errors]
+    print(f"# bench/load.py {started_at:%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}; load average before {load_before}, at the end {load_during}")
+    print(f"# {ARGS.clients} clients x {ARGS.seconds:.0f} s (measured {elapsed:.1f} s), {ARGS.cues} cues each, "
+          f"mix page:workspace:save = {ARGS.mix}; gunicorn gthread {ARGS.workers} workers x {ARGS.threads} threads")
+    print("| request | count | per s | p50 ms | p95 ms | p99 ms | max ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for kind in KINDS:
+        times = [t for c in clients for t in c.times[kind]]
+        if not times:
+            continue
+        print(f"| {kind} | {len(times)} | {len(times) / elapsed:.1f} | {live.percentile(times, 0.5):.1f} | "
+              f"{live.percentile(times, 0.95):.1f} | {live.percentile(times, 0.99):.1f} | {max(times):.1f} |")
+    everything = [t for c in clients for k in KINDS for t in c.times[k]]
+    print(f"| all | {len(everything)} | {len(everything) / elapsed:.1f} | {live.percentile(everything, 0.5):.1f} | "
+          f"{live.percentile(everything, 0.95):.1f} | {live.percentile(everything, 0.99):.1f} | {max(everything):.1f} |")
+    print(f"errors: {len(errors)}")
+    for error in errors[:10]:
+        print(f"  {error}")
+    print(f"database: {events} edit events for {acknowledged} acknowledged saves; "
+          f"{version_mismatch} cues whose version is not 1 + their saves")
+    ok = not errors and events == acknowledged and version_mismatch == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
