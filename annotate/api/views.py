@@ -85,6 +85,16 @@ class ClipDetailApi(APIView):
         clip = selectors.clip_get(project=project, name=name)
         return Response(s.ClipDetailOutput(clip).data)
 
+    @extend_schema(operation_id="projects_clips_destroy",
+                   summary="Delete a clip with its media, proposals and annotations (managers)",
+                   responses={204: None, 404: OpenApiResponse(
+                       DetailOutput, description="No such project or clip, or not a manager.")})
+    def delete(self, request, slug: str, name: str):
+        project, _ = selectors.project_get_for_user(slug=slug, user=request.user,
+                                                    roles=(Membership.Role.MANAGER,))
+        clip_services.clip_delete(clip=selectors.clip_get(project=project, name=name))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 SCORE_ROLES = (Membership.Role.MANAGER, Membership.Role.REVIEWER)
 _MAX_CUE_FILE_BYTES = 50 * 1024 * 1024

@@ -121,3 +121,15 @@ def assignment_member_get(*, project: Project, user_id) -> object | None:
     except (TypeError, ValueError):
         return None
     return get_user_model().objects.filter(pk=user_id, memberships__project=project).first()
+
+
+def assignment_list(*, project: Project, status: str | None = None):
+    """The project's slots by clip and slot, clip and people joined (the API's list)."""
+    slots = (Assignment.objects.filter(project=project)
+             .select_related("clip", "annotator", "assigned_by").order_by("clip__name", "slot"))
+    return slots.filter(status=status) if status else slots
+
+
+def assignment_member_by_username(*, project: Project, username: str) -> object | None:
+    """A member of the project by username; None for anyone else (as assignment_member_get)."""
+    return get_user_model().objects.filter(username=username, memberships__project=project).first()
