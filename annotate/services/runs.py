@@ -178,6 +178,10 @@ def proposal_run(*, proposal_id: int, claim: str | None = None) -> Proposal | No
         ids += _batch_partners(proposal, claim=claim, size=batch_size)
     claimed = _claim(proposal_ids=ids, claim=claim)
     if proposal_id not in claimed and not claimed:
+        if proposal.run.status == ModelRun.Status.RUNNING:
+            # A redelivery of a task whose worker died after storing the run's last clip and
+            # before closing the run: without this the run would stay "running" for good.
+            _run_finish_if_settled(proposal.run_id)
         return Proposal.objects.get(pk=proposal_id)
     batch = list(Proposal.objects.select_related("run", "clip").filter(pk__in=claimed).order_by("pk"))
 

@@ -98,6 +98,19 @@ def test_a_redelivered_task_never_duplicates_cues(project, ready_clips):
     assert Cue.objects.filter(proposal=proposal).count() == 3
 
 
+
+def test_a_redelivery_closes_a_run_its_dead_worker_left_open(project, ready_clips):
+    """The worker died after committing the run's last clip and before marking the run
+    finished: the redelivered task (the same id) finds nothing to claim, and closes the run."""
+    run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
+    proposal = run.proposals.get()
+    run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")
+    ModelRun.objects.filter(pk=run.pk).update(status=ModelRun.Status.RUNNING, finished_at=None)
+    again = run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")
+    assert again.status == "done" and again.attempts == 1 and FakeProposer.calls == ["a"]
+    run.refresh_from_db()
+    assert run.status == ModelRun.Status.FINISHED and run.finished_at is not None
+
 def test_cancel_stops_pending_clips(project, ready_clips):
     run = run_services.run_create(project=project, proposer="fake", enqueue=False)
     first = run.proposals.order_by("clip__name").first()
