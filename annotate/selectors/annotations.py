@@ -4,7 +4,7 @@ by construction) and anything else is a 404."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from annotate.models import Annotation, Clip, Cue, Project
@@ -56,7 +56,7 @@ def _own_annotations(*, user) -> QuerySet[Annotation]:
 
 def annotation_get_for_user(*, slug: str, clip_name: str, user) -> Annotation:
     """The user's own annotation of the clip (clip and project joined in the same query)."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or "\x00" in clip_name:  # PostgreSQL text cannot hold NUL
         raise Http404("No such annotation.")
     annotation = _own_annotations(user=user).filter(clip__project__slug=slug, clip__name=clip_name).first()
     if annotation is None:
@@ -67,7 +67,7 @@ def annotation_get_for_user(*, slug: str, clip_name: str, user) -> Annotation:
 
 def annotation_cue_get(*, slug: str, clip_name: str, cue_id: int, user) -> Cue:
     """One cue of the user's own annotation, with annotation, clip and project, in one query."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or "\x00" in clip_name:  # PostgreSQL text cannot hold NUL
         raise Http404("No such cue.")
     member = {} if user.is_superuser else {"annotation__clip__project__memberships__user": user}
     cue = (Cue.objects.filter(pk=cue_id, annotation__annotator=user, annotation__clip__name=clip_name,
@@ -112,3 +112,16 @@ def annotation_list_for_annotator(*, project, annotator):
             .select_related("clip").only("status", "updated_at", "submitted_at", "primary_label",
                                          "clip__name", "clip__duration_ms")
             .order_by("status", "clip__name"))
+
+
+def annotation_list_with_counts(*, project: Project, username: str) -> QuerySet[Annotation]:
+    """One member's annotations in a project by clip name, each with its cue counts per
+    decision (n_total, n_proposed, ...), in one query. The caller decides who may ask."""
+    if "\x00" in username:  # PostgreSQL text cannot hold NUL: such a name matches nobody
+        return Annotation.objects.none()
+    counts = {f"n_{decision}": Count("cues", filter=Q(cues__decision=decision))
+              for decision in Cue.Decision.values}
+    return (Annotation.objects.filter(clip__project=project, annotator__username=username)
+            .select_related("clip", "annotator")
+            .annotate(n_total=Count("cues"), **counts)
+            .order_by("clip__name"))

@@ -65,7 +65,8 @@ def clip_status_counts(*, project: Project) -> dict[str, int]:
 
 
 def clip_get(*, project: Project, name: str) -> Clip:
-    clip = Clip.objects.filter(project=project, name=name).first()
+    # PostgreSQL text cannot hold NUL: such a name matches nothing (a 404, not a 500).
+    clip = Clip.objects.filter(project=project, name=name).first() if "\x00" not in name else None
     if clip is None:
         raise Http404(f"No clip named {name!r} in this project.")
     return clip
@@ -76,7 +77,8 @@ def membership_list(*, project: Project) -> QuerySet[Membership]:
 
 
 def membership_get(*, project: Project, username: str) -> Membership:
-    membership = membership_list(project=project).filter(user__username=username).first()
+    membership = (membership_list(project=project).filter(user__username=username).first()
+                  if "\x00" not in username else None)  # see clip_get
     if membership is None:
         raise Http404(f"No member named {username!r} in this project.")
     return membership

@@ -21,9 +21,12 @@ CUE_FIELDS = ("modality", "kind", "text", "start_ms", "end_ms", "confidence", "d
 
 
 class AnnotationRejected(ValueError):
-    def __init__(self, message: str):
+    """A refused write. code names the refusal for the API; field, when set, names the input
+    at fault (the API answers those as a 400 on that field)."""
+
+    def __init__(self, message: str, *, code: str = "rejected", field: str | None = None):
         super().__init__(message)
-        self.message = message
+        self.message, self.code, self.field = message, code, field
 
 
 class StaleWrite(AnnotationRejected):
@@ -31,7 +34,8 @@ class StaleWrite(AnnotationRejected):
 
     def __init__(self, what: str, *, current_version: int | None):
         super().__init__(f"{what} was changed elsewhere since you loaded it (now version "
-                         f"{current_version}); reload to see the current state, then redo your change.")
+                         f"{current_version}); reload to see the current state, then redo your change.",
+                         code="stale")
         self.current_version = current_version
 
 
@@ -44,7 +48,7 @@ class ReservationLost(AnnotationRejected):
             f"Your reservation of clip {clip.name} expired and the slot went to another annotator; "
             f"all {clip.project.annotators_per_clip} slot(s) of this clip are taken now. Your draft "
             "is kept as it was, but it can no longer be changed: take the next clip with "
-            "“Start annotating” on the project page.")
+            "“Start annotating” on the project page.", code="lease_lost")
 
 
 def _snapshot(cue: Cue) -> dict:
@@ -82,7 +86,8 @@ def annotation_open(*, clip: Clip, annotator, by=None) -> Annotation:
     finished run's proposed cues (decision "proposed") unless proposals are withheld. by: who
     opened it when not the annotator (a manager assigning the clip)."""
     if clip.status != Clip.Status.READY:
-        raise AnnotationRejected(f"Clip {clip.name} is not ready to annotate ({clip.status}).")
+        raise AnnotationRejected(f"Clip {clip.name} is not ready to annotate ({clip.status}).",
+                                 code="not_ready")
     annotation, created = Annotation.objects.get_or_create(clip=clip, annotator=annotator)
     if not created:
         return annotation
@@ -129,7 +134,8 @@ def _editable(annotation: Annotation, user) -> None:
     if annotation.annotator_id != user.pk:
         raise AnnotationRejected("Only the annotator who owns this annotation can change it.")
     if annotation.status == Annotation.Status.SUBMITTED:
-        raise AnnotationRejected("This annotation was submitted; it can no longer be changed.")
+        raise AnnotationRejected("This annotation was submitted; it can no longer be changed.",
+                                 code="submitted")
     _hold_slot(annotation, user)
 
 
@@ -190,7 +196,7 @@ def cue_accept(*, cue: Cue, user, expected_version: int) -> Cue:
 @transaction.atomic
 def cue_reject(*, cue: Cue, user, expected_version: int, reason: str = "") -> Cue:
     if cue.origin != Cue.Origin.MODEL:
-        raise AnnotationRejected("Your own cues are deleted, not rejected.")
+        raise AnnotationRejected("Your own cues are deleted, not rejected.", code="wrong_origin")
     return _cue_update(cue=cue, user=user, expected_version=expected_version, action="reject",
                        decision=Cue.Decision.REJECTED, reject_reason=reason.strip()[:2000])
 
@@ -201,7 +207,7 @@ def cue_edit(*, cue: Cue, user, expected_version: int, text: str) -> Cue:
     derived_from) keeps the original wording."""
     text = " ".join(text.split())
     if not text:
-        raise AnnotationRejected("A cue needs text; reject or delete it instead.")
+        raise AnnotationRejected("A cue needs text; reject or delete it instead.", field="text")
     decision = Cue.Decision.EDITED if cue.origin == Cue.Origin.MODEL else cue.decision
     return _cue_update(cue=cue, user=user, expected_version=expected_version, action="edit",
                        text=text[:2000], decision=decision)
@@ -221,13 +227,14 @@ def cue_span_snapped(clip: Clip, start_ms: int | None, end_ms: int | None) -> tu
     if start_ms is None and end_ms is None:
         return None, None
     if start_ms is None or end_ms is None:
-        raise AnnotationRejected("Give both a start and an end, or neither for a whole-clip cue.")
+        raise AnnotationRejected("Give both a start and an end, or neither for a whole-clip cue.",
+                                 field="start_ms" if start_ms is None else "end_ms")
     start, end = snap_to_frame(int(start_ms), clip), snap_to_frame(int(end_ms), clip)
     duration = clip.duration_ms or 0
     if start < 0 or end > duration or end <= start:
         raise AnnotationRejected(
             f"The span {start_ms}-{end_ms} ms does not fit the clip (0-{duration} ms) "
-            "or ends before it starts.")
+            "or ends before it starts.", field="start_ms" if start < 0 else "end_ms")
     return start, end
 
 
@@ -244,9 +251,10 @@ def cue_add(*, annotation: Annotation, user, modality: str, text: str,
     _editable(annotation, user)
     text = " ".join(text.split())
     if modality not in Cue.Modality.values:
-        raise AnnotationRejected(f"Modality must be one of {', '.join(Cue.Modality.values)}.")
+        raise AnnotationRejected(f"Modality must be one of {', '.join(Cue.Modality.values)}.",
+                                 field="modality")
     if not text:
-        raise AnnotationRejected("A new cue needs text.")
+        raise AnnotationRejected("A new cue needs text.", field="text")
     start, end = cue_span_snapped(annotation.clip, start_ms, end_ms)
     last = annotation.cues.order_by("-position").values_list("position", flat=True).first()
     cue = Cue(clip=annotation.clip, annotation=annotation, position=(last or 0) + 1,
@@ -268,7 +276,7 @@ def cue_delete(*, cue: Cue, user, expected_version: int) -> None:
         raise AnnotationRejected("Only cues of an annotation can be deleted here.")
     _editable(annotation, user)
     if cue.origin != Cue.Origin.HUMAN:
-        raise AnnotationRejected("A proposed cue is rejected, not deleted.")
+        raise AnnotationRejected("A proposed cue is rejected, not deleted.", code="wrong_origin")
     before = _snapshot(cue) | {"position": cue.position}
     audit_before = audit_snapshot(cue)
     cue_id = cue.pk
@@ -290,7 +298,7 @@ def annotation_undo(*, annotation: Annotation, user) -> AnnotationEvent:
     event = (AnnotationEvent.objects.select_for_update().filter(annotation=annotation, undone=False)
              .order_by("-pk").first())
     if event is None:
-        raise AnnotationRejected("Nothing to undo.")
+        raise AnnotationRejected("Nothing to undo.", code="nothing_to_undo")
     cue_id = (event.after or event.before)["id"]
     current = Cue.objects.filter(pk=cue_id, annotation=annotation).first()
     audit_before = audit_snapshot(current) if current is not None else None
@@ -367,7 +375,8 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
     if not annotation.cues.filter(~Q(decision=Cue.Decision.REJECTED)).exists():
         missing.append("at least one cue")
     if missing:
-        raise AnnotationRejected("Not submitted yet; missing: " + "; ".join(missing) + ".")
+        raise AnnotationRejected("Not submitted yet; missing: " + "; ".join(missing) + ".",
+                                 code="incomplete")
     from annotate.services.assignments import assignment_complete  # see _hold_slot
 
     if annotation.version != expected_version:

@@ -174,6 +174,25 @@ def assignment_next(*, project: Project, annotator) -> Assignment | None:
     raise AssignmentRejected("Clips are being handed out very fast right now; try again.")
 
 
+@transaction.atomic
+def assignment_open(*, clip: Clip, annotator) -> tuple[Annotation, bool]:
+    """The annotator's annotation of a clip they chose (the API's open, beside "next clip"):
+    their existing one as it is, else a new one that takes a free slot of the clip. The k limit
+    holds: when every slot is taken nothing is created and AssignmentRejected says so.
+    Returns (annotation, created)."""
+    existing = (Annotation.objects.filter(clip=clip, annotator=annotator)
+                .select_related("clip", "clip__project").first())
+    if existing is not None:
+        return existing, False
+    annotation = annotation_open(clip=clip, annotator=annotator)
+    if assignment_lease_reclaim(annotation=annotation, user=annotator) is None:
+        # Raised inside this transaction: the annotation just opened is rolled back with it.
+        raise AssignmentRejected(
+            f"Clip {clip.name} needs no more annotators: all {clip.project.annotators_per_clip} "
+            "slot(s) are taken or done. Ask for the next clip instead.")
+    return annotation, True
+
+
 def assignment_lease_renew(*, annotation: Annotation, user) -> bool:
     """Renew the user's lease on the slot that holds this annotation: one UPDATE. False when the
     annotation holds no slot of theirs (then see assignment_lease_reclaim)."""

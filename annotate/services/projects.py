@@ -5,6 +5,15 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from annotate.models import Membership, Project
+from annotate.services.audit import audit_record, audit_snapshot
+
+
+class MembershipRejected(ValueError):
+    """A refused membership change; code names it for the API (exists, last_manager)."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message, self.code = message, code
 
 
 @transaction.atomic
@@ -41,6 +50,66 @@ def membership_set(*, project: Project, user, role: str) -> Membership:
         membership.full_clean()
         membership.save(update_fields=["role"])
     return membership
+
+
+def _managers_left_after(membership: Membership) -> int:
+    """How many managers the project keeps once this membership stops being one; the project's
+    manager rows are locked, so two managers cannot demote each other at the same time."""
+    managers = list(Membership.objects.select_for_update()
+                    .filter(project_id=membership.project_id, role=Membership.Role.MANAGER)
+                    .values_list("pk", flat=True))
+    return len([pk for pk in managers if pk != membership.pk])
+
+
+def _refuse_last_manager(membership: Membership, what: str) -> None:
+    if membership.role == Membership.Role.MANAGER and _managers_left_after(membership) == 0:
+        raise MembershipRejected(
+            f"{membership.user.username} is the project's last manager and cannot be {what}; "
+            "make another member a manager first.", code="last_manager")
+
+
+@transaction.atomic
+def membership_add(*, project: Project, user, role: str, by) -> Membership:
+    """Add an existing user to the project (audited); MembershipRejected when already a member."""
+    current = Membership.objects.filter(project=project, user=user).only("role").first()
+    if current is not None:
+        raise MembershipRejected(f"{user.username} is already a member of {project.name} (as "
+                                 f"{current.role}); change their role instead.", code="exists")
+    membership = Membership(project=project, user=user, role=role)
+    membership.full_clean()
+    membership.save()
+    audit_record(actor=by, action="add", object_type="membership", object_id=membership.pk,
+                 before=None, after=audit_snapshot(membership), project=project)
+    return membership
+
+
+@transaction.atomic
+def membership_role_change(*, membership: Membership, role: str, by) -> Membership:
+    """A member's new role (audited); the project's last manager is never demoted."""
+    if membership.role == role:
+        return membership
+    if role != Membership.Role.MANAGER:
+        _refuse_last_manager(membership, "given another role")
+    before = audit_snapshot(membership)
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    audit_record(actor=by, action="change_role", object_type="membership",
+                 object_id=membership.pk, before=before, after=audit_snapshot(membership),
+                 project=membership.project)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, by) -> None:
+    """Remove a member (audited). Their annotations stay (a former member cannot reach them);
+    a slot they lease returns to the pool when its lease runs out. Never the last manager."""
+    _refuse_last_manager(membership, "removed")
+    before = audit_snapshot(membership)
+    membership_id = membership.pk
+    membership.delete()
+    audit_record(actor=by, action="remove", object_type="membership", object_id=membership_id,
+                 before=before, after=None, project=membership.project)
 
 
 @transaction.atomic
