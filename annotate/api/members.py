@@ -1,0 +1,208 @@
+"""A project over the API: its detail with the caller's role, and its members. Every member
+reads; managers add members, change roles and remove members. The last manager is never
+demoted or removed (409), so a project always has someone who can manage it."""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from annotate.api.runs import _NOT_SIGNED_IN, DetailOutput, RunErrorOutput, _error, _invalid
+from annotate.api.serializers import ProjectOutput
+from annotate.models import Membership, Project
+from annotate.selectors import projects as selectors
+from annotate.services import projects as services
+
+MEMBER_ROLES = (Membership.Role.MANAGER,)
+
+
+class ProjectDetailOutput(ProjectOutput):
+    role = serializers.SerializerMethodField(
+        help_text="Your role in the project: annotator, reviewer or manager.")
+
+    class Meta(ProjectOutput.Meta):
+        fields = [*ProjectOutput.Meta.fields, "role"]
+
+    def get_role(self, project: Project) -> str:
+        return self.context["role"]
+
+
+class MemberOutput(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    role = serializers.CharField(read_only=True, help_text="annotator, reviewer or manager.")
+    joined = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["username", "role", "joined"]
+
+
+class MemberAddInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="An existing user's username.")
+    role = serializers.ChoiceField(choices=Membership.Role.choices,
+                                   default=Membership.Role.ANNOTATOR)
+
+    def validate_username(self, value: str):
+        user = get_user_model().objects.filter(username=value).first()
+        if user is None:
+            raise serializers.ValidationError(
+                f"No user named {value!r}; an administrator creates accounts first.")
+        return user
+
+
+class MemberChangeInput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+
+_NOT_FOUND = OpenApiResponse(DetailOutput, description="No such project, or not a member.")
+_NO_MEMBER = OpenApiResponse(DetailOutput, description="No such project or member, or you are "
+                                                       "not a member.")
+_FORBIDDEN = OpenApiResponse(RunErrorOutput, description="Not a manager of the project (without "
+                                                         "credentials DRF answers with `detail` "
+                                                         "only).")
+_LAST_MANAGER = OpenApiExample(
+    "Last manager", status_codes=["409"], response_only=True,
+    value={"code": "last_manager", "detail": "ana is the project's last manager and cannot be "
+                                             "removed; make another member a manager first."})
+
+
+def _body(request, example: str) -> tuple[dict | None, Response | None]:
+    try:
+        return request.data, None
+    except ParseError as error:  # answered in the documented error shape, with a code
+        return None, _error("invalid", f"The request body could not be read ({error.detail}); "
+                                       f"send a JSON object such as {example}.",
+                            status.HTTP_400_BAD_REQUEST)
+
+
+def _manager_only(role: str, action: str) -> Response | None:
+    if role in MEMBER_ROLES:
+        return None
+    return _error("forbidden", f"Only a project manager can {action}; ask one of the project's "
+                               "managers.", status.HTTP_403_FORBIDDEN)
+
+
+class ProjectDetailApi(GenericAPIView):
+    queryset = Project.objects.none()
+    serializer_class = ProjectDetailOutput
+
+    @extend_schema(operation_id="projects_retrieve",
+                   summary="A project, with your role in it",
+                   responses={200: ProjectDetailOutput, 403: _NOT_SIGNED_IN, 404: _NOT_FOUND})
+    def get(self, request, slug: str):
+        project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+        counted = selectors.project_list_for_user(user=request.user).get(pk=project.pk)
+        return Response(ProjectDetailOutput(counted, context={"role": role}).data)
+
+
+class MemberListApi(GenericAPIView):
+    queryset = Membership.objects.none()
+    serializer_class = MemberOutput
+
+    @extend_schema(operation_id="projects_members_list",
+                   summary="A project's members and their roles, by username",
+                   responses={200: MemberOutput(many=True), 403: _NOT_SIGNED_IN, 404: _NOT_FOUND})
+    def get(self, request, slug: str):
+        project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
+        page = self.paginate_queryset(selectors.membership_list(project=project))
+        return self.get_paginated_response(MemberOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="projects_members_add",
+        summary="Add an existing user to the project with a role (managers)",
+        request=MemberAddInput,
+        responses={
+            201: MemberOutput,
+            400: OpenApiResponse(RunErrorOutput, description="No such user, an unknown role, or "
+                                                             "a body that is not JSON."),
+            403: _FORBIDDEN, 404: _NOT_FOUND,
+            409: OpenApiResponse(RunErrorOutput, description="Already a member (code `exists`): "
+                                                             "change the role instead."),
+        },
+        examples=[OpenApiExample("A reviewer", request_only=True,
+                                 value={"username": "ana", "role": "reviewer"})],
+    )
+    def post(self, request, slug: str):
+        project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+        if refused := _manager_only(role, "add members"):
+            return refused
+        body, unreadable = _body(request, '{"username": "ana", "role": "annotator"}')
+        if unreadable:
+            return unreadable
+        form = MemberAddInput(data=body)
+        if not form.is_valid():
+            return _invalid(form.errors)
+        try:
+            membership = services.membership_add(project=project, user=form.validated_data["username"],
+                                                 role=form.validated_data["role"], by=request.user)
+        except services.MembershipRejected as error:
+            return _error(error.code, error.message, status.HTTP_409_CONFLICT)
+        return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(GenericAPIView):
+    queryset = Membership.objects.none()
+    serializer_class = MemberOutput
+
+    @extend_schema(operation_id="projects_members_retrieve", summary="One member and their role",
+                   responses={200: MemberOutput, 403: _NOT_SIGNED_IN, 404: _NO_MEMBER})
+    def get(self, request, slug: str, username: str):
+        project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
+        return Response(MemberOutput(selectors.membership_get(project=project,
+                                                              username=username)).data)
+
+    @extend_schema(
+        operation_id="projects_members_change",
+        summary="Change a member's role (managers)",
+        request=MemberChangeInput,
+        responses={
+            200: MemberOutput,
+            400: OpenApiResponse(RunErrorOutput, description="An unknown role, or a body that is "
+                                                             "not JSON."),
+            403: _FORBIDDEN, 404: _NO_MEMBER,
+            409: OpenApiResponse(RunErrorOutput, description="The project's last manager "
+                                                             "(code `last_manager`)."),
+        },
+        examples=[_LAST_MANAGER],
+    )
+    def patch(self, request, slug: str, username: str):
+        project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+        if refused := _manager_only(role, "change roles"):
+            return refused
+        membership = selectors.membership_get(project=project, username=username)
+        body, unreadable = _body(request, '{"role": "reviewer"}')
+        if unreadable:
+            return unreadable
+        form = MemberChangeInput(data=body)
+        if not form.is_valid():
+            return _invalid(form.errors)
+        try:
+            membership = services.membership_role_change(
+                membership=membership, role=form.validated_data["role"], by=request.user)
+        except services.MembershipRejected as error:
+            return _error(error.code, error.message, status.HTTP_409_CONFLICT)
+        return Response(MemberOutput(membership).data)
+
+    @extend_schema(
+        operation_id="projects_members_remove",
+        summary="Remove a member (managers); their annotations stay",
+        responses={
+            204: OpenApiResponse(description="Removed."),
+            403: _FORBIDDEN, 404: _NO_MEMBER,
+            409: OpenApiResponse(RunErrorOutput, description="The project's last manager "
+                                                             "(code `last_manager`)."),
+        },
+        examples=[_LAST_MANAGER],
+    )
+    def delete(self, request, slug: str, username: str):
+        project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+        if refused := _manager_only(role, "remove members"):
+            return refused
+        membership = selectors.membership_get(project=project, username=username)
+        try:
+            services.membership_remove(membership=membership, by=request.user)
+        except services.MembershipRejected as error:
+            return _error(error.code, error.message, status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
