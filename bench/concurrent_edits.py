@@ -24,6 +24,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -183,6 +184,13 @@ def main() -> int:
     started_at = datetime.now(timezone.utc)
     load_before = live.machine_load()
     log = Path(tempfile.mkdtemp(prefix="emocue-bench-edits-")) / "gunicorn.log"
+    try:
+        return _run(log, started_at, load_before)
+    finally:
+        shutil.rmtree(log.parent, ignore_errors=True)
+
+
+def _run(log: Path, started_at: datetime, load_before: str) -> int:
     with live.bench_database("edits"):
         annotator = live.build_annotators(n=1, cues=ARGS.cues)[0]
         sessions = [annotator.session_key, live.second_session(annotator.username)]

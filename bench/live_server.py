@@ -167,6 +167,7 @@ class Browser:
     csrf: str = ""
     timeout: float = 30.0
     _conn: http.client.HTTPConnection | None = None
+    last_headers: dict = field(default_factory=dict)
 
     def _request(self, method: str, path: str, body: bytes | None = None,
                  headers: dict | None = None) -> tuple[int, str]:
@@ -183,6 +184,7 @@ class Browser:
         except (OSError, http.client.HTTPException):
             self.close()  # the next request opens a new connection
             raise
+        self.last_headers = {k.lower(): v for k, v in response.getheaders()}
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
@@ -203,6 +205,27 @@ class Browser:
         if htmx:
             headers["HX-Request"] = "true"
         return self._request("POST", path, body=body, headers=headers)
+
+    def post_files(self, path: str, fields: dict, files: list[tuple[str, str, bytes]], *,
+                   headers: dict | None = None) -> tuple[int, str, dict]:
+        """A multipart/form-data POST (an upload form, or the API with a token header); also
+        returns the response headers that the fault benches check."""
+        boundary = f"----emocue-bench-{time.monotonic_ns()}"
+        parts = []
+        for name, value in fields.items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                         f"{value}\r\n".encode())
+        for name, filename, content in files:
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                         f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+                         + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        all_headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        if self.csrf:
+            all_headers["X-CSRFToken"] = self.csrf
+        all_headers.update(headers or {})
+        status, text = self._request("POST", path, body=body, headers=all_headers)
+        return status, text, dict(self.last_headers)
 
     def close(self) -> None:
         if self._conn is not None:

@@ -21,6 +21,7 @@ import argparse
 import os
 import platform
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -40,6 +41,8 @@ parser.add_argument("--workers", type=int, default=2, help="gunicorn worker proc
 parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
 parser.add_argument("--mix", default="1,2,7",
                     help="weights of page load, workspace fragment, cue save (default 1,2,7)")
+parser.add_argument("--warmup", type=float, default=5.0,
+                    help="seconds of load before the measured ones (connections, caches); errors count")
 parser.add_argument("--seed", type=int, default=0)
 ARGS = parser.parse_args()
 
@@ -56,6 +59,7 @@ class Client(threading.Thread):
         self.annotator = annotator
         self.base = f"/p/bench/annotate/{annotator.clip_name}/"
         self.deadline, self.weights, self.gate = deadline, weights, start_gate
+        self.measure_from = deadline
         self.random = random.Random(seed)
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: list[str] = []
@@ -73,7 +77,8 @@ class Client(threading.Thread):
         except Exception as error:  # a refused or dropped connection is an error too
             self.errors.append(f"{kind}: {type(error).__name__}: {error}")
             return None
-        self.times[kind].append((time.perf_counter() - started) * 1000)
+        if time.monotonic() >= self.measure_from:
+            self.times[kind].append((time.perf_counter() - started) * 1000)
         if status != 200:
             self.errors.append(f"{kind}: HTTP {status}: {text[:200]!r}")
             return None
@@ -114,12 +119,19 @@ class Client(threading.Thread):
 
 
 def main() -> int:
-    from annotate.models import AnnotationEvent, Cue
-
     weights = [float(w) for w in ARGS.mix.split(",")]
     started_at = datetime.now(timezone.utc)
     load_before = live.machine_load()
     log = Path(tempfile.mkdtemp(prefix="emocue-bench-load-")) / "gunicorn.log"
+    try:
+        return _run(log, weights, started_at, load_before)
+    finally:
+        shutil.rmtree(log.parent, ignore_errors=True)
+
+
+def _run(log: Path, weights: list[float], started_at: datetime, load_before: str) -> int:
+    from annotate.models import AnnotationEvent, Cue
+
     with live.bench_database("load"):
         annotators = live.build_annotators(n=ARGS.clients, cues=ARGS.cues)
         env = live.server_env(MEDIA_ROOT=str(log.parent / "media"),
@@ -129,9 +141,9 @@ def main() -> int:
             starts: list[float] = []
 
             def start_clock() -> None:  # runs once, before any client is let go
-                starts.append(time.monotonic())
+                starts.append(time.monotonic() + ARGS.warmup)
                 for c in clients:
-                    c.deadline = starts[0] + ARGS.seconds
+                    c.measure_from, c.deadline = starts[0], starts[0] + ARGS.seconds
 
             gate = threading.Barrier(ARGS.clients + 1, action=start_clock)
             clients += [Client(host, port, a, deadline=0, weights=weights, seed=ARGS.seed * 1000 + i,
@@ -141,7 +153,7 @@ def main() -> int:
             gate.wait(timeout=120)  # every client has loaded its page once
             t0 = starts[0]
             for c in clients:
-                c.join(timeout=ARGS.seconds + 120)
+                c.join(timeout=ARGS.warmup + ARGS.seconds + 120)
             elapsed = time.monotonic() - t0
             load_during = live.machine_load()
         # The database agrees with what the clients were told.
@@ -154,7 +166,8 @@ def main() -> int:
     errors = [e for c in clients for e in c.errors]
     print(f"# bench/load.py {started_at:%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; load average before {load_before}, at the end {load_during}")
-    print(f"# {ARGS.clients} clients x {ARGS.seconds:.0f} s (measured {elapsed:.1f} s), {ARGS.cues} cues each, "
+    print(f"# {ARGS.clients} clients x {ARGS.seconds:.0f} s after {ARGS.warmup:.0f} s of warm-up (measured "
+          f"{elapsed:.1f} s), {ARGS.cues} cues each, "
           f"mix page:workspace:save = {ARGS.mix}; gunicorn gthread {ARGS.workers} workers x {ARGS.threads} threads")
     print("| request | count | per s | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
