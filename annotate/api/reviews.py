@@ -532,6 +532,8 @@ class ReviewGoldCueDetailApi(ReviewWriteApi):
 
 class ReviewLabelsApi(ReviewWriteApi):
     input_class = ReviewLabelsInput
+    # DRF's OPTIONS description of a PUT looks the object up by pk, which no route here has.
+    metadata_class = None
     example = '{"version": 1, "labels": ["happy"], "primary_label": "happy"}'
 
     def apply(self, record, data) -> None:

@@ -170,6 +170,7 @@ def test_bad_bodies_and_refusals_name_the_problem(client, two_clips, reviewer): 
     nothing = client.get(url(two_clips, "detail", "broken"))  # nothing submitted: no review
     assert nothing.status_code == 404 and "nothing to review" in nothing.json()["detail"]
     assert client.get(url(two_clips, "detail", "nope")).status_code == 404
+    assert client.options(url(two_clips, "labels", "a")).status_code == 405  # not a 500
 
 
 def test_comments(client, two_clips, reviewer):  # noqa: F811
