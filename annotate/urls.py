@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("annotate.urls_run_imports")),
     path("", include("annotate.urls_api_runs")),
     path("", include("annotate.urls_api_reviews")),
+    path("", include("annotate.urls_api_goldsets")),
     path("", include("annotate.urls_api_annotations")),
     path("media/<path:path>", media.media_serve, name="media"),
     path("api/projects/", api.ProjectListApi.as_view(), name="api-project-list"),

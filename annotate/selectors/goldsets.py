@@ -131,6 +131,14 @@ def goldset_items(*, gold_set: GoldSet) -> list[dict]:
             GoldSetItem.objects.filter(gold_set=gold_set).order_by("name")]
 
 
+def goldset_items_list(*, gold_set: GoldSet) -> QuerySet[GoldSetItem]:
+    """A version's items in name order, as stored (for the API's own pagination)."""
+    return (GoldSetItem.objects.filter(gold_set=gold_set)
+            .only("name", "group_key", "cues", "labels", "primary_label", "description",
+                  "record_id", "record_version", "gold_set_id")
+            .order_by("name"))
+
+
 def goldset_items_page(*, gold_set: GoldSet, page: int = 1,
                        per_page: int = ITEMS_PER_PAGE) -> Page:
     """One page of a version's items in name order (out-of-range pages give the last one)."""

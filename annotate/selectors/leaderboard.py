@@ -193,6 +193,32 @@ def _cell(block: dict | None) -> dict:
     return {"f1": block["f1"], "lo": ci[0], "hi": ci[1], "n": block.get("n_samples", 0)}
 
 
+def leaderboard_row_from_score(score: RunScore, *, variant: str = "paper") -> LeaderboardRow:
+    """One RunScore (with its run and annotator loaded) as the leaderboard shows it."""
+    if score.run_id:
+        run = score.run
+        kind, name = "run", run.label or f"{run.proposer} {run.version} #{run.pk}"
+        proposer, version = run.proposer, run.version
+    else:
+        kind, name, proposer, version = "human", score.annotator.get_username(), "", ""
+    row = LeaderboardRow(
+        pk=score.pk, kind=kind, name=name, proposer=proposer, version=version,
+        status=score.status, stale=score.stale, generation=score.generation,
+        computed_generation=score.computed_generation, error=score.error,
+        computed_at=score.computed_at,
+        # a failed row waits for the next change: no fast polling for it
+        busy=score.status in (RunScore.Status.RUNNING, RunScore.Status.PENDING)
+        or (score.stale and score.status != RunScore.Status.FAILED))
+    strict = (score.result or {}).get("strict") or {}
+    block = (strict.get("scores") or {}).get(variant) or {}
+    row.cells = {key: _cell(block.get(key)) for key in KEYS}
+    row.n_samples = max((row.cells[m]["n"] or 0 for m in MODALITIES), default=0)
+    reference = (score.result or {}).get("reference") or {}
+    row.reference_overall = (((reference.get("scores") or {}).get(variant) or {})
+                             .get("overall") or {}).get("f1")
+    return row
+
+
 def leaderboard_rows(*, project: Project, gold_set: GoldSet | None = None,
                      variant: str = "paper") -> list[LeaderboardRow]:
     """Every row with its strict-mode F1 per modality (95 % CI), overall, and reference-mode
@@ -200,30 +226,7 @@ def leaderboard_rows(*, project: Project, gold_set: GoldSet | None = None,
     queryset = (_rows_queryset(project=project, gold_set=gold_set)
                 .select_related("run", "annotator")
                 .defer("samples", "config", "run__parameters", "annotator__password"))
-    rows = []
-    for score in queryset:
-        if score.run_id:
-            run = score.run
-            kind, name = "run", run.label or f"{run.proposer} {run.version} #{run.pk}"
-            proposer, version = run.proposer, run.version
-        else:
-            kind, name, proposer, version = "human", score.annotator.get_username(), "", ""
-        row = LeaderboardRow(
-            pk=score.pk, kind=kind, name=name, proposer=proposer, version=version,
-            status=score.status, stale=score.stale, generation=score.generation,
-            computed_generation=score.computed_generation, error=score.error,
-            computed_at=score.computed_at,
-            # a failed row waits for the next change: no fast polling for it
-            busy=score.status in (RunScore.Status.RUNNING, RunScore.Status.PENDING)
-            or (score.stale and score.status != RunScore.Status.FAILED))
-        strict = (score.result or {}).get("strict") or {}
-        block = (strict.get("scores") or {}).get(variant) or {}
-        row.cells = {key: _cell(block.get(key)) for key in KEYS}
-        row.n_samples = max((row.cells[m]["n"] or 0 for m in MODALITIES), default=0)
-        reference = (score.result or {}).get("reference") or {}
-        row.reference_overall = (((reference.get("scores") or {}).get(variant) or {})
-                                 .get("overall") or {}).get("f1")
-        rows.append(row)
+    rows = [leaderboard_row_from_score(score, variant=variant) for score in queryset]
     rows.sort(key=lambda r: (r.overall is None, -(r.overall or 0), r.kind, r.name))
     return rows
 
