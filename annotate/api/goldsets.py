@@ -40,11 +40,8 @@ def _project_for_goldsets(request, slug: str) -> tuple[Project, str]:
 
 
 def _project_for_leaderboard(request, slug: str) -> tuple[Project, str]:
-    project, role = project_selectors.project_get_for_user(slug=slug, user=request.user)
-    if role == Membership.Role.ANNOTATOR and project.blind_mode:
-        # Blind annotators must not see other people's or the model's work (as on the page).
-        raise Http404("No such project.")
-    return project, role
+    # Blind annotators must not see other people's or the model's work (the page's rule).
+    return project_selectors.project_get_for_model_output(slug=slug, user=request.user)
 
 
 def _gold_set(project: Project, version: int) -> GoldSet:
