@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("annotate.urls_leaderboard")),
     path("", include("annotate.urls_run_imports")),
     path("", include("annotate.urls_api_runs")),
+    path("", include("annotate.urls_api_oversight")),
     path("", include("annotate.urls_api_reviews")),
     path("", include("annotate.urls_api_goldsets")),
     path("", include("annotate.urls_api_annotations")),
