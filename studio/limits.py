@@ -33,3 +33,27 @@ class RequestSizeLimitMiddleware:
             response["Connection"] = "close"
             return response
         return self.get_response(request)
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in items) for key, items in values.lists())
+
+
+class NulCharacterMiddleware:
+    """PostgreSQL text cannot hold a NUL character: a path, query parameter or form field with
+    one (%00) could match nothing and would fail as a database error (a 500). No name, filter
+    or text here has a use for it, so the request is refused up front with a 400 saying so."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        form = request.content_type == "application/x-www-form-urlencoded"
+        if ("\x00" in request.path or _has_nul(request.GET)
+                or (form and request.method == "POST" and _has_nul(request.POST))):
+            detail = ("The request contains a NUL character (%00) in its address or fields; "
+                      "no name, filter or text in EmoCue Studio can hold one.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"code": "invalid", "detail": detail}, status=400)
+            return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

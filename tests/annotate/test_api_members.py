@@ -5,9 +5,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.http import Http404
 from django.urls import reverse
 
 from annotate.models import AuditEvent, Membership
+from annotate.selectors.projects import clip_get, membership_get
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,16 +117,20 @@ def test_outsiders_get_404_and_anonymous_callers_403(client, project, manager, o
     assert Membership.objects.filter(project=project).count() == 1
 
 
-def test_a_name_with_a_nul_character_is_a_404_not_a_database_error(client, project, manager):
-    # PostgreSQL text cannot hold NUL; such a name matches nothing.
+def test_a_name_with_a_nul_character_is_refused_not_a_database_error(client, project, manager):
+    # PostgreSQL text cannot hold NUL: the request is refused before any view (a 400 naming
+    # it), and the selectors would match nothing anyway (a 404).
     client.force_login(manager)
     base = f"/api/projects/{project.slug}/"
-    assert client.get(base + "members/a%00b/").status_code == 404
-    assert client.delete(base + "members/a%00b/").status_code == 404
-    assert client.get(base + "clips/a%00b/").status_code == 404
-    assert client.get(base + "annotations/a%00b/").status_code == 404
-    assert client.post(base + "annotations/a%00b/").status_code == 404
-    assert client.get(base + "annotations/a%00b/cues/1/").status_code == 404
-    assert client.get(base + "annotations/", {"annotator": "a\x00b"}).json()["count"] == 0
+    for method, path in [("get", "members/a%00b/"), ("delete", "members/a%00b/"),
+                         ("get", "clips/a%00b/"), ("get", "annotations/a%00b/"),
+                         ("post", "annotations/a%00b/"), ("get", "annotations/a%00b/cues/1/"),
+                         ("get", "annotations/?annotator=a%00b")]:
+        response = getattr(client, method)(base + path)
+        assert response.status_code == 400 and "NUL character" in response.json()["detail"], path
+    with pytest.raises(Http404):
+        membership_get(project=project, username="a\x00b")
+    with pytest.raises(Http404):
+        clip_get(project=project, name="a\x00b")
     nul = client.post(base + "members/", {"username": "a\x00b"}, **JSON)
     assert nul.status_code == 400 and nul.json()["detail"].startswith("username: ")

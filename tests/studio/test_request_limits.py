@@ -41,3 +41,21 @@ def test_a_request_under_the_limit_reaches_the_view(manager_client, settings, me
     response = client.post(reverse("api-clip-list", args=[project.slug]), {"file": upload})
     assert response.status_code == 422  # ffprobe's verdict, past the size check
     assert Clip.objects.count() == 0
+
+
+@pytest.mark.parametrize("url", ["/api/projects/{slug}/clips/?status=%00",
+                                 "/api/projects/{slug}/clips/a%00b/",
+                                 "/p/{slug}/c/a%00b/history/"])
+def test_a_nul_character_is_a_400_not_a_database_error(manager_client, url):
+    client, project = manager_client
+    response = client.get(url.format(slug=project.slug))
+    assert response.status_code == 400
+    text = response.json()["detail"] if url.startswith("/api/") else response.content.decode()
+    assert "NUL character" in text
+
+
+def test_a_nul_in_a_form_field_is_a_400(manager_client):
+    client, project = manager_client
+    response = client.post(reverse("run-import", args=[project.slug]),
+                           "label=a%00b", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and "NUL character" in response.content.decode()
