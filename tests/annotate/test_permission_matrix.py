@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -47,6 +49,7 @@ class Row:
     allow: frozenset
     kwargs: dict = field(default_factory=dict)  # names of world attributes or literal values
     data: dict = field(default_factory=dict)
+    query: dict = field(default_factory=dict)  # for DELETE: the version it read
     cross: tuple = ()  # kwargs to swap for another project's object in the cross-project check
     api: bool = False
 
@@ -154,6 +157,84 @@ ROWS = [
     api("api-run-proposal", "GET", STAFF, kwargs={**RUN, "name": "@review_clip"},
         cross=("run_id",)),
     api("api-run-import", "POST", MANAGERS, kwargs=P),
+    api("api-clip-detail", "DELETE", MANAGERS, kwargs=CLIP),
+    api("api-clip-retry", "POST", MANAGERS, kwargs=CLIP),
+    api("api-clip-history", "GET", STAFF, kwargs=CLIP),
+    api("api-assignment-list", "GET", MANAGERS, kwargs=P),
+    api("api-assignment-reassign", "POST", MANAGERS,
+        kwargs={**P, "assignment_id": "@assignment"},
+        data={"to": "@member", "version": 1}, cross=("assignment_id",)),
+    api("api-assignment-release", "POST", MANAGERS, kwargs={**P, "assignment_id": "@assignment"},
+        data={"version": 1}, cross=("assignment_id",)),
+    api("api-quality", "GET", STAFF, kwargs=P),
+    api("api-audit", "GET", MANAGERS, kwargs=P),
+    # Project and members
+    api("api-project-detail", "GET", MEMBERS, kwargs=P),
+    api("api-member-list", "GET", MEMBERS, kwargs=P),
+    api("api-member-list", "POST", MANAGERS, kwargs=P,
+        data={"username": "@member", "role": "annotator"}),
+    api("api-member-detail", "GET", MEMBERS, kwargs={**P, "username": "@member"}),
+    api("api-member-detail", "PATCH", MANAGERS, kwargs={**P, "username": "@member"},
+        data={"role": "reviewer"}),
+    api("api-member-detail", "DELETE", MANAGERS, kwargs={**P, "username": "@member"}),
+    # Annotating over the API: the owner only, as on the timeline
+    api("api-annotation-list", "GET", MEMBERS, kwargs=P),
+    api("api-annotation-next", "POST", MEMBERS, kwargs=P),
+    api("api-annotation-detail", "GET", OWNER, kwargs=OWN),
+    api("api-annotation-detail", "PATCH", OWNER, kwargs=OWN,
+        data={"version": "@own_version", "labels": ["happy"]}),
+    api("api-annotation-submit", "POST", OWNER, kwargs=OWN, data={"version": "@own_version"}),
+    api("api-annotation-undo", "POST", OWNER, kwargs=OWN),
+    api("api-cue-list", "POST", OWNER, kwargs=OWN,
+        data={"modality": "visual", "text": "He smiles.", "version": "@own_version"}),
+    api("api-cue-detail", "GET", OWNER, kwargs={**OWN, "cue_id": "@own_cue"}, cross=("cue_id",)),
+    api("api-cue-detail", "PATCH", OWNER, kwargs={**OWN, "cue_id": "@own_cue"},
+        data={"version": "@own_cue_version", "text": "He grins."}, cross=("cue_id",)),
+    api("api-cue-detail", "DELETE", OWNER, kwargs={**OWN, "cue_id": "@own_cue"},
+        query={"version": "@own_cue_version"}, cross=("cue_id",)),
+    api("api-cue-accept", "POST", OWNER, kwargs={**OWN, "cue_id": "@own_cue"},
+        data={"version": "@own_cue_version"}, cross=("cue_id",)),
+    api("api-cue-reject", "POST", OWNER, kwargs={**OWN, "cue_id": "@own_cue"},
+        data={"version": "@own_cue_version"}, cross=("cue_id",)),
+    # Reviews
+    api("api-review-list", "GET", STAFF, kwargs=P),
+    api("api-review-list", "POST", MANAGERS, kwargs=P),  # auto-promote
+    api("api-review-detail", "GET", STAFF, kwargs=CLIP),
+    api("api-review-open", "POST", STAFF, kwargs=CLIP),
+    api("api-review-accept", "POST", STAFF, kwargs={**CLIP, "key": "@group_key"},
+        data={"version": "@record_version"}),
+    api("api-review-reject", "POST", STAFF, kwargs={**CLIP, "key": "@group_key"},
+        data={"version": "@record_version"}),
+    api("api-review-undo", "POST", STAFF, kwargs={**CLIP, "key": "@group_key"},
+        data={"version": "@record_version"}),
+    api("api-review-merge", "POST", STAFF, kwargs=CLIP,
+        data={"version": "@record_version", "keys": ["@group_key"], "text": "Both."}),
+    api("api-review-gold-cues", "POST", STAFF, kwargs=CLIP,
+        data={"version": "@record_version", "modality": "visual", "text": "He nods."}),
+    api("api-review-gold-cue", "DELETE", STAFF, kwargs={**CLIP, "cue_id": "@gold_cue"},
+        query={"version": "@record_version"}, cross=("cue_id",)),
+    api("api-review-labels", "PUT", STAFF, kwargs=CLIP,
+        data={"version": "@record_version", "labels": ["happy"]}),
+    api("api-review-finalize", "POST", STAFF, kwargs=CLIP, data={"version": "@record_version"}),
+    api("api-review-reopen", "POST", STAFF, kwargs=CLIP, data={"version": "@record_version"}),
+    api("api-review-comments", "GET", STAFF, kwargs=CLIP),
+    api("api-review-comments", "POST", STAFF, kwargs=CLIP, data={"text": "Listen at 0:01."}),
+    api("api-review-comment-resolve", "POST", STAFF, kwargs={**CLIP, "comment_id": "@comment"},
+        cross=("comment_id",)),
+    # Gold sets, exports, the leaderboard
+    api("api-goldset-list", "GET", STAFF, kwargs=P),
+    api("api-goldset-list", "POST", MANAGERS, kwargs=P, data={"note": "again"}),
+    api("api-goldset-detail", "GET", STAFF, kwargs=GOLD),
+    api("api-goldset-items", "GET", STAFF, kwargs=GOLD),
+    api("api-export-list", "GET", STAFF, kwargs=GOLD),
+    api("api-export-list", "POST", MANAGERS, kwargs=GOLD, data={"ratios": {"train": 1.0}, "seed": 1}),
+    api("api-export-detail", "GET", STAFF, kwargs={**GOLD, "export_id": "@export"},
+        cross=("export_id",)),
+    api("api-export-download", "GET", STAFF, kwargs={**GOLD, "export_id": "@export"},
+        cross=("export_id",)),
+    api("api-leaderboard", "GET", STAFF, kwargs=P),
+    api("api-leaderboard-row", "GET", STAFF, kwargs={**P, "row_id": "@score_row"},
+        cross=("row_id",)),
 ]
 
 
@@ -165,6 +246,9 @@ class World:
     users: dict
     review_clip: str
     gold_clip: str
+    group_key: str
+    gold_cue: int
+    member: str
     own_clip: str
     run: int
     own_cue: int
@@ -189,6 +273,7 @@ def _users(project: Project, prefix: str, roles: dict[str, str]):
 
 
 def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
+    from annotate.selectors import reviews as review_selectors
     from annotate.services import annotations as annotation_services
     from annotate.services import assignments as assignment_services
     from annotate.services import reviews as review_services
@@ -216,6 +301,11 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
     own = annotation_services.annotation_open(clip=clips[f"{name}-b"], annotator=users["annotator"])
     own_cue = own.cues.order_by("position").first()
     record = review_services.gold_record_open(clip=review_clip, reviewer=users["reviewer"])
+    group_key = review_selectors.clip_review_get(clip=review_clip).groups[0].key
+    record = review_services.gold_cue_add(record=record, modality="visual", text="He nods.",
+                                          reviewer=users["reviewer"],
+                                          expected_version=record.version)
+    gold_cue = record.cues.get(text="He nods.")
     comment = review_services.review_comment_add(clip=review_clip, author=users["reviewer"],
                                                  text="The voice is hard to hear.")
     assignment_services.assignment_slots_ensure(project=project)
@@ -228,6 +318,7 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
     clip = Clip.objects.get(pk=review_clip.pk)
     world = World(
         slug=project.slug, users=users, review_clip=review_clip.name, gold_clip=gold.clip.name,
+        group_key=group_key, gold_cue=gold_cue.pk, member=users["a4"].username,
         own_clip=own.clip.name, run=run.pk, own_cue=own_cue.pk, own_cue_version=own_cue.version,
         own_version=own.version, record_version=record.version,
         assignment=Assignment.objects.filter(clip__project=project).order_by("pk").first().pk,
@@ -259,7 +350,20 @@ def worlds(django_db_setup, django_db_blocker, tmp_path_factory):
 def _value(world: World, value):
     if isinstance(value, str) and value.startswith("@"):
         return getattr(world, value[1:])
+    if isinstance(value, list):
+        return [_value(world, item) for item in value]
     return value
+
+
+def _url(row: Row, world: World, kwargs_world=None) -> str:
+    """The row's URL in `world`, with the kwargs named in `kwargs_world`'s keys taken from
+    that other world instead."""
+    swapped = kwargs_world or {}
+    kwargs = {k: _value(swapped.get(k, world), v) for k, v in row.kwargs.items()}
+    url = reverse(row.route, kwargs=kwargs)
+    if row.query:
+        url += "?" + urlencode({k: _value(world, v) for k, v in row.query.items()})
+    return url
 
 
 def _client(world: World, other: World, role: str) -> Client:
@@ -273,7 +377,7 @@ def _client(world: World, other: World, role: str) -> Client:
 
 def _call(client: Client, row: Row, url: str, data: dict):
     method = getattr(client, row.method.lower())
-    if row.method == "GET":
+    if row.method in ("GET", "DELETE") and not data:
         return method(url)
     if row.api:
         return method(url, data=json.dumps(data), content_type="application/json")
@@ -296,13 +400,14 @@ def _denied(response, role: str, row: Row) -> bool:
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
 def test_each_role_gets_what_its_role_allows(worlds, row):
     world, other = worlds["mine"], worlds["other"]
-    url = reverse(row.route, kwargs={k: _value(world, v) for k, v in row.kwargs.items()})
+    url = _url(row, world)
     data = {k: _value(world, v) for k, v in row.data.items()}
-    # Refusals first: an allowed write may change what the next role sees.
-    order = sorted(ROLES, key=lambda role: role in row.allow)
     got = {}
-    for role in order:
-        response = _call(_client(world, other, role), row, url, data)
+    for role in ROLES:
+        # Each role meets the same world: an allowed write (a delete) is undone before the next.
+        with transaction.atomic():
+            response = _call(_client(world, other, role), row, url, data)
+            transaction.set_rollback(True)
         assert response.status_code < 500, f"{role}: {response.status_code}"
         denied = _denied(response, role, row)
         allowed = role in row.allow
@@ -325,11 +430,10 @@ def test_another_projects_object_is_not_reachable_by_id(worlds, row):
     user = world.users[role]
     project = Project.objects.get(slug=other.slug)
     Membership.objects.create(project=project, user=user, role=role)  # rolled back after the test
-    kwargs = {k: _value(other if k in row.cross else world, v) for k, v in row.kwargs.items()}
     data = {k: _value(world, v) for k, v in row.data.items()}
     client = Client()
     client.force_login(user)
-    response = _call(client, row, reverse(row.route, kwargs=kwargs), data)
+    response = _call(client, row, _url(row, world, {k: other for k in row.cross}), data)
     assert response.status_code == 404, (row.id, response.status_code, response.content[:300])
 
 
@@ -392,7 +496,7 @@ def test_every_write_needs_the_csrf_token_of_the_session(worlds, row):
     403 whatever the route; with the token the pages send as X-CSRFToken (base.html's hx-headers)
     it passes. API writes with a token header instead of the session need none."""
     world = worlds["mine"]
-    url = reverse(row.route, kwargs={k: _value(world, v) for k, v in row.kwargs.items()})
+    url = _url(row, world)
     data = {k: _value(world, v) for k, v in row.data.items()}
     client = Client(enforce_csrf_checks=True)
     client.force_login(_allowed_user(world, row))
