@@ -31,7 +31,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,7 +45,7 @@ parser.add_argument("--threads", type=int, default=4)
 parser.add_argument("--seed", type=int, default=0)
 ARGS = parser.parse_args()
 
-import live_server as live  # noqa: E402
+import live_server as live
 
 ACTIONS = ("edit", "retime", "accept", "reject")
 FRAME_MS = 40  # the bench clips are 25 fps: spans on frame starts are stored as sent
@@ -112,7 +112,7 @@ class Editor(threading.Thread):
                 continue
             write.status = status
             if status == 200:
-                found = dict((int(c), int(v)) for c, v in live.CUE_RE.findall(text))
+                found = {int(c): int(v) for c, v in live.CUE_RE.findall(text)}
                 write.new_version = found.get(cue_id)
                 self.versions[cue_id] = write.new_version or self.versions[cue_id]
             else:
@@ -181,7 +181,7 @@ def reconcile(writes: list[Write], cue_ids: list[int]) -> dict:
 
 
 def main() -> int:
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     load_before = live.machine_load()
     log = Path(tempfile.mkdtemp(prefix="emocue-bench-edits-")) / "gunicorn.log"
     try:

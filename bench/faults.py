@@ -50,7 +50,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +77,7 @@ redis_parser.add_argument("--shared", action="store_true",
                           help="stop the machine's Redis on 6379 instead of a private one")
 ARGS = parser.parse_args()
 
-STARTED_AT = datetime.now(timezone.utc)
+STARTED_AT = datetime.now(UTC)
 WORK = Path(tempfile.mkdtemp(prefix=f"emocue-bench-faults-{ARGS.command}-"))
 
 
@@ -109,7 +109,7 @@ class PrivatePostgres:
     """A throwaway cluster of the machine's PostgreSQL (initdb in WORK), on a free port."""
 
     def __init__(self) -> None:
-        version = sorted(os.listdir("/usr/lib/postgresql"))[-1]
+        version = max(os.listdir("/usr/lib/postgresql"), key=int)
         self.bin = Path(f"/usr/lib/postgresql/{version}/bin")
         self.dir = WORK / "pg"
         self.dir.mkdir()
@@ -143,7 +143,7 @@ class SharedPostgres:
     """The machine's own cluster, stopped and started as the environment notes say."""
 
     def __init__(self) -> None:
-        self.version = sorted(os.listdir("/etc/postgresql"))[-1]
+        self.version = max(os.listdir("/etc/postgresql"), key=int)
 
     def start(self) -> None:
         subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", "start"], check=True)
@@ -313,10 +313,10 @@ def worker_kill() -> int:
                     runs.append(run_services.run_create(project=project, proposer="signals",
                                                         label=f"kill round {len(kills) + 1}"))
                 since = last_kill
-                held = wait_for(lambda: Proposal.objects.filter(run__in=runs, status="running",
-                                                                started_at__gt=since).first(),
+                held = wait_for(lambda since=since: Proposal.objects.filter(
+                                    run__in=runs, status="running", started_at__gt=since).first(),
                                 seconds=120, what="a clip in the worker's hands", log=workers)
-                time.sleep(rng.uniform(0.0, 0.3))  # somewhere inside the clip: proposer or store
+                time.sleep(rng.uniform(0.0, 1.5))  # anywhere in the clip: proposer or store
                 whole = len(kills) % 2 == 0
                 children = Workers.children(worker.pid)
                 if Proposal.objects.get(pk=held.pk).status != "running" or (not whole and not children):
@@ -328,10 +328,10 @@ def worker_kill() -> int:
                     for child in children:
                         os.kill(child, signal.SIGKILL)
                 last_kill = tz.now()
+                into = (last_kill - held.started_at).total_seconds()
                 kills.append({"round": len(kills) + 1, "what": "whole worker" if whole else "pool child",
-                              "proposal": held.pk, "clip": held.clip.name, "attempt": held.attempts,
-                              "t": time.monotonic()})
-                say(f"kill {len(kills)}: {kills[-1]['what']} while on {held.clip.name} (run {held.run_id})")
+                              "proposal": held.pk, "clip": held.clip.name, "run": held.run_id, "into": into})
+                say(f"kill {len(kills)}: {kills[-1]['what']} {into:.2f} s into {held.clip.name} (run {held.run_id})")
                 if whole:
                     worker = workers.start()
             t = time.monotonic()
@@ -354,8 +354,10 @@ def worker_kill() -> int:
             content_dupes = (Cue.objects.filter(proposal__run__in=all_runs)
                              .values("proposal", "modality", "kind", "text", "start_ms", "end_ms")
                              .annotate(n=Count("id")).filter(n__gt=1).count())
-            interrupted = Proposal.objects.filter(pk__in=[k["proposal"] for k in kills])
-            retaken = sum(p.attempts >= 2 for p in interrupted)
+            # A clip killed j times was claimed at least j + 1 times (attempts counts claims).
+            killed_on = Counter(k["proposal"] for k in kills)
+            interrupted = Proposal.objects.filter(pk__in=killed_on)
+            retaken = sum(p.attempts >= killed_on[p.pk] + 1 for p in interrupted)
             attempts = Counter(p.attempts for p in proposals if p.run_id != clean.pk)
             total_cues = Cue.objects.filter(proposal__run__in=all_runs).count()
         finally:
@@ -373,16 +375,17 @@ def worker_kill() -> int:
     print(f"kills: {len(kills)} ({sum(k['what'] == 'whole worker' for k in kills)} whole worker, "
           f"{sum(k['what'] == 'pool child' for k in kills)} pool child), each while a clip was running")
     for k in kills:
-        print(f"  {k['round']:2d}. {k['what']:12s} on {k['clip']}")
+        print(f"  {k['round']:2d}. {k['what']:12s} {k['into']:.2f} s into {k['clip']} (run {k['run']})")
     print(f"runs: 1 clean + {len(runs)} under kills, all finished {settle_s:.1f} s after the last kill")
     print(f"proposals: {len(proposals)}, not done: {len(not_done)} {not_done[:3]}")
-    print(f"interrupted clips taken up again (attempts >= 2): {retaken}/{len(kills)}; attempts over the "
+    print(f"interrupted clips taken up again after each kill (attempts > kills on it): {retaken}/"
+          f"{len(killed_on)}; attempts over the "
           f"kill runs: {dict(sorted(attempts.items()))}")
     print(f"cues: {total_cues}; proposals whose cue count differs from the clean run's: {len(count_mismatch)} "
           f"{count_mismatch[:3]}; whose cues differ at all: {content_mismatch}")
     print(f"duplicate (proposal, position): {position_dupes}; duplicate cue content within a proposal: {content_dupes}")
     ok = (not not_done and not count_mismatch and not position_dupes and not content_dupes
-          and len(kills) == ARGS.kills and retaken == len(kills))
+          and len(kills) == ARGS.kills and retaken == len(killed_on))
     print("result: " + ("every run completed, no duplicate cues" if ok else "FAILED"))
     return 0 if ok else 1
 

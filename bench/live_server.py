@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings.base")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.conf import settings
+from django.db import connection, connections
 
 CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
 CUE_RE = re.compile(r'data-cue-id="(\d+)" data-version="(\d+)"')
@@ -245,9 +245,8 @@ def build_annotators(*, n: int, cues: int, slug: str = "bench") -> list[Annotato
     """A project with n annotators (k = 1), each holding the lease of one ready clip with their
     draft annotation of `cues` proposed cues, and a logged-in session (as after the login form;
     the password hash is computed once, not 50 times)."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
 
     from annotate.models import Clip, Cue, Membership, Project
     from annotate.services.assignments import assignment_next
@@ -277,28 +276,29 @@ def build_annotators(*, n: int, cues: int, slug: str = "bench") -> list[Annotato
                 confidence=0.7, origin="model", decision="proposed")
             for c in range(cues)
         ])
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        annotators.append(Annotator(user.username, session.session_key, annotation.clip.name,
+        annotators.append(Annotator(user.username, _session_for(user), annotation.clip.name,
                                     [cue.pk for cue in created]))
     return annotators
 
 
-def second_session(username: str) -> str:
-    """Another logged-in session of the same user (a second browser)."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+def _session_for(user) -> str:
+    """A logged-in session of the user, as the login form leaves it; returns its key."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
-    user = get_user_model().objects.get(username=username)
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return session.session_key
+
+
+def second_session(username: str) -> str:
+    """Another logged-in session of the same user (a second browser)."""
+    from django.contrib.auth import get_user_model
+
+    return _session_for(get_user_model().objects.get(username=username))
 
 
 def percentile(values: list[float], q: float) -> float:

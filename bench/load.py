@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,7 +46,7 @@ parser.add_argument("--warmup", type=float, default=5.0,
 parser.add_argument("--seed", type=int, default=0)
 ARGS = parser.parse_args()
 
-import live_server as live  # noqa: E402
+import live_server as live
 
 KINDS = ("page", "workspace", "save")
 
@@ -107,7 +107,7 @@ class Client(threading.Thread):
                 cue_id = self.random.choice(self.annotator.cue_ids)
                 version = self.versions[cue_id]
                 text = f"Edited by {self.annotator.username}, save {sum(self.saves.values())}."
-                result = self._timed(kind, lambda: self.browser.post(
+                result = self._timed(kind, lambda cue_id=cue_id, version=version, text=text: self.browser.post(
                     f"{self.base}cues/{cue_id}/edit/", {"version": version, "text": text}))
                 if result:
                     self.saves[cue_id] += 1
@@ -120,7 +120,7 @@ class Client(threading.Thread):
 
 def main() -> int:
     weights = [float(w) for w in ARGS.mix.split(",")]
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     load_before = live.machine_load()
     log = Path(tempfile.mkdtemp(prefix="emocue-bench-load-")) / "gunicorn.log"
     try:
@@ -152,9 +152,11 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
                 c.start()
             gate.wait(timeout=120)  # every client has loaded its page once
             t0 = starts[0]
+            cpu0 = time.process_time()
             for c in clients:
                 c.join(timeout=ARGS.warmup + ARGS.seconds + 120)
             elapsed = time.monotonic() - t0
+            client_cpu = time.process_time() - cpu0  # the client threads' own share of the cores
             load_during = live.machine_load()
         # The database agrees with what the clients were told.
         acknowledged = sum(sum(c.saves.values()) for c in clients)
@@ -180,6 +182,8 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
     everything = [t for c in clients for k in KINDS for t in c.times[k]]
     print(f"| all | {len(everything)} | {len(everything) / elapsed:.1f} | {live.percentile(everything, 0.5):.1f} | "
           f"{live.percentile(everything, 0.95):.1f} | {live.percentile(everything, 0.99):.1f} | {max(everything):.1f} |")
+    print(f"client process CPU: {client_cpu:.1f} s over the {elapsed:.0f} s measured "
+          f"({client_cpu / elapsed:.0%} of one core, taken from the same 2 cores as the server)")
     print(f"errors: {len(errors)}")
     for error in errors[:10]:
         print(f"  {error}")
