@@ -26,14 +26,15 @@ from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from annotate.api.runs import (
-    _NOT_SIGNED_IN,
+from annotate.api.common import (
+    NOT_SIGNED_IN,
     DetailOutput,
     RunErrorOutput,
-    _error,
-    _invalid,
-    _status_filter,
-    _status_parameter,
+    error_response,
+    invalid_response,
+    status_filter,
+    status_parameter,
+    unreadable_response,
 )
 from annotate.models import Annotation, Cue, Membership
 from annotate.selectors import annotations as selectors
@@ -191,17 +192,16 @@ def _body(request, example: str) -> tuple[dict | None, Response | None]:
     try:
         return request.data, None
     except ParseError as error:  # answered in the documented error shape, with a code
-        return None, _error("invalid", f"The request body could not be read ({error.detail}); "
-                                       f"send a JSON object such as {example}.",
-                            status.HTTP_400_BAD_REQUEST)
+        return None, unreadable_response(error, example)
 
 
 def _refused(error: services.AnnotationRejected) -> Response:
     """stale and lease_lost are 409s like every refusal of the annotation's state; a refusal
     about one input is a 400 naming it."""
     if error.field:
-        return _error("invalid", f"{error.field}: {error.message}", status.HTTP_400_BAD_REQUEST)
-    return _error(error.code, error.message, status.HTTP_409_CONFLICT)
+        return error_response("invalid", f"{error.field}: {error.message}",
+                              status.HTTP_400_BAD_REQUEST)
+    return error_response(error.code, error.message, status.HTTP_409_CONFLICT)
 
 
 def _timeline(request, slug: str, name: str) -> Response:
@@ -242,7 +242,7 @@ class AnnotationListApi(GenericAPIView):
             OpenApiParameter("annotator", str, description=(
                 "Whose annotations: a username. Default: yours. Managers and reviewers may name "
                 "any member; annotators only themselves.")),
-            _status_parameter(Annotation.Status.values),
+            status_parameter(Annotation.Status.values),
         ],
         responses={200: AnnotationSummaryOutput(many=True),
                    400: OpenApiResponse(RunErrorOutput, description="Unknown `status` filter."),
@@ -253,13 +253,13 @@ class AnnotationListApi(GenericAPIView):
     )
     def get(self, request, slug: str):
         project, role = project_selectors.project_get_for_user(slug=slug, user=request.user)
-        annotation_status, bad = _status_filter(request, Annotation.Status.values)
+        annotation_status, bad = status_filter(request, Annotation.Status.values)
         if bad:
             return bad
         username = request.query_params.get("annotator") or request.user.get_username()
         if username != request.user.get_username() and role not in LIST_OTHERS_ROLES:
-            return _error("forbidden", "Annotators list only their own annotations; leave out "
-                                       "`annotator`.", status.HTTP_403_FORBIDDEN)
+            return error_response("forbidden", "Annotators list only their own annotations; "
+                                               "leave out `annotator`.", status.HTTP_403_FORBIDDEN)
         annotations = selectors.annotation_list_with_counts(project=project, username=username)
         if annotation_status:
             annotations = annotations.filter(status=annotation_status)
@@ -281,7 +281,7 @@ class AnnotationNextApi(GenericAPIView):
         responses={
             200: AnnotationOutput,
             204: OpenApiResponse(description="Nothing left for you to annotate."),
-            403: _NOT_SIGNED_IN, 404: _NOT_FOUND,
+            403: NOT_SIGNED_IN, 404: _NOT_FOUND,
             409: OpenApiResponse(RunErrorOutput, description="The reserved clip is not ready."),
             503: OpenApiResponse(RunErrorOutput, description="Clips are being handed out very "
                                                              "fast right now; try again."),
@@ -292,7 +292,7 @@ class AnnotationNextApi(GenericAPIView):
         try:
             annotation = services.annotation_next(project=project, annotator=request.user)
         except assignment_services.AssignmentRejected as error:
-            return _error("busy", error.message, status.HTTP_503_SERVICE_UNAVAILABLE)
+            return error_response("busy", error.message, status.HTTP_503_SERVICE_UNAVAILABLE)
         except services.AnnotationRejected as error:
             return _refused(error)
         if annotation is None:
@@ -306,7 +306,7 @@ class AnnotationDetailApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_annotations_retrieve",
                    summary="Your annotation of a clip, with its cues",
-                   responses={200: AnnotationOutput, 403: _NOT_SIGNED_IN, 404: _NO_ANNOTATION})
+                   responses={200: AnnotationOutput, 403: NOT_SIGNED_IN, 404: _NO_ANNOTATION})
     def get(self, request, slug: str, name: str):
         return _timeline(request, slug, name)
 
@@ -319,7 +319,7 @@ class AnnotationDetailApi(GenericAPIView):
                     "are taken nothing is created (409 `no_slot`).",
         request=None,
         responses={
-            200: AnnotationOutput, 201: AnnotationOutput, 403: _NOT_SIGNED_IN,
+            200: AnnotationOutput, 201: AnnotationOutput, 403: NOT_SIGNED_IN,
             404: OpenApiResponse(DetailOutput, description="No such project or clip, or not a "
                                                            "member."),
             409: OpenApiResponse(RunErrorOutput, description=(
@@ -333,7 +333,7 @@ class AnnotationDetailApi(GenericAPIView):
         try:
             _, created = assignment_services.assignment_open(clip=clip, annotator=request.user)
         except assignment_services.AssignmentRejected as error:
-            return _error("no_slot", error.message, status.HTTP_409_CONFLICT)
+            return error_response("no_slot", error.message, status.HTTP_409_CONFLICT)
         except services.AnnotationRejected as error:
             return _refused(error)
         response = _timeline(request, project.slug, clip.name)
@@ -344,7 +344,7 @@ class AnnotationDetailApi(GenericAPIView):
         operation_id="projects_annotations_change",
         summary="Save labels, the primary label and the reasoning (fields left out stay)",
         request=AnnotationChangeInput,
-        responses={200: AnnotationOutput, 400: _INVALID, 403: _NOT_SIGNED_IN,
+        responses={200: AnnotationOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
                    404: _NO_ANNOTATION, 409: _CONFLICT},
         examples=[OpenApiExample("Labels", request_only=True,
                                  value={"version": 3, "labels": ["happy", "surprised"],
@@ -357,7 +357,7 @@ class AnnotationDetailApi(GenericAPIView):
             return unreadable
         form = AnnotationChangeInput(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         data = form.validated_data
         try:
             services.annotation_update(
@@ -377,7 +377,7 @@ class AnnotationSubmitApi(GenericAPIView):
         operation_id="projects_annotations_submit",
         summary="Submit your annotation (every proposed cue decided, labels and reasoning given)",
         request=VersionInput,
-        responses={200: AnnotationOutput, 400: _INVALID, 403: _NOT_SIGNED_IN,
+        responses={200: AnnotationOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
                    404: _NO_ANNOTATION,
                    409: OpenApiResponse(RunErrorOutput, description=(
                        "`incomplete`: the detail names everything missing. `stale`, "
@@ -390,7 +390,7 @@ class AnnotationSubmitApi(GenericAPIView):
             return unreadable
         form = VersionInput(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         try:
             services.annotation_submit(annotation=annotation, user=request.user,
                                        expected_version=form.validated_data["version"])
@@ -407,7 +407,7 @@ class AnnotationUndoApi(GenericAPIView):
         operation_id="projects_annotations_undo",
         summary="Undo your annotation's last cue change not undone yet",
         request=None,
-        responses={200: UndoOutput, 403: _NOT_SIGNED_IN, 404: _NO_ANNOTATION,
+        responses={200: UndoOutput, 403: NOT_SIGNED_IN, 404: _NO_ANNOTATION,
                    409: OpenApiResponse(RunErrorOutput, description=(
                        "`nothing_to_undo`, or `lease_lost` / `submitted` as for any write."))},
     )
@@ -431,7 +431,7 @@ class CueListApi(GenericAPIView):
         operation_id="projects_annotations_cues_add",
         summary="Add your own cue to your annotation",
         request=CueAddInput,
-        responses={201: AnnotationCueOutput, 400: _INVALID, 403: _NOT_SIGNED_IN,
+        responses={201: AnnotationCueOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
                    404: _NO_ANNOTATION, 409: _CONFLICT},
         examples=[OpenApiExample("Timed", request_only=True,
                                  value={"modality": "visual", "text": "He glances away.",
@@ -444,7 +444,7 @@ class CueListApi(GenericAPIView):
             return unreadable
         form = CueAddInput(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         data = form.validated_data
         try:
             cue = services.cue_add(annotation=annotation, user=request.user,
@@ -461,7 +461,7 @@ class CueDetailApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_annotations_cues_retrieve",
                    summary="One cue of your annotation",
-                   responses={200: AnnotationCueOutput, 403: _NOT_SIGNED_IN, 404: _NO_CUE})
+                   responses={200: AnnotationCueOutput, 403: NOT_SIGNED_IN, 404: _NO_CUE})
     def get(self, request, slug: str, name: str, cue_id: int):
         cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id,
                                            user=request.user)
@@ -471,7 +471,7 @@ class CueDetailApi(GenericAPIView):
         operation_id="projects_annotations_cues_change",
         summary="Edit a cue's text, or retime it (snapped to frames); one change per request",
         request=CueChangeInput,
-        responses={200: AnnotationCueOutput, 400: _INVALID, 403: _NOT_SIGNED_IN, 404: _NO_CUE,
+        responses={200: AnnotationCueOutput, 400: _INVALID, 403: NOT_SIGNED_IN, 404: _NO_CUE,
                    409: _CONFLICT},
         examples=[OpenApiExample("Edit", request_only=True,
                                  value={"version": 1, "text": "The voice is loud and fast."}),
@@ -487,7 +487,7 @@ class CueDetailApi(GenericAPIView):
             return unreadable
         form = CueChangeInput(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         data = form.validated_data
         args = {"cue": cue, "user": request.user, "expected_version": data["version"]}
         try:
@@ -505,14 +505,14 @@ class CueDetailApi(GenericAPIView):
         parameters=[OpenApiParameter("version", int, required=True, description=(
             "The cue's version you last read."))],
         responses={204: OpenApiResponse(description="Deleted (undo brings it back)."),
-                   400: _INVALID, 403: _NOT_SIGNED_IN, 404: _NO_CUE, 409: _CONFLICT},
+                   400: _INVALID, 403: NOT_SIGNED_IN, 404: _NO_CUE, 409: _CONFLICT},
     )
     def delete(self, request, slug: str, name: str, cue_id: int):
         cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id,
                                            user=request.user)
         form = CueVersionInput(data=request.query_params)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         try:
             services.cue_delete(cue=cue, user=request.user,
                                 expected_version=form.validated_data["version"])
@@ -537,7 +537,7 @@ class CueDecisionApi(GenericAPIView):
             return unreadable
         form = self.input_class(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         data = form.validated_data
         args = {"cue": cue, "user": request.user, "expected_version": data["version"]}
         try:
@@ -553,7 +553,7 @@ class CueDecisionApi(GenericAPIView):
 class CueAcceptApi(CueDecisionApi):
     @extend_schema(operation_id="projects_annotations_cues_accept", summary="Accept a cue",
                    request=CueVersionInput,
-                   responses={200: AnnotationCueOutput, 400: _INVALID, 403: _NOT_SIGNED_IN,
+                   responses={200: AnnotationCueOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
                               404: _NO_CUE, 409: _CONFLICT})
     def post(self, request, slug: str, name: str, cue_id: int):
         return super().post(request, slug, name, cue_id)
@@ -566,7 +566,7 @@ class CueRejectApi(CueDecisionApi):
     @extend_schema(operation_id="projects_annotations_cues_reject",
                    summary="Reject a proposed cue, with a reason",
                    request=CueRejectInput,
-                   responses={200: AnnotationCueOutput, 400: _INVALID, 403: _NOT_SIGNED_IN,
+                   responses={200: AnnotationCueOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
                               404: _NO_CUE, 409: _CONFLICT},
                    examples=[OpenApiExample("With a reason", request_only=True,
                                             value={"version": 1,

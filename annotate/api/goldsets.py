@@ -19,7 +19,15 @@ from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from annotate.api.runs import DetailOutput, RunErrorOutput, _error, _invalid
+from annotate.api.common import (
+    NOT_SIGNED_IN,
+    DetailOutput,
+    RunErrorOutput,
+    error_response,
+    invalid_response,
+    managers_only_response,
+    unreadable_response,
+)
 from annotate.models import Export, GoldSet, GoldSetItem, Membership, Project, RunScore
 from annotate.selectors import goldsets as goldset_selectors
 from annotate.selectors import leaderboard as leaderboard_selectors
@@ -61,20 +69,10 @@ def _export(gold_set: GoldSet, export_id: int) -> Export:
     return export
 
 
-def _forbidden(action: str) -> Response:
-    return _error("forbidden", f"Only a project manager can {action}; ask one of the project's "
-                               "managers.", status.HTTP_403_FORBIDDEN)
-
-
-def _unreadable(error, example: str) -> Response:
-    return _error("invalid", f"The request body could not be read ({error.detail}); send a JSON "
-                             f"object such as {example}.", status.HTTP_400_BAD_REQUEST)
-
-
 def _choice(request, name: str, allowed, default: str) -> tuple[str, Response | None]:
     value = request.query_params.get(name) or default
     if value not in allowed:
-        return value, _error("invalid", f"{name} must be one of {', '.join(allowed)}; got "
+        return value, error_response("invalid", f"{name} must be one of {', '.join(allowed)}; got "
                                         f"{value!r}.", status.HTTP_400_BAD_REQUEST)
     return value, None
 
@@ -230,9 +228,6 @@ class LeaderboardRowDetailOutput(LeaderboardRowOutput):
 
 _NOT_FOUND = OpenApiResponse(DetailOutput, description="No such project or version, not a "
                                                        "member, or an annotator.")
-_NOT_SIGNED_IN = OpenApiResponse(DetailOutput, description="Not signed in: no session and no "
-                                                           "valid `Authorization: Token <key>` "
-                                                           "header.")
 _FORBIDDEN = OpenApiResponse(RunErrorOutput, description="A reviewer: only managers freeze and "
                                                          "export (without credentials DRF "
                                                          "answers with `detail` only).")
@@ -252,7 +247,7 @@ class GoldSetListApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_goldsets_list",
                    summary="A project's frozen gold set versions, newest first",
-                   responses={200: GoldSetOutput(many=True), 403: _NOT_SIGNED_IN,
+                   responses={200: GoldSetOutput(many=True), 403: NOT_SIGNED_IN,
                               404: _NOT_FOUND})
     def get(self, request, slug: str):
         project, _ = _project_for_goldsets(request, slug)
@@ -277,20 +272,20 @@ class GoldSetListApi(GenericAPIView):
     def post(self, request, slug: str):
         project, role = _project_for_goldsets(request, slug)
         if role not in MANAGE_ROLES:
-            return _forbidden("freeze a gold set version")
+            return managers_only_response("freeze a gold set version")
         try:
             body = request.data
         except ParseError as error:
-            return _unreadable(error, '{"note": "pilot"}')
+            return unreadable_response(error, '{"note": "pilot"}')
         form = GoldSetFreezeInput(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         try:
             gold_set = goldset_services.goldset_freeze(project=project, by=request.user,
                                                        note=form.validated_data["note"],
                                                        licence=form.validated_data["licence"])
         except goldset_services.GoldSetRejected as error:
-            return _error("conflict", error.message, status.HTTP_409_CONFLICT)
+            return error_response("conflict", error.message, status.HTTP_409_CONFLICT)
         return Response(GoldSetDetailOutput(_gold_set(project, gold_set.version)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -301,7 +296,7 @@ class GoldSetDetailApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_goldsets_retrieve",
                    summary="One frozen version: counts, content hash, changes and provenance",
-                   responses={200: GoldSetDetailOutput, 403: _NOT_SIGNED_IN, 404: _NOT_FOUND})
+                   responses={200: GoldSetDetailOutput, 403: NOT_SIGNED_IN, 404: _NOT_FOUND})
     def get(self, request, slug: str, version: int):
         project, _ = _project_for_goldsets(request, slug)
         return Response(GoldSetDetailOutput(_gold_set(project, version)).data)
@@ -313,7 +308,7 @@ class GoldSetItemListApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_goldsets_items_list",
                    summary="A frozen version's items (one per clip, by name): the frozen content",
-                   responses={200: GoldSetItemOutput(many=True), 403: _NOT_SIGNED_IN,
+                   responses={200: GoldSetItemOutput(many=True), 403: NOT_SIGNED_IN,
                               404: _NOT_FOUND})
     def get(self, request, slug: str, version: int):
         project, _ = _project_for_goldsets(request, slug)
@@ -328,7 +323,7 @@ class ExportListApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_goldsets_exports_list",
                    summary="A version's exports, newest first",
-                   responses={200: ExportOutput(many=True), 403: _NOT_SIGNED_IN,
+                   responses={200: ExportOutput(many=True), 403: NOT_SIGNED_IN,
                               404: _NOT_FOUND})
     def get(self, request, slug: str, version: int):
         project, _ = _project_for_goldsets(request, slug)
@@ -357,21 +352,21 @@ class ExportListApi(GenericAPIView):
         project, role = _project_for_goldsets(request, slug)
         gold_set = _gold_set(project, version)
         if role not in MANAGE_ROLES:
-            return _forbidden("export a gold set version")
+            return managers_only_response("export a gold set version")
         try:
             body = request.data
         except ParseError as error:
-            return _unreadable(error, '{"ratios": {"train": 0.8, "test": 0.2}, "seed": 0}')
+            return unreadable_response(error, '{"ratios": {"train": 0.8, "test": 0.2}, "seed": 0}')
         form = ExportCreateInput(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         try:
             export = export_services.export_create(gold_set=gold_set,
                                                    ratios=form.validated_data["ratios"],
                                                    seed=form.validated_data["seed"],
                                                    by=request.user)
         except export_services.ExportRejected as error:
-            return _error("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
+            return error_response("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
         return Response(ExportOutput(export).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -382,7 +377,7 @@ class ExportDetailApi(GenericAPIView):
     @extend_schema(operation_id="projects_goldsets_exports_retrieve",
                    summary="An export: its status, and once done the zip's sha256, size and the "
                            "split report",
-                   responses={200: ExportOutput, 403: _NOT_SIGNED_IN, 404: _EXPORT_NOT_FOUND})
+                   responses={200: ExportOutput, 403: NOT_SIGNED_IN, 404: _EXPORT_NOT_FOUND})
     def get(self, request, slug: str, version: int, export_id: int):
         project, _ = _project_for_goldsets(request, slug)
         return Response(ExportOutput(_export(_gold_set(project, version), export_id)).data)
@@ -399,7 +394,7 @@ class ExportDownloadApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_goldsets_exports_download",
         summary="The export's zip (an attachment; its sha256 is the export's)",
-        responses={(200, "application/zip"): OpenApiTypes.BINARY, 403: _NOT_SIGNED_IN,
+        responses={(200, "application/zip"): OpenApiTypes.BINARY, 403: NOT_SIGNED_IN,
                    404: OpenApiResponse(DetailOutput, description=(
                        "No such project, version or export, not a member, an annotator, or "
                        "the zip is no longer in storage.")),
@@ -413,7 +408,7 @@ class ExportDownloadApi(GenericAPIView):
         if export.status != Export.Status.DONE:
             then = ("ask for a new export" if export.status == Export.Status.FAILED
                     else "download it once its status is done")
-            return _error("not_ready", f"Export {export.pk} is {export.status}; {then}.",
+            return error_response("not_ready", f"Export {export.pk} is {export.status}; {then}.",
                           status.HTTP_409_CONFLICT)
         if not export.file or not default_storage.exists(export.file):
             raise Http404(f"The zip of export {export.pk} is no longer in storage; export again.")
@@ -439,7 +434,7 @@ class LeaderboardApi(GenericAPIView):
                                      description="The score variant (default paper).")],
         responses={200: LeaderboardRowOutput(many=True),
                    400: OpenApiResponse(RunErrorOutput, description="Unknown variant."),
-                   403: _NOT_SIGNED_IN,
+                   403: NOT_SIGNED_IN,
                    404: OpenApiResponse(DetailOutput, description=(
                        "No such project or gold set version, not a member, or an annotator "
                        "of a blind project."))},
@@ -474,7 +469,7 @@ class LeaderboardRowApi(GenericAPIView):
         responses={200: LeaderboardRowDetailOutput,
                    400: OpenApiResponse(RunErrorOutput,
                                         description="Unknown mode, variant or modality."),
-                   403: _NOT_SIGNED_IN,
+                   403: NOT_SIGNED_IN,
                    404: OpenApiResponse(DetailOutput, description=(
                        "No such project or row in it, not a member, or an annotator of a "
                        "blind project."))},
@@ -494,6 +489,7 @@ class LeaderboardRowApi(GenericAPIView):
                                                       key=choices["modality"])
         row.label = leaderboard_selectors.run_score_label(score)
         row.gold_version = score.gold_set.version if score.gold_set else None
-        row.mode, row.variant, row.modality = choices["mode"], choices["variant"], choices["modality"]
+        row.mode, row.variant = choices["mode"], choices["variant"]
+        row.modality = choices["modality"]
         row.samples, row.result, row.config = samples, score.result, score.config
         return Response(LeaderboardRowDetailOutput(row).data)

@@ -9,7 +9,15 @@ from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from annotate.api.runs import _NOT_SIGNED_IN, DetailOutput, RunErrorOutput, _error, _invalid
+from annotate.api.common import (
+    NOT_SIGNED_IN,
+    DetailOutput,
+    RunErrorOutput,
+    error_response,
+    invalid_response,
+    managers_only_response,
+    unreadable_response,
+)
 from annotate.api.serializers import ProjectOutput
 from annotate.models import Membership, Project
 from annotate.selectors import projects as selectors
@@ -72,16 +80,13 @@ def _body(request, example: str) -> tuple[dict | None, Response | None]:
     try:
         return request.data, None
     except ParseError as error:  # answered in the documented error shape, with a code
-        return None, _error("invalid", f"The request body could not be read ({error.detail}); "
-                                       f"send a JSON object such as {example}.",
-                            status.HTTP_400_BAD_REQUEST)
+        return None, unreadable_response(error, example)
 
 
 def _manager_only(role: str, action: str) -> Response | None:
     if role in MEMBER_ROLES:
         return None
-    return _error("forbidden", f"Only a project manager can {action}; ask one of the project's "
-                               "managers.", status.HTTP_403_FORBIDDEN)
+    return managers_only_response(action)
 
 
 class ProjectDetailApi(GenericAPIView):
@@ -90,7 +95,7 @@ class ProjectDetailApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_retrieve",
                    summary="A project, with your role in it",
-                   responses={200: ProjectDetailOutput, 403: _NOT_SIGNED_IN, 404: _NOT_FOUND})
+                   responses={200: ProjectDetailOutput, 403: NOT_SIGNED_IN, 404: _NOT_FOUND})
     def get(self, request, slug: str):
         project, role = selectors.project_get_for_user(slug=slug, user=request.user)
         counted = selectors.project_list_for_user(user=request.user).get(pk=project.pk)
@@ -103,7 +108,7 @@ class MemberListApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_members_list",
                    summary="A project's members and their roles, by username",
-                   responses={200: MemberOutput(many=True), 403: _NOT_SIGNED_IN, 404: _NOT_FOUND})
+                   responses={200: MemberOutput(many=True), 403: NOT_SIGNED_IN, 404: _NOT_FOUND})
     def get(self, request, slug: str):
         project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
         page = self.paginate_queryset(selectors.membership_list(project=project))
@@ -133,12 +138,13 @@ class MemberListApi(GenericAPIView):
             return unreadable
         form = MemberAddInput(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         try:
-            membership = services.membership_add(project=project, user=form.validated_data["username"],
-                                                 role=form.validated_data["role"], by=request.user)
+            data = form.validated_data
+            membership = services.membership_add(project=project, user=data["username"],
+                                                 role=data["role"], by=request.user)
         except services.MembershipRejected as error:
-            return _error(error.code, error.message, status.HTTP_409_CONFLICT)
+            return error_response(error.code, error.message, status.HTTP_409_CONFLICT)
         return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -147,7 +153,7 @@ class MemberDetailApi(GenericAPIView):
     serializer_class = MemberOutput
 
     @extend_schema(operation_id="projects_members_retrieve", summary="One member and their role",
-                   responses={200: MemberOutput, 403: _NOT_SIGNED_IN, 404: _NO_MEMBER})
+                   responses={200: MemberOutput, 403: NOT_SIGNED_IN, 404: _NO_MEMBER})
     def get(self, request, slug: str, username: str):
         project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
         return Response(MemberOutput(selectors.membership_get(project=project,
@@ -177,12 +183,12 @@ class MemberDetailApi(GenericAPIView):
             return unreadable
         form = MemberChangeInput(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         try:
             membership = services.membership_role_change(
                 membership=membership, role=form.validated_data["role"], by=request.user)
         except services.MembershipRejected as error:
-            return _error(error.code, error.message, status.HTTP_409_CONFLICT)
+            return error_response(error.code, error.message, status.HTTP_409_CONFLICT)
         return Response(MemberOutput(membership).data)
 
     @extend_schema(
@@ -204,5 +210,5 @@ class MemberDetailApi(GenericAPIView):
         try:
             services.membership_remove(membership=membership, by=request.user)
         except services.MembershipRejected as error:
-            return _error(error.code, error.message, status.HTTP_409_CONFLICT)
+            return error_response(error.code, error.message, status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,7 +12,13 @@ from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from annotate.api.runs import DetailOutput, RunErrorOutput
+from annotate.api.common import (
+    NOT_SIGNED_IN,
+    DetailOutput,
+    RunErrorOutput,
+    error_response,
+    unreadable_response,
+)
 from annotate.api.serializers import ClipOutput
 from annotate.models import Assignment, AuditEvent, Membership
 from annotate.selectors import assignments as assignment_selectors
@@ -24,15 +30,6 @@ from annotate.services import clips as clip_services
 
 MANAGERS = (Membership.Role.MANAGER,)
 STAFF = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
-
-_NOT_SIGNED_IN = OpenApiResponse(
-    DetailOutput, description="Not signed in: no session and no valid `Authorization: Token "
-                              "<key>` header.")
-
-
-def _error(code: str, detail: str, http_status: int) -> Response:
-    return Response({"code": code, "detail": detail}, status=http_status)
-
 
 def _not_found(what: str) -> OpenApiResponse:
     return OpenApiResponse(DetailOutput, description=f"No such project{what}, or not a "
@@ -46,7 +43,7 @@ class ClipRetryApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_clips_retry",
                    summary="Queue a failed clip's ingestion again (managers)", request=None,
-                   responses={202: ClipOutput, 403: _NOT_SIGNED_IN, 404: _not_found(" or clip"),
+                   responses={202: ClipOutput, 403: NOT_SIGNED_IN, 404: _not_found(" or clip"),
                               409: OpenApiResponse(RunErrorOutput,
                                                    description="The clip has not failed.")})
     def post(self, request, slug: str, name: str):
@@ -56,7 +53,7 @@ class ClipRetryApi(GenericAPIView):
         try:
             clip = clip_services.clip_ingest_retry(clip=clip)
         except clip_services.ClipRejected as error:
-            return _error("conflict", error.message, status.HTTP_409_CONFLICT)
+            return error_response("conflict", error.message, status.HTTP_409_CONFLICT)
         return Response(ClipOutput(clip).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -94,8 +91,8 @@ _SLOT_REFUSALS = {
                                                      "not a member of the project."),
     409: OpenApiResponse(RunErrorOutput, description="The slot changed since you read it "
                                                      "(`stale`: read it again)."),
-    422: OpenApiResponse(RunErrorOutput, description="The move is not possible (e.g. the "
-                                                     "annotator already holds a slot of the clip)."),
+    422: OpenApiResponse(RunErrorOutput, description="The move is not possible (e.g. the annotator "
+                                                     "already holds a slot of the clip)."),
 }
 
 
@@ -109,13 +106,13 @@ class AssignmentListApi(GenericAPIView):
                                                 description="Only slots with this status.")],
                    responses={200: AssignmentOutput(many=True),
                               400: OpenApiResponse(RunErrorOutput, description="Unknown status."),
-                              403: _NOT_SIGNED_IN, 404: _not_found("")})
+                              403: NOT_SIGNED_IN, 404: _not_found("")})
     def get(self, request, slug: str):
         project, _ = project_selectors.project_get_for_user(slug=slug, user=request.user,
                                                             roles=MANAGERS)
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in Assignment.Status.values:
-            return _error("invalid", f"status must be one of "
+            return error_response("invalid", f"status must be one of "
                                      f"{', '.join(Assignment.Status.values)}; got {wanted!r}.",
                           status.HTTP_400_BAD_REQUEST)
         assignment_services.assignment_slots_ensure(project=project)
@@ -140,19 +137,17 @@ class _SlotChangeApi(GenericAPIView):
         try:
             form = self.form_class(data=request.data)
         except ParseError as error:
-            return _error("invalid", f"The request body could not be read ({error.detail}); "
-                                     'send a JSON object such as {"version": 3}.',
-                          status.HTTP_400_BAD_REQUEST)
+            return unreadable_response(error, '{"version": 3}')
         if not form.is_valid():
             detail = "; ".join(f"{field}: {' '.join(map(str, errors)).rstrip('.')}"
                                for field, errors in form.errors.items()) + "."
-            return _error("invalid", detail, status.HTTP_400_BAD_REQUEST)
+            return error_response("invalid", detail, status.HTTP_400_BAD_REQUEST)
         try:
             slot = self.change(request, project, assignment, form.validated_data)
         except assignment_services.AssignmentStale as error:
-            return _error("stale", error.message, status.HTTP_409_CONFLICT)
+            return error_response("stale", error.message, status.HTTP_409_CONFLICT)
         except assignment_services.AssignmentRejected as error:
-            return _error("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
+            return error_response("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
         if isinstance(slot, Response):
             return slot
         slot = assignment_selectors.assignment_get(project=project, assignment_id=slot.pk)
@@ -166,7 +161,7 @@ class AssignmentReassignApi(_SlotChangeApi):
         to_user = assignment_selectors.assignment_member_by_username(project=project,
                                                                      username=data["to"])
         if to_user is None:
-            return _error("invalid", f"to: {data['to']!r} is not a member of this project.",
+            return error_response("invalid", f"to: {data['to']!r} is not a member of this project.",
                           status.HTTP_400_BAD_REQUEST)
         return assignment_services.assignment_reassign(
             assignment=assignment, to_user=to_user, by=request.user,
@@ -176,7 +171,7 @@ class AssignmentReassignApi(_SlotChangeApi):
                    summary="Give a slot to another annotator (managers); their draft starts "
                            "from the slot's clip",
                    request=AssignmentReassignInput,
-                   responses={200: AssignmentOutput, 403: _NOT_SIGNED_IN,
+                   responses={200: AssignmentOutput, 403: NOT_SIGNED_IN,
                               404: _not_found(" or slot"), **_SLOT_REFUSALS})
     def post(self, request, slug: str, assignment_id: int):
         return super().post(request, slug, assignment_id)
@@ -192,7 +187,7 @@ class AssignmentReleaseApi(_SlotChangeApi):
     @extend_schema(operation_id="projects_assignments_release",
                    summary="Open a slot again (managers); the previous holder's draft is kept",
                    request=AssignmentReleaseInput,
-                   responses={200: AssignmentOutput, 403: _NOT_SIGNED_IN,
+                   responses={200: AssignmentOutput, 403: NOT_SIGNED_IN,
                               404: _not_found(" or slot"), **_SLOT_REFUSALS})
     def post(self, request, slug: str, assignment_id: int):
         return super().post(request, slug, assignment_id)
@@ -288,7 +283,7 @@ class QualityApi(GenericAPIView):
     @extend_schema(operation_id="projects_quality_retrieve",
                    summary="Agreement between annotators and with gold, and rubber-stamp signs "
                            "(reviewers and managers; docs/review.md defines every figure)",
-                   responses={200: QualityOutput, 403: _NOT_SIGNED_IN, 404: _not_found("")})
+                   responses={200: QualityOutput, 403: NOT_SIGNED_IN, 404: _not_found("")})
     def get(self, request, slug: str):
         project, _ = project_selectors.project_get_for_user(slug=slug, user=request.user,
                                                             roles=STAFF)
@@ -339,7 +334,7 @@ class ProjectAuditApi(GenericAPIView):
                    summary="The project's whole audit trail, oldest first (managers)",
                    parameters=[*_AUDIT_FILTERS,
                                OpenApiParameter("clip", str, description="A clip's name.")],
-                   responses={200: AuditEventOutput(many=True), 403: _NOT_SIGNED_IN,
+                   responses={200: AuditEventOutput(many=True), 403: NOT_SIGNED_IN,
                               404: _not_found("")})
     def get(self, request, slug: str):
         project, _ = project_selectors.project_get_for_user(slug=slug, user=request.user,
@@ -358,7 +353,7 @@ class ClipHistoryApi(GenericAPIView):
     @extend_schema(operation_id="projects_clips_history_list",
                    summary="A clip's history, newest first (reviewers and managers)",
                    parameters=_AUDIT_FILTERS,
-                   responses={200: AuditEventOutput(many=True), 403: _NOT_SIGNED_IN,
+                   responses={200: AuditEventOutput(many=True), 403: NOT_SIGNED_IN,
                               404: _not_found(" or clip")})
     def get(self, request, slug: str, name: str):
         project, _ = project_selectors.project_get_for_user(slug=slug, user=request.user,

@@ -19,7 +19,13 @@ from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from annotate.api.runs import DetailOutput, RunErrorOutput, _error, _invalid
+from annotate.api.common import (
+    DetailOutput,
+    RunErrorOutput,
+    error_response,
+    invalid_response,
+    unreadable_response,
+)
 from annotate.models import Clip, GoldRecord, Membership, Project, ReviewComment
 from annotate.selectors import projects as project_selectors
 from annotate.selectors import reviews as review_selectors
@@ -34,8 +40,9 @@ def _project_for_reviews(request, slug: str) -> tuple[Project, str]:
 
 
 def _forbidden(action: str) -> Response:
-    return _error("forbidden", f"Only the project's reviewers and managers can {action}; ask a "
-                               "manager for the reviewer role.", status.HTTP_403_FORBIDDEN)
+    return error_response("forbidden", f"Only the project's reviewers and managers can {action}; "
+                                       "ask a manager for the reviewer role.",
+                          status.HTTP_403_FORBIDDEN)
 
 
 def _clip(project: Project, name: str) -> Clip:
@@ -56,15 +63,13 @@ def _body(request, example: str) -> tuple[object, Response | None]:
     try:
         return request.data, None
     except ParseError as error:  # answered in the documented error shape, with a code
-        return None, _error("invalid", f"The request body could not be read ({error.detail}); "
-                                       f"send a JSON object such as {example}.",
-                            status.HTTP_400_BAD_REQUEST)
+        return None, unreadable_response(error, example)
 
 
 def _refused(error: review_services.AnnotationRejected) -> Response:
     if isinstance(error, review_services.StaleWrite):
-        return _error("stale", error.message, status.HTTP_409_CONFLICT)
-    return _error("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return error_response("stale", error.message, status.HTTP_409_CONFLICT)
+    return error_response("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 # Serializers. Choice fields are plain strings (as in annotate/api/runs.py): enums named
@@ -331,10 +336,10 @@ class ReviewQueueApi(GenericAPIView):
     def post(self, request, slug: str):
         project, role = _project_for_reviews(request, slug)
         if role != Membership.Role.MANAGER:
-            return _error("forbidden", "Only a project manager can run auto-promotion; ask one "
+            return error_response("forbidden", "Only a project manager can run auto-promotion; ask one "
                                        "of the project's managers.", status.HTTP_403_FORBIDDEN)
         if not project.auto_promote_consensus:
-            return _error("conflict", "Auto-promotion is switched off for this project: a "
+            return error_response("conflict", "Auto-promotion is switched off for this project: a "
                                       "manager turns on “auto promote consensus” in the "
                                       "project's settings first.", status.HTTP_409_CONFLICT)
         results = review_services.gold_auto_promote_project(project=project, actor=request.user)
@@ -407,10 +412,10 @@ class ReviewWriteApi(GenericAPIView):
                 return bad
         form = self.input_class(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         record = review_selectors.gold_record_get(clip=clip)
         if record is None:
-            return _error("not_started", f"The review of {clip.name} has not started yet; POST "
+            return error_response("not_started", f"The review of {clip.name} has not started yet; POST "
                                          f"/api/projects/{project.slug}/reviews/{clip.name}/open/ "
                                          "first.", status.HTTP_409_CONFLICT)
         record.clip = clip
@@ -612,13 +617,13 @@ class ReviewCommentListApi(GenericAPIView):
             return bad
         form = ReviewCommentInput(data=body)
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         data = form.validated_data
         cue = None
         if data["cue"] is not None:
             cue = review_selectors.clip_cue_get(clip=clip, cue_id=data["cue"])
             if cue is None:
-                return _error("rejected", f"Cue {data['cue']} is not part of {clip.name}; pin "
+                return error_response("rejected", f"Cue {data['cue']} is not part of {clip.name}; pin "
                                           "the comment to one of its cues.",
                               status.HTTP_422_UNPROCESSABLE_ENTITY)
         try:

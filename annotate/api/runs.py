@@ -8,7 +8,6 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -18,6 +17,17 @@ from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from annotate.api.common import (
+    NOT_SIGNED_IN,
+    DetailOutput,
+    RunErrorOutput,
+    error_response,
+    invalid_response,
+    managers_only_response,
+    status_filter,
+    status_parameter,
+    unreadable_response,
+)
 from annotate.models import Clip, Cue, Membership, ModelRun, Project, Proposal
 from annotate.selectors import projects as project_selectors
 from annotate.services import runs as run_services
@@ -149,61 +159,14 @@ class ProposalOutput(serializers.ModelSerializer):
                   "started_at", "finished_at", "cues"]
 
 
-class RunErrorOutput(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField(help_text="What went wrong and what to do about it.")
-
-
-class DetailOutput(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-def _error(code: str, detail: str, http_status: int) -> Response:
-    return Response({"code": code, "detail": detail}, status=http_status)
-
-
-def _invalid(errors: dict) -> Response:
-    def flat(value) -> list[str]:
-        if isinstance(value, dict):
-            return [f"item {key}: {text}" for key, inner in value.items() for text in flat(inner)]
-        if isinstance(value, list):
-            return [text for inner in value for text in flat(inner)]
-        return [str(value)]
-
-    detail = "; ".join(f"{field}: {' '.join(flat(value)).rstrip('.')}"
-                       for field, value in errors.items()) + "."
-    return _error("invalid", detail, status.HTTP_400_BAD_REQUEST)
-
-
-def _status_filter(request, allowed: list[str]) -> tuple[str | None, Response | None]:
-    value = request.query_params.get("status") or None
-    if value is not None and value not in allowed:
-        return None, _error("invalid", f"status must be one of {', '.join(allowed)}; "
-                                       f"got {value!r}.", status.HTTP_400_BAD_REQUEST)
-    return value, None
-
-
-def _forbidden(action: str) -> Response:
-    return _error("forbidden", f"Only a project manager can {action}; ask one of the project's "
-                               "managers.", status.HTTP_403_FORBIDDEN)
-
-
 _NOT_FOUND = OpenApiResponse(
     DetailOutput, description="No such project or run, not a member, or an annotator of a "
                                 "blind project.")
 _FORBIDDEN = OpenApiResponse(
     RunErrorOutput, description="Not a manager of the project (without credentials DRF "
                                 "answers with `detail` only).")
-_NOT_SIGNED_IN = OpenApiResponse(
-    DetailOutput, description="Not signed in: no session and no valid `Authorization: Token "
-                              "<key>` header.")
 _BAD_STATUS = OpenApiResponse(RunErrorOutput, description="Unknown `status` filter.")
 _CONFLICT = OpenApiResponse(RunErrorOutput, description="The run's state does not allow it.")
-
-
-def _status_parameter(values: list[str]) -> OpenApiParameter:
-    return OpenApiParameter("status", str, description=f"Only these: {', '.join(values)}.",
-                            enum=values)
 
 
 class RunListApi(GenericAPIView):
@@ -213,13 +176,13 @@ class RunListApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_runs_list",
         summary="A project's model runs with their progress, newest first",
-        parameters=[_status_parameter(ModelRun.Status.values)],
-        responses={200: RunOutput(many=True), 400: _BAD_STATUS, 403: _NOT_SIGNED_IN,
+        parameters=[status_parameter(ModelRun.Status.values)],
+        responses={200: RunOutput(many=True), 400: _BAD_STATUS, 403: NOT_SIGNED_IN,
                    404: _NOT_FOUND},
     )
     def get(self, request, slug: str):
         project, _ = _project_for_runs(request, slug)
-        run_status, bad = _status_filter(request, ModelRun.Status.values)
+        run_status, bad = status_filter(request, ModelRun.Status.values)
         if bad:
             return bad
         page = self.paginate_queryset(runs_with_progress(project=project, status=run_status))
@@ -252,23 +215,21 @@ class RunListApi(GenericAPIView):
     def post(self, request, slug: str):
         project, role = _project_for_runs(request, slug)
         if role not in RUN_ROLES:
-            return _forbidden("start runs")
+            return managers_only_response("start runs")
         try:
             body = request.data
         except ParseError as error:  # answered in the documented error shape, with a code
-            return _error("invalid", f"The request body could not be read ({error.detail}); send "
-                                     'a JSON object such as {"proposer": "signals"}.',
-                          status.HTTP_400_BAD_REQUEST)
+            return unreadable_response(error, '{"proposer": "signals"}')
         form = RunStartInput(data=body, context={"project": project})
         if not form.is_valid():
-            return _invalid(form.errors)
+            return invalid_response(form.errors)
         data = form.validated_data
         try:
             run = run_services.run_create(project=project, proposer=data.get("proposer"),
                                           clip_names=data.get("clips"), label=data["label"],
                                           created_by=request.user)
         except run_services.RunRejected as error:
-            return _error("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
+            return error_response("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
         return Response(RunOutput(run_get(project=project, run_id=run.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -279,7 +240,7 @@ class RunDetailApi(GenericAPIView):
 
     @extend_schema(operation_id="projects_runs_retrieve",
                    summary="A run: its status and progress (poll until status is not running)",
-                   responses={200: RunOutput, 403: _NOT_SIGNED_IN, 404: _NOT_FOUND})
+                   responses={200: RunOutput, 403: NOT_SIGNED_IN, 404: _NOT_FOUND})
     def get(self, request, slug: str, run_id: int):
         project, _ = _project_for_runs(request, slug)
         return Response(RunOutput(run_get(project=project, run_id=run_id)).data)
@@ -295,7 +256,7 @@ class RunActionApi(GenericAPIView):
     def post(self, request, slug: str, run_id: int):
         project, role = _project_for_runs(request, slug)
         if role not in RUN_ROLES:
-            return _forbidden(f"{self.action} runs")
+            return managers_only_response(f"{self.action} runs")
         run = run_get(project=project, run_id=run_id)
         try:
             if self.action == "cancel":
@@ -307,7 +268,7 @@ class RunActionApi(GenericAPIView):
                 result = run_services.run_rerun(run=run, created_by=request.user)
                 http_status = status.HTTP_201_CREATED
         except run_services.RunRejected as error:
-            return _error("conflict", error.message, status.HTTP_409_CONFLICT)
+            return error_response("conflict", error.message, status.HTTP_409_CONFLICT)
         return Response(RunOutput(run_get(project=project, run_id=result.pk)).data,
                         status=http_status)
 
@@ -360,14 +321,14 @@ class ProposalListApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_runs_proposals_list",
         summary="A run's proposals by clip name, each with its cues",
-        parameters=[_status_parameter(Proposal.Status.values)],
-        responses={200: ProposalOutput(many=True), 400: _BAD_STATUS, 403: _NOT_SIGNED_IN,
+        parameters=[status_parameter(Proposal.Status.values)],
+        responses={200: ProposalOutput(many=True), 400: _BAD_STATUS, 403: NOT_SIGNED_IN,
                    404: _NOT_FOUND},
     )
     def get(self, request, slug: str, run_id: int):
         project, _ = _project_for_runs(request, slug)
         run = run_get(project=project, run_id=run_id)
-        proposal_status, bad = _status_filter(request, Proposal.Status.values)
+        proposal_status, bad = status_filter(request, Proposal.Status.values)
         if bad:
             return bad
         page = self.paginate_queryset(proposals_with_cues(run=run, status=proposal_status))
@@ -381,7 +342,7 @@ class ProposalDetailApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_runs_proposals_retrieve",
         summary="A run's proposal for one clip, with its cues",
-        responses={200: ProposalOutput, 403: _NOT_SIGNED_IN,
+        responses={200: ProposalOutput, 403: NOT_SIGNED_IN,
                    404: OpenApiResponse(DetailOutput, description=(
                        "No such project, run or clip in the run, not a member, or an "
                        "annotator of a blind project."))},

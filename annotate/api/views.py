@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.api import serializers as s
-from annotate.api.runs import DetailOutput
+from annotate.api.common import DetailOutput
 from annotate.models import Membership, ScoreJob
 from annotate.selectors import projects as selectors
 from annotate.services import clips as clip_services

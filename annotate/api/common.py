@@ -1,0 +1,65 @@
+"""What every API module shares: the two error shapes the schema documents, the JSON refusal
+helpers, the `status` filter, and the documented "not signed in" answer."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+
+class RunErrorOutput(serializers.Serializer):
+    """A refusal: a machine-readable code and a sentence saying what to do."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField(help_text="What went wrong and what to do about it.")
+
+
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+NOT_SIGNED_IN = OpenApiResponse(
+    DetailOutput, description="Not signed in: no session and no valid `Authorization: Token "
+                              "<key>` header.")
+
+
+def error_response(code: str, detail: str, http_status: int) -> Response:
+    return Response({"code": code, "detail": detail}, status=http_status)
+
+
+def invalid_response(errors: dict) -> Response:
+    """A serializer's errors as one sentence naming each field (and list item) at fault."""
+    def flat(value) -> list[str]:
+        if isinstance(value, dict):
+            return [f"item {key}: {text}" for key, inner in value.items() for text in flat(inner)]
+        if isinstance(value, list):
+            return [text for inner in value for text in flat(inner)]
+        return [str(value)]
+
+    detail = "; ".join(f"{field}: {' '.join(flat(value)).rstrip('.')}"
+                       for field, value in errors.items()) + "."
+    return error_response("invalid", detail, status.HTTP_400_BAD_REQUEST)
+
+
+def status_filter(request, allowed: list[str]) -> tuple[str | None, Response | None]:
+    value = request.query_params.get("status") or None
+    if value is not None and value not in allowed:
+        return None, error_response("invalid", f"status must be one of {', '.join(allowed)}; "
+                                               f"got {value!r}.", status.HTTP_400_BAD_REQUEST)
+    return value, None
+
+
+def status_parameter(values: list[str]) -> OpenApiParameter:
+    return OpenApiParameter("status", str, description=f"Only these: {', '.join(values)}.",
+                            enum=values)
+
+
+def unreadable_response(error, example: str) -> Response:
+    """A body that is not JSON (a ParseError), answered in the documented error shape."""
+    return error_response("invalid", f"The request body could not be read ({error.detail}); "
+                                     f"send a JSON object such as {example}.",
+                          status.HTTP_400_BAD_REQUEST)
+
+
+def managers_only_response(action: str) -> Response:
+    return error_response("forbidden", f"Only a project manager can {action}; ask one of the "
+                                       "project's managers.", status.HTTP_403_FORBIDDEN)
