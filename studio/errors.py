@@ -15,8 +15,9 @@ RETRY_AFTER_S = 10
 
 DATABASE_DOWN = ("The database is not reachable right now (it may be restarting). Nothing was "
                  "changed; try again in a moment.")
-BROKER_DOWN = ("The task queue is not reachable right now. Nothing was changed; try again in a "
-               "few minutes.")
+# Said of enqueues other than a clip upload's, whose rows may already be committed.
+BROKER_DOWN = ("The task queue is not reachable right now, so the work this request starts may "
+               "not have been queued; check its status and try again in a few minutes.")
 
 
 def unavailable_message(error: BaseException | None) -> str | None:
