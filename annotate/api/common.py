@@ -63,3 +63,9 @@ def unreadable_response(error, example: str) -> Response:
 def managers_only_response(action: str) -> Response:
     return error_response("forbidden", f"Only a project manager can {action}; ask one of the "
                                        "project's managers.", status.HTTP_403_FORBIDDEN)
+
+
+QUEUE_UNAVAILABLE = OpenApiResponse(
+    RunErrorOutput, description="The task queue (the Celery broker) is unreachable: the work "
+                                "was not queued. An upload is not kept; other work is stored and "
+                                "marked failed, to be retried. `Retry-After` says when to try.")

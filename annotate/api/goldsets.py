@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from annotate.api.common import (
     NOT_SIGNED_IN,
+    QUEUE_UNAVAILABLE,
     DetailOutput,
     RunErrorOutput,
     error_response,
@@ -343,7 +344,8 @@ class ExportListApi(GenericAPIView):
                    403: _FORBIDDEN, 404: _NOT_FOUND,
                    422: OpenApiResponse(RunErrorOutput, description="A split the splitter "
                                                                     "refuses, with its "
-                                                                    "message.")},
+                                                                    "message."),
+                   503: QUEUE_UNAVAILABLE},
         examples=[OpenApiExample("Three splits", request_only=True,
                                  value={"ratios": {"train": 0.8, "val": 0.1, "test": 0.1},
                                         "seed": 0})],

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from annotate.api.common import (
     NOT_SIGNED_IN,
+    QUEUE_UNAVAILABLE,
     DetailOutput,
     RunErrorOutput,
     error_response,
@@ -45,7 +46,8 @@ class ClipRetryApi(GenericAPIView):
                    summary="Queue a failed clip's ingestion again (managers)", request=None,
                    responses={202: ClipOutput, 403: NOT_SIGNED_IN, 404: _not_found(" or clip"),
                               409: OpenApiResponse(RunErrorOutput,
-                                                   description="The clip has not failed.")})
+                                                   description="The clip has not failed."),
+                              503: QUEUE_UNAVAILABLE})
     def post(self, request, slug: str, name: str):
         project, _ = project_selectors.project_get_for_user(slug=slug, user=request.user,
                                                             roles=MANAGERS)

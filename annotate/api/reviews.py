@@ -24,6 +24,7 @@ from annotate.api.common import (
     RunErrorOutput,
     error_response,
     invalid_response,
+    managers_only_response,
     unreadable_response,
 )
 from annotate.models import Clip, GoldRecord, Membership, Project, ReviewComment
@@ -336,8 +337,7 @@ class ReviewQueueApi(GenericAPIView):
     def post(self, request, slug: str):
         project, role = _project_for_reviews(request, slug)
         if role != Membership.Role.MANAGER:
-            return error_response("forbidden", "Only a project manager can run auto-promotion; ask one "
-                                       "of the project's managers.", status.HTTP_403_FORBIDDEN)
+            return managers_only_response("run auto-promotion")
         if not project.auto_promote_consensus:
             return error_response("conflict", "Auto-promotion is switched off for this project: a "
                                       "manager turns on “auto promote consensus” in the "
@@ -415,9 +415,10 @@ class ReviewWriteApi(GenericAPIView):
             return invalid_response(form.errors)
         record = review_selectors.gold_record_get(clip=clip)
         if record is None:
-            return error_response("not_started", f"The review of {clip.name} has not started yet; POST "
-                                         f"/api/projects/{project.slug}/reviews/{clip.name}/open/ "
-                                         "first.", status.HTTP_409_CONFLICT)
+            return error_response(
+                "not_started", f"The review of {clip.name} has not started yet; POST "
+                               f"/api/projects/{project.slug}/reviews/{clip.name}/open/ first.",
+                status.HTTP_409_CONFLICT)
         record.clip = clip
         try:
             self.apply(record, {**form.validated_data, "reviewer": request.user}, **kwargs)
@@ -623,9 +624,9 @@ class ReviewCommentListApi(GenericAPIView):
         if data["cue"] is not None:
             cue = review_selectors.clip_cue_get(clip=clip, cue_id=data["cue"])
             if cue is None:
-                return error_response("rejected", f"Cue {data['cue']} is not part of {clip.name}; pin "
-                                          "the comment to one of its cues.",
-                              status.HTTP_422_UNPROCESSABLE_ENTITY)
+                return error_response(
+                    "rejected", f"Cue {data['cue']} is not part of {clip.name}; pin the comment "
+                                "to one of its cues.", status.HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             comment = review_services.review_comment_add(clip=clip, author=request.user,
                                                          text=data["text"], cue=cue,

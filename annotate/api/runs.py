@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from annotate.api.common import (
     NOT_SIGNED_IN,
+    QUEUE_UNAVAILABLE,
     DetailOutput,
     RunErrorOutput,
     error_response,
@@ -192,15 +193,14 @@ class RunListApi(GenericAPIView):
         operation_id="projects_runs_start",
         summary="Start a run of a proposer over ready clips (one task per clip)",
         request=RunStartInput,
-        responses={
-            201: RunOutput,
+        responses={201: RunOutput,
             400: OpenApiResponse(RunErrorOutput, description="Unknown proposer or clip names "
                                                              "(the message names them), or a "
                                                              "body that is not JSON."),
             403: _FORBIDDEN, 404: _NOT_FOUND,
             422: OpenApiResponse(RunErrorOutput, description="A named clip is not ready, or "
                                                              "the project has no ready clip."),
-        },
+                   503: QUEUE_UNAVAILABLE},
         examples=[
             OpenApiExample("Two clips", request_only=True,
                            value={"proposer": "signals", "label": "pilot",
@@ -295,7 +295,8 @@ class RunRetryApi(RunActionApi):
                    responses={200: RunOutput, 403: _FORBIDDEN, 404: _NOT_FOUND,
                               409: OpenApiResponse(RunErrorOutput, description=(
                                   "No failed clips, or the proposer's version changed "
-                                  "(re-run instead)."))})
+                                  "(re-run instead).")),
+                              503: QUEUE_UNAVAILABLE})
     def post(self, request, slug: str, run_id: int):
         return super().post(request, slug, run_id)
 
@@ -309,7 +310,8 @@ class RunRerunApi(RunActionApi):
                    request=None,
                    responses={201: RunOutput, 403: _FORBIDDEN, 404: _NOT_FOUND,
                               409: OpenApiResponse(RunErrorOutput,
-                                                   description="The run is still running.")})
+                                                   description="The run is still running."),
+                              503: QUEUE_UNAVAILABLE})
     def post(self, request, slug: str, run_id: int):
         return super().post(request, slug, run_id)
 

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.api import serializers as s
-from annotate.api.common import DetailOutput
+from annotate.api.common import QUEUE_UNAVAILABLE, DetailOutput
 from annotate.models import Membership, ScoreJob
 from annotate.selectors import projects as selectors
 from annotate.services import clips as clip_services
@@ -48,7 +48,8 @@ class ClipListApi(APIView):
         request={"multipart/form-data": s.ClipUploadInput},
         responses={201: s.ClipOutput, 400: s.ErrorOutput, 403: s.ErrorOutput,
                    404: _NO_PROJECT,
-                   409: s.ErrorOutput, 413: s.ErrorOutput, 422: s.ErrorOutput},
+                   409: s.ErrorOutput, 413: s.ErrorOutput, 422: s.ErrorOutput,
+                   503: QUEUE_UNAVAILABLE},
     )
     def post(self, request, slug: str):
         project, role = selectors.project_get_for_user(slug=slug, user=request.user)
@@ -113,7 +114,8 @@ class ScoreJobListApi(APIView):
         request={"multipart/form-data": s.ScoreJobInput},
         responses={202: s.ScoreJobOutput, 400: s.ErrorOutput, 403: s.ErrorOutput,
                    404: _NO_PROJECT,
-                   413: s.ErrorOutput, 422: s.ErrorOutput},
+                   413: s.ErrorOutput, 422: s.ErrorOutput,
+                   503: QUEUE_UNAVAILABLE},
     )
     def post(self, request, slug: str):
         project, role = selectors.project_get_for_user(slug=slug, user=request.user)

@@ -6,8 +6,8 @@ import shutil
 import tempfile
 import time
 import unicodedata
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from annotate.models import Clip, Project
+from annotate.services.queueing import send_on_commit
 from inference import media as media_lib
 from inference.subtitles import SubtitleError, parse_subtitles
 
@@ -383,7 +384,16 @@ def clip_ingest_retry(*, clip: Clip) -> Clip:
     clip.save(update_fields=["status", "error", "error_code", "updated_at"])
     from annotate.tasks import clip_ingest as clip_ingest_task
 
-    clip_ingest_task.delay_on_commit(clip.pk)
+    clip_id = clip.pk
+
+    def failed(reason: str) -> str:
+        Clip.objects.filter(pk=clip_id, status=Clip.Status.PENDING).update(
+            status=Clip.Status.FAILED, error_code="queue_unavailable",
+            error=f"The retry was not started: {reason}; retry again once the queue is back.")
+        return (f"Clip {clip.name!r} could not be queued again (the task queue is unreachable); "
+                "it stays failed. Retry it in a few minutes.")
+
+    send_on_commit(lambda: clip_ingest_task.delay(clip_id), on_unavailable=failed)
     return clip
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from annotate.models import Export, GoldSet
 from annotate.selectors import goldsets as selectors
 from annotate.services.audit import audit_record
+from annotate.services.queueing import send_on_commit
 from inference.splits import SplitError, SplitItem, split_items, split_report
 
 __all__ = ["ExportRejected", "export_build", "export_create", "export_failed", "export_ratios",
@@ -125,7 +126,14 @@ def export_create(*, gold_set: GoldSet, ratios: Mapping[str, float], seed: int, 
     from annotate.tasks_exports import export_build as export_build_task
 
     export_id = export.pk
-    transaction.on_commit(lambda: export_build_task.delay(export_id))
+
+    def failed(reason: str) -> str:
+        export_failed(export_id=export_id, message=f"The export was not built: {reason}; ask "
+                                                   "for it again once the queue is back.")
+        return ("The export was stored but could not be queued (the task queue is "
+                "unreachable); it is marked failed. Ask for it again in a few minutes.")
+
+    send_on_commit(lambda: export_build_task.delay(export_id), on_unavailable=failed)
     return export
 
 

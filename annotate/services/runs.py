@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from annotate.models import Clip, Cue, ModelRun, Project, Proposal
 from annotate.services.leaderboard import run_scores_invalidate, run_scores_invalidate_by_run
-from inference.proposers import ClipInput, ProposalError, SubtitleSegment, get_proposer, proposer_factory
+from annotate.services.queueing import send_on_commit
+from inference.proposers import (
+    ClipInput,
+    ProposalError,
+    SubtitleSegment,
+    get_proposer,
+    proposer_factory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +55,26 @@ def _enqueue(proposal_ids: list[int], proposer: str) -> None:
 
     queue = settings.EMOCUE_PROPOSER_QUEUES.get(proposer, "cpu")
 
+    sent: list[int] = []
+
     def send() -> None:
         for proposal_id in proposal_ids:
             proposal_run_task.apply_async(args=[proposal_id], queue=queue)
+            sent.append(proposal_id)
 
-    transaction.on_commit(send)
+    def unsent_failed(reason: str) -> str:
+        unsent = [pk for pk in proposal_ids if pk not in set(sent)]
+        proposals = Proposal.objects.filter(pk__in=unsent, status=Proposal.Status.PENDING)
+        run_id = proposals.values_list("run_id", flat=True).first()
+        n = proposals.update(status=Proposal.Status.FAILED, error=f"This clip was not run: {reason}; "
+                             "use “Retry failed” once the queue is back.", finished_at=timezone.now())
+        if run_id is not None:
+            _run_finish_if_settled(run_id)
+        return (f"The run was stored, but {n} of its {len(proposal_ids)} clip(s) could not be "
+                "queued (the task queue is unreachable); they are marked failed. Retry them "
+                "from the run once the queue is back.")
+
+    send_on_commit(send, on_unavailable=unsent_failed)
 
 
 @transaction.atomic

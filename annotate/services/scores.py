@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.models import Project, ScoreJob
+from annotate.services.queueing import send_on_commit
 from inference.emocue360 import MODES, VARIANTS, Scorer, check_inputs
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,16 @@ def score_job_create(
     job.save()
     from annotate.tasks import score_job_run as score_job_run_task
 
-    score_job_run_task.delay_on_commit(job.pk)
+    job_id = job.pk
+
+    def failed(reason: str) -> str:
+        ScoreJob.objects.filter(pk=job_id, status=ScoreJob.Status.PENDING).update(
+            status=ScoreJob.Status.FAILED, error=f"Not scored: {reason}; submit it again once "
+                                                 "the queue is back.", finished_at=timezone.now())
+        return ("The score job was stored but could not be queued (the task queue is "
+                "unreachable); it is marked failed. Submit it again in a few minutes.")
+
+    send_on_commit(lambda: score_job_run_task.delay(job_id), on_unavailable=failed)
     return job
 
 

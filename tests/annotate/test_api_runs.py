@@ -279,7 +279,7 @@ def test_schema_documents_every_answer_without_warnings(client, manager):
     assert dict(GENERATOR_STATS._warn_cache) == {} and dict(GENERATOR_STATS._error_cache) == {}
     paths = schema["paths"]
     start = paths["/api/projects/{slug}/runs/"]["post"]["responses"]
-    assert set(start) == {"201", "400", "403", "404", "422"}
+    assert set(start) == {"201", "400", "403", "404", "422", "503"}
     assert set(paths["/api/projects/{slug}/runs/{run_id}/cancel/"]["post"]["responses"]) == {
         "200", "403", "404", "409"}
     proposals = paths["/api/projects/{slug}/runs/{run_id}/proposals/"]["get"]
