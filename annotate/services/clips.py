@@ -2,7 +2,6 @@
 
 import contextlib
 import logging
-import shutil
 import tempfile
 import time
 import unicodedata
@@ -21,6 +20,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from annotate.models import Clip, Project
 from annotate.services.queueing import send_on_commit
+from annotate.services.storage import StorageReadError, storage_download, storage_local_path
 from inference import media as media_lib
 from inference.subtitles import SubtitleError, parse_subtitles
 
@@ -259,16 +259,13 @@ def _probe_fields(info: "media_lib.MediaInfo") -> dict:
 
 @contextlib.contextmanager
 def _storage_local_path(name: str) -> Iterator[Path]:
-    try:
-        yield Path(default_storage.path(name))
+    path = storage_local_path(name)
+    if path is not None:
+        yield path
         return
-    except NotImplementedError:
-        pass
     # Remote storage (S3): ffmpeg needs a seekable local file.
-    with tempfile.NamedTemporaryFile(prefix="emocue-source-") as handle, default_storage.open(name) as src:
-        shutil.copyfileobj(src, handle, 1024 * 1024)
-        handle.flush()
-        yield Path(handle.name)
+    with tempfile.TemporaryDirectory(prefix="emocue-source-") as folder:
+        yield storage_download(name, Path(folder))
 
 
 def _derived_names(clip: Clip) -> list[str]:
@@ -348,6 +345,11 @@ def clip_ingest(*, clip_id: int) -> Clip | None:
     except media_lib.MediaError as error:
         _delete_quietly(written)
         return _clip_mark_failed(clip_id=clip_id, code=error.code, message=str(error))
+    except StorageReadError as error:
+        _delete_quietly(written)
+        return _clip_mark_failed(clip_id=clip_id, code="storage_error",
+                                 message=f"The upload could not be read back: {error}. Retry the clip "
+                                         "once the media storage answers again.")
     except Exception:
         _delete_quietly(written)
         raise

@@ -1,12 +1,14 @@
 """Model runs: a proposer over a project's clips, one Celery task per clip."""
 
+import contextlib
 import logging
+import tempfile
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -14,6 +16,7 @@ from django.utils import timezone
 from annotate.models import Clip, Cue, ModelRun, Project, Proposal
 from annotate.services.leaderboard import run_scores_invalidate, run_scores_invalidate_by_run
 from annotate.services.queueing import send_on_commit
+from annotate.services.storage import StorageReadError, storage_download, storage_local_path
 from inference.proposers import (
     ClipInput,
     ProposalError,
@@ -128,16 +131,19 @@ def _run_finish_if_settled(run_id: int) -> None:
         run_scores_invalidate_by_run(run_id=run_id)  # finished: scored; cancelled: off the board
 
 
-def _clip_input(clip: Clip) -> ClipInput:
+def _clip_input(clip: Clip, remote_folder: Callable[[], Path]) -> ClipInput:
+    """What a proposer reads of a clip, as local files: the storage's own paths, or, for
+    remote storage (S3), copies in remote_folder() (a temporary folder of this task)."""
     if clip.status != Clip.Status.READY or not clip.proxy:
         raise ProposalError(f"Clip {clip.name} is not ready ({clip.status}): its media are missing.")
 
     def local(name: str) -> Path:
-        try:
-            path = Path(default_storage.path(name))
-        except NotImplementedError as error:  # remote storage: workers need a local media cache
-            raise ProposalError("Proposers need media on a local path; remote storage is not "
-                                "supported by this worker yet.") from error
+        path = storage_local_path(name)
+        if path is None:
+            try:
+                return storage_download(name, remote_folder())
+            except StorageReadError as error:
+                raise ProposalError(f"Clip {clip.name}: {error}.") from error
         if not path.is_file():
             raise ProposalError(f"Clip {clip.name}: media file {name} is missing from storage.")
         return path
@@ -207,23 +213,31 @@ def proposal_run(*, proposal_id: int, claim: str | None = None) -> Proposal | No
         return Proposal.objects.get(pk=proposal_id)
     batch = list(Proposal.objects.select_related("run", "clip").filter(pk__in=claimed).order_by("pk"))
 
-    inputs: dict[int, ClipInput] = {}
-    for item in batch:
+    with contextlib.ExitStack() as stack:
+        folder: list[Path] = []
+
+        def remote_folder() -> Path:  # made on first use: local storage never needs it
+            if not folder:
+                folder.append(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="emocue-media-"))))
+            return folder[0]
+
+        inputs: dict[int, ClipInput] = {}
+        for item in batch:
+            try:
+                inputs[item.pk] = _clip_input(item.clip, remote_folder)
+            except ProposalError as error:
+                _proposal_fail(item, str(error))
+        ready = [item for item in batch if item.pk in inputs]
         try:
-            inputs[item.pk] = _clip_input(item.clip)
-        except ProposalError as error:
-            _proposal_fail(item, str(error))
-    ready = [item for item in batch if item.pk in inputs]
-    try:
-        if len(ready) > 1:
-            results = proposer.propose_batch([inputs[item.pk] for item in ready])
-        else:
-            results = [_propose_one(proposer, inputs[item.pk]) for item in ready]
-    except Exception as error:
-        log.exception("proposer %s failed on %s", proposal.run.proposer, [i.clip.name for i in ready])
-        for item in ready:
-            _proposal_fail(item, f"The proposer failed unexpectedly: {type(error).__name__}: {error}")
-        raise
+            if len(ready) > 1:
+                results = proposer.propose_batch([inputs[item.pk] for item in ready])
+            else:
+                results = [_propose_one(proposer, inputs[item.pk]) for item in ready]
+        except Exception as error:
+            log.exception("proposer %s failed on %s", proposal.run.proposer, [i.clip.name for i in ready])
+            for item in ready:
+                _proposal_fail(item, f"The proposer failed unexpectedly: {type(error).__name__}: {error}")
+            raise
     for item, result in zip(ready, results, strict=True):
         if isinstance(result, Exception):
             _proposal_fail(item, str(result))

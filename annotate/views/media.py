@@ -10,24 +10,12 @@ from django.views.decorators.http import require_safe
 
 from annotate.models import Clip
 from annotate.selectors.projects import project_role_get
+from annotate.services.storage import storage_local_path, storage_range_chunks
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CLIP_PATH = re.compile(r"^clips/(\d+)/([0-9a-f-]{36})/[A-Za-z0-9_./-]+$")
 _TYPES = {".mp4": "video/mp4", ".wav": "audio/wav", ".json": "application/json",
           ".jpg": "image/jpeg", ".vtt": "text/vtt"}
-
-
-def _ranged_chunks(handle, start: int, length: int, chunk: int = 256 * 1024):
-    try:
-        handle.seek(start)
-        while length > 0:
-            data = handle.read(min(chunk, length))
-            if not data:
-                break
-            length -= len(data)
-            yield data
-    finally:
-        handle.close()
 
 
 @require_safe
@@ -63,14 +51,16 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
             response["Content-Range"] = f"bytes */{size}"
             return response
         length = end - start + 1
-        response = StreamingHttpResponse(
-            _ranged_chunks(default_storage.open(path, "rb"), start, length),
-            status=206, content_type=content_type,
-        )
+        response = StreamingHttpResponse(storage_range_chunks(path, start, length),
+                                         status=206, content_type=content_type)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(length)
-    else:
+    elif storage_local_path(path) is not None:
         response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
+        response["Content-Length"] = str(size)
+    else:  # S3: stream the object as it arrives (its File would download it all first)
+        response = StreamingHttpResponse(storage_range_chunks(path, 0, size),
+                                         content_type=content_type)
         response["Content-Length"] = str(size)
     response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
