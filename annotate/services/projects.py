@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from annotate.models import Membership, Project
+from annotate.services.assignments import assignment_leases_release_for_member
 from annotate.services.audit import audit_record, audit_snapshot
 
 
@@ -103,8 +104,9 @@ def membership_role_change(*, membership: Membership, role: str, by) -> Membersh
 @transaction.atomic
 def membership_remove(*, membership: Membership, by) -> None:
     """Remove a member (audited). Their annotations stay (a former member cannot reach them);
-    a slot they lease returns to the pool when its lease runs out. Never the last manager."""
+    the slots they lease return to the pool now (audited releases). Never the last manager."""
     _refuse_last_manager(membership, "removed")
+    assignment_leases_release_for_member(project=membership.project, user=membership.user, by=by)
     before = audit_snapshot(membership)
     membership_id = membership.pk
     membership.delete()

@@ -277,3 +277,35 @@ def test_next_skips_clips_that_are_not_ready(project):
     Clip.objects.create(project=project, name="a", sha256="fail", status=Clip.Status.FAILED)
     user = annotators(project, 1)[0]
     assert svc.assignment_next(project=project, annotator=user).clip.name == "b"
+
+
+def test_removing_a_member_returns_their_leased_slots_at_once(project, manager):
+    from annotate.models import Membership
+    from annotate.services.projects import membership_remove
+
+    make_ready_clips(project, ["a", "b", "c"])
+    set_k(project, 1)
+    leaver, stayer = annotators(project, 2)
+    done = svc.assignment_next(project=project, annotator=leaver)  # a: finished
+    assert svc.assignment_complete(annotation=done.annotation, user=leaver) == 1
+    held = svc.assignment_next(project=project, annotator=leaver)  # b: leased, a draft
+    assert svc.assignment_next(project=project, annotator=stayer).clip.name == "c"
+    other = MembershipFactory(role="annotator", user=leaver).project  # leases elsewhere stay
+    make_ready_clips(other, ["z"])
+    other_project_slot = svc.assignment_next(project=other, annotator=leaver)
+
+    membership_remove(membership=Membership.objects.get(project=project, user=leaver), by=manager)
+    slots = slots_of(project)
+    assert (slots[("a", 0)].status, slots[("a", 0)].annotator_id) == ("done", leaver.pk)
+    freed = slots[("b", 0)]
+    assert (freed.status, freed.annotator_id, freed.annotation_id, freed.lease_expires_at) == (
+        "open", None, None, None)
+    assert freed.version == held.version + 1
+    assert slots[("c", 0)].annotator_id == stayer.pk  # another member's lease is untouched
+    assert Assignment.objects.get(pk=other_project_slot.pk).status == "leased"
+    assert Annotation.objects.filter(pk=held.annotation_id, status="draft").exists()  # draft kept
+    release = AuditEvent.objects.get(object_type="assignment", action="release", object_id=freed.pk)
+    assert release.actor == manager and release.before["annotator_id"] == leaver.pk
+    # The freed clip goes to the next annotator who asks, not when the lease would have run out.
+    newcomer = annotators(project, 1)[0]
+    assert svc.assignment_next(project=project, annotator=newcomer).clip.name == "b"
