@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from annotate.api import members as members_api
 from annotate.api import views as api
 from annotate.views import media, pages, runs, timeline
 
@@ -40,7 +41,7 @@ urlpatterns = [
     path("", include("annotate.urls_api_goldsets")),
     path("", include("annotate.urls_api_annotations")),
     path("media/<path:path>", media.media_serve, name="media"),
-    path("api/projects/", api.ProjectListApi.as_view(), name="api-project-list"),
+    path("api/projects/", members_api.ProjectListApi.as_view(), name="api-project-list"),
     path("api/projects/<slug:slug>/clips/", api.ClipListApi.as_view(), name="api-clip-list"),
     path("api/projects/<slug:slug>/clips/<str:name>/", api.ClipDetailApi.as_view(),
          name="api-clip-detail"),

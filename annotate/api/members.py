@@ -1,12 +1,14 @@
-"""A project over the API: its detail with the caller's role, and its members. Every member
-reads; managers add members, change roles and remove members. The last manager is never
-demoted or removed (409), so a project always has someone who can manage it."""
+"""Projects over the API: the list of yours, a new project (staff accounts: a lab's
+administrators), a project's detail with the caller's role and its settings (managers change
+them), and its members. Every member reads; managers add members, change roles and remove
+members. The last manager is never demoted or removed (409), so a project always has someone
+who can manage it."""
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
 from annotate.api.common import (
@@ -35,6 +37,42 @@ class ProjectDetailOutput(ProjectOutput):
 
     def get_role(self, project: Project) -> str:
         return self.context["role"]
+
+
+class ProjectSettingsInput(serializers.Serializer):
+    """A project's settings; every field optional in a PATCH."""
+    name = serializers.CharField(max_length=120, help_text="Unique; the slug is made from it "
+                                                           "once and never changes.")
+    description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
+    emotion_vocabulary = serializers.ListField(
+        child=serializers.CharField(max_length=64), min_length=1, max_length=200, required=False,
+        help_text="The emotion labels annotators choose from (distinct, non-empty).")
+    annotators_per_clip = serializers.IntegerField(
+        min_value=1, max_value=50, required=False,
+        help_text="k: annotators per clip; the clips' slots follow a change at once.")
+    blind_mode = serializers.BooleanField(
+        required=False, help_text="Annotators see neither each other's work nor model output.")
+    assignment_lease_minutes = serializers.IntegerField(min_value=1, max_value=7 * 24 * 60,
+                                                        required=False)
+    align_similarity = serializers.FloatField(min_value=0, max_value=1, required=False)
+    align_overlap = serializers.FloatField(min_value=0, max_value=1, required=False)
+    auto_promote_consensus = serializers.BooleanField(required=False)
+    decoy_rate = serializers.FloatField(min_value=0, max_value=0.5, required=False)
+    hide_proposals_share = serializers.FloatField(min_value=0, max_value=1, required=False)
+
+    def validate_name(self, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise serializers.ValidationError("A project needs a name.")
+        return value
+
+    def validate_emotion_vocabulary(self, value: list[str]) -> list[str]:
+        labels = [" ".join(label.split()) for label in value]  # DRF refused blank ones
+        seen: set[str] = set()
+        repeated = [label for label in labels if label.lower() in seen or seen.add(label.lower())]
+        if repeated:
+            raise serializers.ValidationError(f"Labels must be distinct: {repeated[0]!r} is repeated.")
+        return labels
 
 
 class MemberOutput(serializers.ModelSerializer):
@@ -89,6 +127,68 @@ def _manager_only(role: str, action: str) -> Response | None:
     return managers_only_response(action)
 
 
+_STAFF_ONLY = OpenApiResponse(RunErrorOutput, description="Not a staff account: projects are "
+                                                           "created by a lab's administrators "
+                                                           "(without credentials DRF answers with "
+                                                           "`detail` only).")
+_NAME_TAKEN = OpenApiExample(
+    "Name taken", status_codes=["409"], response_only=True,
+    value={"code": "exists", "detail": "A project named 'Pilot' exists already; choose another name."})
+
+
+def _project_out(request, project: Project, role: str) -> dict:
+    counted = selectors.project_list_for_user(user=request.user).filter(pk=project.pk).first()
+    return ProjectDetailOutput(counted or project, context={"role": role}).data
+
+
+def _project_rejected(error: services.ProjectRejected) -> Response:
+    code = status.HTTP_409_CONFLICT if error.code == "exists" else status.HTTP_400_BAD_REQUEST
+    return error_response(error.code, error.message, code)
+
+
+class ProjectListApi(ListAPIView):
+    serializer_class = ProjectOutput
+
+    def get_queryset(self):
+        return selectors.project_list_for_user(user=self.request.user)
+
+    @extend_schema(operation_id="projects_list", summary="Your projects",
+                   responses={200: ProjectOutput(many=True), 403: NOT_SIGNED_IN})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="projects_create", summary="Create a project (staff accounts)",
+        description="The caller becomes the project's manager. Settings left out take their "
+                    "defaults; the slug is made from the name.",
+        request=ProjectSettingsInput,
+        responses={201: ProjectDetailOutput,
+                   400: OpenApiResponse(RunErrorOutput, description="A setting out of range, or "
+                                                                    "a body that is not JSON."),
+                   403: _STAFF_ONLY,
+                   409: OpenApiResponse(RunErrorOutput, description="The name is taken.")},
+        examples=[OpenApiExample("Create", request_only=True,
+                                 value={"name": "Pilot", "annotators_per_clip": 3,
+                                        "blind_mode": True}), _NAME_TAKEN])
+    def post(self, request):
+        if not (request.user.is_staff or request.user.is_superuser):
+            return error_response("forbidden", "Only a staff account (a lab administrator) can "
+                                               "create projects; ask one to create it and add you.",
+                                  status.HTTP_403_FORBIDDEN)
+        data, refused = _body(request, '{"name": "Pilot", "annotators_per_clip": 3}')
+        if refused:
+            return refused
+        form = ProjectSettingsInput(data=data)
+        if not form.is_valid():
+            return invalid_response(form.errors)
+        try:
+            project = services.project_create(created_by=request.user, **form.validated_data)
+        except services.ProjectRejected as error:
+            return _project_rejected(error)
+        return Response(_project_out(request, project, Membership.Role.MANAGER),
+                        status=status.HTTP_201_CREATED)
+
+
 class ProjectDetailApi(GenericAPIView):
     queryset = Project.objects.none()
     serializer_class = ProjectDetailOutput
@@ -100,6 +200,36 @@ class ProjectDetailApi(GenericAPIView):
         project, role = selectors.project_get_for_user(slug=slug, user=request.user)
         counted = selectors.project_list_for_user(user=request.user).get(pk=project.pk)
         return Response(ProjectDetailOutput(counted, context={"role": role}).data)
+
+    @extend_schema(
+        operation_id="projects_partial_update", summary="Change a project's settings (managers)",
+        description="Only the fields sent change; the change is audited with the values before "
+                    "and after. Changing k adds or removes open slots at once.",
+        request=ProjectSettingsInput(partial=True),
+        responses={200: ProjectDetailOutput,
+                   400: OpenApiResponse(RunErrorOutput, description="A setting out of range, or "
+                                                                    "a body that is not JSON."),
+                   403: _FORBIDDEN, 404: _NOT_FOUND,
+                   409: OpenApiResponse(RunErrorOutput, description="The new name is taken.")},
+        examples=[OpenApiExample("Change k", request_only=True,
+                                 value={"annotators_per_clip": 3}), _NAME_TAKEN])
+    def patch(self, request, slug: str):
+        project, role = selectors.project_get_for_user(slug=slug, user=request.user)
+        refused = _manager_only(role, "change the project's settings")
+        if refused:
+            return refused
+        data, refused = _body(request, '{"annotators_per_clip": 3}')
+        if refused:
+            return refused
+        form = ProjectSettingsInput(data=data, partial=True)
+        if not form.is_valid():
+            return invalid_response(form.errors)
+        try:
+            project = services.project_settings_update(project=project, by=request.user,
+                                                       **form.validated_data)
+        except services.ProjectRejected as error:
+            return _project_rejected(error)
+        return Response(_project_out(request, project, role))
 
 
 class MemberListApi(GenericAPIView):

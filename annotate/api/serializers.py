@@ -6,11 +6,18 @@ from annotate.models import Clip, Project, ScoreJob
 class ProjectOutput(serializers.ModelSerializer):
     clip_count = serializers.IntegerField(read_only=True)
     ready_count = serializers.IntegerField(read_only=True)
+    hide_proposals_share = serializers.SerializerMethodField(
+        help_text="Share of clips whose annotators start without the model's proposals (0 to 1).")
 
     class Meta:
         model = Project
         fields = ["slug", "name", "description", "emotion_vocabulary", "annotators_per_clip",
-                  "blind_mode", "clip_count", "ready_count", "created_at"]
+                  "blind_mode", "assignment_lease_minutes", "align_similarity", "align_overlap",
+                  "auto_promote_consensus", "decoy_rate", "hide_proposals_share", "clip_count",
+                  "ready_count", "created_at"]
+
+    def get_hide_proposals_share(self, project: Project) -> float:
+        return float(project.proposer_settings.get("hide_proposals_share", 0) or 0)
 
 
 class ClipOutput(serializers.ModelSerializer):

@@ -2,7 +2,6 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError
-from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,13 +25,6 @@ def _unreadable(error: ParseError) -> Response:
 def _invalid(form) -> Response:
     detail = "; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in form.errors.items())
     return Response({"code": "invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
-
-
-class ProjectListApi(ListAPIView):
-    serializer_class = s.ProjectOutput
-
-    def get_queryset(self):
-        return selectors.project_list_for_user(user=self.request.user)
 
 
 class ClipListApi(APIView):

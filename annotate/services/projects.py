@@ -1,11 +1,12 @@
 """Project and membership writes."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
 from annotate.models import Membership, Project
-from annotate.services.assignments import assignment_leases_release_for_member
+from annotate.services.assignments import assignment_leases_release_for_member, assignment_slots_ensure
 from annotate.services.audit import audit_record, audit_snapshot
 
 
@@ -17,9 +18,54 @@ class MembershipRejected(ValueError):
         self.message, self.code = message, code
 
 
+# What a manager may change after creation (the name too; the slug, used in every URL, stays).
+PROJECT_SETTINGS = ("name", "description", "emotion_vocabulary", "annotators_per_clip", "blind_mode",
+                    "assignment_lease_minutes", "align_similarity", "align_overlap",
+                    "auto_promote_consensus", "decoy_rate", "hide_proposals_share")
+
+
+class ProjectRejected(ValueError):
+    """A refused project write; code names it for the API (exists, invalid)."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+def _settings_apply(project: Project, settings: dict) -> None:
+    for name, value in settings.items():
+        if name not in PROJECT_SETTINGS:
+            raise ValueError(f"{name} is not a project setting")
+        if name == "hide_proposals_share":
+            if not 0 <= float(value) <= 1:
+                raise ProjectRejected("hide_proposals_share: must be between 0 and 1.", code="invalid")
+            project.proposer_settings = {**project.proposer_settings, name: float(value)}
+        else:
+            setattr(project, name, value)
+
+
+def _name_taken(name: str, *, exclude: int | None = None) -> bool:
+    taken = Project.objects.filter(name=name)
+    return (taken.exclude(pk=exclude) if exclude else taken).exists()
+
+
+def _validated(project: Project) -> None:
+    try:
+        project.full_clean(exclude=["created_by"])
+    except ValidationError as error:
+        detail = "; ".join(f"{field}: {' '.join(messages)}"
+                           for field, messages in error.message_dict.items())
+        raise ProjectRejected(detail, code="invalid") from error
+
+
 @transaction.atomic
 def project_create(*, name: str, created_by=None, description: str = "",
-                   annotators_per_clip: int = 1) -> Project:
+                   annotators_per_clip: int = 1, **settings) -> Project:
+    """A new project (its creator becomes its manager; audited when there is one). The slug
+    comes from the name. ProjectRejected when the name is taken or a setting is out of range."""
+    if _name_taken(name):
+        raise ProjectRejected(f"A project named {name!r} exists already; choose another name.",
+                              code="exists")
     slug = slugify(name)[:120] or "project"
     base, n = slug, 2
     while Project.objects.filter(slug=slug).exists():
@@ -27,11 +73,38 @@ def project_create(*, name: str, created_by=None, description: str = "",
         n += 1
     project = Project(name=name, slug=slug, description=description,
                       annotators_per_clip=annotators_per_clip, created_by=created_by)
-    project.full_clean()
+    _settings_apply(project, settings)
+    _validated(project)
     project.save()
     if created_by is not None:
         membership_set(project=project, user=created_by, role=Membership.Role.MANAGER)
+        audit_record(actor=created_by, action="create", object_type="project", object_id=project.pk,
+                     before=None, after=audit_snapshot(project), project=project)
     return project
+
+
+@transaction.atomic
+def project_settings_update(*, project: Project, by, **settings) -> Project:
+    """Change a project's settings (audited, before and after). Concurrent changes are applied
+    one after the other on the locked row, each to the fields it names. When k changes, the
+    clips' assignment slots follow at once (open slots beyond k go; leased and done stay)."""
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    if "name" in settings and _name_taken(settings["name"], exclude=locked.pk):
+        raise ProjectRejected(f"A project named {settings['name']!r} exists already; choose "
+                              "another name.", code="exists")
+    before = audit_snapshot(locked)
+    _settings_apply(locked, settings)
+    _validated(locked)
+    after = audit_snapshot(locked)
+    if after == before:
+        return locked
+    locked.save()
+    audit_record(actor=by, action="change_settings", object_type="project", object_id=locked.pk,
+                 before={k: v for k, v in before.items() if after[k] != v},
+                 after={k: v for k, v in after.items() if before[k] != v}, project=locked)
+    if before["annotators_per_clip"] != after["annotators_per_clip"]:
+        assignment_slots_ensure(project=locked)
+    return locked
 
 
 def project_get_or_create(*, name: str, created_by=None) -> tuple[Project, bool]:

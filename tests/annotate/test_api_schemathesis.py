@@ -73,6 +73,8 @@ def world(media_root, wsgi_keeps_the_test_transaction):
     finished score job; returns the token and the path values that hit them."""
     membership = MembershipFactory(role="manager", project__slug="lab")
     project, manager = membership.project, membership.user
+    manager.is_staff = True  # a lab administrator too: POST /api/projects/ creates projects
+    manager.save(update_fields=["is_staff"])
     # Named as in the schema's run start example, so that example starts a run.
     for index, name in enumerate(("sample_00000007", "sample_00000012")):
         Clip.objects.create(

@@ -38,7 +38,8 @@ UNGUARDED = {
     "api-docs": "the interactive docs page for that schema",
     # Each user's own list: see test_project_lists_show_only_ones_own_projects.
     "project-list": "lists the projects the user is a member of",
-    "api-project-list": "lists the projects the user is a member of",
+    "api-project-list": "lists the projects the user is a member of; creating one (POST) is for "
+                        "staff accounts, which no project role makes: test_api_projects.py",
 }
 
 
@@ -170,6 +171,7 @@ ROWS = [
     api("api-audit", "GET", MANAGERS, kwargs=P),
     # Project and members
     api("api-project-detail", "GET", MEMBERS, kwargs=P),
+    api("api-project-detail", "PATCH", MANAGERS, kwargs=P, data={"description": "Round two"}),
     api("api-member-list", "GET", MEMBERS, kwargs=P),
     api("api-member-list", "POST", MANAGERS, kwargs=P,
         data={"username": "@member", "role": "annotator"}),
