@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from annotate.models import Membership, Project
@@ -75,7 +75,12 @@ def project_create(*, name: str, created_by=None, description: str = "",
                       annotators_per_clip=annotators_per_clip, created_by=created_by)
     _settings_apply(project, settings)
     _validated(project)
-    project.save()
+    try:
+        with transaction.atomic():  # a concurrent create of the same name or slug wins
+            project.save()
+    except IntegrityError as error:
+        raise ProjectRejected(f"A project named {name!r} exists already; choose another name.",
+                              code="exists") from error
     if created_by is not None:
         membership_set(project=project, user=created_by, role=Membership.Role.MANAGER)
         audit_record(actor=created_by, action="create", object_type="project", object_id=project.pk,
@@ -98,7 +103,12 @@ def project_settings_update(*, project: Project, by, **settings) -> Project:
     after = audit_snapshot(locked)
     if after == before:
         return locked
-    locked.save()
+    try:
+        with transaction.atomic():  # a concurrent rename to the same name wins
+            locked.save()
+    except IntegrityError as error:
+        raise ProjectRejected(f"A project named {locked.name!r} exists already; choose "
+                              "another name.", code="exists") from error
     audit_record(actor=by, action="change_settings", object_type="project", object_id=locked.pk,
                  before={k: v for k, v in before.items() if after[k] != v},
                  after={k: v for k, v in after.items() if before[k] != v}, project=locked)

@@ -132,3 +132,17 @@ def test_members_read_settings_but_only_managers_change_them(client, project, an
     assert client.patch(_detail(project), {"blind_mode": True}, **JSON).status_code in (401, 403)
     project.refresh_from_db()
     assert project.blind_mode is False and not AuditEvent.objects.exists()
+
+
+def test_a_create_racing_another_for_the_same_name_is_a_409_not_a_500(client, staff, monkeypatch):
+    from annotate.services import projects as services
+
+    Project.objects.create(name="Pilot", slug="pilot-other")
+    # Both creates passed the name check; the database's unique name decides.
+    monkeypatch.setattr(services, "_name_taken", lambda name, exclude=None: False)
+    monkeypatch.setattr(Project, "validate_unique", lambda self, exclude=None: None)
+    client.force_login(staff)
+    raced = client.post(reverse(LIST), {"name": "Pilot"}, **JSON)
+    assert raced.status_code == 409 and raced.json()["code"] == "exists"
+    assert Project.objects.filter(name="Pilot").count() == 1
+    assert not Membership.objects.filter(user=staff).exists() and not AuditEvent.objects.exists()
