@@ -297,32 +297,16 @@ def assignment_leases_release_for_member(*, project: Project, user, by) -> int:
     each), when they leave the project: the clips go to the next annotator at once, not when
     the lease runs out. Their drafts stay; finished slots stay done. Call inside the
     membership's removal transaction."""
-    released = 0
-    slots = (Assignment.objects.select_for_update(of=("self",))
-             .filter(project=project, annotator_id=user.pk, status=Status.LEASED)
-             .select_related("clip").order_by("pk"))
+    slots = list(Assignment.objects.select_for_update(of=("self",))
+                 .filter(project=project, annotator_id=user.pk, status=Status.LEASED)
+                 .select_related("clip").order_by("pk"))
     for slot in slots:
-        before = audit_snapshot(slot)
-        changes = {"status": Status.OPEN, "annotator_id": None, "annotation_id": None,
-                   "leased_at": None, "lease_expires_at": None, "assigned_by_id": None}
-        Assignment.objects.filter(pk=slot.pk).update(version=F("version") + 1, **changes)
-        for name, value in changes.items():
-            setattr(slot, name, value)
-        slot.version += 1
-        audit_record(actor=by, action="release", object_type="assignment", object_id=slot.pk,
-                     before=before, after=audit_snapshot(slot), clip=slot.clip)
-        released += 1
-    return released
+        _release(slot, by=by)
+    return len(slots)
 
 
-@transaction.atomic
-def assignment_release(*, assignment: Assignment, by, expected_version: int | None = None) -> Assignment:
-    """A manager returns a leased slot to the pool. The holder's draft stays; if they write to it
-    before someone else takes the slot, it is leased to them again."""
-    _require_manager(project=assignment.project, user=by, what="release clips")
-    slot = _locked(assignment, expected_version)
-    if slot.status == Status.OPEN:
-        raise AssignmentRejected(f"Slot {slot.slot + 1} of clip {slot.clip.name} is already open.")
+def _release(slot: Assignment, *, by) -> Assignment:
+    """Open a locked slot again (its version moves on) and audit it."""
     before = audit_snapshot(slot)
     changes = {"status": Status.OPEN, "annotator_id": None, "annotation_id": None, "leased_at": None,
                "lease_expires_at": None, "assigned_by_id": None}
@@ -333,4 +317,15 @@ def assignment_release(*, assignment: Assignment, by, expected_version: int | No
     audit_record(actor=by, action="release", object_type="assignment", object_id=slot.pk,
                  before=before, after=audit_snapshot(slot), clip=slot.clip)
     return slot
+
+
+@transaction.atomic
+def assignment_release(*, assignment: Assignment, by, expected_version: int | None = None) -> Assignment:
+    """A manager returns a leased slot to the pool. The holder's draft stays; if they write to it
+    before someone else takes the slot, it is leased to them again."""
+    _require_manager(project=assignment.project, user=by, what="release clips")
+    slot = _locked(assignment, expected_version)
+    if slot.status == Status.OPEN:
+        raise AssignmentRejected(f"Slot {slot.slot + 1} of clip {slot.clip.name} is already open.")
+    return _release(slot, by=by)
 
