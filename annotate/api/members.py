@@ -137,8 +137,9 @@ _NAME_TAKEN = OpenApiExample(
 
 
 def _project_out(request, project: Project, role: str) -> dict:
-    counted = selectors.project_list_for_user(user=request.user).filter(pk=project.pk).first()
-    return ProjectDetailOutput(counted or project, context={"role": role}).data
+    """The project with its clip counts, as the caller sees it (they are a member by now)."""
+    counted = selectors.project_list_for_user(user=request.user).get(pk=project.pk)
+    return ProjectDetailOutput(counted, context={"role": role}).data
 
 
 def _project_rejected(error: services.ProjectRejected) -> Response:
@@ -198,8 +199,7 @@ class ProjectDetailApi(GenericAPIView):
                    responses={200: ProjectDetailOutput, 403: NOT_SIGNED_IN, 404: _NOT_FOUND})
     def get(self, request, slug: str):
         project, role = selectors.project_get_for_user(slug=slug, user=request.user)
-        counted = selectors.project_list_for_user(user=request.user).get(pk=project.pk)
-        return Response(ProjectDetailOutput(counted, context={"role": role}).data)
+        return Response(_project_out(request, project, role))
 
     @extend_schema(
         operation_id="projects_partial_update", summary="Change a project's settings (managers)",

@@ -1,11 +1,9 @@
 """Model runs: a proposer over a project's clips, one Celery task per clip."""
 
-import contextlib
 import logging
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -131,9 +129,9 @@ def _run_finish_if_settled(run_id: int) -> None:
         run_scores_invalidate_by_run(run_id=run_id)  # finished: scored; cancelled: off the board
 
 
-def _clip_input(clip: Clip, remote_folder: Callable[[], Path]) -> ClipInput:
+def _clip_input(clip: Clip, remote_folder: Path) -> ClipInput:
     """What a proposer reads of a clip, as local files: the storage's own paths, or, for
-    remote storage (S3), copies in remote_folder() (a temporary folder of this task)."""
+    remote storage (S3), copies in remote_folder (a temporary folder of this task)."""
     if clip.status != Clip.Status.READY or not clip.proxy:
         raise ProposalError(f"Clip {clip.name} is not ready ({clip.status}): its media are missing.")
 
@@ -141,7 +139,7 @@ def _clip_input(clip: Clip, remote_folder: Callable[[], Path]) -> ClipInput:
         path = storage_local_path(name)
         if path is None:
             try:
-                return storage_download(name, remote_folder())
+                return storage_download(name, remote_folder)
             except StorageReadError as error:
                 raise ProposalError(f"Clip {clip.name}: {error}.") from error
         if not path.is_file():
@@ -213,18 +211,12 @@ def proposal_run(*, proposal_id: int, claim: str | None = None) -> Proposal | No
         return Proposal.objects.get(pk=proposal_id)
     batch = list(Proposal.objects.select_related("run", "clip").filter(pk__in=claimed).order_by("pk"))
 
-    with contextlib.ExitStack() as stack:
-        folder: list[Path] = []
-
-        def remote_folder() -> Path:  # made on first use: local storage never needs it
-            if not folder:
-                folder.append(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="emocue-media-"))))
-            return folder[0]
-
+    # Copies of remote (S3) media live as long as the task; local storage leaves it empty.
+    with tempfile.TemporaryDirectory(prefix="emocue-media-") as folder:
         inputs: dict[int, ClipInput] = {}
         for item in batch:
             try:
-                inputs[item.pk] = _clip_input(item.clip, remote_folder)
+                inputs[item.pk] = _clip_input(item.clip, Path(folder))
             except ProposalError as error:
                 _proposal_fail(item, str(error))
         ready = [item for item in batch if item.pk in inputs]

@@ -27,10 +27,9 @@ def storage_local_path(name: str) -> Path | None:
         return None
 
 
-def _remote_object(name: str):
-    """The boto3 Object behind a file of S3 storage (django-storages' S3File.obj), or None
-    for another kind of remote storage."""
-    handle = default_storage.open(name, "rb")
+def storage_object(handle):
+    """The boto3 Object behind an opened file of S3 storage (django-storages' S3File.obj), or
+    None for any other storage."""
     return getattr(handle, "obj", None)
 
 
@@ -43,12 +42,13 @@ def storage_download(name: str, folder: Path) -> Path:
     target = folder.joinpath(*relative.parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        remote = _remote_object(name)
-        if remote is not None:
-            remote.download_file(str(target))  # boto3's managed transfer, parts in parallel
-        else:
-            with default_storage.open(name, "rb") as source, target.open("wb") as copy:
-                shutil.copyfileobj(source, copy, 1024 * 1024)
+        with default_storage.open(name, "rb") as source:
+            remote = storage_object(source)
+            if remote is not None:
+                remote.download_file(str(target))  # boto3's managed transfer, parts in parallel
+            else:
+                with target.open("wb") as copy:
+                    shutil.copyfileobj(source, copy, 1024 * 1024)
     except FileNotFoundError as error:
         target.unlink(missing_ok=True)
         raise StorageReadError(f"media file {name} is missing from storage") from error
@@ -67,16 +67,18 @@ def _is_not_found(error: Exception) -> bool:
     return code in {"404", "NoSuchKey", "NotFound"}
 
 
-def storage_range_chunks(name: str, start: int, length: int, chunk: int = 256 * 1024) -> Iterator[bytes]:
-    """Bytes start .. start + length - 1 of a stored file, in chunks. From S3 this is one
-    ranged GET; from other storage, a seek in the opened file."""
+def storage_range_chunks(handle, start: int, length: int, chunk: int = 256 * 1024) -> Iterator[bytes]:
+    """Bytes start .. start + length - 1 of an opened stored file, in chunks; the handle is
+    closed at the end. From S3 this is one ranged GET; from other storage, a seek."""
+    remote = storage_object(handle)
     if length <= 0:
+        handle.close()
         return iter(())
-    remote = _remote_object(name) if storage_local_path(name) is None else None
     if remote is not None:
         body = remote.get(Range=f"bytes={start}-{start + length - 1}")["Body"]
+        handle.close()  # nothing was downloaded through it
         return _closing_chunks(body.iter_chunks(chunk), body)
-    return _seeked_chunks(default_storage.open(name, "rb"), start, length, chunk)
+    return _seeked_chunks(handle, start, length, chunk)
 
 
 def _closing_chunks(chunks: Iterator[bytes], body) -> Iterator[bytes]:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from annotate.models import Clip
 from annotate.selectors.projects import project_role_get
-from annotate.services.storage import storage_local_path, storage_range_chunks
+from annotate.services.storage import storage_object, storage_range_chunks
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CLIP_PATH = re.compile(r"^clips/(\d+)/([0-9a-f-]{36})/[A-Za-z0-9_./-]+$")
@@ -27,10 +27,13 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     if clip is None or project_role_get(project=clip.project, user=request.user) is None:
         raise Http404("No such file.")
     # The original upload is not served: only what ingestion derived from it.
-    if path == clip.source.name or not default_storage.exists(path):
+    if path == clip.source.name:
         raise Http404("No such file.")
-
-    size = default_storage.size(path)
+    try:  # one open: a stat locally, one HEAD request on S3
+        handle = default_storage.open(path, "rb")
+    except (FileNotFoundError, IsADirectoryError):
+        raise Http404("No such file.") from None
+    size = handle.size
     # A video stream can last as long as someone watches; it must not pin a database connection.
     if not connection.in_atomic_block:
         connection.close()
@@ -47,19 +50,20 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
             start = max(size - int(last), 0)
             end = size - 1
         if start >= size or start > end:
+            handle.close()
             response = HttpResponse(status=416)
             response["Content-Range"] = f"bytes */{size}"
             return response
         length = end - start + 1
-        response = StreamingHttpResponse(storage_range_chunks(path, start, length),
+        response = StreamingHttpResponse(storage_range_chunks(handle, start, length),
                                          status=206, content_type=content_type)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(length)
-    elif storage_local_path(path) is not None:
-        response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
+    elif storage_object(handle) is None:
+        response = FileResponse(handle, content_type=content_type)
         response["Content-Length"] = str(size)
     else:  # S3: stream the object as it arrives (its File would download it all first)
-        response = StreamingHttpResponse(storage_range_chunks(path, 0, size),
+        response = StreamingHttpResponse(storage_range_chunks(handle, 0, size),
                                          content_type=content_type)
         response["Content-Length"] = str(size)
     response["Accept-Ranges"] = "bytes"
