@@ -13,7 +13,7 @@ from annotate.selectors.projects import project_get_for_user
 from annotate.services import assignments as services
 
 MANAGER_ROLES = (Membership.Role.MANAGER,)
-MESSAGE = "annotate/partials/form_message.html"
+MESSAGE = "core/partials/form_message.html"
 
 
 def _message(request, message: str, status: int) -> HttpResponse:
@@ -33,7 +33,7 @@ def _version(request) -> int | None:
 def _changed(request, project, message: str) -> HttpResponse:
     # The whole board, not one row: table rows cannot travel beside out-of-band swaps, and the
     # counts change with every move. Three queries however many clips.
-    return render(request, "annotate/partials/assignment_board.html",
+    return render(request, "annotation/partials/assignment_board.html",
                   {"project": project, "message": message,
                    "board": selectors.assignment_board_get(project=project)})
 
@@ -45,7 +45,7 @@ def assignment_board(request: HttpRequest, slug: str) -> HttpResponse:
     # Slots are created lazily; the page shows them all, also for clips nobody asked for yet.
     services.assignment_slots_ensure(project=project)
     board = selectors.assignment_board_get(project=project)
-    return render(request, "annotate/assignments.html", {"project": project, "board": board})
+    return render(request, "annotation/assignments.html", {"project": project, "board": board})
 
 
 def _slot_change(request, slug: str, assignment_id: int, change) -> HttpResponse:

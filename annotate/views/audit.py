@@ -34,7 +34,7 @@ def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         return _bad_request(f"page must be a whole number from 1 up, not {raw_page!r}.")
     history = clip_audit_list(clip=clip, object_type=request.GET.get("type") or None,
                               actor=request.GET.get("actor") or None, page=int(raw_page))
-    return render(request, "annotate/clip_history.html",
+    return render(request, "clips/clip_history.html",
                   {"project": project, "clip": clip, "role": role, "history": history,
                    "can_export": role in EXPORT_ROLES})
 

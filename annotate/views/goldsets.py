@@ -18,13 +18,13 @@ from annotate.views.auth import htmx_login_required
 
 VIEW_ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
 MANAGE_ROLES = (Membership.Role.MANAGER,)
-WORKING = "annotate/partials/goldset_working.html"
-EXPORTS = "annotate/partials/goldset_exports.html"
+WORKING = "goldsets/partials/goldset_working.html"
+EXPORTS = "goldsets/partials/goldset_exports.html"
 DEFAULT_SPLIT = "train=0.8,val=0.1,test=0.1"
 
 
 login_for_goldsets = htmx_login_required(lambda request: render(
-    request, "annotate/partials/form_message.html",
+    request, "core/partials/form_message.html",
     {"ok": False, "message": "Your session has ended: log in again, then repeat the request."},
     status=401))
 
@@ -68,7 +68,7 @@ def _exports(request, project, gold_set, role, *, status: int = 200, message: st
 @require_GET
 def goldset_list(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
-    return render(request, "annotate/goldsets.html", {
+    return render(request, "goldsets/goldsets.html", {
         "project": project, "role": role, "can_manage": role in MANAGE_ROLES,
         "gold_sets": list(selectors.goldset_list(project=project)),
         "working": selectors.gold_working_get(project=project)})
@@ -108,7 +108,7 @@ def goldset_detail(request: HttpRequest, slug: str, version: int) -> HttpRespons
     page = selectors.goldset_items_page(gold_set=gold_set, page=int(raw_page))
     for item in page.object_list:  # one column per modality, in the header's order
         item.cue_columns = [item.cues.get(modality, []) for modality in selectors.MODALITIES]
-    return render(request, "annotate/goldsets_version.html", {
+    return render(request, "goldsets/goldsets_version.html", {
         "project": project, "role": role, "gold_set": gold_set, "can_manage": role in MANAGE_ROLES,
         "page": page,
         "modalities": selectors.MODALITIES, "rows": rows,

@@ -50,7 +50,7 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = _rows_context(project, gold_set, variant)
     context.update(role=role, versions=selectors.gold_set_versions(project=project),
                    variants=VARIANTS)
-    return render(request, "annotate/leaderboard.html", context)
+    return render(request, "scoring/leaderboard.html", context)
 
 
 @login_required
@@ -62,7 +62,7 @@ def leaderboard_rows(request: HttpRequest, slug: str) -> HttpResponse:
     since = request.GET.get("since")
     if since and since == selectors.leaderboard_token(project=project, gold_set=gold_set):
         return HttpResponse(status=204)  # htmx keeps what it shows, and keeps polling
-    return render(request, "annotate/partials/leaderboard_rows.html",
+    return render(request, "scoring/partials/leaderboard_rows.html",
                   _rows_context(project, gold_set, variant))
 
 
@@ -75,7 +75,7 @@ def leaderboard_row(request: HttpRequest, slug: str, row_id: int) -> HttpRespons
     variant = _choice(request, "variant", VARIANTS, "paper")
     key = _choice(request, "modality", (*MODALITIES, "overall"), "overall")
     samples = selectors.sample_scores(score=score, mode=mode, variant=variant, key=key)
-    return render(request, "annotate/leaderboard_row.html", {
+    return render(request, "scoring/leaderboard_row.html", {
         "project": project, "score": score, "label": selectors.run_score_label(score),
         "mode": mode, "variant": variant, "key": key, "samples": samples,
         "worst": samples[:25], "hist": _histogram(samples), "modes": MODES, "variants": VARIANTS,
@@ -89,7 +89,7 @@ def leaderboard_sample(request: HttpRequest, slug: str, row_id: int, name: str) 
     project, _ = _project(request, slug)
     score = selectors.run_score_get(project=project, row_id=row_id)
     sample = selectors.sample_matches_get(score=score, name=name)
-    return render(request, "annotate/leaderboard_sample.html", {
+    return render(request, "scoring/leaderboard_sample.html", {
         "project": project, "score": score, "label": selectors.run_score_label(score),
         "sample": sample, "gold_version": score.gold_set.version if score.gold_set else "working"})
 

@@ -19,7 +19,7 @@ UPLOAD_ROLES = (Membership.Role.MANAGER,)
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = selectors.project_list_for_user(user=request.user)
-    return render(request, "annotate/project_list.html", {"projects": projects})
+    return render(request, "home/project_list.html", {"projects": projects})
 
 
 def _clip_rows_context(project) -> dict:
@@ -41,7 +41,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES, "mine": mine,
                "runs": runs, "sees_runs": sees_runs, "busy_runs": any(r.status == ModelRun.Status.RUNNING for r in runs),
                **run_start_context(role), **_clip_rows_context(project)}
-    return render(request, "annotate/project_detail.html", context)
+    return render(request, "home/project_detail.html", context)
 
 
 @login_required
@@ -50,7 +50,7 @@ def clip_rows(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
     context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES,
                **run_start_context(role), **_clip_rows_context(project)}
-    return render(request, "annotate/partials/clip_rows.html", context)
+    return render(request, "home/partials/clip_rows.html", context)
 
 
 @login_required
@@ -58,11 +58,11 @@ def clip_rows(request: HttpRequest, slug: str) -> HttpResponse:
 def clip_upload(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
     if role not in UPLOAD_ROLES:
-        return render(request, "annotate/partials/upload_results.html",
+        return render(request, "clips/partials/upload_results.html",
                       {"error": "Only a project manager can upload clips."}, status=403)
     files = request.FILES.getlist("files")
     if not files:
-        return render(request, "annotate/partials/upload_results.html",
+        return render(request, "clips/partials/upload_results.html",
                       {"error": "Choose at least one video file to upload."}, status=400)
     results = clip_services.clips_upload(
         project=project, files=files, subtitles=request.FILES.getlist("subtitles"),
@@ -79,7 +79,7 @@ def clip_upload(request: HttpRequest, slug: str) -> HttpResponse:
         status = 503
     else:
         status = 422
-    response = render(request, "annotate/partials/upload_results.html",
+    response = render(request, "clips/partials/upload_results.html",
                       {"results": results, "project": project}, status=status)
     response["HX-Trigger"] = "clips-changed"
     response["X-Upload-Results"] = "1"  # upload.js shows a 503 that carries them
@@ -95,7 +95,7 @@ def clip_detail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         clip.proposals.filter(status=Proposal.Status.DONE).select_related("run")
         .prefetch_related("cues").order_by("-run__created_at")
     )
-    return render(request, "annotate/clip_detail.html",
+    return render(request, "clips/clip_detail.html",
                   {"project": project, "clip": clip, "role": role, "proposals": proposals,
                    "can_manage": role in UPLOAD_ROLES})
 
@@ -157,7 +157,7 @@ def _score_rows_context(project) -> dict:
 @require_GET
 def score_list(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
-    return render(request, "annotate/score_list.html",
+    return render(request, "scoring/score_list.html",
                   {"project": project, "role": role, "can_score": role in SCORE_ROLES,
                    **_score_rows_context(project)})
 
@@ -166,7 +166,7 @@ def score_list(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def score_rows(request: HttpRequest, slug: str) -> HttpResponse:
     project, _ = selectors.project_get_for_user(slug=slug, user=request.user)
-    return render(request, "annotate/partials/score_rows.html",
+    return render(request, "scoring/partials/score_rows.html",
                   {"project": project, **_score_rows_context(project)})
 
 
@@ -176,7 +176,7 @@ def score_create(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = selectors.project_get_for_user(slug=slug, user=request.user)
 
     def answer(message: str, status: int) -> HttpResponse:
-        return render(request, "annotate/partials/form_message.html",
+        return render(request, "core/partials/form_message.html",
                       {"message": message, "ok": status < 400}, status=status)
 
     if role not in SCORE_ROLES:

@@ -21,7 +21,7 @@ HEAT = {"cell": 58, "left": 120, "top": 96}
 @require_GET
 def quality_page(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user, roles=QUALITY_ROLES)
-    return render(request, "annotate/quality.html", {"project": project, "role": role})
+    return render(request, "review/quality.html", {"project": project, "role": role})
 
 
 @login_required
@@ -29,7 +29,7 @@ def quality_page(request: HttpRequest, slug: str) -> HttpResponse:
 def quality_body(request: HttpRequest, slug: str) -> HttpResponse:
     project, _ = project_get_for_user(slug=slug, user=request.user, roles=QUALITY_ROLES)
     quality = project_quality_get(project=project)
-    return render(request, "annotate/partials/quality_body.html",
+    return render(request, "review/partials/quality_body.html",
                   {"project": project, "q": quality, "bars": _bar_chart(quality),
                    "heat": _heat_map(quality)})
 

@@ -17,8 +17,8 @@ from annotate.services import reviews as services
 from annotate.views.auth import htmx_login_required
 
 ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
-MESSAGE = "annotate/partials/review_message.html"
-CHANGED = "annotate/partials/review_changed.html"
+MESSAGE = "review/partials/review_message.html"
+CHANGED = "review/partials/review_changed.html"
 
 
 login_for_review = htmx_login_required(lambda request: _message(
@@ -91,7 +91,7 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             results = services.gold_auto_promote_project(project=project, actor=request.user)
     rows = review_queue_list(project=project)
-    return render(request, "annotate/review_queue.html",
+    return render(request, "review/review_queue.html",
                   {"project": project, "role": role, "rows": rows, "results": results,
                    "promoted": [r for r in results or [] if r.promoted], "refusal": refusal},
                   status=403 if refusal and role != Membership.Role.MANAGER else
@@ -113,7 +113,7 @@ def _context(review, slug: str, name: str, role: str) -> dict:
 def review_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
     review = _review(clip)
-    return render(request, "annotate/review.html", _context(review, slug, name, role))
+    return render(request, "review/review.html", _context(review, slug, name, role))
 
 
 @login_for_review
@@ -121,7 +121,7 @@ def review_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 def review_workspace(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
     review = _review(clip)
-    return render(request, "annotate/partials/review_workspace.html",
+    return render(request, "review/partials/review_workspace.html",
                   _context(review, slug, name, role))
 
 
@@ -224,7 +224,7 @@ def review_action(request: HttpRequest, slug: str, name: str, action: str) -> Ht
 
 def _comments(request, slug: str, name: str, clip, message: str, status: int = 200) -> HttpResponse:
     comments = list(review_comments_list(clip=clip))
-    return render(request, "annotate/partials/review_comments.html",
+    return render(request, "review/partials/review_comments.html",
                   {"comments": comments, "base": _base(slug, name), "message": message},
                   status=status)
 

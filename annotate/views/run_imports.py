@@ -18,7 +18,7 @@ def _page(request: HttpRequest, project, *, status: int = 200, **result) -> Http
     # the same answer is a whole page for a browser without JavaScript.
     imports = (ModelRun.objects.filter(project=project, source=services.IMPORT_PROPOSER)
                .select_related("created_by").order_by("-created_at")[:20])
-    return render(request, "annotate/run_import.html", {
+    return render(request, "runs/run_import.html", {
         "project": project, "imports": imports, "max_mb": MAX_IMPORT_BYTES // (1024 * 1024),
         "label": request.POST.get("label", ""), **result,
     }, status=status)

@@ -28,7 +28,7 @@ def runs_with_progress(project) -> list[ModelRun]:
 
 def _run_rows(request, project, role, status=200, message="", ok=True):
     runs = runs_with_progress(project)
-    return render(request, "annotate/partials/run_rows.html", {
+    return render(request, "runs/partials/run_rows.html", {
         "project": project, "runs": runs, "can_run": role in RUN_ROLES,
         "busy": any(r.status == ModelRun.Status.RUNNING for r in runs),
         "message": message, "ok": ok,
@@ -95,7 +95,7 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
         raise Http404("No such run.")
     proposals = (run.proposals.select_related("clip").annotate(n_cues=Count("cues"))
                  .order_by("clip__name"))
-    return render(request, "annotate/run_detail.html", {
+    return render(request, "runs/run_detail.html", {
         "project": project, "run": run, "proposals": proposals, "can_run": role in RUN_ROLES,
         "progress": run_services.run_progress(run=run),
         "busy": run.status == ModelRun.Status.RUNNING,

@@ -15,7 +15,7 @@ from annotate.services import annotations as services
 from annotate.services.assignments import AssignmentRejected
 from annotate.views.auth import htmx_login_required
 
-MESSAGE = "annotate/partials/timeline_message.html"
+MESSAGE = "annotation/partials/timeline_message.html"
 
 
 # An expired session keeps the change in the browser (timeline.js) and replays it after login.
@@ -74,7 +74,7 @@ def annotate_next(request: HttpRequest, slug: str) -> HttpResponse:
     except AssignmentRejected as error:
         return HttpResponse(error.message, status=503, content_type="text/plain; charset=utf-8")
     if annotation is None:
-        return render(request, "annotate/timeline.html", {"project": project, "timeline": None})
+        return render(request, "annotation/timeline.html", {"project": project, "timeline": None})
     return redirect("timeline", slug=project.slug, name=annotation.clip.name)
 
 
@@ -82,7 +82,7 @@ def annotate_next(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def timeline_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
-    return render(request, "annotate/timeline.html",
+    return render(request, "annotation/timeline.html",
                   {"project": timeline.project, "timeline": timeline, "base": _base(slug, name),
                    "editable": timeline.annotation.status == "draft"})
 
@@ -91,7 +91,7 @@ def timeline_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 @require_GET
 def timeline_workspace(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
-    return render(request, "annotate/partials/timeline_workspace.html",
+    return render(request, "annotation/partials/timeline_workspace.html",
                   {"timeline": timeline, "base": _base(slug, name),
                    "editable": timeline.annotation.status == "draft"})
 
@@ -131,7 +131,7 @@ def cue_action(request: HttpRequest, slug: str, name: str, cue_id: int, action: 
     except services.AnnotationRejected as error:
         return _refused(request, error)
     # The row and its segment, and (out of band) the cue list's header counts.
-    return render(request, "annotate/partials/timeline_cue_changed.html",
+    return render(request, "annotation/partials/timeline_cue_changed.html",
                   {"cue": cue, "base": _base(slug, name), "editable": True,
                    "duration_ms": annotation.clip.duration_ms,
                    "counts": selectors.annotation_cue_counts(annotation=annotation)})
@@ -184,7 +184,7 @@ def annotation_save(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             description=request.POST.get("description") if "description" in request.POST else None)
     except services.AnnotationRejected as error:
         return _refused(request, error)
-    return render(request, "annotate/partials/timeline_saved.html", {"annotation": annotation})
+    return render(request, "annotation/partials/timeline_saved.html", {"annotation": annotation})
 
 
 @login_for_htmx

@@ -148,7 +148,7 @@ def test_a_decoy_renders_exactly_like_a_proposed_cue(project, annotator):
                               origin="model", decision="proposed", derived_from=cues[0])
 
     def row(cue):
-        html = render_to_string("annotate/partials/timeline_cue_row.html",
+        html = render_to_string("annotation/partials/timeline_cue_row.html",
                                 {"cue": cue, "editable": True, "base": "/x/"})
         return html.replace(str(cue.pk), "ID")
 
