@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # EmoCue Studio on one machine.
-#   ./studio.sh run   install everything, then run the app on its embedded defaults
+#   ./studio.sh run   install everything (requirements.txt: the runtime only), then run the
+#                     app on its embedded defaults
 #                     (SQLite, no broker server, demo project loaded, demo account printed)
-#   ./studio.sh test  install everything, then run the whole test suite against PostgreSQL
-#                     and Redis (started here when they are installed but down)
+#   ./studio.sh test  install everything (requirements-dev.txt: the runtime plus test and lint
+#                     tools), then run the whole test suite against PostgreSQL and Redis
+#                     (started here when they are installed but down)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -38,8 +40,8 @@ pip_quiet() {  # pip, without the per-package notes some machines' pip.conf find
   return "$status"
 }
 
-install_python() {
-  local python=${PYTHON:-}
+install_python() {  # install_python runtime|dev: requirements.txt, or requirements-dev.txt on top
+  local want=$1 python=${PYTHON:-}
   if [ -z "$python" ]; then
     for candidate in python3.11 python3; do
       if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
@@ -49,13 +51,17 @@ install_python() {
   fi
   [ -n "$python" ] || { echo "EmoCue Studio needs Python 3.11 (torch 2.13 CPU wheel, Django 5.2)." >&2; exit 1; }
   [ -x .venv/bin/python ] || { say "creating .venv"; "$python" -m venv .venv; }
-  local stamp=".venv/.installed-$(sha256sum requirements.txt | cut -c1-16)"
-  if [ ! -f "$stamp" ]; then
-    say "installing Python packages (torch 2.13.0 CPU first, then requirements.txt)"
+  # The stamp names both pin files' contents (a change to either reinstalls) and what was
+  # installed; a dev install includes the runtime, so it also satisfies `run`.
+  local hash file=requirements.txt
+  hash=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+  if [ "$want" = dev ]; then file=requirements-dev.txt; fi
+  if [ ! -f ".venv/.installed-$hash-dev" ] && [ ! -f ".venv/.installed-$hash-$want" ]; then
+    say "installing Python packages (torch 2.13.0 CPU first, then $file)"
     pip_quiet install --upgrade pip
     pip_quiet install torch==2.13.0
-    pip_quiet install -r requirements.txt
-    rm -f .venv/.installed-*; touch "$stamp"
+    pip_quiet install -r "$file"
+    rm -f .venv/.installed-*; touch ".venv/.installed-$hash-$want"
   fi
 }
 
@@ -96,7 +102,7 @@ ensure_redis() {
 
 cmd_run() {
   install_system
-  install_python
+  install_python runtime
   mkdir -p var
   say "migrating the database (embedded default: var/db.sqlite3)"
   .venv/bin/python manage.py migrate --noinput -v 0
@@ -108,7 +114,7 @@ cmd_run() {
 cmd_test() {
   install_system
   apt_install /usr/bin/chromium chromium
-  install_python
+  install_python dev
   export DATABASE_URL=${DATABASE_URL:-postgres://postgres:emocue@127.0.0.1:5432/emocue}
   export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}
   ensure_postgres "${DATABASE_URL%/*}/postgres"
