@@ -18,6 +18,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg espeak-n
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+# Runtime pins only: requirements-dev.txt (tests, lint and type checks) stays out of the image.
 COPY requirements.txt .
 RUN pip install --no-cache-dir torch==2.13.0 \
     && pip install --no-cache-dir -r requirements.txt
