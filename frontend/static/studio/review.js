@@ -1,67 +1,17 @@
-// The reviewer page: video, ruler with zoom and playhead, annotator and model lanes, and the
-// cues of one alignment group highlighted together. Every decision is an htmx request that the
-// server answers with the updated workspace; this file only drives media, layout and selection.
+// The reviewer page: video, ruler with zoom and playhead, annotator and model lanes (lanes.js),
+// and the cues of one alignment group highlighted together. Every decision is an htmx request
+// that the server answers with the updated workspace; this file only drives media, layout and
+// selection.
 (function () {
   "use strict";
-  let root, video, tracks, durationMs, zoom = 1, selectedGroup = null, selectedCue = null;
+  let root, video, tracks, lanes, durationMs, selectedGroup = null, selectedCue = null;
 
   const $ = (sel, el) => (el || document).querySelector(sel);
   const $$ = (sel, el) => Array.from((el || document).querySelectorAll(sel));
   const nowMs = () => Math.round(video.currentTime * 1000);
 
-  function seekMs(ms) {
-    video.currentTime = Math.max(0, Math.min(ms, durationMs)) / 1000;
-    updatePlayhead();
-  }
-  function togglePlay() { if (video.paused) video.play().catch(() => {}); else video.pause(); }
-
-  // ---- layout: zoom, ruler, playhead, overlapping segments on rows -------------------------
-  function headWidth() { return $(".track-row > .head", tracks).offsetWidth || 180; }
-  function bodyWidth() { return $("#ruler").clientWidth || 1; }
-  function layout() {
-    const visible = Math.max(200, tracks.clientWidth - headWidth() - 2);
-    zoom = Math.min(Math.max(zoom, 1), Math.max(1, 16000 / visible));
-    tracks.style.setProperty("--body-w", Math.round(visible * zoom) + "px");
-    $("#zoom-display").textContent = (Math.round(zoom * 10) / 10) + "×";
-    drawRuler();
-    updatePlayhead();
-  }
-  function drawRuler() {
-    const width = bodyWidth();
-    const steps = [40, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000];
-    const step = steps.find((s) => (s / durationMs) * width >= 70) || 60000;
-    const html = [];
-    for (let t = 0; t <= durationMs; t += step / 2) {
-      const major = t % step === 0;
-      html.push(`<span class="tick${major ? "" : " minor"}" style="left:${(t / durationMs) * 100}%">${major ? (t / 1000).toFixed(step < 1000 ? 2 : 0) + "s" : ""}</span>`);
-    }
-    $("#ruler").innerHTML = html.join("");
-  }
-  function updatePlayhead() {
-    const ms = video.currentTime * 1000;
-    $("#playhead").style.left = (ms / durationMs) * 100 + "%";
-    $("#time-display").textContent = (ms / 1000).toFixed(3);
-    $("#play-btn").textContent = video.paused ? "Play" : "Pause";
-  }
-  function msAtClientX(clientX) {
-    const rect = $("#ruler").getBoundingClientRect();
-    return Math.round(((clientX - rect.left) / rect.width) * durationMs);
-  }
-  function packLanes() {
-    $$(".lane > .body", tracks).forEach((body) => {
-      const ends = [];
-      $$(".seg[data-start-ms]", body)
-        .sort((a, b) => a.dataset.startMs - b.dataset.startMs || a.dataset.endMs - b.dataset.endMs)
-        .forEach((seg) => {
-          const start = Number(seg.dataset.startMs);
-          let row = ends.findIndex((end) => end <= start);
-          if (row < 0) { row = ends.length; ends.push(0); }
-          ends[row] = Number(seg.dataset.endMs);
-          seg.style.setProperty("--row", row);
-        });
-      body.style.setProperty("--rows", Math.max(1, ends.length));
-    });
-  }
+  const seekMs = (ms) => lanes.seekMs(ms);
+  const togglePlay = () => lanes.togglePlay();
 
   // ---- groups: hover highlights, a click selects (and seeks) ------------------------------
   function members(key) { return key ? $$(`[data-group="${CSS.escape(key)}"]`) : []; }
@@ -141,15 +91,15 @@
     tracks = $("#tracks");
     durationMs = Number(root.dataset.durationMs) || 1;
 
-    packLanes();
-    layout();
-    window.addEventListener("resize", layout);
-    ["timeupdate", "seeked", "play", "pause", "loadedmetadata"].forEach((e) => video.addEventListener(e, () => { updatePlayhead(); updatePin(); }));
-    const tick = () => { if (!video.paused) updatePlayhead(); requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
+    lanes = StudioLanes.create({ tracks, video, durationMs });
+    lanes.packLanes();
+    lanes.layout();
+    window.addEventListener("resize", lanes.layout);
+    lanes.followVideo();
+    ["timeupdate", "seeked", "play", "pause", "loadedmetadata"].forEach((e) => video.addEventListener(e, updatePin));
     $("#play-btn").addEventListener("click", togglePlay);
-    $("#zoom-in").addEventListener("click", () => { zoom *= 1.5; layout(); });
-    $("#zoom-out").addEventListener("click", () => { zoom /= 1.5; layout(); });
+    $("#zoom-in").addEventListener("click", () => lanes.zoomBy(1.5));
+    $("#zoom-out").addEventListener("click", () => lanes.zoomBy(1 / 1.5));
     document.addEventListener("keydown", onKey);
 
     // One listener each for the whole page, so swapped-in partials need no wiring.
@@ -169,9 +119,7 @@
         if (seg.dataset.startMs !== undefined) seekMs(Number(seg.dataset.startMs));
         return;
       }
-      const sub = event.target.closest(".seg.subtitle");
-      if (sub) { seekMs(Number(sub.dataset.startMs)); return; }
-      if (event.target.closest("#ruler, .lane > .body")) seekMs(msAtClientX(event.clientX));
+      lanes.seekOnClick(event);
     });
     document.addEventListener("click", (event) => {
       const seek = event.target.closest("button.seek");

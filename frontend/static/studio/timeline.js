@@ -1,12 +1,13 @@
-// The annotation timeline: video, peaks waveform (wavesurfer.js), ruler with zoom, cue lanes, keyboard.
+// The annotation timeline: video, peaks waveform (wavesurfer.js), ruler with zoom and cue lanes
+// (lanes.js), keyboard.
 // Cue changes are htmx requests rendered by the server; this file only drives the media,
 // the layout, the selection and the shortcuts, and keeps changes that could not be saved.
 (function () {
   "use strict";
   const PENDING_KEY = "emocue-pending-changes";
   const NOTICE_KEY = "emocue-timeline-notice";
-  let root, video, tracks, durationMs, fpsNum, fpsDen, base, editable;
-  let zoom = 1, wave = null, selectedId = null, markIn = null, markOut = null, dragging = null;
+  let root, video, tracks, lanes, durationMs, fpsNum, fpsDen, base, editable;
+  let wave = null, selectedId = null, markIn = null, markOut = null, dragging = null;
   let annotationDirty = false;
 
   const $ = (sel, el) => (el || document).querySelector(sel);
@@ -27,17 +28,14 @@
   }
 
   // ---- media ----------------------------------------------------------------------------
-  function seekMs(ms) {
-    video.currentTime = Math.max(0, Math.min(ms, durationMs)) / 1000;
-    updatePlayhead();
-  }
+  const seekMs = (ms) => lanes.seekMs(ms);
+  const togglePlay = () => lanes.togglePlay();
   function stepFrames(n) {
     video.pause();
     const frame = Math.max(0, frameOf(video.currentTime) + n);
     video.currentTime = Math.min(frame / fps() + 1e-4, durationMs / 1000);
-    updatePlayhead();
+    lanes.updatePlayhead();
   }
-  function togglePlay() { if (video.paused) video.play().catch(() => {}); else video.pause(); }
 
   // ---- waveform ------------------------------------------------------------------------------
   // wavesurfer.js draws the precomputed peaks (audiowaveform JSON: interleaved min/max per
@@ -70,48 +68,18 @@
     wave.on("redrawcomplete", () => { container.dataset.ready = "1"; });
   }
 
-  // ---- layout: zoom, ruler, playhead ---------------------------------------------------------
-  function headWidth() { return $(".track-row > .head", tracks).offsetWidth || 180; }
-  function layout() {
-    const visible = Math.max(200, tracks.clientWidth - headWidth() - 2);
-    const maxZoom = Math.max(1, 16000 / visible);
-    zoom = Math.min(Math.max(zoom, 1), maxZoom);
-    tracks.style.setProperty("--body-w", Math.round(visible * zoom) + "px");
-    $("#zoom-display").textContent = (Math.round(zoom * 10) / 10) + "×";
-    drawRuler();
-    updatePlayhead();
-    updateMarks();
-  }
+  // ---- layout: zoom, ruler and playhead (lanes.js), the marked range --------------------------
   function setZoom(factor) {
     const scrollFrac = (tracks.scrollLeft + tracks.clientWidth / 2) / (tracks.scrollWidth || 1);
-    zoom *= factor;
-    layout();
+    lanes.zoomBy(factor);
     tracks.scrollLeft = scrollFrac * tracks.scrollWidth - tracks.clientWidth / 2;
   }
-  function bodyWidth() { return $("#ruler").clientWidth || 1; }
-  function drawRuler() {
-    const ruler = $("#ruler");
-    const width = bodyWidth();
-    const steps = [40, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000];
-    const step = steps.find((s) => (s / durationMs) * width >= 70) || 60000;
-    const html = [];
-    for (let t = 0; t <= durationMs; t += step / 2) {
-      const major = t % step === 0;
-      const left = (t / durationMs) * 100;
-      html.push(`<span class="tick${major ? "" : " minor"}" style="left:${left}%">${major ? (t / 1000).toFixed(step < 1000 ? 2 : 0) + "s" : ""}</span>`);
-    }
-    ruler.innerHTML = html.join("");
-  }
-  function updatePlayhead() {
-    const ms = video.currentTime * 1000;
-    $("#playhead").style.left = (ms / durationMs) * 100 + "%";
-    $("#time-display").textContent = (ms / 1000).toFixed(3);
+  function followPlayhead(ms) {
     $("#frame-display").textContent = frameOf(video.currentTime);
-    $("#play-btn").textContent = video.paused ? "Play" : "Pause";
     if (!video.paused) {  // keep the playhead in view while playing
-      const x = headWidth() + (ms / durationMs) * bodyWidth();
-      if (x < tracks.scrollLeft + headWidth() || x > tracks.scrollLeft + tracks.clientWidth - 20) {
-        tracks.scrollLeft = x - headWidth() - 40;
+      const head = lanes.headWidth(), x = head + (ms / durationMs) * lanes.bodyWidth();
+      if (x < tracks.scrollLeft + head || x > tracks.scrollLeft + tracks.clientWidth - 20) {
+        tracks.scrollLeft = x - head - 40;
       }
     }
   }
@@ -124,27 +92,6 @@
       range.style.left = (markIn / durationMs) * 100 + "%";
       range.style.width = ((markOut - markIn) / durationMs) * 100 + "%";
     } else range.hidden = true;
-  }
-  function msAtClientX(clientX) {
-    const rect = $("#ruler").getBoundingClientRect();
-    return Math.round(((clientX - rect.left) / rect.width) * durationMs);
-  }
-
-  // Overlapping cues of one lane go on separate rows (first row that is free at the start).
-  function packLanes() {
-    $$(".lane > .body").forEach((body) => {
-      const ends = [];
-      $$(".seg[data-start-ms]", body)
-        .sort((a, b) => a.dataset.startMs - b.dataset.startMs || a.dataset.endMs - b.dataset.endMs)
-        .forEach((seg) => {
-          const start = Number(seg.dataset.startMs);
-          let row = ends.findIndex((end) => end <= start);
-          if (row < 0) { row = ends.length; ends.push(0); }
-          ends[row] = Number(seg.dataset.endMs);
-          seg.style.setProperty("--row", row);
-        });
-      body.style.setProperty("--rows", Math.max(1, ends.length));
-    });
   }
 
   // ---- selection -------------------------------------------------------------------------
@@ -236,7 +183,7 @@
   }
   function onDrag(event) {
     if (!dragging) return;
-    const ms = Math.max(0, Math.min(durationMs, msAtClientX(event.clientX)));
+    const ms = Math.max(0, Math.min(durationMs, lanes.msAtClientX(event.clientX)));
     if (dragging.left) dragging.start = Math.min(ms, dragging.end - 1); else dragging.end = Math.max(ms, dragging.start + 1);
     dragging.moved = true;
     dragging.seg.style.setProperty("--start", dragging.start);
@@ -375,16 +322,17 @@
     if (notice) { sessionStorage.removeItem(NOTICE_KEY); const n = JSON.parse(notice); say(n.text, n.ok); }
     if (editable) replayPending();
 
-    packLanes();
-    layout();
-    window.addEventListener("resize", layout);
+    lanes = StudioLanes.create({
+      tracks, video, durationMs, afterPlayhead: followPlayhead, afterLayout: updateMarks,
+    });
+    lanes.packLanes();
+    lanes.layout();
+    window.addEventListener("resize", lanes.layout);
     if (root.dataset.peaks) {
       fetch(root.dataset.peaks, { credentials: "same-origin" })
         .then((r) => (r.ok ? r.json() : null)).then((json) => { if (json) createWave(json); }).catch(() => {});
     }
-    ["timeupdate", "seeked", "play", "pause", "loadedmetadata"].forEach((e) => video.addEventListener(e, updatePlayhead));
-    const tick = () => { if (!video.paused) updatePlayhead(); requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
+    lanes.followVideo();
 
     $("#play-btn").addEventListener("click", togglePlay);
     $("#zoom-in").addEventListener("click", () => setZoom(1.5));
@@ -402,9 +350,7 @@
         select(seg.dataset.cueId);
         return;
       }
-      const sub = event.target.closest(".seg.subtitle");
-      if (sub) { seekMs(Number(sub.dataset.startMs)); return; }
-      if (event.target.closest("#ruler, .lane > .body")) seekMs(msAtClientX(event.clientX));
+      lanes.seekOnClick(event);
     });
     $("#cue-list-card").parentElement.addEventListener("click", (event) => {
       const row = event.target.closest("li.cue-row");
@@ -448,7 +394,7 @@
     // After a list or lane swap, the selection is drawn again; after add/undo, the server names the cue.
     document.body.addEventListener("cues-changed", (event) => { if (event.detail && event.detail.select) selectedId = String(event.detail.select); });
     document.body.addEventListener("htmx:afterSettle", () => {
-      packLanes();
+      lanes.packLanes();
       if (selectedId) select(selectedId, { seek: false });
     });
     document.body.addEventListener("htmx:beforeSwap", (event) => {
