@@ -1,9 +1,12 @@
 from django.contrib import admin
 
-from annotate.models import (
-    Annotation, AnnotationEvent, Assignment, AuditEvent, Clip, Cue, CueEmbedding, Export, GoldCue,
-    GoldRecord, GoldSet, GoldSetItem, RunScore, Membership, ModelRun, Project, Proposal, ReviewComment, ReviewDecision, ScoreJob,
-)
+from annotate.annotation.models import Annotation, AnnotationEvent, Assignment
+from annotate.clips.models import Clip
+from annotate.core.models import AuditEvent, CueEmbedding, Membership, Project
+from annotate.goldsets.models import Export, GoldSet, GoldSetItem
+from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
+from annotate.runs.models import Cue, ModelRun, Proposal
+from annotate.scoring.models import RunScore, ScoreJob
 
 
 class MembershipInline(admin.TabularInline):

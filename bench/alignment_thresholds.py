@@ -36,10 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from inference.alignment import (DEFAULT_OVERLAP, DEFAULT_SIMILARITY, AlignCue,  # noqa: E402
-                                 align_cues, embedding_similarity)
-from inference.emocue360 import (MODALITIES, EmbeddingCache,  # noqa: E402
-                                 SentenceTransformerEncoder)
+from inference.alignment import (  # noqa: E402
+    DEFAULT_OVERLAP,
+    DEFAULT_SIMILARITY,
+    AlignCue,
+    align_cues,
+    embedding_similarity,
+)
+from inference.emocue360 import MODALITIES, EmbeddingCache, SentenceTransformerEncoder  # noqa: E402
 
 # One observation per row, in three wordings.
 OBSERVATIONS: dict[str, list[tuple[str, str, str]]] = {

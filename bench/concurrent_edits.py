@@ -134,7 +134,9 @@ def _expected_after(write: Write, after: dict) -> bool:
 
 
 def reconcile(writes: list[Write], cue_ids: list[int]) -> dict:
-    from annotate.models import AnnotationEvent, AuditEvent, Cue
+    from annotate.annotation.models import AnnotationEvent
+    from annotate.core.models import AuditEvent
+    from annotate.runs.models import Cue
 
     events = {(e.cue_id, e.before["version"]): e
               for e in AnnotationEvent.objects.filter(cue_id__in=cue_ids).order_by("pk")}

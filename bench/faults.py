@@ -267,9 +267,9 @@ def worker_kill() -> int:
     from django.db.models import Count
     from django.utils import timezone as tz
 
-    from annotate.models import Cue, ModelRun, Proposal
-    from annotate.services import runs as run_services
-    from annotate.services.imports import clips_import
+    from annotate.clips.imports import clips_import
+    from annotate.runs import services as run_services
+    from annotate.runs.models import Cue, ModelRun, Proposal
     from fixtures.demo import build_demo
     from studio.celery import app as celery_app
 
@@ -285,7 +285,7 @@ def worker_kill() -> int:
                           EMOCUE_BROKER_RESTORE_SWEEP_S="1", DJANGO_LOG_LEVEL="INFO")
     workers = Workers(env, WORK / "workers.log")
     with live.bench_database("workerkill"):
-        from annotate.models import Project
+        from annotate.core.models import Project
 
         env["DATABASE_URL"] = live.database_url()
         try:
@@ -536,7 +536,8 @@ def redis_down() -> int:
             from django.contrib.auth import get_user_model
             from rest_framework.authtoken.models import Token
 
-            from annotate.models import Clip, Membership, Project
+            from annotate.clips.models import Clip
+            from annotate.core.models import Membership, Project
             from tests import mediafiles
 
             media = WORK / "media"

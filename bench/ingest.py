@@ -39,8 +39,8 @@ def _talking_head(path: Path, *, seconds: float, size=(1280, 720), fps=25, vcode
     """
     w, h = size
     try:
-        from skimage import data
         from PIL import Image
+        from skimage import data
     except ImportError:
         return make_clip(path, seconds=seconds, fps=fps, size=size, vcodec=vcodec,
                          container=container)

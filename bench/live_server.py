@@ -248,8 +248,10 @@ def build_annotators(*, n: int, cues: int, slug: str = "bench") -> list[Annotato
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
-    from annotate.models import Clip, Cue, Membership, Project
-    from annotate.services.assignments import assignment_next
+    from annotate.annotation.assignments import assignment_next
+    from annotate.clips.models import Clip
+    from annotate.core.models import Membership, Project
+    from annotate.runs.models import Cue
 
     User = get_user_model()
     project = Project.objects.create(name=f"Bench {slug}", slug=slug, annotators_per_clip=1)

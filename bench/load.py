@@ -130,7 +130,8 @@ def main() -> int:
 
 
 def _run(log: Path, weights: list[float], started_at: datetime, load_before: str) -> int:
-    from annotate.models import AnnotationEvent, Cue
+    from annotate.annotation.models import AnnotationEvent
+    from annotate.runs.models import Cue
 
     with live.bench_database("load"):
         annotators = live.build_annotators(n=ARGS.clients, cues=ARGS.cues)

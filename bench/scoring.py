@@ -114,8 +114,10 @@ def pick(seed: int, k: int, pool: int = 1920) -> list[int]:
 def build(n_clips: int, n_cues: int):
     from django.contrib.auth import get_user_model
 
-    from annotate.models import (Clip, Cue, GoldCue, GoldRecord, Membership, ModelRun, Project,
-                                 Proposal)
+    from annotate.clips.models import Clip
+    from annotate.core.models import Membership, Project
+    from annotate.review.models import GoldCue, GoldRecord
+    from annotate.runs.models import Cue, ModelRun, Proposal
 
     user = get_user_model().objects.create_user("bench-manager", password="bench-pass")
     project = Project.objects.create(name="Bench scoring", slug="bench-scoring")
@@ -200,10 +202,9 @@ def start_worker(database_url: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "CELERY_TASK_ALWAYS_EAGER": "0",
            "DJANGO_SETTINGS_MODULE": "studio.settings.test"}
     celery = str(Path(sys.executable).with_name("celery"))
-    # -I: the leaderboard's task module, whether or not settings list it in CELERY_IMPORTS
     worker = subprocess.Popen([celery, "-A", "studio", "worker", "-Q", "cpu", "--pool=prefork",
                                "--concurrency", str(ARGS.concurrency), "-O", "fair",
-                               "-I", "annotate.tasks_leaderboard", "-l", "info",
+                               "-l", "info",
                                "--without-gossip", "--without-mingle", "--without-heartbeat"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
@@ -223,9 +224,10 @@ def start_worker(database_url: str) -> subprocess.Popen:
 
 
 def run() -> dict:
-    from annotate.models import GoldRecord, RunScore
-    from annotate.services.leaderboard import run_scores_invalidate
-    from annotate.services.reviews import gold_record_finalize, gold_record_reopen
+    from annotate.review.models import GoldRecord
+    from annotate.review.services import gold_record_finalize, gold_record_reopen
+    from annotate.scoring.leaderboard import run_scores_invalidate
+    from annotate.scoring.models import RunScore
 
     t0 = time.perf_counter()
     user, project, records, runs = build(ARGS.clips, ARGS.cues)

@@ -44,7 +44,10 @@ def _percentile(values: list[float], q: float) -> float:
 def _build(cues: int):
     from django.contrib.auth import get_user_model
 
-    from annotate.models import Annotation, Clip, Cue, Membership, Project
+    from annotate.annotation.models import Annotation
+    from annotate.clips.models import Clip
+    from annotate.core.models import Membership, Project
+    from annotate.runs.models import Cue
 
     user = get_user_model().objects.create_user("bench", password="bench-pass")
     project = Project.objects.create(name="Bench", slug="bench")

@@ -9,7 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings.base")
 
 app = Celery("studio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Each capability that has Celery tasks keeps them in its tasks.py.
+TASK_PACKAGES = ["annotate.clips", "annotate.runs", "annotate.review", "annotate.goldsets",
+                 "annotate.scoring"]
+app.autodiscover_tasks(TASK_PACKAGES)
 
 
 def use_embedded_broker_polling_interval(**_kwargs) -> None:

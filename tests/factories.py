@@ -1,7 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from annotate.models import Membership, Project
+from annotate.core.models import Membership, Project
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -112,7 +112,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every star
 STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-# Media reach browsers only through the members-only view at /media/ (annotate.views.media);
+# Media reach browsers only through the members-only view at /media/ (annotate.clips.media);
 # MEDIA_URL is a different prefix that nothing serves, so no handler can bypass that view.
 MEDIA_URL = "/storage-not-served/"
 STORAGES = {
@@ -176,12 +176,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                           "LOCATION": "emocue", "OPTIONS": {"MAX_ENTRIES": 20000}}}
 
-# Task modules beside annotate.tasks (which autodiscovery finds): a worker registers only what
-# it imports.
-CELERY_IMPORTS = ("annotate.tasks_exports", "annotate.tasks_leaderboard")
+# Each capability's tasks.py is found by studio/celery.py; a task's name is its module path.
+# Every annotate task runs on the cpu queue unless it is sent elsewhere (a run's proposer
+# chooses its queue when the run is enqueued).
 CELERY_TASK_ROUTES = {
-    "annotate.tasks.clip_ingest": {"queue": "cpu"},
-    "annotate.tasks.*": {"queue": "cpu"},
+    "annotate.*.tasks.*": {"queue": "cpu"},
     "inference.tasks.gpu.*": {"queue": "gpu"},
 }
 CELERY_TASK_ACKS_LATE = True
@@ -233,8 +232,8 @@ SPECTACULAR_SETTINGS = {
     },
     # Several models have a "status" field with their own choices; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
-        "ClipStatusEnum": "annotate.models.Clip.Status",
-        "ScoreJobStatusEnum": "annotate.models.ScoreJob.Status",
+        "ClipStatusEnum": "annotate.clips.models.Clip.Status",
+        "ScoreJobStatusEnum": "annotate.scoring.models.ScoreJob.Status",
     },
 }
 

@@ -5,7 +5,9 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from annotate.models import Clip, Cue, Membership, ModelRun, Proposal, ScoreJob
+from annotate.clips.models import Clip
+from annotate.runs.models import Cue, ModelRun, Proposal
+from annotate.scoring.models import ScoreJob
 
 pytestmark = pytest.mark.django_db
 

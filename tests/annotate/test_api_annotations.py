@@ -8,8 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.models import Annotation, Assignment, AuditEvent, Clip, Cue
-from annotate.services import runs as run_services
+from annotate.annotation.models import Annotation, Assignment
+from annotate.clips.models import Clip
+from annotate.core.models import AuditEvent
+from annotate.runs import services as run_services
+from annotate.runs.models import Cue
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory, ProjectFactory
 

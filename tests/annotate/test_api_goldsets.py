@@ -12,10 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.models import Export, GoldRecord, GoldSet, GoldSetItem
-from annotate.selectors import leaderboard as leaderboard_selectors
-from annotate.services.exports import export_create
-from annotate.services.goldsets import goldset_freeze
+from annotate.goldsets.exports import export_create
+from annotate.goldsets.models import Export, GoldSet, GoldSetItem
+from annotate.goldsets.services import goldset_freeze
+from annotate.review.models import GoldRecord
+from annotate.scoring import selectors as leaderboard_selectors
 from tests.annotate.services.test_goldsets import content_sha256, gold_clip
 from tests.annotate.services.test_leaderboard import word_scorer  # noqa: F401
 from tests.annotate.test_goldset_pages import add_gold

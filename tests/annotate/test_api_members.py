@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.http import Http404
 from django.urls import reverse
 
-from annotate.models import AuditEvent, Membership
-from annotate.selectors.projects import clip_get, membership_get
+from annotate.clips.selectors import clip_get
+from annotate.core.models import AuditEvent, Membership
+from annotate.core.selectors import membership_get
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,10 @@ pages allow it (managers; reviewers for quality and a clip's history; 404 for th
 import pytest
 from django.urls import reverse
 
-from annotate.models import Assignment, AuditEvent, Clip
-from annotate.services import assignments as assignment_services
+from annotate.annotation import assignments as assignment_services
+from annotate.annotation.models import Assignment
+from annotate.clips.models import Clip
+from annotate.core.models import AuditEvent
 from tests.annotate.services.test_assignments import annotators as make_annotators
 from tests.annotate.services.test_assignments import make_ready_clips, set_k
 from tests.annotate.services.test_reviews import (  # noqa: F401

@@ -5,7 +5,9 @@ refused with a message, and bad values are named."""
 import pytest
 from django.urls import reverse
 
-from annotate.models import Assignment, AuditEvent, Clip, Membership, Project
+from annotate.annotation.models import Assignment
+from annotate.clips.models import Clip
+from annotate.core.models import AuditEvent, Membership, Project
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +84,7 @@ def test_bad_settings_are_named_and_nothing_is_stored(client, staff, data, named
 
 
 def test_a_manager_changes_settings_audited_and_k_moves_the_slots(client, project, manager):
-    from annotate.services.assignments import assignment_slots_ensure
+    from annotate.annotation.assignments import assignment_slots_ensure
 
     for name in ("a", "b"):
         Clip.objects.create(project=project, name=name, sha256=name, status=Clip.Status.READY,
@@ -135,7 +137,7 @@ def test_members_read_settings_but_only_managers_change_them(client, project, an
 
 
 def test_a_create_racing_another_for_the_same_name_is_a_409_not_a_500(client, staff, monkeypatch):
-    from annotate.services import projects as services
+    from annotate.core import services
 
     Project.objects.create(name="Pilot", slug="pilot-other")
     # Both creates passed the name check; the database's unique name decides.

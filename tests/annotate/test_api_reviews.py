@@ -5,11 +5,18 @@ refusals carry the services' messages, comments, and who may do what."""
 import pytest
 from django.urls import reverse
 
-from annotate.models import Clip, GoldCue, GoldRecord, ReviewComment, ReviewDecision
+from annotate.clips.models import Clip
+from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
 from tests.annotate.services.test_goldsets import gold_clip
-from tests.annotate.services.test_reviews import (MOUTH, annotators, concept_scorer,  # noqa: F401
-                                                  disputed_clip, proposed, reviewer,
-                                                  unanimous_clip)
+from tests.annotate.services.test_reviews import (  # noqa: F401
+    MOUTH,
+    annotators,
+    concept_scorer,
+    disputed_clip,
+    proposed,
+    reviewer,
+    unanimous_clip,
+)
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory, ProjectFactory
 

@@ -10,8 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.models import Clip, ModelRun, Proposal
-from annotate.services import runs as run_services
+from annotate.runs import proposing
+from annotate.clips.models import Clip
+from annotate.runs import services as run_services
+from annotate.runs.models import ModelRun, Proposal
 from tests import mediafiles
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
@@ -238,7 +240,8 @@ def test_bad_input_gets_a_message_naming_it(client, project, manager, ready_clip
 
 def test_proposals_list_query_count_is_flat(client, project, manager, media_root, tmp_path,
                                             ready_clips):  # noqa: F811
-    from annotate.services.clips import clip_create, clip_ingest
+    from annotate.clips.services import clip_create
+    from annotate.clips.ingest import clip_ingest
 
     for i, name in enumerate(("c", "d", "e")):
         path = mediafiles.make_clip(tmp_path / f"{name}.mp4", seconds=0.5, fps=20 + i)
@@ -248,7 +251,7 @@ def test_proposals_list_query_count_is_flat(client, project, manager, media_root
                                     enqueue=False)
     large = run_services.run_create(project=project, proposer="fake", enqueue=False)
     for proposal in Proposal.objects.all():
-        run_services.proposal_run(proposal_id=proposal.pk)
+        proposing.proposal_run(proposal_id=proposal.pk)
     client.force_login(manager)
 
     def count(run) -> tuple[int, dict]:
@@ -271,11 +274,11 @@ def test_schema_documents_every_answer_without_warnings(client, manager):
     from drf_spectacular.drainage import GENERATOR_STATS
     from drf_spectacular.generators import SchemaGenerator
 
-    from annotate import urls_api_runs
+    from annotate.runs import urls as run_urls
 
     GENERATOR_STATS.reset()
     with GENERATOR_STATS.silence():  # counted, not printed
-        schema = SchemaGenerator(patterns=urls_api_runs.urlpatterns).get_schema(public=True)
+        schema = SchemaGenerator(patterns=run_urls.urlpatterns).get_schema(public=True)
     assert dict(GENERATOR_STATS._warn_cache) == {} and dict(GENERATOR_STATS._error_cache) == {}
     paths = schema["paths"]
     start = paths["/api/projects/{slug}/runs/"]["post"]["responses"]

@@ -31,15 +31,17 @@ from schemathesis.transport.serialization import Binary
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import Client
 
-from annotate.models import Assignment, Clip, RunScore, ScoreJob
-from annotate.selectors import reviews as review_selectors
-from annotate.services import annotations as annotation_services
-from annotate.services import assignments as assignment_services
-from annotate.services import reviews as review_services
-from annotate.services import run_imports
-from annotate.services import runs as run_services
-from annotate.services.exports import export_create
-from annotate.services.goldsets import goldset_freeze
+from annotate.annotation import opening
+from annotate.annotation import assignments as assignment_services
+from annotate.annotation.models import Assignment
+from annotate.clips.models import Clip
+from annotate.goldsets.exports import export_create
+from annotate.goldsets.services import goldset_freeze
+from annotate.review import selectors as review_selectors
+from annotate.review import services as review_services
+from annotate.runs import imports as run_imports
+from annotate.runs import services as run_services
+from annotate.scoring.models import RunScore, ScoreJob
 from studio.wsgi import application
 from tests.annotate.services.test_goldsets import gold_clip
 from tests.annotate.services.test_reviews import annotate, concept_scorer  # noqa: F401
@@ -108,7 +110,7 @@ def world(media_root, wsgi_keeps_the_test_transaction):
     record = review_services.gold_cue_add(record=record, modality="visual", text="He nods.",
                                           reviewer=manager, expected_version=record.version)
     comment = review_services.review_comment_add(clip=clip, author=manager, text="At 0:01.")
-    draft = annotation_services.annotation_open(clip=clip, annotator=manager)
+    draft = opening.annotation_open(clip=clip, annotator=manager)
     keys = [group.key for group in review_selectors.clip_review_get(clip=clip).groups]
     # A frozen gold set with an export (pending: on_commit does not fire here) and a row.
     gold_clip(project, "sample_00000099", cues=[("visual", "A smile.", 0, 500)])

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.models import Assignment, AuditEvent
-from annotate.services import assignments as svc
+from annotate.annotation import assignments as svc
+from annotate.annotation.models import Assignment
+from annotate.core.models import AuditEvent
 from tests.annotate.services.test_assignments import annotators, make_ready_clips, set_k
 from tests.factories import MembershipFactory
 

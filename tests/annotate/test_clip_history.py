@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.models import Clip
-from annotate.selectors.audit import audit_changes
-from annotate.services.audit import audit_record
+from annotate.clips.models import Clip
+from annotate.core.audit import audit_record
+from annotate.core.history import audit_changes
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

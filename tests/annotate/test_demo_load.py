@@ -10,8 +10,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.models import (Annotation, AnnotationEvent, AuditEvent, Clip, Cue, Membership,
-                             GoldRecord, GoldSet, ModelRun, Project, Proposal)
+from annotate.annotation.models import Annotation, AnnotationEvent
+from annotate.clips.models import Clip
+from annotate.core.models import AuditEvent, Membership, Project
+from annotate.goldsets.models import GoldSet
+from annotate.review.models import GoldRecord
+from annotate.runs.models import Cue, ModelRun, Proposal
 from fixtures.demo_annotations import SCRIPT, demo_annotations_load
 from tests.factories import ProjectFactory, UserFactory
 

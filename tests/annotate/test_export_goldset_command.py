@@ -10,7 +10,8 @@ import zipfile
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotate.models import GoldRecord, GoldSet
+from annotate.goldsets.models import GoldSet
+from annotate.review.models import GoldRecord
 from tests.annotate.services.test_goldsets import gold_clip
 from tests.factories import ProjectFactory
 

@@ -13,9 +13,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.models import AuditEvent, Export, GoldRecord, GoldSet
-from annotate.services.exports import export_create
-from annotate.services.goldsets import goldset_freeze
+from annotate.goldsets import export_builder
+from annotate.core.models import AuditEvent
+from annotate.goldsets.exports import export_create
+from annotate.goldsets.models import Export, GoldSet
+from annotate.goldsets.services import goldset_freeze
+from annotate.review.models import GoldRecord
 from tests.annotate.services.test_goldsets import gold_clip
 from tests.factories import MembershipFactory
 
@@ -206,16 +209,15 @@ def test_a_pending_export_is_not_downloadable_and_the_list_polls(client, project
 
 def test_a_failed_build_is_recorded_and_leaves_no_file(project, v1, manager, media_root,
                                                        django_capture_on_commit_callbacks):
-    from annotate.services import exports as export_services
 
     export = Export.objects.create(gold_set=v1, split_spec={"ratios": {"a": 0.5, "b": 0.5}},
                                    seed=0)
     # The gold set's items are unchanged, but the build meets an item the formats refuse.
     v1.items.filter(name="sample_00000000").update(cues={"smell": [{"text": "x"}]})
-    result = export_services.export_build(export_id=export.pk)
+    result = export_builder.export_build(export_id=export.pk)
     assert result.status == Export.Status.FAILED and "smell" in result.error
     assert result.file == "" and not list(media_root.rglob("*.zip"))
-    assert export_services.export_build(export_id=export.pk).status == "failed"  # left alone
+    assert export_builder.export_build(export_id=export.pk).status == "failed"  # left alone
 
 
 def _queries(client, url) -> int:

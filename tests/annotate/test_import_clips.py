@@ -5,7 +5,8 @@ import shutil
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotate.models import Clip, Project
+from annotate.clips.models import Clip
+from annotate.core.models import Project
 from tests import mediafiles
 from tests.conftest import stored_files
 
@@ -120,7 +121,7 @@ def test_broken_srt_is_a_named_row(folder, media_root):
 def test_enqueue_hands_clips_to_the_workers(folder, media_root, django_capture_on_commit_callbacks):
     from unittest import mock
 
-    with (mock.patch("annotate.tasks.clip_ingest.apply_async") as apply_async,
+    with (mock.patch("annotate.clips.tasks.clip_ingest.apply_async") as apply_async,
           django_capture_on_commit_callbacks(execute=True)):
         ok, out = _run(folder, "--project", "Queued", "--enqueue")
     assert ok, out

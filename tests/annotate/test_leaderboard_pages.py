@@ -7,10 +7,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.models import ModelRun, RunScore
-from annotate.services import leaderboard
-from tests.annotate.services.test_leaderboard import (annotation_make, clip_make, gold_make,
-                                                      run_make, word_scorer)  # noqa: F401
+from annotate.runs.models import ModelRun
+from annotate.scoring import leaderboard
+from annotate.scoring.models import RunScore
+from tests.annotate.services.test_leaderboard import (
+    annotation_make,
+    clip_make,
+    gold_make,
+    run_make,  # noqa: F401
+    )
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from annotate.models import Clip
-from annotate.services.clips import clip_create, clip_ingest
+from annotate.clips.models import Clip
+from annotate.clips.services import clip_create
+from annotate.clips.ingest import clip_ingest
 from tests import mediafiles
 from tests.conftest import stored_files
 

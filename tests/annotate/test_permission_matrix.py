@@ -20,7 +20,13 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from annotate.models import Assignment, Clip, Cue, Membership, ModelRun, Project, RunScore, ScoreJob
+from annotate.annotation import opening
+from annotate.annotation.models import Assignment
+from annotate.clips.models import Clip
+from annotate.core import scorer as core_scorer
+from annotate.core.models import Membership, Project
+from annotate.runs.models import Cue, ModelRun
+from annotate.scoring.models import RunScore, ScoreJob
 
 ROLES = ("anonymous", "outsider", "annotator", "reviewer", "manager")
 A, R, M = "annotator", "reviewer", "manager"
@@ -275,14 +281,14 @@ def _users(project: Project, prefix: str, roles: dict[str, str]):
 
 
 def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
-    from annotate.selectors import reviews as review_selectors
-    from annotate.services import annotations as annotation_services
-    from annotate.services import assignments as assignment_services
-    from annotate.services import reviews as review_services
-    from annotate.services import runs as run_services
-    from annotate.services.clips import clip_create, clip_ingest
-    from annotate.services.exports import export_create
-    from annotate.services.goldsets import goldset_freeze
+    from annotate.annotation import assignments as assignment_services
+    from annotate.clips.services import clip_create
+    from annotate.clips.ingest import clip_ingest
+    from annotate.goldsets.exports import export_create
+    from annotate.goldsets.services import goldset_freeze
+    from annotate.review import selectors as review_selectors
+    from annotate.review import services as review_services
+    from annotate.runs import services as run_services
     from tests import mediafiles
     from tests.annotate.services.test_goldsets import gold_clip
     from tests.annotate.services.test_reviews import disputed_clip
@@ -300,7 +306,7 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
         clips[clip_name] = clip_ingest(clip_id=clip.pk)
     run = run_services.run_create(project=project, proposer="fake", label="matrix")
     review_clip = disputed_clip(f"{name}-a", [users["a2"], users["a3"], users["a4"]])
-    own = annotation_services.annotation_open(clip=clips[f"{name}-b"], annotator=users["annotator"])
+    own = opening.annotation_open(clip=clips[f"{name}-b"], annotator=users["annotator"])
     own_cue = own.cues.order_by("position").first()
     record = review_services.gold_record_open(clip=review_clip, reviewer=users["reviewer"])
     group_key = review_selectors.clip_review_get(clip=review_clip).groups[0].key
@@ -333,14 +339,13 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
 @pytest.fixture(scope="module")
 def worlds(django_db_setup, django_db_blocker, tmp_path_factory):
     import tests.annotate.services.test_runs  # noqa: F401  (registers the "fake" proposer)
-    from annotate.embedding_store import DatabaseEmbeddingStore
-    from annotate.services import scores as score_services
+    from annotate.core.embedding_store import DatabaseEmbeddingStore
     from inference.emocue360 import Scorer
     from tests.annotate.services.test_reviews import ConceptEncoder
 
     tmp_path = tmp_path_factory.mktemp("matrix")
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(score_services, "_scorer",
+        patch.setattr(core_scorer, "_scorer",
                       Scorer(encoder=ConceptEncoder(), store=DatabaseEmbeddingStore()))
         mine, made = _build(tmp_path, "p", blind=True)
         other, other_made = _build(tmp_path, "q", blind=True)

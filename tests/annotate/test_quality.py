@@ -8,10 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.embedding_store import DatabaseEmbeddingStore
-from annotate.models import Annotation, AnnotationEvent, Clip, Cue, GoldCue, GoldRecord
-from annotate.selectors.quality import project_quality_get
-from annotate.services import scores as score_services
+from annotate.annotation.models import Annotation, AnnotationEvent
+from annotate.clips.models import Clip
+from annotate.core import scorer as core_scorer
+from annotate.core.embedding_store import DatabaseEmbeddingStore
+from annotate.review.models import GoldCue, GoldRecord
+from annotate.review.quality import project_quality_get
+from annotate.runs.models import Cue
 from inference.emocue360 import Scorer
 from tests.factories import MembershipFactory, UserFactory
 
@@ -39,7 +42,7 @@ class TableEncoder:
 @pytest.fixture
 def scorer(monkeypatch):
     scorer = Scorer(encoder=TableEncoder(), store=DatabaseEmbeddingStore())
-    monkeypatch.setattr(score_services, "_scorer", scorer)
+    monkeypatch.setattr(core_scorer, "_scorer", scorer)
     return scorer
 
 

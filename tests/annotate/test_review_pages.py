@@ -6,10 +6,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.models import Clip, GoldCue, GoldRecord, ReviewComment
-from annotate.services import reviews as review_services
-from tests.annotate.services.test_reviews import (MOUTH, annotate, annotators, concept_scorer,  # noqa: F401
-                                                  disputed_clip, proposed, reviewer, unanimous_clip)
+from annotate.clips.models import Clip
+from annotate.review import services as review_services
+from annotate.review.models import GoldCue, GoldRecord, ReviewComment
+from tests.annotate.services.test_reviews import (  # noqa: F401
+    MOUTH,
+    annotate,
+    annotators,
+    concept_scorer,
+    disputed_clip,
+    proposed,
+    reviewer,
+    unanimous_clip,
+)
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
 
@@ -154,7 +163,8 @@ def test_the_review_page_makes_a_constant_number_of_queries(client, proposed, an
     with CaptureQueriesContext(connection) as few:
         assert client.get(_page(proposed, "a")).status_code == 200
     # Many more cues (each annotator adds ten) and comments: the same number of queries.
-    from annotate.models import Annotation, Cue
+    from annotate.annotation.models import Annotation
+    from annotate.runs.models import Cue
 
     for annotation in Annotation.objects.filter(clip=clip):
         Cue.objects.bulk_create([Cue(clip=clip, annotation=annotation, modality="visual", origin="human",

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from annotate.models import Cue, ModelRun, Proposal
+from annotate.runs.models import Cue, ModelRun, Proposal
 from tests.annotate.services.test_run_imports import HAPPY, make_clip
 from tests.factories import MembershipFactory
 

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from annotate.models import ModelRun
+from annotate.runs.models import ModelRun
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_run_actions_by_role_and_state(client, manager, annotator, project, read
 
 def test_project_page_query_count_is_flat_in_runs(client, manager, project, ready_clips,  # noqa: F811
                                                   django_assert_max_num_queries):
-    from annotate.services.runs import run_create
+    from annotate.runs.services import run_create
 
     for _ in range(5):
         run_create(project=project, proposer="fake", enqueue=False)

@@ -16,7 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
-from annotate.models import Clip, ModelRun, Proposal
+from annotate.clips.models import Clip
+from annotate.runs.models import ModelRun, Proposal
 from tests import mediafiles
 from tests.factories import MembershipFactory, UserFactory
 
@@ -173,7 +174,8 @@ def test_a_missing_object_fails_its_clip_with_a_message_naming_it(
 
 def test_a_source_missing_from_the_bucket_fails_ingestion_with_its_name(
         s3, project, manager, tmp_path):
-    from annotate.services.clips import clip_create, clip_ingest
+    from annotate.clips.services import clip_create
+    from annotate.clips.ingest import clip_ingest
 
     video = mediafiles.make_clip(tmp_path / "gone.mp4", seconds=1.0)
     clip = clip_create(project=project, source=video, filename="gone.mp4")

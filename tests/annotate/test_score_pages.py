@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from annotate.models import ScoreJob
+from annotate.scoring.models import ScoreJob
 from tests.annotate.services.test_score_jobs import GOLD, PRED, db_scorer  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,10 @@
 import pytest
 from django.urls import reverse
 
-from annotate.models import Annotation, Cue
-from annotate.services import annotations as svc
-from annotate.services import runs as run_services
+from annotate.annotation import opening
+from annotate.annotation.models import Annotation
+from annotate.runs import services as run_services
+from annotate.runs.models import Cue
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
 
@@ -198,11 +199,11 @@ def test_the_page_needs_the_same_few_queries_for_300_cues(client, opened, django
 
 def test_the_project_page_lists_my_annotations_only(client, project, ready_clips, annotator,  # noqa: F811
                                                     django_assert_max_num_queries):
-    from annotate.models import Clip
+    from annotate.clips.models import Clip
 
     other = MembershipFactory(project=project, role="annotator").user
-    svc.annotation_open(clip=Clip.objects.get(name="a"), annotator=annotator)
-    svc.annotation_open(clip=Clip.objects.get(name="b"), annotator=other)
+    opening.annotation_open(clip=Clip.objects.get(name="a"), annotator=annotator)
+    opening.annotation_open(clip=Clip.objects.get(name="b"), annotator=other)
     client.force_login(annotator)
     with django_assert_max_num_queries(10):
         page = client.get(reverse("project-detail", args=[project.slug])).content.decode()

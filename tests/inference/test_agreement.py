@@ -5,8 +5,13 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from inference.agreement import (gold_f1, krippendorff_alpha_nominal, median_decision_seconds,
-                                 pairwise_f1, primary_label_alpha)
+from inference.agreement import (
+    gold_f1,
+    krippendorff_alpha_nominal,
+    median_decision_seconds,
+    pairwise_f1,
+    primary_label_alpha,
+)
 from inference.emocue360 import Scorer
 
 # Unit vectors with known cosines: smile.grin = 0.8, frown.grin = 0.6, smile.frown = 0.

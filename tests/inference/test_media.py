@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-
 from inference.media import (  # noqa: E402
     MediaError,
     derive,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 
 from inference.subtitles import Segment, SubtitleError, parse_subtitles  # noqa: E402
 

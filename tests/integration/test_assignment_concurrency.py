@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from annotate.models import Annotation, Assignment, Project
-from annotate.services.assignments import assignment_next
+from annotate.annotation.assignments import assignment_next
+from annotate.annotation.models import Annotation, Assignment
+from annotate.core.models import Project
 from tests.annotate.services.test_assignments import make_ready_clips
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 

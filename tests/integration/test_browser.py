@@ -2,7 +2,7 @@
 
 import pytest
 
-from annotate.models import Clip
+from annotate.clips.models import Clip
 from tests import mediafiles
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from annotate.models import Annotation, Cue, GoldCue, GoldRecord, Proposal, ReviewDecision
-from annotate.services import annotations as annotation_services
-from annotate.services import runs as run_services
-from annotate.services.imports import clips_import
+from annotate.annotation import opening
+from annotate.runs import proposing
+from annotate.annotation import services as annotation_services
+from annotate.annotation.models import Annotation
+from annotate.clips.imports import clips_import
+from annotate.review.models import GoldCue, GoldRecord, ReviewDecision
+from annotate.runs import services as run_services
+from annotate.runs.models import Cue, Proposal
 from inference.proposers import Proposal as ProposalResult
 from inference.proposers import ProposedCue, register_proposer
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
@@ -39,7 +43,7 @@ class ScriptedProposer:
 
 
 def _annotate(clip, user, *, add, primary):
-    annotation = annotation_services.annotation_open(clip=clip, annotator=user)
+    annotation = opening.annotation_open(clip=clip, annotator=user)
     for cue in annotation.cues.order_by("position"):
         if cue.text == DECOY:
             annotation_services.cue_reject(cue=cue, user=user, expected_version=cue.version,
@@ -82,7 +86,7 @@ def annotated(require_services, media_root, demo_set):
     for user in users:
         _annotate(clips[AGREED], user, primary="happy", add=[])
     yield project
-    run_services._proposers.pop("review-script", None)
+    proposing._proposers.pop("review-script", None)
 
 
 def _login(page, url, next_path):

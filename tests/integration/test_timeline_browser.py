@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from annotate.models import Annotation, Cue
-from annotate.services import runs as run_services
-from annotate.services.imports import clips_import
+from annotate.annotation.models import Annotation
+from annotate.clips.imports import clips_import
+from annotate.runs import services as run_services
+from annotate.runs.models import Cue
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from annotate.models import Clip, CueEmbedding, ScoreJob
-from annotate.services.clips import clip_create
+from annotate.clips.models import Clip
+from annotate.clips.services import clip_create
+from annotate.core.models import CueEmbedding
+from annotate.scoring.models import ScoreJob
 from studio.celery import app as celery_app
 from tests import mediafiles
 from tests.factories import ProjectFactory
@@ -80,7 +82,7 @@ def _wait(obj, process, log, seconds=120):
 
 
 def test_worker_process_scores_with_the_real_model(worker):
-    from annotate.services.scores import score_job_create
+    from annotate.scoring.services import score_job_create
 
     process, log = worker
     gold = {"s1": {"visual": ["The corners of his mouth turn up.", "He raises his eyebrows."],

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from annotate.models import Cue, ModelRun, Proposal
-from annotate.services import runs as run_services
-from annotate.services.imports import clips_import
+from annotate.clips.imports import clips_import
+from annotate.runs import services as run_services
+from annotate.runs.models import Cue, ModelRun, Proposal
 from studio.celery import app as celery_app
 from tests.factories import ProjectFactory
 

@@ -10,7 +10,7 @@ from django.db import OperationalError
 from django.test import Client
 from kombu.exceptions import OperationalError as BrokerError
 
-from annotate.models import Clip
+from annotate.clips.models import Clip
 from tests import mediafiles
 from tests.conftest import stored_files
 from tests.factories import MembershipFactory
@@ -66,7 +66,7 @@ def test_an_api_upload_with_the_broker_down_answers_json_with_the_clip_named(mem
     client = Client(raise_request_exception=False)
     client.force_login(member.user)
     video = mediafiles.make_clip(tmp_path / "talk.mp4", seconds=1.0)
-    with mock.patch("annotate.tasks.clip_ingest.apply_async", side_effect=BrokerError("Connection refused")):
+    with mock.patch("annotate.clips.tasks.clip_ingest.apply_async", side_effect=BrokerError("Connection refused")):
         response = client.post(f"/api/projects/{member.project.slug}/clips/",
                                {"file": SimpleUploadedFile("talk.mp4", video.read_bytes())})
     assert response.status_code == 503

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from annotate.models import Clip
+from annotate.clips.models import Clip
 from tests.conftest import stored_files
 from tests.factories import MembershipFactory
 

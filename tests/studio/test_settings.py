@@ -19,7 +19,7 @@ print(json.dumps({
     "db_name": str(settings.DATABASES["default"]["NAME"]),
     "broker": app.conf.broker_url,
     "polling_interval": __import__("kombu.transport.sqlalchemy", fromlist=["Transport"]).Transport.polling_interval if settings.CELERY_BROKER_URL.startswith("sqla+") else None,
-    "route": app.amqp.router.route({}, "annotate.tasks.clip_ingest")["queue"].name,
+    "route": app.amqp.router.route({}, "annotate.clips.tasks.clip_ingest")["queue"].name,
     "default_queue": app.conf.task_default_queue,
     "embedded": settings.EMBEDDED,
     "media": str(settings.MEDIA_ROOT),

@@ -9,10 +9,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from annotate.models import Membership, ModelRun
-from annotate.services import runs as run_services
-from annotate.services.imports import clips_import
-from annotate.services.projects import membership_set, project_get_or_create, user_ensure
+from annotate.clips.imports import clips_import
+from annotate.core.models import Membership
+from annotate.core.services import membership_set, project_get_or_create, user_ensure
+from annotate.runs import proposing
+from annotate.runs import services as run_services
+from annotate.runs.models import ModelRun
 
 DEMO_PROJECT = "Demo: talking clips"
 DEMO_K = 3  # annotators per clip: the three demo annotators
@@ -117,7 +119,7 @@ class Command(BaseCommand):
                                       label="Demo: signal proposer", enqueue=False)
         for proposal in run.proposals.select_related("clip").order_by("clip__name"):
             self.stdout.write(f"  proposing cues for {proposal.clip.name}")
-            run_services.proposal_run(proposal_id=proposal.pk)
+            proposing.proposal_run(proposal_id=proposal.pk)
         run.refresh_from_db()
         self.changes.append("signal-proposer run made")
         return run

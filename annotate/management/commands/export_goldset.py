@@ -6,9 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotate.models import Project
-from annotate.selectors import goldsets as selectors
-from annotate.services import exports as export_services
+from annotate.core.models import Project
+from annotate.goldsets import exports as export_services
+from annotate.goldsets import selectors
 
 
 def report_table(report: dict) -> list[str]:

@@ -3,8 +3,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate.models import Project
-from annotate.services import goldsets as goldset_services
+from annotate.core.models import Project
+from annotate.goldsets import services as goldset_services
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotate.services.imports import clips_import
-from annotate.services.projects import project_get_or_create
+from annotate.clips.imports import clips_import
+from annotate.core.services import project_get_or_create
 from inference.manifests import ManifestError
 
 

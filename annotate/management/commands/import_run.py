@@ -5,8 +5,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate.models import Project
-from annotate.services.run_imports import FORMATS, RunImportRejected, run_import
+from annotate.core.models import Project
+from annotate.runs.imports import FORMATS, RunImportRejected, run_import
 
 
 class Command(BaseCommand):

@@ -3,8 +3,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotate.models import Project, Proposal
-from annotate.services import runs as run_services
+from annotate.core.models import Project
+from annotate.runs import proposing
+from annotate.runs import services as run_services
+from annotate.runs.models import Proposal
 
 
 class Command(BaseCommand):
@@ -40,7 +42,7 @@ class Command(BaseCommand):
             for proposal in bar:
                 bar.set_postfix_str(proposal.clip.name)
                 try:
-                    run_services.proposal_run(proposal_id=proposal.pk)
+                    proposing.proposal_run(proposal_id=proposal.pk)
                 except Exception as error:  # already recorded on the proposal; go on
                     self.stderr.write(f"{proposal.clip.name}: {error}")
         failed = run.proposals.filter(status=Proposal.Status.FAILED).select_related("clip")

@@ -3,9 +3,12 @@ keeps an event with the state before and after, in its own transaction."""
 
 import pytest
 
-from annotate.models import AuditEvent, Clip, Cue
-from annotate.services import annotations as svc
-from annotate.services import runs as run_services
+from annotate.annotation import opening
+from annotate.annotation import services as svc
+from annotate.clips.models import Clip
+from annotate.core.models import AuditEvent
+from annotate.runs import services as run_services
+from annotate.runs.models import Cue
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def opened(project, ready_clips, annotator, django_capture_on_commit_callbacks):  # noqa: F811
     with django_capture_on_commit_callbacks(execute=True):
         run_services.run_create(project=project, proposer="fake")
-    return svc.annotation_open(clip=Clip.objects.get(name="a"), annotator=annotator)
+    return opening.annotation_open(clip=Clip.objects.get(name="a"), annotator=annotator)
 
 
 def events(**filters):
@@ -37,7 +40,7 @@ def test_opening_records_the_annotation_and_each_seeded_cue(opened, annotator):
     assert {e.after["text"] for e in cue_events} == {"The corners of the mouth turn up.",
                                                      "The voice is loud.", "He is happy."}
     assert all(e.before is None and e.after["decision"] == "proposed" for e in cue_events)
-    svc.annotation_open(clip=opened.clip, annotator=annotator)  # already open: nothing new
+    opening.annotation_open(clip=opened.clip, annotator=annotator)  # already open: nothing new
     assert AuditEvent.objects.filter(action="open").count() == 4
 
 

@@ -2,9 +2,11 @@
 
 import pytest
 
-from annotate.models import Annotation, AnnotationEvent, Cue
-from annotate.services import annotations as svc
-from annotate.services import runs as run_services
+from annotate.annotation import opening
+from annotate.annotation import services as svc
+from annotate.annotation.models import Annotation, AnnotationEvent
+from annotate.runs import services as run_services
+from annotate.runs.models import Cue
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
 
@@ -19,25 +21,25 @@ def proposed(project, ready_clips, django_capture_on_commit_callbacks):  # noqa:
 
 
 def _clip(name="a"):
-    from annotate.models import Clip
+    from annotate.clips.models import Clip
 
     return Clip.objects.get(name=name)
 
 
 def test_opening_copies_the_latest_proposals_for_this_annotator_only(proposed, annotator):
-    annotation = svc.annotation_open(clip=_clip(), annotator=annotator)
+    annotation = opening.annotation_open(clip=_clip(), annotator=annotator)
     cues = list(annotation.cues.order_by("position"))
     assert [c.decision for c in cues] == ["proposed"] * 3
     assert all(c.derived_from.proposal is not None and c.origin == "model" for c in cues)
-    assert svc.annotation_open(clip=_clip(), annotator=annotator) == annotation  # not seeded twice
+    assert opening.annotation_open(clip=_clip(), annotator=annotator) == annotation  # not seeded twice
     assert annotation.cues.count() == 3
     other = MembershipFactory(project=proposed, role="annotator").user
-    assert svc.annotation_open(clip=_clip(), annotator=other).cues.count() == 3
+    assert opening.annotation_open(clip=_clip(), annotator=other).cues.count() == 3
     assert Cue.objects.filter(clip__name="a", annotation__isnull=False).count() == 6
 
 
 def test_decisions_keep_the_proposal_and_refuse_stale_writes(proposed, annotator):
-    annotation = svc.annotation_open(clip=_clip(), annotator=annotator)
+    annotation = opening.annotation_open(clip=_clip(), annotator=annotator)
     visual, auditory, emotional = annotation.cues.order_by("position")
     accepted = svc.cue_accept(cue=visual, user=annotator, expected_version=1)
     assert accepted.decision == "accepted" and accepted.version == 2
@@ -53,7 +55,7 @@ def test_decisions_keep_the_proposal_and_refuse_stale_writes(proposed, annotator
 
 
 def test_add_retime_delete_and_undo(proposed, annotator, project):
-    annotation = svc.annotation_open(clip=_clip(), annotator=annotator)
+    annotation = opening.annotation_open(clip=_clip(), annotator=annotator)
     clip = annotation.clip  # 1 s at 25 fps: frames are 40 ms apart
     cue = svc.cue_add(annotation=annotation, user=annotator, modality="visual",
                       text="He glances away.", start_ms=101, end_ms=499)
@@ -78,7 +80,7 @@ def test_add_retime_delete_and_undo(proposed, annotator, project):
 
 
 def test_undo_an_accept_and_nothing_left(proposed, annotator):
-    annotation = svc.annotation_open(clip=_clip("b"), annotator=annotator)
+    annotation = opening.annotation_open(clip=_clip("b"), annotator=annotator)
     cue = annotation.cues.first()
     svc.cue_accept(cue=cue, user=annotator, expected_version=1)
     svc.annotation_undo(annotation=annotation, user=annotator)
@@ -89,7 +91,7 @@ def test_undo_an_accept_and_nothing_left(proposed, annotator):
 
 
 def test_submit_names_everything_missing_then_locks(proposed, annotator):
-    annotation = svc.annotation_open(clip=_clip(), annotator=annotator)
+    annotation = opening.annotation_open(clip=_clip(), annotator=annotator)
     with pytest.raises(svc.AnnotationRejected) as caught:
         svc.annotation_submit(annotation=annotation, user=annotator, expected_version=1)
     message = caught.value.message
@@ -110,7 +112,7 @@ def test_submit_names_everything_missing_then_locks(proposed, annotator):
 
 
 def test_only_the_owner_changes_an_annotation(proposed, annotator):
-    annotation = svc.annotation_open(clip=_clip(), annotator=annotator)
+    annotation = opening.annotation_open(clip=_clip(), annotator=annotator)
     other = MembershipFactory(project=proposed, role="annotator").user
     with pytest.raises(svc.AnnotationRejected, match="Only the annotator"):
         svc.cue_accept(cue=annotation.cues.first(), user=other, expected_version=1)
@@ -130,5 +132,5 @@ def test_next_clip_resumes_drafts_then_respects_k(proposed, annotator):
 def test_a_share_of_clips_can_hide_proposals(proposed, annotator):
     proposed.proposer_settings = {"hide_proposals_share": 1.0}
     proposed.save(update_fields=["proposer_settings"])
-    annotation = svc.annotation_open(clip=_clip(), annotator=annotator)
+    annotation = opening.annotation_open(clip=_clip(), annotator=annotator)
     assert annotation.proposals_hidden and annotation.cues.count() == 0 and annotation.run is None

@@ -6,9 +6,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotate.models import Annotation, Assignment, AuditEvent, Clip
-from annotate.services import annotations as annotation_services
-from annotate.services import assignments as svc
+from annotate.annotation import opening
+from annotate.annotation import assignments as svc
+from annotate.annotation import services as annotation_services
+from annotate.annotation.models import Annotation, Assignment
+from annotate.clips.models import Clip
+from annotate.core.models import AuditEvent
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,12 +173,12 @@ def test_an_abandoned_draft_is_leased_again_when_its_clip_has_a_free_slot(projec
 def test_a_draft_opened_outside_next_clip_takes_a_free_slot_on_its_first_write(project):
     clip, = make_ready_clips(project, ["a"])
     first, second = annotators(project, 2)
-    annotation = annotation_services.annotation_open(clip=clip, annotator=first)
+    annotation = opening.annotation_open(clip=clip, annotator=first)
     assert not Assignment.objects.filter(annotator=first).exists()
     annotation_services.cue_add(annotation=annotation, user=first, modality="auditory", text="A sigh.")
     slot = Assignment.objects.get(clip=clip)
     assert (slot.annotator, slot.annotation, slot.status) == (first, annotation, "leased")
-    other = annotation_services.annotation_open(clip=clip, annotator=second)
+    other = opening.annotation_open(clip=clip, annotator=second)
     with pytest.raises(annotation_services.ReservationLost):  # k = 1: the only slot is first's
         annotation_services.cue_add(annotation=other, user=second, modality="auditory", text="x")
 
@@ -280,8 +283,8 @@ def test_next_skips_clips_that_are_not_ready(project):
 
 
 def test_removing_a_member_returns_their_leased_slots_at_once(project, manager):
-    from annotate.models import Membership
-    from annotate.services.projects import membership_remove
+    from annotate.core.models import Membership
+    from annotate.core.services import membership_remove
 
     make_ready_clips(project, ["a", "b", "c"])
     set_k(project, 1)

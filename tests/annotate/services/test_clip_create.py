@@ -5,8 +5,13 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from annotate.models import Clip
-from annotate.services.clips import ClipDuplicate, ClipRejected, clip_create, clip_name_from_filename
+from annotate.clips.models import Clip
+from annotate.clips.services import (
+    ClipDuplicate,
+    ClipRejected,
+    clip_create,
+    clip_name_from_filename,
+)
 from tests import mediafiles
 from tests.conftest import stored_files
 
@@ -117,7 +122,7 @@ def test_create_stores_under_a_generated_name_and_enqueues_after_commit(
     from unittest import mock
 
     path = mediafiles.make_clip(tmp_path / "talk.mp4", seconds=1.5, fps=30)
-    with mock.patch("annotate.tasks.clip_ingest.apply_async") as apply_async:
+    with mock.patch("annotate.clips.tasks.clip_ingest.apply_async") as apply_async:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             clip = clip_create(project=project, source=_upload(path), filename="talk.mp4",
                                subtitle="Hello there.", subtitle_filename="talk.txt")

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from kombu.exceptions import OperationalError
 
-from annotate.models import Clip
-from annotate.services.clips import ClipQueueUnavailable, clip_create, clips_upload
+from annotate.clips.models import Clip
+from annotate.clips.services import ClipQueueUnavailable, clip_create, clips_upload
 from tests import mediafiles
 from tests.conftest import stored_files
 
@@ -25,7 +25,7 @@ def _upload(path, name=None) -> SimpleUploadedFile:
 
 @pytest.fixture
 def broker_down():
-    with mock.patch("annotate.tasks.clip_ingest.apply_async", side_effect=BROKER_DOWN) as apply_async:
+    with mock.patch("annotate.clips.tasks.clip_ingest.apply_async", side_effect=BROKER_DOWN) as apply_async:
         yield apply_async
 
 

@@ -5,8 +5,9 @@ import subprocess
 
 import pytest
 
-from annotate.models import Clip
-from annotate.services.clips import clip_create, clip_delete, clip_ingest, clip_ingest_retry
+from annotate.clips.models import Clip
+from annotate.clips.services import clip_create, clip_delete, clip_ingest_retry
+from annotate.clips.ingest import clip_ingest
 from tests import mediafiles
 from tests.conftest import stored_files
 

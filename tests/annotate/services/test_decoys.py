@@ -5,8 +5,10 @@ import random
 import pytest
 from django.template.loader import render_to_string
 
-from annotate.models import Annotation, Clip, Cue, ModelRun, Proposal
-from annotate.services.decoys import DECOY_BANK, decoy_count, decoy_cues_for, decoy_family
+from annotate.annotation.decoys import DECOY_BANK, decoy_count, decoy_cues_for, decoy_family
+from annotate.annotation.models import Annotation
+from annotate.clips.models import Clip
+from annotate.runs.models import Cue, ModelRun, Proposal
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,14 @@ import threading
 import pytest
 from django.db import connection
 
-from annotate.models import (AuditEvent, Clip, GoldCue, GoldRecord, GoldSet, GoldSetItem, ModelRun,
-                             Project, RunScore)
-from annotate.selectors import goldsets as selectors
-from annotate.services.goldsets import GoldSetRejected, goldset_freeze
+from annotate.clips.models import Clip
+from annotate.core.models import AuditEvent, Project
+from annotate.goldsets import selectors
+from annotate.goldsets.models import GoldSet, GoldSetItem
+from annotate.goldsets.services import GoldSetRejected, goldset_freeze
+from annotate.review.models import GoldCue, GoldRecord
+from annotate.runs.models import ModelRun
+from annotate.scoring.models import RunScore
 from tests.factories import MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db

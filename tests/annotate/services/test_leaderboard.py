@@ -5,11 +5,15 @@ import hashlib
 import numpy as np
 import pytest
 
-from annotate.embedding_store import DatabaseEmbeddingStore
-from annotate.models import (Annotation, Clip, Cue, GoldCue, GoldRecord, ModelRun, Proposal,
-                             RunScore)
-from annotate.services import leaderboard
-from annotate.services import scores as score_services
+from annotate.scoring import compute
+from annotate.annotation.models import Annotation
+from annotate.clips.models import Clip
+from annotate.core import scorer as core_scorer
+from annotate.core.embedding_store import DatabaseEmbeddingStore
+from annotate.review.models import GoldCue, GoldRecord
+from annotate.runs.models import Cue, ModelRun, Proposal
+from annotate.scoring import leaderboard
+from annotate.scoring.models import RunScore
 from inference.emocue360 import Scorer
 from tests.factories import MembershipFactory
 
@@ -41,7 +45,7 @@ class WordEncoder:
 @pytest.fixture(autouse=True)
 def word_scorer(monkeypatch):
     scorer = Scorer(encoder=WordEncoder(), store=DatabaseEmbeddingStore())
-    monkeypatch.setattr(score_services, "_scorer", scorer)
+    monkeypatch.setattr(core_scorer, "_scorer", scorer)
     return scorer
 
 
@@ -195,8 +199,8 @@ def test_two_invalidations_before_a_compute_give_one_computation_of_the_latest(
         leaderboard.run_scores_invalidate(project=project, gold_changed=True)
     assert len(callbacks) == 2
     computations = []
-    real = leaderboard.scores_compute
-    monkeypatch.setattr(leaderboard, "scores_compute",
+    real = compute.scores_compute
+    monkeypatch.setattr(compute, "scores_compute",
                         lambda **kw: computations.append(1) or real(**kw))
     for callback in callbacks:
         callback()
@@ -211,7 +215,7 @@ def test_a_change_during_a_computation_is_not_lost(project, clips, monkeypatch,
     run = run_make(project, {clips[0]: [("visual", "A smile.")]})
     with django_capture_on_commit_callbacks(execute=False) as first:
         leaderboard.run_scores_invalidate(project=project, run=run)
-    real = leaderboard.scores_compute
+    real = compute.scores_compute
     later = []
 
     def meanwhile(**kw):
@@ -222,7 +226,7 @@ def test_a_change_during_a_computation_is_not_lost(project, clips, monkeypatch,
             later.extend(second)
         return real(**kw)
 
-    monkeypatch.setattr(leaderboard, "scores_compute", meanwhile)
+    monkeypatch.setattr(compute, "scores_compute", meanwhile)
     first[0]()
     row = computed(project, run=run)
     assert (row.generation, row.computed_generation, row.stale, row.status) == \
@@ -276,7 +280,7 @@ def test_no_gold_yet_is_done_without_numbers(project, clips, django_capture_on_c
 
 def test_finalize_and_reopen_recompute_through_the_hook(project, clips, manager,
                                                          django_capture_on_commit_callbacks):
-    from annotate.services.reviews import gold_record_finalize, gold_record_reopen
+    from annotate.review.services import gold_record_finalize, gold_record_reopen
 
     kept = gold_make(clips[0], [("visual", "A smile.")])
     changing = gold_make(clips[1], [("visual", "A frown.")])
@@ -306,7 +310,7 @@ def test_finalize_and_reopen_recompute_through_the_hook(project, clips, manager,
 
 def test_real_model_ranks_a_paraphrase_above_an_unrelated_run(project, clips, monkeypatch,
                                                                django_capture_on_commit_callbacks):
-    monkeypatch.setattr(score_services, "_scorer", None)  # all-MiniLM-L6-v2, offline
+    monkeypatch.setattr(core_scorer, "_scorer", None)  # all-MiniLM-L6-v2, offline
     gold_make(clips[0], [("visual", "He frowns and looks down."),
                          ("auditory", "His voice is loud and angry.")])
     same = run_make(project, {clips[0]: [("visual", "He frowns and looks down."),
@@ -328,8 +332,8 @@ def test_real_model_ranks_a_paraphrase_above_an_unrelated_run(project, clips, mo
 
 def test_a_frozen_version_is_scored_and_keeps_its_numbers(project, clips, manager,
                                                           django_capture_on_commit_callbacks):
-    from annotate.services.goldsets import goldset_freeze
-    from annotate.services.reviews import gold_record_reopen
+    from annotate.goldsets.services import goldset_freeze
+    from annotate.review.services import gold_record_reopen
 
     gold_make(clips[0], [("visual", "A smile.")])
     changing = gold_make(clips[1], [("visual", "A frown.")])
@@ -353,18 +357,18 @@ def test_a_failed_computation_says_so_and_the_next_change_recovers(
         project, clips, monkeypatch, django_capture_on_commit_callbacks):
     gold_make(clips[0], [("visual", "A smile.")])
     run = run_make(project, {clips[0]: [("visual", "A smile.")]})
-    real = leaderboard.scores_compute
+    real = compute.scores_compute
 
     def broken(**kw):
         raise RuntimeError("the model is missing")
 
-    monkeypatch.setattr(leaderboard, "scores_compute", broken)
+    monkeypatch.setattr(compute, "scores_compute", broken)
     with django_capture_on_commit_callbacks(execute=True):  # robust: the change still commits
         leaderboard.run_scores_invalidate(project=project, run=run)
     row = computed(project, run=run)
     assert (row.status, row.stale, row.computed_generation) == ("failed", True, 0)
     assert "the model is missing" in row.error
-    monkeypatch.setattr(leaderboard, "scores_compute", real)
+    monkeypatch.setattr(compute, "scores_compute", real)
     with django_capture_on_commit_callbacks(execute=True):
         leaderboard.run_scores_invalidate(project=project, run=run)
     row = computed(project, run=run)

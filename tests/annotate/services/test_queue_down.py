@@ -9,13 +9,16 @@ import pytest
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from annotate.models import Clip, Export, ModelRun, Proposal, ScoreJob
-from annotate.services import runs as run_services
-from annotate.services import scores as score_services
-from annotate.services.clips import clip_ingest_retry
-from annotate.services.exports import export_create
-from annotate.services.goldsets import goldset_freeze
-from annotate.services.queueing import QueueUnavailable
+from annotate.clips.models import Clip
+from annotate.clips.services import clip_ingest_retry
+from annotate.core.queueing import QueueUnavailable
+from annotate.goldsets.exports import export_create
+from annotate.goldsets.models import Export
+from annotate.goldsets.services import goldset_freeze
+from annotate.runs import services as run_services
+from annotate.runs.models import ModelRun, Proposal
+from annotate.scoring import services as scoring_services
+from annotate.scoring.models import ScoreJob
 from tests.annotate.services.test_assignments import make_ready_clips
 from tests.annotate.services.test_goldsets import gold_clip
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake  # noqa: F401
@@ -33,7 +36,7 @@ def _down(task: str, method: str = "apply_async"):
 
 def test_a_runs_clips_are_failed_with_the_reason_and_retried_later(project):
     make_ready_clips(project, ["a", "b"])
-    with _down("annotate.tasks.proposal_run"), pytest.raises(QueueUnavailable) as caught:
+    with _down("annotate.runs.tasks.proposal_run"), pytest.raises(QueueUnavailable) as caught:
         run_services.run_create(project=project, proposer="fake")
     assert isinstance(caught.value, OperationalError)  # the 503 handler's kind of error
     assert "2 of its 2 clip(s) could not be queued" in caught.value.message
@@ -45,7 +48,7 @@ def test_a_runs_clips_are_failed_with_the_reason_and_retried_later(project):
     assert status == Proposal.Status.FAILED
     assert "task queue was unreachable" in error and "Retry failed" in error
     # The broker is back: the failed clips go out again (eager in tests) and are run.
-    with mock.patch("annotate.tasks.proposal_run.apply_async") as sent:
+    with mock.patch("annotate.runs.tasks.proposal_run.apply_async") as sent:
         assert run_services.run_retry_failed(run=run) == 2
     assert sent.call_count == 2
     assert set(run.proposals.values_list("status", flat=True)) == {Proposal.Status.PENDING}
@@ -54,7 +57,7 @@ def test_a_runs_clips_are_failed_with_the_reason_and_retried_later(project):
 def test_a_send_that_fails_half_way_fails_only_the_unsent_clips(project):
     make_ready_clips(project, ["a", "b", "c"])
     outcomes = [None, BROKER_DOWN, BROKER_DOWN]
-    with mock.patch("annotate.tasks.proposal_run.apply_async", side_effect=outcomes), \
+    with mock.patch("annotate.runs.tasks.proposal_run.apply_async", side_effect=outcomes), \
             pytest.raises(QueueUnavailable) as caught:
         run_services.run_create(project=project, proposer="fake")
     assert "2 of its 3 clip(s)" in caught.value.message
@@ -66,7 +69,7 @@ def test_a_send_that_fails_half_way_fails_only_the_unsent_clips(project):
 def test_an_export_is_failed_with_the_reason(project, manager, media_root):
     gold_clip(project, "g1", cues=[("visual", "He smiles.", 0, 500)])
     gold_set = goldset_freeze(project=project, by=manager)
-    with _down("annotate.tasks_exports.export_build", "delay"), \
+    with _down("annotate.goldsets.tasks.export_build", "delay"), \
             pytest.raises(QueueUnavailable) as caught:
         export_create(gold_set=gold_set, ratios={"train": 1.0}, seed=1, by=manager)
     assert "marked failed" in caught.value.message
@@ -76,8 +79,8 @@ def test_an_export_is_failed_with_the_reason(project, manager, media_root):
 
 def test_a_score_job_is_failed_with_the_reason(project):
     cues = {"s1": {"visual": ["He smiles."], "auditory": [], "emotional": []}}
-    with _down("annotate.tasks.score_job_run", "delay"), pytest.raises(QueueUnavailable):
-        score_services.score_job_create(project=project, gold=cues, predicted=cues)
+    with _down("annotate.scoring.tasks.score_job_run", "delay"), pytest.raises(QueueUnavailable):
+        scoring_services.score_job_create(project=project, gold=cues, predicted=cues)
     job = ScoreJob.objects.get()
     assert job.status == ScoreJob.Status.FAILED and "submit it again" in job.error
 
@@ -86,7 +89,7 @@ def test_the_api_answers_503_with_what_happened(client, project, manager):
     make_ready_clips(project, ["a"])
     client.force_login(manager)
     client.raise_request_exception = False  # answer as the server does: the 503 handler
-    with _down("annotate.tasks.proposal_run"):
+    with _down("annotate.runs.tasks.proposal_run"):
         response = client.post(reverse("api-run-list", args=[project.slug]), {"proposer": "fake"},
                                content_type="application/json")
     assert response.status_code == 503 and response["Retry-After"]
@@ -98,7 +101,7 @@ def test_a_clip_retry_leaves_the_clip_failed_with_the_reason(project):
     clip = Clip.objects.create(project=project, name="bad", source="clips/x/bad", sha256="f" * 64,
                                status=Clip.Status.FAILED, error="no video stream",
                                error_code="no_video")
-    with _down("annotate.tasks.clip_ingest"), pytest.raises(QueueUnavailable) as caught:
+    with _down("annotate.clips.tasks.clip_ingest"), pytest.raises(QueueUnavailable) as caught:
         clip_ingest_retry(clip=clip)
     assert "stays failed" in caught.value.message
     clip.refresh_from_db()

@@ -4,13 +4,17 @@ versioned and audited; auto-promotion of unanimous clips."""
 import numpy as np
 import pytest
 
-from annotate.embedding_store import DatabaseEmbeddingStore
-from annotate.models import AuditEvent, Clip, Cue, GoldCue, GoldRecord, ReviewComment, ReviewDecision
-from annotate.selectors import reviews as review_selectors
-from annotate.services import annotations as annotation_services
-from annotate.services import reviews as svc
-from annotate.services import runs as run_services
-from annotate.services import scores as score_services
+from annotate.annotation import opening
+from annotate.annotation import services as annotation_services
+from annotate.clips.models import Clip
+from annotate.core import scorer as core_scorer
+from annotate.core.embedding_store import DatabaseEmbeddingStore
+from annotate.core.models import AuditEvent
+from annotate.review import selectors as review_selectors
+from annotate.review import services as svc
+from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
+from annotate.runs import services as run_services
+from annotate.runs.models import Cue
 from inference.emocue360 import Scorer
 from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
@@ -48,7 +52,7 @@ class ConceptEncoder:
 @pytest.fixture(autouse=True)
 def concept_scorer(monkeypatch):
     scorer = Scorer(encoder=ConceptEncoder(), store=DatabaseEmbeddingStore())
-    monkeypatch.setattr(score_services, "_scorer", scorer)
+    monkeypatch.setattr(core_scorer, "_scorer", scorer)
     return scorer
 
 
@@ -75,7 +79,7 @@ def annotate(clip, user, *, decide=None, add=(), primary="happy", labels=None, s
     """An annotation through the services: a decision per proposed cue's modality ("accept",
     "reject" or a new text), own cues (modality, text, start, end), labels, then submit."""
     decide = decide or {}
-    annotation = annotation_services.annotation_open(clip=clip, annotator=user)
+    annotation = opening.annotation_open(clip=clip, annotator=user)
     for cue in annotation.cues.order_by("position"):
         choice = decide.get(cue.modality, "accept")
         if choice == "accept":
@@ -374,14 +378,14 @@ def test_a_later_submission_regroups_and_is_flagged(proposed, annotators, review
 
 def test_the_kth_submission_promotes_a_unanimous_clip_through_the_worker_task(
         proposed, annotators, django_capture_on_commit_callbacks, monkeypatch):
-    from annotate import tasks
+    from annotate.review import tasks as review_tasks
 
     proposed.auto_promote_consensus = True
     proposed.save(update_fields=["auto_promote_consensus"])
     clip = Clip.objects.get(name="a")
     enqueued = []
-    delay = tasks.clip_auto_promote.delay
-    monkeypatch.setattr(tasks.clip_auto_promote, "delay",
+    delay = review_tasks.clip_auto_promote.delay
+    monkeypatch.setattr(review_tasks.clip_auto_promote, "delay",
                         lambda clip_id: enqueued.append(clip_id) or delay(clip_id))
     with django_capture_on_commit_callbacks(execute=True):
         annotate(clip, annotators[0])
@@ -405,12 +409,12 @@ def test_no_task_when_the_project_does_not_auto_promote(proposed, annotators,
 
 def test_opening_an_annotation_mixes_in_decoys_at_the_project_rate(proposed, annotators):
     clip = Clip.objects.get(name="a")
-    plain = annotation_services.annotation_open(clip=clip, annotator=annotators[0])
+    plain = opening.annotation_open(clip=clip, annotator=annotators[0])
     assert not plain.cues.filter(decoy=True).exists()
     proposed.decoy_rate = 0.5
     proposed.save(update_fields=["decoy_rate"])
     clip = Clip.objects.select_related("project").get(name="a")
-    guarded = annotation_services.annotation_open(clip=clip, annotator=annotators[1])
+    guarded = opening.annotation_open(clip=clip, annotator=annotators[1])
     real = guarded.cues.filter(decoy=False)
     decoys = guarded.cues.filter(decoy=True)
     # Rate 0.5 means as many decoys as real proposals; each one waits for a decision.

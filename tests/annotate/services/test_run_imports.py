@@ -5,10 +5,12 @@ import json
 
 import pytest
 
-from annotate.embedding_store import DatabaseEmbeddingStore
-from annotate.models import Clip, Cue, ModelRun, Proposal, RunScore
-from annotate.services import scores as score_services
-from annotate.services.run_imports import MAX_PROBLEMS, RunImportDuplicate, RunImportRejected, run_import
+from annotate.clips.models import Clip
+from annotate.core import scorer as core_scorer
+from annotate.core.embedding_store import DatabaseEmbeddingStore
+from annotate.runs.imports import MAX_PROBLEMS, RunImportDuplicate, RunImportRejected, run_import
+from annotate.runs.models import Cue, ModelRun, Proposal
+from annotate.scoring.models import RunScore
 from inference.emocue360 import Scorer, extract_cues
 from tests.annotate.services.test_leaderboard import WordEncoder, gold_make
 from tests.factories import ProjectFactory
@@ -286,7 +288,7 @@ def test_the_same_file_twice_is_refused_naming_the_earlier_run(project, clips):
 
 def test_an_imported_run_is_scored_like_any_other(project, clips, monkeypatch,
                                                   django_capture_on_commit_callbacks):
-    monkeypatch.setattr(score_services, "_scorer",
+    monkeypatch.setattr(core_scorer, "_scorer",
                         Scorer(encoder=WordEncoder(), store=DatabaseEmbeddingStore()))
     gold_make(clips[0], [("visual", "A smile."), ("visual", "Tears.")])
     gold_make(clips[1], [("auditory", "A loud shout.")])
@@ -314,7 +316,7 @@ def test_an_imported_run_never_seeds_annotations_and_cannot_be_rerun(project, cl
                                                                      annotator, client):
     from django.urls import reverse
 
-    from annotate.services.annotations import annotation_open
+    from annotate.annotation.opening import annotation_open
 
     data = json.dumps({"sample_00000001": {"visual": ["He frowns."]}}).encode()
     run = run_import(project=project, by=manager, file_name="outside.json", data=data)

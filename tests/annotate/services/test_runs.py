@@ -5,10 +5,14 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotate.models import Clip, Cue, ModelRun, Proposal
-from annotate.services import runs as run_services
-from annotate.services.clips import clip_create, clip_ingest
-from inference.proposers import ClipInput, Proposal as ProposalResult, ProposalError, ProposedCue, register_proposer
+from annotate.runs import proposing
+from annotate.clips.models import Clip
+from annotate.clips.services import clip_create
+from annotate.clips.ingest import clip_ingest
+from annotate.runs import services as run_services
+from annotate.runs.models import Cue, ModelRun, Proposal
+from inference.proposers import ClipInput, ProposalError, ProposedCue, register_proposer
+from inference.proposers import Proposal as ProposalResult
 from tests import mediafiles
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +50,7 @@ register_proposer("fake", FakeProposer)
 @pytest.fixture(autouse=True)
 def _fresh_fake():
     FakeProposer.calls = []
-    run_services._proposers.pop("fake", None)
+    proposing._proposers.pop("fake", None)
 
 
 @pytest.fixture
@@ -84,16 +88,16 @@ def test_run_proposes_every_ready_clip_and_stores_timeline_cues(project, ready_c
 def test_a_redelivered_task_never_duplicates_cues(project, ready_clips):
     run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
     proposal = run.proposals.get()
-    run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")
-    run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")  # settled: a no-op
+    proposing.proposal_run(proposal_id=proposal.pk, claim="task-1")
+    proposing.proposal_run(proposal_id=proposal.pk, claim="task-1")  # settled: a no-op
     assert FakeProposer.calls == ["a"] and proposal.cues.count() == 3
     # As if the worker died after storing cues but before its status update was committed.
     Proposal.objects.filter(pk=proposal.pk).update(status=Proposal.Status.RUNNING)
     ModelRun.objects.filter(pk=run.pk).update(status=ModelRun.Status.RUNNING)
     # Another task does not take a clip that a task holds ...
-    assert run_services.proposal_run(proposal_id=proposal.pk, claim="task-2").status == "running"
+    assert proposing.proposal_run(proposal_id=proposal.pk, claim="task-2").status == "running"
     # ... but the redelivery of the same task (same id) does, and replaces the cues.
-    again = run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")
+    again = proposing.proposal_run(proposal_id=proposal.pk, claim="task-1")
     assert again.status == "done" and again.attempts == 2 and FakeProposer.calls == ["a", "a"]
     assert Cue.objects.filter(proposal=proposal).count() == 3
 
@@ -104,9 +108,9 @@ def test_a_redelivery_closes_a_run_its_dead_worker_left_open(project, ready_clip
     finished: the redelivered task (the same id) finds nothing to claim, and closes the run."""
     run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
     proposal = run.proposals.get()
-    run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")
+    proposing.proposal_run(proposal_id=proposal.pk, claim="task-1")
     ModelRun.objects.filter(pk=run.pk).update(status=ModelRun.Status.RUNNING, finished_at=None)
-    again = run_services.proposal_run(proposal_id=proposal.pk, claim="task-1")
+    again = proposing.proposal_run(proposal_id=proposal.pk, claim="task-1")
     assert again.status == "done" and again.attempts == 1 and FakeProposer.calls == ["a"]
     run.refresh_from_db()
     assert run.status == ModelRun.Status.FINISHED and run.finished_at is not None
@@ -114,10 +118,10 @@ def test_a_redelivery_closes_a_run_its_dead_worker_left_open(project, ready_clip
 def test_cancel_stops_pending_clips(project, ready_clips):
     run = run_services.run_create(project=project, proposer="fake", enqueue=False)
     first = run.proposals.order_by("clip__name").first()
-    run_services.proposal_run(proposal_id=first.pk)
+    proposing.proposal_run(proposal_id=first.pk)
     run_services.run_cancel(run=run)
     for proposal in run.proposals.exclude(pk=first.pk):
-        assert run_services.proposal_run(proposal_id=proposal.pk).status == "cancelled"
+        assert proposing.proposal_run(proposal_id=proposal.pk).status == "cancelled"
     assert FakeProposer.calls == ["a"]
     progress = run_services.run_progress(run=run)
     assert (progress["done"], progress["cancelled"]) == (1, 2)
@@ -155,7 +159,7 @@ def test_unexpected_errors_fail_the_clip_and_propagate(project, media_root, tmp_
     clip_ingest(clip_id=clip_create(project=project, source=path, filename="crash.mp4", enqueue=False).pk)
     run = run_services.run_create(project=project, proposer="fake", enqueue=False)
     with pytest.raises(RuntimeError):
-        run_services.proposal_run(proposal_id=run.proposals.get().pk)
+        proposing.proposal_run(proposal_id=run.proposals.get().pk)
     proposal = run.proposals.get()
     assert proposal.status == "failed" and "RuntimeError: boom" in proposal.error
 
@@ -182,7 +186,7 @@ def test_clips_that_are_not_ready_are_refused(project, media_root, tmp_path):
 def test_missing_media_is_a_clear_per_clip_error(project, ready_clips, media_root):
     (media_root / ready_clips[0].proxy).unlink()
     run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
-    proposal = run_services.proposal_run(proposal_id=run.proposals.get().pk)
+    proposal = proposing.proposal_run(proposal_id=run.proposals.get().pk)
     assert proposal.status == "failed" and "missing from storage" in proposal.error
 
 
@@ -224,17 +228,17 @@ register_proposer("batchfake", BatchingFakeProposer)
 def test_a_batching_proposer_takes_pending_clips_along(project, ready_clips, settings):
     settings.EMOCUE_PROPOSER_BATCH_SIZES = {"batchfake": 2}
     BatchingFakeProposer.batches = []
-    run_services._proposers.pop("batchfake", None)
+    proposing._proposers.pop("batchfake", None)
     run = run_services.run_create(project=project, proposer="batchfake", enqueue=False)
     assert run.version == "2.0"
     ordered = list(run.proposals.order_by("pk"))
-    run_services.proposal_run(proposal_id=ordered[0].pk, claim="t1")
+    proposing.proposal_run(proposal_id=ordered[0].pk, claim="t1")
     assert BatchingFakeProposer.batches == [["a", "b"]]
     assert [p.status for p in run.proposals.order_by("pk")] == ["done", "done", "pending"]
     assert run.proposals.get(pk=ordered[1].pk).model_version == "2.0+w1"
     # The partner's own task finds its clip done: nothing runs twice.
-    run_services.proposal_run(proposal_id=ordered[1].pk, claim="t2")
-    run_services.proposal_run(proposal_id=ordered[2].pk, claim="t3")
+    proposing.proposal_run(proposal_id=ordered[1].pk, claim="t2")
+    proposing.proposal_run(proposal_id=ordered[2].pk, claim="t3")
     assert BatchingFakeProposer.batches == [["a", "b"]]  # a batch of one goes through propose()
     statuses = dict(run.proposals.values_list("clip__name", "status"))
     assert statuses == {"a": "done", "b": "done", "broken": "failed"}
@@ -243,14 +247,14 @@ def test_a_batching_proposer_takes_pending_clips_along(project, ready_clips, set
 
 def test_a_batch_held_by_a_dead_task_is_finished_by_its_redelivery(project, ready_clips, settings):
     settings.EMOCUE_PROPOSER_BATCH_SIZES = {"batchfake": 3}
-    run_services._proposers.pop("batchfake", None)
+    proposing._proposers.pop("batchfake", None)
     run = run_services.run_create(project=project, proposer="batchfake", enqueue=False)
     first, second, third = run.proposals.order_by("pk")
     # The task of `first` claimed all three and died before storing anything.
     Proposal.objects.filter(run=run).update(status="running", claim="t1", attempts=1)
-    assert run_services.proposal_run(proposal_id=second.pk, claim="t2").status == "running"
+    assert proposing.proposal_run(proposal_id=second.pk, claim="t2").status == "running"
     BatchingFakeProposer.batches = []
-    run_services.proposal_run(proposal_id=first.pk, claim="t1")
+    proposing.proposal_run(proposal_id=first.pk, claim="t1")
     assert BatchingFakeProposer.batches == [["a", "b", "broken"]]
     assert dict(run.proposals.values_list("clip__name", "attempts")) == {"a": 2, "b": 2, "broken": 2}
     assert ModelRun.objects.get(pk=run.pk).status == "finished"

@@ -5,9 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from annotate.embedding_store import DatabaseEmbeddingStore
-from annotate.models import CueEmbedding, ScoreJob
-from annotate.services import scores as score_services
+from annotate.scoring import compute
+from annotate.core import scorer as core_scorer
+from annotate.core.embedding_store import DatabaseEmbeddingStore
+from annotate.core.models import CueEmbedding
+from annotate.scoring import services as scoring_services
+from annotate.scoring.models import ScoreJob
 from inference.emocue360 import Scorer, score
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +48,7 @@ class TrigramEncoder:
 def db_scorer(monkeypatch):
     encoder = TrigramEncoder()
     scorer = Scorer(encoder=encoder, store=DatabaseEmbeddingStore())
-    monkeypatch.setattr(score_services, "_scorer", scorer)
+    monkeypatch.setattr(core_scorer, "_scorer", scorer)
     return scorer, encoder
 
 
@@ -65,7 +68,7 @@ def test_database_store_round_trip_and_conflicts():
 def test_job_runs_and_matches_the_library(project, db_scorer, django_capture_on_commit_callbacks):
     scorer, encoder = db_scorer
     with django_capture_on_commit_callbacks(execute=True):
-        job = score_services.score_job_create(
+        job = scoring_services.score_job_create(
             project=project, gold=json.dumps(GOLD).encode(), predicted=PRED,
             gold_filename="gold.json", predicted_filename="run.json",
             variants=["one_to_one", "hit_rate"], tau=0.6, ci=True)
@@ -84,9 +87,9 @@ def test_job_runs_and_matches_the_library(project, db_scorer, django_capture_on_
     # the table: nothing is encoded again.
     fresh_encoder = TrigramEncoder()
     monkey = Scorer(encoder=fresh_encoder, store=DatabaseEmbeddingStore())
-    score_services._scorer = monkey
+    core_scorer._scorer = monkey
     with django_capture_on_commit_callbacks(execute=True):
-        again = score_services.score_job_create(project=project, gold=GOLD, predicted=PRED)
+        again = scoring_services.score_job_create(project=project, gold=GOLD, predicted=PRED)
     again.refresh_from_db()
     assert again.status == ScoreJob.Status.DONE and fresh_encoder.calls == 0
     assert again.result["counts"]["cue_texts_encoded"] == 0
@@ -94,10 +97,10 @@ def test_job_runs_and_matches_the_library(project, db_scorer, django_capture_on_
 
 def test_running_a_settled_job_again_is_a_no_op(project, db_scorer, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        job = score_services.score_job_create(project=project, gold=GOLD, predicted=PRED)
+        job = scoring_services.score_job_create(project=project, gold=GOLD, predicted=PRED)
     job.refresh_from_db()
     finished = job.finished_at
-    assert score_services.score_job_run(job_id=job.pk).finished_at == finished
+    assert compute.score_job_run(job_id=job.pk).finished_at == finished
 
 
 @pytest.mark.parametrize("gold,predicted,kwargs,words", [
@@ -112,8 +115,8 @@ def test_running_a_settled_job_again_is_a_no_op(project, db_scorer, django_captu
 ])
 def test_bad_input_is_refused_before_anything_is_queued(project, gold, predicted, kwargs, words,
                                                         django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(score_services.ScoreRejected) as caught:
-        score_services.score_job_create(
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(scoring_services.ScoreRejected) as caught:
+        scoring_services.score_job_create(
             project=project, gold=gold if not isinstance(gold, list) else json.dumps(gold).encode(),
             predicted=predicted, gold_filename="gold.json", **kwargs)
     assert words in caught.value.message

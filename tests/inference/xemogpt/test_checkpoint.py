@@ -3,8 +3,13 @@
 import pytest
 import torch
 
-from inference.xemogpt.checkpoint import (CheckpointError, WeightsPathError, read_checkpoint,
-                                          save_checkpoint, sha256_file)
+from inference.xemogpt.checkpoint import (
+    CheckpointError,
+    WeightsPathError,
+    read_checkpoint,
+    save_checkpoint,
+    sha256_file,
+)
 from inference.xemogpt.config import GenerationSettings
 from inference.xemogpt.model import Sample, XEmoGPT, is_trained_key
 

@@ -7,8 +7,15 @@ import pytest
 import torch
 
 import inference.xemogpt  # noqa: F401 - registers "xemogpt"
-from inference.proposers import ClipInput, Proposal, ProposalError, ProposedCue, SubtitleSegment
-from inference.proposers import get_proposer, proposer_factory
+from inference.proposers import (
+    ClipInput,
+    Proposal,
+    ProposalError,
+    ProposedCue,
+    SubtitleSegment,
+    get_proposer,
+    proposer_factory,
+)
 from inference.xemogpt.inputs import load_frames, reference_frame_indices
 from inference.xemogpt.proposer import XEmoGPTProposer, XEmoGPTUnavailable
 

@@ -1,0 +1,258 @@
+"""Annotation reads for the timeline. An annotation is only ever found through its owner:
+every query filters on annotator=user, so one annotator never reaches another's work (blind
+by construction) and anything else is a 404.
+
+Assignment reads for the manager's page: every clip's slots (holder, status, lease, done)
+and how many slots each annotator holds and has finished, in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from annotate.annotation.models import Annotation, Assignment
+from annotate.clips.models import Clip
+from annotate.core.models import Membership, Project
+from annotate.runs.models import Cue
+
+LANES = (("visual", "Visual"), ("auditory", "Auditory"), ("emotional", "Emotional"))
+
+
+@dataclass
+class Lane:
+    modality: str
+    label: str
+    timed: list[Cue] = field(default_factory=list)
+    untimed: list[Cue] = field(default_factory=list)
+
+
+@dataclass
+class CueCounts:
+    """The cue list's header: how many cues, and how many of each decision (those with any,
+    in the order of Cue.Decision)."""
+    total: int
+    by_decision: dict[str, int]
+
+    @classmethod
+    def of(cls, per_decision: dict[str, int]) -> "CueCounts":
+        ordered = {d: per_decision.get(d, 0) for d in Cue.Decision.values}
+        ordered.update((d, n) for d, n in per_decision.items() if d not in ordered)
+        return cls(total=sum(per_decision.values()), by_decision={d: n for d, n in ordered.items() if n})
+
+
+@dataclass
+class Timeline:
+    project: Project
+    clip: Clip
+    annotation: Annotation
+    cues: list[Cue]
+    lanes: list[Lane]
+    counts: CueCounts
+
+
+def _member_filter(user) -> dict:
+    # A former member keeps their rows but can no longer reach them.
+    return {} if user.is_superuser else {"clip__project__memberships__user": user}
+
+
+def _own_annotations(*, user) -> QuerySet[Annotation]:
+    return (Annotation.objects.filter(annotator=user, **_member_filter(user))
+            .select_related("clip", "clip__project"))
+
+
+def annotation_get_for_user(*, slug: str, clip_name: str, user) -> Annotation:
+    """The user's own annotation of the clip (clip and project joined in the same query)."""
+    if not user.is_authenticated or "\x00" in clip_name:  # PostgreSQL text cannot hold NUL
+        raise Http404("No such annotation.")
+    annotation = _own_annotations(user=user).filter(clip__project__slug=slug, clip__name=clip_name).first()
+    if annotation is None:
+        raise Http404("You have no annotation of this clip; open it from the project page "
+                      "with “Start annotating”.")
+    return annotation
+
+
+def annotation_cue_get(*, slug: str, clip_name: str, cue_id: int, user) -> Cue:
+    """One cue of the user's own annotation, with annotation, clip and project, in one query."""
+    if not user.is_authenticated or "\x00" in clip_name:  # PostgreSQL text cannot hold NUL
+        raise Http404("No such cue.")
+    member = {} if user.is_superuser else {"annotation__clip__project__memberships__user": user}
+    cue = (Cue.objects.filter(pk=cue_id, annotation__annotator=user, annotation__clip__name=clip_name,
+                              annotation__clip__project__slug=slug, **member)
+           .select_related("annotation", "annotation__clip", "annotation__clip__project").first())
+    if cue is None:
+        raise Http404("No such cue in your annotation of this clip.")
+    return cue
+
+
+def _cue_order(cue: Cue) -> tuple:
+    return (cue.start_ms is None, cue.start_ms or 0, cue.modality, cue.position, cue.pk)
+
+
+def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
+    """Everything the timeline page shows, in two queries whatever the number of cues."""
+    annotation = annotation_get_for_user(slug=slug, clip_name=clip_name, user=user)
+    cues = sorted(Cue.objects.filter(annotation=annotation).defer("evidence"), key=_cue_order)
+    lanes = {modality: Lane(modality, label) for modality, label in LANES}
+    counts: dict[str, int] = {}
+    for cue in cues:
+        lane = lanes.get(cue.modality)
+        if lane is not None:
+            (lane.timed if cue.start_ms is not None else lane.untimed).append(cue)
+        counts[cue.decision] = counts.get(cue.decision, 0) + 1
+    clip = annotation.clip
+    return Timeline(project=clip.project, clip=clip, annotation=annotation, cues=cues,
+                    lanes=list(lanes.values()), counts=CueCounts.of(counts))
+
+
+def annotation_cue_counts(*, annotation: Annotation) -> CueCounts:
+    """The header counts of one annotation's cues, in one query."""
+    rows = Cue.objects.filter(annotation=annotation).values("decision").annotate(n=Count("pk")).order_by()
+    return CueCounts.of({row["decision"]: row["n"] for row in rows})
+
+
+def annotation_list_for_annotator(*, project, annotator):
+    """The annotator's own annotations in a project (their queue: drafts first, newest last)."""
+    return (Annotation.objects.filter(clip__project=project, annotator=annotator)
+            .select_related("clip").only("status", "updated_at", "submitted_at", "primary_label",
+                                         "clip__name", "clip__duration_ms")
+            .order_by("status", "clip__name"))
+
+
+def annotation_list_with_counts(*, project: Project, username: str) -> QuerySet[Annotation]:
+    """One member's annotations in a project by clip name, each with its cue counts per
+    decision (n_total, n_proposed, ...), in one query. The caller decides who may ask."""
+    if "\x00" in username:  # PostgreSQL text cannot hold NUL: such a name matches nobody
+        return Annotation.objects.none()
+    counts = {f"n_{decision}": Count("cues", filter=Q(cues__decision=decision))
+              for decision in Cue.Decision.values}
+    return (Annotation.objects.filter(clip__project=project, annotator__username=username)
+            .select_related("clip", "annotator")
+            .annotate(n_total=Count("cues"), **counts)
+            .order_by("clip__name"))
+
+
+Status = Assignment.Status
+
+
+@dataclass
+class ClipRow:
+    clip_id: int
+    clip_name: str
+    slots: list[Assignment] = field(default_factory=list)
+
+    @property
+    def holder_ids(self) -> set[int]:
+        return {slot.annotator_id for slot in self.slots if slot.annotator_id is not None}
+
+
+@dataclass
+class AnnotatorCount:
+    user_id: int
+    username: str
+    leased: int = 0
+    expired: int = 0
+    done: int = 0
+    member: bool = True  # False: holds slots but is no annotator of the project (any more)
+
+
+@dataclass
+class Board:
+    project: Project
+    k: int
+    rows: list[ClipRow]
+    annotators: list  # users who can be given a slot, by name
+    counts: list[AnnotatorCount]
+    now: datetime
+
+    @property
+    def slot_numbers(self) -> list[int]:
+        widest = max((len(row.slots) for row in self.rows), default=0)
+        return list(range(1, max(self.k, widest) + 1))
+
+
+def _mark_expired(slots: list[Assignment], now: datetime) -> None:
+    for slot in slots:
+        slot.expired = (slot.status == Status.LEASED and slot.lease_expires_at is not None
+                        and slot.lease_expires_at < now)
+
+
+def _slots():
+    return (Assignment.objects.select_related("clip", "annotator")
+            .only("slot", "status", "leased_at", "lease_expires_at", "completed_at", "version",
+                  "annotator_id", "annotator__username", "clip_id", "clip__name", "project_id",
+                  "assigned_by_id")
+            .order_by("clip__name", "slot"))
+
+
+def assignment_annotators(*, project: Project) -> list:
+    """The project's annotators (those a slot can be given to), by name."""
+    return [m.user for m in Membership.objects.filter(project=project, role=Membership.Role.ANNOTATOR)
+            .select_related("user").order_by("user__username")]
+
+
+def assignment_counts(*, project: Project, annotators: list | None = None) -> list[AnnotatorCount]:
+    """Per annotator: slots leased (live), leased but expired, and done; annotators without
+    any slot are listed with zeros so an idle one shows. One aggregate query."""
+    now = timezone.now()
+    annotators = assignment_annotators(project=project) if annotators is None else annotators
+    counts = {user.pk: AnnotatorCount(user.pk, user.username) for user in annotators}
+    rows = (Assignment.objects.filter(project=project, annotator__isnull=False)
+            .values("annotator_id", "annotator__username").order_by()
+            .annotate(leased=Count("pk", filter=Q(status=Status.LEASED, lease_expires_at__gte=now)),
+                      expired=Count("pk", filter=Q(status=Status.LEASED, lease_expires_at__lt=now)),
+                      done=Count("pk", filter=Q(status=Status.DONE))))
+    for row in rows:
+        count = counts.get(row["annotator_id"])
+        if count is None:
+            count = counts[row["annotator_id"]] = AnnotatorCount(
+                row["annotator_id"], row["annotator__username"], member=False)
+        count.leased, count.expired, count.done = row["leased"], row["expired"], row["done"]
+    return sorted(counts.values(), key=lambda c: (not c.member, c.username))
+
+
+def assignment_board_get(*, project: Project) -> Board:
+    """Every clip with slots, its slots in order, and the per-annotator counts: three queries
+    whatever the number of clips."""
+    now = timezone.now()
+    slots = list(_slots().filter(project=project))
+    _mark_expired(slots, now)
+    rows: dict[int, ClipRow] = {}
+    for slot in slots:
+        rows.setdefault(slot.clip_id, ClipRow(slot.clip_id, slot.clip.name)).slots.append(slot)
+    annotators = assignment_annotators(project=project)
+    return Board(project=project, k=project.annotators_per_clip, rows=list(rows.values()),
+                 annotators=annotators, counts=assignment_counts(project=project, annotators=annotators),
+                 now=now)
+
+
+def assignment_get(*, project: Project, assignment_id: int) -> Assignment:
+    assignment = (Assignment.objects.filter(project=project, pk=assignment_id)
+                  .select_related("clip", "project").first())
+    if assignment is None:
+        raise Http404("No such slot in this project; reload the assignments page.")
+    return assignment
+
+
+def assignment_member_get(*, project: Project, user_id) -> object | None:
+    """A member of the project by id (the service decides whether they may take a slot); None
+    for anything else, so that no one learns which ids exist elsewhere."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    return get_user_model().objects.filter(pk=user_id, memberships__project=project).first()
+
+
+def assignment_list(*, project: Project, status: str | None = None):
+    """The project's slots by clip and slot, clip and people joined (the API's list)."""
+    slots = (Assignment.objects.filter(project=project)
+             .select_related("clip", "annotator", "assigned_by").order_by("clip__name", "slot"))
+    return slots.filter(status=status) if status else slots
+
+
+def assignment_member_by_username(*, project: Project, username: str) -> object | None:
+    """A member of the project by username; None for anyone else (as assignment_member_get)."""
+    return get_user_model().objects.filter(username=username, memberships__project=project).first()

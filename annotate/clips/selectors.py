@@ -1,0 +1,74 @@
+"""Clip reads of a project the caller may see (core/selectors checks membership), and a clip's
+audit history (filtered, paginated, each event with word-level changes)."""
+
+from dataclasses import dataclass, field
+
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from annotate.clips.models import Clip
+from annotate.core.history import PAGE_SIZE, AuditEntry, audit_changes
+from annotate.core.models import AuditEvent, Project
+
+
+def clip_list(*, project: Project, status: str | None = None) -> QuerySet[Clip]:
+    clips = Clip.objects.filter(project=project).defer("subtitle_segments", "metadata", "frames")
+    if status:
+        clips = clips.filter(status=status)
+    return clips.order_by("name")
+
+
+def clip_status_counts(*, project: Project) -> dict[str, int]:
+    counts = {status: 0 for status in Clip.Status.values}
+    for row in Clip.objects.filter(project=project).values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def clip_get(*, project: Project, name: str) -> Clip:
+    # PostgreSQL text cannot hold NUL: such a name matches nothing (a 404, not a 500).
+    clip = Clip.objects.filter(project=project, name=name).first() if "\x00" not in name else None
+    if clip is None:
+        raise Http404(f"No clip named {name!r} in this project.")
+    return clip
+
+
+@dataclass
+class ClipAudit:
+    """One page of a clip's history plus what the filter menus offer."""
+    entries: list[AuditEntry]
+    page: Page
+    object_types: list[str] = field(default_factory=list)
+    actors: list[str] = field(default_factory=list)
+    object_type: str | None = None
+    actor: str | None = None
+
+
+def clip_audit_list(*, clip: Clip, object_type: str | None = None, actor: str | None = None,
+                    page: int = 1, per_page: int = PAGE_SIZE) -> ClipAudit:
+    """A page of the clip's audit events, newest first, with their diffs; filterable by object
+    type and by actor (username). Three queries whatever the page holds: the filter menus,
+    the count and the page (actor joined)."""
+    events = AuditEvent.objects.filter(clip=clip)
+    menus = events.order_by().values_list("object_type", "actor__username").distinct()
+    object_types, actors = set(), set()
+    for kind, username in menus:
+        object_types.add(kind)
+        if username:
+            actors.add(username)
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if actor:
+        events = events.filter(actor__username=actor)
+    events = events.select_related("actor").order_by("-at", "-pk")
+    paginator = Paginator(events, per_page, allow_empty_first_page=True)
+    try:
+        current = paginator.page(page)
+    except EmptyPage:
+        raise Http404(f"Page {page} is past the end of this history ({paginator.num_pages} "
+                      f"page{'s' if paginator.num_pages != 1 else ''}).") from None
+    entries = [AuditEntry(event=event, changes=audit_changes(event.before, event.after))
+               for event in current.object_list]
+    return ClipAudit(entries=entries, page=current, object_types=sorted(object_types),
+                     actors=sorted(actors), object_type=object_type or None, actor=actor or None)

@@ -1,0 +1,182 @@
+"""Audit trail reads: a clip's history page (filtered, paginated, each event with a readable
+diff of what changed) and the project-wide trail for download. The access rule (reviewers
+and managers; managers for the download) lives in the views, as for every other page."""
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from annotate.core.models import AuditEvent, Project
+
+PAGE_SIZE = 50
+
+
+JSON_SHOWN = 240  # characters of a JSON value (a cue's evidence) shown before "…"
+
+
+# Bookkeeping that changes on every write (or is the page's own clip): never news in a diff.
+HIDDEN_FIELDS = frozenset({"id", "clip_id", "version", "created_at", "updated_at"})
+
+
+# What people look at first; other fields follow by name (JSONB does not keep key order).
+FIELD_ORDER = ("text", "modality", "kind", "start_ms", "end_ms", "decision", "reject_reason",
+               "status", "primary_label", "labels", "description")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of words (or list items) in a diff: "same", "removed" or "added"."""
+    op: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of an event, before and after, as people read it.
+
+    kind "text": word-level segments; "list": item segments; "value": before -> after.
+    before/after are None when the field did not exist on that side (a create, a delete)."""
+    name: str
+    label: str
+    kind: str
+    before: str | None
+    after: str | None
+    segments: tuple[Segment, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    event: AuditEvent
+    changes: list[FieldChange]
+
+    @property
+    def object_label(self) -> str:
+        label = f"{self.event.object_type.replace('_', ' ')}"
+        if self.event.object_id is not None:
+            label += f" #{self.event.object_id}"
+        return label
+
+    @property
+    def object_hint(self) -> str:
+        """The object's text, when it has one (a cue's wording), so people know which it is."""
+        state = self.event.after or self.event.before or {}
+        text = state.get("text") if isinstance(state, dict) else None
+        if not isinstance(text, str) or not text:
+            return ""
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    @property
+    def actor_name(self) -> str:
+        return self.event.actor.username if self.event.actor is not None else "system"
+
+
+def _label(name: str) -> str:
+    if name.endswith("_ms"):
+        return name[:-3]
+    return name.removesuffix("_id").replace("_", " ")
+
+
+def _display(name: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name.endswith("_ms") and isinstance(value, int):
+        return f"{value / 1000:.2f} s"
+    if name.endswith("_at") and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return value
+    if isinstance(value, (dict, list)):
+        shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return shown if len(shown) <= JSON_SHOWN else shown[:JSON_SHOWN - 1] + "…"
+    return str(value)
+
+
+def _is_empty(value) -> bool:
+    # A new row's defaults (no reason, not a decoy) are not news either.
+    return value is None or value is False or value == "" or value == [] or value == {}
+
+
+def _word_segments(before: str, after: str) -> tuple[Segment, ...]:
+    old, new = before.split(), after.split()
+    segments: list[Segment] = []
+
+    def push(op: str, words: list[str]) -> None:
+        if words:
+            segments.append(Segment(op, " ".join(words)))
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            push("same", old[i1:i2])
+        else:  # replace, delete, insert: what went, then what came
+            push("removed", old[i1:i2])
+            push("added", new[j1:j2])
+    return tuple(segments)
+
+
+def _list_segments(before: list, after: list) -> tuple[Segment, ...]:
+    old, new = [_display("", i) for i in before], [_display("", i) for i in after]
+    segments = [Segment("same" if item in new else "removed", item) for item in old]
+    segments += [Segment("added", item) for item in new if item not in old]
+    return tuple(segments)
+
+
+def _is_prose(value) -> bool:
+    return isinstance(value, str) and bool(re.search(r"\s", value.strip()))
+
+
+def audit_changed_fields(before: dict | None, after: dict | None) -> list[str]:
+    """The fields whose value differs between the two states, in a stable order."""
+    before, after = before or {}, after or {}
+    names = sorted(set(before) | set(after), key=lambda n: (
+        FIELD_ORDER.index(n) if n in FIELD_ORDER else len(FIELD_ORDER), n))
+    return [n for n in names if n not in HIDDEN_FIELDS
+            and (n not in before or n not in after or before[n] != after[n])]
+
+
+def audit_changes(before: dict | None, after: dict | None) -> list[FieldChange]:
+    """What an event changed, field by field; only fields that differ. A create lists the
+    fields it set, a delete the fields it removed (empty ones are left out of both)."""
+    if not isinstance(before, dict):
+        before = None
+    if not isinstance(after, dict):
+        after = None
+    changes = []
+    for name in audit_changed_fields(before, after):
+        old = before.get(name) if before is not None else None
+        new = after.get(name) if after is not None else None
+        if before is None or after is None:  # created or deleted: only what it held
+            value = new if before is None else old
+            if _is_empty(value):
+                continue
+            shown = _display(name, value)
+            changes.append(FieldChange(name=name, label=_label(name), kind="value",
+                                       before=None if before is None else shown,
+                                       after=None if after is None else shown))
+            continue
+        if isinstance(old, list) and isinstance(new, list):
+            kind, segments = "list", _list_segments(old, new)
+        elif isinstance(old, str) and isinstance(new, str) and (_is_prose(old)
+                                                                 or _is_prose(new)):
+            kind, segments = "text", _word_segments(old, new)
+        else:
+            kind, segments = "value", ()
+        changes.append(FieldChange(name=name, label=_label(name), kind=kind,
+                                   before=_display(name, old), after=_display(name, new),
+                                   segments=segments))
+    return changes
+
+
+def project_audit_list(*, project: Project) -> QuerySet[AuditEvent]:
+    """The project's whole trail, oldest first, clip and actor joined: iterate it in chunks."""
+    return (AuditEvent.objects.filter(project=project)
+            .select_related("actor", "clip")
+            .only("at", "object_type", "object_id", "action", "before", "after",
+                  "clip", "clip__name", "actor", "actor__username")
+            .order_by("at", "pk"))

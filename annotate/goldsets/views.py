@@ -1,0 +1,177 @@
+"""Gold set pages: the frozen versions and the working gold (managers freeze the next version),
+a version's items and its exports (managers ask for one; the zip is built by a worker and the
+list polls until it is done), and the download of a finished zip. Reviewers and managers see
+them; for annotators and non-members they do not exist (404)."""
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotate.core.auth import htmx_login_required
+from annotate.core.models import Membership
+from annotate.core.selectors import project_get_for_user
+from annotate.goldsets import exports as export_services
+from annotate.goldsets import selectors
+from annotate.goldsets import services as goldset_services
+from annotate.goldsets.models import Export
+
+VIEW_ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
+
+
+MANAGE_ROLES = (Membership.Role.MANAGER,)
+
+
+WORKING = "goldsets/partials/goldset_working.html"
+
+
+EXPORTS = "goldsets/partials/goldset_exports.html"
+
+
+DEFAULT_SPLIT = "train=0.8,val=0.1,test=0.1"
+
+
+login_for_goldsets = htmx_login_required(lambda request: render(
+    request, "core/partials/form_message.html",
+    {"ok": False, "message": "Your session has ended: log in again, then repeat the request."},
+    status=401))
+
+
+def _gold_set(project, version: int):
+    gold_set = selectors.goldset_get(project=project, version=version)
+    if gold_set is None:
+        raise Http404(f"{project.name} has no gold set version {version}.")
+    return gold_set
+
+
+def _working(request, project, role, *, status: int = 200, message: str = "", ok: bool = True):
+    return render(request, WORKING, {
+        "project": project, "working": selectors.gold_working_get(project=project),
+        "can_manage": role in MANAGE_ROLES, "message": message, "ok": ok}, status=status)
+
+
+def _export_rows(gold_set) -> list[dict]:
+    rows = []
+    for export in selectors.goldset_exports_list(gold_set=gold_set):
+        ratios = export_services.export_ratios(export)
+        head, table = (selectors.export_report_rows(export.report, order=list(ratios))
+                       if export.status == Export.Status.DONE and export.report else ([], []))
+        rows.append({"export": export, "ratios": ratios,
+                     "head": head, "table": table})
+    return rows
+
+
+def _exports(request, project, gold_set, role, *, status: int = 200, message: str = "",
+             ok: bool = True, form: dict | None = None):
+    rows = _export_rows(gold_set)
+    return render(request, EXPORTS, {
+        "project": project, "gold_set": gold_set, "rows": rows, "can_manage": role in MANAGE_ROLES,
+        "busy": any(r["export"].status in (Export.Status.PENDING, Export.Status.RUNNING)
+                    for r in rows),
+        "message": message, "ok": ok,
+        "form": form or {"split": DEFAULT_SPLIT, "seed": 0}}, status=status)
+
+
+@login_for_goldsets
+@require_GET
+def goldset_list(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
+    return render(request, "goldsets/goldsets.html", {
+        "project": project, "role": role, "can_manage": role in MANAGE_ROLES,
+        "gold_sets": list(selectors.goldset_list(project=project)),
+        "working": selectors.gold_working_get(project=project)})
+
+
+@login_for_goldsets
+@require_POST
+def goldset_freeze(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
+    if role not in MANAGE_ROLES:
+        return _working(request, project, role, status=403, ok=False,
+                        message="Only a project manager can freeze a gold set version.")
+    try:
+        gold_set = goldset_services.goldset_freeze(project=project, by=request.user,
+                                                   note=request.POST.get("note", ""),
+                                                   licence=request.POST.get("licence", ""))
+    except goldset_services.GoldSetRejected as error:
+        return _working(request, project, role, status=409, ok=False, message=error.message)
+    url = reverse("goldset-detail", args=[project.slug, gold_set.version])
+    if request.htmx:
+        response = HttpResponse(status=201)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@login_for_goldsets
+@require_GET
+def goldset_detail(request: HttpRequest, slug: str, version: int) -> HttpResponse:
+    project, role = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
+    gold_set = _gold_set(project, version)
+    raw_page = request.GET.get("page") or "1"
+    if not raw_page.isdigit() or int(raw_page) < 1:
+        return HttpResponse(f"page must be a whole number from 1 up, not {raw_page!r}.",
+                            status=400, content_type="text/plain; charset=utf-8")
+    rows = _export_rows(gold_set)
+    page = selectors.goldset_items_page(gold_set=gold_set, page=int(raw_page))
+    for item in page.object_list:  # one column per modality, in the header's order
+        item.cue_columns = [item.cues.get(modality, []) for modality in selectors.MODALITIES]
+    return render(request, "goldsets/goldsets_version.html", {
+        "project": project, "role": role, "gold_set": gold_set, "can_manage": role in MANAGE_ROLES,
+        "page": page,
+        "modalities": selectors.MODALITIES, "rows": rows,
+        "busy": any(r["export"].status in (Export.Status.PENDING, Export.Status.RUNNING)
+                    for r in rows),
+        "form": {"split": DEFAULT_SPLIT, "seed": 0},
+        "changes": (gold_set.provenance or {}).get("changes", {})})
+
+
+@login_for_goldsets
+@require_http_methods(["GET", "POST"])
+def goldset_exports(request: HttpRequest, slug: str, version: int) -> HttpResponse:
+    project, role = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
+    gold_set = _gold_set(project, version)
+    if request.method == "GET":
+        return _exports(request, project, gold_set, role)
+    form = {"split": request.POST.get("split", "").strip(), "seed": request.POST.get("seed", "0")}
+    if role not in MANAGE_ROLES:
+        return _exports(request, project, gold_set, role, status=403, ok=False, form=form,
+                        message="Only a project manager can export a gold set version.")
+    raw_seed = form["seed"].strip() or "0"
+    if not raw_seed.lstrip("-").isdigit():
+        return _exports(request, project, gold_set, role, status=422, ok=False, form=form,
+                        message=f"The seed must be a whole number, not {raw_seed!r}.")
+    try:
+        ratios = export_services.export_ratios_parse(text=form["split"])
+        export = export_services.export_create(gold_set=gold_set, ratios=ratios,
+                                               seed=int(raw_seed), by=request.user)
+    except export_services.ExportRejected as error:
+        return _exports(request, project, gold_set, role, status=422, ok=False, form=form,
+                        message=error.message)
+    return _exports(request, project, gold_set, role, status=201, form=form,
+                    message=f"Export #{export.pk} is queued; the list updates when it is built.")
+
+
+@login_for_goldsets
+@require_GET
+def export_download(request: HttpRequest, slug: str, version: int, export_id: int) -> HttpResponse:
+    project, _ = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
+    gold_set = _gold_set(project, version)
+    export = selectors.export_get(gold_set=gold_set, export_id=export_id)
+    if export is None:
+        raise Http404(f"Version {version} has no export #{export_id}.")
+    if export.status != Export.Status.DONE:
+        then = ("ask for a new export." if export.status == Export.Status.FAILED
+                else "download it once it is done.")
+        return HttpResponse(f"Export #{export.pk} is {export.get_status_display().lower()}; {then}",
+                            status=409, content_type="text/plain; charset=utf-8")
+    if not export.file or not default_storage.exists(export.file):
+        raise Http404(f"The zip of export #{export.pk} is no longer in storage; export again.")
+    filename = f"{project.slug}-gold-v{gold_set.version}-export{export.pk}.zip"
+    response = FileResponse(default_storage.open(export.file, "rb"), as_attachment=True,
+                            filename=filename, content_type="application/zip")
+    response["Content-Length"] = str(export.size_bytes or default_storage.size(export.file))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-transform"
+    return response

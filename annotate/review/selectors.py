@@ -1,0 +1,449 @@
+"""Review reads: a clip's submitted annotations side by side with the model's proposals, their
+cues aligned into groups (inference.alignment), and the gold record being built from them.
+
+Alignment needs sentence embeddings, so its result is kept in Django's cache framework (the
+default backend: per-process memory, no database) under a key made of the clip's uid, the
+submitted annotations' (id, version, submitted_at), the model run and the project's
+thresholds. Submitted annotations never change, so a key never goes stale; a new submission
+(or changed thresholds) makes a new key, and the queue is not recomputed per request."""
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
+
+from annotate.annotation.models import Annotation
+from annotate.clips.models import Clip
+from annotate.core.models import Project
+from annotate.core.scorer import scorer_get
+from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
+from annotate.runs.models import Cue, ModelRun
+from inference.alignment import AlignCue, CueGroup, align_cues, embedding_similarity
+
+ALIGNMENT_CACHE_SECONDS = 7 * 24 * 3600
+
+
+ALIGNMENT_CACHE_VERSION = 1  # bump when the grouping rule changes
+
+
+MODALITIES = tuple(Cue.Modality.values)
+
+
+HUMAN_LABELS = ("consensus", "disputed", "singleton")
+
+
+def annotator_key(annotation: Annotation) -> str:
+    return f"u:{annotation.annotator_id}"
+
+
+def alignment_similarity():
+    """The EmoCue-360 similarity over the project's shared embedding cache (loaded once per
+    process by scorer_get)."""
+    return embedding_similarity(scorer_get().cache)
+
+
+def cue_is_decoy(cue: Cue) -> bool:
+    """A decoy, or an annotator's copy of one (accepting a decoy keeps it out of the gold)."""
+    return cue.decoy or bool(cue.derived_from_id and getattr(cue, "derived_decoy", False))
+
+
+def cue_counts(cue: Cue) -> bool:
+    """Whether an annotator's cue takes part in alignment and gold: kept, and no decoy."""
+    return cue.decision != Cue.Decision.REJECTED and not cue_is_decoy(cue)
+
+
+def _submitted(clip_filter: Q) -> list[Annotation]:
+    return list(Annotation.objects.filter(clip_filter, status=Annotation.Status.SUBMITTED)
+                .select_related("annotator", "run").order_by("clip_id", "pk"))
+
+
+def _annotation_cues(annotation_ids: list[int]) -> list[Cue]:
+    return list(Cue.objects.filter(annotation_id__in=annotation_ids)
+                .annotate(derived_decoy=ExpressionWrapper(Q(derived_from__decoy=True),
+                                                     output_field=BooleanField()))
+                .defer("evidence").order_by("annotation_id", "start_ms", "position", "pk"))
+
+
+def review_run(annotations: list[Annotation]) -> ModelRun | None:
+    """The run whose proposals the model lane shows: the newest of the annotations' runs."""
+    runs = [a.run for a in annotations if a.run is not None]
+    return max(runs, key=lambda run: (run.created_at, run.pk)) if runs else None
+
+
+def _model_cues(pairs: list[tuple[int, int]]) -> list[Cue]:
+    """Proposal cues of (run id, clip id) pairs, decoys included (the page flags them)."""
+    if not pairs:
+        return []
+    where = Q()
+    for run_id, clip_id in pairs:
+        where |= Q(proposal__run_id=run_id, proposal__clip_id=clip_id)
+    return list(Cue.objects.filter(where, proposal__status="done").select_related("proposal")
+                .defer("evidence", "proposal__description", "proposal__notes", "proposal__timings",
+                       "proposal__emotions").order_by("start_ms", "position", "pk"))
+
+
+def _cache_key(clip: Clip, project: Project, annotations: list[Annotation],
+               run: ModelRun | None) -> str:
+    parts = [f"{a.pk}.{a.version}.{a.submitted_at.isoformat() if a.submitted_at else ''}"
+             for a in annotations]
+    material = "|".join([str(clip.uid), ",".join(parts), str(run.pk if run else ""),
+                         repr(project.align_similarity), repr(project.align_overlap)])
+    digest = hashlib.sha256(material.encode()).hexdigest()[:32]
+    return f"emocue:alignment:v{ALIGNMENT_CACHE_VERSION}:{digest}"
+
+
+def _group_to_dict(group: CueGroup) -> dict:
+    return {"key": group.key, "modality": group.modality, "cue_ids": list(group.cue_ids),
+            "sources": list(group.sources), "model_cue_ids": list(group.model_cue_ids),
+            "label": group.label, "similarity": float(group.similarity),
+            "start_ms": group.start_ms, "end_ms": group.end_ms}
+
+
+def _align(*, project: Project, annotations: list[Annotation], human: list[Cue],
+           model: list[Cue]) -> dict:
+    """{"groups": [...], "model_id": ...}: align_cues over the kept, non-decoy human cues and
+    the non-decoy model cues."""
+    sources = {a.pk: annotator_key(a) for a in annotations}
+    cues = [AlignCue(c.pk, sources[c.annotation_id], c.modality, c.text, c.start_ms, c.end_ms)
+            for c in human if cue_counts(c)]
+    cues += [AlignCue(c.pk, "model", c.modality, c.text, c.start_ms, c.end_ms)
+             for c in model if not c.decoy]
+    if not cues:
+        return {"groups": [], "model_id": ""}
+    similarity = alignment_similarity()
+    groups = align_cues(cues=cues, annotators=[annotator_key(a) for a in annotations],
+                        similarity=similarity, similarity_threshold=project.align_similarity,
+                        overlap_threshold=project.align_overlap)
+    return {"groups": [_group_to_dict(g) for g in groups],
+            "model_id": getattr(similarity, "model_id", "")}
+
+
+def _alignment(*, clip: Clip, project: Project, annotations: list[Annotation], run: ModelRun | None,
+               human: list[Cue] | None, model: list[Cue] | None) -> dict:
+    key = _cache_key(clip, project, annotations, run)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    if human is None:
+        human = _annotation_cues([a.pk for a in annotations])
+    if model is None:
+        model = _model_cues([(run.pk, clip.pk)] if run else [])
+    result = _align(project=project, annotations=annotations, human=human, model=model)
+    cache.set(key, result, ALIGNMENT_CACHE_SECONDS)
+    return result
+
+
+@dataclass
+class ReviewLane:
+    """One annotator's submitted annotation on the shared time axis."""
+    annotation: Annotation
+    key: str
+    label: str
+    cues: list[Cue]
+    timed: list[Cue] = field(default_factory=list)
+    untimed: list[Cue] = field(default_factory=list)
+    kept: int = 0
+
+
+@dataclass
+class ReviewGroup:
+    key: str
+    modality: str
+    label: str
+    similarity: float
+    start_ms: int | None
+    end_ms: int | None
+    members: list[tuple[str, Cue]]  # (lane label, cue), in lane order
+    model_cues: list[Cue]
+    decision: ReviewDecision | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        """Distinct candidate texts, the annotators' first, then the model's."""
+        seen: list[str] = []
+        for text in [c.text for _, c in self.members] + [c.text for c in self.model_cues]:
+            if text not in seen:
+                seen.append(text)
+        return seen
+
+    @property
+    def cue_ids(self) -> list[int]:
+        return [c.pk for _, c in self.members] + [c.pk for c in self.model_cues]
+
+
+@dataclass
+class LabelRow:
+    lane_label: str
+    annotation: Annotation
+    agrees: bool  # primary label is the most common one (and that one is not tied)
+
+
+@dataclass
+class ClipReview:
+    project: Project
+    clip: Clip
+    annotations: list[Annotation]
+    lanes: list[ReviewLane]
+    run: ModelRun | None
+    model_cues: list[Cue]
+    groups: list[ReviewGroup]
+    model_id: str
+    record: GoldRecord | None
+    decisions: dict[str, ReviewDecision]
+    gold_cues: list[GoldCue]
+    comments: list[ReviewComment]
+    label_rows: list[LabelRow]
+    primary_labels_differ: bool
+    candidate_labels: list[str]
+
+    @property
+    def groups_by_modality(self) -> list[tuple[str, list[ReviewGroup]]]:
+        return [(m, [g for g in self.groups if g.modality == m]) for m in MODALITIES]
+
+    @property
+    def undecided(self) -> list[ReviewGroup]:
+        return [g for g in self.groups if g.key not in self.decisions]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(g.label for g in self.groups)
+        return {label: counted.get(label, 0) for label in (*HUMAN_LABELS, "model_only")}
+
+    @property
+    def model_timed(self) -> list[Cue]:
+        return [c for c in self.model_cues if c.start_ms is not None]
+
+    @property
+    def model_untimed(self) -> list[Cue]:
+        return [c for c in self.model_cues if c.start_ms is None]
+
+    @property
+    def missing(self) -> list[str]:
+        """What the gold record still needs before it can be final (as gold_record_finalize
+        words it)."""
+        undecided = Counter(g.modality for g in self.undecided)
+        missing = []
+        if undecided:
+            parts = ", ".join(f"{m} {n}" for m, n in undecided.items())
+            missing.append(f"{sum(undecided.values())} undecided cue group(s) ({parts})")
+        if self.record is None or not self.record.primary_label:
+            missing.append("a primary emotion label")
+        return missing
+
+    @property
+    def provenance_changed(self) -> bool:
+        """Whether the submitted annotations differ from those the review started from (one
+        was submitted since): the groups follow the annotations as they are now."""
+        if self.record is None or self.record.status != GoldRecord.Status.IN_REVIEW:
+            return False
+        recorded = {(a.get("id"), a.get("version"))
+                    for a in self.record.provenance.get("annotations", [])}
+        return recorded != {(a.pk, a.version) for a in self.annotations}
+
+    def group_of(self, key: str) -> ReviewGroup | None:
+        return next((g for g in self.groups if g.key == key), None)
+
+
+def lane_labels(*, project: Project, annotations: list[Annotation]) -> dict[int, str]:
+    """Annotation id -> what the reviewer sees: the username, or "Annotator n" in blind mode."""
+    if project.blind_mode:
+        return {a.pk: f"Annotator {i}" for i, a in enumerate(annotations, start=1)}
+    return {a.pk: a.annotator.get_username() for a in annotations}
+
+
+def _label_rows(annotations: list[Annotation],
+                labels: dict[int, str]) -> tuple[list[LabelRow], bool]:
+    primaries = Counter(a.primary_label for a in annotations)
+    ranked = primaries.most_common()
+    tied = len(ranked) > 1 and ranked[0][1] == ranked[1][1]
+    majority = ranked[0][0] if ranked and not tied else None
+    rows = [LabelRow(labels[a.pk], a, majority is not None and a.primary_label == majority)
+            for a in annotations]
+    return rows, len(primaries) > 1
+
+
+def clip_review_get(*, clip: Clip) -> ClipReview:
+    """Everything the reviewer page shows, in a fixed number of queries whatever the number of
+    annotators and cues (plus the embedding lookups when the alignment is not cached)."""
+    project = clip.project
+    annotations = _submitted(Q(clip=clip))
+    human = _annotation_cues([a.pk for a in annotations])
+    run = review_run(annotations)
+    model = _model_cues([(run.pk, clip.pk)] if run else [])
+    alignment = _alignment(clip=clip, project=project, annotations=annotations, run=run,
+                           human=human, model=model)
+    labels = lane_labels(project=project, annotations=annotations)
+
+    lanes = {a.pk: ReviewLane(annotation=a, key=annotator_key(a), label=labels[a.pk], cues=[])
+             for a in annotations}
+    by_id: dict[int, Cue] = {}
+    for cue in human:
+        lane = lanes[cue.annotation_id]
+        lane.cues.append(cue)
+        (lane.timed if cue.start_ms is not None else lane.untimed).append(cue)
+        lane.kept += cue_counts(cue)
+        cue.lane_label = lane.label
+        cue.counts = cue_counts(cue)
+        cue.is_decoy = cue_is_decoy(cue)
+        cue.group_key = ""
+        by_id[cue.pk] = cue
+    for cue in model:
+        cue.group_key = ""
+        by_id[cue.pk] = cue
+
+    groups = []
+    for row in alignment["groups"]:
+        members = [(by_id[i].lane_label, by_id[i]) for i in row["cue_ids"] if i in by_id]
+        model_members = [by_id[i] for i in row["model_cue_ids"] if i in by_id]
+        for _, cue in members:
+            cue.group_key = row["key"]
+        for cue in model_members:
+            cue.group_key = row["key"]
+        groups.append(ReviewGroup(key=row["key"], modality=row["modality"], label=row["label"],
+                                  similarity=row["similarity"], start_ms=row["start_ms"],
+                                  end_ms=row["end_ms"], members=members, model_cues=model_members))
+
+    record = (GoldRecord.objects.filter(clip=clip).select_related("reviewer")
+              .prefetch_related(
+                  Prefetch("decisions", queryset=ReviewDecision.objects.select_related("gold_cue")),
+                  Prefetch("cues", queryset=GoldCue.objects.order_by("modality", "start_ms",
+                                                                     "position", "pk")))
+              .first())
+    decisions = {d.group_key: d for d in record.decisions.all()} if record else {}
+    for group in groups:
+        group.decision = decisions.get(group.key)
+    gold_cues = list(record.cues.all()) if record else []
+    keys = {g.key for g in groups}
+    for cue in gold_cues:  # settles a group of an earlier alignment (annotations changed since)
+        cue.orphan = bool(cue.group_key) and cue.group_key not in keys
+    comments = list(review_comments_list(clip=clip))
+    label_rows, differ = _label_rows(annotations, labels)
+    candidates: list[str] = []
+    for a in annotations:
+        for label in [a.primary_label, *a.labels]:
+            if label and label not in candidates:
+                candidates.append(label)
+    if record:
+        for label in record.labels:
+            if label not in candidates:
+                candidates.append(label)
+    return ClipReview(project=project, clip=clip, annotations=annotations,
+                      lanes=list(lanes.values()),
+                      run=run, model_cues=model, groups=groups, model_id=alignment["model_id"],
+                      record=record, decisions=decisions,
+                      gold_cues=gold_cues, comments=comments,
+                      label_rows=label_rows, primary_labels_differ=differ,
+                      candidate_labels=candidates)
+
+
+def clip_alignment_get(*, clip: Clip) -> tuple[list[Annotation], ModelRun | None, list[dict], str]:
+    """The submitted annotations, the model lane's run, the alignment groups (as dicts) and
+    the embedding model's id: what the review services check decisions against."""
+    annotations = _submitted(Q(clip=clip))
+    run = review_run(annotations)
+    alignment = _alignment(clip=clip, project=clip.project, annotations=annotations, run=run,
+                           human=None, model=None)
+    return annotations, run, alignment["groups"], alignment["model_id"]
+
+
+@dataclass
+class QueueRow:
+    clip: Clip
+    submitted: int
+    k: int
+    consensus: int
+    disputed: int
+    singleton: int
+    model_only: int
+    label_agreement: float  # share of annotators whose primary label is the most common one
+    primary_labels: list[str]
+    gold_status: str  # "", "in_review" or "gold"
+    disagreement: float
+
+    @property
+    def human_groups(self) -> int:
+        return self.consensus + self.disputed + self.singleton
+
+
+def disagreement_score(*, consensus: int, disputed: int, singleton: int,
+                       label_agreement: float) -> float:
+    """Share of human groups that are disputed or singletons, plus the share of annotators whose
+    primary label differs from the most common one (each in [0, 1], so the sum is in [0, 2])."""
+    human = consensus + disputed + singleton
+    cue_part = (disputed + singleton) / human if human else 0.0
+    return round(cue_part + (1.0 - label_agreement), 6)
+
+
+def review_queue_list(*, project: Project) -> list[QueueRow]:
+    """Clips with at least one submitted annotation, most disagreement first; clips whose gold
+    is final go last. A fixed number of queries, plus the alignment of clips not cached yet."""
+    annotations = _submitted(Q(clip__project=project))
+    by_clip: dict[int, list[Annotation]] = {}
+    for a in annotations:
+        by_clip.setdefault(a.clip_id, []).append(a)
+    clips = {c.pk: c for c in Clip.objects.filter(pk__in=by_clip).only(
+        "pk", "uid", "name", "project_id", "duration_ms")}
+    gold = dict(GoldRecord.objects.filter(clip_id__in=by_clip).values_list("clip_id", "status"))
+
+    alignments: dict[int, dict] = {}
+    missing: list[int] = []
+    runs = {clip_id: review_run(items) for clip_id, items in by_clip.items()}
+    for clip_id, items in by_clip.items():
+        found = cache.get(_cache_key(clips[clip_id], project, items, runs[clip_id]))
+        if found is None:
+            missing.append(clip_id)
+        else:
+            alignments[clip_id] = found
+    if missing:  # one query for all their cues, one for the model's
+        human = _annotation_cues([a.pk for clip_id in missing for a in by_clip[clip_id]])
+        model = _model_cues([(runs[c].pk, c) for c in missing if runs[c] is not None])
+        for clip_id in missing:
+            ids = {a.pk for a in by_clip[clip_id]}
+            alignments[clip_id] = _alignment(
+                clip=clips[clip_id], project=project, annotations=by_clip[clip_id],
+                run=runs[clip_id],
+                human=[c for c in human if c.annotation_id in ids],
+                model=[c for c in model if c.proposal.clip_id == clip_id])
+
+    rows = []
+    for clip_id, items in by_clip.items():
+        labels = Counter(g["label"] for g in alignments[clip_id]["groups"])
+        primaries = [a.primary_label for a in items]
+        agreement = Counter(primaries).most_common(1)[0][1] / len(items)
+        row = QueueRow(clip=clips[clip_id], submitted=len(items), k=project.annotators_per_clip,
+                       consensus=labels["consensus"], disputed=labels["disputed"],
+                       singleton=labels["singleton"], model_only=labels["model_only"],
+                       label_agreement=agreement, primary_labels=primaries,
+                       gold_status=gold.get(clip_id, ""), disagreement=0.0)
+        row.disagreement = disagreement_score(consensus=row.consensus, disputed=row.disputed,
+                                              singleton=row.singleton, label_agreement=agreement)
+        rows.append(row)
+    rows.sort(key=lambda r: (r.gold_status == GoldRecord.Status.GOLD, -r.disagreement, r.clip.name))
+    return rows
+
+
+def gold_record_get(*, clip: Clip) -> GoldRecord | None:
+    """The clip's gold record, or None while its review has not started."""
+    return GoldRecord.objects.filter(clip=clip).first()
+
+
+def gold_cue_get(*, record: GoldRecord, cue_id: int) -> GoldCue | None:
+    return GoldCue.objects.filter(record=record, pk=cue_id).first()
+
+
+def clip_cue_get(*, clip: Clip, cue_id: int) -> Cue | None:
+    """A cue of this clip (an annotator's or the model's), or None: a comment pins to it."""
+    return Cue.objects.filter(clip=clip, pk=cue_id).first()
+
+
+def review_comments_list(*, clip: Clip) -> QuerySet[ReviewComment]:
+    """A clip's comments with their authors and cues, in the review page's order."""
+    return (ReviewComment.objects.filter(clip=clip).select_related("author", "cue")
+            .order_by("resolved_at", "created_at", "pk"))
+
+
+def review_comment_get(*, clip: Clip, comment_id: int) -> ReviewComment | None:
+    return (ReviewComment.objects.filter(clip=clip, pk=comment_id)
+            .select_related("clip", "author", "cue").first())

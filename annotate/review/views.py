@@ -1,0 +1,351 @@
+"""The review pages: the conflict-first queue of a project and the reviewer page of one clip,
+where every alignment group is settled by an htmx request. Each write sends the gold record's
+version the browser holds; a stale one is a 409 whose message offers to reload. Reviewers and
+managers only: for annotators and non-members these pages do not exist (404).
+
+The quality page: agreement between annotators and with gold, and rubber-stamp signs.
+Reviewers and managers only; the body (seconds of embedding on a big project) loads by htmx
+after the page shell. Charts are inline SVG drawn here, no JavaScript."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotate.clips.selectors import clip_get
+from annotate.core.auth import htmx_login_required
+from annotate.core.models import Membership
+from annotate.core.selectors import project_get_for_user
+from annotate.review import services
+from annotate.review.models import GoldCue, GoldRecord, ReviewComment
+from annotate.review.quality import ProjectQuality, project_quality_get
+from annotate.review.selectors import clip_review_get, review_comments_list, review_queue_list
+from annotate.runs.models import Cue
+
+ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
+
+
+MESSAGE = "review/partials/review_message.html"
+
+
+CHANGED = "review/partials/review_changed.html"
+
+
+login_for_review = htmx_login_required(lambda request: _message(
+    request, "Your session has ended: log in again, then redo the change.", 401, login=True))
+
+
+def _message(request, message: str, status: int, *, reload: bool = False, login: bool = False,
+             target: str = "#review-message") -> HttpResponse:
+    response = render(request, MESSAGE, {"message": message, "ok": status < 400, "reload": reload,
+                                         "login": login, "status": status,
+                                         "next": request.headers.get("HX-Current-URL", "")},
+                      status=status)
+    response["HX-Retarget"] = target
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _refused(request, error: services.AnnotationRejected) -> HttpResponse:
+    if isinstance(error, services.StaleWrite):
+        return _message(request, error.message, 409, reload=True)
+    return _message(request, error.message, 422)
+
+
+def _project(request, slug: str):
+    project, role = project_get_for_user(slug=slug, user=request.user, roles=ROLES)
+    return project, role
+
+
+def _clip(request, slug: str, name: str):
+    project, role = _project(request, slug)
+    clip = clip_get(project=project, name=name)
+    clip.project = project  # already loaded: no second query
+    return project, role, clip
+
+
+def _base(slug: str, name: str) -> str:
+    return reverse("review-clip", args=[slug, name])
+
+
+def _review(clip):
+    review = clip_review_get(clip=clip)
+    if not review.annotations:
+        raise Http404(f"No annotation of {clip.name} is submitted yet, so there is nothing to "
+                      "review; it joins the review queue with its first submission.")
+    return review
+
+
+def _int(value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(round(float(value)))
+
+
+@login_for_review
+@require_http_methods(["GET", "POST"])
+def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: the clips to review, most disagreement first. POST (managers): auto-promote every
+    clip that qualifies, then the queue with what happened to each clip."""
+    project, role = _project(request, slug)
+    results, refusal = None, ""
+    if request.method == "POST":
+        if role != Membership.Role.MANAGER:
+            refusal = "Only a manager of this project can run auto-promotion; ask one."
+        elif not project.auto_promote_consensus:
+            refusal = ("Auto-promotion is switched off for this project: a manager turns on "
+                       "“auto promote consensus” in the project's settings first.")
+        else:
+            results = services.gold_auto_promote_project(project=project, actor=request.user)
+    rows = review_queue_list(project=project)
+    return render(request, "review/review_queue.html",
+                  {"project": project, "role": role, "rows": rows, "results": results,
+                   "promoted": [r for r in results or [] if r.promoted], "refusal": refusal},
+                  status=403 if refusal and role != Membership.Role.MANAGER else
+                  (409 if refusal else 200))
+
+
+def _context(review, slug: str, name: str, role: str) -> dict:
+    return {"review": review, "project": review.project, "clip": review.clip, "role": role,
+            "record": review.record, "base": _base(slug, name),
+            "editable": (review.record is not None
+                         and review.record.status == GoldRecord.Status.IN_REVIEW)}
+
+
+@login_for_review
+@require_GET
+def review_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, role, clip = _clip(request, slug, name)
+    review = _review(clip)
+    return render(request, "review/review.html", _context(review, slug, name, role))
+
+
+@login_for_review
+@require_GET
+def review_workspace(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, role, clip = _clip(request, slug, name)
+    review = _review(clip)
+    return render(request, "review/partials/review_workspace.html",
+                  _context(review, slug, name, role))
+
+
+@login_for_review
+@require_POST
+def review_open(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, role, clip = _clip(request, slug, name)
+    try:
+        services.gold_record_open(clip=clip, reviewer=request.user)
+    except services.AnnotationRejected as error:
+        return _refused(request, error)
+    return redirect("review-clip", slug=slug, name=name)
+
+
+ACTIONS = ("accept", "merge", "reject", "undo", "cue-add", "cue-delete", "labels", "finalize",
+           "reopen")
+
+
+def _apply(action: str, request, record: GoldRecord, version: int) -> tuple[GoldRecord, str]:
+    post, user = request.POST, request.user
+    args = {"record": record, "reviewer": user, "expected_version": version}
+    if action == "accept":
+        written = post.get("written", "").strip()
+        span = {"start_ms": _int(post.get("start_ms")), "end_ms": _int(post.get("end_ms"))}
+        record = services.review_group_accept(**args, group_key=post.get("group", ""),
+                                              text=written or post.get("text"), **span,
+                                              note=post.get("note", ""))
+        return record, "Accepted: the group has its gold cue."
+    if action == "merge":
+        span = {"start_ms": _int(post.get("start_ms")), "end_ms": _int(post.get("end_ms"))}
+        keys = post.getlist("groups")
+        record = services.review_groups_merge(**args, group_keys=keys, text=post.get("text", ""),
+                                              **span, note=post.get("note", ""))
+        return record, f"Merged {len(keys)} groups into one gold cue."
+    if action == "reject":
+        record = services.review_group_reject(**args, group_key=post.get("group", ""),
+                                              note=post.get("note", ""))
+        return record, "Rejected: none of the group's cues goes into the gold."
+    if action == "undo":
+        record = services.review_decision_undo(**args, group_key=post.get("group", ""))
+        return record, "The group is undecided again."
+    if action == "cue-add":
+        record = services.gold_cue_add(**args, modality=post.get("modality", ""),
+                                       text=post.get("text", ""),
+                                       start_ms=_int(post.get("start_ms")),
+                                       end_ms=_int(post.get("end_ms")))
+        return record, "Added your cue to the gold."
+    if action == "cue-delete":
+        cue = GoldCue.objects.filter(pk=_int(post.get("cue")) or 0, record=record).first()
+        if cue is None:
+            raise services.AnnotationRejected("That gold cue is gone already; reload the page.")
+        record = services.gold_cue_delete(**args, gold_cue=cue)
+        return record, "Deleted the gold cue; the groups it settled are undecided again."
+    if action == "labels":
+        labels = post.getlist("labels") + [x for x in post.get("extra_labels", "").split(",")]
+        record = services.gold_labels_set(**args, labels=labels,
+                                          primary_label=post.get("primary_label", ""),
+                                          description=post.get("description"))
+        return record, "Saved the gold labels and reasoning."
+    if action == "finalize":
+        record = services.gold_record_finalize(**args)
+        return record, "Final: this clip's gold is ready for gold sets."
+    record = services.gold_record_reopen(**args)
+    return record, "Reopened: the gold can be changed again."
+
+
+@login_for_review
+@require_POST
+def review_action(request: HttpRequest, slug: str, name: str, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        return _message(request, f"Unknown review action {action!r}.", 404)
+    project, role, clip = _clip(request, slug, name)
+    record = GoldRecord.objects.filter(clip=clip).first()
+    if record is None:
+        return _message(request, "The review of this clip has not started yet; reload the page and "
+                        "press “Start the review”.", 409, reload=True)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        return _message(request, "The request did not say which version of the gold record you "
+                        "saw; reload the page.", 400, reload=True)
+    try:
+        record, message = _apply(action, request, record, version)
+    except ValueError as error:
+        if isinstance(error, services.AnnotationRejected):
+            return _refused(request, error)
+        return _message(request, "Start and end must be numbers of milliseconds.", 400)
+    if action in ("finalize", "reopen"):  # the whole page changes between editable and read-only
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    review = _review(clip)
+    response = render(request, CHANGED, _context(review, slug, name, role) | {"message": message})
+    response["HX-Trigger"] = json.dumps({"review-changed": {"version": record.version}})
+    return response
+
+
+def _comments(request, slug: str, name: str, clip, message: str, status: int = 200) -> HttpResponse:
+    comments = list(review_comments_list(clip=clip))
+    return render(request, "review/partials/review_comments.html",
+                  {"comments": comments, "base": _base(slug, name), "message": message},
+                  status=status)
+
+
+@login_for_review
+@require_POST
+def review_comment(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, role, clip = _clip(request, slug, name)
+    cue = None
+    cue_id = request.POST.get("cue", "")
+    try:
+        time_ms = _int(request.POST.get("time_ms"))
+        if cue_id:
+            cue = Cue.objects.filter(pk=int(cue_id), clip=clip).first()
+            if cue is None:
+                return _message(request, "That cue is not part of this clip; select a cue in a "
+                                "lane.", 422)
+    except ValueError:
+        return _message(request, "The comment's time or cue is not a number; reload the page.", 400)
+    try:
+        services.review_comment_add(clip=clip, author=request.user,
+                                    text=request.POST.get("text", ""), cue=cue, time_ms=time_ms)
+    except services.AnnotationRejected as error:
+        return _refused(request, error)
+    return _comments(request, slug, name, clip, "Comment added.", 201)
+
+
+@login_for_review
+@require_POST
+def review_comment_resolve(request: HttpRequest, slug: str, name: str,
+                           comment_id: int) -> HttpResponse:
+    project, role, clip = _clip(request, slug, name)
+    comment = ReviewComment.objects.filter(pk=comment_id, clip=clip).select_related("clip").first()
+    if comment is None:
+        return _message(request, "No such comment on this clip; reload the page.", 404)
+    try:
+        services.review_comment_resolve(comment=comment, user=request.user)
+    except services.AnnotationRejected as error:
+        return _refused(request, error)
+    return _comments(request, slug, name, clip, "Comment resolved.")
+
+
+QUALITY_ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
+
+
+BAR = {"width": 460, "height": 210, "left": 44, "top": 16, "bottom": 40, "slot": 100, "bar": 56}
+
+
+HEAT = {"cell": 58, "left": 120, "top": 96}
+
+
+@login_required
+@require_GET
+def quality_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = project_get_for_user(slug=slug, user=request.user, roles=QUALITY_ROLES)
+    return render(request, "review/quality.html", {"project": project, "role": role})
+
+
+@login_required
+@require_GET
+def quality_body(request: HttpRequest, slug: str) -> HttpResponse:
+    project, _ = project_get_for_user(slug=slug, user=request.user, roles=QUALITY_ROLES)
+    quality = project_quality_get(project=project)
+    return render(request, "review/partials/quality_body.html",
+                  {"project": project, "q": quality, "bars": _bar_chart(quality),
+                   "heat": _heat_map(quality)})
+
+
+def _bar_chart(quality: ProjectQuality) -> dict:
+    """Mean pairwise F1 per modality as bars on a 0..1 axis."""
+    plot_h = BAR["height"] - BAR["top"] - BAR["bottom"]
+    base = BAR["top"] + plot_h
+    bars = []
+    for i, row in enumerate(quality.modality_rows):
+        x = BAR["left"] + i * BAR["slot"] + (BAR["slot"] - BAR["bar"]) / 2
+        value = row["mean"]
+        h = round(max(value, 0.0) * plot_h, 1) if value is not None else 0
+        bars.append({"x": x, "y": round(base - h, 1), "h": h, "w": BAR["bar"],
+                     "mid": x + BAR["bar"] / 2,
+                     "label_y": round(base - h - 5, 1), "value": value, "n": row["n_pairs"],
+                     "modality": row["modality"], "overall": row["modality"] == "overall"})
+    ticks = [{"value": v, "y": round(base - v * plot_h, 1),
+              "label_y": round(base - v * plot_h + 4, 1)} for v in (0, 0.25, 0.5, 0.75, 1)]
+    width = BAR["left"] + len(bars) * BAR["slot"] + 8
+    return {"bars": bars, "ticks": ticks, "width": width, "height": BAR["height"],
+            "left": BAR["left"], "tick_x": BAR["left"] - 6, "right": width - 4, "empty_y": base - 6,
+            "name_y": base + 16,
+            "n_y": base + 31}
+
+
+def _shade(value: float) -> str:
+    """#eef3fb at 0 to the accent blue #2457a6 at 1."""
+    value = min(max(value, 0.0), 1.0)
+    low, high = (0xEE, 0xF3, 0xFB), (0x24, 0x57, 0xA6)
+    return "#" + "".join(f"{round(a + (b - a) * value):02x}" for a, b in zip(low, high))
+
+
+def _heat_map(quality: ProjectQuality) -> dict:
+    """Annotator x annotator cells of pairwise overall F1, the value written in each."""
+    cell, left, top = HEAT["cell"], HEAT["left"], HEAT["top"]
+    rows = []
+    for i, row in enumerate(quality.heat_rows):
+        cells = []
+        for j, c in enumerate(row["cells"]):
+            f1 = c["f1"]
+            cells.append({
+                "x": left + j * cell, "y": top + i * cell, "tx": left + j * cell + cell / 2,
+                "ty": top + i * cell + cell / 2 + 5, "self": c["self"], "f1": f1,
+                "n_clips": c["n_clips"], "other": c["other"].username,
+                "fill": "#e9ecef" if f1 is None else _shade(f1),
+                "ink": "#fff" if f1 is not None and f1 > 0.55 else "#1d232b",
+            })
+        rows.append({"username": row["annotator"].username,
+                     "label_y": top + i * cell + cell / 2 + 5, "cells": cells})
+    n = len(rows)
+    columns = [{"username": r["annotator"].username, "x": left + j * cell + cell / 2}
+               for j, r in enumerate(quality.heat_rows)]
+    return {"rows": rows, "columns": columns, "cell": cell, "left": left, "top": top,
+            "width": left + n * cell + 8, "height": top + n * cell + 8,
+            "label_x": left - 8, "column_y": top - 8}

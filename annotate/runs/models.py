@@ -1,0 +1,145 @@
+"""Model runs, their per-clip proposals, and cues: a proposal's cues and, copied from them, the
+cues of annotations (Cue.origin and Cue.decision say which)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class ModelRun(models.Model):
+    """One proposer (at one version) over a set of a project's clips."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        CANCELLED = "cancelled", "Cancelled"
+
+    project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="runs")
+    proposer = models.CharField(max_length=64)
+    version = models.CharField(max_length=64, help_text="The proposer's version when the run began.")
+    label = models.CharField(max_length=200, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    source = models.CharField(
+        max_length=16, default="proposer",
+        help_text="proposer (run here) or import (a model's outputs uploaded as a file)")
+    source_filename = models.CharField(max_length=255, blank=True)
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns",
+        help_text="The run this one re-runs (kept beside it).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.label or f"{self.proposer} {self.version} #{self.pk}"
+
+
+class Proposal(models.Model):
+    """A proposer's answer for one clip of a run: a description and its cues."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    run = models.ForeignKey("annotate.ModelRun", on_delete=models.CASCADE, related_name="proposals")
+    clip = models.ForeignKey("annotate.Clip", on_delete=models.CASCADE, related_name="proposals")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    description = models.TextField(blank=True)
+    emotions = models.JSONField(default=list, blank=True, help_text="[{label, score}] best first")
+    notes = models.JSONField(default=list, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim = models.CharField(max_length=64, blank=True,
+                             help_text="The task (or process) computing it while running.")
+    model_version = models.CharField(
+        max_length=200, blank=True,
+        help_text="The exact model that made it (e.g. with the checkpoint's sha256).")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run_id", "clip__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "clip"], name="proposal_run_clip_unique"),
+        ]
+        indexes = [models.Index(fields=["run", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.run} on {self.clip}"
+
+
+class Cue(models.Model):
+    """One atomic cue of a clip, time-anchored where possible. Proposed by a model (origin
+    "model", decision "proposed" until an annotator decides) or written by a person."""
+
+    class Modality(models.TextChoices):
+        VISUAL = "visual", "Visual"
+        AUDITORY = "auditory", "Auditory"
+        EMOTIONAL = "emotional", "Emotional"
+
+    class Origin(models.TextChoices):
+        MODEL = "model", "Model"
+        HUMAN = "human", "Human"
+
+    class Decision(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACCEPTED = "accepted", "Accepted"
+        EDITED = "edited", "Edited"
+        REJECTED = "rejected", "Rejected"
+
+    clip = models.ForeignKey("annotate.Clip", on_delete=models.CASCADE, related_name="cues")
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="cues"
+    )
+    annotation = models.ForeignKey("annotate.Annotation", null=True, blank=True, on_delete=models.CASCADE, related_name="cues",
+        help_text="The annotation that owns this cue (a proposal's own cues have none).",
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Order within its proposal.")
+    modality = models.CharField(max_length=16, choices=Modality.choices)
+    kind = models.CharField(max_length=16, default="observation",
+                            help_text="observation, subtitle, inference or unobservable")
+    text = models.TextField()
+    start_ms = models.PositiveIntegerField(null=True, blank=True)
+    end_ms = models.PositiveIntegerField(null=True, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.HUMAN)
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.ACCEPTED)
+    derived_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived",
+        help_text="The proposed cue this one was edited from.",
+    )
+    reject_reason = models.TextField(blank=True)
+    decoy = models.BooleanField(
+        default=False, help_text="A known-wrong cue mixed into the proposals (rubber-stamp guard).")
+    version = models.PositiveIntegerField(default=1, help_text="For optimistic locking.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["clip_id", "modality", "start_ms", "position"]
+        constraints = [
+            # A re-delivered proposal task replaces its cues; it can never add a second set.
+            models.UniqueConstraint(fields=["proposal", "position"], name="cue_proposal_position_unique"),
+            models.CheckConstraint(
+                condition=Q(start_ms__isnull=True, end_ms__isnull=True)
+                | Q(start_ms__isnull=False, end_ms__isnull=False, end_ms__gte=F("start_ms")),
+                name="cue_span_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["clip", "modality"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]

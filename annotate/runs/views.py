@@ -1,0 +1,139 @@
+"""Model runs in the browser: start, watch progress live, cancel, retry failed, re-run, and
+the page that imports a model's outside results (a cue JSON or an EMER-style CSV) as a run."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotate.core import selectors as core_selectors
+from annotate.core.models import Membership
+from annotate.runs import imports as services
+from annotate.runs import services as run_services
+from annotate.runs.models import ModelRun
+from annotate.runs.selectors import runs_with_progress
+from inference.proposers import proposer_names
+
+RUN_ROLES = (Membership.Role.MANAGER,)
+
+
+def _run_rows(request, project, role, status=200, message="", ok=True):
+    runs = list(runs_with_progress(project=project)[:20])
+    return render(request, "runs/partials/run_rows.html", {
+        "project": project, "runs": runs, "can_run": role in RUN_ROLES,
+        "busy": any(r.status == ModelRun.Status.RUNNING for r in runs),
+        "message": message, "ok": ok,
+    }, status=status)
+
+
+@login_required
+@require_GET
+def run_rows(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
+    return _run_rows(request, project, role)
+
+
+@login_required
+@require_POST
+def run_start(request: HttpRequest, slug: str) -> HttpResponse:
+    project, role = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
+    if role not in RUN_ROLES:
+        return _run_rows(request, project, role, 403, "Only a project manager can start runs.", False)
+    proposer = request.POST.get("proposer") or None
+    names = request.POST.getlist("clips") or None
+    try:
+        run = run_services.run_create(project=project, proposer=proposer, clip_names=names,
+                                      label=request.POST.get("label", ""), created_by=request.user)
+    except run_services.RunRejected as error:
+        return _run_rows(request, project, role, 422, error.message, False)
+    return _run_rows(request, project, role, 201, f"Started {run}.")
+
+
+@login_required
+@require_POST
+def run_action(request: HttpRequest, slug: str, run_id: int, action: str) -> HttpResponse:
+    project, role = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
+    if role not in RUN_ROLES:
+        return _run_rows(request, project, role, 403, "Only a project manager can change runs.", False)
+    run = ModelRun.objects.filter(project=project, pk=run_id).first()
+    if run is None:
+        raise Http404("No such run.")
+    try:
+        if action == "cancel":
+            run_services.run_cancel(run=run)
+            message = f"Cancelled {run}."
+        elif action == "retry":
+            n = run_services.run_retry_failed(run=run)
+            message = f"Queued {n} failed clip(s) of {run} again."
+        elif action == "rerun":
+            new = run_services.run_rerun(run=run, created_by=request.user)
+            message = f"Started {new} beside {run}."
+        else:
+            raise Http404("No such action.")
+    except run_services.RunRejected as error:
+        return _run_rows(request, project, role, 409, error.message, False)
+    if request.htmx:
+        return _run_rows(request, project, role, 200, message)
+    return redirect("run-detail", slug=project.slug, run_id=run.pk)
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    project, role = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
+    run = ModelRun.objects.filter(project=project, pk=run_id).first()
+    if run is None:
+        raise Http404("No such run.")
+    proposals = (run.proposals.select_related("clip").annotate(n_cues=Count("cues"))
+                 .order_by("clip__name"))
+    return render(request, "runs/run_detail.html", {
+        "project": project, "run": run, "proposals": proposals, "can_run": role in RUN_ROLES,
+        "progress": run_services.run_progress(run=run),
+        "busy": run.status == ModelRun.Status.RUNNING,
+    })
+
+
+def run_start_context(role: str) -> dict:
+    return {"proposer_names": proposer_names(), "can_run": role in RUN_ROLES}
+
+
+IMPORT_ROLES = (Membership.Role.MANAGER,)
+
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
+def _page(request: HttpRequest, project, *, status: int = 200, **result) -> HttpResponse:
+    # The form posts with hx-select="#import-result": htmx swaps that part of the page in, and
+    # the same answer is a whole page for a browser without JavaScript.
+    imports = (ModelRun.objects.filter(project=project, source=services.IMPORT_PROPOSER)
+               .select_related("created_by").order_by("-created_at")[:20])
+    return render(request, "runs/run_import.html", {
+        "project": project, "imports": imports, "max_mb": MAX_IMPORT_BYTES // (1024 * 1024),
+        "label": request.POST.get("label", ""), **result,
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run_import_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user, roles=IMPORT_ROLES)
+    if request.method == "GET":
+        return _page(request, project)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _page(request, project, status=400, message="Choose a file: an EmoCue cue JSON "
+                     "or an EMER-style CSV of descriptions.")
+    if upload.size > MAX_IMPORT_BYTES:
+        return _page(request, project, status=413,
+                     message=f"{upload.name} is {upload.size / 1024 / 1024:.0f} MB; the limit is "
+                             f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split the file by clips.")
+    try:
+        run = services.run_import(project=project, by=request.user, file_name=upload.name,
+                                  data=upload.read(), label=request.POST.get("label", ""))
+    except services.RunImportDuplicate as error:
+        return _page(request, project, status=409, message=error.message, earlier=error.existing)
+    except services.RunImportRejected as error:
+        return _page(request, project, status=422, message=error.message, problems=error.problems)
+    return _page(request, project, status=201, run=run)
