@@ -1,4 +1,4 @@
-// The annotation timeline: video, peaks waveform (wavesurfer.js), ruler with zoom and cue lanes
+// The annotation timeline: video, waveform (waveform.js), ruler with zoom and cue lanes
 // (lanes.js), keyboard.
 // Cue changes are htmx requests rendered by the server; this file only drives the media,
 // the layout, the selection and the shortcuts, and keeps changes that could not be saved.
@@ -7,7 +7,7 @@
   const PENDING_KEY = "emocue-pending-changes";
   const NOTICE_KEY = "emocue-timeline-notice";
   let root, video, tracks, lanes, durationMs, fpsNum, fpsDen, base, editable;
-  let wave = null, selectedId = null, markIn = null, markOut = null, dragging = null;
+  let selectedId = null, markIn = null, markOut = null, dragging = null;
   let annotationDirty = false;
 
   const $ = (sel, el) => (el || document).querySelector(sel);
@@ -35,37 +35,6 @@
     const frame = Math.max(0, frameOf(video.currentTime) + n);
     video.currentTime = Math.min(frame / fps() + 1e-4, durationMs / 1000);
     lanes.updatePlayhead();
-  }
-
-  // ---- waveform ------------------------------------------------------------------------------
-  // wavesurfer.js draws the precomputed peaks (audiowaveform JSON: interleaved min/max per
-  // column, per channel) and follows the <video> itself, so no audio file is ever fetched.
-  // Its container is the audio lane's body, as wide as the ruler and the lanes at every zoom;
-  // wavesurfer fills it (no zoom of its own) and redraws when the zoom resizes it.
-  function peakChannels(json) {
-    const data = json.data || [], channels = Math.max(1, json.channels || 1);
-    const scale = json.bits === 16 ? 32768 : 128, columns = Math.floor(data.length / (2 * channels));
-    const max = new Float32Array(columns), min = new Float32Array(columns);
-    for (let c = 0; c < columns; c++) {
-      let lo = 0, hi = 0;
-      for (let ch = 0; ch < channels; ch++) {
-        const i = 2 * (c * channels + ch);
-        lo = Math.min(lo, data[i]); hi = Math.max(hi, data[i + 1]);
-      }
-      min[c] = Math.max(-1, lo / scale); max[c] = Math.min(1, hi / scale);
-    }
-    return [max, min];  // wavesurfer draws the first above the centre line, the second below
-  }
-  function createWave(json) {
-    const container = $("#waveform");
-    if (!container || !window.WaveSurfer) return;
-    wave = WaveSurfer.create({
-      container, media: video, peaks: peakChannels(json), duration: durationMs / 1000,
-      height: 64, normalize: true, interact: true, dragToSeek: true, fillParent: true,
-      autoScroll: false, autoCenter: false, hideScrollbar: true,
-      waveColor: "#9db3d6", progressColor: "#3d5f95", cursorColor: "#d9480f", cursorWidth: 2,
-    });
-    wave.on("redrawcomplete", () => { container.dataset.ready = "1"; });
   }
 
   // ---- layout: zoom, ruler and playhead (lanes.js), the marked range --------------------------
@@ -328,10 +297,8 @@
     lanes.packLanes();
     lanes.layout();
     window.addEventListener("resize", lanes.layout);
-    if (root.dataset.peaks) {
-      fetch(root.dataset.peaks, { credentials: "same-origin" })
-        .then((r) => (r.ok ? r.json() : null)).then((json) => { if (json) createWave(json); }).catch(() => {});
-    }
+    // The audio lane's body is the waveform's container: as wide as the ruler at every zoom.
+    StudioWaveform.create({ container: $("#waveform"), video, durationMs, height: 64 });
     lanes.followVideo();
 
     $("#play-btn").addEventListener("click", togglePlay);
