@@ -6,7 +6,7 @@
   "use strict";
   const PENDING_KEY = "emocue-pending-changes";
   const NOTICE_KEY = "emocue-timeline-notice";
-  let root, video, tracks, lanes, durationMs, fpsNum, fpsDen, base, editable;
+  let root, video, tracks, lanes, durationMs, fpsNum, fpsDen, base, editable, loginUrl;
   let selectedId = null, markIn = null, markOut = null, dragging = null;
   let annotationDirty = false;
 
@@ -165,7 +165,7 @@
     if (!moved) return;
     seg.dataset.justDragged = "1";
     const id = seg.dataset.cueId;
-    htmx.ajax("POST", `${base}cues/${id}/retime/`, {
+    htmx.ajax("POST", seg.dataset.retimeUrl, {
       source: seg, target: "#cue-" + id, swap: "outerHTML",
       values: { version: seg.dataset.version, start_ms: start, end_ms: end },
     });
@@ -225,9 +225,12 @@
     sessionStorage.setItem(NOTICE_KEY, JSON.stringify({ text, ok: !refused.length }));
     location.reload();
   }
+  function atLogin(url) {  // an htmx request redirected to the login page
+    try { return !!url && new URL(url, location.href).pathname === loginUrl; } catch (e) { return false; }
+  }
   function sessionEnded(detail) {
     const xhr = detail.xhr;
-    return xhr && (xhr.status === 401 || xhr.status === 403 || /\/login\//.test(xhr.responseURL || ""));
+    return xhr && (xhr.status === 401 || xhr.status === 403 || atLogin(xhr.responseURL));
   }
 
   // ---- keyboard ----------------------------------------------------------------------------------
@@ -286,6 +289,7 @@
     fpsDen = Number(root.dataset.fpsDen) || 1;
     base = root.dataset.base;
     editable = root.dataset.editable === "1";
+    loginUrl = document.body.dataset.loginUrl;
 
     const notice = sessionStorage.getItem(NOTICE_KEY);
     if (notice) { sessionStorage.removeItem(NOTICE_KEY); const n = JSON.parse(notice); say(n.text, n.ok); }
@@ -373,7 +377,7 @@
       keepPending(event.detail.requestConfig);
       const p = say("Not saved: your session has ended. The change is kept in this browser and saved when you come back after logging in. ", false);
       const link = document.createElement("a");
-      link.href = "/login/?next=" + encodeURIComponent(location.pathname);
+      link.href = loginUrl + "?next=" + encodeURIComponent(location.pathname);
       link.textContent = "Log in";
       p.appendChild(link);
     });
