@@ -4,8 +4,9 @@
 #                     app on its embedded defaults
 #                     (SQLite, no broker server, demo project loaded, demo account printed)
 #   ./studio.sh test  install everything (requirements-dev.txt: the runtime plus test and lint
-#                     tools), then run the whole test suite against PostgreSQL and Redis
-#                     (started here when they are installed but down)
+#                     tools), lint (ruff check and format, import contracts, migrations),
+#                     then run the whole test suite against PostgreSQL and Redis (started
+#                     here when they are installed but down)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -115,10 +116,16 @@ cmd_test() {
   install_system
   apt_install /usr/bin/chromium chromium
   install_python dev
+  say "lint: ruff check, ruff format --check, import contracts (docs/architecture.md)"
+  .venv/bin/ruff check .
+  .venv/bin/ruff format --check .
+  .venv/bin/lint-imports
   export DATABASE_URL=${DATABASE_URL:-postgres://postgres:emocue@127.0.0.1:5432/emocue}
   export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}
   ensure_postgres "${DATABASE_URL%/*}/postgres"
   ensure_redis "$CELERY_BROKER_URL"
+  say "checking that the models and the migrations agree"
+  .venv/bin/python manage.py makemigrations --check --dry-run
   say "running the test suite (DATABASE_URL=${DATABASE_URL%%:*}://…, broker=${CELERY_BROKER_URL%%:*}://…)"
   exec .venv/bin/python -m pytest "$@"
 }

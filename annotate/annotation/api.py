@@ -18,6 +18,16 @@ from rest_framework.response import Response
 from annotate.annotation import assignments as assignment_services
 from annotate.annotation import selectors, services
 from annotate.annotation import selectors as assignment_selectors
+from annotate.annotation.inputs import (
+    AnnotationChangeInput,
+    AssignmentReassignInput,
+    AssignmentReleaseInput,
+    CueAddInput,
+    CueChangeInput,
+    CueRejectInput,
+    CueVersionInput,
+    VersionInput,
+)
 from annotate.annotation.models import Annotation, Assignment
 from annotate.clips import selectors as clips_selectors
 from annotate.core import selectors as core_selectors
@@ -28,6 +38,7 @@ from annotate.core.api_errors import (
     error_response,
     invalid_response,
     not_found_doc,
+    request_body,
     status_filter,
     status_parameter,
     unreadable_response,
@@ -52,15 +63,6 @@ class AssignmentOutput(serializers.ModelSerializer):
 
     def get_slot(self, assignment: Assignment) -> int:
         return assignment.slot + 1
-
-
-class AssignmentReassignInput(serializers.Serializer):
-    to = serializers.CharField(max_length=150, help_text="Username of an annotator of the project.")
-    version = serializers.IntegerField(min_value=1, help_text="The slot's version you read.")
-
-
-class AssignmentReleaseInput(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, help_text="The slot's version you read.")
 
 
 _SLOT_REFUSALS = {
@@ -119,12 +121,7 @@ class _SlotChangeApi(GenericAPIView):
             detail = "; ".join(f"{field}: {' '.join(map(str, errors)).rstrip('.')}"
                                for field, errors in form.errors.items()) + "."
             return error_response("invalid", detail, status.HTTP_400_BAD_REQUEST)
-        try:
-            slot = self.change(request, project, assignment, form.validated_data)
-        except assignment_services.AssignmentStale as error:
-            return error_response("stale", error.message, status.HTTP_409_CONFLICT)
-        except assignment_services.AssignmentRejected as error:
-            return error_response("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        slot = self.change(request, project, assignment, form.validated_data)
         if isinstance(slot, Response):
             return slot
         slot = assignment_selectors.assignment_get(project=project, assignment_id=slot.pk)
@@ -171,9 +168,6 @@ class AssignmentReleaseApi(_SlotChangeApi):
 
 
 LIST_OTHERS_ROLES = (Membership.Role.MANAGER, Membership.Role.REVIEWER)
-
-
-_MAX_INT = 2**31 - 1  # PostgreSQL's integer: larger values are refused as input, not stored
 
 
 class CueCountsOutput(serializers.Serializer):
@@ -251,82 +245,6 @@ class UndoOutput(serializers.Serializer):
                                              "add or delete.")
     cue_id = serializers.IntegerField(allow_null=True, help_text="The cue it concerned.")
     annotation = AnnotationOutput()
-
-
-def _version_field(what: str) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=_MAX_INT,
-                                    help_text=f"The {what}'s version you last read.")
-
-
-def _ms_field() -> serializers.IntegerField:
-    return serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=_MAX_INT,
-        help_text="Media time in ms, snapped to the nearest frame; null with its partner for "
-                  "a whole-clip cue.")
-
-
-class AnnotationChangeInput(serializers.Serializer):
-    version = _version_field("annotation")
-    labels = serializers.ListField(child=serializers.CharField(max_length=64), required=False,
-                                   max_length=100, help_text="Emotion labels (open vocabulary); "
-                                                             "replaces the list.")
-    primary_label = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=20000,
-                                        trim_whitespace=False, help_text="The reasoning.")
-
-
-class VersionInput(serializers.Serializer):
-    version = _version_field("annotation")
-
-
-class CueVersionInput(serializers.Serializer):
-    version = _version_field("cue")
-
-
-class CueRejectInput(CueVersionInput):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-
-class CueAddInput(serializers.Serializer):
-    modality = serializers.ChoiceField(choices=Cue.Modality.choices)
-    text = serializers.CharField(max_length=2000)
-    start_ms = _ms_field()
-    end_ms = _ms_field()
-
-
-class CueChangeInput(CueVersionInput):
-    text = serializers.CharField(required=False, max_length=2000, help_text="New wording (an "
-                                                                            "edit).")
-    start_ms = _ms_field()
-    end_ms = _ms_field()
-
-    def validate(self, data: dict) -> dict:
-        span = [key for key in ("start_ms", "end_ms") if key in data]
-        if ("text" in data) == bool(span):
-            raise serializers.ValidationError(
-                {"text": "Send either text (an edit) or start_ms and end_ms (a retime); one "
-                         "change per request, each its own undo step."})
-        if len(span) == 1:
-            missing = "end_ms" if span == ["start_ms"] else "start_ms"
-            raise serializers.ValidationError(
-                {missing: "Send start_ms and end_ms together (both null for a whole-clip cue)."})
-        return data
-
-
-def _body(request, example: str) -> tuple[dict | None, Response | None]:
-    try:
-        return request.data, None
-    except ParseError as error:  # answered in the documented error shape, with a code
-        return None, unreadable_response(error, example)
-
-
-def _refused(error: services.AnnotationRejected) -> Response:
-    """stale and lease_lost are 409s like every refusal of the annotation's state; a refusal
-    about one input is a 400 naming it."""
-    if error.field:
-        return error_response("invalid", f"{error.field}: {error.message}",
-                              status.HTTP_400_BAD_REQUEST)
-    return error_response(error.code, error.message, status.HTTP_409_CONFLICT)
 
 
 def _timeline(request, slug: str, name: str) -> Response:
@@ -424,12 +342,7 @@ class AnnotationNextApi(GenericAPIView):
     )
     def post(self, request, slug: str):
         project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
-        try:
-            annotation = services.annotation_next(project=project, annotator=request.user)
-        except assignment_services.AssignmentRejected as error:
-            return error_response("busy", error.message, status.HTTP_503_SERVICE_UNAVAILABLE)
-        except services.AnnotationRejected as error:
-            return _refused(error)
+        annotation = services.annotation_next(project=project, annotator=request.user)
         if annotation is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return _timeline(request, project.slug, annotation.clip.name)
@@ -465,12 +378,7 @@ class AnnotationDetailApi(GenericAPIView):
     def post(self, request, slug: str, name: str):
         project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
         clip = clips_selectors.clip_get(project=project, name=name)
-        try:
-            _, created = assignment_services.assignment_open(clip=clip, annotator=request.user)
-        except assignment_services.AssignmentRejected as error:
-            return error_response("no_slot", error.message, status.HTTP_409_CONFLICT)
-        except services.AnnotationRejected as error:
-            return _refused(error)
+        _, created = assignment_services.assignment_open(clip=clip, annotator=request.user)
         response = _timeline(request, project.slug, clip.name)
         response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return response
@@ -487,20 +395,17 @@ class AnnotationDetailApi(GenericAPIView):
     )
     def patch(self, request, slug: str, name: str):
         annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
-        body, unreadable = _body(request, '{"version": 3, "primary_label": "happy"}')
+        body, unreadable = request_body(request, '{"version": 3, "primary_label": "happy"}')
         if unreadable:
             return unreadable
         form = AnnotationChangeInput(data=body)
         if not form.is_valid():
             return invalid_response(form.errors)
         data = form.validated_data
-        try:
-            services.annotation_update(
-                annotation=annotation, user=request.user, expected_version=data["version"],
-                labels=data.get("labels"), primary_label=data.get("primary_label"),
-                description=data.get("description"))
-        except services.AnnotationRejected as error:
-            return _refused(error)
+        services.annotation_update(
+            annotation=annotation, user=request.user, expected_version=data["version"],
+            labels=data.get("labels"), primary_label=data.get("primary_label"),
+            description=data.get("description"))
         return _timeline(request, slug, name)
 
 
@@ -520,17 +425,14 @@ class AnnotationSubmitApi(GenericAPIView):
     )
     def post(self, request, slug: str, name: str):
         annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
-        body, unreadable = _body(request, '{"version": 3}')
+        body, unreadable = request_body(request, '{"version": 3}')
         if unreadable:
             return unreadable
         form = VersionInput(data=body)
         if not form.is_valid():
             return invalid_response(form.errors)
-        try:
-            services.annotation_submit(annotation=annotation, user=request.user,
-                                       expected_version=form.validated_data["version"])
-        except services.AnnotationRejected as error:
-            return _refused(error)
+        services.annotation_submit(annotation=annotation, user=request.user,
+                                   expected_version=form.validated_data["version"])
         return _timeline(request, slug, name)
 
 
@@ -548,10 +450,7 @@ class AnnotationUndoApi(GenericAPIView):
     )
     def post(self, request, slug: str, name: str):
         annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
-        try:
-            event = services.annotation_undo(annotation=annotation, user=request.user)
-        except services.AnnotationRejected as error:
-            return _refused(error)
+        event = services.annotation_undo(annotation=annotation, user=request.user)
         timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
         return Response(UndoOutput({
             "undone": event.action, "cue_id": (event.before or event.after or {}).get("id"),
@@ -574,19 +473,16 @@ class CueListApi(GenericAPIView):
     )
     def post(self, request, slug: str, name: str):
         annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
-        body, unreadable = _body(request, '{"modality": "visual", "text": "He glances away."}')
+        body, unreadable = request_body(request, '{"modality": "visual", "text": "He glances away."}')
         if unreadable:
             return unreadable
         form = CueAddInput(data=body)
         if not form.is_valid():
             return invalid_response(form.errors)
         data = form.validated_data
-        try:
-            cue = services.cue_add(annotation=annotation, user=request.user,
-                                   modality=data["modality"], text=data["text"],
-                                   start_ms=data.get("start_ms"), end_ms=data.get("end_ms"))
-        except services.AnnotationRejected as error:
-            return _refused(error)
+        cue = services.cue_add(annotation=annotation, user=request.user,
+                               modality=data["modality"], text=data["text"],
+                               start_ms=data.get("start_ms"), end_ms=data.get("end_ms"))
         return Response(AnnotationCueOutput(cue).data, status=status.HTTP_201_CREATED)
 
 
@@ -617,7 +513,7 @@ class CueDetailApi(GenericAPIView):
     def patch(self, request, slug: str, name: str, cue_id: int):
         cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id,
                                            user=request.user)
-        body, unreadable = _body(request, '{"version": 1, "text": "The voice is loud."}')
+        body, unreadable = request_body(request, '{"version": 1, "text": "The voice is loud."}')
         if unreadable:
             return unreadable
         form = CueChangeInput(data=body)
@@ -625,13 +521,10 @@ class CueDetailApi(GenericAPIView):
             return invalid_response(form.errors)
         data = form.validated_data
         args = {"cue": cue, "user": request.user, "expected_version": data["version"]}
-        try:
-            if "text" in data:
-                cue = services.cue_edit(**args, text=data["text"])
-            else:
-                cue = services.cue_retime(**args, start_ms=data["start_ms"], end_ms=data["end_ms"])
-        except services.AnnotationRejected as error:
-            return _refused(error)
+        if "text" in data:
+            cue = services.cue_edit(**args, text=data["text"])
+        else:
+            cue = services.cue_retime(**args, start_ms=data["start_ms"], end_ms=data["end_ms"])
         return Response(AnnotationCueOutput(cue).data)
 
     @extend_schema(
@@ -648,11 +541,8 @@ class CueDetailApi(GenericAPIView):
         form = CueVersionInput(data=request.query_params)
         if not form.is_valid():
             return invalid_response(form.errors)
-        try:
-            services.cue_delete(cue=cue, user=request.user,
-                                expected_version=form.validated_data["version"])
-        except services.AnnotationRejected as error:
-            return _refused(error)
+        services.cue_delete(cue=cue, user=request.user,
+                            expected_version=form.validated_data["version"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -667,7 +557,7 @@ class CueDecisionApi(GenericAPIView):
     def post(self, request, slug: str, name: str, cue_id: int):
         cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id,
                                            user=request.user)
-        body, unreadable = _body(request, '{"version": 1}')
+        body, unreadable = request_body(request, '{"version": 1}')
         if unreadable:
             return unreadable
         form = self.input_class(data=body)
@@ -675,13 +565,10 @@ class CueDecisionApi(GenericAPIView):
             return invalid_response(form.errors)
         data = form.validated_data
         args = {"cue": cue, "user": request.user, "expected_version": data["version"]}
-        try:
-            if self.action == "reject":
-                cue = services.cue_reject(**args, reason=data["reason"])
-            else:
-                cue = services.cue_accept(**args)
-        except services.AnnotationRejected as error:
-            return _refused(error)
+        if self.action == "reject":
+            cue = services.cue_reject(**args, reason=data["reason"])
+        else:
+            cue = services.cue_accept(**args)
         return Response(AnnotationCueOutput(cue).data)
 
 

@@ -22,6 +22,7 @@ from annotate.annotation.models import Annotation, Assignment
 from annotate.annotation.opening import annotation_open
 from annotate.clips.models import Clip
 from annotate.core.audit import audit_record, audit_snapshot
+from annotate.core.errors import DomainError
 from annotate.core.models import Membership, Project
 
 Status = Assignment.Status
@@ -31,16 +32,15 @@ Status = Assignment.Status
 LEASE_ATTEMPTS = 5
 
 
-class AssignmentRejected(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class AssignmentRejected(DomainError):
+    """A refused slot change or lease: 422, or by its code (busy 503, no_slot and stale 409)."""
 
 
 class AssignmentStale(AssignmentRejected):
     def __init__(self, slot: Assignment):
         super().__init__(f"Slot {slot.slot + 1} of clip {slot.clip.name} changed since you loaded "
-                         "the page (someone took, finished or moved it); reload and try again.")
+                         "the page (someone took, finished or moved it); reload and try again.",
+                         code="stale")
         self.current_version = slot.version
 
 
@@ -175,7 +175,8 @@ def assignment_next(*, project: Project, annotator) -> Assignment | None:
             own = _own_lease(project=project, annotator=annotator)
             if own is not None:
                 return own
-    raise AssignmentRejected("Clips are being handed out very fast right now; try again.")
+    raise AssignmentRejected("Clips are being handed out very fast right now; try again.",
+                             code="busy")
 
 
 @transaction.atomic
@@ -193,7 +194,7 @@ def assignment_open(*, clip: Clip, annotator) -> tuple[Annotation, bool]:
         # Raised inside this transaction: the annotation just opened is rolled back with it.
         raise AssignmentRejected(
             f"Clip {clip.name} needs no more annotators: all {clip.project.annotators_per_clip} "
-            "slot(s) are taken or done. Ask for the next clip instead.")
+            "slot(s) are taken or done. Ask for the next clip instead.", code="no_slot")
     return annotation, True
 
 

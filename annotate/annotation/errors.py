@@ -2,15 +2,14 @@
 version that is current now."""
 
 from annotate.annotation.models import Annotation
+from annotate.core.errors import DomainError
 
 
-class AnnotationRejected(ValueError):
-    """A refused write. code names the refusal for the API; field, when set, names the input
-    at fault (the API answers those as a 400 on that field)."""
+class AnnotationRejected(DomainError):
+    """A refused write of an annotation, a cue or a gold record: the object's state does not
+    allow it (409), or, with `field`, one input is at fault (400)."""
 
-    def __init__(self, message: str, *, code: str = "rejected", field: str | None = None):
-        super().__init__(message)
-        self.message, self.code, self.field = message, code, field
+    status = 409
 
 
 class StaleWrite(AnnotationRejected):

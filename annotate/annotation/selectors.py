@@ -236,16 +236,6 @@ def assignment_get(*, project: Project, assignment_id: int) -> Assignment:
     return assignment
 
 
-def assignment_member_get(*, project: Project, user_id) -> object | None:
-    """A member of the project by id (the service decides whether they may take a slot); None
-    for anything else, so that no one learns which ids exist elsewhere."""
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        return None
-    return get_user_model().objects.filter(pk=user_id, memberships__project=project).first()
-
-
 def assignment_list(*, project: Project, status: str | None = None):
     """The project's slots by clip and slot, clip and people joined (the API's list)."""
     slots = (Assignment.objects.filter(project=project)
@@ -254,5 +244,5 @@ def assignment_list(*, project: Project, status: str | None = None):
 
 
 def assignment_member_by_username(*, project: Project, username: str) -> object | None:
-    """A member of the project by username; None for anyone else (as assignment_member_get)."""
+    """A member of the project by username; None for anyone else (so that no one learns who exists elsewhere)."""
     return get_user_model().objects.filter(username=username, memberships__project=project).first()

@@ -12,9 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotate.annotation import assignments, selectors, services
+from annotate.annotation import assignments, inputs, selectors, services
 from annotate.annotation.assignments import AssignmentRejected
 from annotate.core.auth import htmx_login_required
+from annotate.core.errors import DomainError, answers_refusals, errors_sentence
 from annotate.core.models import Membership
 from annotate.core.selectors import project_get_for_user
 
@@ -40,12 +41,12 @@ def _message(request, message: str, status: int, *, reload: bool = False, login:
     return response
 
 
-def _refused(request, error: services.AnnotationRejected) -> HttpResponse:
-    if isinstance(error, services.StaleWrite):
-        return _message(request, error.message, 409, reload=True)
-    if isinstance(error, services.ReservationLost):
-        return _message(request, error.message, 409)
-    return _message(request, error.message, 422)
+def _refusal(request, error: DomainError) -> HttpResponse:
+    """A refused write in the timeline's message bar; a stale one offers to reload."""
+    return _message(request, error.message, error.http_status, reload=error.code == "stale")
+
+
+answers_in_timeline = answers_refusals(_refusal)
 
 
 def _version(request) -> int | None:
@@ -53,12 +54,6 @@ def _version(request) -> int | None:
         return int(request.POST.get("version", ""))
     except ValueError:
         return None
-
-
-def _optional_ms(value: str | None) -> int | None:
-    if value in (None, ""):
-        return None
-    return int(round(float(value)))
 
 
 def _base(slug: str, name: str) -> str:
@@ -75,7 +70,8 @@ def annotate_next(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         annotation = services.annotation_next(project=project, annotator=request.user)
     except AssignmentRejected as error:
-        return HttpResponse(error.message, status=503, content_type="text/plain; charset=utf-8")
+        return HttpResponse(error.message, status=error.http_status,
+                            content_type="text/plain; charset=utf-8")
     if annotation is None:
         return render(request, "annotation/timeline.html", {"project": project, "timeline": None})
     return redirect("timeline", slug=project.slug, name=annotation.clip.name)
@@ -99,40 +95,66 @@ def timeline_workspace(request: HttpRequest, slug: str, name: str) -> HttpRespon
                    "editable": timeline.annotation.status == "draft"})
 
 
-CUE_ACTIONS = ("accept", "reject", "edit", "retime", "delete")
+# Each write validates with the API's serializer (annotate/annotation/inputs.py); the page only
+# says where its fields are.
+CUE_ACTION_INPUTS = {
+    "accept": inputs.CueVersionInput,
+    "reject": inputs.CueRejectInput,
+    "edit": inputs.CueChangeInput,
+    "retime": inputs.CueChangeInput,
+    "delete": inputs.CueVersionInput,
+}
+CUE_ACTIONS = tuple(CUE_ACTION_INPUTS)
+
+
+def _ms(value: str | None) -> str | None:
+    """A form's time box: empty means no time (a whole-clip cue)."""
+    return value if value not in (None, "") else None
+
+
+def _cue_form_data(action: str, post) -> dict:
+    data = {"version": post.get("version")}
+    if action == "reject":
+        data["reason"] = post.get("reason", "")
+    elif action == "edit":
+        data["text"] = post.get("text", "")
+    elif action == "retime":
+        data |= {"start_ms": _ms(post.get("start_ms")), "end_ms": _ms(post.get("end_ms"))}
+    return data
+
+
+def _invalid(request, errors: dict) -> HttpResponse:
+    return _message(request, errors_sentence(errors), 400)
 
 
 @login_for_htmx
 @require_POST
+@answers_in_timeline
 def cue_action(request: HttpRequest, slug: str, name: str, cue_id: int, action: str) -> HttpResponse:
     if action not in CUE_ACTIONS:
         return _message(request, f"Unknown cue action {action!r}.", 404)
     cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id, user=request.user)
-    version = _version(request)
-    if version is None:
+    if _version(request) is None:
         return _message(request, "The request did not say which version of the cue you saw; "
                         "reload the page.", 400, reload=True)
+    form = CUE_ACTION_INPUTS[action](data=_cue_form_data(action, request.POST))
+    if not form.is_valid():
+        return _invalid(request, form.errors)
+    data = form.validated_data
     annotation = cue.annotation
-    args = {"cue": cue, "user": request.user, "expected_version": version}
-    try:
-        if action == "accept":
-            cue = services.cue_accept(**args)
-        elif action == "reject":
-            cue = services.cue_reject(**args, reason=request.POST.get("reason", ""))
-        elif action == "edit":
-            cue = services.cue_edit(**args, text=request.POST.get("text", ""))
-        elif action == "retime":
-            try:
-                start, end = _optional_ms(request.POST.get("start_ms")), _optional_ms(request.POST.get("end_ms"))
-            except ValueError:
-                return _message(request, "Start and end must be numbers of milliseconds.", 400)
-            cue = services.cue_retime(**args, start_ms=start, end_ms=end)
-        else:
-            services.cue_delete(**args)
-            return _message(request, "Cue deleted (Ctrl+Z brings it back).", 200,
-                            trigger={"cues-changed": {}})
-    except services.AnnotationRejected as error:
-        return _refused(request, error)
+    args = {"cue": cue, "user": request.user, "expected_version": data["version"]}
+    if action == "accept":
+        cue = services.cue_accept(**args)
+    elif action == "reject":
+        cue = services.cue_reject(**args, reason=data["reason"])
+    elif action == "edit":
+        cue = services.cue_edit(**args, text=data["text"])
+    elif action == "retime":
+        cue = services.cue_retime(**args, start_ms=data["start_ms"], end_ms=data["end_ms"])
+    else:
+        services.cue_delete(**args)
+        return _message(request, "Cue deleted (Ctrl+Z brings it back).", 200,
+                        trigger={"cues-changed": {}})
     # The row and its segment, and (out of band) the cue list's header counts.
     return render(request, "annotation/partials/timeline_cue_changed.html",
                   {"cue": cue, "base": _base(slug, name), "editable": True,
@@ -142,30 +164,30 @@ def cue_action(request: HttpRequest, slug: str, name: str, cue_id: int, action: 
 
 @login_for_htmx
 @require_POST
+@answers_in_timeline
 def cue_create(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
-    try:
-        start, end = _optional_ms(request.POST.get("start_ms")), _optional_ms(request.POST.get("end_ms"))
-    except ValueError:
-        return _message(request, "Start and end must be numbers of milliseconds.", 400)
-    try:
-        cue = services.cue_add(annotation=annotation, user=request.user,
-                               modality=request.POST.get("modality", ""),
-                               text=request.POST.get("text", ""), start_ms=start, end_ms=end)
-    except services.AnnotationRejected as error:
-        return _refused(request, error)
+    post = request.POST
+    form = inputs.CueAddInput(data={"modality": post.get("modality", ""),
+                                    "text": post.get("text", ""),
+                                    "start_ms": _ms(post.get("start_ms")),
+                                    "end_ms": _ms(post.get("end_ms"))})
+    if not form.is_valid():
+        return _invalid(request, form.errors)
+    data = form.validated_data
+    cue = services.cue_add(annotation=annotation, user=request.user, modality=data["modality"],
+                           text=data["text"], start_ms=data.get("start_ms"),
+                           end_ms=data.get("end_ms"))
     return _message(request, f"Added a cue to the {cue.modality} lane.", 201,
                     trigger={"cues-changed": {"select": cue.pk}})
 
 
 @login_for_htmx
 @require_POST
+@answers_in_timeline
 def annotation_undo(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
-    try:
-        event = services.annotation_undo(annotation=annotation, user=request.user)
-    except services.AnnotationRejected as error:
-        return _refused(request, error)
+    event = services.annotation_undo(annotation=annotation, user=request.user)
     cue_id = (event.before or event.after or {}).get("id")
     return _message(request, f"Undid: {event.action}.", 200,
                     trigger={"cues-changed": {"select": cue_id}})
@@ -173,6 +195,7 @@ def annotation_undo(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 
 @login_for_htmx
 @require_POST
+@answers_in_timeline
 def annotation_save(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     """Autosave of labels, primary label and reasoning description."""
     annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
@@ -180,28 +203,36 @@ def annotation_save(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     if version is None:
         return _message(request, "The request did not say which version you saw; reload.", 400,
                         reload=True)
-    try:
-        annotation = services.annotation_update(
-            annotation=annotation, user=request.user, expected_version=version,
-            labels=request.POST.getlist("labels"), primary_label=request.POST.get("primary_label", ""),
-            description=request.POST.get("description") if "description" in request.POST else None)
-    except services.AnnotationRejected as error:
-        return _refused(request, error)
+    post = request.POST
+    fields = {"version": version, "labels": post.getlist("labels"),
+              "primary_label": post.get("primary_label", "")}
+    if "description" in post:
+        fields["description"] = post["description"]
+    form = inputs.AnnotationChangeInput(data=fields)
+    if not form.is_valid():
+        return _invalid(request, form.errors)
+    data = form.validated_data
+    annotation = services.annotation_update(
+        annotation=annotation, user=request.user, expected_version=data["version"],
+        labels=data["labels"], primary_label=data["primary_label"],
+        description=data.get("description"))
     return render(request, "annotation/partials/timeline_saved.html", {"annotation": annotation})
 
 
 @login_for_htmx
 @require_POST
+@answers_in_timeline
 def annotation_submit(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
     version = _version(request)
     if version is None:
         return _message(request, "The request did not say which version you saw; reload.", 400,
                         reload=True)
-    try:
-        services.annotation_submit(annotation=annotation, user=request.user, expected_version=version)
-    except services.AnnotationRejected as error:
-        return _refused(request, error)
+    form = inputs.VersionInput(data={"version": version})
+    if not form.is_valid():
+        return _invalid(request, form.errors)
+    services.annotation_submit(annotation=annotation, user=request.user,
+                               expected_version=form.validated_data["version"])
     next_url = reverse("annotate-next", args=[slug])
     if request.htmx:
         response = _message(request, "Submitted. Opening the next clip…", 200)
@@ -248,21 +279,23 @@ def assignment_board(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "annotation/assignments.html", {"project": project, "board": board})
 
 
-def _slot_change(request, slug: str, assignment_id: int, change) -> HttpResponse:
-    """The manager's POST on one slot: the slot of this project, the version the page saw,
-    then `change(assignment, version)` -> (slot, what to say) or an HttpResponse refusal."""
+def _slot_change(request, slug: str, assignment_id: int, form_class, change) -> HttpResponse:
+    """The manager's POST on one slot: the slot of this project, the form validated with the
+    API's serializer, then `change(project, assignment, data)` -> what to say, or an
+    HttpResponse refusal."""
     project, _ = project_get_for_user(slug=slug, user=request.user, roles=MANAGER_ROLES)
     assignment = selectors.assignment_get(project=project, assignment_id=assignment_id)
-    version = _slot_version(request)
-    if version is None:
+    if _slot_version(request) is None:
         return _form_message(request, "The request did not say which version of the slot you saw; "
-                        "reload the page.", 400)
+                             "reload the page.", 400)
+    form = form_class(data={key: request.POST.get(key) for key in form_class().fields
+                            if key in request.POST})
+    if not form.is_valid():
+        return _form_message(request, errors_sentence(form.errors), 400)
     try:
-        outcome = change(project, assignment, version)
-    except assignments.AssignmentStale as error:
-        return _form_message(request, error.message, 409)
-    except assignments.AssignmentRejected as error:
-        return _form_message(request, error.message, 422)
+        outcome = change(project, assignment, form.validated_data)
+    except assignments.AssignmentRejected as error:  # AssignmentStale too
+        return _form_message(request, error.message, error.http_status)
     if isinstance(outcome, HttpResponse):
         return outcome
     return _changed(request, project, outcome)
@@ -271,25 +304,25 @@ def _slot_change(request, slug: str, assignment_id: int, change) -> HttpResponse
 @login_required
 @require_POST
 def assignment_reassign(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
-    def reassign(project, assignment, version):
-        to_user = selectors.assignment_member_get(project=project, user_id=request.POST.get("to"))
+    def reassign(project, assignment, data):
+        to_user = selectors.assignment_member_by_username(project=project, username=data["to"])
         if to_user is None:
-            return _form_message(request, "Choose the annotator of this project who should take the "
-                            "slot.", 400)
+            return _form_message(request, "Choose the annotator of this project who should take "
+                                 "the slot.", 400)
         slot = assignments.assignment_reassign(assignment=assignment, to_user=to_user,
-                                            by=request.user, expected_version=version)
+                                               by=request.user, expected_version=data["version"])
         return f"Slot {slot.slot + 1} of {slot.clip.name} now belongs to {to_user.username}."
 
-    return _slot_change(request, slug, assignment_id, reassign)
+    return _slot_change(request, slug, assignment_id, inputs.AssignmentReassignInput, reassign)
 
 
 @login_required
 @require_POST
 def assignment_release(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
-    def release(project, assignment, version):
+    def release(project, assignment, data):
         slot = assignments.assignment_release(assignment=assignment, by=request.user,
-                                           expected_version=version)
+                                              expected_version=data["version"])
         return (f"Slot {slot.slot + 1} of {slot.clip.name} is open again; the previous holder's "
                 "draft is kept.")
 
-    return _slot_change(request, slug, assignment_id, release)
+    return _slot_change(request, slug, assignment_id, inputs.AssignmentReleaseInput, release)

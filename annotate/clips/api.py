@@ -21,7 +21,6 @@ from annotate.core.api_errors import (
     DetailOutput,
     ErrorOutput,
     RunErrorOutput,
-    error_response,
     form_invalid_response,
     multipart_unreadable_response,
     not_found_doc,
@@ -62,7 +61,6 @@ class ClipUploadInput(serializers.Serializer):
     group_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-_REJECT_STATUS = {"duplicate": 409, "name_taken": 409, "too_large": 413}
 
 
 
@@ -96,16 +94,12 @@ class ClipListApi(APIView):
             return form_invalid_response(form)
         data = form.validated_data
         upload, subtitle = data["file"], data.get("subtitle")
-        try:
-            clip = clip_services.clip_create(
-                project=project, source=upload, filename=upload.name, name=data.get("name"),
-                subtitle=subtitle.read() if subtitle else None,
-                subtitle_filename=subtitle.name if subtitle else "",
-                group_key=data.get("group_key", ""), created_by=request.user,
-            )
-        except clip_services.ClipRejected as error:
-            return Response({"code": error.code, "detail": error.message, "filename": error.filename},
-                            status=_REJECT_STATUS.get(error.code, 422))
+        clip = clip_services.clip_create(
+            project=project, source=upload, filename=upload.name, name=data.get("name"),
+            subtitle=subtitle.read() if subtitle else None,
+            subtitle_filename=subtitle.name if subtitle else "",
+            group_key=data.get("group_key", ""), created_by=request.user,
+        )
         return Response(ClipOutput(clip).data, status=status.HTTP_201_CREATED)
 
 
@@ -146,10 +140,7 @@ class ClipRetryApi(GenericAPIView):
         project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user,
                                                             roles=MANAGER_ROLES)
         clip = clips_selectors.clip_get(project=project, name=name)
-        try:
-            clip = clip_services.clip_ingest_retry(clip=clip)
-        except clip_services.ClipRejected as error:
-            return error_response("conflict", error.message, status.HTTP_409_CONFLICT)
+        clip = clip_services.clip_ingest_retry(clip=clip)
         return Response(ClipOutput(clip).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -4,7 +4,7 @@ audit history (filtered, paginated, each event with word-level changes)."""
 from dataclasses import dataclass, field
 
 from django.core.paginator import EmptyPage, Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from annotate.clips.models import Clip
@@ -17,13 +17,6 @@ def clip_list(*, project: Project, status: str | None = None) -> QuerySet[Clip]:
     if status:
         clips = clips.filter(status=status)
     return clips.order_by("name")
-
-
-def clip_status_counts(*, project: Project) -> dict[str, int]:
-    counts = {status: 0 for status in Clip.Status.values}
-    for row in Clip.objects.filter(project=project).values("status").annotate(n=Count("id")):
-        counts[row["status"]] = row["n"]
-    return counts
 
 
 def clip_get(*, project: Project, name: str) -> Clip:

@@ -18,6 +18,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from annotate.clips.ingest import _delete_quietly, _derived_names, _probe_fields
 from annotate.clips.models import Clip
 from annotate.clips.tasks import clip_ingest as clip_ingest_task
+from annotate.core.errors import DomainError
 from annotate.core.models import Project
 from annotate.core.queueing import send_on_commit
 from inference import media as media_lib
@@ -29,14 +30,16 @@ log = logging.getLogger(__name__)
 _NAME_PUNCTUATION = set(" -_.()+,'&@#=~[]")
 
 
-class ClipRejected(ValueError):
-    """A clip could not be created; `message` says why in words a user can act on."""
+class ClipRejected(DomainError):
+    """A clip could not be created or changed; `message` says why in words a user can act on.
+    422, or by its code (duplicate and name_taken 409, too_large 413, conflict 409)."""
 
     def __init__(self, code: str, message: str, *, filename: str = ""):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
         self.filename = filename
+
+    def api_body(self) -> dict:
+        return {**super().api_body(), "filename": self.filename}
 
 
 class ClipQueueUnavailable(BrokerUnavailable):
@@ -243,7 +246,7 @@ def _ingest_enqueue(clip: Clip) -> None:
 @transaction.atomic
 def clip_ingest_retry(*, clip: Clip) -> Clip:
     if clip.status != Clip.Status.FAILED:
-        raise ClipRejected("not_failed", f"Clip {clip.name!r} is {clip.status}; only a failed clip can be retried.")
+        raise ClipRejected("conflict", f"Clip {clip.name!r} is {clip.status}; only a failed clip can be retried.")
     clip.status = Clip.Status.PENDING
     clip.error = ""
     clip.error_code = ""

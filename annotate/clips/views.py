@@ -104,7 +104,7 @@ def clip_retry(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     try:
         clip_services.clip_ingest_retry(clip=clip)
     except clip_services.ClipRejected as error:
-        return HttpResponse(error.message, status=409)
+        return HttpResponse(error.message, status=error.http_status)
     return redirect("clip-detail", slug=project.slug, name=clip.name)
 
 

@@ -7,7 +7,6 @@ so a project always has someone who can manage it."""
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
@@ -21,7 +20,7 @@ from annotate.core.api_errors import (
     invalid_response,
     managers_only_response,
     not_found_doc,
-    unreadable_response,
+    request_body,
 )
 from annotate.core.history import audit_changed_fields, project_audit_list
 from annotate.core.models import MANAGER_ROLES, AuditEvent, Membership, Project
@@ -138,13 +137,6 @@ _LAST_MANAGER = OpenApiExample(
                                              "removed; make another member a manager first."})
 
 
-def _body(request, example: str) -> tuple[dict | None, Response | None]:
-    try:
-        return request.data, None
-    except ParseError as error:  # answered in the documented error shape, with a code
-        return None, unreadable_response(error, example)
-
-
 def _manager_only(role: str, action: str) -> Response | None:
     if role in MEMBER_ROLES:
         return None
@@ -166,11 +158,6 @@ def _project_out(request, project: Project, role: str) -> dict:
     """The project with its clip counts, as the caller sees it (they are a member by now)."""
     counted = core_selectors.project_list_for_user(user=request.user).get(pk=project.pk)
     return ProjectDetailOutput(counted, context={"role": role}).data
-
-
-def _project_rejected(error: services.ProjectRejected) -> Response:
-    code = status.HTTP_409_CONFLICT if error.code == "exists" else status.HTTP_400_BAD_REQUEST
-    return error_response(error.code, error.message, code)
 
 
 class ProjectListApi(ListAPIView):
@@ -202,16 +189,13 @@ class ProjectListApi(ListAPIView):
             return error_response("forbidden", "Only a staff account (a lab administrator) can "
                                                "create projects; ask one to create it and add you.",
                                   status.HTTP_403_FORBIDDEN)
-        data, refused = _body(request, '{"name": "Pilot", "annotators_per_clip": 3}')
+        data, refused = request_body(request, '{"name": "Pilot", "annotators_per_clip": 3}')
         if refused:
             return refused
         form = ProjectSettingsInput(data=data)
         if not form.is_valid():
             return invalid_response(form.errors)
-        try:
-            project = services.project_create(created_by=request.user, **form.validated_data)
-        except services.ProjectRejected as error:
-            return _project_rejected(error)
+        project = services.project_create(created_by=request.user, **form.validated_data)
         return Response(_project_out(request, project, Membership.Role.MANAGER),
                         status=status.HTTP_201_CREATED)
 
@@ -244,17 +228,14 @@ class ProjectDetailApi(GenericAPIView):
         refused = _manager_only(role, "change the project's settings")
         if refused:
             return refused
-        data, refused = _body(request, '{"annotators_per_clip": 3}')
+        data, refused = request_body(request, '{"annotators_per_clip": 3}')
         if refused:
             return refused
         form = ProjectSettingsInput(data=data, partial=True)
         if not form.is_valid():
             return invalid_response(form.errors)
-        try:
-            project = services.project_settings_update(project=project, by=request.user,
-                                                       **form.validated_data)
-        except services.ProjectRejected as error:
-            return _project_rejected(error)
+        project = services.project_settings_update(project=project, by=request.user,
+                                                   **form.validated_data)
         return Response(_project_out(request, project, role))
 
 
@@ -289,18 +270,15 @@ class MemberListApi(GenericAPIView):
         project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
         if refused := _manager_only(role, "add members"):
             return refused
-        body, unreadable = _body(request, '{"username": "ana", "role": "annotator"}')
+        body, unreadable = request_body(request, '{"username": "ana", "role": "annotator"}')
         if unreadable:
             return unreadable
         form = MemberAddInput(data=body)
         if not form.is_valid():
             return invalid_response(form.errors)
-        try:
-            data = form.validated_data
-            membership = services.membership_add(project=project, user=data["username"],
-                                                 role=data["role"], by=request.user)
-        except services.MembershipRejected as error:
-            return error_response(error.code, error.message, status.HTTP_409_CONFLICT)
+        data = form.validated_data
+        membership = services.membership_add(project=project, user=data["username"],
+                                             role=data["role"], by=request.user)
         return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -334,17 +312,14 @@ class MemberDetailApi(GenericAPIView):
         if refused := _manager_only(role, "change roles"):
             return refused
         membership = core_selectors.membership_get(project=project, username=username)
-        body, unreadable = _body(request, '{"role": "reviewer"}')
+        body, unreadable = request_body(request, '{"role": "reviewer"}')
         if unreadable:
             return unreadable
         form = MemberChangeInput(data=body)
         if not form.is_valid():
             return invalid_response(form.errors)
-        try:
-            membership = services.membership_role_change(
-                membership=membership, role=form.validated_data["role"], by=request.user)
-        except services.MembershipRejected as error:
-            return error_response(error.code, error.message, status.HTTP_409_CONFLICT)
+        membership = services.membership_role_change(
+            membership=membership, role=form.validated_data["role"], by=request.user)
         return Response(MemberOutput(membership).data)
 
     @extend_schema(
@@ -363,10 +338,7 @@ class MemberDetailApi(GenericAPIView):
         if refused := _manager_only(role, "remove members"):
             return refused
         membership = core_selectors.membership_get(project=project, username=username)
-        try:
-            services.membership_remove(membership=membership, by=request.user)
-        except services.MembershipRejected as error:
-            return error_response(error.code, error.message, status.HTTP_409_CONFLICT)
+        services.membership_remove(membership=membership, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

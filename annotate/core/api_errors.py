@@ -3,7 +3,10 @@ helpers, the `status` and choice filters, and the documented 401 and 404 answers
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
+
+from annotate.core.errors import errors_sentence
 
 
 class RunErrorOutput(serializers.Serializer):
@@ -36,17 +39,8 @@ def error_response(code: str, detail: str, http_status: int) -> Response:
 
 
 def invalid_response(errors: dict) -> Response:
-    """A serializer's errors as one sentence naming each field (and list item) at fault."""
-    def flat(value) -> list[str]:
-        if isinstance(value, dict):
-            return [f"item {key}: {text}" for key, inner in value.items() for text in flat(inner)]
-        if isinstance(value, list):
-            return [text for inner in value for text in flat(inner)]
-        return [str(value)]
-
-    detail = "; ".join(f"{field}: {' '.join(flat(value)).rstrip('.')}"
-                       for field, value in errors.items()) + "."
-    return error_response("invalid", detail, status.HTTP_400_BAD_REQUEST)
+    """A serializer's errors as a 400 in the documented error shape."""
+    return error_response("invalid", errors_sentence(errors), status.HTTP_400_BAD_REQUEST)
 
 
 def status_filter(request, allowed: list[str]) -> tuple[str | None, Response | None]:
@@ -95,6 +89,15 @@ def not_found_doc(what: str = "") -> OpenApiResponse:
     """The documented 404 of a project-scoped endpoint: `what` names the other objects."""
     return OpenApiResponse(DetailOutput, description=f"No such project{what}, or not a "
                                                      "member with a role that sees it.")
+
+
+def request_body(request, example: str) -> tuple[object, Response | None]:
+    """The parsed JSON body, or the documented 400 for one that is not JSON (naming an example
+    of what to send)."""
+    try:
+        return request.data, None
+    except ParseError as error:
+        return None, unreadable_response(error, example)
 
 
 def managers_only_response(action: str) -> Response:

@@ -12,6 +12,16 @@ def default_emotion_vocabulary() -> list[str]:
             "fear", "disgust", "calm", "excited", "anxious", "grateful"]
 
 
+class WorkStatus(models.TextChoices):
+    """The states of work a cpu worker does for a row (an export, a score job, a leaderboard
+    row): shared, so every such row reads the same."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 class Project(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)

@@ -7,15 +7,14 @@ from django.utils.text import slugify
 
 from annotate.core import signals
 from annotate.core.audit import audit_record, audit_snapshot
+from annotate.core.errors import DomainError
 from annotate.core.models import Membership, Project
 
 
-class MembershipRejected(ValueError):
-    """A refused membership change; code names it for the API (exists, last_manager)."""
+class MembershipRejected(DomainError):
+    """A refused membership change (exists, last_manager): 409."""
 
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message, self.code = message, code
+    status = 409
 
 
 # What a manager may change after creation (the name too; the slug, used in every URL, stays).
@@ -24,12 +23,10 @@ PROJECT_SETTINGS = ("name", "description", "emotion_vocabulary", "annotators_per
                     "auto_promote_consensus", "decoy_rate", "hide_proposals_share")
 
 
-class ProjectRejected(ValueError):
-    """A refused project write; code names it for the API (exists, invalid)."""
+class ProjectRejected(DomainError):
+    """A refused project write: a taken name (exists, 409) or a bad setting (invalid, 400)."""
 
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message, self.code = message, code
+    status = 400
 
 
 def _settings_apply(project: Project, settings: dict) -> None:

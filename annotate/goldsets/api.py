@@ -1,8 +1,7 @@
 """Gold sets and their exports over the API. Access mirrors the pages: gold sets for reviewers
 and managers, freezing and exports for managers; annotators and non-members get a 404."""
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -12,7 +11,6 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -22,15 +20,16 @@ from annotate.core.api_errors import (
     QUEUE_UNAVAILABLE,
     DetailOutput,
     RunErrorOutput,
-    error_response,
     invalid_response,
     managers_only_response,
-    unreadable_response,
+    request_body,
 )
 from annotate.core.models import Membership, Project
 from annotate.goldsets import exports as export_services
 from annotate.goldsets import selectors as goldset_selectors
 from annotate.goldsets import services as goldset_services
+from annotate.goldsets.downloads import export_file_response
+from annotate.goldsets.inputs import ExportCreateInput, GoldSetFreezeInput
 from annotate.goldsets.models import Export, GoldSet, GoldSetItem
 
 VIEW_ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
@@ -106,12 +105,6 @@ class GoldSetDetailOutput(GoldSetOutput):
         return {key: changes.get(key, []) for key in ("added", "removed", "changed")}
 
 
-class GoldSetFreezeInput(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    licence = serializers.CharField(required=False, allow_blank=True, default="",
-                                    help_text="Name or SPDX id, e.g. CC-BY-NC-4.0.")
-
-
 class GoldSetItemCueOutput(serializers.Serializer):
     text = serializers.CharField()
     start_ms = serializers.IntegerField(allow_null=True)
@@ -148,15 +141,6 @@ class ExportOutput(serializers.ModelSerializer):
     @extend_schema_field(serializers.DictField(child=serializers.FloatField()))
     def get_ratios(self, export: Export) -> dict[str, float]:
         return export_services.export_ratios(export)
-
-
-class ExportCreateInput(serializers.Serializer):
-    ratios = serializers.DictField(
-        child=serializers.FloatField(), allow_empty=False,
-        help_text="Split name -> share, summing to 1; the order is kept (it is part of the "
-                  "zip's bytes).")
-    seed = serializers.IntegerField(required=False, default=0, min_value=-2**31,
-                                    max_value=2**31 - 1)
 
 
 _NOT_FOUND = OpenApiResponse(DetailOutput, description="No such project or version, not a "
@@ -210,19 +194,15 @@ class GoldSetListApi(GenericAPIView):
         project, role = _project_for_goldsets(request, slug)
         if role not in MANAGE_ROLES:
             return managers_only_response("freeze a gold set version")
-        try:
-            body = request.data
-        except ParseError as error:
-            return unreadable_response(error, '{"note": "pilot"}')
+        body, unreadable = request_body(request, '{"note": "pilot"}')
+        if unreadable:
+            return unreadable
         form = GoldSetFreezeInput(data=body)
         if not form.is_valid():
             return invalid_response(form.errors)
-        try:
-            gold_set = goldset_services.goldset_freeze(project=project, by=request.user,
-                                                       note=form.validated_data["note"],
-                                                       licence=form.validated_data["licence"])
-        except goldset_services.GoldSetRejected as error:
-            return error_response("conflict", error.message, status.HTTP_409_CONFLICT)
+        gold_set = goldset_services.goldset_freeze(project=project, by=request.user,
+                                                   note=form.validated_data["note"],
+                                                   licence=form.validated_data["licence"])
         return Response(GoldSetDetailOutput(_gold_set(project, gold_set.version)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -291,20 +271,16 @@ class ExportListApi(GenericAPIView):
         gold_set = _gold_set(project, version)
         if role not in MANAGE_ROLES:
             return managers_only_response("export a gold set version")
-        try:
-            body = request.data
-        except ParseError as error:
-            return unreadable_response(error, '{"ratios": {"train": 0.8, "test": 0.2}, "seed": 0}')
+        body, unreadable = request_body(request, '{"ratios": {"train": 0.8, "test": 0.2}, "seed": 0}')
+        if unreadable:
+            return unreadable
         form = ExportCreateInput(data=body)
         if not form.is_valid():
             return invalid_response(form.errors)
-        try:
-            export = export_services.export_create(gold_set=gold_set,
-                                                   ratios=form.validated_data["ratios"],
-                                                   seed=form.validated_data["seed"],
-                                                   by=request.user)
-        except export_services.ExportRejected as error:
-            return error_response("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        export = export_services.export_create(gold_set=gold_set,
+                                               ratios=form.validated_data["ratios"],
+                                               seed=form.validated_data["seed"],
+                                               by=request.user)
         return Response(ExportOutput(export).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -343,17 +319,4 @@ class ExportDownloadApi(GenericAPIView):
         project, _ = _project_for_goldsets(request, slug)
         gold_set = _gold_set(project, version)
         export = _export(gold_set, export_id)
-        if export.status != Export.Status.DONE:
-            then = ("ask for a new export" if export.status == Export.Status.FAILED
-                    else "download it once its status is done")
-            return error_response("not_ready", f"Export {export.pk} is {export.status}; {then}.",
-                          status.HTTP_409_CONFLICT)
-        if not export.file or not default_storage.exists(export.file):
-            raise Http404(f"The zip of export {export.pk} is no longer in storage; export again.")
-        filename = f"{project.slug}-gold-v{gold_set.version}-export{export.pk}.zip"
-        response = FileResponse(default_storage.open(export.file, "rb"), as_attachment=True,
-                                filename=filename, content_type="application/zip")
-        response["Content-Length"] = str(export.size_bytes or default_storage.size(export.file))
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-transform"
-        return response
+        return export_file_response(project=project, gold_set=gold_set, export=export)

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from annotate.core.errors import DomainError
 from annotate.goldsets import selectors
 from annotate.goldsets.models import Export, GoldSet
 from inference.splits import SplitError, SplitItem, split_items, split_report
@@ -105,13 +106,8 @@ def export_failed(*, export_id: int, message: str) -> Export | None:
 SPLIT_DEFAULTS = {"stratify": True, "grouped": True, "tolerance": 0.1}
 
 
-class ExportRejected(ValueError):
-    """An export that cannot be made (a bad split spec, an impossible split), with a message a
-    person can act on."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ExportRejected(DomainError):
+    """An export that cannot be made (a bad split spec, an impossible split): 422."""
 
 
 def _split_items(items: list[dict]) -> list[SplitItem]:

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from annotate.core.models import WorkStatus
+
 
 class GoldSet(models.Model):
     """A frozen version of a project's gold: an immutable snapshot of its gold records (one
@@ -62,11 +64,7 @@ class Export(models.Model):
     """A frozen gold set version with a split, as one zip of the field's formats with a
     manifest of sha256 sums. The same inputs give a byte-identical zip."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = WorkStatus
 
     gold_set = models.ForeignKey("annotate.GoldSet", on_delete=models.CASCADE, related_name="exports")
     split_spec = models.JSONField(help_text="{ratios: {train: .8, ...}, stratify, group}")

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from annotate.core import signals
 from annotate.core.audit import audit_record
+from annotate.core.errors import DomainError
 from annotate.core.models import Project
 from annotate.goldsets import selectors
 from annotate.goldsets.models import GoldSet, GoldSetItem
@@ -20,12 +21,11 @@ NOTE_LIMIT = 5000
 LICENCE_LIMIT = 200
 
 
-class GoldSetRejected(Exception):
-    """A freeze that cannot be made, with a message a person can act on."""
+class GoldSetRejected(DomainError):
+    """A freeze that the working gold's state does not allow now: 409."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    code = "conflict"
+    status = 409
 
 
 def _provenance(*, records, by, frozen_at, latest: GoldSet | None, changes: dict) -> dict:

@@ -3,18 +3,20 @@ a version's items and its exports (managers ask for one; the zip is built by a w
 list polls until it is done), and the download of a finished zip. Reviewers and managers see
 them; for annotators and non-members they do not exist (404)."""
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotate.core.auth import htmx_login_required
+from annotate.core.errors import DomainError, answers_refusals, errors_sentence
 from annotate.core.models import Membership
 from annotate.core.selectors import project_get_for_user
 from annotate.goldsets import exports as export_services
 from annotate.goldsets import selectors
 from annotate.goldsets import services as goldset_services
+from annotate.goldsets.downloads import export_file_response
+from annotate.goldsets.inputs import ExportCreateInput, GoldSetFreezeInput
 from annotate.goldsets.models import Export
 
 VIEW_ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
@@ -90,12 +92,18 @@ def goldset_freeze(request: HttpRequest, slug: str) -> HttpResponse:
     if role not in MANAGE_ROLES:
         return _working(request, project, role, status=403, ok=False,
                         message="Only a project manager can freeze a gold set version.")
+    form = GoldSetFreezeInput(data={key: request.POST[key] for key in ("note", "licence")
+                                    if key in request.POST})
+    if not form.is_valid():
+        return _working(request, project, role, status=400, ok=False,
+                        message=errors_sentence(form.errors))
     try:
         gold_set = goldset_services.goldset_freeze(project=project, by=request.user,
-                                                   note=request.POST.get("note", ""),
-                                                   licence=request.POST.get("licence", ""))
+                                                   note=form.validated_data["note"],
+                                                   licence=form.validated_data["licence"])
     except goldset_services.GoldSetRejected as error:
-        return _working(request, project, role, status=409, ok=False, message=error.message)
+        return _working(request, project, role, status=error.http_status, ok=False,
+                        message=error.message)
     url = reverse("goldset-detail", args=[project.slug, gold_set.version])
     if request.htmx:
         response = HttpResponse(status=201)
@@ -138,40 +146,36 @@ def goldset_exports(request: HttpRequest, slug: str, version: int) -> HttpRespon
     if role not in MANAGE_ROLES:
         return _exports(request, project, gold_set, role, status=403, ok=False, form=form,
                         message="Only a project manager can export a gold set version.")
-    raw_seed = form["seed"].strip() or "0"
-    if not raw_seed.lstrip("-").isdigit():
-        return _exports(request, project, gold_set, role, status=422, ok=False, form=form,
-                        message=f"The seed must be a whole number, not {raw_seed!r}.")
     try:
         ratios = export_services.export_ratios_parse(text=form["split"])
-        export = export_services.export_create(gold_set=gold_set, ratios=ratios,
-                                               seed=int(raw_seed), by=request.user)
     except export_services.ExportRejected as error:
-        return _exports(request, project, gold_set, role, status=422, ok=False, form=form,
-                        message=error.message)
+        return _exports(request, project, gold_set, role, status=error.http_status, ok=False,
+                        form=form, message=error.message)
+    fields = ExportCreateInput(data={"ratios": ratios, "seed": form["seed"].strip() or "0"})
+    if not fields.is_valid():
+        return _exports(request, project, gold_set, role, status=400, ok=False, form=form,
+                        message=errors_sentence(fields.errors))
+    try:
+        export = export_services.export_create(gold_set=gold_set, ratios=ratios,
+                                               seed=fields.validated_data["seed"], by=request.user)
+    except export_services.ExportRejected as error:
+        return _exports(request, project, gold_set, role, status=error.http_status, ok=False,
+                        form=form, message=error.message)
     return _exports(request, project, gold_set, role, status=201, form=form,
                     message=f"Export #{export.pk} is queued; the list updates when it is built.")
 
 
+def _plain_refusal(request, error: DomainError) -> HttpResponse:
+    return HttpResponse(error.message, content_type="text/plain; charset=utf-8")
+
+
 @login_for_goldsets
 @require_GET
+@answers_refusals(_plain_refusal)
 def export_download(request: HttpRequest, slug: str, version: int, export_id: int) -> HttpResponse:
     project, _ = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
     gold_set = _gold_set(project, version)
     export = selectors.export_get(gold_set=gold_set, export_id=export_id)
     if export is None:
         raise Http404(f"Version {version} has no export #{export_id}.")
-    if export.status != Export.Status.DONE:
-        then = ("ask for a new export." if export.status == Export.Status.FAILED
-                else "download it once it is done.")
-        return HttpResponse(f"Export #{export.pk} is {export.get_status_display().lower()}; {then}",
-                            status=409, content_type="text/plain; charset=utf-8")
-    if not export.file or not default_storage.exists(export.file):
-        raise Http404(f"The zip of export #{export.pk} is no longer in storage; export again.")
-    filename = f"{project.slug}-gold-v{gold_set.version}-export{export.pk}.zip"
-    response = FileResponse(default_storage.open(export.file, "rb"), as_attachment=True,
-                            filename=filename, content_type="application/zip")
-    response["Content-Length"] = str(export.size_bytes or default_storage.size(export.file))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-transform"
-    return response
+    return export_file_response(project=project, gold_set=gold_set, export=export)

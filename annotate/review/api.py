@@ -10,7 +10,6 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -25,11 +24,20 @@ from annotate.core.api_errors import (
     invalid_response,
     managers_only_response,
     not_found_doc,
-    unreadable_response,
+    request_body,
 )
 from annotate.core.models import REVIEWER_ROLES, Membership, Project
 from annotate.review import selectors as review_selectors
 from annotate.review import services as review_services
+from annotate.review.inputs import (
+    ReviewAcceptInput,
+    ReviewCommentInput,
+    ReviewGoldCueInput,
+    ReviewLabelsInput,
+    ReviewMergeInput,
+    ReviewRejectInput,
+    ReviewVersionInput,
+)
 from annotate.review.models import GoldRecord, ReviewComment
 from annotate.review.quality import project_quality_get
 
@@ -132,9 +140,6 @@ class QualityApi(GenericAPIView):
 REVIEW_ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
 
 
-_INT_MAX = 2**31 - 1  # the database's integer columns
-
-
 def _project_for_reviews(request, slug: str) -> tuple[Project, str]:
     return core_selectors.project_get_for_user(slug=slug, user=request.user)
 
@@ -157,19 +162,6 @@ def _review(clip: Clip) -> review_selectors.ClipReview:
         raise Http404(f"No annotation of {clip.name} is submitted yet, so there is nothing to "
                       "review; it joins the review queue with its first submission.")
     return review
-
-
-def _body(request, example: str) -> tuple[object, Response | None]:
-    try:
-        return request.data, None
-    except ParseError as error:  # answered in the documented error shape, with a code
-        return None, unreadable_response(error, example)
-
-
-def _refused(error: review_services.AnnotationRejected) -> Response:
-    if isinstance(error, review_services.StaleWrite):
-        return error_response("stale", error.message, status.HTTP_409_CONFLICT)
-    return error_response("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 class ReviewQueueRowOutput(serializers.Serializer):
@@ -311,62 +303,6 @@ class AutoPromotionOutput(serializers.Serializer):
     reason = serializers.CharField(help_text="Why it was promoted, or why not.")
 
 
-def _version_field():
-    return serializers.IntegerField(min_value=1, max_value=_INT_MAX,
-                                    help_text="The gold record's version you saw.")
-
-
-def _ms_field():
-    return serializers.IntegerField(min_value=0, max_value=_INT_MAX, required=False,
-                                    allow_null=True, default=None)
-
-
-class ReviewVersionInput(serializers.Serializer):
-    version = _version_field()
-
-
-class ReviewAcceptInput(ReviewVersionInput):
-    text = serializers.CharField(required=False, allow_blank=True, default="",
-                                 help_text="Your wording; default: the first annotator's.")
-    start_ms = _ms_field()
-    end_ms = _ms_field()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class ReviewRejectInput(ReviewVersionInput):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class ReviewMergeInput(ReviewVersionInput):
-    groups = serializers.ListField(child=serializers.CharField(max_length=64),
-                                   help_text="Two or more group keys of one modality.")
-    text = serializers.CharField(allow_blank=True, help_text="The merged cue's wording.")
-    start_ms = _ms_field()
-    end_ms = _ms_field()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class ReviewGoldCueInput(ReviewVersionInput):
-    modality = serializers.CharField(help_text="visual, auditory or emotional.")
-    text = serializers.CharField(allow_blank=True)
-    start_ms = _ms_field()
-    end_ms = _ms_field()
-
-
-class ReviewLabelsInput(ReviewVersionInput):
-    labels = serializers.ListField(child=serializers.CharField(allow_blank=True))
-    primary_label = serializers.CharField(allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                        default=None, help_text="Left as it is when absent.")
-
-
-class ReviewCommentInput(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True)
-    cue = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
-                                   max_value=2**63 - 1, help_text="Pin it to a cue of this clip.")
-    time_ms = _ms_field()
-
-
 _NOT_FOUND = OpenApiResponse(DetailOutput, description="No such project or clip, not a member, "
                                                        "or no annotation of the clip is "
                                                        "submitted yet.")
@@ -385,12 +321,9 @@ _BAD_BODY = OpenApiResponse(RunErrorOutput, description="A body that is not JSON
 _CONFLICT = OpenApiResponse(RunErrorOutput, description=(
     'code "stale": the record changed since the version you sent (the message gives the current '
     'one; nothing was changed); code "not_started": the review has not been started '
-    "(POST .../open/)."))
-
-
-_REFUSED = OpenApiResponse(RunErrorOutput, description=(
-    'code "rejected": the review services refused, with their message (a final record, an '
-    "unknown group, a span outside the clip, undecided groups at finalize, ...)."))
+    '(POST .../open/); code "rejected": the review services refused, with their message (a '
+    "final record, an unknown group, a span outside the clip, undecided groups at finalize, "
+    "...). Every refusal of a review write is a 409, as for annotations."))
 
 
 _STALE_EXAMPLE = OpenApiExample(
@@ -402,7 +335,7 @@ _STALE_EXAMPLE = OpenApiExample(
 
 def _write_responses(ok: int = 200) -> dict:
     return {ok: ReviewClipOutput, 400: _BAD_BODY, 403: _FORBIDDEN, 404: _NOT_FOUND,
-            409: _CONFLICT, 422: _REFUSED}
+            409: _CONFLICT}
 
 
 class ReviewQueueApi(GenericAPIView):
@@ -509,7 +442,7 @@ class ReviewWriteApi(GenericAPIView):
             return _forbidden("change the gold")
         clip = _clip(project, name)
         if body is None:
-            body, bad = _body(request, self.example)
+            body, bad = request_body(request, self.example)
             if bad:
                 return bad
         form = self.input_class(data=body)
@@ -522,10 +455,7 @@ class ReviewWriteApi(GenericAPIView):
                                f"/api/projects/{project.slug}/reviews/{clip.name}/open/ first.",
                 status.HTTP_409_CONFLICT)
         record.clip = clip
-        try:
-            self.apply(record, {**form.validated_data, "reviewer": request.user}, **kwargs)
-        except review_services.AnnotationRejected as error:
-            return _refused(error)
+        self.apply(record, {**form.validated_data, "reviewer": request.user}, **kwargs)
         return Response(ReviewClipOutput(_review(clip)).data, status=self.ok_status)
 
 
@@ -715,7 +645,7 @@ class ReviewCommentListApi(GenericAPIView):
         if role not in REVIEW_ROLES:
             return _forbidden("comment on reviews")
         clip = _clip(project, name)
-        body, bad = _body(request, '{"text": "Check the smile.", "time_ms": 400}')
+        body, bad = request_body(request, '{"text": "Check the smile.", "time_ms": 400}')
         if bad:
             return bad
         form = ReviewCommentInput(data=body)
@@ -729,12 +659,9 @@ class ReviewCommentListApi(GenericAPIView):
                 return error_response(
                     "rejected", f"Cue {data['cue']} is not part of {clip.name}; pin the comment "
                                 "to one of its cues.", status.HTTP_422_UNPROCESSABLE_ENTITY)
-        try:
-            comment = review_services.review_comment_add(clip=clip, author=request.user,
-                                                         text=data["text"], cue=cue,
-                                                         time_ms=data["time_ms"])
-        except review_services.AnnotationRejected as error:
-            return _refused(error)
+        comment = review_services.review_comment_add(clip=clip, author=request.user,
+                                                     text=data["text"], cue=cue,
+                                                     time_ms=data["time_ms"])
         return Response(ReviewCommentOutput(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -746,7 +673,7 @@ class ReviewCommentResolveApi(GenericAPIView):
                    summary="Resolve a comment",
                    request=None,
                    responses={200: ReviewCommentOutput, 403: _FORBIDDEN, 404: _COMMENT_NOT_FOUND,
-                              422: OpenApiResponse(RunErrorOutput,
+                              409: OpenApiResponse(RunErrorOutput,
                                                    description="It is resolved already.")})
     def post(self, request, slug: str, name: str, comment_id: int):
         project, role = _project_for_reviews(request, slug)
@@ -758,8 +685,5 @@ class ReviewCommentResolveApi(GenericAPIView):
             raise Http404(f"{clip.name} has no comment {comment_id}; GET "
                           f"/api/projects/{project.slug}/reviews/{clip.name}/comments/ lists "
                           "them.")
-        try:
-            comment = review_services.review_comment_resolve(comment=comment, user=request.user)
-        except review_services.AnnotationRejected as error:
-            return _refused(error)
+        comment = review_services.review_comment_resolve(comment=comment, user=request.user)
         return Response(ReviewCommentOutput(comment).data)

@@ -102,7 +102,7 @@ def project_quality_get(*, project: Project, scorer=None) -> ProjectQuality:
     Args:
         project: the project.
         scorer: an ``inference.emocue360.Scorer``; default: the shared one
-            (``annotate.services.scores.scorer_get``, embeddings cached in the database).
+            (``annotate.core.scorer.scorer_get``, embeddings cached in the database).
     """
     if scorer is None:
         scorer = scorer_get()

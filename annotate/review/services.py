@@ -64,7 +64,7 @@ def _bump(record: GoldRecord, *fields: str) -> GoldRecord:
 def _clean_text(text: str | None, what: str) -> str:
     text = " ".join((text or "").split())
     if not text:
-        raise AnnotationRejected(f"{what} needs text.")
+        raise AnnotationRejected(f"{what} needs text.", field="text")
     return text[:TEXT_LIMIT]
 
 
@@ -223,14 +223,14 @@ def review_groups_merge(*, record: GoldRecord, group_keys: list[str], text: str,
     span covers the groups' spans unless given."""
     keys = list(dict.fromkeys(k for k in group_keys if k))
     if len(keys) < 2:
-        raise AnnotationRejected("Select at least two groups to merge.")
+        raise AnnotationRejected("Select at least two groups to merge.", field="groups")
     record = _locked(record, expected_version)
     groups = _groups(record)
     chosen = [_group(groups, key) for key in keys]
     modalities = {g["modality"] for g in chosen}
     if len(modalities) > 1:
         raise AnnotationRejected(f"Only groups of one modality can be merged (these are "
-                                 f"{', '.join(sorted(modalities))}).")
+                                 f"{', '.join(sorted(modalities))}).", field="groups")
     text = _clean_text(text, "A merged cue")
     if start_ms is None and end_ms is None:
         timed = [g for g in chosen if g["start_ms"] is not None]
@@ -278,7 +278,8 @@ def gold_cue_add(*, record: GoldRecord, modality: str, text: str, reviewer, expe
     """A cue the reviewer writes that no annotator had."""
     record = _locked(record, expected_version)
     if modality not in Cue.Modality.values:
-        raise AnnotationRejected(f"Modality must be one of {', '.join(Cue.Modality.values)}.")
+        raise AnnotationRejected(f"Modality must be one of {', '.join(Cue.Modality.values)}.",
+                                 field="modality")
     text = _clean_text(text, "A new gold cue")
     start, end = cue_span_snapped(record.clip, start_ms, end_ms)
     cue = _cue_add(record=record, modality=modality, text=text, start_ms=start, end_ms=end,
@@ -396,12 +397,12 @@ def review_comment_add(*, clip: Clip, author, text: str, cue: Cue | None = None,
     """A comment on the clip, pinned to a cue or to a media time (or to neither)."""
     text = (text or "").strip()[:TEXT_LIMIT]
     if not text:
-        raise AnnotationRejected("A comment needs text.")
+        raise AnnotationRejected("A comment needs text.", field="text")
     if cue is not None and cue.clip_id != clip.pk:
-        raise AnnotationRejected("That cue belongs to another clip.")
+        raise AnnotationRejected("That cue belongs to another clip.", field="cue")
     if time_ms is not None and not 0 <= int(time_ms) <= (clip.duration_ms or 0):
         raise AnnotationRejected(
-            f"The time {time_ms} ms is outside the clip (0-{clip.duration_ms} ms).")
+            f"The time {time_ms} ms is outside the clip (0-{clip.duration_ms} ms).", field="time_ms")
     comment = ReviewComment(clip=clip, author=author, cue=cue, text=text,
                             time_ms=None if time_ms is None else int(time_ms))
     comment.full_clean(exclude=["clip", "author", "cue"])

@@ -17,13 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from annotate.clips.selectors import clip_get
 from annotate.core.auth import htmx_login_required
+from annotate.core.errors import DomainError, answers_refusals, errors_sentence
 from annotate.core.models import Membership
 from annotate.core.selectors import project_get_for_user
-from annotate.review import services
+from annotate.review import inputs, services
+from annotate.review import selectors as review_selectors
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment
 from annotate.review.quality import ProjectQuality, project_quality_get
 from annotate.review.selectors import clip_review_get, review_comments_list, review_queue_list
-from annotate.runs.models import Cue
 
 ROLES = (Membership.Role.REVIEWER, Membership.Role.MANAGER)
 
@@ -49,10 +50,12 @@ def _message(request, message: str, status: int, *, reload: bool = False, login:
     return response
 
 
-def _refused(request, error: services.AnnotationRejected) -> HttpResponse:
-    if isinstance(error, services.StaleWrite):
-        return _message(request, error.message, 409, reload=True)
-    return _message(request, error.message, 422)
+def _refusal(request, error: DomainError) -> HttpResponse:
+    """A refused write in the review's message bar; a stale one offers to reload."""
+    return _message(request, error.message, error.http_status, reload=error.code == "stale")
+
+
+answers_in_review = answers_refusals(_refusal)
 
 
 def _project(request, slug: str):
@@ -134,47 +137,70 @@ def review_workspace(request: HttpRequest, slug: str, name: str) -> HttpResponse
 
 @login_for_review
 @require_POST
+@answers_in_review
 def review_open(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
-    try:
-        services.gold_record_open(clip=clip, reviewer=request.user)
-    except services.AnnotationRejected as error:
-        return _refused(request, error)
+    services.gold_record_open(clip=clip, reviewer=request.user)
     return redirect("review-clip", slug=slug, name=name)
 
 
-ACTIONS = ("accept", "merge", "reject", "undo", "cue-add", "cue-delete", "labels", "finalize",
-           "reopen")
+# Each action validates with the API's serializer (annotate/review/inputs.py); the page only
+# says where its fields are (the group key is a form field here and part of the API's URL).
+ACTION_INPUTS = {
+    "accept": inputs.ReviewAcceptInput,
+    "merge": inputs.ReviewMergeInput,
+    "reject": inputs.ReviewRejectInput,
+    "undo": inputs.ReviewVersionInput,
+    "cue-add": inputs.ReviewGoldCueInput,
+    "cue-delete": inputs.ReviewVersionInput,
+    "labels": inputs.ReviewLabelsInput,
+    "finalize": inputs.ReviewVersionInput,
+    "reopen": inputs.ReviewVersionInput,
+}
+ACTIONS = tuple(ACTION_INPUTS)
+_FORM_FIELDS = ("version", "text", "start_ms", "end_ms", "note", "modality", "primary_label",
+                "description")
 
 
-def _apply(action: str, request, record: GoldRecord, version: int) -> tuple[GoldRecord, str]:
-    post, user = request.POST, request.user
-    args = {"record": record, "reviewer": user, "expected_version": version}
+def _form_data(action: str, post) -> dict:
+    """The action's fields as the API takes them, from the review page's form."""
+    data = {key: post.get(key) for key in _FORM_FIELDS if key in post}
+    for key in ("start_ms", "end_ms"):
+        if data.get(key) == "":
+            data[key] = None  # an empty box: no time given (a whole-clip cue)
     if action == "accept":
-        written = post.get("written", "").strip()
-        span = {"start_ms": _int(post.get("start_ms")), "end_ms": _int(post.get("end_ms"))}
+        data["text"] = post.get("written", "").strip() or post.get("text", "")
+    elif action == "merge":
+        data["groups"] = post.getlist("groups")
+    elif action == "labels":
+        data["labels"] = post.getlist("labels") + post.get("extra_labels", "").split(",")
+    return data
+
+
+def _apply(action: str, request, record: GoldRecord, data: dict) -> tuple[GoldRecord, str]:
+    post, user = request.POST, request.user
+    args = {"record": record, "reviewer": user, "expected_version": data["version"]}
+    if action == "accept":
+        span = {"start_ms": data["start_ms"], "end_ms": data["end_ms"]}
         record = services.review_group_accept(**args, group_key=post.get("group", ""),
-                                              text=written or post.get("text"), **span,
-                                              note=post.get("note", ""))
+                                              text=data["text"] or None, **span,
+                                              note=data["note"])
         return record, "Accepted: the group has its gold cue."
     if action == "merge":
-        span = {"start_ms": _int(post.get("start_ms")), "end_ms": _int(post.get("end_ms"))}
-        keys = post.getlist("groups")
-        record = services.review_groups_merge(**args, group_keys=keys, text=post.get("text", ""),
-                                              **span, note=post.get("note", ""))
-        return record, f"Merged {len(keys)} groups into one gold cue."
+        span = {"start_ms": data["start_ms"], "end_ms": data["end_ms"]}
+        record = services.review_groups_merge(**args, group_keys=data["groups"],
+                                              text=data["text"], **span, note=data["note"])
+        return record, f"Merged {len(data['groups'])} groups into one gold cue."
     if action == "reject":
         record = services.review_group_reject(**args, group_key=post.get("group", ""),
-                                              note=post.get("note", ""))
+                                              note=data["note"])
         return record, "Rejected: none of the group's cues goes into the gold."
     if action == "undo":
         record = services.review_decision_undo(**args, group_key=post.get("group", ""))
         return record, "The group is undecided again."
     if action == "cue-add":
-        record = services.gold_cue_add(**args, modality=post.get("modality", ""),
-                                       text=post.get("text", ""),
-                                       start_ms=_int(post.get("start_ms")),
-                                       end_ms=_int(post.get("end_ms")))
+        record = services.gold_cue_add(**args, modality=data["modality"], text=data["text"],
+                                       start_ms=data["start_ms"], end_ms=data["end_ms"])
         return record, "Added your cue to the gold."
     if action == "cue-delete":
         cue = GoldCue.objects.filter(pk=_int(post.get("cue")) or 0, record=record).first()
@@ -183,10 +209,9 @@ def _apply(action: str, request, record: GoldRecord, version: int) -> tuple[Gold
         record = services.gold_cue_delete(**args, gold_cue=cue)
         return record, "Deleted the gold cue; the groups it settled are undecided again."
     if action == "labels":
-        labels = post.getlist("labels") + [x for x in post.get("extra_labels", "").split(",")]
-        record = services.gold_labels_set(**args, labels=labels,
-                                          primary_label=post.get("primary_label", ""),
-                                          description=post.get("description"))
+        record = services.gold_labels_set(**args, labels=data["labels"],
+                                          primary_label=data["primary_label"],
+                                          description=data["description"])
         return record, "Saved the gold labels and reasoning."
     if action == "finalize":
         record = services.gold_record_finalize(**args)
@@ -197,6 +222,7 @@ def _apply(action: str, request, record: GoldRecord, version: int) -> tuple[Gold
 
 @login_for_review
 @require_POST
+@answers_in_review
 def review_action(request: HttpRequest, slug: str, name: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
         return _message(request, f"Unknown review action {action!r}.", 404)
@@ -205,17 +231,16 @@ def review_action(request: HttpRequest, slug: str, name: str, action: str) -> Ht
     if record is None:
         return _message(request, "The review of this clip has not started yet; reload the page and "
                         "press “Start the review”.", 409, reload=True)
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
+    if not request.POST.get("version", "").isdigit():
         return _message(request, "The request did not say which version of the gold record you "
                         "saw; reload the page.", 400, reload=True)
+    form = ACTION_INPUTS[action](data=_form_data(action, request.POST))
+    if not form.is_valid():
+        return _message(request, errors_sentence(form.errors), 400)
     try:
-        record, message = _apply(action, request, record, version)
-    except ValueError as error:
-        if isinstance(error, services.AnnotationRejected):
-            return _refused(request, error)
-        return _message(request, "Start and end must be numbers of milliseconds.", 400)
+        record, message = _apply(action, request, record, form.validated_data)
+    except ValueError:  # a cue id that is not a number (refusals go to answers_in_review)
+        return _message(request, "The cue to delete is not a number; reload the page.", 400)
     if action in ("finalize", "reopen"):  # the whole page changes between editable and read-only
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
@@ -235,39 +260,36 @@ def _comments(request, slug: str, name: str, clip, message: str, status: int = 2
 
 @login_for_review
 @require_POST
+@answers_in_review
 def review_comment(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
-    cue = None
-    cue_id = request.POST.get("cue", "")
-    try:
-        time_ms = _int(request.POST.get("time_ms"))
-        if cue_id:
-            cue = Cue.objects.filter(pk=int(cue_id), clip=clip).first()
-            if cue is None:
-                return _message(request, "That cue is not part of this clip; select a cue in a "
-                                "lane.", 422)
-    except ValueError:
-        return _message(request, "The comment's time or cue is not a number; reload the page.", 400)
-    try:
-        services.review_comment_add(clip=clip, author=request.user,
-                                    text=request.POST.get("text", ""), cue=cue, time_ms=time_ms)
-    except services.AnnotationRejected as error:
-        return _refused(request, error)
+    post = request.POST
+    form = inputs.ReviewCommentInput(data={"text": post.get("text", ""),
+                                           "cue": post.get("cue") or None,
+                                           "time_ms": post.get("time_ms") or None})
+    if not form.is_valid():
+        return _message(request, errors_sentence(form.errors), 400)
+    data, cue = form.validated_data, None
+    if data["cue"] is not None:
+        cue = review_selectors.clip_cue_get(clip=clip, cue_id=data["cue"])
+        if cue is None:
+            return _message(request, "That cue is not part of this clip; select a cue in a "
+                            "lane.", 422)
+    services.review_comment_add(clip=clip, author=request.user, text=data["text"], cue=cue,
+                                time_ms=data["time_ms"])
     return _comments(request, slug, name, clip, "Comment added.", 201)
 
 
 @login_for_review
 @require_POST
+@answers_in_review
 def review_comment_resolve(request: HttpRequest, slug: str, name: str,
                            comment_id: int) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
     comment = ReviewComment.objects.filter(pk=comment_id, clip=clip).select_related("clip").first()
     if comment is None:
         return _message(request, "No such comment on this clip; reload the page.", 404)
-    try:
-        services.review_comment_resolve(comment=comment, user=request.user)
-    except services.AnnotationRejected as error:
-        return _refused(request, error)
+    services.review_comment_resolve(comment=comment, user=request.user)
     return _comments(request, slug, name, clip, "Comment resolved.")
 
 

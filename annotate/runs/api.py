@@ -20,27 +20,25 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.clips.models import Clip
 from annotate.core import selectors as core_selectors
 from annotate.core.api_errors import (
     NOT_SIGNED_IN,
     QUEUE_UNAVAILABLE,
     DetailOutput,
     RunErrorOutput,
-    error_response,
     invalid_response,
     managers_only_response,
+    request_body,
     status_filter,
     status_parameter,
-    unreadable_response,
 )
 from annotate.core.models import Membership, Project
 from annotate.runs import imports as services
 from annotate.runs import services as run_services
+from annotate.runs.inputs import RunImportInput, RunStartInput
 from annotate.runs.models import Cue, ModelRun, Proposal
 from annotate.runs.selectors import _PROGRESS, proposals_with_cues, run_get, runs_with_progress
 from annotate.runs.views import MAX_IMPORT_BYTES
-from inference.proposers import proposer_names
 
 RUN_ROLES = (Membership.Role.MANAGER,)
 
@@ -75,34 +73,6 @@ class RunOutput(serializers.ModelSerializer):
         counts = {name: getattr(run, f"n_{name}") for name in _PROGRESS}
         return {**counts, "total": run.n_total,
                 "settled": counts["done"] + counts["failed"] + counts["cancelled"]}
-
-
-class RunStartInput(serializers.Serializer):
-    proposer = serializers.CharField(
-        required=False, help_text="A registered proposer (e.g. signals, xemogpt). Default: the "
-                                  "EMOCUE_DEFAULT_PROPOSER setting.")
-    label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    clips = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, allow_empty=False,
-        help_text="Clip names; they must be ready. Default: every ready clip of the project.")
-
-    def validate_proposer(self, value: str) -> str:
-        known = proposer_names()
-        if value not in known:
-            raise serializers.ValidationError(
-                f"Unknown proposer {value!r}; known: {', '.join(known)}.")
-        return value
-
-    def validate_clips(self, names: list[str]) -> list[str]:
-        project = self.context["project"]
-        found = set(Clip.objects.filter(project=project, name__in=names)
-                    .values_list("name", flat=True))
-        missing = [name for name in dict.fromkeys(names) if name not in found]
-        if missing:
-            raise serializers.ValidationError(
-                f"No clip named {', '.join(map(repr, missing))} in project {project.slug!r}; "
-                f"GET /api/projects/{project.slug}/clips/ lists them.")
-        return list(dict.fromkeys(names))
 
 
 class CueOutput(serializers.ModelSerializer):
@@ -193,20 +163,16 @@ class RunListApi(GenericAPIView):
         project, role = _project_for_runs(request, slug)
         if role not in RUN_ROLES:
             return managers_only_response("start runs")
-        try:
-            body = request.data
-        except ParseError as error:  # answered in the documented error shape, with a code
-            return unreadable_response(error, '{"proposer": "signals"}')
+        body, unreadable = request_body(request, '{"proposer": "signals"}')
+        if unreadable:
+            return unreadable
         form = RunStartInput(data=body, context={"project": project})
         if not form.is_valid():
             return invalid_response(form.errors)
         data = form.validated_data
-        try:
-            run = run_services.run_create(project=project, proposer=data.get("proposer"),
-                                          clip_names=data.get("clips"), label=data["label"],
-                                          created_by=request.user)
-        except run_services.RunRejected as error:
-            return error_response("rejected", error.message, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        run = run_services.run_create(project=project, proposer=data.get("proposer"),
+                                      clip_names=data.get("clips"), label=data["label"],
+                                      created_by=request.user)
         return Response(RunOutput(run_get(project=project, run_id=run.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -235,17 +201,14 @@ class RunActionApi(GenericAPIView):
         if role not in RUN_ROLES:
             return managers_only_response(f"{self.action} runs")
         run = run_get(project=project, run_id=run_id)
-        try:
-            if self.action == "cancel":
-                result, http_status = run_services.run_cancel(run=run), status.HTTP_200_OK
-            elif self.action == "retry":
-                run_services.run_retry_failed(run=run)
-                result, http_status = run, status.HTTP_200_OK
-            else:
-                result = run_services.run_rerun(run=run, created_by=request.user)
-                http_status = status.HTTP_201_CREATED
-        except run_services.RunRejected as error:
-            return error_response("conflict", error.message, status.HTTP_409_CONFLICT)
+        if self.action == "cancel":
+            result, http_status = run_services.run_cancel(run=run), status.HTTP_200_OK
+        elif self.action == "retry":
+            run_services.run_retry_failed(run=run)
+            result, http_status = run, status.HTTP_200_OK
+        else:
+            result = run_services.run_rerun(run=run, created_by=request.user)
+            http_status = status.HTTP_201_CREATED
         return Response(RunOutput(run_get(project=project, run_id=result.pk)).data,
                         status=http_status)
 
@@ -337,20 +300,6 @@ class ProposalDetailApi(GenericAPIView):
         return Response(ProposalOutput(proposal).data)
 
 
-class RunImportInput(serializers.Serializer):
-    file = serializers.FileField(
-        allow_empty_file=True,
-        help_text='EmoCue cue JSON {name: {"visual": [...], "auditory": [...], '
-                  '"emotional": [...]}} (cues as strings or {text, kind, start_ms, end_ms}) or '
-                  "an EMER-style CSV (name,english; name,chinese,english; "
-                  "names,emotions,subtitles,reasons; optional openset). The format is read from "
-                  "the content.")
-    label = serializers.CharField(required=False, allow_blank=True, max_length=200,
-                                  help_text="Default: the file name without its extension.")
-    format = serializers.ChoiceField(choices=list(services.FORMATS), required=False,
-                                     help_text="Overrides the detection from the content.")
-
-
 class RunImportOutput(serializers.ModelSerializer):
     # a plain string: an enum here would collide by name with the other "status" enums
     status = serializers.CharField(read_only=True, help_text="Always finished for an import.")
@@ -440,14 +389,7 @@ class RunImportApi(APIView):
             limit = MAX_IMPORT_BYTES // (1024 * 1024)
             detail = f"{upload.name} is over {limit} MB; split it by clips."
             return _error("too_large", detail, [detail], status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        try:
-            run = services.run_import(project=project, by=request.user, file_name=upload.name,
-                                      data=upload.read(), label=data.get("label", ""),
-                                      fmt=data.get("format"))
-        except services.RunImportDuplicate as error:
-            return _error("duplicate", error.message, error.problems, status.HTTP_409_CONFLICT,
-                          run=error.existing.pk)
-        except services.RunImportRejected as error:
-            return _error("invalid_file", error.message, error.problems,
-                          status.HTTP_422_UNPROCESSABLE_ENTITY)
+        run = services.run_import(project=project, by=request.user, file_name=upload.name,
+                                  data=upload.read(), label=data.get("label", ""),
+                                  fmt=data.get("format"))
         return Response(RunImportOutput(run).data, status=status.HTTP_201_CREATED)

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from annotate.clips.models import Clip
 from annotate.core import signals
+from annotate.core.errors import DomainError
 from annotate.core.models import Project
 from annotate.runs.models import Cue, ModelRun, Proposal
 from inference.emocue360 import MODALITIES, extract_cues
@@ -49,21 +50,31 @@ MAX_PROBLEMS = 25
 LABEL_MAX = ModelRun._meta.get_field("label").max_length
 
 
-class RunImportRejected(ValueError):
-    """The file cannot be imported; `problems` names each one (by line or key)."""
+class RunImportRejected(DomainError):
+    """The file cannot be imported (422); `problems` names each one (by line or key)."""
 
-    def __init__(self, message: str, problems: list[str] | None = None):
-        self.message = message
+    code = "invalid_file"
+
+    def __init__(self, message: str, problems: list[str] | None = None, *, code: str | None = None):
+        super().__init__(message, code=code)
         self.problems = list(problems or [])
-        super().__init__(" ".join([message, *self.problems]))
+
+    def __str__(self) -> str:
+        return " ".join([self.message, *self.problems])
+
+    def api_body(self) -> dict:
+        return {**super().api_body(), "problems": self.problems}
 
 
 class RunImportDuplicate(RunImportRejected):
     """The very same file was imported into this project before, as `existing`."""
 
     def __init__(self, message: str, existing: ModelRun):
-        super().__init__(message, [message])
+        super().__init__(message, [message], code="duplicate")
         self.existing = existing
+
+    def api_body(self) -> dict:
+        return {**super().api_body(), "run": self.existing.pk}
 
 
 @dataclass

@@ -16,6 +16,7 @@ from django.utils import timezone
 from annotate.clips.models import Clip
 from annotate.clips.storage import StorageReadError, storage_download, storage_local_path
 from annotate.core import signals
+from annotate.core.errors import DomainError
 from annotate.runs.models import Cue, ModelRun, Proposal
 from inference.proposers import (
     ClipInput,
@@ -218,7 +219,6 @@ def proposal_task_failed(*, proposal_id: int, message: str) -> None:
 _proposers: dict[str, object] = {}
 
 
-class RunRejected(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RunRejected(DomainError):
+    """A run that cannot be started as asked (422), or a run whose state does not allow the
+    action (code conflict, 409)."""

@@ -88,7 +88,7 @@ def run_progress(*, run: ModelRun) -> dict[str, int]:
 @transaction.atomic
 def run_cancel(*, run: ModelRun) -> ModelRun:
     if run.status != ModelRun.Status.RUNNING:
-        raise RunRejected(f"Run {run} is {run.status}; only a running run can be cancelled.")
+        raise RunRejected(f"Run {run} is {run.status}; only a running run can be cancelled.", code="conflict")
     run.proposals.filter(status=Proposal.Status.PENDING).update(status=Proposal.Status.CANCELLED)
     run.status = ModelRun.Status.CANCELLED
     run.finished_at = timezone.now()
@@ -100,12 +100,17 @@ def run_cancel(*, run: ModelRun) -> ModelRun:
 @transaction.atomic
 def run_retry_failed(*, run: ModelRun) -> int:
     """Queue the failed clips of a run again (the run reopens if it had finished)."""
-    if run.version != proposer_version(run.proposer):
+    try:
+        version = proposer_version(run.proposer)
+    except RunRejected as error:  # a proposer gone from this deployment: the run's state
+        raise RunRejected(error.message, code="conflict") from error
+    if run.version != version:
         raise RunRejected(f"{run.proposer} is now at version {proposer_version(run.proposer)}; "
-                          f"this run used {run.version}: re-run instead of retrying.")
+                          f"this run used {run.version}: re-run instead of retrying.",
+                          code="conflict")
     failed = list(run.proposals.filter(status=Proposal.Status.FAILED).values_list("pk", flat=True))
     if not failed:
-        raise RunRejected(f"Run {run} has no failed clips.")
+        raise RunRejected(f"Run {run} has no failed clips.", code="conflict")
     Proposal.objects.filter(pk__in=failed).update(status=Proposal.Status.PENDING, error="")
     ModelRun.objects.filter(pk=run.pk).update(status=ModelRun.Status.RUNNING, finished_at=None)
     _enqueue(failed, run.proposer)
@@ -115,8 +120,12 @@ def run_retry_failed(*, run: ModelRun) -> int:
 def run_rerun(*, run: ModelRun, created_by=None, label: str = "") -> ModelRun:
     """The same clips with the proposer's current version, as a new run beside the old."""
     if run.status == ModelRun.Status.RUNNING:
-        raise RunRejected(f"Run {run} is still running: cancel it or let it finish before re-running.")
+        raise RunRejected(f"Run {run} is still running: cancel it or let it finish before "
+                          "re-running.", code="conflict")
     names = list(run.proposals.values_list("clip__name", flat=True))
-    return run_create(project=run.project, proposer=run.proposer, clip_names=names,
-                      label=label or (f"{run.label} (re-run)" if run.label else ""),
-                      parameters=run.parameters, created_by=created_by, previous=run)
+    try:
+        return run_create(project=run.project, proposer=run.proposer, clip_names=names,
+                          label=label or (f"{run.label} (re-run)" if run.label else ""),
+                          parameters=run.parameters, created_by=created_by, previous=run)
+    except RunRejected as error:  # the old run's proposer or clips no longer allow it
+        raise RunRejected(error.message, code="conflict") from error

@@ -8,9 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotate.core import selectors as core_selectors
+from annotate.core.errors import errors_sentence
 from annotate.core.models import Membership
 from annotate.runs import imports as services
 from annotate.runs import services as run_services
+from annotate.runs.inputs import RunImportInput, RunStartInput
 from annotate.runs.models import ModelRun
 from annotate.runs.selectors import runs_with_progress
 from inference.proposers import proposer_names
@@ -40,13 +42,21 @@ def run_start(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
     if role not in RUN_ROLES:
         return _run_rows(request, project, role, 403, "Only a project manager can start runs.", False)
-    proposer = request.POST.get("proposer") or None
-    names = request.POST.getlist("clips") or None
+    post, fields = request.POST, {"label": request.POST.get("label", "")}
+    if post.get("proposer"):
+        fields["proposer"] = post["proposer"]
+    if post.getlist("clips"):
+        fields["clips"] = post.getlist("clips")
+    form = RunStartInput(data=fields, context={"project": project})
+    if not form.is_valid():
+        return _run_rows(request, project, role, 400, errors_sentence(form.errors), False)
+    data = form.validated_data
     try:
-        run = run_services.run_create(project=project, proposer=proposer, clip_names=names,
-                                      label=request.POST.get("label", ""), created_by=request.user)
+        run = run_services.run_create(project=project, proposer=data.get("proposer"),
+                                      clip_names=data.get("clips"), label=data["label"],
+                                      created_by=request.user)
     except run_services.RunRejected as error:
-        return _run_rows(request, project, role, 422, error.message, False)
+        return _run_rows(request, project, role, error.http_status, error.message, False)
     return _run_rows(request, project, role, 201, f"Started {run}.")
 
 
@@ -72,7 +82,7 @@ def run_action(request: HttpRequest, slug: str, run_id: int, action: str) -> Htt
         else:
             raise Http404("No such action.")
     except run_services.RunRejected as error:
-        return _run_rows(request, project, role, 409, error.message, False)
+        return _run_rows(request, project, role, error.http_status, error.message, False)
     if request.htmx:
         return _run_rows(request, project, role, 200, message)
     return redirect("run-detail", slug=project.slug, run_id=run.pk)
@@ -129,11 +139,16 @@ def run_import_page(request: HttpRequest, slug: str) -> HttpResponse:
         return _page(request, project, status=413,
                      message=f"{upload.name} is {upload.size / 1024 / 1024:.0f} MB; the limit is "
                              f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split the file by clips.")
+    form = RunImportInput(data={"file": upload, "label": request.POST.get("label", "")})
+    if not form.is_valid():
+        return _page(request, project, status=400, message=errors_sentence(form.errors))
     try:
         run = services.run_import(project=project, by=request.user, file_name=upload.name,
-                                  data=upload.read(), label=request.POST.get("label", ""))
+                                  data=upload.read(), label=form.validated_data["label"])
     except services.RunImportDuplicate as error:
-        return _page(request, project, status=409, message=error.message, earlier=error.existing)
+        return _page(request, project, status=error.http_status, message=error.message,
+                     earlier=error.existing)
     except services.RunImportRejected as error:
-        return _page(request, project, status=422, message=error.message, problems=error.problems)
+        return _page(request, project, status=error.http_status, message=error.message,
+                     problems=error.problems)
     return _page(request, project, status=201, run=run)

@@ -31,6 +31,7 @@ from annotate.core.models import Membership, Project
 from annotate.goldsets.api import goldset_parameter
 from annotate.scoring import selectors as leaderboard_selectors
 from annotate.scoring import services as scoring_services
+from annotate.scoring.inputs import ScoreJobInput, cue_file_too_large
 from annotate.scoring.models import RunScore, ScoreJob
 from inference.emocue360 import MODALITIES, MODES, VARIANTS
 
@@ -47,20 +48,7 @@ class ScoreJobDetailOutput(ScoreJobOutput):
         fields = [*ScoreJobOutput.Meta.fields, "result"]
 
 
-class ScoreJobInput(serializers.Serializer):
-    gold = serializers.FileField(allow_empty_file=True, help_text='EmoCue cue JSON: {name: {"visual": [...], "auditory": [...], "emotional": [...]}}')
-    predicted = serializers.FileField(allow_empty_file=True, help_text="The model's cues, same format.")
-    label = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    mode = serializers.ChoiceField(choices=["strict", "reference"], default="strict")
-    variants = serializers.MultipleChoiceField(choices=["one_to_one", "hit_rate"], required=False)
-    tau = serializers.FloatField(default=0.5, min_value=0.0, max_value=1.0)
-    ci = serializers.BooleanField(default=True)
-
-
 SCORE_ROLES = (Membership.Role.MANAGER, Membership.Role.REVIEWER)
-
-
-_MAX_CUE_FILE_BYTES = 50 * 1024 * 1024
 
 
 class ScoreJobListApi(APIView):
@@ -91,20 +79,16 @@ class ScoreJobListApi(APIView):
         if not form.is_valid():
             return form_invalid_response(form)
         data = form.validated_data
-        for key in ("gold", "predicted"):
-            if data[key].size > _MAX_CUE_FILE_BYTES:
-                return Response({"code": "too_large", "detail": f"{data[key].name} is over 50 MB."},
-                                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        try:
-            job = scoring_services.score_job_create(
-                project=project, gold=data["gold"].read(), predicted=data["predicted"].read(),
-                gold_filename=data["gold"].name, predicted_filename=data["predicted"].name,
-                label=data.get("label", ""), mode=data["mode"], variants=sorted(data.get("variants", [])),
-                tau=data["tau"], ci=data["ci"], created_by=request.user,
-            )
-        except scoring_services.ScoreRejected as error:
-            return Response({"code": "invalid_cues", "detail": error.message},
-                            status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        too_large = cue_file_too_large(data)
+        if too_large:
+            return Response({"code": "too_large", "detail": too_large},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        job = scoring_services.score_job_create(
+            project=project, gold=data["gold"].read(), predicted=data["predicted"].read(),
+            gold_filename=data["gold"].name, predicted_filename=data["predicted"].name,
+            label=data.get("label", ""), mode=data["mode"], variants=sorted(data.get("variants", [])),
+            tau=data["tau"], ci=data["ci"], created_by=request.user,
+        )
         return Response(ScoreJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 

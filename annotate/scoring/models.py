@@ -4,15 +4,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from annotate.core.models import WorkStatus
+
 
 class ScoreJob(models.Model):
     """EmoCue-360 of one cue file (a model's output) against another (gold), run by a worker."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = WorkStatus
 
     project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="score_jobs")
     label = models.CharField(max_length=200, blank=True)
@@ -51,11 +49,7 @@ class RunScore(models.Model):
     gold: the working gold (gold_set empty) or a frozen version. Recomputed by a worker when
     the gold or the run's proposals change; `stale` says a recomputation is due."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = WorkStatus
 
     project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="run_scores")
     gold_set = models.ForeignKey("annotate.GoldSet", null=True, blank=True, on_delete=models.CASCADE,

@@ -6,6 +6,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from annotate.core.errors import DomainError
 from annotate.core.models import Project
 from annotate.core.queueing import send_on_commit
 from annotate.scoring.models import ScoreJob
@@ -15,10 +16,10 @@ from inference.emocue360 import MODES, VARIANTS, check_inputs
 log = logging.getLogger(__name__)
 
 
-class ScoreRejected(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ScoreRejected(DomainError):
+    """A score job whose files or settings cannot be scored: 422."""
+
+    code = "invalid_cues"
 
 
 def _decode(data: bytes | str | dict, role: str, filename: str) -> dict:

@@ -13,10 +13,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.core import selectors as core_selectors
+from annotate.core.errors import errors_sentence
 from annotate.core.models import Membership, Project
 from annotate.core.selectors import project_get_for_model_output
 from annotate.scoring import selectors
 from annotate.scoring import services as scoring_services
+from annotate.scoring.inputs import ScoreJobInput, cue_file_too_large
 from annotate.scoring.models import ScoreJob
 from inference.emocue360 import MODALITIES, MODES, VARIANTS
 
@@ -56,23 +58,28 @@ def score_create(request: HttpRequest, slug: str) -> HttpResponse:
 
     if role not in SCORE_ROLES:
         return answer("Only managers and reviewers can score runs.", 403)
-    gold, predicted = request.FILES.get("gold"), request.FILES.get("predicted")
-    if gold is None or predicted is None:
-        return answer("Choose both a gold cue file and a predicted cue file.", 400)
-    try:
-        tau = float(request.POST.get("tau") or 0.5)
-    except ValueError:
-        return answer(f"tau must be a number, not {request.POST.get('tau')!r}.", 400)
+    post = request.POST
+    fields = {"gold": request.FILES.get("gold"), "predicted": request.FILES.get("predicted"),
+              "label": post.get("label", ""), "variants": post.getlist("variants"),
+              "ci": post.get("ci") == "on"}  # an unticked box is not sent
+    fields |= {key: post[key] for key in ("mode", "tau") if post.get(key)}
+    form = ScoreJobInput(data={key: value for key, value in fields.items() if value is not None})
+    if not form.is_valid():
+        return answer(errors_sentence(form.errors), 400)
+    data = form.validated_data
+    too_large = cue_file_too_large(data)
+    if too_large:
+        return answer(too_large, 413)
     try:
         job = scoring_services.score_job_create(
-            project=project, gold=gold.read(), predicted=predicted.read(),
-            gold_filename=gold.name, predicted_filename=predicted.name,
-            label=request.POST.get("label", ""), mode=request.POST.get("mode", "strict"),
-            variants=request.POST.getlist("variants"), tau=tau,
-            ci=request.POST.get("ci") == "on", created_by=request.user,
+            project=project, gold=data["gold"].read(), predicted=data["predicted"].read(),
+            gold_filename=data["gold"].name, predicted_filename=data["predicted"].name,
+            label=data["label"] if "label" in data else "", mode=data["mode"],
+            variants=sorted(data.get("variants", [])), tau=data["tau"], ci=data["ci"],
+            created_by=request.user,
         )
     except scoring_services.ScoreRejected as error:
-        return answer(error.message, 422)
+        return answer(error.message, error.http_status)
     response = answer(f"Queued: {job}.", 202)
     response["HX-Trigger"] = "scores-changed"
     return response

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -556,17 +555,3 @@ class XEmoGPT(nn.Module):
         model.load_report = load_checkpoint_into(model, state, source=Path(checkpoint_path))
         model.eval()
         return model
-
-
-def count_parameters(module: nn.Module, *, trainable: bool | None = None) -> int:
-    return sum(p.numel() for p in module.parameters() if trainable is None or p.requires_grad == trainable)
-
-
-def audio_frames(hubert_config, samples: int) -> int:
-    """How many HuBERT frames a waveform of ``samples`` samples gives (0 if too short)."""
-    length = samples
-    for kernel, stride in zip(hubert_config.conv_kernel, hubert_config.conv_stride):
-        length = math.floor((length - kernel) / stride) + 1
-        if length <= 0:
-            return 0
-    return length

@@ -19,7 +19,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -355,10 +354,3 @@ class XEmoGPTProposer:
         return Proposal(proposer=self.name, version=self.version, description=text.strip(),
                         cues=tuple(cues[k] for k in order), emotions=tuple(emotions), notes=tuple(notes),
                         timings={k: round(v, 4) for k, v in timings.items()})
-
-
-def proposer_from_tiny_weights(out_dir: str | Path, **options: Any) -> XEmoGPTProposer:
-    """Write the tiny weight set and build a CPU proposer on it (tests, demos)."""
-    from .tiny import write_tiny_weights
-
-    return XEmoGPTProposer(**{**write_tiny_weights(out_dir), "device": "cpu", "allow_cpu": True, **options})

@@ -9,9 +9,9 @@ from annotate.annotation import assignments as assignment_services
 from annotate.annotation.models import Assignment
 from annotate.clips.models import Clip
 from annotate.core.models import AuditEvent
-from tests.annotate.services.test_assignments import annotators as make_annotators
-from tests.annotate.services.test_assignments import make_ready_clips, set_k
-from tests.annotate.services.test_reviews import (  # noqa: F401
+from tests.annotate.annotation.test_assignments import annotators as make_annotators
+from tests.annotate.annotation.test_assignments import make_ready_clips, set_k
+from tests.annotate.review.test_reviews import (  # noqa: F401
     annotate,
     annotators,
     concept_scorer,
@@ -19,7 +19,7 @@ from tests.annotate.services.test_reviews import (  # noqa: F401
     proposed,
     reviewer,
 )
-from tests.annotate.services.test_runs import ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import ready_clips  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -43,8 +43,8 @@ from annotate.runs import imports as run_imports
 from annotate.runs import services as run_services
 from annotate.scoring.models import RunScore, ScoreJob
 from studio.wsgi import application
-from tests.annotate.services.test_goldsets import gold_clip
-from tests.annotate.services.test_reviews import annotate, concept_scorer  # noqa: F401
+from tests.annotate.goldsets.test_goldsets import gold_clip
+from tests.annotate.review.test_reviews import annotate, concept_scorer  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -290,8 +290,8 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
     from annotate.review import services as review_services
     from annotate.runs import services as run_services
     from tests import mediafiles
-    from tests.annotate.services.test_goldsets import gold_clip
-    from tests.annotate.services.test_reviews import disputed_clip
+    from tests.annotate.goldsets.test_goldsets import gold_clip
+    from tests.annotate.review.test_reviews import disputed_clip
 
     project = Project.objects.create(name=f"Matrix {name}", slug=f"matrix-{name}",
                                      blind_mode=blind, annotators_per_clip=3)
@@ -338,10 +338,10 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
 
 @pytest.fixture(scope="module")
 def worlds(django_db_setup, django_db_blocker, tmp_path_factory):
-    import tests.annotate.services.test_runs  # noqa: F401  (registers the "fake" proposer)
+    import tests.annotate.runs.test_runs  # noqa: F401  (registers the "fake" proposer)
     from annotate.core.embedding_store import DatabaseEmbeddingStore
     from inference.emocue360 import Scorer
-    from tests.annotate.services.test_reviews import ConceptEncoder
+    from tests.annotate.review.test_reviews import ConceptEncoder
 
     tmp_path = tmp_path_factory.mktemp("matrix")
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:

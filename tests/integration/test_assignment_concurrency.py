@@ -12,7 +12,7 @@ from django.utils import timezone
 from annotate.annotation.assignments import assignment_next
 from annotate.annotation.models import Annotation, Assignment
 from annotate.core.models import Project
-from tests.annotate.services.test_assignments import make_ready_clips
+from tests.annotate.annotation.test_assignments import make_ready_clips
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

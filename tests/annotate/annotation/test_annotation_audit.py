@@ -9,7 +9,7 @@ from annotate.clips.models import Clip
 from annotate.core.models import AuditEvent
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue
-from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

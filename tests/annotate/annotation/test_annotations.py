@@ -7,7 +7,7 @@ from annotate.annotation import services as svc
 from annotate.annotation.models import Annotation, AnnotationEvent
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue
-from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

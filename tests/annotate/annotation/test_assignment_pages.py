@@ -11,7 +11,7 @@ from django.utils import timezone
 from annotate.annotation import assignments as svc
 from annotate.annotation.models import Assignment
 from annotate.core.models import AuditEvent
-from tests.annotate.services.test_assignments import annotators, make_ready_clips, set_k
+from tests.annotate.annotation.test_assignments import annotators, make_ready_clips, set_k
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_annotators_and_reviewers_get_a_404(client, board, role):
     client.force_login(MembershipFactory(project=board, role=role).user)
     assert client.get(_url(board)).status_code == 404
     assert client.post(_url(board, slot, "release"), {"version": slot.version}, headers=HX).status_code == 404
-    assert client.post(_url(board, slot, "reassign"), {"version": slot.version, "to": holder.pk},
+    assert client.post(_url(board, slot, "reassign"), {"version": slot.version, "to": holder.username},
                        headers=HX).status_code == 404
     assert Assignment.objects.get(pk=slot.pk).annotator == holder
 
@@ -86,7 +86,7 @@ def test_reassign_and_release_over_htmx(client, board, manager):
     first, second = annotators(board, 2)
     slot = svc.assignment_next(project=board, annotator=first)
     client.force_login(manager)
-    response = client.post(_url(board, slot, "reassign"), {"version": slot.version, "to": second.pk},
+    response = client.post(_url(board, slot, "reassign"), {"version": slot.version, "to": second.username},
                            headers=HX)
     body = response.content.decode()
     assert response.status_code == 200 and body.startswith('<div id="assignment-board">')
@@ -115,13 +115,13 @@ def test_refusals_are_4xx_with_a_message(client, board, manager):
         assert response["HX-Retarget"] == "#assignment-message"
         return response.status_code, response.content.decode()
 
-    status, body = post("reassign", {"to": second.pk})
+    status, body = post("reassign", {"to": second.username})
     assert status == 400 and "which version" in body
     status, body = post("reassign", {"version": slot.version})
-    assert status == 400 and "Choose the annotator" in body
-    status, body = post("reassign", {"version": slot.version, "to": reviewer.pk})
+    assert status == 400 and "to: This field is required" in body  # the API's serializer
+    status, body = post("reassign", {"version": slot.version, "to": reviewer.username})
     assert status == 422 and "is not an annotator" in body
-    status, body = post("reassign", {"version": slot.version - 1, "to": second.pk})
+    status, body = post("reassign", {"version": slot.version - 1, "to": second.username})
     assert status == 409 and "changed since you loaded the page" in body
     status, body = post("release", {"version": slot.version - 1})
     assert status == 409 and "reload" in body

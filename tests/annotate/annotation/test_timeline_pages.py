@@ -8,7 +8,7 @@ from annotate.annotation import opening
 from annotate.annotation.models import Annotation
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue
-from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -138,10 +138,10 @@ def test_refusals_are_4xx_with_the_message(client, opened):
 
     assert client.post(_url(opened, f"cues/{auditory.pk}/edit/"), {"text": "x"}, headers=HX).status_code == 400
     bad = client.post(_url(opened, "cues/new/"), {"modality": "smell", "text": "x"}, headers=HX)
-    assert bad.status_code == 422 and "Modality must be one of" in bad.content.decode()
+    assert bad.status_code == 400 and "is not a valid choice" in bad.content.decode()  # the API's serializer
     outside = client.post(_url(opened, "cues/new/"),
                           {"modality": "visual", "text": "x", "start_ms": 0, "end_ms": 99999}, headers=HX)
-    assert outside.status_code == 422 and "does not fit the clip" in outside.content.decode()
+    assert outside.status_code == 400 and "does not fit the clip" in outside.content.decode()
     assert client.post(_url(opened, f"cues/{visual.pk}/fly/"), {"version": 2}, headers=HX).status_code == 404
 
     saved = client.post(_url(opened, "save/"), {"version": 1, "labels": ["Happy"], "primary_label": "happy",
@@ -155,7 +155,7 @@ def test_refusals_are_4xx_with_the_message(client, opened):
 def test_submit_names_what_is_missing_then_opens_the_next_clip(client, opened, proposed):
     response = client.post(_url(opened, "submit/"), {"version": 1}, headers=HX)
     body = response.content.decode()
-    assert response.status_code == 422
+    assert response.status_code == 409  # the annotation's state refuses it, as in the API
     assert "3 proposed cue(s) still need a decision" in body and "a primary emotion label" in body
     assert "the reasoning description" in body
     for cue in _cues(opened):

@@ -19,9 +19,9 @@ from annotate.runs import services as run_services
 from annotate.runs.models import ModelRun, Proposal
 from annotate.scoring import services as scoring_services
 from annotate.scoring.models import ScoreJob
-from tests.annotate.services.test_assignments import make_ready_clips
-from tests.annotate.services.test_goldsets import gold_clip
-from tests.annotate.services.test_runs import FakeProposer, _fresh_fake  # noqa: F401
+from tests.annotate.annotation.test_assignments import make_ready_clips
+from tests.annotate.goldsets.test_goldsets import gold_clip
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 
 # The service's transaction must be the outermost one, so that its on-commit send runs (and
 # fails) inside the call, as it does in a request.

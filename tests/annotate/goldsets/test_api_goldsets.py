@@ -17,10 +17,10 @@ from annotate.goldsets.models import Export, GoldSet, GoldSetItem
 from annotate.goldsets.services import goldset_freeze
 from annotate.review.models import GoldRecord
 from annotate.scoring import selectors as leaderboard_selectors
-from tests.annotate.services.test_goldsets import content_sha256, gold_clip
-from tests.annotate.services.test_leaderboard import word_scorer  # noqa: F401
-from tests.annotate.test_goldset_pages import add_gold
-from tests.annotate.test_leaderboard_pages import board  # noqa: F401
+from tests.annotate.goldsets.test_goldsets import content_sha256, gold_clip
+from tests.annotate.scoring.test_leaderboard import word_scorer  # noqa: F401
+from tests.annotate.goldsets.test_goldset_pages import add_gold
+from tests.annotate.scoring.test_leaderboard_pages import board  # noqa: F401
 from tests.factories import MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from annotate.goldsets.models import GoldSet
 from annotate.review.models import GoldRecord
-from tests.annotate.services.test_goldsets import gold_clip
+from tests.annotate.goldsets.test_goldsets import gold_clip
 from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db

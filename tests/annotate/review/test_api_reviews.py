@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from annotate.clips.models import Clip
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
-from tests.annotate.services.test_goldsets import gold_clip
-from tests.annotate.services.test_reviews import (  # noqa: F401
+from tests.annotate.goldsets.test_goldsets import gold_clip
+from tests.annotate.review.test_reviews import (  # noqa: F401
     MOUTH,
     annotators,
     concept_scorer,
@@ -17,7 +17,7 @@ from tests.annotate.services.test_reviews import (  # noqa: F401
     reviewer,
     unanimous_clip,
 )
-from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):
     assert set(ReviewDecision.objects.values_list("group_key", "action")) == decisions
 
     early = post(client, url(two_clips, "finalize", "a"), {"version": 4})
-    assert early.status_code == 422 and early.json()["code"] == "rejected"
+    assert early.status_code == 409 and early.json()["code"] == "rejected"
     assert "1 undecided cue group(s) (emotional 1)" in early.json()["detail"]
     assert "a primary emotion label" in early.json()["detail"]
     assert GoldRecord.objects.get(clip__name="a").status == "in_review"
@@ -117,7 +117,7 @@ def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):
     assert final.status_code == 200 and final.json()["record"]["status"] == "gold"
     assert final.json()["editable"] is False and final.json()["record"]["finalized_at"]
     locked = post(client, url(two_clips, "undo", "a", happy["key"]), {"version": 7})
-    assert locked.status_code == 422 and "is final; reopen it" in locked.json()["detail"]
+    assert locked.status_code == 409 and "is final; reopen it" in locked.json()["detail"]
     assert client.get(url(two_clips, "list")).json()["results"][-1]["clip"] == "a"  # final: last
 
     reopened = post(client, url(two_clips, "reopen", "a"), {"version": 7})
@@ -140,7 +140,7 @@ def test_own_gold_cues_are_added_and_deleted_with_the_version(client, two_clips,
     assert (cue["how"], cue["group_key"], cue["start_ms"]) == ("written", "", 0)
     bad_span = post(client, url(two_clips, "gold-cues", "a"),
                     {"version": 2, "modality": "visual", "text": "x", "start_ms": 0})
-    assert bad_span.status_code == 422 and "both a start and an end" in bad_span.json()["detail"]
+    assert bad_span.status_code == 400 and "both a start and an end" in bad_span.json()["detail"]
 
     delete = url(two_clips, "gold-cue", "a", cue["id"])
     assert client.delete(delete).status_code == 400  # which version did you see?
@@ -170,9 +170,9 @@ def test_bad_bodies_and_refusals_name_the_problem(client, two_clips, reviewer): 
     wrong = post(client, target, {"version": "one"})
     assert wrong.status_code == 400 and "valid integer" in wrong.json()["detail"]
     unknown = post(client, url(two_clips, "accept", "a", "0123456789abcdef"), {"version": 1})
-    assert unknown.status_code == 422 and "not part of this clip's alignment" in unknown.json()["detail"]
+    assert unknown.status_code == 409 and "not part of this clip's alignment" in unknown.json()["detail"]
     alone = post(client, url(two_clips, "merge", "a"), {"version": 1, "groups": [key], "text": "x"})
-    assert alone.status_code == 422 and "at least two groups" in alone.json()["detail"]
+    assert alone.status_code == 400 and "at least two groups" in alone.json()["detail"]
     assert GoldRecord.objects.get(clip__name="a").version == 1
     nothing = client.get(url(two_clips, "detail", "broken"))  # nothing submitted: no review
     assert nothing.status_code == 404 and "nothing to review" in nothing.json()["detail"]
@@ -194,7 +194,7 @@ def test_comments(client, two_clips, reviewer):  # noqa: F811
     wrong = post(client, target, {"text": "Here?", "cue": other_cue.pk})
     assert wrong.status_code == 422 and "not part of a" in wrong.json()["detail"]
     outside = post(client, target, {"text": "Late", "time_ms": 999_999})
-    assert outside.status_code == 422 and "outside the clip" in outside.json()["detail"]
+    assert outside.status_code == 400 and "outside the clip" in outside.json()["detail"]
     listed = client.get(target).json()
     assert listed["count"] == 2 and {c["text"] for c in listed["results"]} == {
         "Check the smile.", "Really?"}
@@ -203,7 +203,7 @@ def test_comments(client, two_clips, reviewer):  # noqa: F811
     resolved = post(client, resolve)
     assert resolved.status_code == 200 and resolved.json()["resolved_at"]
     again = post(client, resolve)
-    assert again.status_code == 422 and "resolved already" in again.json()["detail"]
+    assert again.status_code == 409 and "resolved already" in again.json()["detail"]
     # A comment of another clip is not found through this one.
     elsewhere = ReviewComment.objects.create(clip=Clip.objects.get(name="b"), author=reviewer,
                                              text="b's")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from annotate.clips.models import Clip
 from annotate.review import services as review_services
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment
-from tests.annotate.services.test_reviews import (  # noqa: F401
+from tests.annotate.review.test_reviews import (  # noqa: F401
     MOUTH,
     annotate,
     annotators,
@@ -19,7 +19,7 @@ from tests.annotate.services.test_reviews import (  # noqa: F401
     reviewer,
     unanimous_clip,
 )
-from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +127,7 @@ def test_adjudicate_over_htmx_with_a_stale_tab(client, two_clips, reviewer):
     assert "changed elsewhere" in stale.content.decode() and 'class="reload"' in stale.content.decode()
 
     response = client.post(_action(two_clips, "a", "finalize"), {"version": 3}, headers=HX)
-    assert response.status_code == 422 and "2 undecided cue group(s)" in response.content.decode()
+    assert response.status_code == 409 and "2 undecided cue group(s)" in response.content.decode()
     assert "a primary emotion label" in response.content.decode()
     response = client.post(_action(two_clips, "a", "labels"), {"version": 3, "labels": ["happy", "sad"],
                            "primary_label": "happy", "extra_labels": "Calm, ", "description": "Mixed."},

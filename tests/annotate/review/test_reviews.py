@@ -16,7 +16,7 @@ from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDec
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue
 from inference.emocue360 import Scorer
-from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

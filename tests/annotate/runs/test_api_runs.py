@@ -15,7 +15,7 @@ from annotate.clips.models import Clip
 from annotate.runs import services as run_services
 from annotate.runs.models import ModelRun, Proposal
 from tests import mediafiles
-from tests.annotate.services.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

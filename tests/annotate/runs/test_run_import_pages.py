@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from annotate.runs.models import Cue, ModelRun, Proposal
-from tests.annotate.services.test_run_imports import HAPPY, make_clip
+from tests.annotate.runs.test_run_imports import HAPPY, make_clip
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

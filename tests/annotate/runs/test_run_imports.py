@@ -12,7 +12,7 @@ from annotate.runs.imports import MAX_PROBLEMS, RunImportDuplicate, RunImportRej
 from annotate.runs.models import Cue, ModelRun, Proposal
 from annotate.scoring.models import RunScore
 from inference.emocue360 import Scorer, extract_cues
-from tests.annotate.services.test_leaderboard import WordEncoder, gold_make
+from tests.annotate.scoring.test_leaderboard import WordEncoder, gold_make
 from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db

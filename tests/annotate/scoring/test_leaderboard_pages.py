@@ -10,12 +10,13 @@ from django.urls import reverse
 from annotate.runs.models import ModelRun
 from annotate.scoring import leaderboard
 from annotate.scoring.models import RunScore
-from tests.annotate.services.test_leaderboard import (
+from tests.annotate.scoring.test_leaderboard import (  # noqa: F401 (word_scorer: a fixture)
     annotation_make,
     clip_make,
     gold_make,
-    run_make,  # noqa: F401
-    )
+    run_make,
+    word_scorer,
+)
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from annotate.scoring.models import ScoreJob
-from tests.annotate.services.test_score_jobs import GOLD, PRED, db_scorer  # noqa: F401
+from tests.annotate.scoring.test_score_jobs import GOLD, PRED, db_scorer  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
