@@ -34,19 +34,46 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Clip)
 class ClipAdmin(admin.ModelAdmin):
-    list_display = ["name", "project", "status", "duration_ms", "width", "height", "has_audio",
-                    "proxy_mode", "created_at"]
+    list_display = [
+        "name",
+        "project",
+        "status",
+        "duration_ms",
+        "width",
+        "height",
+        "has_audio",
+        "proxy_mode",
+        "created_at",
+    ]
     list_filter = ["status", "project", "has_audio"]
     search_fields = ["name", "original_filename", "sha256", "group_key"]
     list_select_related = ["project"]
-    readonly_fields = ["uid", "sha256", "size_bytes", "source", "ingest_attempts", "ingested_at",
-                       "ingest_seconds", "created_at", "updated_at"]
+    readonly_fields = [
+        "uid",
+        "sha256",
+        "size_bytes",
+        "source",
+        "ingest_attempts",
+        "ingested_at",
+        "ingest_seconds",
+        "created_at",
+        "updated_at",
+    ]
 
 
 class CueInline(admin.TabularInline):
     model = Cue
     extra = 0
-    fields = ["position", "modality", "kind", "text", "start_ms", "end_ms", "confidence", "decision"]
+    fields = [
+        "position",
+        "modality",
+        "kind",
+        "text",
+        "start_ms",
+        "end_ms",
+        "confidence",
+        "decision",
+    ]
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -54,7 +81,15 @@ class CueInline(admin.TabularInline):
 
 @admin.register(ModelRun)
 class ModelRunAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "project", "proposer", "version", "status", "created_at", "finished_at"]
+    list_display = [
+        "__str__",
+        "project",
+        "proposer",
+        "version",
+        "status",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["status", "proposer", "project"]
     list_select_related = ["project"]
     raw_id_fields = ["previous"]

@@ -48,53 +48,100 @@ from inference.emocue360 import MODALITIES, EmbeddingCache, SentenceTransformerE
 # One observation per row, in three wordings.
 OBSERVATIONS: dict[str, list[tuple[str, str, str]]] = {
     "visual": [
-        ("The corners of her mouth turn up.", "She smiles slightly.",
-         "A faint smile appears on her face."),
-        ("His eyebrows are furrowed.", "He knits his brows.",
-         "He frowns, drawing his brows together."),
+        (
+            "The corners of her mouth turn up.",
+            "She smiles slightly.",
+            "A faint smile appears on her face.",
+        ),
+        (
+            "His eyebrows are furrowed.",
+            "He knits his brows.",
+            "He frowns, drawing his brows together.",
+        ),
         ("Her eyebrows are raised high.", "She lifts her eyebrows.", "Her brows shoot up."),
         ("His eyes widen.", "He opens his eyes wide.", "His eyes grow big and round."),
         ("Tears roll down her cheeks.", "She is crying.", "Her eyes are wet with tears."),
-        ("He looks down at the floor.", "His gaze is lowered.",
-         "He keeps his eyes on the ground."),
-        ("She avoids eye contact.", "She looks away from the other person.",
-         "Her eyes turn aside."),
-        ("His lips are pressed tightly together.", "He presses his lips into a thin line.",
-         "His mouth is clamped shut."),
-        ("She shakes her head.", "Her head moves from side to side.",
-         "She gives a shake of the head."),
+        ("He looks down at the floor.", "His gaze is lowered.", "He keeps his eyes on the ground."),
+        (
+            "She avoids eye contact.",
+            "She looks away from the other person.",
+            "Her eyes turn aside.",
+        ),
+        (
+            "His lips are pressed tightly together.",
+            "He presses his lips into a thin line.",
+            "His mouth is clamped shut.",
+        ),
+        (
+            "She shakes her head.",
+            "Her head moves from side to side.",
+            "She gives a shake of the head.",
+        ),
         ("He nods.", "He nods his head several times.", "His head bobs up and down."),
-        ("She crosses her arms over her chest.", "Her arms are folded.",
-         "She sits with folded arms."),
-        ("He covers his face with his hands.", "He buries his face in his hands.",
-         "His hands hide his face."),
+        (
+            "She crosses her arms over her chest.",
+            "Her arms are folded.",
+            "She sits with folded arms.",
+        ),
+        (
+            "He covers his face with his hands.",
+            "He buries his face in his hands.",
+            "His hands hide his face.",
+        ),
         ("Her mouth falls open.", "Her jaw drops.", "She opens her mouth wide."),
-        ("He leans toward the other person.", "He bends forward in his seat.",
-         "His upper body tilts forward."),
-        ("The corners of his mouth turn down.", "His mouth droops at the corners.",
-         "His lips curve downward."),
+        (
+            "He leans toward the other person.",
+            "He bends forward in his seat.",
+            "His upper body tilts forward.",
+        ),
+        (
+            "The corners of his mouth turn down.",
+            "His mouth droops at the corners.",
+            "His lips curve downward.",
+        ),
     ],
     "auditory": [
         ("Her voice is loud.", "She speaks at a high volume.", "She almost shouts."),
-        ("He speaks very softly.", "His voice is barely above a whisper.",
-         "He talks in a low, quiet voice."),
+        (
+            "He speaks very softly.",
+            "His voice is barely above a whisper.",
+            "He talks in a low, quiet voice.",
+        ),
         ("She speaks quickly.", "Her speech is rapid.", "She talks at a fast pace."),
-        ("He speaks slowly.", "His speech is slow and drawn out.",
-         "He talks at a slow pace, pausing often."),
+        (
+            "He speaks slowly.",
+            "His speech is slow and drawn out.",
+            "He talks at a slow pace, pausing often.",
+        ),
         ("Her voice trembles.", "Her voice is shaky.", "She speaks with a quivering voice."),
-        ("His pitch rises sharply.", "His voice goes up in pitch.",
-         "He speaks in a high-pitched voice."),
-        ("Her tone is flat and monotonous.", "She speaks in a monotone.",
-         "Her intonation barely changes."),
+        (
+            "His pitch rises sharply.",
+            "His voice goes up in pitch.",
+            "He speaks in a high-pitched voice.",
+        ),
+        (
+            "Her tone is flat and monotonous.",
+            "She speaks in a monotone.",
+            "Her intonation barely changes.",
+        ),
         ("He sighs heavily.", "A deep sigh can be heard.", "He lets out a long breath."),
         ("She laughs.", "Laughter can be heard.", "She bursts out laughing."),
         ("He sobs.", "Crying sounds can be heard in his voice.", "He weeps audibly."),
-        ("She hesitates and stammers.", "Her speech is halting, with many pauses.",
-         "She stumbles over her words."),
-        ("His tone is harsh and sharp.", "He speaks in a biting tone.",
-         "His voice sounds cutting and aggressive."),
-        ("Her tone is warm and gentle.", "Her voice sounds friendly and warm.",
-         "She speaks in a kind, caring tone."),
+        (
+            "She hesitates and stammers.",
+            "Her speech is halting, with many pauses.",
+            "She stumbles over her words.",
+        ),
+        (
+            "His tone is harsh and sharp.",
+            "He speaks in a biting tone.",
+            "His voice sounds cutting and aggressive.",
+        ),
+        (
+            "Her tone is warm and gentle.",
+            "Her voice sounds friendly and warm.",
+            "She speaks in a kind, caring tone.",
+        ),
     ],
     "emotional": [
         ("She is happy.", "She feels joyful.", "She is in a cheerful mood."),
@@ -169,16 +216,20 @@ class PairTable:
 def pair_similarities(tables: dict[str, PairTable]) -> dict[str, dict[str, np.ndarray]]:
     """{modality | "all": {"paraphrase" | "different" | "near miss": similarities}}."""
     sims = {m: t.kinds() for m, t in tables.items()}
-    sims["all"] = {k: np.concatenate([sims[m][k] for m in MODALITIES])
-                   for k in ("paraphrase", "different", "near miss")}
+    sims["all"] = {
+        k: np.concatenate([sims[m][k] for m in MODALITIES])
+        for k in ("paraphrase", "different", "near miss")
+    }
     return sims
 
 
 def best_threshold(same: np.ndarray, different: np.ndarray) -> tuple[float, float]:
     """(threshold, Youden's J) maximising kept paraphrases minus joined different pairs."""
     grid = np.round(np.arange(0.30, 0.901, 0.01), 2)
-    scores = [((same >= t).mean() - (different >= t).mean(), -abs(t - DEFAULT_SIMILARITY), t)
-              for t in grid]
+    scores = [
+        ((same >= t).mean() - (different >= t).mean(), -abs(t - DEFAULT_SIMILARITY), t)
+        for t in grid
+    ]
     j, _, t = max(scores)
     return float(t), float(j)
 
@@ -190,9 +241,11 @@ def print_distributions(sims) -> None:
     for modality in (*MODALITIES, "all"):
         for kind in ("paraphrase", "different", "near miss"):
             values = sims[modality][kind]
-            print(f"| {modality} | {kind} | {len(values)} | {values.min():.2f} | "
-                  f"{np.median(values):.2f} | {values.max():.2f} | "
-                  f"{(values >= DEFAULT_SIMILARITY).mean():.0%} |")
+            print(
+                f"| {modality} | {kind} | {len(values)} | {values.min():.2f} | "
+                f"{np.median(values):.2f} | {values.max():.2f} | "
+                f"{(values >= DEFAULT_SIMILARITY).mean():.0%} |"
+            )
     print()
 
 
@@ -217,8 +270,9 @@ def bootstrap_thresholds(tables: dict[str, PairTable], n: int, seed: int) -> dic
         for modality, table in tables.items():
             draws = rng.integers(0, len(table.rows), len(table.rows)).tolist()
             parts[modality] = table.kinds(draws)
-            best[modality].append(best_threshold(parts[modality]["paraphrase"],
-                                                 parts[modality]["different"])[0])
+            best[modality].append(
+                best_threshold(parts[modality]["paraphrase"], parts[modality]["different"])[0]
+            )
         same = np.concatenate([parts[m]["paraphrase"] for m in MODALITIES])
         diff = np.concatenate([parts[m]["different"] for m in MODALITIES])
         best["all"].append(best_threshold(same, diff)[0])
@@ -226,23 +280,26 @@ def bootstrap_thresholds(tables: dict[str, PairTable], n: int, seed: int) -> dic
 
 
 def print_sweep(sims, tables: dict[str, PairTable], resamples: int, seed: int) -> None:
-    print("### Threshold sweep: paraphrases kept / different pairs joined / near misses "
-          "joined\n")
+    print("### Threshold sweep: paraphrases kept / different pairs joined / near misses joined\n")
     print("| threshold | " + " | ".join(MODALITIES) + " | all |")
     print("|---:|" + "---|" * (len(MODALITIES) + 1))
     for t in SWEEP:
         cells = []
         for modality in (*MODALITIES, "all"):
             kinds = sims[modality]
-            cells.append(f"{(kinds['paraphrase'] >= t).mean():.0%} / "
-                         f"{(kinds['different'] >= t).mean():.1%} / "
-                         f"{(kinds['near miss'] >= t).mean():.0%}")
+            cells.append(
+                f"{(kinds['paraphrase'] >= t).mean():.0%} / "
+                f"{(kinds['different'] >= t).mean():.1%} / "
+                f"{(kinds['near miss'] >= t).mean():.0%}"
+            )
         print(f"| {t:.2f} | " + " | ".join(cells) + " |")
     print()
     boot = bootstrap_thresholds(tables, resamples, seed)
-    print(f"Best threshold by Youden's J (paraphrases kept - different pairs joined), grid "
-          f"0.01; the interval is the 5th-95th percentile of the best threshold over "
-          f"{resamples} resamples of the observations.\n")
+    print(
+        f"Best threshold by Youden's J (paraphrases kept - different pairs joined), grid "
+        f"0.01; the interval is the 5th-95th percentile of the best threshold over "
+        f"{resamples} resamples of the observations.\n"
+    )
     print("| modality | best threshold | 90 % interval | J there | J at 0.60 |")
     print("|---|---:|---|---:|---:|")
     for modality in (*MODALITIES, "all"):
@@ -278,8 +335,9 @@ def pairwise_agreement(clips, similarity, threshold: float) -> tuple[float, floa
     """Pairwise precision / recall / F1 of cross-annotator pairs placed in one group."""
     tp = fp = fn = 0
     for cues, truth in clips:
-        groups = align_cues(cues=cues, annotators=ANNOTATORS, similarity=similarity,
-                            similarity_threshold=threshold)
+        groups = align_cues(
+            cues=cues, annotators=ANNOTATORS, similarity=similarity, similarity_threshold=threshold
+        )
         group_of = {i: g.key for g in groups for i in g.cue_ids}
         source = {c.id: c.source for c in cues}
         for a, b in itertools.combinations(sorted(truth), 2):
@@ -297,8 +355,10 @@ def pairwise_agreement(clips, similarity, threshold: float) -> tuple[float, floa
 
 
 def print_agreement(clips, similarity) -> None:
-    print(f"### The whole procedure on {len(clips)} simulated clips (untimed; 3 annotators, "
-          "5 observations per modality, each written with probability 0.7)\n")
+    print(
+        f"### The whole procedure on {len(clips)} simulated clips (untimed; 3 annotators, "
+        "5 observations per modality, each written with probability 0.7)\n"
+    )
     print("| similarity threshold | pair precision | pair recall | pair F1 |")
     print("|---:|---:|---:|---:|")
     for t in SWEEP:
@@ -340,20 +400,28 @@ def timing_pairs(sigma: float, n: int, rng: random.Random) -> tuple[np.ndarray, 
         gap = rng.uniform(0, 3000)
         second = start + duration + gap
         again = rng.uniform(400, 4000)
-        repeat.append(_overlap(_jitter(rng, start, start + duration, sigma),
-                               _jitter(rng, second, second + again, sigma)))
+        repeat.append(
+            _overlap(
+                _jitter(rng, start, start + duration, sigma),
+                _jitter(rng, second, second + again, sigma),
+            )
+        )
     return np.array(same), np.array(repeat)
 
 
 def print_timing(seed: int, n: int = 20000) -> None:
     print(f"### Overlap (intersection / shorter span), simulated: {n} pairs per row\n")
-    print("Same event: duration U(0.4, 4) s, each annotator's boundaries jittered by "
-          "N(0, sigma); 30 % of marks cover only a random 30-100 % part of the event. "
-          "Repeat: the same observation again after a gap U(0, 3) s (duration U(0.4, 4) s), "
-          "both marks jittered.\n")
-    print("| sigma | same event: min / 5th pct / median | repeat: median / 95th pct / max | "
-          + " | ".join(f"kept / joined at {t}" for t in (0.05, 0.1, 0.2, 0.3, 0.5))
-          + " | best (J, grid 0.01) |")
+    print(
+        "Same event: duration U(0.4, 4) s, each annotator's boundaries jittered by "
+        "N(0, sigma); 30 % of marks cover only a random 30-100 % part of the event. "
+        "Repeat: the same observation again after a gap U(0, 3) s (duration U(0.4, 4) s), "
+        "both marks jittered.\n"
+    )
+    print(
+        "| sigma | same event: min / 5th pct / median | repeat: median / 95th pct / max | "
+        + " | ".join(f"kept / joined at {t}" for t in (0.05, 0.1, 0.2, 0.3, 0.5))
+        + " | best (J, grid 0.01) |"
+    )
     print("|---:|---|---|" + "---|" * 6)
     rng = random.Random(seed)
     for sigma in (150, 300, 600):
@@ -365,11 +433,14 @@ def print_timing(seed: int, n: int = 20000) -> None:
             cells.append(f"{kept:.1%} / {joined:.1%}")
         grid = np.round(np.arange(0.01, 1.001, 0.01), 2)
         j, t_best = max(((same >= t).mean() - (repeat >= t).mean(), t) for t in grid)
-        cells.append(f"{t_best:.2f} (J {j:.3f}; at 0.2: "
-                     f"{(same >= 0.2).mean() - (repeat >= 0.2).mean():.3f})")
-        print(f"| {sigma} ms | {same.min():.2f} / {np.percentile(same, 5):.2f} / "
-              f"{np.median(same):.2f} | {np.median(repeat):.2f} / "
-              f"{np.percentile(repeat, 95):.2f} / {repeat.max():.2f} | " + " | ".join(cells) + " |")
+        cells.append(
+            f"{t_best:.2f} (J {j:.3f}; at 0.2: {(same >= 0.2).mean() - (repeat >= 0.2).mean():.3f})"
+        )
+        print(
+            f"| {sigma} ms | {same.min():.2f} / {np.percentile(same, 5):.2f} / "
+            f"{np.median(same):.2f} | {np.median(repeat):.2f} / "
+            f"{np.percentile(repeat, 95):.2f} / {repeat.max():.2f} | " + " | ".join(cells) + " |"
+        )
     print()
 
 
@@ -382,8 +453,10 @@ def main(argv: list[str] | None = None) -> int:
 
     encoder = SentenceTransformerEncoder()
     similarity = embedding_similarity(EmbeddingCache(encoder))
-    print(f"model: {encoder.model_id}; defaults: similarity {DEFAULT_SIMILARITY}, "
-          f"overlap {DEFAULT_OVERLAP}\n")
+    print(
+        f"model: {encoder.model_id}; defaults: similarity {DEFAULT_SIMILARITY}, "
+        f"overlap {DEFAULT_OVERLAP}\n"
+    )
     tables = {m: PairTable(m, similarity) for m in MODALITIES}
     sims = pair_similarities(tables)
     print_distributions(sims)

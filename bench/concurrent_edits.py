@@ -38,7 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings.base"
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--edits", type=int, default=1000, help="writes in all, shared by the two browsers")
+parser.add_argument(
+    "--edits", type=int, default=1000, help="writes in all, shared by the two browsers"
+)
 parser.add_argument("--cues", type=int, default=5, help="cues the writes go to")
 parser.add_argument("--workers", type=int, default=2)
 parser.add_argument("--threads", type=int, default=4)
@@ -65,8 +67,18 @@ class Write:
 
 
 class Editor(threading.Thread):
-    def __init__(self, name: str, host: str, port: int, session_key: str, clip_name: str,
-                 cue_ids: list[int], writes: int, seed: int, gate: threading.Barrier):
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        port: int,
+        session_key: str,
+        clip_name: str,
+        cue_ids: list[int],
+        writes: int,
+        seed: int,
+        gate: threading.Barrier,
+    ):
         super().__init__(daemon=True)
         self.name_ = name
         self.browser = live.Browser(host, port, cookies={"sessionid": session_key})
@@ -101,10 +113,14 @@ class Editor(threading.Thread):
         for n in range(self.writes):
             cue_id = self.random.choice(self.cue_ids)
             action = self.random.choice(ACTIONS)
-            write = Write(self.name_, n, cue_id, action, self.versions[cue_id], self._change(action, n))
+            write = Write(
+                self.name_, n, cue_id, action, self.versions[cue_id], self._change(action, n)
+            )
             try:
-                status, text = self.browser.post(f"{self.base}cues/{cue_id}/{action}/",
-                                                  {"version": write.sent_version, **write.change})
+                status, text = self.browser.post(
+                    f"{self.base}cues/{cue_id}/{action}/",
+                    {"version": write.sent_version, **write.change},
+                )
             except Exception as error:
                 write.detail = f"{type(error).__name__}: {error}"
                 self.log.append(write)
@@ -138,11 +154,16 @@ def reconcile(writes: list[Write], cue_ids: list[int]) -> dict:
     from annotate.core.models import AuditEvent
     from annotate.runs.models import Cue
 
-    events = {(e.cue_id, e.before["version"]): e
-              for e in AnnotationEvent.objects.filter(cue_id__in=cue_ids).order_by("pk")}
-    audits = Counter((a.object_id, a.action, a.before["version"], a.after["version"])
-                     for a in AuditEvent.objects.filter(object_type="cue", object_id__in=cue_ids)
-                     .exclude(action="open"))
+    events = {
+        (e.cue_id, e.before["version"]): e
+        for e in AnnotationEvent.objects.filter(cue_id__in=cue_ids).order_by("pk")
+    }
+    audits = Counter(
+        (a.object_id, a.action, a.before["version"], a.after["version"])
+        for a in AuditEvent.objects.filter(object_type="cue", object_id__in=cue_ids).exclude(
+            action="open"
+        )
+    )
     problems: list[str] = []
     claimed: set[tuple[int, int]] = set()
     counts = Counter()
@@ -152,7 +173,9 @@ def reconcile(writes: list[Write], cue_ids: list[int]) -> dict:
         if w.status == 200:
             event = events.get(key)
             if event is None:
-                problems.append(f"LOST: {w} answered 200 but no event replaced version {w.sent_version}")
+                problems.append(
+                    f"LOST: {w} answered 200 but no event replaced version {w.sent_version}"
+                )
                 continue
             if key in claimed:
                 problems.append(f"two acknowledged writes claim the event {key}")
@@ -160,7 +183,9 @@ def reconcile(writes: list[Write], cue_ids: list[int]) -> dict:
             if event.action != w.action or not _expected_after(w, event.after):
                 problems.append(f"{w}: the event at {key} is {event.action} {event.after}")
             if w.new_version != w.sent_version + 1 or event.after["version"] != w.sent_version + 1:
-                problems.append(f"{w}: new version {w.new_version}, event after {event.after['version']}")
+                problems.append(
+                    f"{w}: new version {w.new_version}, event after {event.after['version']}"
+                )
             if audits[(w.cue_id, w.action, w.sent_version, w.sent_version + 1)] != 1:
                 problems.append(f"{w}: no single audit event for it")
         elif w.status == 409:
@@ -170,16 +195,25 @@ def reconcile(writes: list[Write], cue_ids: list[int]) -> dict:
             problems.append(f"UNKNOWN OUTCOME: {w}")
     phantom = set(events) - claimed
     for key in sorted(phantom):
-        problems.append(f"PHANTOM: event {key} ({events[key].action}) that no client was told landed")
+        problems.append(
+            f"PHANTOM: event {key} ({events[key].action}) that no client was told landed"
+        )
     for cue in Cue.objects.filter(pk__in=cue_ids):
         history = sorted(v for (c, v) in events if c == cue.pk)
         if history != list(range(1, cue.version)):
             problems.append(f"cue {cue.pk}: version {cue.version} but events at {history[:5]}...")
         last = events.get((cue.pk, cue.version - 1))
-        if last is not None and any(last.after[f] != getattr(cue, f)
-                                    for f in ("text", "start_ms", "end_ms", "decision", "reject_reason")):
+        if last is not None and any(
+            last.after[f] != getattr(cue, f)
+            for f in ("text", "start_ms", "end_ms", "decision", "reject_reason")
+        ):
             problems.append(f"cue {cue.pk}: the row is not its last event's after-state")
-    return {"counts": counts, "events": len(events), "audit": sum(audits.values()), "problems": problems}
+    return {
+        "counts": counts,
+        "events": len(events),
+        "audit": sum(audits.values()),
+        "problems": problems,
+    }
 
 
 def main() -> int:
@@ -196,14 +230,30 @@ def _run(log: Path, started_at: datetime, load_before: str) -> int:
     with live.bench_database("edits"):
         annotator = live.build_annotators(n=1, cues=ARGS.cues)[0]
         sessions = [annotator.session_key, live.second_session(annotator.username)]
-        env = live.server_env(MEDIA_ROOT=str(log.parent / "media"),
-                              CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"))
-        with live.gunicorn(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log) as (host, port):
+        env = live.server_env(
+            MEDIA_ROOT=str(log.parent / "media"),
+            CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
+        )
+        with live.gunicorn(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log) as (
+            host,
+            port,
+        ):
             gate = threading.Barrier(2)
             share = [ARGS.edits // 2, ARGS.edits - ARGS.edits // 2]
-            editors = [Editor(name, host, port, sessions[i], annotator.clip_name, annotator.cue_ids,
-                              share[i], ARGS.seed * 10 + i, gate)
-                       for i, name in enumerate(("browser-A", "browser-B"))]
+            editors = [
+                Editor(
+                    name,
+                    host,
+                    port,
+                    sessions[i],
+                    annotator.clip_name,
+                    annotator.cue_ids,
+                    share[i],
+                    ARGS.seed * 10 + i,
+                    gate,
+                )
+                for i, name in enumerate(("browser-A", "browser-B"))
+            ]
             t0 = time.monotonic()
             for e in editors:
                 e.start()
@@ -215,19 +265,32 @@ def _run(log: Path, started_at: datetime, load_before: str) -> int:
         result = reconcile(writes, annotator.cue_ids)
     counts = result["counts"]
     by_action = Counter((w.action, w.status) for w in writes)
-    print(f"# bench/concurrent_edits.py {started_at:%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
-          f"{os.cpu_count()} cores; load average before {load_before}, after {load_after}")
-    print(f"# {len(writes)} writes by 2 sessions of one annotator on {ARGS.cues} cues in {elapsed:.1f} s "
-          f"(seed {ARGS.seed}); reloads after a 409: {sum(e.reloads for e in editors)}")
-    print(f"landed (200): {counts.get(200, 0)}; refused stale (409): {counts.get(409, 0)}; "
-          f"other answers: {sum(v for k, v in counts.items() if k not in (200, 409))}")
+    print(
+        f"# bench/concurrent_edits.py {started_at:%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{os.cpu_count()} cores; load average before {load_before}, after {load_after}"
+    )
+    print(
+        f"# {len(writes)} writes by 2 sessions of one annotator on {ARGS.cues} cues in {elapsed:.1f} s "
+        f"(seed {ARGS.seed}); reloads after a 409: {sum(e.reloads for e in editors)}"
+    )
+    print(
+        f"landed (200): {counts.get(200, 0)}; refused stale (409): {counts.get(409, 0)}; "
+        f"other answers: {sum(v for k, v in counts.items() if k not in (200, 409))}"
+    )
     for name in ("browser-A", "browser-B"):
         mine = [w for w in writes if w.client == name]
-        print(f"  {name}: {sum(w.status == 200 for w in mine)} landed, {sum(w.status == 409 for w in mine)} refused")
-    print("  by action: " + ", ".join(f"{a} {by_action[(a, 200)]}/{by_action[(a, 409)]}" for a in ACTIONS)
-          + " (landed/refused)")
+        print(
+            f"  {name}: {sum(w.status == 200 for w in mine)} landed, {sum(w.status == 409 for w in mine)} refused"
+        )
+    print(
+        "  by action: "
+        + ", ".join(f"{a} {by_action[(a, 200)]}/{by_action[(a, 409)]}" for a in ACTIONS)
+        + " (landed/refused)"
+    )
     print(f"history: {result['events']} annotation events, {result['audit']} cue audit events")
-    print(f"reconciliation problems (lost, phantom, spurious 409, unknown): {len(result['problems'])}")
+    print(
+        f"reconciliation problems (lost, phantom, spurious 409, unknown): {len(result['problems'])}"
+    )
     for problem in result["problems"][:20]:
         print(f"  {problem}")
     return 0 if not result["problems"] and len(writes) == ARGS.edits else 1

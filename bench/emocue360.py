@@ -38,29 +38,103 @@ from inference.emocue360 import MODALITIES, Scorer, SentenceTransformerEncoder  
 PARTS = {
     "visual": (
         ["He", "She", "The man", "The woman", "The speaker", "The girl", "The boy"],
-        ["frowns", "smiles slightly", "raises the eyebrows", "looks down", "stares ahead",
-         "narrows the eyes", "nods slowly", "shakes the head", "clenches the jaw",
-         "covers the face", "leans back", "glances away", "bites the lip", "tilts the head",
-         "crosses the arms", "wipes away tears", "blinks rapidly", "opens the mouth wide"],
-        ["", " at the other person", " for a moment", " repeatedly", " near the window",
-         " while sitting on the sofa", " with red eyes", " in a dim room", " without a word"],
+        [
+            "frowns",
+            "smiles slightly",
+            "raises the eyebrows",
+            "looks down",
+            "stares ahead",
+            "narrows the eyes",
+            "nods slowly",
+            "shakes the head",
+            "clenches the jaw",
+            "covers the face",
+            "leans back",
+            "glances away",
+            "bites the lip",
+            "tilts the head",
+            "crosses the arms",
+            "wipes away tears",
+            "blinks rapidly",
+            "opens the mouth wide",
+        ],
+        [
+            "",
+            " at the other person",
+            " for a moment",
+            " repeatedly",
+            " near the window",
+            " while sitting on the sofa",
+            " with red eyes",
+            " in a dim room",
+            " without a word",
+        ],
     ),
     "auditory": (
-        ["His voice", "Her voice", "The tone", "The speech", "The volume", "The pitch",
-         "The speaking rate", "The laughter", "The sigh"],
-        ["is loud", "is soft", "trembles", "rises sharply", "drops at the end", "is flat",
-         "is fast", "is slow", "breaks", "sounds hoarse", "is cheerful", "is cold",
-         "is hesitant", "is choked"],
-        ["", " throughout", " with long pauses", " near the end", " at first",
-         " in short bursts", " when answering"],
+        [
+            "His voice",
+            "Her voice",
+            "The tone",
+            "The speech",
+            "The volume",
+            "The pitch",
+            "The speaking rate",
+            "The laughter",
+            "The sigh",
+        ],
+        [
+            "is loud",
+            "is soft",
+            "trembles",
+            "rises sharply",
+            "drops at the end",
+            "is flat",
+            "is fast",
+            "is slow",
+            "breaks",
+            "sounds hoarse",
+            "is cheerful",
+            "is cold",
+            "is hesitant",
+            "is choked",
+        ],
+        [
+            "",
+            " throughout",
+            " with long pauses",
+            " near the end",
+            " at first",
+            " in short bursts",
+            " when answering",
+        ],
     ),
     "emotional": (
         ["He", "She", "The speaker", "The character"],
-        ["feels angry", "is delighted", "is worried", "feels ashamed", "is surprised",
-         "is disappointed", "feels relieved", "is anxious", "is grieving", "is frustrated",
-         "feels hopeful", "is embarrassed", "is contemptuous", "is calm"],
-        ["", " about the news", " with the other person", " about the future",
-         " after the argument", " but hides it", " and wants to leave"],
+        [
+            "feels angry",
+            "is delighted",
+            "is worried",
+            "feels ashamed",
+            "is surprised",
+            "is disappointed",
+            "feels relieved",
+            "is anxious",
+            "is grieving",
+            "is frustrated",
+            "feels hopeful",
+            "is embarrassed",
+            "is contemptuous",
+            "is calm",
+        ],
+        [
+            "",
+            " about the news",
+            " with the other person",
+            " about the future",
+            " after the argument",
+            " but hides it",
+            " and wants to leave",
+        ],
     ),
 }
 
@@ -152,7 +226,9 @@ def main() -> int:
     gold, predicted = generate(args.samples, args.cues, args.seed)
     n_gold = sum(len(s[m]) for s in gold.values() for m in MODALITIES)
     n_pred = sum(len(s[m]) for s in predicted.values() for m in MODALITIES)
-    unique = len({t for f in (gold, predicted) for s in f.values() for m in MODALITIES for t in s[m]})
+    unique = len(
+        {t for f in (gold, predicted) for s in f.values() for m in MODALITIES for t in s[m]}
+    )
 
     encoder = SentenceTransformerEncoder()
     model = encoder.model
@@ -180,7 +256,7 @@ def main() -> int:
     diff = max(max_abs_difference(r, base) for r in (ours, ours_warm, ours_store))
     report = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-                   f"torch {torch.__version__} threads {torch.get_num_threads()}",
+        f"torch {torch.__version__} threads {torch.get_num_threads()}",
         "samples": args.samples,
         "gold_cues": n_gold,
         "predicted_cues": n_pred,

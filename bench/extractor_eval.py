@@ -53,17 +53,23 @@ def main() -> int:
             for cue in r[modality]:
                 kinds[cue.kind] = kinds.get(cue.kind, 0) + 1
         if args.markdown:
-            print(f"| {modality} | {sum(counts)} | {statistics.mean(counts):.2f} | "
-                  f"{statistics.median(counts):g} | {max(counts)} | {empty} ({empty / n:.0%}) |")
+            print(
+                f"| {modality} | {sum(counts)} | {statistics.mean(counts):.2f} | "
+                f"{statistics.median(counts):g} | {max(counts)} | {empty} ({empty / n:.0%}) |"
+            )
         else:
-            print(f"{modality:>10}: {sum(counts)} cues, mean {statistics.mean(counts):.2f}, "
-                  f"median {statistics.median(counts):g}, max {max(counts)}, "
-                  f"empty in {empty}/{n} ({empty / n:.0%}); kinds {kinds}")
+            print(
+                f"{modality:>10}: {sum(counts)} cues, mean {statistics.mean(counts):.2f}, "
+                f"median {statistics.median(counts):g}, max {max(counts)}, "
+                f"empty in {empty}/{n} ({empty / n:.0%}); kinds {kinds}"
+            )
     no_subtitle_auditory = sum(
         1 for r in results.values() if not [c for c in r["auditory"] if c.kind != "subtitle"]
     )
-    print(f"\nauditory empty once subtitle cues are set aside: {no_subtitle_auditory}/{n} "
-          f"({no_subtitle_auditory / n:.0%})")
+    print(
+        f"\nauditory empty once subtitle cues are set aside: {no_subtitle_auditory}/{n} "
+        f"({no_subtitle_auditory / n:.0%})"
+    )
 
     rng = random.Random(args.seed)
     for name, text in rng.sample(rows, min(args.show, n)):

@@ -63,18 +63,28 @@ commands = parser.add_subparsers(dest="command", required=True)
 kill_parser = commands.add_parser("worker-kill")
 kill_parser.add_argument("--kills", type=int, default=10)
 kill_parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
-kill_parser.add_argument("--visibility", type=int, default=10,
-                         help="EMOCUE_BROKER_VISIBILITY_TIMEOUT of the worker, seconds")
+kill_parser.add_argument(
+    "--visibility",
+    type=int,
+    default=10,
+    help="EMOCUE_BROKER_VISIBILITY_TIMEOUT of the worker, seconds",
+)
 kill_parser.add_argument("--seed", type=int, default=0)
 pg_parser = commands.add_parser("pg-restart")
 pg_parser.add_argument("--down", type=float, default=5.0, help="seconds PostgreSQL stays stopped")
 pg_parser.add_argument("--clients", type=int, default=4)
-pg_parser.add_argument("--shared", action="store_true",
-                       help="restart the machine's PostgreSQL cluster (pg_ctlcluster) instead of a private one")
+pg_parser.add_argument(
+    "--shared",
+    action="store_true",
+    help="restart the machine's PostgreSQL cluster (pg_ctlcluster) instead of a private one",
+)
 redis_parser = commands.add_parser("redis-down")
 redis_parser.add_argument("--down", type=float, default=10.0, help="seconds Redis stays stopped")
-redis_parser.add_argument("--shared", action="store_true",
-                          help="stop the machine's Redis on 6379 instead of a private one")
+redis_parser.add_argument(
+    "--shared",
+    action="store_true",
+    help="stop the machine's Redis on 6379 instead of a private one",
+)
 ARGS = parser.parse_args()
 
 STARTED_AT = datetime.now(UTC)
@@ -87,15 +97,18 @@ def say(message: str) -> None:
 
 def header() -> str:
     one, five, fifteen = os.getloadavg()
-    return (f"# bench/faults.py {ARGS.command} {STARTED_AT:%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
-            f"{os.cpu_count()} cores, Python {platform.python_version()}; load average at the start "
-            f"{LOAD_AT_START}, at the end {one:.2f} {five:.2f} {fifteen:.2f}")
+    return (
+        f"# bench/faults.py {ARGS.command} {STARTED_AT:%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; load average at the start "
+        f"{LOAD_AT_START}, at the end {one:.2f} {five:.2f} {fifteen:.2f}"
+    )
 
 
 LOAD_AT_START = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 # ---- servers of the bench's own -----------------------------------------------------------------
+
 
 def free_port() -> int:  # live_server has one, but importing it sets Django up, too early here
     import socket
@@ -116,17 +129,41 @@ class PrivatePostgres:
         shutil.chown(WORK, "postgres")
         shutil.chown(self.dir, "postgres")
         self.port = free_port()
-        self._as_postgres(self.bin / "initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U",
-                          "postgres", "--no-sync", "-E", "UTF8")
+        self._as_postgres(
+            self.bin / "initdb",
+            "-D",
+            str(self.dir / "data"),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
 
     def _as_postgres(self, *command) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *map(str, command)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir)
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *map(str, command)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=self.dir,
+        )
 
     def start(self) -> None:
-        self._as_postgres(self.bin / "pg_ctl", "-D", self.dir / "data", "-l", self.dir / "server.log",
-                          "-w", "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                          "-c fsync=off -c max_connections=200", "start")
+        self._as_postgres(
+            self.bin / "pg_ctl",
+            "-D",
+            self.dir / "data",
+            "-l",
+            self.dir / "server.log",
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c max_connections=200",
+            "start",
+        )
 
     def stop(self) -> None:
         self._as_postgres(self.bin / "pg_ctl", "-D", self.dir / "data", "-m", "fast", "-w", "stop")
@@ -146,16 +183,23 @@ class SharedPostgres:
         self.version = max(os.listdir("/etc/postgresql"), key=int)
 
     def start(self) -> None:
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", "start"], check=True)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", "start"],
+            check=True,
+        )
 
     def stop(self) -> None:
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", "stop"], check=True)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", "stop"], check=True
+        )
 
     def url(self) -> str:
         return os.environ.get("DATABASE_URL", "postgres://postgres:emocue@127.0.0.1:5432/postgres")
 
     def close(self) -> None:  # started again whatever happened
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", "start"])
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", self.version, "main", "start"]
+        )
 
 
 class PrivateRedis:
@@ -168,23 +212,55 @@ class PrivateRedis:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        command = ["redis-server", "--bind", "127.0.0.1", "-::1", "--port", str(self.port), "--save", "",
-                   "--appendonly", "no", "--dir", str(WORK)]
+        command = [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "-::1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(WORK),
+        ]
         if self.shared:
-            subprocess.run([*command, "--daemonize", "yes", "--dir", "/var/lib/redis",
-                            "--logfile", "/var/log/redis/ci.log"], check=True)
+            subprocess.run(
+                [
+                    *command,
+                    "--daemonize",
+                    "yes",
+                    "--dir",
+                    "/var/lib/redis",
+                    "--logfile",
+                    "/var/log/redis/ci.log",
+                ],
+                check=True,
+            )
         else:
-            self.process = subprocess.Popen(command, stdout=(WORK / "redis.log").open("a"),
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                stdout=(WORK / "redis.log").open("a"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 20
-        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
-                             text=True).stdout.strip() != "PONG":
+        while (
+            subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+            ).stdout.strip()
+            != "PONG"
+        ):
             if time.monotonic() > deadline:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.1)
 
     def stop(self) -> None:
-        subprocess.run(["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True)
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True
+        )
         if self.process is not None:
             self.process.wait(timeout=10)
             self.process = None
@@ -194,7 +270,12 @@ class PrivateRedis:
 
     def close(self) -> None:
         if self.shared:
-            if subprocess.run(["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
+            if (
+                subprocess.run(
+                    ["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True
+                ).stdout.strip()
+                != "PONG"
+            ):
                 self.start()
         elif self.process is not None:
             from live_server import stop_process_group
@@ -203,6 +284,7 @@ class PrivateRedis:
 
 
 # ---- celery workers ---------------------------------------------------------------------------
+
 
 class Workers:
     """Real `celery worker` processes (prefork, concurrency 1, cpu queue), each in its own
@@ -214,10 +296,30 @@ class Workers:
 
     def start(self) -> subprocess.Popen:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", "cpu", "--concurrency", "1",
-             "--pool", "prefork", "-n", f"bench-{uuid.uuid4().hex[:8]}@%h", "--loglevel", "INFO"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("a"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "studio",
+                "worker",
+                "-Q",
+                "cpu",
+                "--concurrency",
+                "1",
+                "--pool",
+                "prefork",
+                "-n",
+                f"bench-{uuid.uuid4().hex[:8]}@%h",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.processes.append(process)
         return process
 
@@ -245,18 +347,23 @@ class Workers:
         return self.log.read_text()[-3000:] if self.log.exists() else ""
 
 
-def wait_for(predicate, *, seconds: float, what: str, interval: float = 0.05, log: Workers | None = None):
+def wait_for(
+    predicate, *, seconds: float, what: str, interval: float = 0.05, log: Workers | None = None
+):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}"
-                       + (f"\nworker log:\n{log.tail()}" if log else ""))
+    raise RuntimeError(
+        f"timed out after {seconds:.0f} s waiting for {what}"
+        + (f"\nworker log:\n{log.tail()}" if log else "")
+    )
 
 
 # ---- worker-kill ------------------------------------------------------------------------------
+
 
 def worker_kill() -> int:
     os.environ["CELERY_BROKER_URL"] = ARGS.broker
@@ -280,9 +387,14 @@ def worker_kill() -> int:
     default_storage.__dict__.pop("_wrapped", None)
     default_storage._setup()
     celery_app.control.purge()
-    env = live.server_env(MEDIA_ROOT=str(media), CELERY_BROKER_URL=ARGS.broker, CELERY_TASK_ALWAYS_EAGER="0",
-                          EMOCUE_BROKER_VISIBILITY_TIMEOUT=str(ARGS.visibility),
-                          EMOCUE_BROKER_RESTORE_SWEEP_S="1", DJANGO_LOG_LEVEL="INFO")
+    env = live.server_env(
+        MEDIA_ROOT=str(media),
+        CELERY_BROKER_URL=ARGS.broker,
+        CELERY_TASK_ALWAYS_EAGER="0",
+        EMOCUE_BROKER_VISIBILITY_TIMEOUT=str(ARGS.visibility),
+        EMOCUE_BROKER_RESTORE_SWEEP_S="1",
+        DJANGO_LOG_LEVEL="INFO",
+    )
     workers = Workers(env, WORK / "workers.log")
     with live.bench_database("workerkill"):
         from annotate.core.models import Project
@@ -293,7 +405,9 @@ def worker_kill() -> int:
             with contextlib.redirect_stdout(sys.stderr):
                 demo = build_demo(WORK / "demo")
             report = clips_import(project=project, directory=demo.out_dir, manifest=demo.manifest)
-            assert report.ok and report.count("ready") == 8, [(r.name, r.message) for r in report.rows]
+            assert report.ok and report.count("ready") == 8, [
+                (r.name, r.message) for r in report.rows
+            ]
             worker = workers.start()
 
             def finished(run) -> bool:
@@ -303,23 +417,41 @@ def worker_kill() -> int:
             t = time.monotonic()
             wait_for(lambda: finished(clean), seconds=300, what="the clean run", log=workers)
             say(f"clean run finished in {time.monotonic() - t:.1f} s")
-            reference = {p.clip_id: sorted(p.cues.values_list("modality", "kind", "text", "start_ms", "end_ms"))
-                         for p in clean.proposals.all()}
+            reference = {
+                p.clip_id: sorted(
+                    p.cues.values_list("modality", "kind", "text", "start_ms", "end_ms")
+                )
+                for p in clean.proposals.all()
+            }
 
             runs, kills = [], []
             last_kill = tz.now()
             while len(kills) < ARGS.kills:
-                if not Proposal.objects.filter(run__in=runs, status__in=["pending", "running"]).exists():
-                    runs.append(run_services.run_create(project=project, proposer="signals",
-                                                        label=f"kill round {len(kills) + 1}"))
+                if not Proposal.objects.filter(
+                    run__in=runs, status__in=["pending", "running"]
+                ).exists():
+                    runs.append(
+                        run_services.run_create(
+                            project=project,
+                            proposer="signals",
+                            label=f"kill round {len(kills) + 1}",
+                        )
+                    )
                 since = last_kill
-                held = wait_for(lambda since=since: Proposal.objects.filter(
-                                    run__in=runs, status="running", started_at__gt=since).first(),
-                                seconds=120, what="a clip in the worker's hands", log=workers)
+                held = wait_for(
+                    lambda since=since: Proposal.objects.filter(
+                        run__in=runs, status="running", started_at__gt=since
+                    ).first(),
+                    seconds=120,
+                    what="a clip in the worker's hands",
+                    log=workers,
+                )
                 time.sleep(rng.uniform(0.0, 1.5))  # anywhere in the clip: proposer or store
                 whole = len(kills) % 2 == 0
                 children = Workers.children(worker.pid)
-                if Proposal.objects.get(pk=held.pk).status != "running" or (not whole and not children):
+                if Proposal.objects.get(pk=held.pk).status != "running" or (
+                    not whole and not children
+                ):
                     continue  # finished meanwhile: not mid-task, wait for the next clip
                 if whole:
                     os.killpg(worker.pid, signal.SIGKILL)
@@ -329,31 +461,59 @@ def worker_kill() -> int:
                         os.kill(child, signal.SIGKILL)
                 last_kill = tz.now()
                 into = (last_kill - held.started_at).total_seconds()
-                kills.append({"round": len(kills) + 1, "what": "whole worker" if whole else "pool child",
-                              "proposal": held.pk, "clip": held.clip.name, "run": held.run_id, "into": into})
-                say(f"kill {len(kills)}: {kills[-1]['what']} {into:.2f} s into {held.clip.name} (run {held.run_id})")
+                kills.append(
+                    {
+                        "round": len(kills) + 1,
+                        "what": "whole worker" if whole else "pool child",
+                        "proposal": held.pk,
+                        "clip": held.clip.name,
+                        "run": held.run_id,
+                        "into": into,
+                    }
+                )
+                say(
+                    f"kill {len(kills)}: {kills[-1]['what']} {into:.2f} s into {held.clip.name} (run {held.run_id})"
+                )
                 if whole:
                     worker = workers.start()
             t = time.monotonic()
-            wait_for(lambda: all(finished(r) for r in runs), seconds=600, what="every run to finish",
-                     interval=0.5, log=workers)
+            wait_for(
+                lambda: all(finished(r) for r in runs),
+                seconds=600,
+                what="every run to finish",
+                interval=0.5,
+                log=workers,
+            )
             settle_s = time.monotonic() - t
 
             # Checks.
             all_runs = [clean, *runs]
             proposals = list(Proposal.objects.filter(run__in=all_runs).select_related("clip"))
-            not_done = [(p.run_id, p.clip.name, p.status, p.error) for p in proposals if p.status != "done"]
+            not_done = [
+                (p.run_id, p.clip.name, p.status, p.error) for p in proposals if p.status != "done"
+            ]
             count_mismatch, content_mismatch = [], 0
             for p in proposals:
                 cues = sorted(p.cues.values_list("modality", "kind", "text", "start_ms", "end_ms"))
                 if len(cues) != len(reference[p.clip_id]):
-                    count_mismatch.append((p.run_id, p.clip.name, len(cues), len(reference[p.clip_id])))
+                    count_mismatch.append(
+                        (p.run_id, p.clip.name, len(cues), len(reference[p.clip_id]))
+                    )
                 content_mismatch += cues != reference[p.clip_id]
-            position_dupes = (Cue.objects.filter(proposal__run__in=all_runs).values("proposal", "position")
-                              .annotate(n=Count("id")).filter(n__gt=1).count())
-            content_dupes = (Cue.objects.filter(proposal__run__in=all_runs)
-                             .values("proposal", "modality", "kind", "text", "start_ms", "end_ms")
-                             .annotate(n=Count("id")).filter(n__gt=1).count())
+            position_dupes = (
+                Cue.objects.filter(proposal__run__in=all_runs)
+                .values("proposal", "position")
+                .annotate(n=Count("id"))
+                .filter(n__gt=1)
+                .count()
+            )
+            content_dupes = (
+                Cue.objects.filter(proposal__run__in=all_runs)
+                .values("proposal", "modality", "kind", "text", "start_ms", "end_ms")
+                .annotate(n=Count("id"))
+                .filter(n__gt=1)
+                .count()
+            )
             # A clip killed j times was claimed at least j + 1 times (attempts counts claims).
             killed_on = Counter(k["proposal"] for k in kills)
             interrupted = Proposal.objects.filter(pk__in=killed_on)
@@ -366,31 +526,60 @@ def worker_kill() -> int:
                 celery_app.control.purge()
                 import redis as redis_client
 
-                broker = redis_client.Redis.from_url(ARGS.broker)  # what this run's workers left there
-                for key in [*broker.scan_iter("_kombu.*"), "cpu", "unacked", "unacked_index", "unacked_mutex"]:
+                broker = redis_client.Redis.from_url(
+                    ARGS.broker
+                )  # what this run's workers left there
+                for key in [
+                    *broker.scan_iter("_kombu.*"),
+                    "cpu",
+                    "unacked",
+                    "unacked_index",
+                    "unacked_mutex",
+                ]:
                     broker.delete(key)
     print(header())
-    print(f"# signal proposer over the 8 demo clips; worker prefork x 1, visibility timeout {ARGS.visibility} s, "
-          f"restore sweep 1 s; broker {ARGS.broker}")
-    print(f"kills: {len(kills)} ({sum(k['what'] == 'whole worker' for k in kills)} whole worker, "
-          f"{sum(k['what'] == 'pool child' for k in kills)} pool child), each while a clip was running")
+    print(
+        f"# signal proposer over the 8 demo clips; worker prefork x 1, visibility timeout {ARGS.visibility} s, "
+        f"restore sweep 1 s; broker {ARGS.broker}"
+    )
+    print(
+        f"kills: {len(kills)} ({sum(k['what'] == 'whole worker' for k in kills)} whole worker, "
+        f"{sum(k['what'] == 'pool child' for k in kills)} pool child), each while a clip was running"
+    )
     for k in kills:
-        print(f"  {k['round']:2d}. {k['what']:12s} {k['into']:.2f} s into {k['clip']} (run {k['run']})")
-    print(f"runs: 1 clean + {len(runs)} under kills, all finished {settle_s:.1f} s after the last kill")
+        print(
+            f"  {k['round']:2d}. {k['what']:12s} {k['into']:.2f} s into {k['clip']} (run {k['run']})"
+        )
+    print(
+        f"runs: 1 clean + {len(runs)} under kills, all finished {settle_s:.1f} s after the last kill"
+    )
     print(f"proposals: {len(proposals)}, not done: {len(not_done)} {not_done[:3]}")
-    print(f"interrupted clips taken up again after each kill (attempts > kills on it): {retaken}/"
-          f"{len(killed_on)}; attempts over the "
-          f"kill runs: {dict(sorted(attempts.items()))}")
-    print(f"cues: {total_cues}; proposals whose cue count differs from the clean run's: {len(count_mismatch)} "
-          f"{count_mismatch[:3]}; whose cues differ at all: {content_mismatch}")
-    print(f"duplicate (proposal, position): {position_dupes}; duplicate cue content within a proposal: {content_dupes}")
-    ok = (not not_done and not count_mismatch and not position_dupes and not content_dupes
-          and len(kills) == ARGS.kills and retaken == len(killed_on))
+    print(
+        f"interrupted clips taken up again after each kill (attempts > kills on it): {retaken}/"
+        f"{len(killed_on)}; attempts over the "
+        f"kill runs: {dict(sorted(attempts.items()))}"
+    )
+    print(
+        f"cues: {total_cues}; proposals whose cue count differs from the clean run's: {len(count_mismatch)} "
+        f"{count_mismatch[:3]}; whose cues differ at all: {content_mismatch}"
+    )
+    print(
+        f"duplicate (proposal, position): {position_dupes}; duplicate cue content within a proposal: {content_dupes}"
+    )
+    ok = (
+        not not_done
+        and not count_mismatch
+        and not position_dupes
+        and not content_dupes
+        and len(kills) == ARGS.kills
+        and retaken == len(killed_on)
+    )
     print("result: " + ("every run completed, no duplicate cues" if ok else "FAILED"))
     return 0 if ok else 1
 
 
 # ---- pg-restart -------------------------------------------------------------------------------
+
 
 def pg_restart() -> int:
     server = SharedPostgres() if ARGS.shared else PrivatePostgres()
@@ -402,8 +591,13 @@ def pg_restart() -> int:
 
         with live.bench_database("pgrestart"):
             annotators = live.build_annotators(n=ARGS.clients, cues=20)
-            env = live.server_env(MEDIA_ROOT=str(WORK / "media"), CELERY_BROKER_URL="redis://127.0.0.1:6379/14")
-            with live.gunicorn(env=env, workers=2, threads=4, log=WORK / "gunicorn.log") as (host, port):
+            env = live.server_env(
+                MEDIA_ROOT=str(WORK / "media"), CELERY_BROKER_URL="redis://127.0.0.1:6379/14"
+            )
+            with live.gunicorn(env=env, workers=2, threads=4, log=WORK / "gunicorn.log") as (
+                host,
+                port,
+            ):
                 result = _pg_restart_drive(live, server, host, port, annotators)
     finally:
         server.close()
@@ -432,11 +626,15 @@ def _pg_restart_drive(live, server, host: str, port: int, annotators) -> int:
                 elif kind == "workspace":
                     status, body = browser.get(base + "workspace/", htmx=True)
                 elif kind == "api":
-                    status, body = browser._request("GET", "/api/projects/", headers={"Accept": "application/json"})
+                    status, body = browser._request(
+                        "GET", "/api/projects/", headers={"Accept": "application/json"}
+                    )
                 else:
                     cue_id = rng.choice(annotator.cue_ids)
-                    status, body = browser.post(f"{base}cues/{cue_id}/edit/",
-                                                {"version": versions[cue_id], "text": f"Saved at {started:.3f}."})
+                    status, body = browser.post(
+                        f"{base}cues/{cue_id}/edit/",
+                        {"version": versions[cue_id], "text": f"Saved at {started:.3f}."},
+                    )
             except Exception as error:
                 body = f"{type(error).__name__}: {error}"
             ms = (time.monotonic() - started) * 1000
@@ -450,7 +648,9 @@ def _pg_restart_drive(live, server, host: str, port: int, annotators) -> int:
             time.sleep(0.05)
         browser.close()
 
-    threads = [threading.Thread(target=client, args=(a, i), daemon=True) for i, a in enumerate(annotators)]
+    threads = [
+        threading.Thread(target=client, args=(a, i), daemon=True) for i, a in enumerate(annotators)
+    ]
     for t in threads:
         t.start()
     time.sleep(3)
@@ -463,11 +663,15 @@ def _pg_restart_drive(live, server, host: str, port: int, annotators) -> int:
     t_start = time.monotonic()
     server.start()
     t_up = time.monotonic()
+
     # Run on until every client has had 10 answers in a row of 200 (or 60 s).
     def recovered() -> bool:
         with lock:
             after = [r for r in records if r[0] >= t_up]
-        return len(after) >= 10 * len(threads) and all(r[2] == 200 for r in after[-10 * len(threads):])
+        return len(after) >= 10 * len(threads) and all(
+            r[2] == 200 for r in after[-10 * len(threads) :]
+        )
+
     try:
         wait_for(recovered, seconds=60, what="recovery", interval=0.2)
     except RuntimeError as error:
@@ -497,30 +701,45 @@ def _pg_restart_drive(live, server, host: str, port: int, annotators) -> int:
     first_ok_after = min((r[0] for r in after if r[2] == 200), default=None)
     after_failed = [r for r in after if r[2] != 200]
     print(header())
-    print(f"# {'the machine' if ARGS.shared else 'a private'} PostgreSQL cluster, stopped (pg_ctl -m fast) for "
-          f"{ARGS.down:.0f} s; gunicorn gthread 2 x 4; {len(threads)} clients each looping page / workspace / "
-          f"save / save / API GET with 50 ms pauses")
-    print(f"stop took {t_stopped - t_stop:.2f} s, start {t_up - t_start:.2f} s; database down for "
-          f"{t_up - t_stop:.2f} s (stop command to start returned)")
-    print(f"requests: {len(before)} before (failed {sum(r[2] != 200 for r in before)}), {len(down)} while down, "
-          f"{len(after)} after (failed {len(after_failed)})")
-    print(f"failed requests by status: {dict(statuses)}; 503 bodies: {dict(messages)}; "
-          f"anything else (500, traceback, no message, dropped): {len(bad)}")
+    print(
+        f"# {'the machine' if ARGS.shared else 'a private'} PostgreSQL cluster, stopped (pg_ctl -m fast) for "
+        f"{ARGS.down:.0f} s; gunicorn gthread 2 x 4; {len(threads)} clients each looping page / workspace / "
+        f"save / save / API GET with 50 ms pauses"
+    )
+    print(
+        f"stop took {t_stopped - t_stop:.2f} s, start {t_up - t_start:.2f} s; database down for "
+        f"{t_up - t_stop:.2f} s (stop command to start returned)"
+    )
+    print(
+        f"requests: {len(before)} before (failed {sum(r[2] != 200 for r in before)}), {len(down)} while down, "
+        f"{len(after)} after (failed {len(after_failed)})"
+    )
+    print(
+        f"failed requests by status: {dict(statuses)}; 503 bodies: {dict(messages)}; "
+        f"anything else (500, traceback, no message, dropped): {len(bad)}"
+    )
     for r in bad[:5]:
         print(f"  {r[1]} {r[2]} {r[3][:160]!r}")
     if failed:
-        print(f"failures from {first_fail - t_stop:+.2f} s to {last_fail - t_up:+.2f} s after the start returned; "
-              f"503 answered in p50 {live.percentile([r[4] for r in failed], 0.5):.0f} ms, "
-              f"max {max(r[4] for r in failed):.0f} ms")
+        print(
+            f"failures from {first_fail - t_stop:+.2f} s to {last_fail - t_up:+.2f} s after the start returned; "
+            f"503 answered in p50 {live.percentile([r[4] for r in failed], 0.5):.0f} ms, "
+            f"max {max(r[4] for r in failed):.0f} ms"
+        )
     if first_ok_after is not None:
-        print(f"recovery: first 200 {first_ok_after - t_up:.2f} s after the start returned; "
-              f"last failure {max(0.0, (last_fail or t_up) - t_up):.2f} s after it; gunicorn not restarted")
-    ok = not bad and first_ok_after is not None and not [r for r in before if r[2] != 200] and failed
+        print(
+            f"recovery: first 200 {first_ok_after - t_up:.2f} s after the start returned; "
+            f"last failure {max(0.0, (last_fail or t_up) - t_up):.2f} s after it; gunicorn not restarted"
+        )
+    ok = (
+        not bad and first_ok_after is not None and not [r for r in before if r[2] != 200] and failed
+    )
     print("result: " + ("clean 503s while down, recovered without a restart" if ok else "FAILED"))
     return 0 if ok else 1
 
 
 # ---- redis-down -------------------------------------------------------------------------------
+
 
 def redis_down() -> int:
     redis = PrivateRedis(shared=ARGS.shared)
@@ -541,34 +760,49 @@ def redis_down() -> int:
             from tests import mediafiles
 
             media = WORK / "media"
-            env = live.server_env(MEDIA_ROOT=str(media), CELERY_BROKER_URL=os.environ["CELERY_BROKER_URL"],
-                                  CELERY_TASK_ALWAYS_EAGER="0")
+            env = live.server_env(
+                MEDIA_ROOT=str(media),
+                CELERY_BROKER_URL=os.environ["CELERY_BROKER_URL"],
+                CELERY_TASK_ALWAYS_EAGER="0",
+            )
             project = Project.objects.create(name="Bench broker", slug="bench")
             user = get_user_model().objects.create_user("manager", password="bench-pass")
             Membership.objects.create(project=project, user=user, role="manager")
             token = Token.objects.create(user=user).key
             session = live.second_session("manager")
-            videos = {n: mediafiles.make_clip(WORK / f"talk{n}.mp4", seconds=1.0 + n / 5).read_bytes()
-                      for n in range(3)}
+            videos = {
+                n: mediafiles.make_clip(WORK / f"talk{n}.mp4", seconds=1.0 + n / 5).read_bytes()
+                for n in range(3)
+            }
             workers = Workers(env, WORK / "worker.log")
             workers.start()
-            with live.gunicorn(env=env, workers=2, threads=4, log=WORK / "gunicorn.log") as (host, port):
+            with live.gunicorn(env=env, workers=2, threads=4, log=WORK / "gunicorn.log") as (
+                host,
+                port,
+            ):
                 api = live.Browser(host, port, timeout=60)
                 page = live.Browser(host, port, cookies={"sessionid": session}, timeout=60)
                 auth = {"Authorization": f"Token {token}"}
 
                 def api_upload(n: int):
                     started = time.monotonic()
-                    status, body, headers = api.post_files(f"/api/projects/{project.slug}/clips/", {},
-                                                           [("file", f"talk{n}.mp4", videos[n])], headers=auth)
+                    status, body, headers = api.post_files(
+                        f"/api/projects/{project.slug}/clips/",
+                        {},
+                        [("file", f"talk{n}.mp4", videos[n])],
+                        headers=auth,
+                    )
                     return status, body, headers, time.monotonic() - started
 
                 def page_upload(n: int):
                     page.get(f"/p/{project.slug}/")  # the CSRF token, as the page holds it
                     started = time.monotonic()
-                    status, body, headers = page.post_files(f"/p/{project.slug}/upload/", {},
-                                                            [("files", f"talk{n}.mp4", videos[n])],
-                                                            headers={"HX-Request": "true"})
+                    status, body, headers = page.post_files(
+                        f"/p/{project.slug}/upload/",
+                        {},
+                        [("files", f"talk{n}.mp4", videos[n])],
+                        headers={"HX-Request": "true"},
+                    )
                     return status, body, headers, time.monotonic() - started
 
                 def files_on_disk() -> int:
@@ -582,8 +816,10 @@ def redis_down() -> int:
                 assert status == 201, (status, body)
                 t = time.monotonic()
                 wait_for(lambda: ready("talk0"), seconds=120, what="talk0 ingested", log=workers)
-                lines.append(f"broker up: API upload talk0.mp4 -> {status} in {took:.2f} s, ingested "
-                             f"(ready) {time.monotonic() - t:.1f} s later")
+                lines.append(
+                    f"broker up: API upload talk0.mp4 -> {status} in {took:.2f} s, ingested "
+                    f"(ready) {time.monotonic() - t:.1f} s later"
+                )
                 files_before = files_on_disk()
 
                 say("stopping Redis")
@@ -595,18 +831,30 @@ def redis_down() -> int:
                 rows = sorted(Clip.objects.filter(project=project).values_list("name", flat=True))
                 files_down = files_on_disk()
                 lines.append(f"broker down: project page -> {status_page}")
-                lines.append(f"broker down: API upload talk1.mp4 -> {a_status} in {a_took:.2f} s, "
-                             f"Retry-After {a_headers.get('retry-after')}: {a_body[:220]}")
+                lines.append(
+                    f"broker down: API upload talk1.mp4 -> {a_status} in {a_took:.2f} s, "
+                    f"Retry-After {a_headers.get('retry-after')}: {a_body[:220]}"
+                )
                 detail = " ".join(p_body.split())
-                lines.append(f"broker down: upload page talk2.mp4 -> {p_status} in {p_took:.2f} s, "
-                             f"X-Upload-Results {p_headers.get('x-upload-results')}: "
-                             f"{detail[detail.find('talk2'):][:160]!r}")
-                lines.append(f"broker down: clips in the database {rows}; files in storage {files_down} "
-                             f"(before: {files_before})")
-                down_ok = (status_page == 200 and a_status == 503 and p_status == 503
-                           and json.loads(a_body)["code"] == "service_unavailable"
-                           and "talk1.mp4 was not added" in a_body and "talk2.mp4 was not added" in p_body
-                           and rows == ["talk0"] and files_down == files_before)
+                lines.append(
+                    f"broker down: upload page talk2.mp4 -> {p_status} in {p_took:.2f} s, "
+                    f"X-Upload-Results {p_headers.get('x-upload-results')}: "
+                    f"{detail[detail.find('talk2') :][:160]!r}"
+                )
+                lines.append(
+                    f"broker down: clips in the database {rows}; files in storage {files_down} "
+                    f"(before: {files_before})"
+                )
+                down_ok = (
+                    status_page == 200
+                    and a_status == 503
+                    and p_status == 503
+                    and json.loads(a_body)["code"] == "service_unavailable"
+                    and "talk1.mp4 was not added" in a_body
+                    and "talk2.mp4 was not added" in p_body
+                    and rows == ["talk0"]
+                    and files_down == files_before
+                )
 
                 time.sleep(max(0.0, ARGS.down - (time.monotonic() - t_down)))
                 say("starting Redis")
@@ -620,36 +868,54 @@ def redis_down() -> int:
                         break
                     time.sleep(1)
                 p_status, p_body, _, _ = page_upload(2)
-                lines.append(f"broker back after {t_up - t_down:.1f} s down: API upload talk1.mp4 -> {a_status} "
-                             f"(try {tries}), upload page talk2.mp4 -> {p_status}")
+                lines.append(
+                    f"broker back after {t_up - t_down:.1f} s down: API upload talk1.mp4 -> {a_status} "
+                    f"(try {tries}), upload page talk2.mp4 -> {p_status}"
+                )
                 t = time.monotonic()
                 try:
-                    wait_for(lambda: ready("talk1") and ready("talk2"), seconds=120,
-                             what="talk1 and talk2 ingested", log=workers)
+                    wait_for(
+                        lambda: ready("talk1") and ready("talk2"),
+                        seconds=120,
+                        what="talk1 and talk2 ingested",
+                        log=workers,
+                    )
                     ingested = f"both ingested (ready) {time.monotonic() - t:.1f} s later by the same worker"
                     up_ok = a_status == 201 and p_status == 201
                 except RuntimeError:
                     ingested = "NOT ingested within 120 s"
                     up_ok = False
-                lines.append(f"broker back: {ingested}; clips {sorted(Clip.objects.values_list('name', 'status'))}")
+                lines.append(
+                    f"broker back: {ingested}; clips {sorted(Clip.objects.values_list('name', 'status'))}"
+                )
     finally:
         if workers is not None:
             workers.stop_all()
         redis.close()
     print(header())
-    print(f"# {'the machine' if ARGS.shared else 'a private'} Redis (broker), gunicorn gthread 2 x 4, one "
-          "Celery worker (prefork x 1) on the same broker; clips of 1.0-1.4 s made with ffmpeg")
+    print(
+        f"# {'the machine' if ARGS.shared else 'a private'} Redis (broker), gunicorn gthread 2 x 4, one "
+        "Celery worker (prefork x 1) on the same broker; clips of 1.0-1.4 s made with ffmpeg"
+    )
     for line in lines:
         print(line)
     ok = down_ok and up_ok
-    print("result: " + ("refused with a 503 and nothing stored while down; accepted and ingested once back"
-                        if ok else "FAILED"))
+    print(
+        "result: "
+        + (
+            "refused with a 503 and nothing stored while down; accepted and ingested once back"
+            if ok
+            else "FAILED"
+        )
+    )
     return 0 if ok else 1
 
 
 def main() -> int:
     try:
-        return {"worker-kill": worker_kill, "pg-restart": pg_restart, "redis-down": redis_down}[ARGS.command]()
+        return {"worker-kill": worker_kill, "pg-restart": pg_restart, "redis-down": redis_down}[
+            ARGS.command
+        ]()
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
 

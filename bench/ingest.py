@@ -30,8 +30,9 @@ from tests.mediafiles import make_clip  # noqa: E402
 BUDGET = 2.0
 
 
-def _talking_head(path: Path, *, seconds: float, size=(1280, 720), fps=25, vcodec="libx264",
-                  container="mp4") -> Path:
+def _talking_head(
+    path: Path, *, seconds: float, size=(1280, 720), fps=25, vcodec="libx264", container="mp4"
+) -> Path:
     """A 'talking head': a face photo (scikit-image's astronaut) with slow zoom and speech.
 
     The content matters for the encoder: a mostly static face with small motion, like the
@@ -42,31 +43,69 @@ def _talking_head(path: Path, *, seconds: float, size=(1280, 720), fps=25, vcode
         from PIL import Image
         from skimage import data
     except ImportError:
-        return make_clip(path, seconds=seconds, fps=fps, size=size, vcodec=vcodec,
-                         container=container)
+        return make_clip(
+            path, seconds=seconds, fps=fps, size=size, vcodec=vcodec, container=container
+        )
     face = path.with_suffix(".face.png")
     Image.fromarray(data.astronaut()).save(face)
     speech = path.with_suffix(".speech.wav")
-    text = ("I really did not expect to see you here today. Honestly, it makes me so happy. "
-            "But why did you not call me first? ") * 3
+    text = (
+        "I really did not expect to see you here today. Honestly, it makes me so happy. "
+        "But why did you not call me first? "
+    ) * 3
     have_espeak = shutil.which("espeak-ng") is not None
     if have_espeak:
         subprocess.run(["espeak-ng", "-w", str(speech), text], check=True, capture_output=True)
-    audio_in = (["-i", str(speech)] if have_espeak else
-                ["-f", "lavfi", "-i", f"sine=frequency=220:duration={seconds}"])
+    audio_in = (
+        ["-i", str(speech)]
+        if have_espeak
+        else ["-f", "lavfi", "-i", f"sine=frequency=220:duration={seconds}"]
+    )
     acodec = {"mp4": "aac", "webm": "libopus", "avi": "libmp3lame"}.get(container, "aac")
-    venc = {"libx264": ["-preset", "medium", "-crf", "23", "-pix_fmt", "yuv420p"],
-            "libvpx-vp9": ["-deadline", "realtime", "-cpu-used", "8", "-b:v", "1500k",
-                           "-row-mt", "1"],
-            "mpeg4": ["-q:v", "4"]}[vcodec]
+    venc = {
+        "libx264": ["-preset", "medium", "-crf", "23", "-pix_fmt", "yuv420p"],
+        "libvpx-vp9": ["-deadline", "realtime", "-cpu-used", "8", "-b:v", "1500k", "-row-mt", "1"],
+        "mpeg4": ["-q:v", "4"],
+    }[vcodec]
     frames = int(seconds * fps)
-    vf = (f"scale=-2:{h * 2},zoompan=z='1.1+0.05*sin(2*PI*on/{fps * 4})':"
-          f"x='iw/2-(iw/zoom/2)+20*sin(2*PI*on/{fps * 3})':y='ih/2-(ih/zoom/2)':"
-          f"d={frames}:s={w}x{h}:fps={fps},noise=alls=6:allf=t")
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-loop", "1", "-i",
-           str(face), *audio_in, "-filter_complex", f"[0:v]{vf}[v];[1:a]apad[a]",
-           "-map", "[v]", "-map", "[a]", "-t", str(seconds), "-c:v", vcodec, *venc,
-           "-c:a", acodec, "-ar", "48000", "-ac", "2", "-f", container, str(path)]
+    vf = (
+        f"scale=-2:{h * 2},zoompan=z='1.1+0.05*sin(2*PI*on/{fps * 4})':"
+        f"x='iw/2-(iw/zoom/2)+20*sin(2*PI*on/{fps * 3})':y='ih/2-(ih/zoom/2)':"
+        f"d={frames}:s={w}x{h}:fps={fps},noise=alls=6:allf=t"
+    )
+    cmd = [
+        "ffmpeg",
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        "-loop",
+        "1",
+        "-i",
+        str(face),
+        *audio_in,
+        "-filter_complex",
+        f"[0:v]{vf}[v];[1:a]apad[a]",
+        "-map",
+        "[v]",
+        "-map",
+        "[a]",
+        "-t",
+        str(seconds),
+        "-c:v",
+        vcodec,
+        *venc,
+        "-c:a",
+        acodec,
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        "-f",
+        container,
+        str(path),
+    ]
     subprocess.run(cmd, check=True, capture_output=True)
     face.unlink()
     speech.unlink(missing_ok=True)
@@ -87,21 +126,47 @@ def bench(*, repeat: int = 3, seconds: float = 10.0) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         tmp = Path(tmp)
         clips = [
-            ("talking head 720p25 H.264+AAC (remux)",
-             _talking_head(tmp / "head_h264.mp4", seconds=seconds)),
-            ("talking head 720p25 VP9+Opus webm (transcode)",
-             _talking_head(tmp / "head_vp9.webm", seconds=seconds, vcodec="libvpx-vp9",
-                           container="webm")),
-            ("talking head 720p25 MPEG-4 part 2+MP3 avi (transcode)",
-             _talking_head(tmp / "head_mpeg4.avi", seconds=seconds, vcodec="mpeg4",
-                           container="avi")),
-            ("talking head 1080p25 H.264+AAC (remux: browsers play 1080p H.264)",
-             _talking_head(tmp / "head_1080.mp4", seconds=seconds, size=(1920, 1080))),
+            (
+                "talking head 720p25 H.264+AAC (remux)",
+                _talking_head(tmp / "head_h264.mp4", seconds=seconds),
+            ),
+            (
+                "talking head 720p25 VP9+Opus webm (transcode)",
+                _talking_head(
+                    tmp / "head_vp9.webm", seconds=seconds, vcodec="libvpx-vp9", container="webm"
+                ),
+            ),
+            (
+                "talking head 720p25 MPEG-4 part 2+MP3 avi (transcode)",
+                _talking_head(
+                    tmp / "head_mpeg4.avi", seconds=seconds, vcodec="mpeg4", container="avi"
+                ),
+            ),
+            (
+                "talking head 1080p25 H.264+AAC (remux: browsers play 1080p H.264)",
+                _talking_head(tmp / "head_1080.mp4", seconds=seconds, size=(1920, 1080)),
+            ),
         ]
         for label, clip in clips:
-            bare = _best_of(repeat, lambda: subprocess.run(
-                ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", str(clip),
-                 "-f", "null", "-"], check=True, capture_output=True))
+            bare = _best_of(
+                repeat,
+                lambda: subprocess.run(
+                    [
+                        "ffmpeg",
+                        "-hide_banner",
+                        "-nostdin",
+                        "-v",
+                        "error",
+                        "-i",
+                        str(clip),
+                        "-f",
+                        "null",
+                        "-",
+                    ],
+                    check=True,
+                    capture_output=True,
+                ),
+            )
             modes = []
 
             def ingest():
@@ -110,22 +175,25 @@ def bench(*, repeat: int = 3, seconds: float = 10.0) -> dict:
 
             t_ingest = _best_of(repeat, ingest)
             t_probe = _best_of(repeat, lambda: probe(clip))
-            rows.append({
-                "clip": label,
-                "file": clip.name,
-                "size_bytes": clip.stat().st_size,
-                "proxy_mode": modes[-1],
-                "bare_decode_s": round(bare, 3),
-                "probe_s": round(t_probe, 3),
-                "ingest_s": round(t_ingest, 3),
-                "ratio": round(t_ingest / bare, 2),
-                "within_budget": t_ingest / bare <= BUDGET,
-            })
+            rows.append(
+                {
+                    "clip": label,
+                    "file": clip.name,
+                    "size_bytes": clip.stat().st_size,
+                    "proxy_mode": modes[-1],
+                    "bare_decode_s": round(bare, 3),
+                    "probe_s": round(t_probe, 3),
+                    "ingest_s": round(t_ingest, 3),
+                    "ratio": round(t_ingest / bare, 2),
+                    "within_budget": t_ingest / bare <= BUDGET,
+                }
+            )
     return {
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
-        "ffmpeg": subprocess.run(["ffmpeg", "-version"], capture_output=True,
-                                 text=True).stdout.split("\n")[0],
+        "ffmpeg": subprocess.run(
+            ["ffmpeg", "-version"], capture_output=True, text=True
+        ).stdout.split("\n")[0],
         "clip_seconds": seconds,
         "repeat": repeat,
         "budget_ratio": BUDGET,
@@ -134,15 +202,21 @@ def bench(*, repeat: int = 3, seconds: float = 10.0) -> dict:
 
 
 def _table(result: dict) -> str:
-    head = (f"ingest = probe + derive, best of {result['repeat']}; bare = ffmpeg -i CLIP -f null -"
-            f", best of {result['repeat']}; {result['clip_seconds']:g} s clips\n"
-            f"{result['date']}, {result['machine']}, {result['ffmpeg']}\n\n")
-    lines = ["| clip | proxy | bare decode s | probe s | ingest s | ratio | <= 2x |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    head = (
+        f"ingest = probe + derive, best of {result['repeat']}; bare = ffmpeg -i CLIP -f null -"
+        f", best of {result['repeat']}; {result['clip_seconds']:g} s clips\n"
+        f"{result['date']}, {result['machine']}, {result['ffmpeg']}\n\n"
+    )
+    lines = [
+        "| clip | proxy | bare decode s | probe s | ingest s | ratio | <= 2x |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
     for r in result["rows"]:
-        lines.append(f"| {r['clip']} | {r['proxy_mode']} | {r['bare_decode_s']:.3f} | "
-                     f"{r['probe_s']:.3f} | {r['ingest_s']:.3f} | {r['ratio']:.2f} | "
-                     f"{'yes' if r['within_budget'] else 'NO'} |")
+        lines.append(
+            f"| {r['clip']} | {r['proxy_mode']} | {r['bare_decode_s']:.3f} | "
+            f"{r['probe_s']:.3f} | {r['ingest_s']:.3f} | {r['ratio']:.2f} | "
+            f"{'yes' if r['within_budget'] else 'NO'} |"
+        )
     return head + "\n".join(lines)
 
 

@@ -55,17 +55,25 @@ def database_url(name: str | None = None) -> str:
     """DATABASE_URL for the current default database (or another name on the same server)."""
     db = settings.DATABASES["default"]
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-            f"/{name or db['NAME']}")
+    return (
+        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{name or db['NAME']}"
+    )
 
 
 def _admin(sql: str) -> None:
     import psycopg
 
     db = settings.DATABASES["default"]
-    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
-                         password=db.get("PASSWORD") or None, dbname="postgres",
-                         autocommit=True, connect_timeout=10) as admin:
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=10,
+    ) as admin:
         admin.execute(sql)
 
 
@@ -120,8 +128,14 @@ def stop_process_group(process: subprocess.Popen, *, grace_s: float = 10.0) -> N
 def server_env(**extra: str) -> dict:
     """The environment of a server or worker process of the bench: base settings (DEBUG off),
     the bench database, quiet logs."""
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="studio.settings.base", DJANGO_DEBUG="0",
-               DATABASE_URL=database_url(), DJANGO_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="studio.settings.base",
+        DJANGO_DEBUG="0",
+        DATABASE_URL=database_url(),
+        DJANGO_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
     env.update(extra)
     return env
 
@@ -133,16 +147,39 @@ def gunicorn(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[tu
     port = free_port()
     with log.open("a") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "studio.wsgi:application",
-             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-             "--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "5",
-             "--keep-alive", "30"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "studio.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--worker-class",
+                "gthread",
+                "--timeout",
+                "120",
+                "--graceful-timeout",
+                "5",
+                "--keep-alive",
+                "30",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"gunicorn exited ({process.returncode}):\n{log.read_text()[-3000:]}"
+                )
             try:
                 status, _ = Browser("127.0.0.1", port).get("/login/")
                 if status == 200:
@@ -169,8 +206,9 @@ class Browser:
     _conn: http.client.HTTPConnection | None = None
     last_headers: dict = field(default_factory=dict)
 
-    def _request(self, method: str, path: str, body: bytes | None = None,
-                 headers: dict | None = None) -> tuple[int, str]:
+    def _request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, str]:
         if self._conn is None:
             self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         all_headers = {"Host": f"{self.host}:{self.port}"}
@@ -206,19 +244,30 @@ class Browser:
             headers["HX-Request"] = "true"
         return self._request("POST", path, body=body, headers=headers)
 
-    def post_files(self, path: str, fields: dict, files: list[tuple[str, str, bytes]], *,
-                   headers: dict | None = None) -> tuple[int, str, dict]:
+    def post_files(
+        self,
+        path: str,
+        fields: dict,
+        files: list[tuple[str, str, bytes]],
+        *,
+        headers: dict | None = None,
+    ) -> tuple[int, str, dict]:
         """A multipart/form-data POST (an upload form, or the API with a token header); also
         returns the response headers that the fault benches check."""
         boundary = f"----emocue-bench-{time.monotonic_ns()}"
         parts = []
         for name, value in fields.items():
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                         f"{value}\r\n".encode())
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+            )
         for name, filename, content in files:
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                         f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
-                         + content + b"\r\n")
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+                + content
+                + b"\r\n"
+            )
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
         all_headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
         if self.csrf:
@@ -256,30 +305,62 @@ def build_annotators(*, n: int, cues: int, slug: str = "bench") -> list[Annotato
     User = get_user_model()
     project = Project.objects.create(name=f"Bench {slug}", slug=slug, annotators_per_clip=1)
     password = make_password("bench-pass")
-    users = User.objects.bulk_create([User(username=f"annotator{i:03d}", password=password) for i in range(n)])
-    Membership.objects.bulk_create([Membership(project=project, user=u, role="annotator") for u in users])
-    Clip.objects.bulk_create([
-        Clip(project=project, name=f"clip_{i:05d}", source=f"bench/source_{i}", sha256=f"{i:064x}",
-             status=Clip.Status.READY, duration_ms=60_000, fps_num=25, fps_den=1, width=640,
-             height=360, proxy=f"clips/x/{i}/proxy.mp4", peaks=f"clips/x/{i}/peaks.json",
-             has_audio=True,
-             subtitle_segments=[{"start_ms": s * 2000, "end_ms": s * 2000 + 1500,
-                                 "text": f"subtitle line {s}"} for s in range(30)])
-        for i in range(n)
-    ])
+    users = User.objects.bulk_create(
+        [User(username=f"annotator{i:03d}", password=password) for i in range(n)]
+    )
+    Membership.objects.bulk_create(
+        [Membership(project=project, user=u, role="annotator") for u in users]
+    )
+    Clip.objects.bulk_create(
+        [
+            Clip(
+                project=project,
+                name=f"clip_{i:05d}",
+                source=f"bench/source_{i}",
+                sha256=f"{i:064x}",
+                status=Clip.Status.READY,
+                duration_ms=60_000,
+                fps_num=25,
+                fps_den=1,
+                width=640,
+                height=360,
+                proxy=f"clips/x/{i}/proxy.mp4",
+                peaks=f"clips/x/{i}/peaks.json",
+                has_audio=True,
+                subtitle_segments=[
+                    {"start_ms": s * 2000, "end_ms": s * 2000 + 1500, "text": f"subtitle line {s}"}
+                    for s in range(30)
+                ],
+            )
+            for i in range(n)
+        ]
+    )
     modalities = ("visual", "auditory", "emotional")
     annotators = []
     for user in users:
         annotation = assignment_next(project=project, annotator=user).annotation
-        created = Cue.objects.bulk_create([
-            Cue(clip=annotation.clip, annotation=annotation, position=c, modality=modalities[c % 3],
-                text=f"The corners of the mouth turn up, observation number {c}.",
-                start_ms=(c * 197) % 58_000, end_ms=(c * 197) % 58_000 + 900,
-                confidence=0.7, origin="model", decision="proposed")
-            for c in range(cues)
-        ])
-        annotators.append(Annotator(user.username, _session_for(user), annotation.clip.name,
-                                    [cue.pk for cue in created]))
+        created = Cue.objects.bulk_create(
+            [
+                Cue(
+                    clip=annotation.clip,
+                    annotation=annotation,
+                    position=c,
+                    modality=modalities[c % 3],
+                    text=f"The corners of the mouth turn up, observation number {c}.",
+                    start_ms=(c * 197) % 58_000,
+                    end_ms=(c * 197) % 58_000 + 900,
+                    confidence=0.7,
+                    origin="model",
+                    decision="proposed",
+                )
+                for c in range(cues)
+            ]
+        )
+        annotators.append(
+            Annotator(
+                user.username, _session_for(user), annotation.clip.name, [cue.pk for cue in created]
+            )
+        )
     return annotators
 
 

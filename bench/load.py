@@ -39,10 +39,17 @@ parser.add_argument("--seconds", type=float, default=60.0)
 parser.add_argument("--cues", type=int, default=40, help="cues in each annotation")
 parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2 cores)")
 parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
-parser.add_argument("--mix", default="1,2,7",
-                    help="weights of page load, workspace fragment, cue save (default 1,2,7)")
-parser.add_argument("--warmup", type=float, default=5.0,
-                    help="seconds of load before the measured ones (connections, caches); errors count")
+parser.add_argument(
+    "--mix",
+    default="1,2,7",
+    help="weights of page load, workspace fragment, cue save (default 1,2,7)",
+)
+parser.add_argument(
+    "--warmup",
+    type=float,
+    default=5.0,
+    help="seconds of load before the measured ones (connections, caches); errors count",
+)
 parser.add_argument("--seed", type=int, default=0)
 ARGS = parser.parse_args()
 
@@ -52,8 +59,17 @@ KINDS = ("page", "workspace", "save")
 
 
 class Client(threading.Thread):
-    def __init__(self, host: str, port: int, annotator: live.Annotator, *, deadline: float,
-                 weights: list[float], seed: int, start_gate: threading.Barrier):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        annotator: live.Annotator,
+        *,
+        deadline: float,
+        weights: list[float],
+        seed: int,
+        start_gate: threading.Barrier,
+    ):
         super().__init__(daemon=True)
         self.browser = live.Browser(host, port, cookies={"sessionid": annotator.session_key})
         self.annotator = annotator
@@ -97,24 +113,34 @@ class Client(threading.Thread):
                 if result:
                     rows = result[1].count('<li class="cue-row')
                     if rows != len(self.annotator.cue_ids):
-                        self.errors.append(f"page: {rows} cue rows, expected {len(self.annotator.cue_ids)}")
+                        self.errors.append(
+                            f"page: {rows} cue rows, expected {len(self.annotator.cue_ids)}"
+                        )
                     self._read_versions(result[1])
             elif kind == "workspace":
-                result = self._timed(kind, lambda: self.browser.get(self.base + "workspace/", htmx=True))
+                result = self._timed(
+                    kind, lambda: self.browser.get(self.base + "workspace/", htmx=True)
+                )
                 if result:
                     self._read_versions(result[1])
             else:
                 cue_id = self.random.choice(self.annotator.cue_ids)
                 version = self.versions[cue_id]
                 text = f"Edited by {self.annotator.username}, save {sum(self.saves.values())}."
-                result = self._timed(kind, lambda cue_id=cue_id, version=version, text=text: self.browser.post(
-                    f"{self.base}cues/{cue_id}/edit/", {"version": version, "text": text}))
+                result = self._timed(
+                    kind,
+                    lambda cue_id=cue_id, version=version, text=text: self.browser.post(
+                        f"{self.base}cues/{cue_id}/edit/", {"version": version, "text": text}
+                    ),
+                )
                 if result:
                     self.saves[cue_id] += 1
                     self._read_versions(result[1])  # the changed row carries the new version
                     if self.versions[cue_id] != version + 1:
-                        self.errors.append(f"save: cue {cue_id} came back at version "
-                                           f"{self.versions[cue_id]}, expected {version + 1}")
+                        self.errors.append(
+                            f"save: cue {cue_id} came back at version "
+                            f"{self.versions[cue_id]}, expected {version + 1}"
+                        )
         self.browser.close()
 
 
@@ -135,9 +161,14 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
 
     with live.bench_database("load"):
         annotators = live.build_annotators(n=ARGS.clients, cues=ARGS.cues)
-        env = live.server_env(MEDIA_ROOT=str(log.parent / "media"),
-                              CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"))
-        with live.gunicorn(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log) as (host, port):
+        env = live.server_env(
+            MEDIA_ROOT=str(log.parent / "media"),
+            CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
+        )
+        with live.gunicorn(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log) as (
+            host,
+            port,
+        ):
             clients: list[Client] = []
             starts: list[float] = []
 
@@ -147,8 +178,18 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
                     c.measure_from, c.deadline = starts[0], starts[0] + ARGS.seconds
 
             gate = threading.Barrier(ARGS.clients + 1, action=start_clock)
-            clients += [Client(host, port, a, deadline=0, weights=weights, seed=ARGS.seed * 1000 + i,
-                               start_gate=gate) for i, a in enumerate(annotators)]
+            clients += [
+                Client(
+                    host,
+                    port,
+                    a,
+                    deadline=0,
+                    weights=weights,
+                    seed=ARGS.seed * 1000 + i,
+                    start_gate=gate,
+                )
+                for i, a in enumerate(annotators)
+            ]
             for c in clients:
                 c.start()
             gate.wait(timeout=120)  # every client has loaded its page once
@@ -164,32 +205,46 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
         events = AnnotationEvent.objects.filter(action="edit").count()
         version_mismatch = 0
         for c in clients:
-            for cue_id, version in Cue.objects.filter(pk__in=c.annotator.cue_ids).values_list("pk", "version"):
+            for cue_id, version in Cue.objects.filter(pk__in=c.annotator.cue_ids).values_list(
+                "pk", "version"
+            ):
                 version_mismatch += version != 1 + c.saves.get(cue_id, 0)
     errors = [e for c in clients for e in c.errors]
-    print(f"# bench/load.py {started_at:%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; load average before {load_before}, at the end {load_during}")
-    print(f"# {ARGS.clients} clients x {ARGS.seconds:.0f} s after {ARGS.warmup:.0f} s of warm-up (measured "
-          f"{elapsed:.1f} s), {ARGS.cues} cues each, "
-          f"mix page:workspace:save = {ARGS.mix}; gunicorn gthread {ARGS.workers} workers x {ARGS.threads} threads")
+    print(
+        f"# bench/load.py {started_at:%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; load average before {load_before}, at the end {load_during}"
+    )
+    print(
+        f"# {ARGS.clients} clients x {ARGS.seconds:.0f} s after {ARGS.warmup:.0f} s of warm-up (measured "
+        f"{elapsed:.1f} s), {ARGS.cues} cues each, "
+        f"mix page:workspace:save = {ARGS.mix}; gunicorn gthread {ARGS.workers} workers x {ARGS.threads} threads"
+    )
     print("| request | count | per s | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for kind in KINDS:
         times = [t for c in clients for t in c.times[kind]]
         if not times:
             continue
-        print(f"| {kind} | {len(times)} | {len(times) / elapsed:.1f} | {live.percentile(times, 0.5):.1f} | "
-              f"{live.percentile(times, 0.95):.1f} | {live.percentile(times, 0.99):.1f} | {max(times):.1f} |")
+        print(
+            f"| {kind} | {len(times)} | {len(times) / elapsed:.1f} | {live.percentile(times, 0.5):.1f} | "
+            f"{live.percentile(times, 0.95):.1f} | {live.percentile(times, 0.99):.1f} | {max(times):.1f} |"
+        )
     everything = [t for c in clients for k in KINDS for t in c.times[k]]
-    print(f"| all | {len(everything)} | {len(everything) / elapsed:.1f} | {live.percentile(everything, 0.5):.1f} | "
-          f"{live.percentile(everything, 0.95):.1f} | {live.percentile(everything, 0.99):.1f} | {max(everything):.1f} |")
-    print(f"client process CPU: {client_cpu:.1f} s over the {elapsed:.0f} s measured "
-          f"({client_cpu / elapsed:.0%} of one core, taken from the same 2 cores as the server)")
+    print(
+        f"| all | {len(everything)} | {len(everything) / elapsed:.1f} | {live.percentile(everything, 0.5):.1f} | "
+        f"{live.percentile(everything, 0.95):.1f} | {live.percentile(everything, 0.99):.1f} | {max(everything):.1f} |"
+    )
+    print(
+        f"client process CPU: {client_cpu:.1f} s over the {elapsed:.0f} s measured "
+        f"({client_cpu / elapsed:.0%} of one core, taken from the same 2 cores as the server)"
+    )
     print(f"errors: {len(errors)}")
     for error in errors[:10]:
         print(f"  {error}")
-    print(f"database: {events} edit events for {acknowledged} acknowledged saves; "
-          f"{version_mismatch} cues whose version is not 1 + their saves")
+    print(
+        f"database: {events} edit events for {acknowledged} acknowledged saves; "
+        f"{version_mismatch} cues whose version is not 1 + their saves"
+    )
     ok = not errors and events == acknowledged and version_mismatch == 0
     return 0 if ok else 1
 

@@ -46,11 +46,18 @@ def _clips(demo_dir: Path, media_dir: Path) -> list[ClipInput]:
             subs = parse_subtitles(c.subtitles.read_bytes(), filename=c.subtitles.name)
             text = subs.text
             segments = tuple(SubtitleSegment(s.start_ms, s.end_ms, s.text) for s in subs.segments)
-        clips.append(ClipInput(
-            name=c.name, video=c.video,
-            audio=media_dir / c.name / derived.audio if derived.audio else None,
-            duration_ms=info.duration_ms, fps_num=info.fps_num, fps_den=info.fps_den,
-            subtitle_text=text, subtitle_segments=segments))
+        clips.append(
+            ClipInput(
+                name=c.name,
+                video=c.video,
+                audio=media_dir / c.name / derived.audio if derived.audio else None,
+                duration_ms=info.duration_ms,
+                fps_num=info.fps_num,
+                fps_den=info.fps_den,
+                subtitle_text=text,
+                subtitle_segments=segments,
+            )
+        )
     return clips
 
 
@@ -71,18 +78,31 @@ def run(*, repeat: int, demo_dir: Path | None) -> dict:
                 if best is None or wall < best["wall"]:
                     best = {**{s: timings.get(s, 0.0) for s in STAGES}, "wall": wall}
             seconds = clip.duration_ms / 1000
-            rows.append({"clip": clip.name, "duration_s": seconds,
-                         "seconds": {s: round(best[s], 4) for s in (*STAGES, "wall")},
-                         "rtf": {s: round(best[s] / seconds, 4) for s in (*STAGES, "wall")}})
+            rows.append(
+                {
+                    "clip": clip.name,
+                    "duration_s": seconds,
+                    "seconds": {s: round(best[s], 4) for s in (*STAGES, "wall")},
+                    "rtf": {s: round(best[s] / seconds, 4) for s in (*STAGES, "wall")},
+                }
+            )
     total_media = sum(r["duration_s"] for r in rows)
-    overall = {s: round(sum(r["seconds"][s] for r in rows) / total_media, 4)
-               for s in (*STAGES, "wall")}
+    overall = {
+        s: round(sum(r["seconds"][s] for r in rows) / total_media, 4) for s in (*STAGES, "wall")
+    }
     return {
-        "date": date.today().isoformat(), "machine": platform.machine(),
-        "python": platform.python_version(), "cpus": os.cpu_count(),
-        "proposer": proposer.name, "version": proposer.version, "repeat": repeat,
-        "cold_first_clip_s": round(cold_s, 3), "clips": rows, "rtf_overall": overall,
-        "max_rtf_total": max(r["rtf"]["wall"] for r in rows), "budget": BUDGET,
+        "date": date.today().isoformat(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "proposer": proposer.name,
+        "version": proposer.version,
+        "repeat": repeat,
+        "cold_first_clip_s": round(cold_s, 3),
+        "clips": rows,
+        "rtf_overall": overall,
+        "max_rtf_total": max(r["rtf"]["wall"] for r in rows),
+        "budget": BUDGET,
         "within_budget": max(r["rtf"]["wall"] for r in rows) <= BUDGET,
     }
 
@@ -97,15 +117,21 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{result['proposer']} {result['version']}, {result['cpus']} CPUs, best of "
-          f"{result['repeat']}; cold first clip {result['cold_first_clip_s']:.2f} s")
+    print(
+        f"{result['proposer']} {result['version']}, {result['cpus']} CPUs, best of "
+        f"{result['repeat']}; cold first clip {result['cold_first_clip_s']:.2f} s"
+    )
     print(f"{'clip':<16} {'dur s':>5} " + " ".join(f"{s:>9}" for s in STAGES) + "   (s / RTF)")
     for r in result["clips"]:
-        print(f"{r['clip']:<16} {r['duration_s']:5.2f} "
-              + " ".join(f"{r['seconds'][s]:5.2f}/{r['rtf'][s]:.2f}"[:9].rjust(9) for s in STAGES))
+        print(
+            f"{r['clip']:<16} {r['duration_s']:5.2f} "
+            + " ".join(f"{r['seconds'][s]:5.2f}/{r['rtf'][s]:.2f}"[:9].rjust(9) for s in STAGES)
+        )
     print("overall RTF: " + ", ".join(f"{s} {v:.3f}" for s, v in result["rtf_overall"].items()))
-    print(f"max per-clip RTF {result['max_rtf_total']:.3f} (budget {BUDGET}): "
-          f"{'OK' if result['within_budget'] else 'OVER BUDGET'}")
+    print(
+        f"max per-clip RTF {result['max_rtf_total']:.3f} (budget {BUDGET}): "
+        f"{'OK' if result['within_budget'] else 'OVER BUDGET'}"
+    )
     return 0 if result["within_budget"] else 1
 
 

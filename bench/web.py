@@ -52,22 +52,44 @@ def _build(cues: int):
     user = get_user_model().objects.create_user("bench", password="bench-pass")
     project = Project.objects.create(name="Bench", slug="bench")
     Membership.objects.create(project=project, user=user, role="annotator")
-    clip = Clip.objects.create(project=project, name="sample_00000001", source="bench/source",
-                               sha256="0" * 64, status=Clip.Status.READY, duration_ms=60_000,
-                               fps_num=25, fps_den=1, width=640, height=360, proxy="clips/1/x/proxy.mp4",
-                               peaks="clips/1/x/peaks.json", has_audio=True,
-                               subtitle_segments=[{"start_ms": i * 2000, "end_ms": i * 2000 + 1500,
-                                                   "text": f"subtitle line {i}"} for i in range(30)])
+    clip = Clip.objects.create(
+        project=project,
+        name="sample_00000001",
+        source="bench/source",
+        sha256="0" * 64,
+        status=Clip.Status.READY,
+        duration_ms=60_000,
+        fps_num=25,
+        fps_den=1,
+        width=640,
+        height=360,
+        proxy="clips/1/x/proxy.mp4",
+        peaks="clips/1/x/peaks.json",
+        has_audio=True,
+        subtitle_segments=[
+            {"start_ms": i * 2000, "end_ms": i * 2000 + 1500, "text": f"subtitle line {i}"}
+            for i in range(30)
+        ],
+    )
     annotation = Annotation.objects.create(clip=clip, annotator=user)
     modalities = ("visual", "auditory", "emotional")
-    Cue.objects.bulk_create([
-        Cue(clip=clip, annotation=annotation, position=n, modality=modalities[n % 3],
-            text=f"The corners of the mouth turn up, observation number {n}.",
-            start_ms=None if n % 10 == 9 else (n * 197) % 58_000,
-            end_ms=None if n % 10 == 9 else (n * 197) % 58_000 + 900,
-            confidence=0.7, origin="model", decision="proposed")
-        for n in range(cues)
-    ])
+    Cue.objects.bulk_create(
+        [
+            Cue(
+                clip=clip,
+                annotation=annotation,
+                position=n,
+                modality=modalities[n % 3],
+                text=f"The corners of the mouth turn up, observation number {n}.",
+                start_ms=None if n % 10 == 9 else (n * 197) % 58_000,
+                end_ms=None if n % 10 == 9 else (n * 197) % 58_000 + 900,
+                confidence=0.7,
+                origin="model",
+                decision="proposed",
+            )
+            for n in range(cues)
+        ]
+    )
     return user, project, clip, annotation
 
 
@@ -86,9 +108,11 @@ def run(*, n: int, cues: int) -> dict:
 
     def save(i: int) -> int:
         pk = ids[i % len(ids)]
-        response = client.post(f"{page_url}cues/{pk}/edit/",
-                               {"version": versions[pk], "text": f"Edited text {i}."},
-                               headers={"HX-Request": "true"})
+        response = client.post(
+            f"{page_url}cues/{pk}/edit/",
+            {"version": versions[pk], "text": f"Edited text {i}."},
+            headers={"HX-Request": "true"},
+        )
         assert response.status_code == 200, response.content[:300]
         versions[pk] += 1
         return 200
@@ -105,9 +129,13 @@ def run(*, n: int, cues: int) -> dict:
             started = time.perf_counter()
             call(i + 1000)
             times.append((time.perf_counter() - started) * 1000)
-        results[name] = {"p50_ms": round(statistics.median(times), 2),
-                         "p95_ms": round(_percentile(times, 0.95), 2),
-                         "max_ms": round(max(times), 2), "n": n, "sql_statements": statements}
+        results[name] = {
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(_percentile(times, 0.95), 2),
+            "max_ms": round(max(times), 2),
+            "n": n,
+            "sql_statements": statements,
+        }
     results["page"]["budget_p95_ms"] = PAGE_BUDGET_MS
     results["save"]["budget_p95_ms"] = SAVE_BUDGET_MS
     results["page"]["within_budget"] = results["page"]["p95_ms"] < PAGE_BUDGET_MS
@@ -128,23 +156,31 @@ def main() -> int:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     db = settings.DATABASES["default"]
     db.setdefault("TEST", {})["NAME"] = (
-        None if connection.vendor == "sqlite" else f"test_emocue_bench_web_{os.getpid()}")
+        None if connection.vendor == "sqlite" else f"test_emocue_bench_web_{os.getpid()}"
+    )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         results = run(n=args.n, cues=args.cues)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    results["setup"] = {"database": connection.vendor, "cues": args.cues, "python": platform.python_version(),
-                        "cpu": platform.processor() or platform.machine(), "client": "django.test.Client"}
+    results["setup"] = {
+        "database": connection.vendor,
+        "cues": args.cues,
+        "python": platform.python_version(),
+        "cpu": platform.processor() or platform.machine(),
+        "client": "django.test.Client",
+    }
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         print(f"database: {connection.vendor}; {args.cues} cues; {args.n} timed requests each")
         for name, label in (("page", "timeline page"), ("save", "cue save (edit)")):
             r = results[name]
-            print(f"{label:18} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  max {r['max_ms']:7.2f} ms"
-                  f"  {r['sql_statements']} SQL  budget p95 < {r['budget_p95_ms']:.0f} ms:"
-                  f" {'yes' if r['within_budget'] else 'NO'}")
+            print(
+                f"{label:18} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  max {r['max_ms']:7.2f} ms"
+                f"  {r['sql_statements']} SQL  budget p95 < {r['budget_p95_ms']:.0f} ms:"
+                f" {'yes' if r['within_budget'] else 'NO'}"
+            )
     return 0 if results["page"]["within_budget"] and results["save"]["within_budget"] else 1
 
 

@@ -64,15 +64,42 @@ def full_config():
 
     from inference.xemogpt.config import XEmoGPTConfig
 
-    clip = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16,
-                            image_size=224, patch_size=14, projection_dim=768, hidden_act="quick_gelu")
-    hubert = HubertConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16,
-                          feat_extract_norm="layer", do_stable_layer_norm=True, conv_bias=True,
-                          feat_extract_activation="gelu", mask_time_prob=0.0)
-    llm = Qwen3Config(vocab_size=151936, hidden_size=2560, intermediate_size=9728, num_hidden_layers=36,
-                      num_attention_heads=32, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960,
-                      rope_theta=1_000_000, rms_norm_eps=1e-6, tie_word_embeddings=True,
-                      pad_token_id=151643, eos_token_id=151645)
+    clip = CLIPVisionConfig(
+        hidden_size=1024,
+        intermediate_size=4096,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        image_size=224,
+        patch_size=14,
+        projection_dim=768,
+        hidden_act="quick_gelu",
+    )
+    hubert = HubertConfig(
+        hidden_size=1024,
+        intermediate_size=4096,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+        conv_bias=True,
+        feat_extract_activation="gelu",
+        mask_time_prob=0.0,
+    )
+    llm = Qwen3Config(
+        vocab_size=151936,
+        hidden_size=2560,
+        intermediate_size=9728,
+        num_hidden_layers=36,
+        num_attention_heads=32,
+        num_key_value_heads=8,
+        head_dim=128,
+        max_position_embeddings=40960,
+        rope_theta=1_000_000,
+        rms_norm_eps=1e-6,
+        tie_word_embeddings=True,
+        pad_token_id=151643,
+        eos_token_id=151645,
+    )
     return XEmoGPTConfig(llm=llm, clip=clip, hubert=hubert)
 
 
@@ -83,10 +110,18 @@ def synthetic_samples(n: int, *, image_size: int, seconds: float, rng):
 
     samples = []
     for i in range(n):
-        frames = [Image.fromarray(rng.integers(0, 255, (image_size + 32, image_size + 64, 3), dtype=np.uint8))
-                  for _ in range(16)]
+        frames = [
+            Image.fromarray(
+                rng.integers(0, 255, (image_size + 32, image_size + 64, 3), dtype=np.uint8)
+            )
+            for _ in range(16)
+        ]
         audio = (0.1 * rng.standard_normal(int(seconds * 16_000))).astype(np.float32)
-        samples.append(Sample(subtitle=f"I really did not expect this, number {i}!", frames=frames, audio=audio))
+        samples.append(
+            Sample(
+                subtitle=f"I really did not expect this, number {i}!", frames=frames, audio=audio
+            )
+        )
     return samples
 
 
@@ -123,29 +158,54 @@ def kv_bytes_per_position(model) -> int:
     return 2 * c.num_hidden_layers * c.num_key_value_heads * c.head_dim * model.dtype.itemsize
 
 
-def measure(model, samples, *, new_tokens: int, paper_tokens: int, device, bandwidth: float | None,
-            repeat: int = 1) -> dict:
+def measure(
+    model,
+    samples,
+    *,
+    new_tokens: int,
+    paper_tokens: int,
+    device,
+    bandwidth: float | None,
+    repeat: int = 1,
+) -> dict:
     from inference.xemogpt.config import GenerationSettings
 
     batch = len(samples)
     row: dict = {"batch": batch}
     with torch.no_grad():
-        row["video_s"], _ = timed(device, lambda: model.encode_frames([s.frames for s in samples]), repeat)
-        row["audio_s"], _ = timed(device, lambda: model.encode_audio([s.audio for s in samples]), repeat)
+        row["video_s"], _ = timed(
+            device, lambda: model.encode_frames([s.frames for s in samples]), repeat
+        )
+        row["audio_s"], _ = timed(
+            device, lambda: model.encode_audio([s.audio for s in samples]), repeat
+        )
         wrapped = model.wrap(samples, padding_side="left")
         row["prompt_positions"] = int(wrapped.inputs_embeds.shape[1])
-        row["prefill_s"], _ = timed(device, lambda: model.llm_model(
-            inputs_embeds=wrapped.inputs_embeds, attention_mask=wrapped.attention_mask, use_cache=True), repeat)
+        row["prefill_s"], _ = timed(
+            device,
+            lambda: model.llm_model(
+                inputs_embeds=wrapped.inputs_embeds,
+                attention_mask=wrapped.attention_mask,
+                use_cache=True,
+            ),
+            repeat,
+        )
 
         def decode(settings, tokens):
             return lambda: model.llm_model.generate(
-                inputs_embeds=wrapped.inputs_embeds, attention_mask=wrapped.attention_mask,
-                generation_config=model.generation_config(settings, min_new_tokens=tokens, eos_token_id=None))
+                inputs_embeds=wrapped.inputs_embeds,
+                attention_mask=wrapped.attention_mask,
+                generation_config=model.generation_config(
+                    settings, min_new_tokens=tokens, eos_token_id=None
+                ),
+            )
 
         def step_time(settings, tokens):
             # (time for N new tokens - time for 1) / (N - 1): prefill and set-up cancel out
             one, _ = timed(device, decode(replace(settings, max_new_tokens=1), 1), repeat)
-            many, _ = timed(device, decode(replace(settings, max_new_tokens=tokens), tokens), repeat)
+            many, _ = timed(
+                device, decode(replace(settings, max_new_tokens=tokens), tokens), repeat
+            )
             return max(many - one, 1e-9) / max(tokens - 1, 1)
 
         greedy = GenerationSettings(num_beams=1, do_sample=False, max_new_tokens=new_tokens)
@@ -155,7 +215,9 @@ def measure(model, samples, *, new_tokens: int, paper_tokens: int, device, bandw
         paper_step = step_time(model.config.generation, paper_tokens)
         row["paper_step_s"] = paper_step
         answer = model.config.generation.max_new_tokens
-        row["clips_per_s"] = batch / (row["video_s"] + row["audio_s"] + row["prefill_s"] + answer * paper_step)
+        row["clips_per_s"] = batch / (
+            row["video_s"] + row["audio_s"] + row["prefill_s"] + answer * paper_step
+        )
     weights = llm_weight_bytes(model)
     kv = kv_bytes_per_position(model) * batch * (row["prompt_positions"] + new_tokens // 2)
     row["weight_bytes"] = weights
@@ -167,13 +229,23 @@ def measure(model, samples, *, new_tokens: int, paper_tokens: int, device, bandw
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dry-run", action="store_true", help="CPU, tiny configs: check the script runs")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="CPU, tiny configs: check the script runs"
+    )
     parser.add_argument("--batch-sizes", default="1,2,4,8,16,32")
     parser.add_argument("--new-tokens", type=int, default=128, help="greedy tokens timed per batch")
-    parser.add_argument("--paper-tokens", type=int, default=32, help="tokens timed with the paper's decoding")
-    parser.add_argument("--peak-bandwidth", type=float, default=None, help="bytes/s; default: from the device name")
-    parser.add_argument("--repeat", type=int, default=2, help="timed repetitions of each measurement")
+    parser.add_argument(
+        "--paper-tokens", type=int, default=32, help="tokens timed with the paper's decoding"
+    )
+    parser.add_argument(
+        "--peak-bandwidth", type=float, default=None, help="bytes/s; default: from the device name"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="timed repetitions of each measurement"
+    )
     parser.add_argument("--merge-lora", action="store_true", help="fold LoRA into q/k/v first")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
@@ -184,13 +256,24 @@ def main(argv=None) -> int:
     if args.dry_run:
         device, dtype = torch.device("cpu"), torch.float32
         config = tiny_config()
-        sizes = [int(b) for b in args.batch_sizes.split(",")][:2] if args.batch_sizes != "1,2,4,8,16,32" else [1, 2]
-        args.new_tokens, args.paper_tokens, args.repeat = min(args.new_tokens, 4), min(args.paper_tokens, 3), 1
+        sizes = (
+            [int(b) for b in args.batch_sizes.split(",")][:2]
+            if args.batch_sizes != "1,2,4,8,16,32"
+            else [1, 2]
+        )
+        args.new_tokens, args.paper_tokens, args.repeat = (
+            min(args.new_tokens, 4),
+            min(args.paper_tokens, 3),
+            1,
+        )
         name, bandwidth = "CPU (dry run, tiny configs)", args.peak_bandwidth or 1e11
     else:
         if not torch.cuda.is_available():
-            print("xemogpt_gpu.py needs a CUDA GPU (torch.cuda.is_available() is False). "
-                  "Run it on a GPU machine, or use --dry-run to check the script on the CPU.", file=sys.stderr)
+            print(
+                "xemogpt_gpu.py needs a CUDA GPU (torch.cuda.is_available() is False). "
+                "Run it on a GPU machine, or use --dry-run to check the script on the CPU.",
+                file=sys.stderr,
+            )
             return 2
         device, dtype = torch.device("cuda"), torch.bfloat16
         config = full_config()
@@ -198,7 +281,10 @@ def main(argv=None) -> int:
         name = torch.cuda.get_device_name()
         bandwidth = args.peak_bandwidth or peak_bandwidth(name)
         if bandwidth is None:
-            print(f"unknown peak bandwidth for {name!r}; pass --peak-bandwidth BYTES_PER_S", file=sys.stderr)
+            print(
+                f"unknown peak bandwidth for {name!r}; pass --peak-bandwidth BYTES_PER_S",
+                file=sys.stderr,
+            )
     torch.manual_seed(0)
     started = time.perf_counter()
     default_dtype = torch.get_default_dtype()
@@ -212,34 +298,64 @@ def main(argv=None) -> int:
     if args.merge_lora:
         model.merge_lora()
     build_s = time.perf_counter() - started
-    print(f"# XEmoGPT bench on {name}, {dtype}, built in {build_s:.1f} s; LLM weights read per step "
-          f"{llm_weight_bytes(model) / 1e9:.2f} GB; peak bandwidth "
-          f"{(bandwidth or 0) / 1e12:.2f} TB/s; LoRA {'merged' if args.merge_lora else 'unmerged'}")
+    print(
+        f"# XEmoGPT bench on {name}, {dtype}, built in {build_s:.1f} s; LLM weights read per step "
+        f"{llm_weight_bytes(model) / 1e9:.2f} GB; peak bandwidth "
+        f"{(bandwidth or 0) / 1e12:.2f} TB/s; LoRA {'merged' if args.merge_lora else 'unmerged'}"
+    )
     rng = np.random.default_rng(0)
     image_size = config.resolved().clip.image_size
     rows = []
-    header = ("batch", "video_s", "audio_s", "prompt", "prefill_s", "tok/s", "step_ms", "paper_step_ms",
-              "clips/s", "bound", "bound+kv")
+    header = (
+        "batch",
+        "video_s",
+        "audio_s",
+        "prompt",
+        "prefill_s",
+        "tok/s",
+        "step_ms",
+        "paper_step_ms",
+        "clips/s",
+        "bound",
+        "bound+kv",
+    )
     print(" | ".join(header))
     for batch in sizes:
         seconds = 2.0 if args.dry_run else config.audio_seconds
         samples = synthetic_samples(batch, image_size=image_size, seconds=seconds, rng=rng)
         try:
-            row = measure(model, samples, new_tokens=args.new_tokens, paper_tokens=args.paper_tokens,
-                          device=device, bandwidth=bandwidth, repeat=args.repeat)
+            row = measure(
+                model,
+                samples,
+                new_tokens=args.new_tokens,
+                paper_tokens=args.paper_tokens,
+                device=device,
+                bandwidth=bandwidth,
+                repeat=args.repeat,
+            )
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()
             print(f"{batch} | out of memory")
             rows.append({"batch": batch, "error": "out of memory"})
             continue
         rows.append(row)
-        print(f"{batch} | {row['video_s']:.3f} | {row['audio_s']:.3f} | {row['prompt_positions']} | "
-              f"{row['prefill_s']:.3f} | {row['decode_tokens_per_s']:.1f} | {1000 * row['decode_step_s']:.2f} | "
-              f"{1000 * row['paper_step_s']:.2f} | {row['clips_per_s']:.3f} | "
-              f"{row.get('fraction_of_bound', float('nan')):.2f} | {row.get('fraction_of_bound_with_kv', float('nan')):.2f}")
-    result = {"device": name, "dtype": str(dtype), "dry_run": args.dry_run, "merge_lora": args.merge_lora,
-              "peak_bandwidth": bandwidth, "new_tokens": args.new_tokens, "paper_tokens": args.paper_tokens,
-              "date": time.strftime("%Y-%m-%d"), "rows": rows}
+        print(
+            f"{batch} | {row['video_s']:.3f} | {row['audio_s']:.3f} | {row['prompt_positions']} | "
+            f"{row['prefill_s']:.3f} | {row['decode_tokens_per_s']:.1f} | {1000 * row['decode_step_s']:.2f} | "
+            f"{1000 * row['paper_step_s']:.2f} | {row['clips_per_s']:.3f} | "
+            f"{row.get('fraction_of_bound', float('nan')):.2f} | {row.get('fraction_of_bound_with_kv', float('nan')):.2f}"
+        )
+    result = {
+        "device": name,
+        "dtype": str(dtype),
+        "dry_run": args.dry_run,
+        "merge_lora": args.merge_lora,
+        "peak_bandwidth": bandwidth,
+        "new_tokens": args.new_tokens,
+        "paper_tokens": args.paper_tokens,
+        "date": time.strftime("%Y-%m-%d"),
+        "rows": rows,
+    }
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -106,8 +106,9 @@ class PairwiseAgreement:
         return self.pairs.get((a, b)) or self.pairs.get((b, a))
 
 
-def pairwise_f1(*, cues: Mapping[Hashable, Mapping[Hashable, CueSet]], scorer,
-                mode: str = "strict") -> PairwiseAgreement:
+def pairwise_f1(
+    *, cues: Mapping[Hashable, Mapping[Hashable, CueSet]], scorer, mode: str = "strict"
+) -> PairwiseAgreement:
     """EmoCue-360 F1 between every two annotators over the clips both annotated.
 
     Args:
@@ -139,7 +140,7 @@ def pairwise_f1(*, cues: Mapping[Hashable, Mapping[Hashable, CueSet]], scorer,
             _check_modalities(cue_set, where=f"clip {clip!r}")
         people = sorted(by_annotator, key=rank.__getitem__)
         for i, a in enumerate(people):
-            for b in people[i + 1:]:
+            for b in people[i + 1 :]:
                 pair = (a, b)
                 clips_per_pair[pair] = clips_per_pair.get(pair, 0) + 1
                 sample = f"{c}:{rank[a]}:{rank[b]}"
@@ -160,8 +161,9 @@ def pairwise_f1(*, cues: Mapping[Hashable, Mapping[Hashable, CueSet]], scorer,
     for pair, n_clips in clips_per_pair.items():
         by_modality: dict[str, float | None] = {}
         for m in MODALITIES:
-            values = [u if isinstance(u, float) else per_sample[u][m]
-                      for u in units.get((pair, m), [])]
+            values = [
+                u if isinstance(u, float) else per_sample[u][m] for u in units.get((pair, m), [])
+            ]
             by_modality[m] = _mean(values)
         present = [v for v in by_modality.values() if v is not None]
         pairs[pair] = PairScore(by_modality=by_modality, overall=_mean(present), n_clips=n_clips)
@@ -182,9 +184,13 @@ class AnnotatorGoldScore:
     n_clips: int
 
 
-def gold_f1(*, gold: Mapping[Hashable, CueSet],
-            cues: Mapping[Hashable, Mapping[Hashable, CueSet]], scorer,
-            mode: str = "strict") -> dict[Hashable, AnnotatorGoldScore]:
+def gold_f1(
+    *,
+    gold: Mapping[Hashable, CueSet],
+    cues: Mapping[Hashable, Mapping[Hashable, CueSet]],
+    scorer,
+    mode: str = "strict",
+) -> dict[Hashable, AnnotatorGoldScore]:
     """EmoCue-360 F1 of each annotator's cues (prediction) against the gold cues.
 
     Args:
@@ -212,19 +218,23 @@ def gold_f1(*, gold: Mapping[Hashable, CueSet],
     per_sample = _per_sample_f1(gold_file, predicted, scorer, mode)
     result: dict[Hashable, AnnotatorGoldScore] = {}
     for annotator, names in samples.items():
-        by_modality = {m: _mean([per_sample[n][m] for n in names if m in per_sample.get(n, {})])
-                       for m in MODALITIES}
+        by_modality = {
+            m: _mean([per_sample[n][m] for n in names if m in per_sample.get(n, {})])
+            for m in MODALITIES
+        }
         present = [v for v in by_modality.values() if v is not None]
-        result[annotator] = AnnotatorGoldScore(by_modality=by_modality, overall=_mean(present),
-                                               n_clips=len(names))
+        result[annotator] = AnnotatorGoldScore(
+            by_modality=by_modality, overall=_mean(present), n_clips=len(names)
+        )
     return result
 
 
 def _check_modalities(cue_set: Mapping, *, where: str) -> None:
     unknown = set(cue_set) - set(MODALITIES)
     if unknown:
-        raise ValueError(f"{where}: unknown modality {sorted(unknown)}; "
-                         f"expected {list(MODALITIES)}")
+        raise ValueError(
+            f"{where}: unknown modality {sorted(unknown)}; expected {list(MODALITIES)}"
+        )
 
 
 def _per_sample_f1(gold: dict, predicted: dict, scorer, mode: str) -> dict[str, dict[str, float]]:
@@ -232,8 +242,10 @@ def _per_sample_f1(gold: dict, predicted: dict, scorer, mode: str) -> dict[str, 
     if not any(any(cues) for sample in gold.values() for cues in sample.values()):
         return {}
     result = scorer.score(gold=gold, predicted=predicted, mode=mode, per_sample=True)
-    return {name: {m: values["f1"] for m, values in entry["paper"].items()}
-            for name, entry in result["per_sample"].items()}
+    return {
+        name: {m: values["f1"] for m, values in entry["paper"].items()}
+        for name, entry in result["per_sample"].items()
+    }
 
 
 @dataclass(frozen=True)
@@ -263,8 +275,9 @@ def krippendorff_alpha_nominal(matrix: Sequence[Sequence[Hashable | None]]) -> f
 
     widths = {len(row) for row in matrix}
     if len(widths) > 1:
-        raise ValueError("every coder needs one value (or None) per unit; "
-                         f"row lengths {sorted(widths)}")
+        raise ValueError(
+            f"every coder needs one value (or None) per unit; row lengths {sorted(widths)}"
+        )
     codes: dict[Hashable, int] = {}
     data = np.full((len(matrix), widths.pop() if widths else 0), np.nan)
     for i, row in enumerate(matrix):
@@ -288,8 +301,9 @@ def primary_label_alpha(*, labels: Mapping[Hashable, Mapping[Hashable, str]]) ->
         alpha can pair); ``alpha`` None when no clip has two labels or every label is the
         same (expected disagreement zero: alpha is 0/0).
     """
-    units = {clip: {a: v for a, v in by_annotator.items() if v}
-             for clip, by_annotator in labels.items()}
+    units = {
+        clip: {a: v for a, v in by_annotator.items() if v} for clip, by_annotator in labels.items()
+    }
     units = {clip: row for clip, row in units.items() if len(row) >= 2}
     coders = list(dict.fromkeys(a for row in units.values() for a in row))
     values = {v for row in units.values() for v in row.values()}
@@ -297,14 +311,19 @@ def primary_label_alpha(*, labels: Mapping[Hashable, Mapping[Hashable, str]]) ->
     if not units:
         return AlphaResult(alpha=None, reason="no clip has two submitted primary labels", **base)
     if len(values) < 2:
-        return AlphaResult(alpha=None, reason="every label is the same, so alpha is undefined "
-                           "(no disagreement is expected by chance)", **base)
+        return AlphaResult(
+            alpha=None,
+            reason="every label is the same, so alpha is undefined "
+            "(no disagreement is expected by chance)",
+            **base,
+        )
     matrix = [[row.get(coder) for row in units.values()] for coder in coders]
     return AlphaResult(alpha=krippendorff_alpha_nominal(matrix), **base)
 
 
-def median_decision_seconds(timelines: Sequence[Sequence[datetime | float]], *,
-                            break_seconds: float = BREAK_SECONDS) -> tuple[float | None, int]:
+def median_decision_seconds(
+    timelines: Sequence[Sequence[datetime | float]], *, break_seconds: float = BREAK_SECONDS
+) -> tuple[float | None, int]:
     """Median seconds between consecutive decisions, and how many gaps it is over.
 
     Args:

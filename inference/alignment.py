@@ -147,14 +147,16 @@ def _check_threshold(name: str, value: object) -> float:
 def _check_annotators(annotators: Sequence[str]) -> list[str]:
     if isinstance(annotators, str):
         raise ValueError(
-            f"annotators must be a list of annotator keys, not the string {annotators!r}")
+            f"annotators must be a list of annotator keys, not the string {annotators!r}"
+        )
     keys = list(annotators)
     for key in keys:
         if not isinstance(key, str) or not key:
             raise ValueError(f"annotator keys must be non-empty strings, got {key!r}")
     if MODEL_SOURCE in keys:
         raise ValueError(
-            f"{MODEL_SOURCE!r} is reserved for model proposals; it cannot be an annotator")
+            f"{MODEL_SOURCE!r} is reserved for model proposals; it cannot be an annotator"
+        )
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
         raise ValueError(f"annotators lists {duplicates} more than once")
@@ -224,8 +226,9 @@ def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> float:
     return max(intersection, 0) / shorter
 
 
-def _timing_ok(a: tuple[int | None, int | None], b: tuple[int | None, int | None],
-               threshold: float) -> bool:
+def _timing_ok(
+    a: tuple[int | None, int | None], b: tuple[int | None, int | None], threshold: float
+) -> bool:
     if a[0] is None or b[0] is None:
         return True  # an untimed cue aligns on text alone
     return _overlap(a[0], a[1], b[0], b[1]) >= threshold - _TOLERANCE
@@ -252,8 +255,9 @@ def _span(cues: list[AlignCue]) -> tuple[int | None, int | None]:
     return min(c.start_ms for c in timed), max(c.end_ms for c in timed)
 
 
-def _cluster(human: list[AlignCue], sim: np.ndarray, similarity_threshold: float,
-             overlap_threshold: float) -> list[list[int]]:
+def _cluster(
+    human: list[AlignCue], sim: np.ndarray, similarity_threshold: float, overlap_threshold: float
+) -> list[list[int]]:
     """Indices of ``human`` (sorted by id) grouped; see the module docstring."""
     n = len(human)
     compatible = np.zeros((n, n), dtype=bool)
@@ -298,15 +302,23 @@ def _cluster(human: list[AlignCue], sim: np.ndarray, similarity_threshold: float
     return sorted(members.values())
 
 
-def _align_modality(modality: str, cues: list[AlignCue], sim: np.ndarray, row: dict[str, int],
-                    n_annotators: int, similarity_threshold: float,
-                    overlap_threshold: float) -> list[CueGroup]:
+def _align_modality(
+    modality: str,
+    cues: list[AlignCue],
+    sim: np.ndarray,
+    row: dict[str, int],
+    n_annotators: int,
+    similarity_threshold: float,
+    overlap_threshold: float,
+) -> list[CueGroup]:
     human = [c for c in cues if c.source != MODEL_SOURCE]
     model = [c for c in cues if c.source == MODEL_SOURCE]
     human_rows = [row[c.text] for c in human]
     human_sim = sim[np.ix_(human_rows, human_rows)]
-    clusters = [[human[i] for i in members]
-                for members in _cluster(human, human_sim, similarity_threshold, overlap_threshold)]
+    clusters = [
+        [human[i] for i in members]
+        for members in _cluster(human, human_sim, similarity_threshold, overlap_threshold)
+    ]
     cluster_rows = [[row[c.text] for c in members] for members in clusters]
     cluster_spans = [_span(members) for members in clusters]
     cluster_order = [tuple(c.id for c in members) for members in clusters]
@@ -331,8 +343,9 @@ def _align_modality(modality: str, cues: list[AlignCue], sim: np.ndarray, row: d
             attached[best[2]].append(cue)
 
     groups = []
-    for members, rows, (start, end), proposals in zip(clusters, cluster_rows, cluster_spans,
-                                                        attached):
+    for members, rows, (start, end), proposals in zip(
+        clusters, cluster_rows, cluster_spans, attached
+    ):
         if len(rows) > 1:
             block = sim[np.ix_(rows, rows)]
             mean = float(block[np.triu_indices(len(rows), k=1)].mean())
@@ -341,17 +354,33 @@ def _align_modality(modality: str, cues: list[AlignCue], sim: np.ndarray, row: d
         sources = [c.source for c in members]
         ids = [c.id for c in members]
         model_ids = [c.id for c in proposals]
-        groups.append(CueGroup(
-            key=_group_key(modality, ids + model_ids), modality=modality, cue_ids=ids,
-            sources=sources, model_cue_ids=model_ids, label=_label(sources, n_annotators),
-            similarity=mean, start_ms=start, end_ms=end,
-        ))
+        groups.append(
+            CueGroup(
+                key=_group_key(modality, ids + model_ids),
+                modality=modality,
+                cue_ids=ids,
+                sources=sources,
+                model_cue_ids=model_ids,
+                label=_label(sources, n_annotators),
+                similarity=mean,
+                start_ms=start,
+                end_ms=end,
+            )
+        )
     for cue in unattached:
-        groups.append(CueGroup(
-            key=_group_key(modality, [cue.id]), modality=modality, cue_ids=[], sources=[],
-            model_cue_ids=[cue.id], label="model_only", similarity=1.0,
-            start_ms=cue.start_ms, end_ms=cue.end_ms,
-        ))
+        groups.append(
+            CueGroup(
+                key=_group_key(modality, [cue.id]),
+                modality=modality,
+                cue_ids=[],
+                sources=[],
+                model_cue_ids=[cue.id],
+                label="model_only",
+                similarity=1.0,
+                start_ms=cue.start_ms,
+                end_ms=cue.end_ms,
+            )
+        )
     return groups
 
 
@@ -407,10 +436,17 @@ def align_cues(
     for modality in MODALITIES:
         in_modality = [c for c in ordered if c.modality == modality]
         if in_modality:
-            groups.extend(_align_modality(
-                modality, in_modality, sim, row, len(annotator_keys),
-                similarity_threshold, overlap_threshold,
-            ))
+            groups.extend(
+                _align_modality(
+                    modality,
+                    in_modality,
+                    sim,
+                    row,
+                    len(annotator_keys),
+                    similarity_threshold,
+                    overlap_threshold,
+                )
+            )
     rank = {m: i for i, m in enumerate(MODALITIES)}
     groups.sort(key=lambda g: (rank[g.modality], g.start_ms is None, g.start_ms or 0, g.key))
     return groups

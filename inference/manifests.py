@@ -29,8 +29,17 @@ class ManifestRow:
 
 
 _NAME_COLUMNS = ("name", "names")
-_KNOWN = {"name", "names", "english", "chinese", "subtitles", "emotions", "emotion", "reasons",
-          "openset"}
+_KNOWN = {
+    "name",
+    "names",
+    "english",
+    "chinese",
+    "subtitles",
+    "emotions",
+    "emotion",
+    "reasons",
+    "openset",
+}
 
 
 def manifest_read(path: Path | str) -> list[ManifestRow]:
@@ -63,8 +72,10 @@ def manifest_parse(text: str, *, label: str = "manifest") -> list[ManifestRow]:
             f"Manifest {label} has no 'name' column (found: {', '.join(header) or 'nothing'}). "
             "Expected MER's name,chinese,english or EMER's names,emotions,subtitles,reasons."
         )
-    has_text = any(c in header for c in ("english", "chinese", "subtitles", "reasons",
-                                          "openset", "emotions", "emotion"))
+    has_text = any(
+        c in header
+        for c in ("english", "chinese", "subtitles", "reasons", "openset", "emotions", "emotion")
+    )
     if not has_text:
         raise ManifestError(
             f"Manifest {label} has a name column but none of english, chinese, subtitles, "
@@ -101,23 +112,37 @@ def manifest_parse(text: str, *, label: str = "manifest") -> list[ManifestRow]:
                     parsed = ast.literal_eval(values["openset"])
                 except (ValueError, SyntaxError):
                     parsed = None
-                if not isinstance(parsed, list | tuple) or not all(isinstance(x, str) for x in parsed):
-                    problems.append(f"line {line}: openset {values['openset'][:40]!r} is not a list of strings")
+                if not isinstance(parsed, list | tuple) or not all(
+                    isinstance(x, str) for x in parsed
+                ):
+                    problems.append(
+                        f"line {line}: openset {values['openset'][:40]!r} is not a list of strings"
+                    )
                     continue
                 labels = tuple(x.strip() for x in parsed if x.strip())
-            subtitle = values.get("english") or values.get("subtitles") or values.get("chinese") or ""
+            subtitle = (
+                values.get("english") or values.get("subtitles") or values.get("chinese") or ""
+            )
             extra = {k: v for k, v in values.items() if k not in _KNOWN and v}
             if values.get("chinese") and values.get("english"):
                 extra["chinese"] = values["chinese"]
-            rows.append(ManifestRow(
-                line=line, name=name, subtitle=subtitle,
-                emotion=values.get("emotions") or values.get("emotion") or "",
-                labels=labels, reasons=values.get("reasons", ""), extra=extra,
-            ))
+            rows.append(
+                ManifestRow(
+                    line=line,
+                    name=name,
+                    subtitle=subtitle,
+                    emotion=values.get("emotions") or values.get("emotion") or "",
+                    labels=labels,
+                    reasons=values.get("reasons", ""),
+                    extra=extra,
+                )
+            )
     except csv.Error as error:
         raise ManifestError(f"Manifest {label}, line {reader.line_num}: {error}.") from error
     if problems:
-        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        shown = "; ".join(problems[:10]) + (
+            f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        )
         raise ManifestError(f"Manifest {label} has {len(problems)} bad row(s): {shown}.")
     if not rows:
         raise ManifestError(f"Manifest {label} has a header but no rows.")

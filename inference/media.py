@@ -50,11 +50,32 @@ AUDIO_SAMPLE_RATE = 16_000
 # Container signatures: a file that starts like one of these but that ffprobe cannot read
 # is a damaged video (an upload cut short), not some other kind of file.
 _CONTAINER_MAGIC = (
-    (4, b"ftyp"), (4, b"moov"), (4, b"mdat"), (4, b"free"), (4, b"wide"), (4, b"skip"),
-    (0, b"RIFF"), (0, b"\x1a\x45\xdf\xa3"), (0, b"OggS"), (0, b"FLV"), (0, b"\x00\x00\x01\xba"),
+    (4, b"ftyp"),
+    (4, b"moov"),
+    (4, b"mdat"),
+    (4, b"free"),
+    (4, b"wide"),
+    (4, b"skip"),
+    (0, b"RIFF"),
+    (0, b"\x1a\x45\xdf\xa3"),
+    (0, b"OggS"),
+    (0, b"FLV"),
+    (0, b"\x00\x00\x01\xba"),
 )
-_IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe",
-                  "gif", "gif_pipe", "jpegls_pipe", "j2k_pipe", "pgm_pipe", "ppm_pipe"}
+_IMAGE_FORMATS = {
+    "image2",
+    "png_pipe",
+    "jpeg_pipe",
+    "bmp_pipe",
+    "webp_pipe",
+    "tiff_pipe",
+    "gif",
+    "gif_pipe",
+    "jpegls_pipe",
+    "j2k_pipe",
+    "pgm_pipe",
+    "ppm_pipe",
+}
 _IMAGE_CODECS = {"png", "mjpeg", "bmp", "webp", "tiff", "gif", "jpegls", "jpeg2000", "ppm", "pgm"}
 
 
@@ -150,6 +171,7 @@ class DerivedMedia:
 
 # ---------------------------------------------------------------------------------- hashing
 
+
 def sha256_file(path, *, chunk_size: int = 1 << 20) -> str:
     """Hex SHA-256 of a file, read in chunks so that large uploads do not fill memory."""
     digest = hashlib.sha256()
@@ -161,10 +183,12 @@ def sha256_file(path, *, chunk_size: int = 1 << 20) -> str:
 
 # ---------------------------------------------------------------------------------- probing
 
+
 @functools.cache
 def _decodable_codecs() -> frozenset[str]:
-    out = subprocess.run(["ffmpeg", "-hide_banner", "-codecs"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-codecs"], capture_output=True, text=True, check=True
+    ).stdout
     names = set()
     for line in out.splitlines():
         m = re.match(r"^ (D)[.E][VASDT][.I][.L][.S] (\S+)", line)
@@ -226,8 +250,11 @@ def _tag_duration(stream: dict) -> float | None:
 def _first_error_lines(stderr: str, limit: int = 3) -> str:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     # Drop ffmpeg's banner and configuration lines; keep what explains the failure.
-    lines = [ln for ln in lines if not re.match(
-        r"^(ffmpeg|ffprobe) version|^built with|^configuration:|^lib\w+\s+\d", ln)]
+    lines = [
+        ln
+        for ln in lines
+        if not re.match(r"^(ffmpeg|ffprobe) version|^built with|^configuration:|^lib\w+\s+\d", ln)
+    ]
     # "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55e2...] moov atom not found" -> "mov,mp4,...: moov ..."
     lines = [re.sub(r"^\[([^\]@]+?) @ 0x[0-9a-f]+\]\s*", r"\1: ", ln) for ln in lines]
     return "; ".join(lines[:limit])
@@ -236,7 +263,7 @@ def _first_error_lines(stderr: str, limit: int = 3) -> str:
 def _looks_like_container(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(16)
-    return any(head[off:off + len(magic)] == magic for off, magic in _CONTAINER_MAGIC)
+    return any(head[off : off + len(magic)] == magic for off, magic in _CONTAINER_MAGIC)
 
 
 def _human_bytes(n: int) -> str:
@@ -251,8 +278,13 @@ def _human_ms(ms: int) -> str:
     return f"{ms / 1000:.1f} s"
 
 
-def probe(path, *, max_bytes: int | None = None, max_duration_ms: int | None = None,
-          display_name: str | None = None) -> MediaInfo:
+def probe(
+    path,
+    *,
+    max_bytes: int | None = None,
+    max_duration_ms: int | None = None,
+    display_name: str | None = None,
+) -> MediaInfo:
     """Read a clip's streams with ffprobe (never trusting its file name) and check it.
 
     Args:
@@ -274,11 +306,16 @@ def probe(path, *, max_bytes: int | None = None, max_duration_ms: int | None = N
     name = display_name or path.name
     size = path.stat().st_size
     if size == 0:
-        raise MediaError("empty", f"{name} is empty (0 bytes): the upload did not complete; "
-                                  "upload the file again.")
+        raise MediaError(
+            "empty",
+            f"{name} is empty (0 bytes): the upload did not complete; upload the file again.",
+        )
     if max_bytes is not None and size > max_bytes:
-        raise MediaError("too_large", f"{name} is too large: {_human_bytes(size)}, over the "
-                                      f"limit of {_human_bytes(max_bytes)}.")
+        raise MediaError(
+            "too_large",
+            f"{name} is too large: {_human_bytes(size)}, over the "
+            f"limit of {_human_bytes(max_bytes)}.",
+        )
     try:
         # count_packets demuxes (without decoding) to count the frames really present,
         # which exposes files cut short behind an intact header.
@@ -289,40 +326,59 @@ def probe(path, *, max_bytes: int | None = None, max_duration_ms: int | None = N
         if "detected only with low score" not in stderr and (
             _looks_like_container(path) or "moov atom not found" in stderr
         ):
-            raise MediaError("damaged", f"{name} is damaged: it starts like a video file but "
-                                        f"ffprobe cannot read it ({detail}); it was probably "
-                                        "cut short during upload or export.") from None
-        raise MediaError("not_media", f"{name} is not a video or audio file that ffprobe can "
-                                      f"read ({detail}).") from None
+            raise MediaError(
+                "damaged",
+                f"{name} is damaged: it starts like a video file but "
+                f"ffprobe cannot read it ({detail}); it was probably "
+                "cut short during upload or export.",
+            ) from None
+        raise MediaError(
+            "not_media", f"{name} is not a video or audio file that ffprobe can read ({detail})."
+        ) from None
 
     fmt = data.get("format", {})
     streams = data.get("streams", [])
     format_name = fmt.get("format_name", "")
-    videos = [s for s in streams if s.get("codec_type") == "video"
-              and not (s.get("disposition") or {}).get("attached_pic")]
+    videos = [
+        s
+        for s in streams
+        if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+    ]
     audios = [s for s in streams if s.get("codec_type") == "audio"]
     if not videos:
         holds = "audio only" if audios else "no audio or video streams"
-        raise MediaError("no_video", f"{name} is not a video: ffprobe found no video stream "
-                                     f"(it holds {holds}).")
+        raise MediaError(
+            "no_video", f"{name} is not a video: ffprobe found no video stream (it holds {holds})."
+        )
     video = videos[0]
     codec = video.get("codec_name")
     packets = int(video.get("nb_read_packets") or 0)
     if format_name in _IMAGE_FORMATS or (codec in _IMAGE_CODECS and packets <= 1):
-        raise MediaError("no_video", f"{name} is a still image ({codec or format_name}), "
-                                     "not a video clip: upload the video it was taken from.")
+        raise MediaError(
+            "no_video",
+            f"{name} is a still image ({codec or format_name}), "
+            "not a video clip: upload the video it was taken from.",
+        )
     if not codec or codec in ("none", "unknown") or codec not in _decodable_codecs():
         tag = video.get("codec_tag_string") or "?"
-        what = f"codec '{codec}'" if codec and codec not in ("none", "unknown") else "an unknown codec"
-        raise MediaError("unsupported_codec", f"{name} uses {what} (fourcc/tag '{tag}') that "
-                                              "this server's ffmpeg cannot decode; re-encode "
-                                              "it as H.264 MP4.")
+        what = (
+            f"codec '{codec}'" if codec and codec not in ("none", "unknown") else "an unknown codec"
+        )
+        raise MediaError(
+            "unsupported_codec",
+            f"{name} uses {what} (fourcc/tag '{tag}') that "
+            "this server's ffmpeg cannot decode; re-encode "
+            "it as H.264 MP4.",
+        )
 
     header_frames = int(video.get("nb_frames") or 0)
     if header_frames and packets < header_frames * 0.9 - 1:
-        raise MediaError("damaged", f"{name} is damaged: its header lists {header_frames} "
-                                    f"video frames but only {packets} are in the file; it was "
-                                    "probably cut short during upload.")
+        raise MediaError(
+            "damaged",
+            f"{name} is damaged: its header lists {header_frames} "
+            f"video frames but only {packets} are in the file; it was "
+            "probably cut short during upload.",
+        )
     if packets == 0:
         raise MediaError("damaged", f"{name} is damaged: its video stream holds no frames.")
 
@@ -340,9 +396,12 @@ def probe(path, *, max_bytes: int | None = None, max_duration_ms: int | None = N
     frame_count = packets or max(1, round(dur_s * rate))
     duration_ms = round(dur_s * 1000)
     if max_duration_ms is not None and duration_ms > max_duration_ms:
-        raise MediaError("too_long", f"{name} is too long: {_human_ms(duration_ms)}, over the "
-                                     f"limit of {_human_ms(max_duration_ms)}; cut it into "
-                                     "shorter clips.")
+        raise MediaError(
+            "too_long",
+            f"{name} is too long: {_human_ms(duration_ms)}, over the "
+            f"limit of {_human_ms(max_duration_ms)}; cut it into "
+            "shorter clips.",
+        )
 
     rotation = 0
     for side in video.get("side_data_list") or []:
@@ -384,6 +443,7 @@ def probe(path, *, max_bytes: int | None = None, max_duration_ms: int | None = N
 
 # --------------------------------------------------------------------------------- deriving
 
+
 def sample_frame_indices(frame_count: int, n_frames: int = 16) -> list[int]:
     """Indices of the frames the model sees, exactly as XEmoGPT's reference code picks them.
 
@@ -396,8 +456,9 @@ def sample_frame_indices(frame_count: int, n_frames: int = 16) -> list[int]:
     return np.linspace(0, frame_count - 1, num=n_frames, dtype=int).tolist()
 
 
-def waveform_peaks(samples: np.ndarray, *, samples_per_pixel: int,
-                   sample_rate: int = AUDIO_SAMPLE_RATE) -> dict:
+def waveform_peaks(
+    samples: np.ndarray, *, samples_per_pixel: int, sample_rate: int = AUDIO_SAMPLE_RATE
+) -> dict:
     """Min/max peaks of mono int16 audio in BBC audiowaveform's JSON format (version 2, 8 bit).
 
     Each pixel covers ``samples_per_pixel`` samples; the last may cover fewer.
@@ -414,7 +475,7 @@ def waveform_peaks(samples: np.ndarray, *, samples_per_pixel: int,
         data[:full, 0] = blocks.min(axis=1)
         data[:full, 1] = blocks.max(axis=1)
     if full < length:
-        tail = samples[full * samples_per_pixel:]
+        tail = samples[full * samples_per_pixel :]
         data[full] = (tail.min(), tail.max())
     data = np.right_shift(data, 8)  # 16-bit to 8-bit, as audiowaveform -b 8 does
     return {
@@ -437,9 +498,14 @@ def _select_expr(indices: list[int]) -> str:
 
 
 def _can_remux(info: MediaInfo, remux_max_height: int) -> bool:
-    return (info.video_codec == "h264" and info.pix_fmt == "yuv420p"
-            and info.height <= remux_max_height and info.width % 2 == 0
-            and info.height % 2 == 0 and info.rotation == 0)
+    return (
+        info.video_codec == "h264"
+        and info.pix_fmt == "yuv420p"
+        and info.height <= remux_max_height
+        and info.width % 2 == 0
+        and info.height % 2 == 0
+        and info.rotation == 0
+    )
 
 
 def _read_progress(path: Path) -> dict:
@@ -458,7 +524,9 @@ def _read_progress(path: Path) -> dict:
 _DAMAGE_HINTS = re.compile(
     r"partial file|invalid nal|error splitting|corrupt|truncat|end of file|"
     r"invalid data|error while decoding|concealing|missing picture|decode_slice|"
-    r"reference picture missing|packet too small|non-existing pps|no frame", re.I)
+    r"reference picture missing|packet too small|non-existing pps|no frame",
+    re.I,
+)
 
 
 def derive(
@@ -511,17 +579,26 @@ def derive(
     out_dir = Path(out_dir)
     name = display_name or source.name
     if n_frames <= 0 or thumb_count <= 0 or thumb_height <= 0 or peaks_samples_per_pixel <= 0:
-        raise ValueError("n_frames, thumb_count, thumb_height and peaks_samples_per_pixel "
-                         "must be positive")
+        raise ValueError(
+            "n_frames, thumb_count, thumb_height and peaks_samples_per_pixel must be positive"
+        )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         result = _derive_into(
-            source, work, info=info, n_frames=n_frames, thumb_count=thumb_count,
-            thumb_height=thumb_height, proxy_max_height=proxy_max_height,
+            source,
+            work,
+            info=info,
+            n_frames=n_frames,
+            thumb_count=thumb_count,
+            thumb_height=thumb_height,
+            proxy_max_height=proxy_max_height,
             remux_max_height=remux_max_height,
-            peaks_samples_per_pixel=peaks_samples_per_pixel, x264_preset=x264_preset,
-            crf=crf, name=name)
+            peaks_samples_per_pixel=peaks_samples_per_pixel,
+            x264_preset=x264_preset,
+            crf=crf,
+            name=name,
+        )
         (work / "ffmpeg-progress.txt").unlink(missing_ok=True)
         old = None
         if out_dir.exists():
@@ -536,11 +613,21 @@ def derive(
         raise
 
 
-def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
-                 thumb_count: int, thumb_height: int, proxy_max_height: int,
-                 remux_max_height: int,
-                 peaks_samples_per_pixel: int, x264_preset: str, crf: int,
-                 name: str) -> DerivedMedia:
+def _derive_into(
+    source: Path,
+    work: Path,
+    *,
+    info: MediaInfo,
+    n_frames: int,
+    thumb_count: int,
+    thumb_height: int,
+    proxy_max_height: int,
+    remux_max_height: int,
+    peaks_samples_per_pixel: int,
+    x264_preset: str,
+    crf: int,
+    name: str,
+) -> DerivedMedia:
     (work / "frames").mkdir()
     frame_count = max(1, info.frame_count)
 
@@ -550,8 +637,9 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
 
     # Thumbnails: evenly spaced in time (the middle of each of thumb_count equal slices).
     n_thumbs = min(thumb_count, frame_count)
-    thumb_indices = sorted({info.frame_at_ms(round((k + 0.5) * info.duration_ms / n_thumbs))
-                            for k in range(n_thumbs)})
+    thumb_indices = sorted(
+        {info.frame_at_ms(round((k + 0.5) * info.duration_ms / n_thumbs)) for k in range(n_thumbs)}
+    )
     n_thumbs = len(thumb_indices)
     thumb_w = _even(info.width * thumb_height / info.height + 1)
 
@@ -575,21 +663,52 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
     if info.has_audio:
         # Align the WAV with the first video frame: drop audio before it, pad a late start.
         offset = info.audio_start_ms or 0
-        align = (f"atrim=start={-offset / 1000:.3f},asetpts=PTS-STARTPTS," if offset < 0 else
-                 f"adelay={offset}:all=1," if offset > 0 else "")
-        graph.append(f"[0:a:0]{align}aresample={AUDIO_SAMPLE_RATE},"
-                     f"aformat=sample_fmts=s16:channel_layouts=mono[wav]")
+        align = (
+            f"atrim=start={-offset / 1000:.3f},asetpts=PTS-STARTPTS,"
+            if offset < 0
+            else f"adelay={offset}:all=1,"
+            if offset > 0
+            else ""
+        )
+        graph.append(
+            f"[0:a:0]{align}aresample={AUDIO_SAMPLE_RATE},"
+            f"aformat=sample_fmts=s16:channel_layouts=mono[wav]"
+        )
 
     progress = work / "ffmpeg-progress.txt"
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y",
-           "-progress", str(progress), "-i", str(source),
-           "-filter_complex", ";".join(graph)]
+    cmd = [
+        "ffmpeg",
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-v",
+        "error",
+        "-y",
+        "-progress",
+        str(progress),
+        "-i",
+        str(source),
+        "-filter_complex",
+        ";".join(graph),
+    ]
     # Proxy.
     if remux:
         cmd += ["-map", "0:v:0", "-c:v", "copy"]
     else:
-        cmd += ["-map", "[proxy]", "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf),
-                "-profile:v", "high", "-pix_fmt", "yuv420p"]
+        cmd += [
+            "-map",
+            "[proxy]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            x264_preset,
+            "-crf",
+            str(crf),
+            "-profile:v",
+            "high",
+            "-pix_fmt",
+            "yuv420p",
+        ]
     if info.has_audio:
         cmd += ["-map", "0:a:0"]
         if remux and info.audio_codec == "aac":
@@ -598,14 +717,43 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
             cmd += ["-c:a", "aac", "-b:a", "128k"]
             if (info.audio_channels or 1) > 2:
                 cmd += ["-ac", "2"]
-    cmd += ["-fps_mode", "passthrough", "-movflags", "+faststart", "-f", "mp4",
-            str(work / "proxy.mp4")]
+    cmd += [
+        "-fps_mode",
+        "passthrough",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(work / "proxy.mp4"),
+    ]
     # Model frames (full resolution), numbered in the order they were selected.
-    cmd += ["-map", "[frames]", "-fps_mode", "passthrough", "-q:v", "2", "-f", "image2",
-            "-start_number", "0", str(work / "frames" / "sel_%02d.jpg")]
+    cmd += [
+        "-map",
+        "[frames]",
+        "-fps_mode",
+        "passthrough",
+        "-q:v",
+        "2",
+        "-f",
+        "image2",
+        "-start_number",
+        "0",
+        str(work / "frames" / "sel_%02d.jpg"),
+    ]
     # Thumbnail strip.
-    cmd += ["-map", "[thumbs]", "-frames:v", "1", "-q:v", "4", "-f", "image2", "-update", "1",
-            str(work / "thumbs.jpg")]
+    cmd += [
+        "-map",
+        "[thumbs]",
+        "-frames:v",
+        "1",
+        "-q:v",
+        "4",
+        "-f",
+        "image2",
+        "-update",
+        "1",
+        str(work / "thumbs.jpg"),
+    ]
     if info.has_audio:
         cmd += ["-map", "[wav]", "-c:a", "pcm_s16le", "-f", "wav", str(work / "audio.wav")]
 
@@ -614,28 +762,40 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
     if done.returncode != 0:
         detail = _first_error_lines(stderr)
         if _DAMAGE_HINTS.search(stderr):
-            raise MediaError("damaged", f"{name} is damaged: ffmpeg could not decode it "
-                                        f"({detail}).")
-        raise MediaError("ffmpeg_failed", f"Processing {name} failed: ffmpeg exited with "
-                                          f"status {done.returncode} ({detail}).")
+            raise MediaError(
+                "damaged", f"{name} is damaged: ffmpeg could not decode it ({detail})."
+            )
+        raise MediaError(
+            "ffmpeg_failed",
+            f"Processing {name} failed: ffmpeg exited with status {done.returncode} ({detail}).",
+        )
     if stderr.strip():
         # -v error: anything printed is a decode or demux error. A clip with broken frames
         # must not become a proxy that silently skips them.
-        raise MediaError("damaged", f"{name} is damaged: ffmpeg reported errors while "
-                                    f"decoding it ({_first_error_lines(stderr)}).")
+        raise MediaError(
+            "damaged",
+            f"{name} is damaged: ffmpeg reported errors while "
+            f"decoding it ({_first_error_lines(stderr)}).",
+        )
     report = _read_progress(progress)
     out_us = _seconds(report.get("out_time_us"))
     if out_us is not None and info.duration_ms > 1000:
         decoded_ms = out_us / 1000
         if decoded_ms < info.duration_ms * 0.9 - 100:
-            raise MediaError("damaged", f"{name} is damaged: only {_human_ms(round(decoded_ms))} "
-                                        f"of its {_human_ms(info.duration_ms)} could be decoded.")
+            raise MediaError(
+                "damaged",
+                f"{name} is damaged: only {_human_ms(round(decoded_ms))} "
+                f"of its {_human_ms(info.duration_ms)} could be decoded.",
+            )
 
     # Frames came out in index order; name them by sample position (repeats are copied).
     selected = sorted((work / "frames").glob("sel_*.jpg"))
     if len(selected) != len(unique_frames):
-        raise MediaError("damaged", f"{name} is damaged: only {len(selected)} of the "
-                                    f"{len(unique_frames)} sampled frames could be decoded.")
+        raise MediaError(
+            "damaged",
+            f"{name} is damaged: only {len(selected)} of the "
+            f"{len(unique_frames)} sampled frames could be decoded.",
+        )
     by_index = dict(zip(unique_frames, selected))
     frames = []
     for pos, index in enumerate(frame_indices):
@@ -645,10 +805,13 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
     for path in selected:
         path.unlink()
     if not (work / "thumbs.jpg").exists() or not (work / "proxy.mp4").exists():
-        raise MediaError("ffmpeg_failed", f"Processing {name} failed: ffmpeg wrote no "
-                                          "proxy or thumbnails.")
-    thumbnails = [Thumbnail(index=i, time_ms=info.frame_time_ms(i), x=k * thumb_w, width=thumb_w)
-                  for k, i in enumerate(thumb_indices)]
+        raise MediaError(
+            "ffmpeg_failed", f"Processing {name} failed: ffmpeg wrote no proxy or thumbnails."
+        )
+    thumbnails = [
+        Thumbnail(index=i, time_ms=info.frame_time_ms(i), x=k * thumb_w, width=thumb_w)
+        for k, i in enumerate(thumb_indices)
+    ]
 
     audio_rel = peaks_rel = None
     audio_ms = None
@@ -674,9 +837,14 @@ def _derive_into(source: Path, work: Path, *, info: MediaInfo, n_frames: int,
         thumbnails=thumbnails,
         peaks=peaks_rel,
         peaks_samples_per_pixel=peaks_samples_per_pixel if peaks_rel else None,
-        settings={"n_frames": n_frames, "frame_sampling": "xemogpt-linspace",
-                  "thumb_count": thumb_count, "proxy_max_height": proxy_max_height,
-                  "remux_max_height": remux_max_height,
-                  "x264_preset": x264_preset, "crf": crf,
-                  "audio_sample_rate": AUDIO_SAMPLE_RATE},
+        settings={
+            "n_frames": n_frames,
+            "frame_sampling": "xemogpt-linspace",
+            "thumb_count": thumb_count,
+            "proxy_max_height": proxy_max_height,
+            "remux_max_height": remux_max_height,
+            "x264_preset": x264_preset,
+            "crf": crf,
+            "audio_sample_rate": AUDIO_SAMPLE_RATE,
+        },
     )

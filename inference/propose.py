@@ -19,7 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from inference.media import MediaError, derive, probe
-from inference.proposers import ClipInput, ProposalError, SubtitleSegment, get_proposer, proposer_names
+from inference.proposers import (
+    ClipInput,
+    ProposalError,
+    SubtitleSegment,
+    get_proposer,
+    proposer_names,
+)
 from inference.subtitles import SubtitleError, parse_subtitles
 
 
@@ -31,8 +37,9 @@ def _subtitle(arg: str | None) -> tuple[str, tuple[SubtitleSegment, ...]]:
     if not arg:
         return "", ()
     path = Path(arg)
-    looks_like_file = len(arg) < 4096 and "\n" not in arg and path.suffix.lower() in {
-        ".srt", ".vtt", ".txt"}
+    looks_like_file = (
+        len(arg) < 4096 and "\n" not in arg and path.suffix.lower() in {".srt", ".vtt", ".txt"}
+    )
     if looks_like_file and not path.is_file():
         raise InputError(f"subtitle file not found: {arg}")
     if len(arg) < 4096 and "\n" not in arg and path.is_file():
@@ -61,11 +68,16 @@ def build_clip(video: Path, work: Path, *, subtitle: str | None = None) -> ClipI
     text, segments = _subtitle(subtitle)
     media = work / "media"
     return ClipInput(
-        name=video.stem, video=video,
+        name=video.stem,
+        video=video,
         audio=media / derived.audio if derived.audio else None,
-        duration_ms=info.duration_ms, fps_num=info.fps_num, fps_den=info.fps_den,
-        subtitle_text=text, subtitle_segments=segments,
-        frames=tuple((f.time_ms, media / f.file) for f in derived.frames))
+        duration_ms=info.duration_ms,
+        fps_num=info.fps_num,
+        fps_den=info.fps_den,
+        subtitle_text=text,
+        subtitle_segments=segments,
+        frames=tuple((f.time_ms, media / f.file) for f in derived.frames),
+    )
 
 
 def _ms(value: int | None) -> str:
@@ -75,13 +87,16 @@ def _ms(value: int | None) -> str:
 def _table(payload: dict) -> str:
     lines = [payload["description"], ""]
     if payload["emotions"]:
-        lines.append("Emotions: " + ", ".join(f"{e['label']} {e['score']:.2f}"
-                                               for e in payload["emotions"]))
+        lines.append(
+            "Emotions: " + ", ".join(f"{e['label']} {e['score']:.2f}" for e in payload["emotions"])
+        )
         lines.append("")
     lines.append(f"{'modality':<10} {'kind':<12} {'start':>6} {'end':>6} {'conf':>4}  text")
     for cue in payload["cues"]:
-        lines.append(f"{cue['modality']:<10} {cue['kind']:<12} {_ms(cue['start_ms'])} "
-                     f"{_ms(cue['end_ms'])} {cue['confidence']:4.2f}  {cue['text']}")
+        lines.append(
+            f"{cue['modality']:<10} {cue['kind']:<12} {_ms(cue['start_ms'])} "
+            f"{_ms(cue['end_ms'])} {cue['confidence']:4.2f}  {cue['text']}"
+        )
     if payload["notes"]:
         lines.append("")
         lines.extend(f"note: {note}" for note in payload["notes"])
@@ -93,10 +108,13 @@ def _table(payload: dict) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m inference.propose",
-        description="Propose an EMER-style description and time-anchored cues for one clip.")
+        description="Propose an EMER-style description and time-anchored cues for one clip.",
+    )
     parser.add_argument("clip", type=Path, help="the video file")
     parser.add_argument("--subtitle", help="subtitle file (SRT, VTT, plain text) or literal text")
-    parser.add_argument("--proposer", default="signals", help=f"one of: {', '.join(proposer_names())}")
+    parser.add_argument(
+        "--proposer", default="signals", help=f"one of: {', '.join(proposer_names())}"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     try:

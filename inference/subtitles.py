@@ -65,8 +65,9 @@ def _decode(data: bytes | str, label: str) -> str:
             try:
                 text = data.decode("utf-16")
             except UnicodeDecodeError as exc:
-                raise SubtitleError(f"{label}: the text is not valid UTF-16 ({exc.reason} at "
-                                    f"byte {exc.start}).") from None
+                raise SubtitleError(
+                    f"{label}: the text is not valid UTF-16 ({exc.reason} at byte {exc.start})."
+                ) from None
         else:
             try:
                 text = data.decode("utf-8-sig")
@@ -74,7 +75,8 @@ def _decode(data: bytes | str, label: str) -> str:
                 line = data[: exc.start].count(b"\n") + 1
                 raise SubtitleError(
                     f"{label}, line {line}: the file is not UTF-8 text (byte 0x{data[exc.start]:02x}"
-                    f" at offset {exc.start}); save it as UTF-8 and upload it again.") from None
+                    f" at offset {exc.start}); save it as UTF-8 and upload it again."
+                ) from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         raise SubtitleError(f"{label}: the file holds binary data (NUL bytes), not subtitle text.")
@@ -108,13 +110,16 @@ def _srt_error(text: str, label: str, exc: srt.SRTParseError) -> SubtitleError:
     timing_idx = next((i for i, ln in enumerate(head[:3]) if "-->" in ln), None)
     if timing_idx is None:
         snippet = head[0][:60]
-        return SubtitleError(f"{where}: expected a cue number and a 'start --> end' timing "
-                             f"line, found '{snippet}'.")
+        return SubtitleError(
+            f"{where}: expected a cue number and a 'start --> end' timing line, found '{snippet}'."
+        )
     m = _SRT_TIMING_LINE.match(head[timing_idx])
-    for stamp in (m.groups() if m else ()):
+    for stamp in m.groups() if m else ():
         if not _SRT_TIME.match(stamp):
-            return SubtitleError(f"{label}, cue {cue_no} (line {line + timing_idx}): timestamp "
-                                 f"'{stamp}' is not HH:MM:SS,mmm.")
+            return SubtitleError(
+                f"{label}, cue {cue_no} (line {line + timing_idx}): timestamp "
+                f"'{stamp}' is not HH:MM:SS,mmm."
+            )
     return SubtitleError(f"{where}: cannot read this cue ('{head[timing_idx][:60]}').")
 
 
@@ -131,22 +136,26 @@ def _check_srt_timing_lines(text: str, label: str) -> list[int]:
         cue_no = len(timing) + 1
         m = _SRT_TIMING_LINE.match(ln)
         if not m:
-            raise SubtitleError(f"{label}, cue {cue_no} (line {i}): expected 'start --> end', "
-                                f"found '{ln.strip()[:60]}'.")
+            raise SubtitleError(
+                f"{label}, cue {cue_no} (line {i}): expected 'start --> end', "
+                f"found '{ln.strip()[:60]}'."
+            )
         for stamp in m.groups():
             if not _SRT_TIME.match(stamp):
-                raise SubtitleError(f"{label}, cue {cue_no} (line {i}): timestamp '{stamp}' is "
-                                    "not HH:MM:SS,mmm.")
+                raise SubtitleError(
+                    f"{label}, cue {cue_no} (line {i}): timestamp '{stamp}' is not HH:MM:SS,mmm."
+                )
         timing.append(i)
     # A cue number after a blank line whose next line is no timing line is a broken cue
     # block that srt would silently glue onto the previous cue's text.
     for i in range(1, len(lines) - 1):
-        if (lines[i].strip().isdigit() and not lines[i - 1].strip()
-                and "-->" not in lines[i + 1]):
+        if lines[i].strip().isdigit() and not lines[i - 1].strip() and "-->" not in lines[i + 1]:
             cue_no = sum(1 for t in timing if t <= i + 1) + 1
-            raise SubtitleError(f"{label}, cue {cue_no} (line {i + 2}): cue number "
-                                f"{lines[i].strip()} is not followed by a 'start --> end' "
-                                f"timing line (found '{lines[i + 1].strip()[:60]}').")
+            raise SubtitleError(
+                f"{label}, cue {cue_no} (line {i + 2}): cue number "
+                f"{lines[i].strip()} is not followed by a 'start --> end' "
+                f"timing line (found '{lines[i + 1].strip()[:60]}')."
+            )
     return timing
 
 
@@ -157,8 +166,10 @@ def _parse_srt(text: str, label: str) -> list[Segment]:
     except srt.SRTParseError as exc:
         raise _srt_error(text, label, exc) from None
     if len(cues) != len(timing_lines):
-        raise SubtitleError(f"{label}: {len(timing_lines)} cue timing lines but {len(cues)} "
-                            "cues could be read; check the blank lines between cues.")
+        raise SubtitleError(
+            f"{label}: {len(timing_lines)} cue timing lines but {len(cues)} "
+            "cues could be read; check the blank lines between cues."
+        )
     segments = []
     for n, cue in enumerate(cues, start=1):
         line = timing_lines[n - 1]
@@ -171,8 +182,9 @@ def _parse_srt(text: str, label: str) -> list[Segment]:
 
 def _check_order(start: int, end: int, where: str) -> None:
     if end < start:
-        raise SubtitleError(f"{where}: the cue ends ({_fmt(end)}) before it starts "
-                            f"({_fmt(start)}).")
+        raise SubtitleError(
+            f"{where}: the cue ends ({_fmt(end)}) before it starts ({_fmt(start)})."
+        )
 
 
 def _fmt(ms: int) -> str:
@@ -189,8 +201,9 @@ def _vtt_ms(stamp) -> int:
 def _parse_vtt(text: str, label: str) -> list[Segment]:
     lines = text.split("\n")
     if not lines[0].startswith("WEBVTT"):
-        raise SubtitleError(f"{label}, line 1: a WebVTT file must start with 'WEBVTT', found "
-                            f"'{lines[0][:40]}'.")
+        raise SubtitleError(
+            f"{label}, line 1: a WebVTT file must start with 'WEBVTT', found '{lines[0][:40]}'."
+        )
     timing = []  # (line number, start, end) of every cue, checked before webvtt-py skips any
     for i, ln in enumerate(lines, start=1):
         if "-->" not in ln:
@@ -198,20 +211,25 @@ def _parse_vtt(text: str, label: str) -> list[Segment]:
         parts = ln.strip().split()
         cue_no = len(timing) + 1
         if len(parts) < 3 or parts[1] != "-->":
-            raise SubtitleError(f"{label}, cue {cue_no} (line {i}): expected 'start --> end', "
-                                f"found '{ln.strip()[:60]}'.")
+            raise SubtitleError(
+                f"{label}, cue {cue_no} (line {i}): expected 'start --> end', "
+                f"found '{ln.strip()[:60]}'."
+            )
         for stamp in (parts[0], parts[2]):
             if not _VTT_TIME.match(stamp):
-                raise SubtitleError(f"{label}, cue {cue_no} (line {i}): timestamp '{stamp}' is "
-                                    "not [HH:]MM:SS.mmm.")
+                raise SubtitleError(
+                    f"{label}, cue {cue_no} (line {i}): timestamp '{stamp}' is not [HH:]MM:SS.mmm."
+                )
         timing.append(i)
     try:
         captions = webvtt.from_buffer(io.StringIO(text)).captions
     except webvtt.errors.MalformedFileError as exc:
         raise SubtitleError(f"{label}: not a valid WebVTT file ({exc}).") from None
     if len(captions) != len(timing):
-        raise SubtitleError(f"{label}: {len(timing)} cue timing lines but only {len(captions)} "
-                            "cues could be read; check the blank lines between cues.")
+        raise SubtitleError(
+            f"{label}: {len(timing)} cue timing lines but only {len(captions)} "
+            "cues could be read; check the blank lines between cues."
+        )
     segments = []
     for n, (line, cap) in enumerate(zip(timing, captions), start=1):
         start, end = _vtt_ms(cap.start_time), _vtt_ms(cap.end_time)
@@ -247,5 +265,6 @@ def parse_subtitles(data: bytes | str, *, filename: str = "") -> Subtitles:
     segments = _parse_srt(text, label) if fmt == "srt" else _parse_vtt(text, label)
     if not segments:
         raise SubtitleError(f"{label} holds no cues.")
-    return Subtitles(text=" ".join(s.text for s in segments if s.text), segments=segments,
-                     format=fmt)
+    return Subtitles(
+        text=" ".join(s.text for s in segments if s.text), segments=segments, format=fmt
+    )

@@ -10,8 +10,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings.base")
 app = Celery("studio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each capability that has Celery tasks keeps them in its tasks.py.
-TASK_PACKAGES = ["annotate.clips", "annotate.runs", "annotate.review", "annotate.goldsets",
-                 "annotate.scoring"]
+TASK_PACKAGES = [
+    "annotate.clips",
+    "annotate.runs",
+    "annotate.review",
+    "annotate.goldsets",
+    "annotate.scoring",
+]
 app.autodiscover_tasks(TASK_PACKAGES)
 
 

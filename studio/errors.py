@@ -13,11 +13,15 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 RETRY_AFTER_S = 10
 
-DATABASE_DOWN = ("The database is not reachable right now (it may be restarting). Nothing was "
-                 "changed; try again in a moment.")
+DATABASE_DOWN = (
+    "The database is not reachable right now (it may be restarting). Nothing was "
+    "changed; try again in a moment."
+)
 # Said of enqueues other than a clip upload's, whose rows may already be committed.
-BROKER_DOWN = ("The task queue is not reachable right now, so the work this request starts may "
-               "not have been queued; check its status and try again in a few minutes.")
+BROKER_DOWN = (
+    "The task queue is not reachable right now, so the work this request starts may "
+    "not have been queued; check its status and try again in a few minutes."
+)
 
 
 def unavailable_message(error: BaseException | None) -> str | None:
@@ -41,8 +45,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
     else:
         response = HttpResponse(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Service "
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Service '
             "unavailable · EmoCue Studio</title></head><body><h1>Service unavailable</h1>"
-            f"<p>{escape(message)}</p></body></html>", status=503)
+            f"<p>{escape(message)}</p></body></html>",
+            status=503,
+        )
     response["Retry-After"] = str(RETRY_AFTER_S)
     return response

@@ -22,13 +22,17 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > limit:
-            detail = (f"The request is {_mb(length)}; this server takes at most {_mb(limit)} per "
-                      "request (EMOCUE_MAX_REQUEST_BYTES). Upload fewer clips at a time, or use "
-                      "manage.py import_clips on the server.")
+            detail = (
+                f"The request is {_mb(length)}; this server takes at most {_mb(limit)} per "
+                "request (EMOCUE_MAX_REQUEST_BYTES). Upload fewer clips at a time, or use "
+                "manage.py import_clips on the server."
+            )
             if request.path.startswith("/api/"):
                 response = JsonResponse({"code": "too_large", "detail": detail}, status=413)
             else:
-                response = HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+                response = HttpResponse(
+                    detail, status=413, content_type="text/plain; charset=utf-8"
+                )
             # The body was not read: the connection cannot be reused for another request.
             response["Connection"] = "close"
             return response
@@ -49,10 +53,15 @@ class NulCharacterMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         form = request.content_type == "application/x-www-form-urlencoded"
-        if ("\x00" in request.path or _has_nul(request.GET)
-                or (form and request.method == "POST" and _has_nul(request.POST))):
-            detail = ("The request contains a NUL character (%00) in its address or fields; "
-                      "no name, filter or text in EmoCue Studio can hold one.")
+        if (
+            "\x00" in request.path
+            or _has_nul(request.GET)
+            or (form and request.method == "POST" and _has_nul(request.POST))
+        ):
+            detail = (
+                "The request contains a NUL character (%00) in its address or fields; "
+                "no name, filter or text in EmoCue Studio can hold one."
+            )
             if request.path.startswith("/api/"):
                 return JsonResponse({"code": "invalid", "detail": detail}, status=400)
             return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")

@@ -81,7 +81,12 @@ def make_clip(
     w, h = size
     args = ["-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate={fps}:duration={seconds}"]
     if audio:
-        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={audio_rate}:duration={seconds}"]
+        args += [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:sample_rate={audio_rate}:duration={seconds}",
+        ]
     args += ["-map", "0:v"]
     if audio:
         args += ["-map", "1:a", "-c:a", acodec or _AUDIO_CODEC.get(container, "aac")]
@@ -101,8 +106,19 @@ def make_clip(
 def make_audio_only(path, *, seconds: float = 1.0, container: str = "mp4") -> Path:
     """An AAC tone in an MP4 container: it looks like a clip by name, but has no picture."""
     path = Path(path)
-    _ffmpeg(["-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=16000:duration={seconds}",
-             "-c:a", "aac", "-f", container, str(path)])
+    _ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=330:sample_rate=16000:duration={seconds}",
+            "-c:a",
+            "aac",
+            "-f",
+            container,
+            str(path),
+        ]
+    )
     return path
 
 
@@ -113,8 +129,9 @@ def make_text_as_mp4(path, *, text: str = "This is not a video, just some notes.
     return path
 
 
-def make_truncated_mp4(path, *, kind: str = "moov_at_end", keep: float = 0.5,
-                       seconds: float = 2.0) -> Path:
+def make_truncated_mp4(
+    path, *, kind: str = "moov_at_end", keep: float = 0.5, seconds: float = 2.0
+) -> Path:
     """An MP4 cut short, as an interrupted upload leaves it.
 
     Args:
@@ -149,8 +166,14 @@ def make_unknown_codec(path, *, tag: bytes = b"ZQXW") -> Path:
     if len(tag) != 4:
         raise ValueError("a fourcc is 4 bytes")
     path = Path(path)
-    make_clip(path, seconds=0.5, vcodec="mpeg4", container="avi", audio=False,
-              extra_args=("-vtag", "FMP4"))
+    make_clip(
+        path,
+        seconds=0.5,
+        vcodec="mpeg4",
+        container="avi",
+        audio=False,
+        extra_args=("-vtag", "FMP4"),
+    )
     data = path.read_bytes()
     # The tag sits in the stream header (strh fccHandler) and the format (strf biCompression).
     patched = data.replace(b"FMP4", tag)
@@ -166,8 +189,23 @@ def make_still_image(path, *, fmt: str = "png", size: tuple[int, int] = (320, 24
     codec = {"png": ("png", "image2"), "jpeg": ("mjpeg", "image2"), "jpg": ("mjpeg", "image2")}
     vcodec, muxer = codec[fmt]
     w, h = size
-    _ffmpeg(["-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate=1", "-frames:v", "1",
-             "-c:v", vcodec, "-f", muxer, "-update", "1", str(path)])
+    _ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={w}x{h}:rate=1",
+            "-frames:v",
+            "1",
+            "-c:v",
+            vcodec,
+            "-f",
+            muxer,
+            "-update",
+            "1",
+            str(path),
+        ]
+    )
     return path
 
 

@@ -51,27 +51,45 @@ class AssignmentOutput(serializers.ModelSerializer):
     clip = serializers.CharField(source="clip.name", read_only=True)
     slot = serializers.SerializerMethodField(help_text="1-based, as on the board.")
     status = serializers.CharField(read_only=True, help_text="open, leased or done.")
-    annotator = serializers.CharField(source="annotator.username", read_only=True,
-                                      allow_null=True, default=None)
-    assigned_by = serializers.CharField(source="assigned_by.username", read_only=True,
-                                        allow_null=True, default=None)
+    annotator = serializers.CharField(
+        source="annotator.username", read_only=True, allow_null=True, default=None
+    )
+    assigned_by = serializers.CharField(
+        source="assigned_by.username", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Assignment
-        fields = ("id", "clip", "slot", "status", "annotator", "leased_at", "lease_expires_at",
-                  "completed_at", "assigned_by", "version")
+        fields = (
+            "id",
+            "clip",
+            "slot",
+            "status",
+            "annotator",
+            "leased_at",
+            "lease_expires_at",
+            "completed_at",
+            "assigned_by",
+            "version",
+        )
 
     def get_slot(self, assignment: Assignment) -> int:
         return assignment.slot + 1
 
 
 _SLOT_REFUSALS = {
-    400: OpenApiResponse(RunErrorOutput, description="A missing or malformed field, or `to` is "
-                                                     "not a member of the project."),
-    409: OpenApiResponse(RunErrorOutput, description="The slot changed since you read it "
-                                                     "(`stale`: read it again)."),
-    422: OpenApiResponse(RunErrorOutput, description="The move is not possible (e.g. the annotator "
-                                                     "already holds a slot of the clip)."),
+    400: OpenApiResponse(
+        RunErrorOutput,
+        description="A missing or malformed field, or `to` is not a member of the project.",
+    ),
+    409: OpenApiResponse(
+        RunErrorOutput, description="The slot changed since you read it (`stale`: read it again)."
+    ),
+    422: OpenApiResponse(
+        RunErrorOutput,
+        description="The move is not possible (e.g. the annotator "
+        "already holds a slot of the clip).",
+    ),
 }
 
 
@@ -79,21 +97,35 @@ class AssignmentListApi(GenericAPIView):
     queryset = Assignment.objects.none()
     serializer_class = AssignmentOutput
 
-    @extend_schema(operation_id="projects_assignments_list",
-                   summary="Every clip's annotator slots, by clip and slot (managers)",
-                   parameters=[OpenApiParameter("status", str, enum=Assignment.Status.values,
-                                                description="Only slots with this status.")],
-                   responses={200: AssignmentOutput(many=True),
-                              400: OpenApiResponse(RunErrorOutput, description="Unknown status."),
-                              403: NOT_SIGNED_IN, 404: not_found_doc("")})
+    @extend_schema(
+        operation_id="projects_assignments_list",
+        summary="Every clip's annotator slots, by clip and slot (managers)",
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=Assignment.Status.values,
+                description="Only slots with this status.",
+            )
+        ],
+        responses={
+            200: AssignmentOutput(many=True),
+            400: OpenApiResponse(RunErrorOutput, description="Unknown status."),
+            403: NOT_SIGNED_IN,
+            404: not_found_doc(""),
+        },
+    )
     def get(self, request, slug: str):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user,
-                                                            roles=MANAGER_ROLES)
+        project, _ = core_selectors.project_get_for_user(
+            slug=slug, user=request.user, roles=MANAGER_ROLES
+        )
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in Assignment.Status.values:
-            return error_response("invalid", f"status must be one of "
-                                     f"{', '.join(Assignment.Status.values)}; got {wanted!r}.",
-                          status.HTTP_400_BAD_REQUEST)
+            return error_response(
+                "invalid",
+                f"status must be one of {', '.join(Assignment.Status.values)}; got {wanted!r}.",
+                status.HTTP_400_BAD_REQUEST,
+            )
         assignment_services.assignment_slots_ensure(project=project)
         slots = assignment_selectors.assignment_list(project=project, status=wanted)
         page = self.paginate_queryset(slots)
@@ -109,17 +141,24 @@ class _SlotChangeApi(GenericAPIView):
         raise NotImplementedError
 
     def post(self, request, slug: str, assignment_id: int):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user,
-                                                            roles=MANAGER_ROLES)
-        assignment = assignment_selectors.assignment_get(project=project,
-                                                         assignment_id=assignment_id)
+        project, _ = core_selectors.project_get_for_user(
+            slug=slug, user=request.user, roles=MANAGER_ROLES
+        )
+        assignment = assignment_selectors.assignment_get(
+            project=project, assignment_id=assignment_id
+        )
         try:
             form = self.form_class(data=request.data)
         except ParseError as error:
             return unreadable_response(error, '{"version": 3}')
         if not form.is_valid():
-            detail = "; ".join(f"{field}: {' '.join(map(str, errors)).rstrip('.')}"
-                               for field, errors in form.errors.items()) + "."
+            detail = (
+                "; ".join(
+                    f"{field}: {' '.join(map(str, errors)).rstrip('.')}"
+                    for field, errors in form.errors.items()
+                )
+                + "."
+            )
             return error_response("invalid", detail, status.HTTP_400_BAD_REQUEST)
         slot = self.change(request, project, assignment, form.validated_data)
         if isinstance(slot, Response):
@@ -132,21 +171,34 @@ class AssignmentReassignApi(_SlotChangeApi):
     form_class = AssignmentReassignInput
 
     def change(self, request, project, assignment, data):
-        to_user = assignment_selectors.assignment_member_by_username(project=project,
-                                                                     username=data["to"])
+        to_user = assignment_selectors.assignment_member_by_username(
+            project=project, username=data["to"]
+        )
         if to_user is None:
-            return error_response("invalid", f"to: {data['to']!r} is not a member of this project.",
-                          status.HTTP_400_BAD_REQUEST)
+            return error_response(
+                "invalid",
+                f"to: {data['to']!r} is not a member of this project.",
+                status.HTTP_400_BAD_REQUEST,
+            )
         return assignment_services.assignment_reassign(
-            assignment=assignment, to_user=to_user, by=request.user,
-            expected_version=data["version"])
+            assignment=assignment,
+            to_user=to_user,
+            by=request.user,
+            expected_version=data["version"],
+        )
 
-    @extend_schema(operation_id="projects_assignments_reassign",
-                   summary="Give a slot to another annotator (managers); their draft starts "
-                           "from the slot's clip",
-                   request=AssignmentReassignInput,
-                   responses={200: AssignmentOutput, 403: NOT_SIGNED_IN,
-                              404: not_found_doc(" or slot"), **_SLOT_REFUSALS})
+    @extend_schema(
+        operation_id="projects_assignments_reassign",
+        summary="Give a slot to another annotator (managers); their draft starts "
+        "from the slot's clip",
+        request=AssignmentReassignInput,
+        responses={
+            200: AssignmentOutput,
+            403: NOT_SIGNED_IN,
+            404: not_found_doc(" or slot"),
+            **_SLOT_REFUSALS,
+        },
+    )
     def post(self, request, slug: str, assignment_id: int):
         return super().post(request, slug, assignment_id)
 
@@ -155,14 +207,21 @@ class AssignmentReleaseApi(_SlotChangeApi):
     form_class = AssignmentReleaseInput
 
     def change(self, request, project, assignment, data):
-        return assignment_services.assignment_release(assignment=assignment, by=request.user,
-                                                      expected_version=data["version"])
+        return assignment_services.assignment_release(
+            assignment=assignment, by=request.user, expected_version=data["version"]
+        )
 
-    @extend_schema(operation_id="projects_assignments_release",
-                   summary="Open a slot again (managers); the previous holder's draft is kept",
-                   request=AssignmentReleaseInput,
-                   responses={200: AssignmentOutput, 403: NOT_SIGNED_IN,
-                              404: not_found_doc(" or slot"), **_SLOT_REFUSALS})
+    @extend_schema(
+        operation_id="projects_assignments_release",
+        summary="Open a slot again (managers); the previous holder's draft is kept",
+        request=AssignmentReleaseInput,
+        responses={
+            200: AssignmentOutput,
+            403: NOT_SIGNED_IN,
+            404: not_found_doc(" or slot"),
+            **_SLOT_REFUSALS,
+        },
+    )
     def post(self, request, slug: str, assignment_id: int):
         return super().post(request, slug, assignment_id)
 
@@ -180,15 +239,27 @@ class CueCountsOutput(serializers.Serializer):
 
 class AnnotationCueOutput(serializers.ModelSerializer):
     modality = serializers.CharField(read_only=True, help_text="visual, auditory or emotional.")
-    origin = serializers.CharField(read_only=True,
-                                   help_text="model (proposed to you) or human (your own).")
-    decision = serializers.CharField(read_only=True,
-                                     help_text="proposed, accepted, edited or rejected.")
+    origin = serializers.CharField(
+        read_only=True, help_text="model (proposed to you) or human (your own)."
+    )
+    decision = serializers.CharField(
+        read_only=True, help_text="proposed, accepted, edited or rejected."
+    )
 
     class Meta:
         model = Cue
-        fields = ["id", "modality", "kind", "text", "start_ms", "end_ms", "origin", "decision",
-                  "reject_reason", "version"]
+        fields = [
+            "id",
+            "modality",
+            "kind",
+            "text",
+            "start_ms",
+            "end_ms",
+            "origin",
+            "decision",
+            "reject_reason",
+            "version",
+        ]
 
 
 def _counts(per_decision: dict[str, int]) -> dict[str, int]:
@@ -204,29 +275,56 @@ class AnnotationSummaryOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Annotation
-        fields = ["clip", "annotator", "status", "version", "labels", "primary_label", "counts",
-                  "created_at", "updated_at", "submitted_at"]
+        fields = [
+            "clip",
+            "annotator",
+            "status",
+            "version",
+            "labels",
+            "primary_label",
+            "counts",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+        ]
 
     @extend_schema_field(CueCountsOutput)
     def get_counts(self, annotation: Annotation) -> dict[str, int]:
-        return _counts({decision: getattr(annotation, f"n_{decision}")
-                        for decision in Cue.Decision.values})
+        return _counts(
+            {decision: getattr(annotation, f"n_{decision}") for decision in Cue.Decision.values}
+        )
 
 
 class AnnotationOutput(serializers.ModelSerializer):
     clip = serializers.CharField(source="clip.name", read_only=True, help_text="The clip's name.")
-    duration_ms = serializers.IntegerField(source="clip.duration_ms", read_only=True,
-                                           allow_null=True,
-                                           help_text="The clip's length: cue spans fit in it.")
+    duration_ms = serializers.IntegerField(
+        source="clip.duration_ms",
+        read_only=True,
+        allow_null=True,
+        help_text="The clip's length: cue spans fit in it.",
+    )
     status = serializers.CharField(read_only=True, help_text="draft or submitted.")
     counts = serializers.SerializerMethodField(help_text="The cues per decision.")
     cues = serializers.SerializerMethodField(
-        help_text="In time order; whole-clip cues (no span) last.")
+        help_text="In time order; whole-clip cues (no span) last."
+    )
 
     class Meta:
         model = Annotation
-        fields = ["clip", "duration_ms", "status", "version", "labels", "primary_label",
-                  "description", "counts", "cues", "created_at", "updated_at", "submitted_at"]
+        fields = [
+            "clip",
+            "duration_ms",
+            "status",
+            "version",
+            "labels",
+            "primary_label",
+            "description",
+            "counts",
+            "cues",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+        ]
 
     @extend_schema_field(CueCountsOutput)
     def get_counts(self, annotation: Annotation) -> dict[str, int]:
@@ -241,8 +339,9 @@ class AnnotationOutput(serializers.ModelSerializer):
 
 
 class UndoOutput(serializers.Serializer):
-    undone = serializers.CharField(help_text="The change undone: accept, reject, edit, retime, "
-                                             "add or delete.")
+    undone = serializers.CharField(
+        help_text="The change undone: accept, reject, edit, retime, add or delete."
+    )
     cue_id = serializers.IntegerField(allow_null=True, help_text="The cue it concerned.")
     annotation = AnnotationOutput()
 
@@ -255,33 +354,55 @@ def _timeline(request, slug: str, name: str) -> Response:
 _NOT_FOUND = OpenApiResponse(DetailOutput, description="No such project, or not a member.")
 
 
-_NO_ANNOTATION = OpenApiResponse(DetailOutput, description=(
-    "No such project or clip, not a member, or no annotation of yours of this clip (open it "
-    "first): another annotator's annotation is never reached."))
+_NO_ANNOTATION = OpenApiResponse(
+    DetailOutput,
+    description=(
+        "No such project or clip, not a member, or no annotation of yours of this clip (open it "
+        "first): another annotator's annotation is never reached."
+    ),
+)
 
 
-_NO_CUE = OpenApiResponse(DetailOutput, description=(
-    "No such cue in your annotation of this clip (another annotation's or project's cue ids "
-    "included), no such project or clip, or not a member."))
+_NO_CUE = OpenApiResponse(
+    DetailOutput,
+    description=(
+        "No such cue in your annotation of this clip (another annotation's or project's cue ids "
+        "included), no such project or clip, or not a member."
+    ),
+)
 
 
-_INVALID = OpenApiResponse(RunErrorOutput, description=(
-    "A missing or malformed field, a span that does not fit the clip, or a body that is not "
-    "JSON; the detail names the fields."))
+_INVALID = OpenApiResponse(
+    RunErrorOutput,
+    description=(
+        "A missing or malformed field, a span that does not fit the clip, or a body that is not "
+        "JSON; the detail names the fields."
+    ),
+)
 
 
-_CONFLICT = OpenApiResponse(RunErrorOutput, description=(
-    "`stale`: changed since you read it (the detail names the current version; reload). "
-    "`lease_lost`: your reservation of the clip expired and its slots are taken. `submitted`: "
-    "the annotation is submitted and can no longer change. `wrong_origin`: proposed cues are "
-    "rejected, your own are deleted."))
+_CONFLICT = OpenApiResponse(
+    RunErrorOutput,
+    description=(
+        "`stale`: changed since you read it (the detail names the current version; reload). "
+        "`lease_lost`: your reservation of the clip expired and its slots are taken. `submitted`: "
+        "the annotation is submitted and can no longer change. `wrong_origin`: proposed cues are "
+        "rejected, your own are deleted."
+    ),
+)
 
 
 _STALE_EXAMPLE = OpenApiExample(
-    "Stale", status_codes=["409"], response_only=True,
-    value={"code": "stale", "detail": "Cue 'The voice is loud.' was changed elsewhere since you "
-                                      "loaded it (now version 3); reload to see the current "
-                                      "state, then redo your change."})
+    "Stale",
+    status_codes=["409"],
+    response_only=True,
+    value={
+        "code": "stale",
+        "detail": "Cue 'The voice is loud.' was changed elsewhere since you "
+        "loaded it (now version 3); reload to see the current "
+        "state, then redo your change.",
+    },
+)
 
 
 class AnnotationListApi(GenericAPIView):
@@ -292,17 +413,28 @@ class AnnotationListApi(GenericAPIView):
         operation_id="projects_annotations_list",
         summary="Your annotations in a project by clip name (managers and reviewers: anyone's)",
         parameters=[
-            OpenApiParameter("annotator", str, description=(
-                "Whose annotations: a username. Default: yours. Managers and reviewers may name "
-                "any member; annotators only themselves.")),
+            OpenApiParameter(
+                "annotator",
+                str,
+                description=(
+                    "Whose annotations: a username. Default: yours. Managers and reviewers may name "
+                    "any member; annotators only themselves."
+                ),
+            ),
             status_parameter(Annotation.Status.values),
         ],
-        responses={200: AnnotationSummaryOutput(many=True),
-                   400: OpenApiResponse(RunErrorOutput, description="Unknown `status` filter."),
-                   403: OpenApiResponse(RunErrorOutput, description=(
-                       "An annotator asking for someone else's annotations (without "
-                       "credentials DRF answers with `detail` only).")),
-                   404: _NOT_FOUND},
+        responses={
+            200: AnnotationSummaryOutput(many=True),
+            400: OpenApiResponse(RunErrorOutput, description="Unknown `status` filter."),
+            403: OpenApiResponse(
+                RunErrorOutput,
+                description=(
+                    "An annotator asking for someone else's annotations (without "
+                    "credentials DRF answers with `detail` only)."
+                ),
+            ),
+            404: _NOT_FOUND,
+        },
     )
     def get(self, request, slug: str):
         project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
@@ -311,8 +443,11 @@ class AnnotationListApi(GenericAPIView):
             return bad
         username = request.query_params.get("annotator") or request.user.get_username()
         if username != request.user.get_username() and role not in LIST_OTHERS_ROLES:
-            return error_response("forbidden", "Annotators list only their own annotations; "
-                                               "leave out `annotator`.", status.HTTP_403_FORBIDDEN)
+            return error_response(
+                "forbidden",
+                "Annotators list only their own annotations; leave out `annotator`.",
+                status.HTTP_403_FORBIDDEN,
+            )
         annotations = selectors.annotation_list_with_counts(project=project, username=username)
         if annotation_status:
             annotations = annotations.filter(status=annotation_status)
@@ -327,17 +462,20 @@ class AnnotationNextApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_annotations_next",
         summary="The clip to annotate next: your reserved draft, else a newly reserved clip",
-        description="As \"Start annotating\" on the project page: a clip is reserved for you "
-                    "(its lease renews with every write); asking again while it is reserved "
-                    "returns the same annotation.",
+        description='As "Start annotating" on the project page: a clip is reserved for you '
+        "(its lease renews with every write); asking again while it is reserved "
+        "returns the same annotation.",
         request=None,
         responses={
             200: AnnotationOutput,
             204: OpenApiResponse(description="Nothing left for you to annotate."),
-            403: NOT_SIGNED_IN, 404: _NOT_FOUND,
+            403: NOT_SIGNED_IN,
+            404: _NOT_FOUND,
             409: OpenApiResponse(RunErrorOutput, description="The reserved clip is not ready."),
-            503: OpenApiResponse(RunErrorOutput, description="Clips are being handed out very "
-                                                             "fast right now; try again."),
+            503: OpenApiResponse(
+                RunErrorOutput,
+                description="Clips are being handed out very fast right now; try again.",
+            ),
         },
     )
     def post(self, request, slug: str):
@@ -352,9 +490,11 @@ class AnnotationDetailApi(GenericAPIView):
     queryset = Annotation.objects.none()
     serializer_class = AnnotationOutput
 
-    @extend_schema(operation_id="projects_annotations_retrieve",
-                   summary="Your annotation of a clip, with its cues",
-                   responses={200: AnnotationOutput, 403: NOT_SIGNED_IN, 404: _NO_ANNOTATION})
+    @extend_schema(
+        operation_id="projects_annotations_retrieve",
+        summary="Your annotation of a clip, with its cues",
+        responses={200: AnnotationOutput, 403: NOT_SIGNED_IN, 404: _NO_ANNOTATION},
+    )
     def get(self, request, slug: str, name: str):
         return _timeline(request, slug, name)
 
@@ -362,17 +502,24 @@ class AnnotationDetailApi(GenericAPIView):
         operation_id="projects_annotations_open",
         summary="Open your annotation of a chosen clip (it takes a free slot of the clip)",
         description="Your existing annotation is answered as it is (200). Otherwise one is "
-                    "created (201) from the latest finished run's proposals, as \"next clip\" "
-                    "does, and takes one of the clip's free assignment slots; when all of them "
-                    "are taken nothing is created (409 `no_slot`).",
+        'created (201) from the latest finished run\'s proposals, as "next clip" '
+        "does, and takes one of the clip's free assignment slots; when all of them "
+        "are taken nothing is created (409 `no_slot`).",
         request=None,
         responses={
-            200: AnnotationOutput, 201: AnnotationOutput, 403: NOT_SIGNED_IN,
-            404: OpenApiResponse(DetailOutput, description="No such project or clip, or not a "
-                                                           "member."),
-            409: OpenApiResponse(RunErrorOutput, description=(
-                "`no_slot`: the clip needs no more annotators. `not_ready`: the clip is not "
-                "ready.")),
+            200: AnnotationOutput,
+            201: AnnotationOutput,
+            403: NOT_SIGNED_IN,
+            404: OpenApiResponse(
+                DetailOutput, description="No such project or clip, or not a member."
+            ),
+            409: OpenApiResponse(
+                RunErrorOutput,
+                description=(
+                    "`no_slot`: the clip needs no more annotators. `not_ready`: the clip is not "
+                    "ready."
+                ),
+            ),
         },
     )
     def post(self, request, slug: str, name: str):
@@ -387,11 +534,20 @@ class AnnotationDetailApi(GenericAPIView):
         operation_id="projects_annotations_change",
         summary="Save labels, the primary label and the reasoning (fields left out stay)",
         request=AnnotationChangeInput,
-        responses={200: AnnotationOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
-                   404: _NO_ANNOTATION, 409: _CONFLICT},
-        examples=[OpenApiExample("Labels", request_only=True,
-                                 value={"version": 3, "labels": ["happy", "surprised"],
-                                        "primary_label": "happy"})],
+        responses={
+            200: AnnotationOutput,
+            400: _INVALID,
+            403: NOT_SIGNED_IN,
+            404: _NO_ANNOTATION,
+            409: _CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "Labels",
+                request_only=True,
+                value={"version": 3, "labels": ["happy", "surprised"], "primary_label": "happy"},
+            )
+        ],
     )
     def patch(self, request, slug: str, name: str):
         annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
@@ -403,9 +559,13 @@ class AnnotationDetailApi(GenericAPIView):
             return invalid_response(form.errors)
         data = form.validated_data
         services.annotation_update(
-            annotation=annotation, user=request.user, expected_version=data["version"],
-            labels=data.get("labels"), primary_label=data.get("primary_label"),
-            description=data.get("description"))
+            annotation=annotation,
+            user=request.user,
+            expected_version=data["version"],
+            labels=data.get("labels"),
+            primary_label=data.get("primary_label"),
+            description=data.get("description"),
+        )
         return _timeline(request, slug, name)
 
 
@@ -417,11 +577,19 @@ class AnnotationSubmitApi(GenericAPIView):
         operation_id="projects_annotations_submit",
         summary="Submit your annotation (every proposed cue decided, labels and reasoning given)",
         request=VersionInput,
-        responses={200: AnnotationOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
-                   404: _NO_ANNOTATION,
-                   409: OpenApiResponse(RunErrorOutput, description=(
-                       "`incomplete`: the detail names everything missing. `stale`, "
-                       "`lease_lost`, `submitted`: as for any write."))},
+        responses={
+            200: AnnotationOutput,
+            400: _INVALID,
+            403: NOT_SIGNED_IN,
+            404: _NO_ANNOTATION,
+            409: OpenApiResponse(
+                RunErrorOutput,
+                description=(
+                    "`incomplete`: the detail names everything missing. `stale`, "
+                    "`lease_lost`, `submitted`: as for any write."
+                ),
+            ),
+        },
     )
     def post(self, request, slug: str, name: str):
         annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
@@ -431,8 +599,11 @@ class AnnotationSubmitApi(GenericAPIView):
         form = VersionInput(data=body)
         if not form.is_valid():
             return invalid_response(form.errors)
-        services.annotation_submit(annotation=annotation, user=request.user,
-                                   expected_version=form.validated_data["version"])
+        services.annotation_submit(
+            annotation=annotation,
+            user=request.user,
+            expected_version=form.validated_data["version"],
+        )
         return _timeline(request, slug, name)
 
 
@@ -444,17 +615,30 @@ class AnnotationUndoApi(GenericAPIView):
         operation_id="projects_annotations_undo",
         summary="Undo your annotation's last cue change not undone yet",
         request=None,
-        responses={200: UndoOutput, 403: NOT_SIGNED_IN, 404: _NO_ANNOTATION,
-                   409: OpenApiResponse(RunErrorOutput, description=(
-                       "`nothing_to_undo`, or `lease_lost` / `submitted` as for any write."))},
+        responses={
+            200: UndoOutput,
+            403: NOT_SIGNED_IN,
+            404: _NO_ANNOTATION,
+            409: OpenApiResponse(
+                RunErrorOutput,
+                description=("`nothing_to_undo`, or `lease_lost` / `submitted` as for any write."),
+            ),
+        },
     )
     def post(self, request, slug: str, name: str):
         annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
         event = services.annotation_undo(annotation=annotation, user=request.user)
         timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
-        return Response(UndoOutput({
-            "undone": event.action, "cue_id": (event.before or event.after or {}).get("id"),
-            "annotation": timeline.annotation}, context={"cues": timeline.cues}).data)
+        return Response(
+            UndoOutput(
+                {
+                    "undone": event.action,
+                    "cue_id": (event.before or event.after or {}).get("id"),
+                    "annotation": timeline.annotation,
+                },
+                context={"cues": timeline.cues},
+            ).data
+        )
 
 
 class CueListApi(GenericAPIView):
@@ -465,24 +649,45 @@ class CueListApi(GenericAPIView):
         operation_id="projects_annotations_cues_add",
         summary="Add your own cue to your annotation",
         request=CueAddInput,
-        responses={201: AnnotationCueOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
-                   404: _NO_ANNOTATION, 409: _CONFLICT},
-        examples=[OpenApiExample("Timed", request_only=True,
-                                 value={"modality": "visual", "text": "He glances away.",
-                                        "start_ms": 200, "end_ms": 600})],
+        responses={
+            201: AnnotationCueOutput,
+            400: _INVALID,
+            403: NOT_SIGNED_IN,
+            404: _NO_ANNOTATION,
+            409: _CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "Timed",
+                request_only=True,
+                value={
+                    "modality": "visual",
+                    "text": "He glances away.",
+                    "start_ms": 200,
+                    "end_ms": 600,
+                },
+            )
+        ],
     )
     def post(self, request, slug: str, name: str):
         annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
-        body, unreadable = request_body(request, '{"modality": "visual", "text": "He glances away."}')
+        body, unreadable = request_body(
+            request, '{"modality": "visual", "text": "He glances away."}'
+        )
         if unreadable:
             return unreadable
         form = CueAddInput(data=body)
         if not form.is_valid():
             return invalid_response(form.errors)
         data = form.validated_data
-        cue = services.cue_add(annotation=annotation, user=request.user,
-                               modality=data["modality"], text=data["text"],
-                               start_ms=data.get("start_ms"), end_ms=data.get("end_ms"))
+        cue = services.cue_add(
+            annotation=annotation,
+            user=request.user,
+            modality=data["modality"],
+            text=data["text"],
+            start_ms=data.get("start_ms"),
+            end_ms=data.get("end_ms"),
+        )
         return Response(AnnotationCueOutput(cue).data, status=status.HTTP_201_CREATED)
 
 
@@ -490,29 +695,44 @@ class CueDetailApi(GenericAPIView):
     queryset = Cue.objects.none()
     serializer_class = AnnotationCueOutput
 
-    @extend_schema(operation_id="projects_annotations_cues_retrieve",
-                   summary="One cue of your annotation",
-                   responses={200: AnnotationCueOutput, 403: NOT_SIGNED_IN, 404: _NO_CUE})
+    @extend_schema(
+        operation_id="projects_annotations_cues_retrieve",
+        summary="One cue of your annotation",
+        responses={200: AnnotationCueOutput, 403: NOT_SIGNED_IN, 404: _NO_CUE},
+    )
     def get(self, request, slug: str, name: str, cue_id: int):
-        cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id,
-                                           user=request.user)
+        cue = selectors.annotation_cue_get(
+            slug=slug, clip_name=name, cue_id=cue_id, user=request.user
+        )
         return Response(AnnotationCueOutput(cue).data)
 
     @extend_schema(
         operation_id="projects_annotations_cues_change",
         summary="Edit a cue's text, or retime it (snapped to frames); one change per request",
         request=CueChangeInput,
-        responses={200: AnnotationCueOutput, 400: _INVALID, 403: NOT_SIGNED_IN, 404: _NO_CUE,
-                   409: _CONFLICT},
-        examples=[OpenApiExample("Edit", request_only=True,
-                                 value={"version": 1, "text": "The voice is loud and fast."}),
-                  OpenApiExample("Retime", request_only=True,
-                                 value={"version": 2, "start_ms": 100, "end_ms": 500}),
-                  _STALE_EXAMPLE],
+        responses={
+            200: AnnotationCueOutput,
+            400: _INVALID,
+            403: NOT_SIGNED_IN,
+            404: _NO_CUE,
+            409: _CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "Edit",
+                request_only=True,
+                value={"version": 1, "text": "The voice is loud and fast."},
+            ),
+            OpenApiExample(
+                "Retime", request_only=True, value={"version": 2, "start_ms": 100, "end_ms": 500}
+            ),
+            _STALE_EXAMPLE,
+        ],
     )
     def patch(self, request, slug: str, name: str, cue_id: int):
-        cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id,
-                                           user=request.user)
+        cue = selectors.annotation_cue_get(
+            slug=slug, clip_name=name, cue_id=cue_id, user=request.user
+        )
         body, unreadable = request_body(request, '{"version": 1, "text": "The voice is loud."}')
         if unreadable:
             return unreadable
@@ -530,19 +750,29 @@ class CueDetailApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_annotations_cues_delete",
         summary="Delete one of your own cues (proposed cues are rejected instead)",
-        parameters=[OpenApiParameter("version", int, required=True, description=(
-            "The cue's version you last read."))],
-        responses={204: OpenApiResponse(description="Deleted (undo brings it back)."),
-                   400: _INVALID, 403: NOT_SIGNED_IN, 404: _NO_CUE, 409: _CONFLICT},
+        parameters=[
+            OpenApiParameter(
+                "version", int, required=True, description=("The cue's version you last read.")
+            )
+        ],
+        responses={
+            204: OpenApiResponse(description="Deleted (undo brings it back)."),
+            400: _INVALID,
+            403: NOT_SIGNED_IN,
+            404: _NO_CUE,
+            409: _CONFLICT,
+        },
     )
     def delete(self, request, slug: str, name: str, cue_id: int):
-        cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id,
-                                           user=request.user)
+        cue = selectors.annotation_cue_get(
+            slug=slug, clip_name=name, cue_id=cue_id, user=request.user
+        )
         form = CueVersionInput(data=request.query_params)
         if not form.is_valid():
             return invalid_response(form.errors)
-        services.cue_delete(cue=cue, user=request.user,
-                            expected_version=form.validated_data["version"])
+        services.cue_delete(
+            cue=cue, user=request.user, expected_version=form.validated_data["version"]
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -555,8 +785,9 @@ class CueDecisionApi(GenericAPIView):
     input_class: type[serializers.Serializer] = CueVersionInput
 
     def post(self, request, slug: str, name: str, cue_id: int):
-        cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id,
-                                           user=request.user)
+        cue = selectors.annotation_cue_get(
+            slug=slug, clip_name=name, cue_id=cue_id, user=request.user
+        )
         body, unreadable = request_body(request, '{"version": 1}')
         if unreadable:
             return unreadable
@@ -573,10 +804,18 @@ class CueDecisionApi(GenericAPIView):
 
 
 class CueAcceptApi(CueDecisionApi):
-    @extend_schema(operation_id="projects_annotations_cues_accept", summary="Accept a cue",
-                   request=CueVersionInput,
-                   responses={200: AnnotationCueOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
-                              404: _NO_CUE, 409: _CONFLICT})
+    @extend_schema(
+        operation_id="projects_annotations_cues_accept",
+        summary="Accept a cue",
+        request=CueVersionInput,
+        responses={
+            200: AnnotationCueOutput,
+            400: _INVALID,
+            403: NOT_SIGNED_IN,
+            404: _NO_CUE,
+            409: _CONFLICT,
+        },
+    )
     def post(self, request, slug: str, name: str, cue_id: int):
         return super().post(request, slug, name, cue_id)
 
@@ -585,13 +824,24 @@ class CueRejectApi(CueDecisionApi):
     action = "reject"
     input_class = CueRejectInput
 
-    @extend_schema(operation_id="projects_annotations_cues_reject",
-                   summary="Reject a proposed cue, with a reason",
-                   request=CueRejectInput,
-                   responses={200: AnnotationCueOutput, 400: _INVALID, 403: NOT_SIGNED_IN,
-                              404: _NO_CUE, 409: _CONFLICT},
-                   examples=[OpenApiExample("With a reason", request_only=True,
-                                            value={"version": 1,
-                                                   "reason": "Nothing in the clip shows it."})])
+    @extend_schema(
+        operation_id="projects_annotations_cues_reject",
+        summary="Reject a proposed cue, with a reason",
+        request=CueRejectInput,
+        responses={
+            200: AnnotationCueOutput,
+            400: _INVALID,
+            403: NOT_SIGNED_IN,
+            404: _NO_CUE,
+            409: _CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "With a reason",
+                request_only=True,
+                value={"version": 1, "reason": "Nothing in the clip shows it."},
+            )
+        ],
+    )
     def post(self, request, slug: str, name: str, cue_id: int):
         return super().post(request, slug, name, cue_id)

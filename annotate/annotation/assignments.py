@@ -38,9 +38,11 @@ class AssignmentRejected(DomainError):
 
 class AssignmentStale(AssignmentRejected):
     def __init__(self, slot: Assignment):
-        super().__init__(f"Slot {slot.slot + 1} of clip {slot.clip.name} changed since you loaded "
-                         "the page (someone took, finished or moved it); reload and try again.",
-                         code="stale")
+        super().__init__(
+            f"Slot {slot.slot + 1} of clip {slot.clip.name} changed since you loaded "
+            "the page (someone took, finished or moved it); reload and try again.",
+            code="stale",
+        )
         self.current_version = slot.version
 
 
@@ -63,8 +65,13 @@ def _taken(now: datetime) -> Q:
 
 def _taken_count(now: datetime) -> Coalesce:
     """How many slots of the row's clip are taken (for breadth first and the k limit)."""
-    per_clip = (Assignment.objects.filter(_taken(now), clip_id=OuterRef("clip_id")).order_by()
-                .values("clip_id").annotate(n=Count("pk")).values("n"))
+    per_clip = (
+        Assignment.objects.filter(_taken(now), clip_id=OuterRef("clip_id"))
+        .order_by()
+        .values("clip_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(per_clip, output_field=IntegerField()), Value(0))
 
 
@@ -73,12 +80,19 @@ def _free_slots(*, project: Project, now: datetime):
     fewest slots taken, then by name; within a clip an open slot before an abandoned lease
     (whose holder may still come back)."""
     k = project.annotators_per_clip
-    return (Assignment.objects.filter(_free(now), project=project, clip__status=Clip.Status.READY,
-                                      slot__lt=k)
-            .annotate(taken=_taken_count(now))
-            .filter(taken__lt=k)
-            .order_by("taken", "clip__name",
-                      Case(When(status=Status.OPEN, then=Value(0)), default=Value(1)), "slot"))
+    return (
+        Assignment.objects.filter(
+            _free(now), project=project, clip__status=Clip.Status.READY, slot__lt=k
+        )
+        .annotate(taken=_taken_count(now))
+        .filter(taken__lt=k)
+        .order_by(
+            "taken",
+            "clip__name",
+            Case(When(status=Status.OPEN, then=Value(0)), default=Value(1)),
+            "slot",
+        )
+    )
 
 
 def _for_update(queryset):
@@ -89,13 +103,22 @@ def _for_update(queryset):
 def _ensure(*, project: Project, clips) -> int:
     """Create the missing slots (0..k-1) of these clips: one query when none is missing."""
     k = project.annotators_per_clip
-    short = list(clips.annotate(n=Count("assignments", filter=Q(assignments__slot__lt=k)))
-                 .filter(n__lt=k).values_list("pk", flat=True))
+    short = list(
+        clips.annotate(n=Count("assignments", filter=Q(assignments__slot__lt=k)))
+        .filter(n__lt=k)
+        .values_list("pk", flat=True)
+    )
     if not short:
         return 0
-    have = set(Assignment.objects.filter(clip_id__in=short, slot__lt=k).values_list("clip_id", "slot"))
-    missing = [Assignment(project=project, clip_id=clip_id, slot=slot)
-               for clip_id in short for slot in range(k) if (clip_id, slot) not in have]
+    have = set(
+        Assignment.objects.filter(clip_id__in=short, slot__lt=k).values_list("clip_id", "slot")
+    )
+    missing = [
+        Assignment(project=project, clip_id=clip_id, slot=slot)
+        for clip_id in short
+        for slot in range(k)
+        if (clip_id, slot) not in have
+    ]
     # Two requests may fill the same gap at once: the unique (clip, slot) keeps one.
     Assignment.objects.bulk_create(missing, ignore_conflicts=True)
     return len(missing)
@@ -105,22 +128,32 @@ def _ensure(*, project: Project, clips) -> int:
 def assignment_slots_ensure(*, project: Project) -> int:
     """Give every ready clip its k slots (idempotent; also when k grew). When k shrank, open
     slots beyond k are removed; leased and done ones stay. Returns how many slots were created."""
-    Assignment.objects.filter(project=project, slot__gte=project.annotators_per_clip,
-                              status=Status.OPEN).delete()
-    return _ensure(project=project,
-                   clips=Clip.objects.filter(project=project, status=Clip.Status.READY))
+    Assignment.objects.filter(
+        project=project, slot__gte=project.annotators_per_clip, status=Status.OPEN
+    ).delete()
+    return _ensure(
+        project=project, clips=Clip.objects.filter(project=project, status=Clip.Status.READY)
+    )
 
 
-def _take(*, slot: Assignment, annotator, annotation: Annotation, now: datetime, action: str,
-          by=None) -> Assignment:
+def _take(
+    *, slot: Assignment, annotator, annotation: Annotation, now: datetime, action: str, by=None
+) -> Assignment:
     """Give a locked slot to the annotator, with their annotation; audited (it may take an
     abandoned slot from its previous holder)."""
     before = audit_snapshot(slot)
-    changes = {"status": Status.LEASED, "annotator_id": annotator.pk, "annotation_id": annotation.pk,
-               "leased_at": now, "lease_expires_at": _lease_until(slot.project, now),
-               "completed_at": None, "assigned_by_id": by.pk if by is not None else None}
+    changes = {
+        "status": Status.LEASED,
+        "annotator_id": annotator.pk,
+        "annotation_id": annotation.pk,
+        "leased_at": now,
+        "lease_expires_at": _lease_until(slot.project, now),
+        "completed_at": None,
+        "assigned_by_id": by.pk if by is not None else None,
+    }
     updated = Assignment.objects.filter(pk=slot.pk, version=slot.version).update(
-        version=F("version") + 1, **changes)
+        version=F("version") + 1, **changes
+    )
     if not updated:
         raise _SlotMoved
     for name, value in changes.items():
@@ -129,16 +162,26 @@ def _take(*, slot: Assignment, annotator, annotation: Annotation, now: datetime,
     slot.annotation = annotation
     if before["annotator_id"] not in (None, annotator.pk) and action == "lease":
         action = "take_over"  # an abandoned lease: the previous holder's draft stays, slotless
-    audit_record(actor=by or annotator, action=action, object_type="assignment", object_id=slot.pk,
-                 before=before, after=audit_snapshot(slot), clip=slot.clip)
+    audit_record(
+        actor=by or annotator,
+        action=action,
+        object_type="assignment",
+        object_id=slot.pk,
+        before=before,
+        after=audit_snapshot(slot),
+        clip=slot.clip,
+    )
     return slot
 
 
 def _own_lease(*, project: Project, annotator) -> Assignment | None:
-    return (Assignment.objects.filter(project=project, annotator=annotator, status=Status.LEASED)
-            .filter(Q(annotation__isnull=True) | Q(annotation__status=Annotation.Status.DRAFT))
-            .select_related("clip", "clip__project", "annotation", "project")
-            .order_by("leased_at", "pk").first())
+    return (
+        Assignment.objects.filter(project=project, annotator=annotator, status=Status.LEASED)
+        .filter(Q(annotation__isnull=True) | Q(annotation__status=Annotation.Status.DRAFT))
+        .select_related("clip", "clip__project", "annotation", "project")
+        .order_by("leased_at", "pk")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -154,29 +197,41 @@ def assignment_next(*, project: Project, annotator) -> Assignment | None:
         own.lease_expires_at = _lease_until(project, now)
         # Guarded: an expired lease may have gone to someone else since it was read.
         if Assignment.objects.filter(pk=own.pk, annotator=annotator, status=Status.LEASED).update(
-                lease_expires_at=own.lease_expires_at, annotation=own.annotation):
+            lease_expires_at=own.lease_expires_at, annotation=own.annotation
+        ):
             return own
     assignment_slots_ensure(project=project)
-    mine = Q(clip_id__in=Assignment.objects.filter(project=project, annotator=annotator)
-             .values("clip_id")) | Q(clip_id__in=Annotation.objects.filter(
-                 clip__project=project, annotator=annotator).values("clip_id"))
+    mine = Q(
+        clip_id__in=Assignment.objects.filter(project=project, annotator=annotator).values(
+            "clip_id"
+        )
+    ) | Q(
+        clip_id__in=Annotation.objects.filter(clip__project=project, annotator=annotator).values(
+            "clip_id"
+        )
+    )
     for _ in range(LEASE_ATTEMPTS):
         try:
             with transaction.atomic():
-                slot = (_for_update(_free_slots(project=project, now=now).exclude(mine))
-                        .select_related("clip", "project").first())
+                slot = (
+                    _for_update(_free_slots(project=project, now=now).exclude(mine))
+                    .select_related("clip", "project")
+                    .first()
+                )
                 if slot is None:
                     return None
                 annotation = annotation_open(clip=slot.clip, annotator=annotator)
-                return _take(slot=slot, annotator=annotator, annotation=annotation, now=now,
-                             action="lease")
+                return _take(
+                    slot=slot, annotator=annotator, annotation=annotation, now=now, action="lease"
+                )
         except (_SlotMoved, IntegrityError):
             # Another request of the same annotator (a second tab) won the race: resume theirs.
             own = _own_lease(project=project, annotator=annotator)
             if own is not None:
                 return own
-    raise AssignmentRejected("Clips are being handed out very fast right now; try again.",
-                             code="busy")
+    raise AssignmentRejected(
+        "Clips are being handed out very fast right now; try again.", code="busy"
+    )
 
 
 @transaction.atomic
@@ -185,8 +240,11 @@ def assignment_open(*, clip: Clip, annotator) -> tuple[Annotation, bool]:
     their existing one as it is, else a new one that takes a free slot of the clip. The k limit
     holds: when every slot is taken nothing is created and AssignmentRejected says so.
     Returns (annotation, created)."""
-    existing = (Annotation.objects.filter(clip=clip, annotator=annotator)
-                .select_related("clip", "clip__project").first())
+    existing = (
+        Annotation.objects.filter(clip=clip, annotator=annotator)
+        .select_related("clip", "clip__project")
+        .first()
+    )
     if existing is not None:
         return existing, False
     annotation = annotation_open(clip=clip, annotator=annotator)
@@ -194,7 +252,9 @@ def assignment_open(*, clip: Clip, annotator) -> tuple[Annotation, bool]:
         # Raised inside this transaction: the annotation just opened is rolled back with it.
         raise AssignmentRejected(
             f"Clip {clip.name} needs no more annotators: all {clip.project.annotators_per_clip} "
-            "slot(s) are taken or done. Ask for the next clip instead.", code="no_slot")
+            "slot(s) are taken or done. Ask for the next clip instead.",
+            code="no_slot",
+        )
     return annotation, True
 
 
@@ -202,8 +262,11 @@ def assignment_lease_renew(*, annotation: Annotation, user) -> bool:
     """Renew the user's lease on the slot that holds this annotation: one UPDATE. False when the
     annotation holds no slot of theirs (then see assignment_lease_reclaim)."""
     until = _lease_until(annotation.clip.project, timezone.now())
-    return bool(Assignment.objects.filter(annotation_id=annotation.pk, annotator_id=user.pk,
-                                          status=Status.LEASED).update(lease_expires_at=until))
+    return bool(
+        Assignment.objects.filter(
+            annotation_id=annotation.pk, annotator_id=user.pk, status=Status.LEASED
+        ).update(lease_expires_at=until)
+    )
 
 
 @transaction.atomic
@@ -214,8 +277,12 @@ def assignment_lease_reclaim(*, annotation: Annotation, user) -> Assignment | No
     clip = annotation.clip
     project = clip.project
     now = timezone.now()
-    held = (Assignment.objects.select_for_update(of=("self",))
-            .filter(clip=clip, annotator_id=user.pk).select_related("clip", "project").first())
+    held = (
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(clip=clip, annotator_id=user.pk)
+        .select_related("clip", "project")
+        .first()
+    )
     if held is not None:
         if held.status != Status.LEASED:
             return None
@@ -224,12 +291,16 @@ def assignment_lease_reclaim(*, annotation: Annotation, user) -> Assignment | No
     for _ in range(LEASE_ATTEMPTS):
         try:
             with transaction.atomic():
-                slot = (_for_update(_free_slots(project=project, now=now).filter(clip=clip))
-                        .select_related("clip", "project").first())
+                slot = (
+                    _for_update(_free_slots(project=project, now=now).filter(clip=clip))
+                    .select_related("clip", "project")
+                    .first()
+                )
                 if slot is None:
                     return None
-                return _take(slot=slot, annotator=user, annotation=annotation, now=now,
-                             action="reclaim")
+                return _take(
+                    slot=slot, annotator=user, annotation=annotation, now=now, action="reclaim"
+                )
         except (_SlotMoved, IntegrityError):
             continue
     return None
@@ -238,22 +309,31 @@ def assignment_lease_reclaim(*, annotation: Annotation, user) -> Assignment | No
 def assignment_complete(*, annotation: Annotation, user) -> int:
     """Mark the slot holding this (just submitted) annotation done."""
     now = timezone.now()
-    return Assignment.objects.filter(annotation_id=annotation.pk, annotator_id=user.pk).exclude(
-        status=Status.DONE).update(status=Status.DONE, completed_at=now, lease_expires_at=None,
-                                   version=F("version") + 1)
+    return (
+        Assignment.objects.filter(annotation_id=annotation.pk, annotator_id=user.pk)
+        .exclude(status=Status.DONE)
+        .update(
+            status=Status.DONE, completed_at=now, lease_expires_at=None, version=F("version") + 1
+        )
+    )
 
 
 def _require_manager(*, project: Project, user, what: str) -> None:
     if user.is_superuser:
         return
-    if not Membership.objects.filter(project=project, user=user,
-                                     role=Membership.Role.MANAGER).exists():
+    if not Membership.objects.filter(
+        project=project, user=user, role=Membership.Role.MANAGER
+    ).exists():
         raise AssignmentRejected(f"Only a manager of {project.name} can {what}.")
 
 
 def _locked(assignment: Assignment, expected_version: int | None) -> Assignment:
-    slot = (Assignment.objects.select_for_update(of=("self",)).filter(pk=assignment.pk)
-            .select_related("clip", "project", "annotator").first())
+    slot = (
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(pk=assignment.pk)
+        .select_related("clip", "project", "annotator")
+        .first()
+    )
     if slot is None:
         raise AssignmentRejected("This slot no longer exists (the clip or k changed); reload.")
     if expected_version is not None and slot.version != expected_version:
@@ -262,13 +342,15 @@ def _locked(assignment: Assignment, expected_version: int | None) -> Assignment:
         who = slot.annotator.username if slot.annotator else "an annotator who has left"
         raise AssignmentRejected(
             f"Slot {slot.slot + 1} of clip {slot.clip.name} is done (submitted by {who}); "
-            "a submitted annotation is not taken back.")
+            "a submitted annotation is not taken back."
+        )
     return slot
 
 
 @transaction.atomic
-def assignment_reassign(*, assignment: Assignment, to_user, by,
-                        expected_version: int | None = None) -> Assignment:
+def assignment_reassign(
+    *, assignment: Assignment, to_user, by, expected_version: int | None = None
+) -> Assignment:
     """A manager gives a slot (open or leased) to another annotator of the project who has no
     slot on that clip. The previous holder's draft stays, but no longer holds a slot."""
     project = assignment.project
@@ -276,23 +358,35 @@ def assignment_reassign(*, assignment: Assignment, to_user, by,
     slot = _locked(assignment, expected_version)
     if slot.annotator_id == to_user.pk:
         raise AssignmentRejected(f"{to_user.username} already holds this slot of {slot.clip.name}.")
-    if not Membership.objects.filter(project=project, user=to_user,
-                                     role=Membership.Role.ANNOTATOR).exists():
-        raise AssignmentRejected(f"{to_user.username} is not an annotator of {project.name}; "
-                                 "add them as an annotator first.")
+    if not Membership.objects.filter(
+        project=project, user=to_user, role=Membership.Role.ANNOTATOR
+    ).exists():
+        raise AssignmentRejected(
+            f"{to_user.username} is not an annotator of {project.name}; "
+            "add them as an annotator first."
+        )
     if Assignment.objects.filter(clip_id=slot.clip_id, annotator=to_user).exists():
-        raise AssignmentRejected(f"{to_user.username} already has a slot on clip {slot.clip.name}; "
-                                 "one annotator labels a clip once.")
+        raise AssignmentRejected(
+            f"{to_user.username} already has a slot on clip {slot.clip.name}; "
+            "one annotator labels a clip once."
+        )
     existing = Annotation.objects.filter(clip_id=slot.clip_id, annotator=to_user).first()
     if existing is not None and existing.status == Annotation.Status.SUBMITTED:
-        raise AssignmentRejected(f"{to_user.username} already submitted an annotation of clip "
-                                 f"{slot.clip.name}.")
+        raise AssignmentRejected(
+            f"{to_user.username} already submitted an annotation of clip {slot.clip.name}."
+        )
     if slot.clip.status != Clip.Status.READY:
         raise AssignmentRejected(f"Clip {slot.clip.name} is not ready ({slot.clip.status}).")
     annotation = existing or annotation_open(clip=slot.clip, annotator=to_user, by=by)
     try:
-        return _take(slot=slot, annotator=to_user, annotation=annotation, now=timezone.now(),
-                     action="reassign", by=by)
+        return _take(
+            slot=slot,
+            annotator=to_user,
+            annotation=annotation,
+            now=timezone.now(),
+            action="reassign",
+            by=by,
+        )
     except _SlotMoved:
         raise AssignmentStale(slot) from None
 
@@ -302,9 +396,12 @@ def assignment_leases_release_for_member(*, project: Project, user, by) -> int:
     each), when they leave the project: the clips go to the next annotator at once, not when
     the lease runs out. Their drafts stay; finished slots stay done. Call inside the
     membership's removal transaction."""
-    slots = list(Assignment.objects.select_for_update(of=("self",))
-                 .filter(project=project, annotator_id=user.pk, status=Status.LEASED)
-                 .select_related("clip").order_by("pk"))
+    slots = list(
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(project=project, annotator_id=user.pk, status=Status.LEASED)
+        .select_related("clip")
+        .order_by("pk")
+    )
     for slot in slots:
         _release(slot, by=by)
     return len(slots)
@@ -313,19 +410,34 @@ def assignment_leases_release_for_member(*, project: Project, user, by) -> int:
 def _release(slot: Assignment, *, by) -> Assignment:
     """Open a locked slot again (its version moves on) and audit it."""
     before = audit_snapshot(slot)
-    changes = {"status": Status.OPEN, "annotator_id": None, "annotation_id": None, "leased_at": None,
-               "lease_expires_at": None, "assigned_by_id": None}
+    changes = {
+        "status": Status.OPEN,
+        "annotator_id": None,
+        "annotation_id": None,
+        "leased_at": None,
+        "lease_expires_at": None,
+        "assigned_by_id": None,
+    }
     Assignment.objects.filter(pk=slot.pk).update(version=F("version") + 1, **changes)
     for name, value in changes.items():
         setattr(slot, name, value)
     slot.version += 1
-    audit_record(actor=by, action="release", object_type="assignment", object_id=slot.pk,
-                 before=before, after=audit_snapshot(slot), clip=slot.clip)
+    audit_record(
+        actor=by,
+        action="release",
+        object_type="assignment",
+        object_id=slot.pk,
+        before=before,
+        after=audit_snapshot(slot),
+        clip=slot.clip,
+    )
     return slot
 
 
 @transaction.atomic
-def assignment_release(*, assignment: Assignment, by, expected_version: int | None = None) -> Assignment:
+def assignment_release(
+    *, assignment: Assignment, by, expected_version: int | None = None
+) -> Assignment:
     """A manager returns a leased slot to the pool. The holder's draft stays; if they write to it
     before someone else takes the slot, it is leased to them again."""
     _require_manager(project=assignment.project, user=by, what="release clips")

@@ -35,13 +35,48 @@ from annotate.annotation.models import Annotation
 from annotate.runs.models import Cue
 
 # The emotion family the proposal reads -> the family decoys assert.
-POSITIVE = frozenset({"happy", "excited", "grateful", "joyful", "pleased", "amused", "relieved",
-                      "proud", "content", "cheerful", "delighted", "hopeful", "satisfied"})
+POSITIVE = frozenset(
+    {
+        "happy",
+        "excited",
+        "grateful",
+        "joyful",
+        "pleased",
+        "amused",
+        "relieved",
+        "proud",
+        "content",
+        "cheerful",
+        "delighted",
+        "hopeful",
+        "satisfied",
+    }
+)
 
 
-NEGATIVE = frozenset({"sad", "angry", "worried", "fear", "fearful", "afraid", "disgust",
-                      "disgusted", "anxious", "frustrated", "upset", "contempt", "nervous",
-                      "disappointed", "annoyed", "helpless", "tense", "hurt", "scared"})
+NEGATIVE = frozenset(
+    {
+        "sad",
+        "angry",
+        "worried",
+        "fear",
+        "fearful",
+        "afraid",
+        "disgust",
+        "disgusted",
+        "anxious",
+        "frustrated",
+        "upset",
+        "contempt",
+        "nervous",
+        "disappointed",
+        "annoyed",
+        "helpless",
+        "tense",
+        "hurt",
+        "scared",
+    }
+)
 
 
 DECOY_BANK: dict[str, dict[str, tuple[str, ...]]] = {
@@ -197,8 +232,10 @@ def decoy_cues_for(*, annotation: Annotation, proposal_cues: Sequence[Cue]) -> l
         template. The same (clip, annotator) always gets the same decoys.
     """
     clip = annotation.clip
-    templates = sorted((c for c in proposal_cues if c.kind in _TEMPLATE_KINDS and not c.decoy),
-                       key=lambda c: (c.modality, c.position, c.start_ms or 0, c.text))
+    templates = sorted(
+        (c for c in proposal_cues if c.kind in _TEMPLATE_KINDS and not c.decoy),
+        key=lambda c: (c.modality, c.position, c.start_ms or 0, c.text),
+    )
     rng = _rng(annotation)
     count = decoy_count(n_proposed=len(proposal_cues), rate=clip.project.decoy_rate, rng=rng)
     if not count or not templates:
@@ -214,12 +251,23 @@ def decoy_cues_for(*, annotation: Annotation, proposal_cues: Sequence[Cue]) -> l
         text = rng.choice(texts)
         taken.add(text)
         start, end = _span_like(template, clip, rng)
-        decoys.append(Cue(
-            clip=clip, annotation=annotation, position=template.position,
-            modality=template.modality, kind=template.kind, text=text, start_ms=start,
-            end_ms=end, confidence=template.confidence, evidence={},
-            origin=Cue.Origin.MODEL, decision=Cue.Decision.PROPOSED, decoy=True,
-        ))
+        decoys.append(
+            Cue(
+                clip=clip,
+                annotation=annotation,
+                position=template.position,
+                modality=template.modality,
+                kind=template.kind,
+                text=text,
+                start_ms=start,
+                end_ms=end,
+                confidence=template.confidence,
+                evidence={},
+                origin=Cue.Origin.MODEL,
+                decision=Cue.Decision.PROPOSED,
+                decoy=True,
+            )
+        )
     return decoys
 
 

@@ -16,9 +16,11 @@ class StaleWrite(AnnotationRejected):
     """The object changed since the client read it (another tab, another person)."""
 
     def __init__(self, what: str, *, current_version: int | None):
-        super().__init__(f"{what} was changed elsewhere since you loaded it (now version "
-                         f"{current_version}); reload to see the current state, then redo your change.",
-                         code="stale")
+        super().__init__(
+            f"{what} was changed elsewhere since you loaded it (now version "
+            f"{current_version}); reload to see the current state, then redo your change.",
+            code="stale",
+        )
         self.current_version = current_version
 
 
@@ -31,4 +33,6 @@ class ReservationLost(AnnotationRejected):
             f"Your reservation of clip {clip.name} expired and the slot went to another annotator; "
             f"all {clip.project.annotators_per_clip} slot(s) of this clip are taken now. Your draft "
             "is kept as it was, but it can no longer be changed: take the next clip with "
-            "“Start annotating” on the project page.", code="lease_lost")
+            "“Start annotating” on the project page.",
+            code="lease_lost",
+        )

@@ -20,25 +20,38 @@ _MAX_INT = 2**31 - 1  # PostgreSQL's integer: larger values are refused as input
 
 
 def _version_field(what: str) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=_MAX_INT,
-                                    help_text=f"The {what}'s version you last read.")
+    return serializers.IntegerField(
+        min_value=1, max_value=_MAX_INT, help_text=f"The {what}'s version you last read."
+    )
 
 
 def _ms_field() -> serializers.IntegerField:
     return serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=_MAX_INT,
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=_MAX_INT,
         help_text="Media time in ms, snapped to the nearest frame; null with its partner for "
-                  "a whole-clip cue.")
+        "a whole-clip cue.",
+    )
 
 
 class AnnotationChangeInput(serializers.Serializer):
     version = _version_field("annotation")
-    labels = serializers.ListField(child=serializers.CharField(max_length=64), required=False,
-                                   max_length=100, help_text="Emotion labels (open vocabulary); "
-                                                             "replaces the list.")
+    labels = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        max_length=100,
+        help_text="Emotion labels (open vocabulary); replaces the list.",
+    )
     primary_label = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=20000,
-                                        trim_whitespace=False, help_text="The reasoning.")
+    description = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20000,
+        trim_whitespace=False,
+        help_text="The reasoning.",
+    )
 
 
 class VersionInput(serializers.Serializer):
@@ -61,8 +74,9 @@ class CueAddInput(serializers.Serializer):
 
 
 class CueChangeInput(CueVersionInput):
-    text = serializers.CharField(required=False, max_length=2000, help_text="New wording (an "
-                                                                            "edit).")
+    text = serializers.CharField(
+        required=False, max_length=2000, help_text="New wording (an edit)."
+    )
     start_ms = _ms_field()
     end_ms = _ms_field()
 
@@ -70,10 +84,14 @@ class CueChangeInput(CueVersionInput):
         span = [key for key in ("start_ms", "end_ms") if key in data]
         if ("text" in data) == bool(span):
             raise serializers.ValidationError(
-                {"text": "Send either text (an edit) or start_ms and end_ms (a retime); one "
-                         "change per request, each its own undo step."})
+                {
+                    "text": "Send either text (an edit) or start_ms and end_ms (a retime); one "
+                    "change per request, each its own undo step."
+                }
+            )
         if len(span) == 1:
             missing = "end_ms" if span == ["start_ms"] else "start_ms"
             raise serializers.ValidationError(
-                {missing: "Send start_ms and end_ms together (both null for a whole-clip cue)."})
+                {missing: "Send start_ms and end_ms together (both null for a whole-clip cue)."}
+            )
         return data

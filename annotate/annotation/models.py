@@ -18,11 +18,17 @@ class Annotation(models.Model):
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations"
     )
-    run = models.ForeignKey("annotate.ModelRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations",
+    run = models.ForeignKey(
+        "annotate.ModelRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="annotations",
         help_text="The run whose proposals this annotation started from.",
     )
     proposals_hidden = models.BooleanField(
-        default=False, help_text="Proposals were withheld from this annotator on purpose.")
+        default=False, help_text="Proposals were withheld from this annotator on purpose."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     labels = models.JSONField(default=list, blank=True)
     primary_label = models.CharField(max_length=64, blank=True)
@@ -35,7 +41,9 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["clip_id", "annotator_id"]
         constraints = [
-            models.UniqueConstraint(fields=["clip", "annotator"], name="annotation_clip_annotator_unique"),
+            models.UniqueConstraint(
+                fields=["clip", "annotator"], name="annotation_clip_annotator_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -45,13 +53,18 @@ class Annotation(models.Model):
 class AnnotationEvent(models.Model):
     """Every change to an annotation's cues, with the state before and after: the undo stack."""
 
-    annotation = models.ForeignKey("annotate.Annotation", on_delete=models.CASCADE, related_name="events")
-    cue = models.ForeignKey("annotate.Cue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    annotation = models.ForeignKey(
+        "annotate.Annotation", on_delete=models.CASCADE, related_name="events"
+    )
+    cue = models.ForeignKey(
+        "annotate.Cue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=16)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     undone = models.BooleanField(default=False)
     at = models.DateTimeField(auto_now_add=True)
 
@@ -68,28 +81,48 @@ class Assignment(models.Model):
         LEASED = "leased", "Leased"
         DONE = "done", "Done"
 
-    project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="assignments")
+    project = models.ForeignKey(
+        "annotate.Project", on_delete=models.CASCADE, related_name="assignments"
+    )
     clip = models.ForeignKey("annotate.Clip", on_delete=models.CASCADE, related_name="assignments")
     slot = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
-    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="assignments")
-    annotation = models.ForeignKey("annotate.Annotation", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="assignments")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assignments",
+    )
+    annotation = models.ForeignKey(
+        "annotate.Annotation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assignments",
+    )
     leased_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+",
-                                    help_text="The manager who (re)assigned it by hand.")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The manager who (re)assigned it by hand.",
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["clip_id", "slot"]
         constraints = [
             models.UniqueConstraint(fields=["clip", "slot"], name="assignment_clip_slot_unique"),
-            models.UniqueConstraint(fields=["clip", "annotator"], condition=Q(annotator__isnull=False),
-                                    name="assignment_clip_annotator_unique"),
+            models.UniqueConstraint(
+                fields=["clip", "annotator"],
+                condition=Q(annotator__isnull=False),
+                name="assignment_clip_annotator_unique",
+            ),
         ]
         indexes = [models.Index(fields=["project", "status", "lease_expires_at"])]
 

@@ -26,15 +26,31 @@ def _proposals_hidden(project: Project, clip: Clip) -> bool:
 
 def _latest_proposal(clip: Clip) -> Proposal | None:
     # Imported results (another model's outputs, for scoring) never seed annotations.
-    return (Proposal.objects.filter(clip=clip, status=Proposal.Status.DONE,
-                                    run__status=ModelRun.Status.FINISHED, run__source="proposer")
-            .select_related("run").order_by("-run__created_at").first())
+    return (
+        Proposal.objects.filter(
+            clip=clip,
+            status=Proposal.Status.DONE,
+            run__status=ModelRun.Status.FINISHED,
+            run__source="proposer",
+        )
+        .select_related("run")
+        .order_by("-run__created_at")
+        .first()
+    )
 
 
-def _audit(*, actor, action: str, obj, before: dict | None, after: dict | None,
-           clip: Clip) -> AuditEvent:
-    return audit_record(actor=actor, action=action, object_type=obj._meta.model_name,
-                        object_id=obj.pk, before=before, after=after, clip=clip)
+def _audit(
+    *, actor, action: str, obj, before: dict | None, after: dict | None, clip: Clip
+) -> AuditEvent:
+    return audit_record(
+        actor=actor,
+        action=action,
+        object_type=obj._meta.model_name,
+        object_id=obj.pk,
+        before=before,
+        after=after,
+        clip=clip,
+    )
 
 
 @transaction.atomic
@@ -43,8 +59,9 @@ def annotation_open(*, clip: Clip, annotator, by=None) -> Annotation:
     finished run's proposed cues (decision "proposed") unless proposals are withheld. by: who
     opened it when not the annotator (a manager assigning the clip)."""
     if clip.status != Clip.Status.READY:
-        raise AnnotationRejected(f"Clip {clip.name} is not ready to annotate ({clip.status}).",
-                                 code="not_ready")
+        raise AnnotationRejected(
+            f"Clip {clip.name} is not ready to annotate ({clip.status}).", code="not_ready"
+        )
     annotation, created = Annotation.objects.get_or_create(clip=clip, annotator=annotator)
     if not created:
         return annotation
@@ -54,24 +71,51 @@ def annotation_open(*, clip: Clip, annotator, by=None) -> Annotation:
     annotation.run = proposal.run if proposal else None
     annotation.save(update_fields=["proposals_hidden", "run"])
     actor = by or annotator
-    _audit(actor=actor, action="open", obj=annotation, before=None,
-           after=audit_snapshot(annotation), clip=clip)
+    _audit(
+        actor=actor,
+        action="open",
+        obj=annotation,
+        before=None,
+        after=audit_snapshot(annotation),
+        clip=clip,
+    )
     if proposal is not None:
         proposal_cues = list(proposal.cues.order_by("position"))
         copies = [
-            Cue(clip=clip, annotation=annotation, position=cue.position, modality=cue.modality,
-                kind=cue.kind, text=cue.text, start_ms=cue.start_ms, end_ms=cue.end_ms,
-                confidence=cue.confidence, evidence=cue.evidence, origin=Cue.Origin.MODEL,
-                decision=Cue.Decision.PROPOSED, derived_from=cue)
+            Cue(
+                clip=clip,
+                annotation=annotation,
+                position=cue.position,
+                modality=cue.modality,
+                kind=cue.kind,
+                text=cue.text,
+                start_ms=cue.start_ms,
+                end_ms=cue.end_ms,
+                confidence=cue.confidence,
+                evidence=cue.evidence,
+                origin=Cue.Origin.MODEL,
+                decision=Cue.Decision.PROPOSED,
+                derived_from=cue,
+            )
             for cue in proposal_cues
         ]
         # The rubber-stamp guard: known-wrong cues among the proposals at the project's rate.
         decoys = decoy_cues_for(annotation=annotation, proposal_cues=proposal_cues)
         cues = Cue.objects.bulk_create(copies + decoys)
         # One INSERT for the seeded cues' events, as audit_record would write them one by one.
-        AuditEvent.objects.bulk_create([
-            AuditEvent(project_id=clip.project_id, clip=clip, actor=actor, object_type="cue",
-                       object_id=cue.pk, action="open", before=None, after=audit_snapshot(cue))
-            for cue in cues
-        ])
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    project_id=clip.project_id,
+                    clip=clip,
+                    actor=actor,
+                    object_type="cue",
+                    object_id=cue.pk,
+                    action="open",
+                    before=None,
+                    after=audit_snapshot(cue),
+                )
+                for cue in cues
+            ]
+        )
     return annotation

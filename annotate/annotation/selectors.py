@@ -33,6 +33,7 @@ class Lane:
 class CueCounts:
     """The cue list's header: how many cues, and how many of each decision (those with any,
     in the order of Cue.Decision)."""
+
     total: int
     by_decision: dict[str, int]
 
@@ -40,7 +41,9 @@ class CueCounts:
     def of(cls, per_decision: dict[str, int]) -> "CueCounts":
         ordered = {d: per_decision.get(d, 0) for d in Cue.Decision.values}
         ordered.update((d, n) for d, n in per_decision.items() if d not in ordered)
-        return cls(total=sum(per_decision.values()), by_decision={d: n for d, n in ordered.items() if n})
+        return cls(
+            total=sum(per_decision.values()), by_decision={d: n for d, n in ordered.items() if n}
+        )
 
 
 @dataclass
@@ -59,18 +62,23 @@ def _member_filter(user) -> dict:
 
 
 def _own_annotations(*, user) -> QuerySet[Annotation]:
-    return (Annotation.objects.filter(annotator=user, **_member_filter(user))
-            .select_related("clip", "clip__project"))
+    return Annotation.objects.filter(annotator=user, **_member_filter(user)).select_related(
+        "clip", "clip__project"
+    )
 
 
 def annotation_get_for_user(*, slug: str, clip_name: str, user) -> Annotation:
     """The user's own annotation of the clip (clip and project joined in the same query)."""
     if not user.is_authenticated or "\x00" in clip_name:  # PostgreSQL text cannot hold NUL
         raise Http404("No such annotation.")
-    annotation = _own_annotations(user=user).filter(clip__project__slug=slug, clip__name=clip_name).first()
+    annotation = (
+        _own_annotations(user=user).filter(clip__project__slug=slug, clip__name=clip_name).first()
+    )
     if annotation is None:
-        raise Http404("You have no annotation of this clip; open it from the project page "
-                      "with “Start annotating”.")
+        raise Http404(
+            "You have no annotation of this clip; open it from the project page "
+            "with “Start annotating”."
+        )
     return annotation
 
 
@@ -79,9 +87,17 @@ def annotation_cue_get(*, slug: str, clip_name: str, cue_id: int, user) -> Cue:
     if not user.is_authenticated or "\x00" in clip_name:  # PostgreSQL text cannot hold NUL
         raise Http404("No such cue.")
     member = {} if user.is_superuser else {"annotation__clip__project__memberships__user": user}
-    cue = (Cue.objects.filter(pk=cue_id, annotation__annotator=user, annotation__clip__name=clip_name,
-                              annotation__clip__project__slug=slug, **member)
-           .select_related("annotation", "annotation__clip", "annotation__clip__project").first())
+    cue = (
+        Cue.objects.filter(
+            pk=cue_id,
+            annotation__annotator=user,
+            annotation__clip__name=clip_name,
+            annotation__clip__project__slug=slug,
+            **member,
+        )
+        .select_related("annotation", "annotation__clip", "annotation__clip__project")
+        .first()
+    )
     if cue is None:
         raise Http404("No such cue in your annotation of this clip.")
     return cue
@@ -103,22 +119,42 @@ def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
             (lane.timed if cue.start_ms is not None else lane.untimed).append(cue)
         counts[cue.decision] = counts.get(cue.decision, 0) + 1
     clip = annotation.clip
-    return Timeline(project=clip.project, clip=clip, annotation=annotation, cues=cues,
-                    lanes=list(lanes.values()), counts=CueCounts.of(counts))
+    return Timeline(
+        project=clip.project,
+        clip=clip,
+        annotation=annotation,
+        cues=cues,
+        lanes=list(lanes.values()),
+        counts=CueCounts.of(counts),
+    )
 
 
 def annotation_cue_counts(*, annotation: Annotation) -> CueCounts:
     """The header counts of one annotation's cues, in one query."""
-    rows = Cue.objects.filter(annotation=annotation).values("decision").annotate(n=Count("pk")).order_by()
+    rows = (
+        Cue.objects.filter(annotation=annotation)
+        .values("decision")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     return CueCounts.of({row["decision"]: row["n"] for row in rows})
 
 
 def annotation_list_for_annotator(*, project, annotator):
     """The annotator's own annotations in a project (their queue: drafts first, newest last)."""
-    return (Annotation.objects.filter(clip__project=project, annotator=annotator)
-            .select_related("clip").only("status", "updated_at", "submitted_at", "primary_label",
-                                         "clip__name", "clip__duration_ms")
-            .order_by("status", "clip__name"))
+    return (
+        Annotation.objects.filter(clip__project=project, annotator=annotator)
+        .select_related("clip")
+        .only(
+            "status",
+            "updated_at",
+            "submitted_at",
+            "primary_label",
+            "clip__name",
+            "clip__duration_ms",
+        )
+        .order_by("status", "clip__name")
+    )
 
 
 def annotation_list_with_counts(*, project: Project, username: str) -> QuerySet[Annotation]:
@@ -126,12 +162,16 @@ def annotation_list_with_counts(*, project: Project, username: str) -> QuerySet[
     decision (n_total, n_proposed, ...), in one query. The caller decides who may ask."""
     if "\x00" in username:  # PostgreSQL text cannot hold NUL: such a name matches nobody
         return Annotation.objects.none()
-    counts = {f"n_{decision}": Count("cues", filter=Q(cues__decision=decision))
-              for decision in Cue.Decision.values}
-    return (Annotation.objects.filter(clip__project=project, annotator__username=username)
-            .select_related("clip", "annotator")
-            .annotate(n_total=Count("cues"), **counts)
-            .order_by("clip__name"))
+    counts = {
+        f"n_{decision}": Count("cues", filter=Q(cues__decision=decision))
+        for decision in Cue.Decision.values
+    }
+    return (
+        Annotation.objects.filter(clip__project=project, annotator__username=username)
+        .select_related("clip", "annotator")
+        .annotate(n_total=Count("cues"), **counts)
+        .order_by("clip__name")
+    )
 
 
 Status = Assignment.Status
@@ -175,22 +215,42 @@ class Board:
 
 def _mark_expired(slots: list[Assignment], now: datetime) -> None:
     for slot in slots:
-        slot.expired = (slot.status == Status.LEASED and slot.lease_expires_at is not None
-                        and slot.lease_expires_at < now)
+        slot.expired = (
+            slot.status == Status.LEASED
+            and slot.lease_expires_at is not None
+            and slot.lease_expires_at < now
+        )
 
 
 def _slots():
-    return (Assignment.objects.select_related("clip", "annotator")
-            .only("slot", "status", "leased_at", "lease_expires_at", "completed_at", "version",
-                  "annotator_id", "annotator__username", "clip_id", "clip__name", "project_id",
-                  "assigned_by_id")
-            .order_by("clip__name", "slot"))
+    return (
+        Assignment.objects.select_related("clip", "annotator")
+        .only(
+            "slot",
+            "status",
+            "leased_at",
+            "lease_expires_at",
+            "completed_at",
+            "version",
+            "annotator_id",
+            "annotator__username",
+            "clip_id",
+            "clip__name",
+            "project_id",
+            "assigned_by_id",
+        )
+        .order_by("clip__name", "slot")
+    )
 
 
 def assignment_annotators(*, project: Project) -> list:
     """The project's annotators (those a slot can be given to), by name."""
-    return [m.user for m in Membership.objects.filter(project=project, role=Membership.Role.ANNOTATOR)
-            .select_related("user").order_by("user__username")]
+    return [
+        m.user
+        for m in Membership.objects.filter(project=project, role=Membership.Role.ANNOTATOR)
+        .select_related("user")
+        .order_by("user__username")
+    ]
 
 
 def assignment_counts(*, project: Project, annotators: list | None = None) -> list[AnnotatorCount]:
@@ -199,16 +259,22 @@ def assignment_counts(*, project: Project, annotators: list | None = None) -> li
     now = timezone.now()
     annotators = assignment_annotators(project=project) if annotators is None else annotators
     counts = {user.pk: AnnotatorCount(user.pk, user.username) for user in annotators}
-    rows = (Assignment.objects.filter(project=project, annotator__isnull=False)
-            .values("annotator_id", "annotator__username").order_by()
-            .annotate(leased=Count("pk", filter=Q(status=Status.LEASED, lease_expires_at__gte=now)),
-                      expired=Count("pk", filter=Q(status=Status.LEASED, lease_expires_at__lt=now)),
-                      done=Count("pk", filter=Q(status=Status.DONE))))
+    rows = (
+        Assignment.objects.filter(project=project, annotator__isnull=False)
+        .values("annotator_id", "annotator__username")
+        .order_by()
+        .annotate(
+            leased=Count("pk", filter=Q(status=Status.LEASED, lease_expires_at__gte=now)),
+            expired=Count("pk", filter=Q(status=Status.LEASED, lease_expires_at__lt=now)),
+            done=Count("pk", filter=Q(status=Status.DONE)),
+        )
+    )
     for row in rows:
         count = counts.get(row["annotator_id"])
         if count is None:
             count = counts[row["annotator_id"]] = AnnotatorCount(
-                row["annotator_id"], row["annotator__username"], member=False)
+                row["annotator_id"], row["annotator__username"], member=False
+            )
         count.leased, count.expired, count.done = row["leased"], row["expired"], row["done"]
     return sorted(counts.values(), key=lambda c: (not c.member, c.username))
 
@@ -223,14 +289,22 @@ def assignment_board_get(*, project: Project) -> Board:
     for slot in slots:
         rows.setdefault(slot.clip_id, ClipRow(slot.clip_id, slot.clip.name)).slots.append(slot)
     annotators = assignment_annotators(project=project)
-    return Board(project=project, k=project.annotators_per_clip, rows=list(rows.values()),
-                 annotators=annotators, counts=assignment_counts(project=project, annotators=annotators),
-                 now=now)
+    return Board(
+        project=project,
+        k=project.annotators_per_clip,
+        rows=list(rows.values()),
+        annotators=annotators,
+        counts=assignment_counts(project=project, annotators=annotators),
+        now=now,
+    )
 
 
 def assignment_get(*, project: Project, assignment_id: int) -> Assignment:
-    assignment = (Assignment.objects.filter(project=project, pk=assignment_id)
-                  .select_related("clip", "project").first())
+    assignment = (
+        Assignment.objects.filter(project=project, pk=assignment_id)
+        .select_related("clip", "project")
+        .first()
+    )
     if assignment is None:
         raise Http404("No such slot in this project; reload the assignments page.")
     return assignment
@@ -238,8 +312,11 @@ def assignment_get(*, project: Project, assignment_id: int) -> Assignment:
 
 def assignment_list(*, project: Project, status: str | None = None):
     """The project's slots by clip and slot, clip and people joined (the API's list)."""
-    slots = (Assignment.objects.filter(project=project)
-             .select_related("clip", "annotator", "assigned_by").order_by("clip__name", "slot"))
+    slots = (
+        Assignment.objects.filter(project=project)
+        .select_related("clip", "annotator", "assigned_by")
+        .order_by("clip__name", "slot")
+    )
     return slots.filter(status=status) if status else slots
 
 

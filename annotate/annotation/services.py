@@ -19,14 +19,26 @@ from annotate.core.audit import audit_record, audit_snapshot
 from annotate.core.models import Project
 from annotate.runs.models import Cue
 
-CUE_FIELDS = ("modality", "kind", "text", "start_ms", "end_ms", "confidence", "decision",
-              "reject_reason", "origin")
+CUE_FIELDS = (
+    "modality",
+    "kind",
+    "text",
+    "start_ms",
+    "end_ms",
+    "confidence",
+    "decision",
+    "reject_reason",
+    "origin",
+)
 
 
 def _snapshot(cue: Cue) -> dict:
     # The id is kept here, not only in the event's foreign key: that one is cleared when the
     # cue is deleted, and undo must still find the cue once a later undo brings it back.
-    return {field: getattr(cue, field) for field in CUE_FIELDS} | {"version": cue.version, "id": cue.pk}
+    return {field: getattr(cue, field) for field in CUE_FIELDS} | {
+        "version": cue.version,
+        "id": cue.pk,
+    }
 
 
 def annotation_next(*, project: Project, annotator) -> Annotation | None:
@@ -41,8 +53,9 @@ def _editable(annotation: Annotation, user) -> None:
     if annotation.annotator_id != user.pk:
         raise AnnotationRejected("Only the annotator who owns this annotation can change it.")
     if annotation.status == Annotation.Status.SUBMITTED:
-        raise AnnotationRejected("This annotation was submitted; it can no longer be changed.",
-                                 code="submitted")
+        raise AnnotationRejected(
+            "This annotation was submitted; it can no longer be changed.", code="submitted"
+        )
     _hold_slot(annotation, user)
 
 
@@ -77,32 +90,57 @@ def _cue_update(*, cue: Cue, user, expected_version: int, action: str, **changes
     before, audit_before = _snapshot(cue), audit_snapshot(cue)
     now = timezone.now()
     updated = Cue.objects.filter(pk=cue.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=now, **changes)
+        version=F("version") + 1, updated_at=now, **changes
+    )
     if not updated:
         raise _stale_cue(cue)
     # The row now holds exactly these values: no need to read it back.
     for name, value in changes.items():
         setattr(cue, name, value)
     cue.version, cue.updated_at = expected_version + 1, now
-    AnnotationEvent.objects.create(annotation=annotation, cue=cue, action=action, before=before,
-                                   after=_snapshot(cue), actor=user)
-    _audit(actor=user, action=action, obj=cue, before=audit_before, after=audit_snapshot(cue),
-           clip=annotation.clip)
+    AnnotationEvent.objects.create(
+        annotation=annotation,
+        cue=cue,
+        action=action,
+        before=before,
+        after=_snapshot(cue),
+        actor=user,
+    )
+    _audit(
+        actor=user,
+        action=action,
+        obj=cue,
+        before=audit_before,
+        after=audit_snapshot(cue),
+        clip=annotation.clip,
+    )
     return cue
 
 
 @transaction.atomic
 def cue_accept(*, cue: Cue, user, expected_version: int) -> Cue:
-    return _cue_update(cue=cue, user=user, expected_version=expected_version, action="accept",
-                       decision=Cue.Decision.ACCEPTED, reject_reason="")
+    return _cue_update(
+        cue=cue,
+        user=user,
+        expected_version=expected_version,
+        action="accept",
+        decision=Cue.Decision.ACCEPTED,
+        reject_reason="",
+    )
 
 
 @transaction.atomic
 def cue_reject(*, cue: Cue, user, expected_version: int, reason: str = "") -> Cue:
     if cue.origin != Cue.Origin.MODEL:
         raise AnnotationRejected("Your own cues are deleted, not rejected.", code="wrong_origin")
-    return _cue_update(cue=cue, user=user, expected_version=expected_version, action="reject",
-                       decision=Cue.Decision.REJECTED, reject_reason=reason.strip()[:2000])
+    return _cue_update(
+        cue=cue,
+        user=user,
+        expected_version=expected_version,
+        action="reject",
+        decision=Cue.Decision.REJECTED,
+        reject_reason=reason.strip()[:2000],
+    )
 
 
 @transaction.atomic
@@ -113,8 +151,14 @@ def cue_edit(*, cue: Cue, user, expected_version: int, text: str) -> Cue:
     if not text:
         raise AnnotationRejected("A cue needs text; reject or delete it instead.", field="text")
     decision = Cue.Decision.EDITED if cue.origin == Cue.Origin.MODEL else cue.decision
-    return _cue_update(cue=cue, user=user, expected_version=expected_version, action="edit",
-                       text=text[:2000], decision=decision)
+    return _cue_update(
+        cue=cue,
+        user=user,
+        expected_version=expected_version,
+        action="edit",
+        text=text[:2000],
+        decision=decision,
+    )
 
 
 def snap_to_frame(ms: int, clip: Clip) -> int:
@@ -125,51 +169,88 @@ def snap_to_frame(ms: int, clip: Clip) -> int:
     return round(frame * 1000 * clip.fps_den / clip.fps_num)
 
 
-def cue_span_snapped(clip: Clip, start_ms: int | None, end_ms: int | None) -> tuple[int | None, int | None]:
+def cue_span_snapped(
+    clip: Clip, start_ms: int | None, end_ms: int | None
+) -> tuple[int | None, int | None]:
     """A cue's span snapped to frames and checked against the clip; (None, None) for a
     whole-clip cue. Shared by annotators' and reviewers' cues."""
     if start_ms is None and end_ms is None:
         return None, None
     if start_ms is None or end_ms is None:
-        raise AnnotationRejected("Give both a start and an end, or neither for a whole-clip cue.",
-                                 field="start_ms" if start_ms is None else "end_ms")
+        raise AnnotationRejected(
+            "Give both a start and an end, or neither for a whole-clip cue.",
+            field="start_ms" if start_ms is None else "end_ms",
+        )
     start, end = snap_to_frame(int(start_ms), clip), snap_to_frame(int(end_ms), clip)
     duration = clip.duration_ms or 0
     if start < 0 or end > duration or end <= start:
         raise AnnotationRejected(
             f"The span {start_ms}-{end_ms} ms does not fit the clip (0-{duration} ms) "
-            "or ends before it starts.", field="start_ms" if start < 0 else "end_ms")
+            "or ends before it starts.",
+            field="start_ms" if start < 0 else "end_ms",
+        )
     return start, end
 
 
 @transaction.atomic
-def cue_retime(*, cue: Cue, user, expected_version: int, start_ms: int | None, end_ms: int | None) -> Cue:
+def cue_retime(
+    *, cue: Cue, user, expected_version: int, start_ms: int | None, end_ms: int | None
+) -> Cue:
     start, end = cue_span_snapped(cue.clip, start_ms, end_ms)
-    return _cue_update(cue=cue, user=user, expected_version=expected_version, action="retime",
-                       start_ms=start, end_ms=end)
+    return _cue_update(
+        cue=cue,
+        user=user,
+        expected_version=expected_version,
+        action="retime",
+        start_ms=start,
+        end_ms=end,
+    )
 
 
 @transaction.atomic
-def cue_add(*, annotation: Annotation, user, modality: str, text: str,
-            start_ms: int | None = None, end_ms: int | None = None) -> Cue:
+def cue_add(
+    *,
+    annotation: Annotation,
+    user,
+    modality: str,
+    text: str,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+) -> Cue:
     _editable(annotation, user)
     text = " ".join(text.split())
     if modality not in Cue.Modality.values:
-        raise AnnotationRejected(f"Modality must be one of {', '.join(Cue.Modality.values)}.",
-                                 field="modality")
+        raise AnnotationRejected(
+            f"Modality must be one of {', '.join(Cue.Modality.values)}.", field="modality"
+        )
     if not text:
         raise AnnotationRejected("A new cue needs text.", field="text")
     start, end = cue_span_snapped(annotation.clip, start_ms, end_ms)
     last = annotation.cues.order_by("-position").values_list("position", flat=True).first()
-    cue = Cue(clip=annotation.clip, annotation=annotation, position=(last or 0) + 1,
-              modality=modality, text=text[:2000], start_ms=start, end_ms=end,
-              origin=Cue.Origin.HUMAN, decision=Cue.Decision.ACCEPTED)
+    cue = Cue(
+        clip=annotation.clip,
+        annotation=annotation,
+        position=(last or 0) + 1,
+        modality=modality,
+        text=text[:2000],
+        start_ms=start,
+        end_ms=end,
+        origin=Cue.Origin.HUMAN,
+        decision=Cue.Decision.ACCEPTED,
+    )
     cue.full_clean(exclude=["clip", "annotation", "proposal", "derived_from"])
     cue.save()
-    AnnotationEvent.objects.create(annotation=annotation, cue=cue, action="add", before=None,
-                                   after=_snapshot(cue), actor=user)
-    _audit(actor=user, action="add", obj=cue, before=None, after=audit_snapshot(cue),
-           clip=annotation.clip)
+    AnnotationEvent.objects.create(
+        annotation=annotation, cue=cue, action="add", before=None, after=_snapshot(cue), actor=user
+    )
+    _audit(
+        actor=user,
+        action="add",
+        obj=cue,
+        before=None,
+        after=audit_snapshot(cue),
+        clip=annotation.clip,
+    )
     return cue
 
 
@@ -189,18 +270,30 @@ def cue_delete(*, cue: Cue, user, expected_version: int) -> None:
     deleted, _ = Cue.objects.filter(pk=cue.pk, version=expected_version).delete()
     if not deleted:
         raise _stale_cue(cue)
-    AnnotationEvent.objects.create(annotation=annotation, cue=None, action="delete", before=before,
-                                   after=None, actor=user)
-    audit_record(actor=user, action="delete", object_type="cue", object_id=cue_id,
-                 before=audit_before, after=None, clip=annotation.clip)
+    AnnotationEvent.objects.create(
+        annotation=annotation, cue=None, action="delete", before=before, after=None, actor=user
+    )
+    audit_record(
+        actor=user,
+        action="delete",
+        object_type="cue",
+        object_id=cue_id,
+        before=audit_before,
+        after=None,
+        clip=annotation.clip,
+    )
 
 
 @transaction.atomic
 def annotation_undo(*, annotation: Annotation, user) -> AnnotationEvent:
     """Revert the annotation's last change that is not undone yet."""
     _editable(annotation, user)
-    event = (AnnotationEvent.objects.select_for_update().filter(annotation=annotation, undone=False)
-             .order_by("-pk").first())
+    event = (
+        AnnotationEvent.objects.select_for_update()
+        .filter(annotation=annotation, undone=False)
+        .order_by("-pk")
+        .first()
+    )
     if event is None:
         raise AnnotationRejected("Nothing to undo.", code="nothing_to_undo")
     cue_id = (event.after or event.before)["id"]
@@ -215,22 +308,35 @@ def annotation_undo(*, annotation: Annotation, user) -> AnnotationEvent:
         current = Cue.objects.create(clip=annotation.clip, annotation=annotation, **state)
     else:
         restore = {k: v for k, v in event.before.items() if k not in ("version", "id")}
-        Cue.objects.filter(pk=cue_id).update(version=F("version") + 1,
-                                             updated_at=timezone.now(), **restore)
+        Cue.objects.filter(pk=cue_id).update(
+            version=F("version") + 1, updated_at=timezone.now(), **restore
+        )
         if current is not None:
             current.refresh_from_db()
-    audit_record(actor=user, action=f"undo_{event.action}", object_type="cue", object_id=cue_id,
-                 before=audit_before, after=audit_snapshot(current) if current is not None else None,
-                 clip=annotation.clip)
+    audit_record(
+        actor=user,
+        action=f"undo_{event.action}",
+        object_type="cue",
+        object_id=cue_id,
+        before=audit_before,
+        after=audit_snapshot(current) if current is not None else None,
+        clip=annotation.clip,
+    )
     event.undone = True
     event.save(update_fields=["undone"])
     return event
 
 
 @transaction.atomic
-def annotation_update(*, annotation: Annotation, user, expected_version: int,
-                      labels: list[str] | None = None, primary_label: str | None = None,
-                      description: str | None = None) -> Annotation:
+def annotation_update(
+    *,
+    annotation: Annotation,
+    user,
+    expected_version: int,
+    labels: list[str] | None = None,
+    primary_label: str | None = None,
+    description: str | None = None,
+) -> Annotation:
     _editable(annotation, user)
     changes: dict = {}
     if labels is not None:
@@ -248,17 +354,23 @@ def annotation_update(*, annotation: Annotation, user, expected_version: int,
         raise _stale_annotation(annotation)
     before = audit_snapshot(annotation)
     now = timezone.now()
-    updated = Annotation.objects.filter(pk=annotation.pk, version=expected_version,
-                                        status=Annotation.Status.DRAFT).update(
-        version=F("version") + 1, updated_at=now, **changes)
+    updated = Annotation.objects.filter(
+        pk=annotation.pk, version=expected_version, status=Annotation.Status.DRAFT
+    ).update(version=F("version") + 1, updated_at=now, **changes)
     if not updated:
         raise _stale_annotation(annotation)
     # The row now holds exactly these values: no need to read it back.
     for name, value in changes.items():
         setattr(annotation, name, value)
     annotation.version, annotation.updated_at = expected_version + 1, now
-    _audit(actor=user, action="update", obj=annotation, before=before,
-           after=audit_snapshot(annotation), clip=annotation.clip)
+    _audit(
+        actor=user,
+        action="update",
+        obj=annotation,
+        before=before,
+        after=audit_snapshot(annotation),
+        clip=annotation.clip,
+    )
     return annotation
 
 
@@ -269,7 +381,9 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
     missing = []
     undecided = annotation.cues.filter(decision=Cue.Decision.PROPOSED).count()
     if undecided:
-        missing.append(f"{undecided} proposed cue(s) still need a decision (accept, edit or reject)")
+        missing.append(
+            f"{undecided} proposed cue(s) still need a decision (accept, edit or reject)"
+        )
     if not annotation.primary_label:
         missing.append("a primary emotion label")
     elif annotation.primary_label not in annotation.labels:
@@ -279,22 +393,33 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
     if not annotation.cues.filter(~Q(decision=Cue.Decision.REJECTED)).exists():
         missing.append("at least one cue")
     if missing:
-        raise AnnotationRejected("Not submitted yet; missing: " + "; ".join(missing) + ".",
-                                 code="incomplete")
+        raise AnnotationRejected(
+            "Not submitted yet; missing: " + "; ".join(missing) + ".", code="incomplete"
+        )
     if annotation.version != expected_version:
         raise _stale_annotation(annotation)
     before = audit_snapshot(annotation)
     now = timezone.now()
-    updated = Annotation.objects.filter(pk=annotation.pk, version=expected_version,
-                                        status=Annotation.Status.DRAFT).update(
-        status=Annotation.Status.SUBMITTED, submitted_at=now,
-        version=F("version") + 1, updated_at=now)
+    updated = Annotation.objects.filter(
+        pk=annotation.pk, version=expected_version, status=Annotation.Status.DRAFT
+    ).update(
+        status=Annotation.Status.SUBMITTED,
+        submitted_at=now,
+        version=F("version") + 1,
+        updated_at=now,
+    )
     if not updated:
         raise _stale_annotation(annotation)
     annotation.refresh_from_db()
     assignment_complete(annotation=annotation, user=user)
-    _audit(actor=user, action="submit", obj=annotation, before=before,
-           after=audit_snapshot(annotation), clip=annotation.clip)
+    _audit(
+        actor=user,
+        action="submit",
+        obj=annotation,
+        before=before,
+        after=audit_snapshot(annotation),
+        clip=annotation.clip,
+    )
     project = annotation.clip.project
     signals.annotation_submitted.send(sender=Annotation, annotation=annotation)
     signals.scores_stale.send(sender=Annotation, project=project, annotator=user)  # the human row

@@ -23,10 +23,16 @@ urlpatterns = [
     path("p/<slug:slug>/assignments/", views.assignment_board, name="assignment-board"),
     path(_SLOT + "reassign/", views.assignment_reassign, name="assignment-reassign"),
     path(_SLOT + "release/", views.assignment_release, name="assignment-release"),
-    path("api/projects/<slug:slug>/annotations/", api.AnnotationListApi.as_view(),
-         name="api-annotation-list"),
-    path("api/projects/<slug:slug>/annotations/next/", api.AnnotationNextApi.as_view(),
-         name="api-annotation-next"),
+    path(
+        "api/projects/<slug:slug>/annotations/",
+        api.AnnotationListApi.as_view(),
+        name="api-annotation-list",
+    ),
+    path(
+        "api/projects/<slug:slug>/annotations/next/",
+        api.AnnotationNextApi.as_view(),
+        name="api-annotation-next",
+    ),
     path(_API, api.AnnotationDetailApi.as_view(), name="api-annotation-detail"),
     path(_API + "submit/", api.AnnotationSubmitApi.as_view(), name="api-annotation-submit"),
     path(_API + "undo/", api.AnnotationUndoApi.as_view(), name="api-annotation-undo"),
@@ -34,9 +40,13 @@ urlpatterns = [
     path(_API + "cues/<int:cue_id>/", api.CueDetailApi.as_view(), name="api-cue-detail"),
     path(_API + "cues/<int:cue_id>/accept/", api.CueAcceptApi.as_view(), name="api-cue-accept"),
     path(_API + "cues/<int:cue_id>/reject/", api.CueRejectApi.as_view(), name="api-cue-reject"),
-    path("api/projects/<slug:slug>/assignments/", api.AssignmentListApi.as_view(),
-         name="api-assignment-list"),
-    path(_API_SLOT + "reassign/", api.AssignmentReassignApi.as_view(),
-         name="api-assignment-reassign"),
+    path(
+        "api/projects/<slug:slug>/assignments/",
+        api.AssignmentListApi.as_view(),
+        name="api-assignment-list",
+    ),
+    path(
+        _API_SLOT + "reassign/", api.AssignmentReassignApi.as_view(), name="api-assignment-reassign"
+    ),
     path(_API_SLOT + "release/", api.AssignmentReleaseApi.as_view(), name="api-assignment-release"),
 ]

@@ -23,17 +23,39 @@ MESSAGE = "annotation/partials/timeline_message.html"
 
 
 # An expired session keeps the change in the browser (timeline.js) and replays it after login.
-login_for_htmx = htmx_login_required(lambda request: _message(
-    request, "Your session has ended: log in again. Your change is kept in this browser and "
-    "saved when you come back.", 401, login=True))
+login_for_htmx = htmx_login_required(
+    lambda request: _message(
+        request,
+        "Your session has ended: log in again. Your change is kept in this browser and "
+        "saved when you come back.",
+        401,
+        login=True,
+    )
+)
 
 
-def _message(request, message: str, status: int, *, reload: bool = False, login: bool = False,
-             trigger: dict | None = None) -> HttpResponse:
-    response = render(request, MESSAGE, {"message": message, "ok": status < 400, "reload": reload,
-                                         "login": login, "status": status,
-                                         "next": request.headers.get("HX-Current-URL", "")},
-                      status=status)
+def _message(
+    request,
+    message: str,
+    status: int,
+    *,
+    reload: bool = False,
+    login: bool = False,
+    trigger: dict | None = None,
+) -> HttpResponse:
+    response = render(
+        request,
+        MESSAGE,
+        {
+            "message": message,
+            "ok": status < 400,
+            "reload": reload,
+            "login": login,
+            "status": status,
+            "next": request.headers.get("HX-Current-URL", ""),
+        },
+        status=status,
+    )
     response["HX-Retarget"] = "#timeline-message"
     response["HX-Reswap"] = "innerHTML"
     if trigger:
@@ -70,8 +92,9 @@ def annotate_next(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         annotation = services.annotation_next(project=project, annotator=request.user)
     except AssignmentRejected as error:
-        return HttpResponse(error.message, status=error.http_status,
-                            content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            error.message, status=error.http_status, content_type="text/plain; charset=utf-8"
+        )
     if annotation is None:
         return render(request, "annotation/timeline.html", {"project": project, "timeline": None})
     return redirect("timeline", slug=project.slug, name=annotation.clip.name)
@@ -81,18 +104,31 @@ def annotate_next(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def timeline_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
-    return render(request, "annotation/timeline.html",
-                  {"project": timeline.project, "timeline": timeline, "base": _base(slug, name),
-                   "editable": timeline.annotation.status == "draft"})
+    return render(
+        request,
+        "annotation/timeline.html",
+        {
+            "project": timeline.project,
+            "timeline": timeline,
+            "base": _base(slug, name),
+            "editable": timeline.annotation.status == "draft",
+        },
+    )
 
 
 @login_for_htmx
 @require_GET
 def timeline_workspace(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
-    return render(request, "annotation/partials/timeline_workspace.html",
-                  {"timeline": timeline, "base": _base(slug, name),
-                   "editable": timeline.annotation.status == "draft"})
+    return render(
+        request,
+        "annotation/partials/timeline_workspace.html",
+        {
+            "timeline": timeline,
+            "base": _base(slug, name),
+            "editable": timeline.annotation.status == "draft",
+        },
+    )
 
 
 # Each write validates with the API's serializer (annotate/annotation/inputs.py); the page only
@@ -130,13 +166,19 @@ def _invalid(request, errors: dict) -> HttpResponse:
 @login_for_htmx
 @require_POST
 @answers_in_timeline
-def cue_action(request: HttpRequest, slug: str, name: str, cue_id: int, action: str) -> HttpResponse:
+def cue_action(
+    request: HttpRequest, slug: str, name: str, cue_id: int, action: str
+) -> HttpResponse:
     if action not in CUE_ACTIONS:
         return _message(request, f"Unknown cue action {action!r}.", 404)
     cue = selectors.annotation_cue_get(slug=slug, clip_name=name, cue_id=cue_id, user=request.user)
     if _version(request) is None:
-        return _message(request, "The request did not say which version of the cue you saw; "
-                        "reload the page.", 400, reload=True)
+        return _message(
+            request,
+            "The request did not say which version of the cue you saw; reload the page.",
+            400,
+            reload=True,
+        )
     form = CUE_ACTION_INPUTS[action](data=_cue_form_data(action, request.POST))
     if not form.is_valid():
         return _invalid(request, form.errors)
@@ -153,13 +195,21 @@ def cue_action(request: HttpRequest, slug: str, name: str, cue_id: int, action: 
         cue = services.cue_retime(**args, start_ms=data["start_ms"], end_ms=data["end_ms"])
     else:
         services.cue_delete(**args)
-        return _message(request, "Cue deleted (Ctrl+Z brings it back).", 200,
-                        trigger={"cues-changed": {}})
+        return _message(
+            request, "Cue deleted (Ctrl+Z brings it back).", 200, trigger={"cues-changed": {}}
+        )
     # The row and its segment, and (out of band) the cue list's header counts.
-    return render(request, "annotation/partials/timeline_cue_changed.html",
-                  {"cue": cue, "base": _base(slug, name), "editable": True,
-                   "duration_ms": annotation.clip.duration_ms,
-                   "counts": selectors.annotation_cue_counts(annotation=annotation)})
+    return render(
+        request,
+        "annotation/partials/timeline_cue_changed.html",
+        {
+            "cue": cue,
+            "base": _base(slug, name),
+            "editable": True,
+            "duration_ms": annotation.clip.duration_ms,
+            "counts": selectors.annotation_cue_counts(annotation=annotation),
+        },
+    )
 
 
 @login_for_htmx
@@ -168,18 +218,31 @@ def cue_action(request: HttpRequest, slug: str, name: str, cue_id: int, action: 
 def cue_create(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
     post = request.POST
-    form = inputs.CueAddInput(data={"modality": post.get("modality", ""),
-                                    "text": post.get("text", ""),
-                                    "start_ms": _ms(post.get("start_ms")),
-                                    "end_ms": _ms(post.get("end_ms"))})
+    form = inputs.CueAddInput(
+        data={
+            "modality": post.get("modality", ""),
+            "text": post.get("text", ""),
+            "start_ms": _ms(post.get("start_ms")),
+            "end_ms": _ms(post.get("end_ms")),
+        }
+    )
     if not form.is_valid():
         return _invalid(request, form.errors)
     data = form.validated_data
-    cue = services.cue_add(annotation=annotation, user=request.user, modality=data["modality"],
-                           text=data["text"], start_ms=data.get("start_ms"),
-                           end_ms=data.get("end_ms"))
-    return _message(request, f"Added a cue to the {cue.modality} lane.", 201,
-                    trigger={"cues-changed": {"select": cue.pk}})
+    cue = services.cue_add(
+        annotation=annotation,
+        user=request.user,
+        modality=data["modality"],
+        text=data["text"],
+        start_ms=data.get("start_ms"),
+        end_ms=data.get("end_ms"),
+    )
+    return _message(
+        request,
+        f"Added a cue to the {cue.modality} lane.",
+        201,
+        trigger={"cues-changed": {"select": cue.pk}},
+    )
 
 
 @login_for_htmx
@@ -189,8 +252,9 @@ def annotation_undo(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
     event = services.annotation_undo(annotation=annotation, user=request.user)
     cue_id = (event.before or event.after or {}).get("id")
-    return _message(request, f"Undid: {event.action}.", 200,
-                    trigger={"cues-changed": {"select": cue_id}})
+    return _message(
+        request, f"Undid: {event.action}.", 200, trigger={"cues-changed": {"select": cue_id}}
+    )
 
 
 @login_for_htmx
@@ -201,11 +265,15 @@ def annotation_save(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
     version = _version(request)
     if version is None:
-        return _message(request, "The request did not say which version you saw; reload.", 400,
-                        reload=True)
+        return _message(
+            request, "The request did not say which version you saw; reload.", 400, reload=True
+        )
     post = request.POST
-    fields = {"version": version, "labels": post.getlist("labels"),
-              "primary_label": post.get("primary_label", "")}
+    fields = {
+        "version": version,
+        "labels": post.getlist("labels"),
+        "primary_label": post.get("primary_label", ""),
+    }
     if "description" in post:
         fields["description"] = post["description"]
     form = inputs.AnnotationChangeInput(data=fields)
@@ -213,9 +281,13 @@ def annotation_save(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         return _invalid(request, form.errors)
     data = form.validated_data
     annotation = services.annotation_update(
-        annotation=annotation, user=request.user, expected_version=data["version"],
-        labels=data["labels"], primary_label=data["primary_label"],
-        description=data.get("description"))
+        annotation=annotation,
+        user=request.user,
+        expected_version=data["version"],
+        labels=data["labels"],
+        primary_label=data["primary_label"],
+        description=data.get("description"),
+    )
     return render(request, "annotation/partials/timeline_saved.html", {"annotation": annotation})
 
 
@@ -226,13 +298,15 @@ def annotation_submit(request: HttpRequest, slug: str, name: str) -> HttpRespons
     annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
     version = _version(request)
     if version is None:
-        return _message(request, "The request did not say which version you saw; reload.", 400,
-                        reload=True)
+        return _message(
+            request, "The request did not say which version you saw; reload.", 400, reload=True
+        )
     form = inputs.VersionInput(data={"version": version})
     if not form.is_valid():
         return _invalid(request, form.errors)
-    services.annotation_submit(annotation=annotation, user=request.user,
-                               expected_version=form.validated_data["version"])
+    services.annotation_submit(
+        annotation=annotation, user=request.user, expected_version=form.validated_data["version"]
+    )
     next_url = reverse("annotate-next", args=[slug])
     if request.htmx:
         response = _message(request, "Submitted. Opening the next clip…", 200)
@@ -248,7 +322,9 @@ FORM_MESSAGE = "core/partials/form_message.html"
 
 
 def _form_message(request, message: str, status: int) -> HttpResponse:
-    response = render(request, FORM_MESSAGE, {"message": message, "ok": status < 400}, status=status)
+    response = render(
+        request, FORM_MESSAGE, {"message": message, "ok": status < 400}, status=status
+    )
     response["HX-Retarget"] = "#assignment-message"
     response["HX-Reswap"] = "innerHTML"
     return response
@@ -264,9 +340,15 @@ def _slot_version(request) -> int | None:
 def _changed(request, project, message: str) -> HttpResponse:
     # The whole board, not one row: table rows cannot travel beside out-of-band swaps, and the
     # counts change with every move. Three queries however many clips.
-    return render(request, "annotation/partials/assignment_board.html",
-                  {"project": project, "message": message,
-                   "board": selectors.assignment_board_get(project=project)})
+    return render(
+        request,
+        "annotation/partials/assignment_board.html",
+        {
+            "project": project,
+            "message": message,
+            "board": selectors.assignment_board_get(project=project),
+        },
+    )
 
 
 @login_required
@@ -286,10 +368,14 @@ def _slot_change(request, slug: str, assignment_id: int, form_class, change) -> 
     project, _ = project_get_for_user(slug=slug, user=request.user, roles=MANAGER_ROLES)
     assignment = selectors.assignment_get(project=project, assignment_id=assignment_id)
     if _slot_version(request) is None:
-        return _form_message(request, "The request did not say which version of the slot you saw; "
-                             "reload the page.", 400)
-    form = form_class(data={key: request.POST.get(key) for key in form_class().fields
-                            if key in request.POST})
+        return _form_message(
+            request,
+            "The request did not say which version of the slot you saw; reload the page.",
+            400,
+        )
+    form = form_class(
+        data={key: request.POST.get(key) for key in form_class().fields if key in request.POST}
+    )
     if not form.is_valid():
         return _form_message(request, errors_sentence(form.errors), 400)
     try:
@@ -307,10 +393,15 @@ def assignment_reassign(request: HttpRequest, slug: str, assignment_id: int) -> 
     def reassign(project, assignment, data):
         to_user = selectors.assignment_member_by_username(project=project, username=data["to"])
         if to_user is None:
-            return _form_message(request, "Choose the annotator of this project who should take "
-                                 "the slot.", 400)
-        slot = assignments.assignment_reassign(assignment=assignment, to_user=to_user,
-                                               by=request.user, expected_version=data["version"])
+            return _form_message(
+                request, "Choose the annotator of this project who should take the slot.", 400
+            )
+        slot = assignments.assignment_reassign(
+            assignment=assignment,
+            to_user=to_user,
+            by=request.user,
+            expected_version=data["version"],
+        )
         return f"Slot {slot.slot + 1} of {slot.clip.name} now belongs to {to_user.username}."
 
     return _slot_change(request, slug, assignment_id, inputs.AssignmentReassignInput, reassign)
@@ -320,9 +411,12 @@ def assignment_reassign(request: HttpRequest, slug: str, assignment_id: int) -> 
 @require_POST
 def assignment_release(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
     def release(project, assignment, data):
-        slot = assignments.assignment_release(assignment=assignment, by=request.user,
-                                              expected_version=data["version"])
-        return (f"Slot {slot.slot + 1} of {slot.clip.name} is open again; the previous holder's "
-                "draft is kept.")
+        slot = assignments.assignment_release(
+            assignment=assignment, by=request.user, expected_version=data["version"]
+        )
+        return (
+            f"Slot {slot.slot + 1} of {slot.clip.name} is open again; the previous holder's "
+            "draft is kept."
+        )
 
     return _slot_change(request, slug, assignment_id, inputs.AssignmentReleaseInput, release)

@@ -33,36 +33,67 @@ class ClipOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Clip
-        fields = ["id", "name", "original_filename", "sha256", "size_bytes", "status",
-                  "error_code", "error", "duration_ms", "fps", "fps_num", "fps_den",
-                  "frame_count", "width", "height", "start_ms", "video_codec", "has_audio",
-                  "audio_codec", "subtitle_format", "group_key", "created_at", "ingested_at"]
+        fields = [
+            "id",
+            "name",
+            "original_filename",
+            "sha256",
+            "size_bytes",
+            "status",
+            "error_code",
+            "error",
+            "duration_ms",
+            "fps",
+            "fps_num",
+            "fps_den",
+            "frame_count",
+            "width",
+            "height",
+            "start_ms",
+            "video_codec",
+            "has_audio",
+            "audio_codec",
+            "subtitle_format",
+            "group_key",
+            "created_at",
+            "ingested_at",
+        ]
 
 
 class ClipDetailOutput(ClipOutput):
     media = serializers.SerializerMethodField()
 
     class Meta(ClipOutput.Meta):
-        fields = [*ClipOutput.Meta.fields, "subtitle_text", "subtitle_segments", "metadata",
-                  "media", "frames", "thumb_times_ms", "proxy_mode"]
+        fields = [
+            *ClipOutput.Meta.fields,
+            "subtitle_text",
+            "subtitle_segments",
+            "metadata",
+            "media",
+            "frames",
+            "thumb_times_ms",
+            "proxy_mode",
+        ]
 
     def get_media(self, clip: Clip) -> dict[str, str | None]:
         def url(name: str) -> str | None:
             return f"/media/{name}" if name else None
 
-        return {"proxy": url(clip.proxy), "audio": url(clip.audio), "peaks": url(clip.peaks),
-                "thumbs": url(clip.thumbs)}
+        return {
+            "proxy": url(clip.proxy),
+            "audio": url(clip.audio),
+            "peaks": url(clip.peaks),
+            "thumbs": url(clip.thumbs),
+        }
 
 
 class ClipUploadInput(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=True, help_text="The video; validated with ffprobe, not by extension.")
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="The video; validated with ffprobe, not by extension."
+    )
     subtitle = serializers.FileField(required=False, help_text="SRT, WebVTT or plain text.")
     name = serializers.CharField(required=False, max_length=200)
     group_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
-
-
-
-
 
 
 class ClipListApi(APIView):
@@ -71,21 +102,31 @@ class ClipListApi(APIView):
     @extend_schema(responses={200: ClipOutput(many=True), 404: NO_PROJECT_DOC})
     def get(self, request, slug: str):
         project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
-        clips = clips_selectors.clip_list(project=project, status=request.query_params.get("status"))
+        clips = clips_selectors.clip_list(
+            project=project, status=request.query_params.get("status")
+        )
         return Response(ClipOutput(clips, many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": ClipUploadInput},
-        responses={201: ClipOutput, 400: ErrorOutput, 403: ErrorOutput,
-                   404: NO_PROJECT_DOC,
-                   409: ErrorOutput, 413: ErrorOutput, 422: ErrorOutput,
-                   503: QUEUE_UNAVAILABLE},
+        responses={
+            201: ClipOutput,
+            400: ErrorOutput,
+            403: ErrorOutput,
+            404: NO_PROJECT_DOC,
+            409: ErrorOutput,
+            413: ErrorOutput,
+            422: ErrorOutput,
+            503: QUEUE_UNAVAILABLE,
+        },
     )
     def post(self, request, slug: str):
         project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
         if role != Membership.Role.MANAGER:
-            return Response({"code": "forbidden", "detail": "Only a project manager can upload clips."},
-                            status=status.HTTP_403_FORBIDDEN)
+            return Response(
+                {"code": "forbidden", "detail": "Only a project manager can upload clips."},
+                status=status.HTTP_403_FORBIDDEN,
+            )
         try:
             form = ClipUploadInput(data=request.data)
         except ParseError as error:
@@ -95,50 +136,67 @@ class ClipListApi(APIView):
         data = form.validated_data
         upload, subtitle = data["file"], data.get("subtitle")
         clip = clip_services.clip_create(
-            project=project, source=upload, filename=upload.name, name=data.get("name"),
+            project=project,
+            source=upload,
+            filename=upload.name,
+            name=data.get("name"),
             subtitle=subtitle.read() if subtitle else None,
             subtitle_filename=subtitle.name if subtitle else "",
-            group_key=data.get("group_key", ""), created_by=request.user,
+            group_key=data.get("group_key", ""),
+            created_by=request.user,
         )
         return Response(ClipOutput(clip).data, status=status.HTTP_201_CREATED)
 
 
 class ClipDetailApi(APIView):
-    @extend_schema(responses={
-        200: ClipDetailOutput,
-        404: OpenApiResponse(DetailOutput, description="No such project or clip.")})
+    @extend_schema(
+        responses={
+            200: ClipDetailOutput,
+            404: OpenApiResponse(DetailOutput, description="No such project or clip."),
+        }
+    )
     def get(self, request, slug: str, name: str):
         project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
         clip = clips_selectors.clip_get(project=project, name=name)
         return Response(ClipDetailOutput(clip).data)
 
-    @extend_schema(operation_id="projects_clips_destroy",
-                   summary="Delete a clip with its media, proposals and annotations (managers)",
-                   responses={204: None, 404: OpenApiResponse(
-                       DetailOutput, description="No such project or clip, or not a manager.")})
+    @extend_schema(
+        operation_id="projects_clips_destroy",
+        summary="Delete a clip with its media, proposals and annotations (managers)",
+        responses={
+            204: None,
+            404: OpenApiResponse(
+                DetailOutput, description="No such project or clip, or not a manager."
+            ),
+        },
+    )
     def delete(self, request, slug: str, name: str):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user,
-                                                    roles=(Membership.Role.MANAGER,))
+        project, _ = core_selectors.project_get_for_user(
+            slug=slug, user=request.user, roles=(Membership.Role.MANAGER,)
+        )
         clip_services.clip_delete(clip=clips_selectors.clip_get(project=project, name=name))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-
-
 
 
 class ClipRetryApi(GenericAPIView):
     serializer_class = ClipOutput
 
-    @extend_schema(operation_id="projects_clips_retry",
-                   summary="Queue a failed clip's ingestion again (managers)", request=None,
-                   responses={202: ClipOutput, 403: NOT_SIGNED_IN, 404: not_found_doc(" or clip"),
-                              409: OpenApiResponse(RunErrorOutput,
-                                                   description="The clip has not failed."),
-                              503: QUEUE_UNAVAILABLE})
+    @extend_schema(
+        operation_id="projects_clips_retry",
+        summary="Queue a failed clip's ingestion again (managers)",
+        request=None,
+        responses={
+            202: ClipOutput,
+            403: NOT_SIGNED_IN,
+            404: not_found_doc(" or clip"),
+            409: OpenApiResponse(RunErrorOutput, description="The clip has not failed."),
+            503: QUEUE_UNAVAILABLE,
+        },
+    )
     def post(self, request, slug: str, name: str):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user,
-                                                            roles=MANAGER_ROLES)
+        project, _ = core_selectors.project_get_for_user(
+            slug=slug, user=request.user, roles=MANAGER_ROLES
+        )
         clip = clips_selectors.clip_get(project=project, name=name)
         clip = clip_services.clip_ingest_retry(clip=clip)
         return Response(ClipOutput(clip).data, status=status.HTTP_202_ACCEPTED)
@@ -148,16 +206,26 @@ class ClipHistoryApi(GenericAPIView):
     queryset = AuditEvent.objects.none()
     serializer_class = AuditEventOutput
 
-    @extend_schema(operation_id="projects_clips_history_list",
-                   summary="A clip's history, newest first (reviewers and managers)",
-                   parameters=AUDIT_FILTERS,
-                   responses={200: AuditEventOutput(many=True), 400: AUDIT_FILTER_REFUSED, 403: NOT_SIGNED_IN,
-                              404: not_found_doc(" or clip")})
+    @extend_schema(
+        operation_id="projects_clips_history_list",
+        summary="A clip's history, newest first (reviewers and managers)",
+        parameters=AUDIT_FILTERS,
+        responses={
+            200: AuditEventOutput(many=True),
+            400: AUDIT_FILTER_REFUSED,
+            403: NOT_SIGNED_IN,
+            404: not_found_doc(" or clip"),
+        },
+    )
     def get(self, request, slug: str, name: str):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user,
-                                                            roles=REVIEWER_ROLES)
+        project, _ = core_selectors.project_get_for_user(
+            slug=slug, user=request.user, roles=REVIEWER_ROLES
+        )
         clip = clips_selectors.clip_get(project=project, name=name)
-        events = (AuditEvent.objects.filter(clip=clip).select_related("clip", "actor")
-                  .order_by("-at", "-pk"))
+        events = (
+            AuditEvent.objects.filter(clip=clip)
+            .select_related("clip", "actor")
+            .order_by("-at", "-pk")
+        )
         page = self.paginate_queryset(audit_filtered(events, request))
         return self.get_paginated_response(AuditEventOutput(page, many=True).data)

@@ -69,7 +69,9 @@ def _plan(directory: Path, rows: list[ManifestRow] | None) -> tuple[list[_Item],
     if rows is None:
         for stem, paths in sorted(videos.items()):
             for path in paths:
-                items.append(_Item(stem, path, subtitles.get(stem) if len(paths) == 1 else None, None))
+                items.append(
+                    _Item(stem, path, subtitles.get(stem) if len(paths) == 1 else None, None)
+                )
         return items, skipped
 
     named = {row.name for row in rows}
@@ -78,12 +80,20 @@ def _plan(directory: Path, rows: list[ManifestRow] | None) -> tuple[list[_Item],
         if not candidates:
             problem = f"manifest line {row.line}: no file named {row.name}.<ext> in {directory}"
         elif len(candidates) > 1:
-            problem = (f"manifest line {row.line}: several files for {row.name}: "
-                       + ", ".join(p.name for p in candidates))
+            problem = f"manifest line {row.line}: several files for {row.name}: " + ", ".join(
+                p.name for p in candidates
+            )
         else:
             problem = ""
-        items.append(_Item(row.name, candidates[0] if len(candidates) == 1 else None,
-                           subtitles.get(row.name), row, problem))
+        items.append(
+            _Item(
+                row.name,
+                candidates[0] if len(candidates) == 1 else None,
+                subtitles.get(row.name),
+                row,
+                problem,
+            )
+        )
     for stem, paths in sorted(videos.items()):
         if stem not in named:
             for path in paths:
@@ -149,14 +159,21 @@ def _import_one(*, project: Project, item: _Item, enqueue: bool, created_by) -> 
         subtitle, subtitle_filename = item.row.subtitle, f"manifest line {item.row.line}"
     try:
         clip = clip_create(
-            project=project, source=item.video, filename=item.video.name,
+            project=project,
+            source=item.video,
+            filename=item.video.name,
             name=item.name if item.row is not None else None,
-            subtitle=subtitle, subtitle_filename=subtitle_filename,
-            metadata=_metadata(item.row), created_by=created_by, enqueue=enqueue,
+            subtitle=subtitle,
+            subtitle_filename=subtitle_filename,
+            metadata=_metadata(item.row),
+            created_by=created_by,
+            enqueue=enqueue,
         )
     except ClipDuplicate as error:
-        if error.existing.name == (item.name if item.row is not None else error.existing.name) and \
-                error.existing.original_filename == item.video.name:
+        if (
+            error.existing.name == (item.name if item.row is not None else error.existing.name)
+            and error.existing.original_filename == item.video.name
+        ):
             return ImportRow(item.name, label, "already", "imported before", error.existing.pk)
         return ImportRow(item.name, label, "duplicate", error.message, error.existing.pk)
     except ClipRejected as error:

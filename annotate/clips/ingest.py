@@ -68,8 +68,11 @@ def clip_ingest(*, clip_id: int) -> Clip | None:
     claimed = Clip.objects.filter(
         pk=clip_id, status__in=[Clip.Status.PENDING, Clip.Status.INGESTING]
     ).update(
-        status=Clip.Status.INGESTING, ingest_attempts=F("ingest_attempts") + 1,
-        error="", error_code="", updated_at=timezone.now(),
+        status=Clip.Status.INGESTING,
+        ingest_attempts=F("ingest_attempts") + 1,
+        error="",
+        error_code="",
+        updated_at=timezone.now(),
     )
     clip = Clip.objects.filter(pk=clip_id).first()
     if clip is None or not claimed:
@@ -91,7 +94,9 @@ def clip_ingest(*, clip_id: int) -> Clip | None:
             )
             out = Path(work) / "media"
             derived = media_lib.derive(
-                source, out, info=info,
+                source,
+                out,
+                info=info,
                 n_frames=settings.EMOCUE_FRAMES_PER_CLIP,
                 proxy_max_height=settings.EMOCUE_PROXY_MAX_HEIGHT,
                 remux_max_height=settings.EMOCUE_PROXY_REMUX_MAX_HEIGHT,
@@ -127,16 +132,21 @@ def clip_ingest(*, clip_id: int) -> Clip | None:
         return _clip_mark_failed(clip_id=clip_id, code=error.code, message=str(error))
     except StorageReadError as error:
         _delete_quietly(written)
-        return _clip_mark_failed(clip_id=clip_id, code="storage_error",
-                                 message=f"The upload could not be read back: {error}. Retry the clip "
-                                         "once the media storage answers again.")
+        return _clip_mark_failed(
+            clip_id=clip_id,
+            code="storage_error",
+            message=f"The upload could not be read back: {error}. Retry the clip "
+            "once the media storage answers again.",
+        )
     except Exception:
         _delete_quietly(written)
         raise
 
     fields.update(
-        status=Clip.Status.READY, ingested_at=timezone.now(),
-        ingest_seconds=round(time.monotonic() - started, 3), updated_at=timezone.now(),
+        status=Clip.Status.READY,
+        ingested_at=timezone.now(),
+        ingest_seconds=round(time.monotonic() - started, 3),
+        updated_at=timezone.now(),
     )
     updated = Clip.objects.filter(pk=clip_id, status=Clip.Status.INGESTING).update(**fields)
     if not updated:  # deleted or retaken meanwhile: what we wrote belongs to nobody
@@ -146,7 +156,10 @@ def clip_ingest(*, clip_id: int) -> Clip | None:
 
 def _clip_mark_failed(*, clip_id: int, code: str, message: str) -> Clip | None:
     Clip.objects.filter(pk=clip_id).update(
-        status=Clip.Status.FAILED, error_code=code[:32], error=message, updated_at=timezone.now(),
+        status=Clip.Status.FAILED,
+        error_code=code[:32],
+        error=message,
+        updated_at=timezone.now(),
     )
     return Clip.objects.filter(pk=clip_id).first()
 

@@ -18,8 +18,13 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CLIP_PATH = re.compile(r"^clips/(\d+)/([0-9a-f-]{36})/[A-Za-z0-9_./-]+$")
 
 
-_TYPES = {".mp4": "video/mp4", ".wav": "audio/wav", ".json": "application/json",
-          ".jpg": "image/jpeg", ".vtt": "text/vtt"}
+_TYPES = {
+    ".mp4": "video/mp4",
+    ".wav": "audio/wav",
+    ".json": "application/json",
+    ".jpg": "image/jpeg",
+    ".vtt": "text/vtt",
+}
 
 
 @require_safe
@@ -27,7 +32,11 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     match = _CLIP_PATH.match(path)
     if not request.user.is_authenticated or match is None or ".." in path:
         raise Http404("No such file.")
-    clip = Clip.objects.filter(project_id=int(match[1]), uid=match[2]).select_related("project").first()
+    clip = (
+        Clip.objects.filter(project_id=int(match[1]), uid=match[2])
+        .select_related("project")
+        .first()
+    )
     if clip is None or project_role_get(project=clip.project, user=request.user) is None:
         raise Http404("No such file.")
     # The original upload is not served: only what ingestion derived from it.
@@ -59,16 +68,18 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
             response["Content-Range"] = f"bytes */{size}"
             return response
         length = end - start + 1
-        response = StreamingHttpResponse(storage_range_chunks(handle, start, length),
-                                         status=206, content_type=content_type)
+        response = StreamingHttpResponse(
+            storage_range_chunks(handle, start, length), status=206, content_type=content_type
+        )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(length)
     elif storage_object(handle) is None:
         response = FileResponse(handle, content_type=content_type)
         response["Content-Length"] = str(size)
     else:  # S3: stream the object as it arrives (its File would download it all first)
-        response = StreamingHttpResponse(storage_range_chunks(handle, 0, size),
-                                         content_type=content_type)
+        response = StreamingHttpResponse(
+            storage_range_chunks(handle, 0, size), content_type=content_type
+        )
         response["Content-Length"] = str(size)
     response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"

@@ -66,7 +66,10 @@ class Clip(models.Model):
     frames = models.JSONField(default=list, blank=True, help_text="[{index, time_ms, name}]")
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)

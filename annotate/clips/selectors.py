@@ -30,6 +30,7 @@ def clip_get(*, project: Project, name: str) -> Clip:
 @dataclass
 class ClipAudit:
     """One page of a clip's history plus what the filter menus offer."""
+
     entries: list[AuditEntry]
     page: Page
     object_types: list[str] = field(default_factory=list)
@@ -38,8 +39,14 @@ class ClipAudit:
     actor: str | None = None
 
 
-def clip_audit_list(*, clip: Clip, object_type: str | None = None, actor: str | None = None,
-                    page: int = 1, per_page: int = PAGE_SIZE) -> ClipAudit:
+def clip_audit_list(
+    *,
+    clip: Clip,
+    object_type: str | None = None,
+    actor: str | None = None,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> ClipAudit:
     """A page of the clip's audit events, newest first, with their diffs; filterable by object
     type and by actor (username). Three queries whatever the page holds: the filter menus,
     the count and the page (actor joined)."""
@@ -59,9 +66,19 @@ def clip_audit_list(*, clip: Clip, object_type: str | None = None, actor: str | 
     try:
         current = paginator.page(page)
     except EmptyPage:
-        raise Http404(f"Page {page} is past the end of this history ({paginator.num_pages} "
-                      f"page{'s' if paginator.num_pages != 1 else ''}).") from None
-    entries = [AuditEntry(event=event, changes=audit_changes(event.before, event.after))
-               for event in current.object_list]
-    return ClipAudit(entries=entries, page=current, object_types=sorted(object_types),
-                     actors=sorted(actors), object_type=object_type or None, actor=actor or None)
+        raise Http404(
+            f"Page {page} is past the end of this history ({paginator.num_pages} "
+            f"page{'s' if paginator.num_pages != 1 else ''})."
+        ) from None
+    entries = [
+        AuditEntry(event=event, changes=audit_changes(event.before, event.after))
+        for event in current.object_list
+    ]
+    return ClipAudit(
+        entries=entries,
+        page=current,
+        object_types=sorted(object_types),
+        actors=sorted(actors),
+        object_type=object_type or None,
+        actor=actor or None,
+    )

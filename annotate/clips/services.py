@@ -69,7 +69,12 @@ def clip_name_from_filename(filename: str) -> str:
     if not filename or not filename.strip():
         raise ClipRejected("bad_name", "The file has no name.")
     raw = unicodedata.normalize("NFC", filename)
-    if "/" in raw or "\\" in raw or PurePosixPath(raw).name != raw or PureWindowsPath(raw).name != raw:
+    if (
+        "/" in raw
+        or "\\" in raw
+        or PurePosixPath(raw).name != raw
+        or PureWindowsPath(raw).name != raw
+    ):
         raise ClipRejected(
             "bad_name",
             f"File name {filename!r} contains a path (/, \\ or ..); upload the file itself.",
@@ -83,15 +88,21 @@ def clip_name_validate(name: str, *, filename: str = "") -> str:
     name = unicodedata.normalize("NFC", name).strip()
     label = filename or name
     if not name:
-        raise ClipRejected("bad_name", f"File name {label!r} gives an empty clip name.", filename=filename)
+        raise ClipRejected(
+            "bad_name", f"File name {label!r} gives an empty clip name.", filename=filename
+        )
     if name.startswith(".") or ".." in name:
         raise ClipRejected(
-            "bad_name", f"Clip name {name!r} may not start with a dot or contain '..'.",
+            "bad_name",
+            f"Clip name {name!r} may not start with a dot or contain '..'.",
             filename=filename,
         )
     if len(name) > 200:
-        raise ClipRejected("bad_name", f"Clip name is {len(name)} characters long; the limit is 200.",
-                           filename=filename)
+        raise ClipRejected(
+            "bad_name",
+            f"Clip name is {len(name)} characters long; the limit is 200.",
+            filename=filename,
+        )
     for ch in name:
         if ch.isalnum() or ch in _NAME_PUNCTUATION:
             continue
@@ -156,7 +167,9 @@ def clip_create(
     Everything that can be checked cheaply is checked before anything is stored, so a
     refused upload leaves no row and no file behind. Raises ClipRejected (or ClipDuplicate).
     """
-    clip_name = clip_name_validate(name, filename=filename) if name else clip_name_from_filename(filename)
+    clip_name = (
+        clip_name_validate(name, filename=filename) if name else clip_name_from_filename(filename)
+    )
     subtitle_fields = _subtitle_fields(subtitle, subtitle_filename)
 
     with _local_copy(source) as path:
@@ -172,17 +185,23 @@ def clip_create(
         digest = media_lib.sha256_file(path)
         existing = Clip.objects.filter(project=project, sha256=digest).first()
         if existing is not None:
-            state = " (its ingestion failed: retry or delete it)" if existing.status == Clip.Status.FAILED else ""
+            state = (
+                " (its ingestion failed: retry or delete it)"
+                if existing.status == Clip.Status.FAILED
+                else ""
+            )
             raise ClipDuplicate(
                 f"{filename} is the same file as clip {existing.name!r}{state} already in "
                 f"{project.name!r} (sha256 {digest[:12]}…); it was not added again.",
-                existing=existing, filename=filename,
+                existing=existing,
+                filename=filename,
             )
         same_name = Clip.objects.filter(project=project, name=clip_name).first()
         # A failed clip gives way to a new file of the same name; anything else keeps its name.
         if same_name is not None and same_name.status != Clip.Status.FAILED:
             raise ClipRejected(
-                "name_taken", f"Project {project.name!r} already has a clip named {clip_name!r}.",
+                "name_taken",
+                f"Project {project.name!r} already has a clip named {clip_name!r}.",
                 filename=filename,
             )
         clip = Clip(
@@ -214,7 +233,8 @@ def clip_create(
             if stored_name:
                 default_storage.delete(stored_name)
             raise ClipRejected(
-                "duplicate", f"{filename}: a clip with this name or content was added meanwhile.",
+                "duplicate",
+                f"{filename}: a clip with this name or content was added meanwhile.",
                 filename=filename,
             ) from error
         except BaseException:
@@ -246,7 +266,9 @@ def _ingest_enqueue(clip: Clip) -> None:
 @transaction.atomic
 def clip_ingest_retry(*, clip: Clip) -> Clip:
     if clip.status != Clip.Status.FAILED:
-        raise ClipRejected("conflict", f"Clip {clip.name!r} is {clip.status}; only a failed clip can be retried.")
+        raise ClipRejected(
+            "conflict", f"Clip {clip.name!r} is {clip.status}; only a failed clip can be retried."
+        )
     clip.status = Clip.Status.PENDING
     clip.error = ""
     clip.error_code = ""
@@ -255,10 +277,14 @@ def clip_ingest_retry(*, clip: Clip) -> Clip:
 
     def failed(reason: str) -> str:
         Clip.objects.filter(pk=clip_id, status=Clip.Status.PENDING).update(
-            status=Clip.Status.FAILED, error_code="queue_unavailable",
-            error=f"The retry was not started: {reason}; retry again once the queue is back.")
-        return (f"Clip {clip.name!r} could not be queued again (the task queue is unreachable); "
-                "it stays failed. Retry it in a few minutes.")
+            status=Clip.Status.FAILED,
+            error_code="queue_unavailable",
+            error=f"The retry was not started: {reason}; retry again once the queue is back.",
+        )
+        return (
+            f"Clip {clip.name!r} could not be queued again (the task queue is unreachable); "
+            "it stays failed. Retry it in a few minutes."
+        )
 
     send_on_commit(lambda: clip_ingest_task.delay(clip_id), on_unavailable=failed)
     return clip
@@ -281,7 +307,10 @@ class UploadResult:
 
 
 def clips_upload(
-    *, project: Project, files: list[UploadedFile], subtitles: list[UploadedFile] | None = None,
+    *,
+    project: Project,
+    files: list[UploadedFile],
+    subtitles: list[UploadedFile] | None = None,
     created_by=None,
 ) -> list[UploadResult]:
     """Create clips from browser/API uploads; subtitle files pair with videos by file stem."""
@@ -298,21 +327,34 @@ def clips_upload(
         sub = by_stem.get(stem)
         if queue_down is not None:  # the rest would be stored and taken out again, one by one
             used.add(stem)
-            results.append(UploadResult(filename, False, queue_down.code,
-                                        f"{filename} was not added: the task queue is not reachable "
-                                        "(see above); upload it again later."))
+            results.append(
+                UploadResult(
+                    filename,
+                    False,
+                    queue_down.code,
+                    f"{filename} was not added: the task queue is not reachable "
+                    "(see above); upload it again later.",
+                )
+            )
             continue
         try:
             if sub is not None:
                 used.add(stem)
                 if sub.size > 5 * 1024 * 1024:
-                    raise ClipRejected("subtitle", f"Subtitle file {sub.name} is over 5 MB.",
-                                       filename=sub.name)
+                    raise ClipRejected(
+                        "subtitle", f"Subtitle file {sub.name} is over 5 MB.", filename=sub.name
+                    )
                 sub_bytes, sub_name = sub.read(), sub.name
             else:
                 sub_bytes, sub_name = None, ""
-            clip = clip_create(project=project, source=upload, filename=filename,
-                               subtitle=sub_bytes, subtitle_filename=sub_name, created_by=created_by)
+            clip = clip_create(
+                project=project,
+                source=upload,
+                filename=filename,
+                subtitle=sub_bytes,
+                subtitle_filename=sub_name,
+                created_by=created_by,
+            )
         except (ClipRejected, ClipQueueUnavailable) as error:
             results.append(UploadResult(filename, False, error.code, error.message))
             if isinstance(error, ClipQueueUnavailable):
@@ -321,8 +363,12 @@ def clips_upload(
             results.append(UploadResult(filename, True, "created", "", clip))
     for stem, sub in by_stem.items():
         if stem not in used:
-            results.append(UploadResult(
-                sub.name, False, "subtitle_unmatched",
-                f"Subtitle {sub.name} matches no uploaded video (name it like the video: {stem}.mp4).",
-            ))
+            results.append(
+                UploadResult(
+                    sub.name,
+                    False,
+                    "subtitle_unmatched",
+                    f"Subtitle {sub.name} matches no uploaded video (name it like the video: {stem}.mp4).",
+                )
+            )
     return results

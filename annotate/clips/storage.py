@@ -56,8 +56,9 @@ def storage_download(name: str, folder: Path) -> Path:
         target.unlink(missing_ok=True)
         if _is_not_found(error):
             raise StorageReadError(f"media file {name} is missing from storage") from error
-        raise StorageReadError(f"media file {name} could not be read from storage "
-                               f"({type(error).__name__}: {error})") from error
+        raise StorageReadError(
+            f"media file {name} could not be read from storage ({type(error).__name__}: {error})"
+        ) from error
     return target
 
 
@@ -67,7 +68,9 @@ def _is_not_found(error: Exception) -> bool:
     return code in {"404", "NoSuchKey", "NotFound"}
 
 
-def storage_range_chunks(handle, start: int, length: int, chunk: int = 256 * 1024) -> Iterator[bytes]:
+def storage_range_chunks(
+    handle, start: int, length: int, chunk: int = 256 * 1024
+) -> Iterator[bytes]:
     """Bytes start .. start + length - 1 of an opened stored file, in chunks; the handle is
     closed at the end. From S3 this is one ranged GET; from other storage, a seek."""
     remote = storage_object(handle)

@@ -23,17 +23,30 @@ def _bad_request(message: str) -> HttpResponse:
 @login_required
 @require_GET
 def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
-    project, role = core_selectors.project_get_for_user(slug=slug, user=request.user,
-                                                           roles=HISTORY_ROLES)
+    project, role = core_selectors.project_get_for_user(
+        slug=slug, user=request.user, roles=HISTORY_ROLES
+    )
     clip = clips_selectors.clip_get(project=project, name=name)
     raw_page = request.GET.get("page") or "1"
     if not raw_page.isdigit() or int(raw_page) < 1:
         return _bad_request(f"page must be a whole number from 1 up, not {raw_page!r}.")
-    history = clip_audit_list(clip=clip, object_type=request.GET.get("type") or None,
-                              actor=request.GET.get("actor") or None, page=int(raw_page))
-    return render(request, "clips/clip_history.html",
-                  {"project": project, "clip": clip, "role": role, "history": history,
-                   "can_export": role in MANAGER_ROLES})
+    history = clip_audit_list(
+        clip=clip,
+        object_type=request.GET.get("type") or None,
+        actor=request.GET.get("actor") or None,
+        page=int(raw_page),
+    )
+    return render(
+        request,
+        "clips/clip_history.html",
+        {
+            "project": project,
+            "clip": clip,
+            "role": role,
+            "history": history,
+            "can_export": role in MANAGER_ROLES,
+        },
+    )
 
 
 UPLOAD_ROLES = (Membership.Role.MANAGER,)
@@ -44,14 +57,24 @@ UPLOAD_ROLES = (Membership.Role.MANAGER,)
 def clip_upload(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
     if role not in UPLOAD_ROLES:
-        return render(request, "clips/partials/upload_results.html",
-                      {"error": "Only a project manager can upload clips."}, status=403)
+        return render(
+            request,
+            "clips/partials/upload_results.html",
+            {"error": "Only a project manager can upload clips."},
+            status=403,
+        )
     files = request.FILES.getlist("files")
     if not files:
-        return render(request, "clips/partials/upload_results.html",
-                      {"error": "Choose at least one video file to upload."}, status=400)
+        return render(
+            request,
+            "clips/partials/upload_results.html",
+            {"error": "Choose at least one video file to upload."},
+            status=400,
+        )
     results = clip_services.clips_upload(
-        project=project, files=files, subtitles=request.FILES.getlist("subtitles"),
+        project=project,
+        files=files,
+        subtitles=request.FILES.getlist("subtitles"),
         created_by=request.user,
     )
     created = [r for r in results if r.ok]
@@ -65,8 +88,12 @@ def clip_upload(request: HttpRequest, slug: str) -> HttpResponse:
         status = 503
     else:
         status = 422
-    response = render(request, "clips/partials/upload_results.html",
-                      {"results": results, "project": project}, status=status)
+    response = render(
+        request,
+        "clips/partials/upload_results.html",
+        {"results": results, "project": project},
+        status=status,
+    )
     response["HX-Trigger"] = "clips-changed"
     response["X-Upload-Results"] = "1"  # upload.js shows a 503 that carries them
     return response
@@ -99,7 +126,9 @@ def clip_subtitles_vtt(request: HttpRequest, slug: str, name: str) -> HttpRespon
 @login_required
 @require_POST
 def clip_retry(request: HttpRequest, slug: str, name: str) -> HttpResponse:
-    project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user, roles=UPLOAD_ROLES)
+    project, _ = core_selectors.project_get_for_user(
+        slug=slug, user=request.user, roles=UPLOAD_ROLES
+    )
     clip = clips_selectors.clip_get(project=project, name=name)
     try:
         clip_services.clip_ingest_retry(clip=clip)
@@ -111,7 +140,9 @@ def clip_retry(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 @login_required
 @require_POST
 def clip_delete(request: HttpRequest, slug: str, name: str) -> HttpResponse:
-    project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user, roles=UPLOAD_ROLES)
+    project, _ = core_selectors.project_get_for_user(
+        slug=slug, user=request.user, roles=UPLOAD_ROLES
+    )
     clip = clips_selectors.clip_get(project=project, name=name)
     clip_services.clip_delete(clip=clip)
     return redirect("project-detail", slug=project.slug)

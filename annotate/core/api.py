@@ -32,14 +32,28 @@ class ProjectOutput(serializers.ModelSerializer):
     clip_count = serializers.IntegerField(read_only=True)
     ready_count = serializers.IntegerField(read_only=True)
     hide_proposals_share = serializers.SerializerMethodField(
-        help_text="Share of clips whose annotators start without the model's proposals (0 to 1).")
+        help_text="Share of clips whose annotators start without the model's proposals (0 to 1)."
+    )
 
     class Meta:
         model = Project
-        fields = ["slug", "name", "description", "emotion_vocabulary", "annotators_per_clip",
-                  "blind_mode", "assignment_lease_minutes", "align_similarity", "align_overlap",
-                  "auto_promote_consensus", "decoy_rate", "hide_proposals_share", "clip_count",
-                  "ready_count", "created_at"]
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "emotion_vocabulary",
+            "annotators_per_clip",
+            "blind_mode",
+            "assignment_lease_minutes",
+            "align_similarity",
+            "align_overlap",
+            "auto_promote_consensus",
+            "decoy_rate",
+            "hide_proposals_share",
+            "clip_count",
+            "ready_count",
+            "created_at",
+        ]
 
     def get_hide_proposals_share(self, project: Project) -> float:
         return float(project.proposer_settings.get("hide_proposals_share", 0) or 0)
@@ -47,7 +61,8 @@ class ProjectOutput(serializers.ModelSerializer):
 
 class ProjectDetailOutput(ProjectOutput):
     role = serializers.SerializerMethodField(
-        help_text="Your role in the project: annotator, reviewer or manager.")
+        help_text="Your role in the project: annotator, reviewer or manager."
+    )
 
     class Meta(ProjectOutput.Meta):
         fields = [*ProjectOutput.Meta.fields, "role"]
@@ -58,19 +73,30 @@ class ProjectDetailOutput(ProjectOutput):
 
 class ProjectSettingsInput(serializers.Serializer):
     """A project's settings; every field optional in a PATCH."""
-    name = serializers.CharField(max_length=120, help_text="Unique; the slug is made from it "
-                                                           "once and never changes.")
+
+    name = serializers.CharField(
+        max_length=120, help_text="Unique; the slug is made from it once and never changes."
+    )
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
     emotion_vocabulary = serializers.ListField(
-        child=serializers.CharField(max_length=64), min_length=1, max_length=200, required=False,
-        help_text="The emotion labels annotators choose from (distinct, non-empty).")
+        child=serializers.CharField(max_length=64),
+        min_length=1,
+        max_length=200,
+        required=False,
+        help_text="The emotion labels annotators choose from (distinct, non-empty).",
+    )
     annotators_per_clip = serializers.IntegerField(
-        min_value=1, max_value=50, required=False,
-        help_text="k: annotators per clip; the clips' slots follow a change at once.")
+        min_value=1,
+        max_value=50,
+        required=False,
+        help_text="k: annotators per clip; the clips' slots follow a change at once.",
+    )
     blind_mode = serializers.BooleanField(
-        required=False, help_text="Annotators see neither each other's work nor model output.")
-    assignment_lease_minutes = serializers.IntegerField(min_value=1, max_value=7 * 24 * 60,
-                                                        required=False)
+        required=False, help_text="Annotators see neither each other's work nor model output."
+    )
+    assignment_lease_minutes = serializers.IntegerField(
+        min_value=1, max_value=7 * 24 * 60, required=False
+    )
     align_similarity = serializers.FloatField(min_value=0, max_value=1, required=False)
     align_overlap = serializers.FloatField(min_value=0, max_value=1, required=False)
     auto_promote_consensus = serializers.BooleanField(required=False)
@@ -88,7 +114,9 @@ class ProjectSettingsInput(serializers.Serializer):
         seen: set[str] = set()
         repeated = [label for label in labels if label.lower() in seen or seen.add(label.lower())]
         if repeated:
-            raise serializers.ValidationError(f"Labels must be distinct: {repeated[0]!r} is repeated.")
+            raise serializers.ValidationError(
+                f"Labels must be distinct: {repeated[0]!r} is repeated."
+            )
         return labels
 
 
@@ -104,14 +132,16 @@ class MemberOutput(serializers.ModelSerializer):
 
 class MemberAddInput(serializers.Serializer):
     username = serializers.CharField(max_length=150, help_text="An existing user's username.")
-    role = serializers.ChoiceField(choices=Membership.Role.choices,
-                                   default=Membership.Role.ANNOTATOR)
+    role = serializers.ChoiceField(
+        choices=Membership.Role.choices, default=Membership.Role.ANNOTATOR
+    )
 
     def validate_username(self, value: str):
         user = get_user_model().objects.filter(username=value).first()
         if user is None:
             raise serializers.ValidationError(
-                f"No user named {value!r}; an administrator creates accounts first.")
+                f"No user named {value!r}; an administrator creates accounts first."
+            )
         return user
 
 
@@ -122,19 +152,29 @@ class MemberChangeInput(serializers.Serializer):
 _NOT_FOUND = OpenApiResponse(DetailOutput, description="No such project, or not a member.")
 
 
-_NO_MEMBER = OpenApiResponse(DetailOutput, description="No such project or member, or you are "
-                                                       "not a member.")
+_NO_MEMBER = OpenApiResponse(
+    DetailOutput, description="No such project or member, or you are not a member."
+)
 
 
-_FORBIDDEN = OpenApiResponse(RunErrorOutput, description="Not a manager of the project (without "
-                                                         "credentials DRF answers with `detail` "
-                                                         "only).")
+_FORBIDDEN = OpenApiResponse(
+    RunErrorOutput,
+    description="Not a manager of the project (without "
+    "credentials DRF answers with `detail` "
+    "only).",
+)
 
 
 _LAST_MANAGER = OpenApiExample(
-    "Last manager", status_codes=["409"], response_only=True,
-    value={"code": "last_manager", "detail": "ana is the project's last manager and cannot be "
-                                             "removed; make another member a manager first."})
+    "Last manager",
+    status_codes=["409"],
+    response_only=True,
+    value={
+        "code": "last_manager",
+        "detail": "ana is the project's last manager and cannot be "
+        "removed; make another member a manager first.",
+    },
+)
 
 
 def _manager_only(role: str, action: str) -> Response | None:
@@ -143,15 +183,24 @@ def _manager_only(role: str, action: str) -> Response | None:
     return managers_only_response(action)
 
 
-_STAFF_ONLY = OpenApiResponse(RunErrorOutput, description="Not a staff account: projects are "
-                                                           "created by a lab's administrators "
-                                                           "(without credentials DRF answers with "
-                                                           "`detail` only).")
+_STAFF_ONLY = OpenApiResponse(
+    RunErrorOutput,
+    description="Not a staff account: projects are "
+    "created by a lab's administrators "
+    "(without credentials DRF answers with "
+    "`detail` only).",
+)
 
 
 _NAME_TAKEN = OpenApiExample(
-    "Name taken", status_codes=["409"], response_only=True,
-    value={"code": "exists", "detail": "A project named 'Pilot' exists already; choose another name."})
+    "Name taken",
+    status_codes=["409"],
+    response_only=True,
+    value={
+        "code": "exists",
+        "detail": "A project named 'Pilot' exists already; choose another name.",
+    },
+)
 
 
 def _project_out(request, project: Project, role: str) -> dict:
@@ -166,29 +215,45 @@ class ProjectListApi(ListAPIView):
     def get_queryset(self):
         return core_selectors.project_list_for_user(user=self.request.user)
 
-    @extend_schema(operation_id="projects_list", summary="Your projects",
-                   responses={200: ProjectOutput(many=True), 403: NOT_SIGNED_IN})
+    @extend_schema(
+        operation_id="projects_list",
+        summary="Your projects",
+        responses={200: ProjectOutput(many=True), 403: NOT_SIGNED_IN},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        operation_id="projects_create", summary="Create a project (staff accounts)",
+        operation_id="projects_create",
+        summary="Create a project (staff accounts)",
         description="The caller becomes the project's manager. Settings left out take their "
-                    "defaults; the slug is made from the name.",
+        "defaults; the slug is made from the name.",
         request=ProjectSettingsInput,
-        responses={201: ProjectDetailOutput,
-                   400: OpenApiResponse(RunErrorOutput, description="A setting out of range, or "
-                                                                    "a body that is not JSON."),
-                   403: _STAFF_ONLY,
-                   409: OpenApiResponse(RunErrorOutput, description="The name is taken.")},
-        examples=[OpenApiExample("Create", request_only=True,
-                                 value={"name": "Pilot", "annotators_per_clip": 3,
-                                        "blind_mode": True}), _NAME_TAKEN])
+        responses={
+            201: ProjectDetailOutput,
+            400: OpenApiResponse(
+                RunErrorOutput, description="A setting out of range, or a body that is not JSON."
+            ),
+            403: _STAFF_ONLY,
+            409: OpenApiResponse(RunErrorOutput, description="The name is taken."),
+        },
+        examples=[
+            OpenApiExample(
+                "Create",
+                request_only=True,
+                value={"name": "Pilot", "annotators_per_clip": 3, "blind_mode": True},
+            ),
+            _NAME_TAKEN,
+        ],
+    )
     def post(self, request):
         if not (request.user.is_staff or request.user.is_superuser):
-            return error_response("forbidden", "Only a staff account (a lab administrator) can "
-                                               "create projects; ask one to create it and add you.",
-                                  status.HTTP_403_FORBIDDEN)
+            return error_response(
+                "forbidden",
+                "Only a staff account (a lab administrator) can "
+                "create projects; ask one to create it and add you.",
+                status.HTTP_403_FORBIDDEN,
+            )
         data, refused = request_body(request, '{"name": "Pilot", "annotators_per_clip": 3}')
         if refused:
             return refused
@@ -196,33 +261,44 @@ class ProjectListApi(ListAPIView):
         if not form.is_valid():
             return invalid_response(form.errors)
         project = services.project_create(created_by=request.user, **form.validated_data)
-        return Response(_project_out(request, project, Membership.Role.MANAGER),
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            _project_out(request, project, Membership.Role.MANAGER), status=status.HTTP_201_CREATED
+        )
 
 
 class ProjectDetailApi(GenericAPIView):
     queryset = Project.objects.none()
     serializer_class = ProjectDetailOutput
 
-    @extend_schema(operation_id="projects_retrieve",
-                   summary="A project, with your role in it",
-                   responses={200: ProjectDetailOutput, 403: NOT_SIGNED_IN, 404: _NOT_FOUND})
+    @extend_schema(
+        operation_id="projects_retrieve",
+        summary="A project, with your role in it",
+        responses={200: ProjectDetailOutput, 403: NOT_SIGNED_IN, 404: _NOT_FOUND},
+    )
     def get(self, request, slug: str):
         project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
         return Response(_project_out(request, project, role))
 
     @extend_schema(
-        operation_id="projects_partial_update", summary="Change a project's settings (managers)",
+        operation_id="projects_partial_update",
+        summary="Change a project's settings (managers)",
         description="Only the fields sent change; the change is audited with the values before "
-                    "and after. Changing k adds or removes open slots at once.",
+        "and after. Changing k adds or removes open slots at once.",
         request=ProjectSettingsInput(partial=True),
-        responses={200: ProjectDetailOutput,
-                   400: OpenApiResponse(RunErrorOutput, description="A setting out of range, or "
-                                                                    "a body that is not JSON."),
-                   403: _FORBIDDEN, 404: _NOT_FOUND,
-                   409: OpenApiResponse(RunErrorOutput, description="The new name is taken.")},
-        examples=[OpenApiExample("Change k", request_only=True,
-                                 value={"annotators_per_clip": 3}), _NAME_TAKEN])
+        responses={
+            200: ProjectDetailOutput,
+            400: OpenApiResponse(
+                RunErrorOutput, description="A setting out of range, or a body that is not JSON."
+            ),
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(RunErrorOutput, description="The new name is taken."),
+        },
+        examples=[
+            OpenApiExample("Change k", request_only=True, value={"annotators_per_clip": 3}),
+            _NAME_TAKEN,
+        ],
+    )
     def patch(self, request, slug: str):
         project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
         refused = _manager_only(role, "change the project's settings")
@@ -234,8 +310,9 @@ class ProjectDetailApi(GenericAPIView):
         form = ProjectSettingsInput(data=data, partial=True)
         if not form.is_valid():
             return invalid_response(form.errors)
-        project = services.project_settings_update(project=project, by=request.user,
-                                                   **form.validated_data)
+        project = services.project_settings_update(
+            project=project, by=request.user, **form.validated_data
+        )
         return Response(_project_out(request, project, role))
 
 
@@ -243,9 +320,11 @@ class MemberListApi(GenericAPIView):
     queryset = Membership.objects.none()
     serializer_class = MemberOutput
 
-    @extend_schema(operation_id="projects_members_list",
-                   summary="A project's members and their roles, by username",
-                   responses={200: MemberOutput(many=True), 403: NOT_SIGNED_IN, 404: _NOT_FOUND})
+    @extend_schema(
+        operation_id="projects_members_list",
+        summary="A project's members and their roles, by username",
+        responses={200: MemberOutput(many=True), 403: NOT_SIGNED_IN, 404: _NOT_FOUND},
+    )
     def get(self, request, slug: str):
         project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
         page = self.paginate_queryset(core_selectors.membership_list(project=project))
@@ -257,14 +336,22 @@ class MemberListApi(GenericAPIView):
         request=MemberAddInput,
         responses={
             201: MemberOutput,
-            400: OpenApiResponse(RunErrorOutput, description="No such user, an unknown role, or "
-                                                             "a body that is not JSON."),
-            403: _FORBIDDEN, 404: _NOT_FOUND,
-            409: OpenApiResponse(RunErrorOutput, description="Already a member (code `exists`): "
-                                                             "change the role instead."),
+            400: OpenApiResponse(
+                RunErrorOutput,
+                description="No such user, an unknown role, or a body that is not JSON.",
+            ),
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                RunErrorOutput,
+                description="Already a member (code `exists`): change the role instead.",
+            ),
         },
-        examples=[OpenApiExample("A reviewer", request_only=True,
-                                 value={"username": "ana", "role": "reviewer"})],
+        examples=[
+            OpenApiExample(
+                "A reviewer", request_only=True, value={"username": "ana", "role": "reviewer"}
+            )
+        ],
     )
     def post(self, request, slug: str):
         project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
@@ -277,8 +364,9 @@ class MemberListApi(GenericAPIView):
         if not form.is_valid():
             return invalid_response(form.errors)
         data = form.validated_data
-        membership = services.membership_add(project=project, user=data["username"],
-                                             role=data["role"], by=request.user)
+        membership = services.membership_add(
+            project=project, user=data["username"], role=data["role"], by=request.user
+        )
         return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -286,12 +374,16 @@ class MemberDetailApi(GenericAPIView):
     queryset = Membership.objects.none()
     serializer_class = MemberOutput
 
-    @extend_schema(operation_id="projects_members_retrieve", summary="One member and their role",
-                   responses={200: MemberOutput, 403: NOT_SIGNED_IN, 404: _NO_MEMBER})
+    @extend_schema(
+        operation_id="projects_members_retrieve",
+        summary="One member and their role",
+        responses={200: MemberOutput, 403: NOT_SIGNED_IN, 404: _NO_MEMBER},
+    )
     def get(self, request, slug: str, username: str):
         project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
-        return Response(MemberOutput(core_selectors.membership_get(project=project,
-                                                              username=username)).data)
+        return Response(
+            MemberOutput(core_selectors.membership_get(project=project, username=username)).data
+        )
 
     @extend_schema(
         operation_id="projects_members_change",
@@ -299,11 +391,14 @@ class MemberDetailApi(GenericAPIView):
         request=MemberChangeInput,
         responses={
             200: MemberOutput,
-            400: OpenApiResponse(RunErrorOutput, description="An unknown role, or a body that is "
-                                                             "not JSON."),
-            403: _FORBIDDEN, 404: _NO_MEMBER,
-            409: OpenApiResponse(RunErrorOutput, description="The project's last manager "
-                                                             "(code `last_manager`)."),
+            400: OpenApiResponse(
+                RunErrorOutput, description="An unknown role, or a body that is not JSON."
+            ),
+            403: _FORBIDDEN,
+            404: _NO_MEMBER,
+            409: OpenApiResponse(
+                RunErrorOutput, description="The project's last manager (code `last_manager`)."
+            ),
         },
         examples=[_LAST_MANAGER],
     )
@@ -319,7 +414,8 @@ class MemberDetailApi(GenericAPIView):
         if not form.is_valid():
             return invalid_response(form.errors)
         membership = services.membership_role_change(
-            membership=membership, role=form.validated_data["role"], by=request.user)
+            membership=membership, role=form.validated_data["role"], by=request.user
+        )
         return Response(MemberOutput(membership).data)
 
     @extend_schema(
@@ -327,9 +423,11 @@ class MemberDetailApi(GenericAPIView):
         summary="Remove a member (managers); their annotations stay",
         responses={
             204: OpenApiResponse(description="Removed."),
-            403: _FORBIDDEN, 404: _NO_MEMBER,
-            409: OpenApiResponse(RunErrorOutput, description="The project's last manager "
-                                                             "(code `last_manager`)."),
+            403: _FORBIDDEN,
+            404: _NO_MEMBER,
+            409: OpenApiResponse(
+                RunErrorOutput, description="The project's last manager (code `last_manager`)."
+            ),
         },
         examples=[_LAST_MANAGER],
     )
@@ -342,21 +440,31 @@ class MemberDetailApi(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-
-
 class AuditEventOutput(serializers.ModelSerializer):
     clip = serializers.CharField(source="clip.name", read_only=True, allow_null=True, default=None)
-    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True,
-                                  default=None)
-    changed = serializers.SerializerMethodField(help_text="The fields that differ between "
-                                                          "before and after.")
+    actor = serializers.CharField(
+        source="actor.username", read_only=True, allow_null=True, default=None
+    )
+    changed = serializers.SerializerMethodField(
+        help_text="The fields that differ between before and after."
+    )
     before = serializers.JSONField(allow_null=True, read_only=True)
     after = serializers.JSONField(allow_null=True, read_only=True)
 
     class Meta:
         model = AuditEvent
-        fields = ("id", "at", "clip", "actor", "object_type", "object_id", "action", "changed",
-                  "before", "after")
+        fields = (
+            "id",
+            "at",
+            "clip",
+            "actor",
+            "object_type",
+            "object_id",
+            "action",
+            "changed",
+            "before",
+            "after",
+        )
 
     def get_changed(self, event: AuditEvent) -> list[str]:
         return audit_changed_fields(event.before, event.after)
@@ -370,7 +478,8 @@ AUDIT_FILTERS = [
 
 # A filter is free text: the one refusal it can meet is the NUL character (studio/limits.py).
 AUDIT_FILTER_REFUSED = OpenApiResponse(
-    RunErrorOutput, description="A filter holds a NUL character (%00), which no name can hold.")
+    RunErrorOutput, description="A filter holds a NUL character (%00), which no name can hold."
+)
 
 
 def audit_filtered(events, request):
@@ -387,15 +496,21 @@ class ProjectAuditApi(GenericAPIView):
     queryset = AuditEvent.objects.none()
     serializer_class = AuditEventOutput
 
-    @extend_schema(operation_id="projects_audit_list",
-                   summary="The project's whole audit trail, oldest first (managers)",
-                   parameters=[*AUDIT_FILTERS,
-                               OpenApiParameter("clip", str, description="A clip's name.")],
-                   responses={200: AuditEventOutput(many=True), 400: AUDIT_FILTER_REFUSED,
-                              403: NOT_SIGNED_IN, 404: not_found_doc("")})
+    @extend_schema(
+        operation_id="projects_audit_list",
+        summary="The project's whole audit trail, oldest first (managers)",
+        parameters=[*AUDIT_FILTERS, OpenApiParameter("clip", str, description="A clip's name.")],
+        responses={
+            200: AuditEventOutput(many=True),
+            400: AUDIT_FILTER_REFUSED,
+            403: NOT_SIGNED_IN,
+            404: not_found_doc(""),
+        },
+    )
     def get(self, request, slug: str):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user,
-                                                            roles=MANAGER_ROLES)
+        project, _ = core_selectors.project_get_for_user(
+            slug=slug, user=request.user, roles=MANAGER_ROLES
+        )
         events = audit_filtered(project_audit_list(project=project), request)
         if request.query_params.get("clip"):
             events = events.filter(clip__name=request.query_params["clip"])

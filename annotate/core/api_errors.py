@@ -21,8 +21,9 @@ class DetailOutput(serializers.Serializer):
 
 
 NOT_SIGNED_IN = OpenApiResponse(
-    DetailOutput, description="Not signed in: no session and no valid `Authorization: Token "
-                              "<key>` header.")
+    DetailOutput,
+    description="Not signed in: no session and no valid `Authorization: Token <key>` header.",
+)
 
 
 class ErrorOutput(serializers.Serializer):
@@ -46,33 +47,44 @@ def invalid_response(errors: dict) -> Response:
 def status_filter(request, allowed: list[str]) -> tuple[str | None, Response | None]:
     value = request.query_params.get("status") or None
     if value is not None and value not in allowed:
-        return None, error_response("invalid", f"status must be one of {', '.join(allowed)}; "
-                                               f"got {value!r}.", status.HTTP_400_BAD_REQUEST)
+        return None, error_response(
+            "invalid",
+            f"status must be one of {', '.join(allowed)}; got {value!r}.",
+            status.HTTP_400_BAD_REQUEST,
+        )
     return value, None
 
 
 def status_parameter(values: list[str]) -> OpenApiParameter:
-    return OpenApiParameter("status", str, description=f"Only these: {', '.join(values)}.",
-                            enum=values)
+    return OpenApiParameter(
+        "status", str, description=f"Only these: {', '.join(values)}.", enum=values
+    )
 
 
 def unreadable_response(error, example: str) -> Response:
     """A body that is not JSON (a ParseError), answered in the documented error shape."""
-    return error_response("invalid", f"The request body could not be read ({error.detail}); "
-                                     f"send a JSON object such as {example}.",
-                          status.HTTP_400_BAD_REQUEST)
+    return error_response(
+        "invalid",
+        f"The request body could not be read ({error.detail}); "
+        f"send a JSON object such as {example}.",
+        status.HTTP_400_BAD_REQUEST,
+    )
 
 
 def multipart_unreadable_response(error) -> Response:
     """An upload body that could not be parsed (a ParseError from the multipart parser)."""
-    return error_response("invalid", f"The request body could not be read ({error.detail}); "
-                                     "send it as multipart/form-data.", status.HTTP_400_BAD_REQUEST)
+    return error_response(
+        "invalid",
+        f"The request body could not be read ({error.detail}); send it as multipart/form-data.",
+        status.HTTP_400_BAD_REQUEST,
+    )
 
 
 def form_invalid_response(form) -> Response:
     """A Django form's errors as one sentence naming each field at fault."""
-    detail = "; ".join(f"{field}: {' '.join(map(str, errors))}"
-                       for field, errors in form.errors.items())
+    detail = "; ".join(
+        f"{field}: {' '.join(map(str, errors))}" for field, errors in form.errors.items()
+    )
     return error_response("invalid", detail, status.HTTP_400_BAD_REQUEST)
 
 
@@ -80,15 +92,20 @@ def query_choice(request, name: str, allowed, default: str) -> tuple[str, Respon
     """A query parameter that must be one of `allowed`, or a 400 naming the choices."""
     value = request.query_params.get(name) or default
     if value not in allowed:
-        return value, error_response("invalid", f"{name} must be one of {', '.join(allowed)}; got "
-                                                f"{value!r}.", status.HTTP_400_BAD_REQUEST)
+        return value, error_response(
+            "invalid",
+            f"{name} must be one of {', '.join(allowed)}; got {value!r}.",
+            status.HTTP_400_BAD_REQUEST,
+        )
     return value, None
 
 
 def not_found_doc(what: str = "") -> OpenApiResponse:
     """The documented 404 of a project-scoped endpoint: `what` names the other objects."""
-    return OpenApiResponse(DetailOutput, description=f"No such project{what}, or not a "
-                                                     "member with a role that sees it.")
+    return OpenApiResponse(
+        DetailOutput,
+        description=f"No such project{what}, or not a member with a role that sees it.",
+    )
 
 
 def request_body(request, example: str) -> tuple[object, Response | None]:
@@ -101,11 +118,16 @@ def request_body(request, example: str) -> tuple[object, Response | None]:
 
 
 def managers_only_response(action: str) -> Response:
-    return error_response("forbidden", f"Only a project manager can {action}; ask one of the "
-                                       "project's managers.", status.HTTP_403_FORBIDDEN)
+    return error_response(
+        "forbidden",
+        f"Only a project manager can {action}; ask one of the project's managers.",
+        status.HTTP_403_FORBIDDEN,
+    )
 
 
 QUEUE_UNAVAILABLE = OpenApiResponse(
-    RunErrorOutput, description="The task queue (the Celery broker) is unreachable: the work "
-                                "was not queued. An upload is not kept; other work is stored and "
-                                "marked failed, to be retried. `Retry-After` says when to try.")
+    RunErrorOutput,
+    description="The task queue (the Celery broker) is unreachable: the work "
+    "was not queued. An upload is not kept; other work is stored and "
+    "marked failed, to be retried. `Retry-After` says when to try.",
+)

@@ -27,13 +27,28 @@ def audit_snapshot(obj: models.Model, *, fields: tuple[str, ...] | None = None) 
     return state
 
 
-def audit_record(*, actor, action: str, object_type: str, object_id: int | None,
-                 before: dict | None, after: dict | None, clip: Model | None = None,
-                 project: Project | None = None) -> AuditEvent:
+def audit_record(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    before: dict | None,
+    after: dict | None,
+    clip: Model | None = None,
+    project: Project | None = None,
+) -> AuditEvent:
     """Keep one change. Give the clip when there is one (its project is taken from it)."""
     if project is None and clip is None:
         raise ValueError("An audit event needs the clip or the project it belongs to.")
     project_id = project.pk if project is not None else clip.project_id
     return AuditEvent.objects.create(
-        project_id=project_id, clip=clip, actor=actor if getattr(actor, "pk", None) else None,
-        object_type=object_type, object_id=object_id, action=action, before=before, after=after)
+        project_id=project_id,
+        clip=clip,
+        actor=actor if getattr(actor, "pk", None) else None,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        before=before,
+        after=after,
+    )

@@ -16,7 +16,7 @@ class DatabaseEmbeddingStore:
         keys = list(keys)
         for start in range(0, len(keys), _CHUNK):
             rows = CueEmbedding.objects.filter(
-                model_id=model_id, text_sha256__in=keys[start:start + _CHUNK]
+                model_id=model_id, text_sha256__in=keys[start : start + _CHUNK]
             ).values_list("text_sha256", "dim", "vector")
             for key, dim, vector in rows:
                 array = np.frombuffer(bytes(vector), dtype="<f4")
@@ -28,7 +28,10 @@ class DatabaseEmbeddingStore:
         rows = []
         for key, vector in items.items():
             array = np.ascontiguousarray(vector, dtype="<f4").reshape(-1)
-            rows.append(CueEmbedding(model_id=model_id, text_sha256=key, dim=array.shape[0],
-                                     vector=array.tobytes()))
+            rows.append(
+                CueEmbedding(
+                    model_id=model_id, text_sha256=key, dim=array.shape[0], vector=array.tobytes()
+                )
+            )
         # A vector another worker stored first is the same vector: keep theirs.
         CueEmbedding.objects.bulk_create(rows, batch_size=_CHUNK, ignore_conflicts=True)

@@ -35,6 +35,7 @@ STATUS_BY_CODE = {
 def errors_sentence(errors: dict) -> str:
     """A serializer's errors as one sentence naming each field (and list item) at fault: the
     API's 400 and a page's message say the same."""
+
     def flat(value) -> list[str]:
         if isinstance(value, dict):
             return [f"item {key}: {text}" for key, inner in value.items() for text in flat(inner)]
@@ -42,8 +43,12 @@ def errors_sentence(errors: dict) -> str:
             return [text for inner in value for text in flat(inner)]
         return [str(value)]
 
-    return "; ".join(f"{field}: {' '.join(flat(value)).rstrip('.')}"
-                     for field, value in errors.items()) + "."
+    return (
+        "; ".join(
+            f"{field}: {' '.join(flat(value)).rstrip('.')}" for field, value in errors.items()
+        )
+        + "."
+    )
 
 
 class DomainError(Exception):

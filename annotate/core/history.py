@@ -23,13 +23,25 @@ HIDDEN_FIELDS = frozenset({"id", "clip_id", "version", "created_at", "updated_at
 
 
 # What people look at first; other fields follow by name (JSONB does not keep key order).
-FIELD_ORDER = ("text", "modality", "kind", "start_ms", "end_ms", "decision", "reject_reason",
-               "status", "primary_label", "labels", "description")
+FIELD_ORDER = (
+    "text",
+    "modality",
+    "kind",
+    "start_ms",
+    "end_ms",
+    "decision",
+    "reject_reason",
+    "status",
+    "primary_label",
+    "labels",
+    "description",
+)
 
 
 @dataclass(frozen=True)
 class Segment:
     """A run of words (or list items) in a diff: "same", "removed" or "added"."""
+
     op: str
     text: str
 
@@ -40,6 +52,7 @@ class FieldChange:
 
     kind "text": word-level segments; "list": item segments; "value": before -> after.
     before/after are None when the field did not exist on that side (a create, a delete)."""
+
     name: str
     label: str
     kind: str
@@ -94,7 +107,7 @@ def _display(name: str, value) -> str:
             return value
     if isinstance(value, (dict, list)):
         shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        return shown if len(shown) <= JSON_SHOWN else shown[:JSON_SHOWN - 1] + "…"
+        return shown if len(shown) <= JSON_SHOWN else shown[: JSON_SHOWN - 1] + "…"
     return str(value)
 
 
@@ -134,10 +147,15 @@ def _is_prose(value) -> bool:
 def audit_changed_fields(before: dict | None, after: dict | None) -> list[str]:
     """The fields whose value differs between the two states, in a stable order."""
     before, after = before or {}, after or {}
-    names = sorted(set(before) | set(after), key=lambda n: (
-        FIELD_ORDER.index(n) if n in FIELD_ORDER else len(FIELD_ORDER), n))
-    return [n for n in names if n not in HIDDEN_FIELDS
-            and (n not in before or n not in after or before[n] != after[n])]
+    names = sorted(
+        set(before) | set(after),
+        key=lambda n: (FIELD_ORDER.index(n) if n in FIELD_ORDER else len(FIELD_ORDER), n),
+    )
+    return [
+        n
+        for n in names
+        if n not in HIDDEN_FIELDS and (n not in before or n not in after or before[n] != after[n])
+    ]
 
 
 def audit_changes(before: dict | None, after: dict | None) -> list[FieldChange]:
@@ -156,27 +174,51 @@ def audit_changes(before: dict | None, after: dict | None) -> list[FieldChange]:
             if _is_empty(value):
                 continue
             shown = _display(name, value)
-            changes.append(FieldChange(name=name, label=_label(name), kind="value",
-                                       before=None if before is None else shown,
-                                       after=None if after is None else shown))
+            changes.append(
+                FieldChange(
+                    name=name,
+                    label=_label(name),
+                    kind="value",
+                    before=None if before is None else shown,
+                    after=None if after is None else shown,
+                )
+            )
             continue
         if isinstance(old, list) and isinstance(new, list):
             kind, segments = "list", _list_segments(old, new)
-        elif isinstance(old, str) and isinstance(new, str) and (_is_prose(old)
-                                                                 or _is_prose(new)):
+        elif isinstance(old, str) and isinstance(new, str) and (_is_prose(old) or _is_prose(new)):
             kind, segments = "text", _word_segments(old, new)
         else:
             kind, segments = "value", ()
-        changes.append(FieldChange(name=name, label=_label(name), kind=kind,
-                                   before=_display(name, old), after=_display(name, new),
-                                   segments=segments))
+        changes.append(
+            FieldChange(
+                name=name,
+                label=_label(name),
+                kind=kind,
+                before=_display(name, old),
+                after=_display(name, new),
+                segments=segments,
+            )
+        )
     return changes
 
 
 def project_audit_list(*, project: Project) -> QuerySet[AuditEvent]:
     """The project's whole trail, oldest first, clip and actor joined: iterate it in chunks."""
-    return (AuditEvent.objects.filter(project=project)
-            .select_related("actor", "clip")
-            .only("at", "object_type", "object_id", "action", "before", "after",
-                  "clip", "clip__name", "actor", "actor__username")
-            .order_by("at", "pk"))
+    return (
+        AuditEvent.objects.filter(project=project)
+        .select_related("actor", "clip")
+        .only(
+            "at",
+            "object_type",
+            "object_id",
+            "action",
+            "before",
+            "after",
+            "clip",
+            "clip__name",
+            "actor",
+            "actor__username",
+        )
+        .order_by("at", "pk")
+    )

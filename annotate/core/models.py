@@ -8,8 +8,20 @@ from django.db.models import Q
 
 def default_emotion_vocabulary() -> list[str]:
     # MER2023's discrete labels plus the extra ones EMER descriptions use most.
-    return ["neutral", "happy", "sad", "angry", "worried", "surprise",
-            "fear", "disgust", "calm", "excited", "anxious", "grateful"]
+    return [
+        "neutral",
+        "happy",
+        "sad",
+        "angry",
+        "worried",
+        "surprise",
+        "fear",
+        "disgust",
+        "calm",
+        "excited",
+        "anxious",
+        "grateful",
+    ]
 
 
 class WorkStatus(models.TextChoices):
@@ -36,17 +48,25 @@ class Project(models.Model):
     proposer_settings = models.JSONField(default=dict, blank=True)
     # Review and agreement (docs/review.md justifies the defaults).
     assignment_lease_minutes = models.PositiveIntegerField(
-        default=120, help_text="How long a handed-out clip stays reserved without activity.")
+        default=120, help_text="How long a handed-out clip stays reserved without activity."
+    )
     align_similarity = models.FloatField(
-        default=0.6, help_text="EmoCue-360 cosine similarity at which two cues say the same.")
+        default=0.6, help_text="EmoCue-360 cosine similarity at which two cues say the same."
+    )
     align_overlap = models.FloatField(
-        default=0.2, help_text="Share of the shorter span two timed cues must overlap to align.")
+        default=0.2, help_text="Share of the shorter span two timed cues must overlap to align."
+    )
     auto_promote_consensus = models.BooleanField(
-        default=False, help_text="Clips where every annotator agrees become gold without review.")
+        default=False, help_text="Clips where every annotator agrees become gold without review."
+    )
     decoy_rate = models.FloatField(
-        default=0.0, help_text="Share of proposed cues that are decoys (known-wrong), 0 to 0.5.")
+        default=0.0, help_text="Share of proposed cues that are decoys (known-wrong), 0 to 0.5."
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -75,7 +95,9 @@ class Membership(models.Model):
         REVIEWER = "reviewer", "Reviewer"
         MANAGER = "manager", "Manager"
 
-    project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey(
+        "annotate.Project", on_delete=models.CASCADE, related_name="memberships"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -102,7 +124,9 @@ class CueEmbedding(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["model_id", "text_sha256"], name="cue_embedding_unique"),
+            models.UniqueConstraint(
+                fields=["model_id", "text_sha256"], name="cue_embedding_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -118,12 +142,22 @@ class AuditEvent(models.Model):
     """Every create, change and delete of cues, annotations and gold records: who, when, the
     state before and after. Never updated or deleted by the application."""
 
-    project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="audit_events")
-    clip = models.ForeignKey("annotate.Clip", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="audit_events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
-    object_type = models.CharField(max_length=32, help_text="cue, annotation, gold_record, gold_cue, ...")
+    project = models.ForeignKey(
+        "annotate.Project", on_delete=models.CASCADE, related_name="audit_events"
+    )
+    clip = models.ForeignKey(
+        "annotate.Clip",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_type = models.CharField(
+        max_length=32, help_text="cue, annotation, gold_record, gold_cue, ..."
+    )
     object_id = models.BigIntegerField(null=True, blank=True)
     action = models.CharField(max_length=32)
     before = models.JSONField(null=True, blank=True)
@@ -132,8 +166,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["clip", "at"]), models.Index(fields=["project", "at"]),
-                   models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["clip", "at"]),
+            models.Index(fields=["project", "at"]),
+            models.Index(fields=["object_type", "object_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} {self.object_id}"

@@ -33,8 +33,10 @@ def send_on_commit(send: Callable[[], None], *, on_unavailable: Callable[[str], 
         except BrokerUnavailable as error:
             if isinstance(error, QueueUnavailable):
                 raise
-            reason = (f"it could not be queued: the task queue was unreachable ({error}). "
-                      "Nothing will run it")
+            reason = (
+                f"it could not be queued: the task queue was unreachable ({error}). "
+                "Nothing will run it"
+            )
             raise QueueUnavailable(on_unavailable(reason)) from error
 
     transaction.on_commit(guarded)

@@ -25,7 +25,9 @@ def project_role_get(*, project: Project, user) -> str | None:
     return membership.role if membership else None
 
 
-def project_get_for_user(*, slug: str, user, roles: tuple[str, ...] | None = None) -> tuple[Project, str]:
+def project_get_for_user(
+    *, slug: str, user, roles: tuple[str, ...] | None = None
+) -> tuple[Project, str]:
     """The project and the user's role in it; Http404 when not a member (or role not allowed)."""
     project = Project.objects.filter(slug=slug).first()
     if project is None or not user.is_authenticated:
@@ -52,12 +54,17 @@ def project_get_for_model_output(*, slug: str, user) -> tuple[Project, str]:
 
 
 def membership_list(*, project: Project) -> QuerySet[Membership]:
-    return Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+    return (
+        Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+    )
 
 
 def membership_get(*, project: Project, username: str) -> Membership:
-    membership = (membership_list(project=project).filter(user__username=username).first()
-                  if "\x00" not in username else None)  # see clip_get
+    membership = (
+        membership_list(project=project).filter(user__username=username).first()
+        if "\x00" not in username
+        else None
+    )  # see clip_get
     if membership is None:
         raise Http404(f"No member named {username!r} in this project.")
     return membership

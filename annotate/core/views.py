@@ -18,11 +18,17 @@ EXPORT_CHUNK = 2000
 
 
 def _export_row(event: AuditEvent) -> dict:
-    return {"at": event.at.isoformat(), "clip": event.clip.name if event.clip else None,
-            "actor": event.actor.username if event.actor else None,
-            "object_type": event.object_type, "object_id": event.object_id,
-            "action": event.action, "changed": audit_changed_fields(event.before, event.after),
-            "before": event.before, "after": event.after}
+    return {
+        "at": event.at.isoformat(),
+        "clip": event.clip.name if event.clip else None,
+        "actor": event.actor.username if event.actor else None,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "action": event.action,
+        "changed": audit_changed_fields(event.before, event.after),
+        "before": event.before,
+        "after": event.after,
+    }
 
 
 class _Echo:
@@ -44,17 +50,24 @@ def _spreadsheet_safe(text: str) -> str:
 
 def _csv_lines(events):
     writer = csv.writer(_Echo())
-    yield writer.writerow(["at", "clip", "actor", "object_type", "object_id", "action",
-                           "changed", "before", "after"])
+    yield writer.writerow(
+        ["at", "clip", "actor", "object_type", "object_id", "action", "changed", "before", "after"]
+    )
     for event in events:
         row = _export_row(event)
-        yield writer.writerow([
-            row["at"], _spreadsheet_safe(row["clip"] or ""), _spreadsheet_safe(row["actor"] or ""),
-            row["object_type"],
-            "" if row["object_id"] is None else row["object_id"], row["action"],
-            " ".join(row["changed"]),
-            _json_cell(row["before"]), _json_cell(row["after"]),
-        ])
+        yield writer.writerow(
+            [
+                row["at"],
+                _spreadsheet_safe(row["clip"] or ""),
+                _spreadsheet_safe(row["actor"] or ""),
+                row["object_type"],
+                "" if row["object_id"] is None else row["object_id"],
+                row["action"],
+                " ".join(row["changed"]),
+                _json_cell(row["before"]),
+                _json_cell(row["after"]),
+            ]
+        )
 
 
 def _json_chunks(events):
@@ -71,14 +84,18 @@ def _json_chunks(events):
 def project_audit_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
     if role not in EXPORT_ROLES:
-        return HttpResponse("Only a project manager can download the whole audit trail; "
-                            "a reviewer can read each clip's history on its History page.",
-                            status=403, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "Only a project manager can download the whole audit trail; "
+            "a reviewer can read each clip's history on its History page.",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
     events = project_audit_list(project=project).iterator(chunk_size=EXPORT_CHUNK)
     if fmt == "csv":
         response = StreamingHttpResponse(_csv_lines(events), content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(_json_chunks(events),
-                                         content_type="application/json; charset=utf-8")
+        response = StreamingHttpResponse(
+            _json_chunks(events), content_type="application/json; charset=utf-8"
+        )
     response["Content-Disposition"] = f'attachment; filename="{project.slug}-audit.{fmt}"'
     return response

@@ -19,14 +19,21 @@ class ExportNotReady(DomainError):
 
 def export_file_response(*, project: Project, gold_set: GoldSet, export: Export) -> FileResponse:
     if export.status != Export.Status.DONE:
-        then = ("ask for a new export" if export.status == Export.Status.FAILED
-                else "download it once its status is done")
+        then = (
+            "ask for a new export"
+            if export.status == Export.Status.FAILED
+            else "download it once its status is done"
+        )
         raise ExportNotReady(f"Export {export.pk} is {export.status}; {then}.")
     if not export.file or not default_storage.exists(export.file):
         raise Http404(f"The zip of export {export.pk} is no longer in storage; export again.")
     filename = f"{project.slug}-gold-v{gold_set.version}-export{export.pk}.zip"
-    response = FileResponse(default_storage.open(export.file, "rb"), as_attachment=True,
-                            filename=filename, content_type="application/zip")
+    response = FileResponse(
+        default_storage.open(export.file, "rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/zip",
+    )
     response["Content-Length"] = str(export.size_bytes or default_storage.size(export.file))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-transform"

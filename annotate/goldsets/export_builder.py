@@ -45,16 +45,18 @@ def _store(path: Path, name: str, sha256: str) -> str:
         return default_storage.save(name, File(handle, name=os.path.basename(name)))
 
 
-def export_build(*, export_id: int,
-                 progress: Callable[[int, int], None] | None = None) -> Export | None:
+def export_build(
+    *, export_id: int, progress: Callable[[int, int], None] | None = None
+) -> Export | None:
     """Build one export's zip (the cpu task's body). Safe to run twice: a done or failed export
     is left alone, and a build that finds its zip already stored reuses it. On any failure the
     export is marked failed with the error and no file is left in storage."""
     claimed = Export.objects.filter(
         pk=export_id, status__in=[Export.Status.PENDING, Export.Status.RUNNING]
     ).update(status=Export.Status.RUNNING)
-    export = (Export.objects.select_related("gold_set", "gold_set__project")
-              .filter(pk=export_id).first())
+    export = (
+        Export.objects.select_related("gold_set", "gold_set__project").filter(pk=export_id).first()
+    )
     if export is None or not claimed:
         return export
     gold_set = export.gold_set
@@ -63,28 +65,52 @@ def export_build(*, export_id: int,
     tmp_path = Path(tmp_dir) / "export.zip"
     stored_name = ""
     try:
-        _, report = goldset_zip_write(gold_set=gold_set, ratios=export_ratios(export),
-                                      seed=export.seed, out=tmp_path, spec=spec,
-                                      progress=progress)
+        _, report = goldset_zip_write(
+            gold_set=gold_set,
+            ratios=export_ratios(export),
+            seed=export.seed,
+            out=tmp_path,
+            spec=spec,
+            progress=progress,
+        )
         sha256, size = file_sha256(tmp_path)
         stored_name = _store(
-            tmp_path, f"exports/{gold_set.project_id}/{gold_set.version}/{sha256}.zip", sha256)
+            tmp_path, f"exports/{gold_set.project_id}/{gold_set.version}/{sha256}.zip", sha256
+        )
         with transaction.atomic():
             export = Export.objects.select_for_update().get(pk=export_id)
             export.status, export.file, export.sha256, export.size_bytes = (
-                Export.Status.DONE, stored_name, sha256, size)
+                Export.Status.DONE,
+                stored_name,
+                sha256,
+                size,
+            )
             export.report = report
             export.error, export.finished_at = "", timezone.now()
             export.full_clean(exclude=["gold_set", "created_by"])
-            export.save(update_fields=["status", "file", "sha256", "size_bytes", "report", "error",
-                                       "finished_at"])
+            export.save(
+                update_fields=[
+                    "status",
+                    "file",
+                    "sha256",
+                    "size_bytes",
+                    "report",
+                    "error",
+                    "finished_at",
+                ]
+            )
         return export
     except Exception as error:
-        if stored_name and not Export.objects.filter(file=stored_name).exclude(
-                pk=export_id).exists():
+        if (
+            stored_name
+            and not Export.objects.filter(file=stored_name).exclude(pk=export_id).exists()
+        ):
             default_storage.delete(stored_name)
-        message = (error.message if isinstance(error, ExportRejected)
-                   else f"{type(error).__name__}: {error}")
+        message = (
+            error.message
+            if isinstance(error, ExportRejected)
+            else f"{type(error).__name__}: {error}"
+        )
         log.exception("export %s failed", export_id)
         return export_failed(export_id=export_id, message=message)
     finally:
@@ -112,18 +138,26 @@ class ExportRejected(DomainError):
 
 def _split_items(items: list[dict]) -> list[SplitItem]:
     # An empty label is a stratum of its own; an empty group key makes the clip its own group.
-    return [SplitItem(name=item["name"], label=item["primary_label"], group=item["group_key"])
-            for item in items]
+    return [
+        SplitItem(name=item["name"], label=item["primary_label"], group=item["group_key"])
+        for item in items
+    ]
 
 
-def _split(*, items: list[dict], ratios: Mapping[str, float], seed: int,
-           spec: Mapping | None = None) -> tuple[list[SplitItem], dict[str, list[str]]]:
+def _split(
+    *, items: list[dict], ratios: Mapping[str, float], seed: int, spec: Mapping | None = None
+) -> tuple[list[SplitItem], dict[str, list[str]]]:
     spec = {**SPLIT_DEFAULTS, **(spec or {})}
     split_rows = _split_items(items)
     try:
-        splits = split_items(items=split_rows, ratios=dict(ratios), seed=int(seed),
-                             stratify=spec["stratify"], grouped=spec["grouped"],
-                             tolerance=spec["tolerance"])
+        splits = split_items(
+            items=split_rows,
+            ratios=dict(ratios),
+            seed=int(seed),
+            stratify=spec["stratify"],
+            grouped=spec["grouped"],
+            tolerance=spec["tolerance"],
+        )
     except SplitError as error:
         raise ExportRejected(str(error)) from error
     return split_rows, splits
@@ -132,14 +166,26 @@ def _split(*, items: list[dict], ratios: Mapping[str, float], seed: int,
 def _datasheet(gold_set: GoldSet) -> dict:
     # Agreement is left out: it is computed from the annotations as they are now (not as frozen,
     # and with the embedding model), which would make two exports of one version differ.
-    return {"project": gold_set.project.name, "version": gold_set.version,
-            "frozen_at": gold_set.frozen_at.isoformat(), "licence": gold_set.licence,
-            "provenance": gold_set.provenance, "agreement": {}, "note": gold_set.note}
+    return {
+        "project": gold_set.project.name,
+        "version": gold_set.version,
+        "frozen_at": gold_set.frozen_at.isoformat(),
+        "licence": gold_set.licence,
+        "provenance": gold_set.provenance,
+        "agreement": {},
+        "note": gold_set.note,
+    }
 
 
-def goldset_zip_write(*, gold_set: GoldSet, ratios: Mapping[str, float], seed: int,
-                      out: str | Path, spec: Mapping | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> tuple[dict, dict]:
+def goldset_zip_write(
+    *,
+    gold_set: GoldSet,
+    ratios: Mapping[str, float],
+    seed: int,
+    out: str | Path,
+    spec: Mapping | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict, dict]:
     """Split a frozen version and write its zip to `out` (atomically, by export_zip). Returns
     (manifest, report) where report is split_report's counts per label per split."""
     from inference.exports import export_zip
@@ -147,8 +193,9 @@ def goldset_zip_write(*, gold_set: GoldSet, ratios: Mapping[str, float], seed: i
     items = selectors.goldset_export_items(gold_set=gold_set)
     split_rows, splits = _split(items=items, ratios=ratios, seed=seed, spec=spec)
     try:
-        manifest = export_zip(items=items, splits=splits, datasheet=_datasheet(gold_set), out=out,
-                              progress=progress)
+        manifest = export_zip(
+            items=items, splits=splits, datasheet=_datasheet(gold_set), out=out, progress=progress
+        )
     except ValueError as error:  # an item the formats cannot hold; the message names it
         raise ExportRejected(f"The export was refused: {error}") from error
     return manifest, split_report(items=split_rows, splits=splits)

@@ -23,8 +23,14 @@ from annotate.goldsets.export_builder import (
 from annotate.goldsets.models import Export, GoldSet
 from annotate.goldsets.tasks import export_build as export_build_task
 
-__all__ = ["ExportRejected", "export_create", "export_ratios",
-           "export_ratios_parse", "file_sha256", "goldset_zip_write"]
+__all__ = [
+    "ExportRejected",
+    "export_create",
+    "export_ratios",
+    "export_ratios_parse",
+    "file_sha256",
+    "goldset_zip_write",
+]
 
 
 log = logging.getLogger(__name__)
@@ -48,7 +54,8 @@ def export_ratios_parse(*, text: str) -> dict[str, float]:
             ratios[name] = float(value)
         except ValueError:
             raise ExportRejected(
-                f"The share of {name!r} must be a number, not {value.strip()!r}.") from None
+                f"The share of {name!r} must be a number, not {value.strip()!r}."
+            ) from None
     return ratios
 
 
@@ -61,24 +68,40 @@ def export_create(*, gold_set: GoldSet, ratios: Mapping[str, float], seed: int, 
         raise ExportRejected(f"The seed must be a whole number, not {seed!r}.")
     items = selectors.goldset_export_items(gold_set=gold_set)
     _split(items=items, ratios=ratios, seed=seed)
-    export = Export(gold_set=gold_set, seed=seed, status=Export.Status.PENDING,
-                    split_spec={"ratios": dict(ratios), "order": list(ratios), **SPLIT_DEFAULTS},
-                    created_by=by if getattr(by, "pk", None) else None)
+    export = Export(
+        gold_set=gold_set,
+        seed=seed,
+        status=Export.Status.PENDING,
+        split_spec={"ratios": dict(ratios), "order": list(ratios), **SPLIT_DEFAULTS},
+        created_by=by if getattr(by, "pk", None) else None,
+    )
     export.full_clean(exclude=["gold_set", "created_by"])
     export.save()
-    audit_record(actor=by, action="export", object_type="export", object_id=export.pk, before=None,
-                 after={"gold_set": gold_set.pk, "version": gold_set.version,
-                        "split_spec": export.split_spec, "seed": seed},
-                 project=gold_set.project)
+    audit_record(
+        actor=by,
+        action="export",
+        object_type="export",
+        object_id=export.pk,
+        before=None,
+        after={
+            "gold_set": gold_set.pk,
+            "version": gold_set.version,
+            "split_spec": export.split_spec,
+            "seed": seed,
+        },
+        project=gold_set.project,
+    )
     export_id = export.pk
 
     def failed(reason: str) -> str:
-        export_failed(export_id=export_id, message=f"The export was not built: {reason}; ask "
-                                                   "for it again once the queue is back.")
-        return ("The export was stored but could not be queued (the task queue is "
-                "unreachable); it is marked failed. Ask for it again in a few minutes.")
+        export_failed(
+            export_id=export_id,
+            message=f"The export was not built: {reason}; ask for it again once the queue is back.",
+        )
+        return (
+            "The export was stored but could not be queued (the task queue is "
+            "unreachable); it is marked failed. Ask for it again in a few minutes."
+        )
 
     send_on_commit(lambda: export_build_task.delay(export_id), on_unavailable=failed)
     return export
-
-

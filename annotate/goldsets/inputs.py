@@ -7,14 +7,21 @@ from rest_framework import serializers
 
 class GoldSetFreezeInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    licence = serializers.CharField(required=False, allow_blank=True, default="",
-                                    help_text="Name or SPDX id, e.g. CC-BY-NC-4.0.")
+    licence = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Name or SPDX id, e.g. CC-BY-NC-4.0.",
+    )
 
 
 class ExportCreateInput(serializers.Serializer):
     ratios = serializers.DictField(
-        child=serializers.FloatField(), allow_empty=False,
+        child=serializers.FloatField(),
+        allow_empty=False,
         help_text="Split name -> share, summing to 1; the order is kept (it is part of the "
-                  "zip's bytes).")
-    seed = serializers.IntegerField(required=False, default=0, min_value=-2**31,
-                                    max_value=2**31 - 1)
+        "zip's bytes).",
+    )
+    seed = serializers.IntegerField(
+        required=False, default=0, min_value=-(2**31), max_value=2**31 - 1
+    )

@@ -11,18 +11,26 @@ class GoldSet(models.Model):
     item per clip), with provenance and counts. Later edits of gold records go into the next
     version; a frozen version never changes."""
 
-    project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="gold_sets")
+    project = models.ForeignKey(
+        "annotate.Project", on_delete=models.CASCADE, related_name="gold_sets"
+    )
     version = models.PositiveIntegerField()
     note = models.TextField(blank=True)
-    licence = models.CharField(max_length=200, blank=True,
-                               help_text="The licence the exported data is released under.")
-    provenance = models.JSONField(default=dict, blank=True,
-                                  help_text="Who froze it, the records and their versions, reviewers.")
-    counts = models.JSONField(default=dict, blank=True,
-                              help_text="Clips, cues per modality, label distribution.")
+    licence = models.CharField(
+        max_length=200, blank=True, help_text="The licence the exported data is released under."
+    )
+    provenance = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Who froze it, the records and their versions, reviewers.",
+    )
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="Clips, cues per modality, label distribution."
+    )
     content_sha256 = models.CharField(max_length=64, help_text="Of the items' canonical JSON.")
-    frozen_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     frozen_at = models.DateTimeField()
 
     class Meta:
@@ -40,7 +48,9 @@ class GoldSetItem(models.Model):
     emotion labels, the reasoning description, and where the record came from."""
 
     gold_set = models.ForeignKey("annotate.GoldSet", on_delete=models.CASCADE, related_name="items")
-    clip = models.ForeignKey("annotate.Clip", null=True, on_delete=models.SET_NULL, related_name="+")
+    clip = models.ForeignKey(
+        "annotate.Clip", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     name = models.CharField(max_length=200, help_text="The clip's name when frozen.")
     group_key = models.CharField(max_length=200, blank=True)
     cues = models.JSONField(help_text="{visual|auditory|emotional: [{text, start_ms, end_ms}]}")
@@ -66,7 +76,9 @@ class Export(models.Model):
 
     Status = WorkStatus
 
-    gold_set = models.ForeignKey("annotate.GoldSet", on_delete=models.CASCADE, related_name="exports")
+    gold_set = models.ForeignKey(
+        "annotate.GoldSet", on_delete=models.CASCADE, related_name="exports"
+    )
     split_spec = models.JSONField(help_text="{ratios: {train: .8, ...}, stratify, group}")
     seed = models.IntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -75,8 +87,9 @@ class Export(models.Model):
     size_bytes = models.BigIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True, help_text="Counts per label per split.")
     error = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -51,37 +51,67 @@ def gold_item_from_record(record: GoldRecord) -> dict:
     cues: dict[str, list[dict]] = {modality: [] for modality in MODALITIES}
     for cue in record.cues.all():
         cues.setdefault(cue.modality, []).append(
-            {"text": cue.text, "start_ms": cue.start_ms, "end_ms": cue.end_ms, "kind": cue.kind})
-    return {"name": record.clip.name, "group_key": record.clip.group_key, "cues": cues,
-            "labels": list(record.labels), "primary_label": record.primary_label,
-            "description": record.description, "record_id": record.pk,
-            "record_version": record.version, "clip_id": record.clip_id}
+            {"text": cue.text, "start_ms": cue.start_ms, "end_ms": cue.end_ms, "kind": cue.kind}
+        )
+    return {
+        "name": record.clip.name,
+        "group_key": record.clip.group_key,
+        "cues": cues,
+        "labels": list(record.labels),
+        "primary_label": record.primary_label,
+        "description": record.description,
+        "record_id": record.pk,
+        "record_version": record.version,
+        "clip_id": record.clip_id,
+    }
 
 
 def gold_item_from_row(item: GoldSetItem) -> dict:
-    return {"name": item.name, "group_key": item.group_key, "cues": item.cues,
-            "labels": item.labels, "primary_label": item.primary_label,
-            "description": item.description, "record_id": item.record_id,
-            "record_version": item.record_version, "clip_id": item.clip_id}
+    return {
+        "name": item.name,
+        "group_key": item.group_key,
+        "cues": item.cues,
+        "labels": item.labels,
+        "primary_label": item.primary_label,
+        "description": item.description,
+        "record_id": item.record_id,
+        "record_version": item.record_version,
+        "clip_id": item.clip_id,
+    }
 
 
 def gold_cues_ordered() -> QuerySet[GoldCue]:
     # By start then position, whole-clip cues (no start) last on every database.
-    return (GoldCue.objects.only("id", "record_id", "modality", "text", "start_ms", "end_ms",
-                                 "kind", "position")
-            .order_by(F("start_ms").asc(nulls_last=True), "position", "pk"))
+    return GoldCue.objects.only(
+        "id", "record_id", "modality", "text", "start_ms", "end_ms", "kind", "position"
+    ).order_by(F("start_ms").asc(nulls_last=True), "position", "pk")
 
 
 def gold_records_final(*, project: Project, lock: bool = False) -> list[GoldRecord]:
     """The project's gold records with status gold, in clip-name order, with their cues. With
     lock, the records are row-locked (every gold edit locks its record first), so the cues read
     are the ones of the versions read."""
-    records = (GoldRecord.objects.filter(clip__project=project, status=GoldRecord.Status.GOLD)
-               .select_related("clip", "reviewer")
-               .only("id", "clip_id", "labels", "primary_label", "description", "version",
-                     "auto_promoted", "finalized_at", "reviewer_id", "reviewer__username",
-                     "clip__id", "clip__name", "clip__group_key", "clip__project_id")
-               .order_by("clip__name"))
+    records = (
+        GoldRecord.objects.filter(clip__project=project, status=GoldRecord.Status.GOLD)
+        .select_related("clip", "reviewer")
+        .only(
+            "id",
+            "clip_id",
+            "labels",
+            "primary_label",
+            "description",
+            "version",
+            "auto_promoted",
+            "finalized_at",
+            "reviewer_id",
+            "reviewer__username",
+            "clip__id",
+            "clip__name",
+            "clip__group_key",
+            "clip__project_id",
+        )
+        .order_by("clip__name")
+    )
     if lock:
         records = records.select_for_update(of=("self",))
     return list(records.prefetch_related(Prefetch("cues", queryset=gold_cues_ordered())))
@@ -98,25 +128,37 @@ def gold_counts(items: list[dict]) -> dict:
         for label in item["labels"]:
             labels[label] = labels.get(label, 0) + 1
         primary[item["primary_label"]] = primary.get(item["primary_label"], 0) + 1
-    return {"clips": len(items), "cues": cues, "cues_total": sum(cues.values()),
-            "labels": dict(sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))),
-            "primary_labels": dict(sorted(primary.items(), key=lambda kv: (-kv[1], kv[0])))}
+    return {
+        "clips": len(items),
+        "cues": cues,
+        "cues_total": sum(cues.values()),
+        "labels": dict(sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "primary_labels": dict(sorted(primary.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
 
 
 def gold_changes(*, before: list[dict], after: list[dict]) -> dict:
     """Clip names added, removed and changed (content differs) from one item list to another."""
     old = {item["name"]: gold_item_sha256(item) for item in before}
     new = {item["name"]: gold_item_sha256(item) for item in after}
-    return {"added": sorted(new.keys() - old.keys()), "removed": sorted(old.keys() - new.keys()),
-            "changed": sorted(name for name in new.keys() & old.keys() if new[name] != old[name])}
+    return {
+        "added": sorted(new.keys() - old.keys()),
+        "removed": sorted(old.keys() - new.keys()),
+        "changed": sorted(name for name in new.keys() & old.keys() if new[name] != old[name]),
+    }
 
 
 def goldset_list(*, project: Project) -> QuerySet[GoldSet]:
     """The project's frozen versions, newest first, with who froze them and export counts."""
-    return (GoldSet.objects.filter(project=project).select_related("frozen_by")
-            .annotate(n_exports=Count("exports"),
-                      n_exports_done=Count("exports", filter=Q(exports__status=Export.Status.DONE)))
-            .order_by("-version"))
+    return (
+        GoldSet.objects.filter(project=project)
+        .select_related("frozen_by")
+        .annotate(
+            n_exports=Count("exports"),
+            n_exports_done=Count("exports", filter=Q(exports__status=Export.Status.DONE)),
+        )
+        .order_by("-version")
+    )
 
 
 def goldset_latest(*, project: Project) -> GoldSet | None:
@@ -125,26 +167,41 @@ def goldset_latest(*, project: Project) -> GoldSet | None:
 
 def goldset_get(*, project: Project, version: int) -> GoldSet | None:
     """One frozen version of the project, or None when there is no such version."""
-    return (GoldSet.objects.filter(project=project, version=version)
-            .select_related("frozen_by", "project").first())
+    return (
+        GoldSet.objects.filter(project=project, version=version)
+        .select_related("frozen_by", "project")
+        .first()
+    )
 
 
 def goldset_items(*, gold_set: GoldSet) -> list[dict]:
     """Every item of a version as a dict (the export's and the change list's input)."""
-    return [gold_item_from_row(item) for item in
-            GoldSetItem.objects.filter(gold_set=gold_set).order_by("name")]
+    return [
+        gold_item_from_row(item)
+        for item in GoldSetItem.objects.filter(gold_set=gold_set).order_by("name")
+    ]
 
 
 def goldset_items_list(*, gold_set: GoldSet) -> QuerySet[GoldSetItem]:
     """A version's items in name order, as stored (for the API's own pagination)."""
-    return (GoldSetItem.objects.filter(gold_set=gold_set)
-            .only("name", "group_key", "cues", "labels", "primary_label", "description",
-                  "record_id", "record_version", "gold_set_id")
-            .order_by("name"))
+    return (
+        GoldSetItem.objects.filter(gold_set=gold_set)
+        .only(
+            "name",
+            "group_key",
+            "cues",
+            "labels",
+            "primary_label",
+            "description",
+            "record_id",
+            "record_version",
+            "gold_set_id",
+        )
+        .order_by("name")
+    )
 
 
-def goldset_items_page(*, gold_set: GoldSet, page: int = 1,
-                       per_page: int = ITEMS_PER_PAGE) -> Page:
+def goldset_items_page(*, gold_set: GoldSet, page: int = 1, per_page: int = ITEMS_PER_PAGE) -> Page:
     """One page of a version's items in name order (out-of-range pages give the last one)."""
     items = GoldSetItem.objects.filter(gold_set=gold_set).order_by("name")
     paginator = Paginator(items, per_page)
@@ -155,24 +212,46 @@ def goldset_items_page(*, gold_set: GoldSet, page: int = 1,
 def goldset_export_items(*, gold_set: GoldSet) -> list[dict]:
     """A version's items in export_zip's shape: with the clip's duration and the storage name of
     its proxy video (empty when the clip has none or was deleted since)."""
-    rows = (GoldSetItem.objects.filter(gold_set=gold_set).select_related("clip")
-            .only("name", "group_key", "cues", "labels", "primary_label", "description",
-                  "clip__id", "clip__duration_ms", "clip__proxy")
-            .order_by("name"))
+    rows = (
+        GoldSetItem.objects.filter(gold_set=gold_set)
+        .select_related("clip")
+        .only(
+            "name",
+            "group_key",
+            "cues",
+            "labels",
+            "primary_label",
+            "description",
+            "clip__id",
+            "clip__duration_ms",
+            "clip__proxy",
+        )
+        .order_by("name")
+    )
     items = []
     for row in rows:
         clip = row.clip
-        items.append({"name": row.name, "group_key": row.group_key,
-                      "duration_ms": clip.duration_ms if clip else None,
-                      "media": (clip.proxy or "") if clip else "",
-                      "labels": list(row.labels), "primary_label": row.primary_label,
-                      "description": row.description, "cues": row.cues})
+        items.append(
+            {
+                "name": row.name,
+                "group_key": row.group_key,
+                "duration_ms": clip.duration_ms if clip else None,
+                "media": (clip.proxy or "") if clip else "",
+                "labels": list(row.labels),
+                "primary_label": row.primary_label,
+                "description": row.description,
+                "cues": row.cues,
+            }
+        )
     return items
 
 
 def goldset_exports_list(*, gold_set: GoldSet) -> list[Export]:
-    return list(Export.objects.filter(gold_set=gold_set).select_related("created_by")
-                .order_by("-created_at", "-pk"))
+    return list(
+        Export.objects.filter(gold_set=gold_set)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def export_get(*, gold_set: GoldSet, export_id: int) -> Export | None:
@@ -209,22 +288,31 @@ def gold_working_get(*, project: Project) -> WorkingGold:
     items = [gold_item_from_record(r) for r in gold_records_final(project=project)]
     latest = goldset_latest(project=project)
     previous = goldset_items(gold_set=latest) if latest is not None else []
-    n_in_review = GoldRecord.objects.filter(clip__project=project,
-                                            status=GoldRecord.Status.IN_REVIEW).count()
-    return WorkingGold(items=items, counts=gold_counts(items),
-                       content_sha256=gold_items_sha256(items), n_in_review=n_in_review,
-                       latest=latest, changes=gold_changes(before=previous, after=items))
+    n_in_review = GoldRecord.objects.filter(
+        clip__project=project, status=GoldRecord.Status.IN_REVIEW
+    ).count()
+    return WorkingGold(
+        items=items,
+        counts=gold_counts(items),
+        content_sha256=gold_items_sha256(items),
+        n_in_review=n_in_review,
+        latest=latest,
+        changes=gold_changes(before=previous, after=items),
+    )
 
 
-def export_report_rows(report: dict, *, order: list[str] | None = None
-                       ) -> tuple[list[str], list[list]]:
+def export_report_rows(
+    report: dict, *, order: list[str] | None = None
+) -> tuple[list[str], list[list]]:
     """split_report's counts as a table: a header (label, each split, total) and rows per label,
     then clips, groups and share per split. Splits in `order` when given (stored reports lose
     their key order in jsonb)."""
     splits = (report or {}).get("splits", {})
     names = [n for n in order or [] if n in splits] + [n for n in splits if n not in (order or [])]
-    labels = list(report.get("labels") or sorted(
-        {label for row in splits.values() for label in row.get("labels", {})}))
+    labels = list(
+        report.get("labels")
+        or sorted({label for row in splits.values() for label in row.get("labels", {})})
+    )
     rows: list[list] = []
     for label in labels:
         counts = [splits[name].get("labels", {}).get(label, 0) for name in names]

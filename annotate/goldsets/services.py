@@ -35,18 +35,27 @@ def _provenance(*, records, by, frozen_at, latest: GoldSet | None, changes: dict
         reviewer = record.reviewer.username if record.reviewer_id else None
         if reviewer:
             reviewers[reviewer] = reviewers.get(reviewer, 0) + 1
-        rows.append({"clip": record.clip.name, "record_id": record.pk, "version": record.version,
-                     "reviewer": reviewer, "auto_promoted": record.auto_promoted,
-                     "finalized_at": (record.finalized_at.isoformat()
-                                      if record.finalized_at else None)})
+        rows.append(
+            {
+                "clip": record.clip.name,
+                "record_id": record.pk,
+                "version": record.version,
+                "reviewer": reviewer,
+                "auto_promoted": record.auto_promoted,
+                "finalized_at": (record.finalized_at.isoformat() if record.finalized_at else None),
+            }
+        )
     return {
         "frozen_by": {"id": by.pk, "username": by.get_username()} if by is not None else None,
         "frozen_at": frozen_at.isoformat(),
         "records": rows,
         "reviewers": dict(sorted(reviewers.items())),
         "auto_promoted": sum(1 for record in records if record.auto_promoted),
-        "previous": ({"version": latest.version, "content_sha256": latest.content_sha256}
-                     if latest is not None else None),
+        "previous": (
+            {"version": latest.version, "content_sha256": latest.content_sha256}
+            if latest is not None
+            else None
+        ),
         "changes": changes,
     }
 
@@ -63,29 +72,45 @@ def goldset_freeze(*, project: Project, by, note: str = "", licence: str = "") -
     if len(note) > NOTE_LIMIT:
         raise GoldSetRejected(f"The note has {len(note)} characters; keep it within {NOTE_LIMIT}.")
     if len(licence) > LICENCE_LIMIT:
-        raise GoldSetRejected(f"The licence has {len(licence)} characters; give its name or "
-                              f"SPDX id within {LICENCE_LIMIT} (e.g. CC-BY-NC-4.0).")
+        raise GoldSetRejected(
+            f"The licence has {len(licence)} characters; give its name or "
+            f"SPDX id within {LICENCE_LIMIT} (e.g. CC-BY-NC-4.0)."
+        )
     Project.objects.select_for_update().only("id").get(pk=project.pk)
     records = selectors.gold_records_final(project=project, lock=True)
     if not records:
-        raise GoldSetRejected(f"{project.name} has no final gold record yet: finalize at least one "
-                              "clip's review (or auto-promote) before freezing a version.")
+        raise GoldSetRejected(
+            f"{project.name} has no final gold record yet: finalize at least one "
+            "clip's review (or auto-promote) before freezing a version."
+        )
     items = [selectors.gold_item_from_record(record) for record in records]
     content_sha256 = selectors.gold_items_sha256(items)
     latest = selectors.goldset_latest(project=project)
     if latest is not None and latest.content_sha256 == content_sha256:
         raise GoldSetRejected(
             f"Nothing changed since version {latest.version} ({latest.counts.get('clips', 0)} "
-            "clips, same content): finalize or change gold records before freezing again.")
+            "clips, same content): finalize or change gold records before freezing again."
+        )
     previous = selectors.goldset_items(gold_set=latest) if latest is not None else []
     changes = selectors.gold_changes(before=previous, after=items)
     frozen_at = timezone.now()
     gold_set = GoldSet(
-        project=project, version=(latest.version if latest else 0) + 1, note=note, licence=licence,
-        counts=selectors.gold_counts(items), content_sha256=content_sha256,
-        frozen_by=by if getattr(by, "pk", None) else None, frozen_at=frozen_at,
-        provenance=_provenance(records=records, by=by if getattr(by, "pk", None) else None,
-                               frozen_at=frozen_at, latest=latest, changes=changes))
+        project=project,
+        version=(latest.version if latest else 0) + 1,
+        note=note,
+        licence=licence,
+        counts=selectors.gold_counts(items),
+        content_sha256=content_sha256,
+        frozen_by=by if getattr(by, "pk", None) else None,
+        frozen_at=frozen_at,
+        provenance=_provenance(
+            records=records,
+            by=by if getattr(by, "pk", None) else None,
+            frozen_at=frozen_at,
+            latest=latest,
+            changes=changes,
+        ),
+    )
     gold_set.full_clean(exclude=["project", "frozen_by"], validate_unique=False)
     try:
         with transaction.atomic():
@@ -93,20 +118,43 @@ def goldset_freeze(*, project: Project, by, note: str = "", licence: str = "") -
     except IntegrityError as error:  # a freeze that did not take the project lock won the number
         raise GoldSetRejected(
             f"Version {gold_set.version} of {project.name} was frozen by someone else a moment "
-            "ago; reload and freeze again if still needed.") from error
-    rows = [GoldSetItem(gold_set=gold_set, clip_id=item["clip_id"], name=item["name"],
-                        group_key=item["group_key"], cues=item["cues"], labels=item["labels"],
-                        primary_label=item["primary_label"], description=item["description"],
-                        record_id=item["record_id"], record_version=item["record_version"])
-            for item in items]
+            "ago; reload and freeze again if still needed."
+        ) from error
+    rows = [
+        GoldSetItem(
+            gold_set=gold_set,
+            clip_id=item["clip_id"],
+            name=item["name"],
+            group_key=item["group_key"],
+            cues=item["cues"],
+            labels=item["labels"],
+            primary_label=item["primary_label"],
+            description=item["description"],
+            record_id=item["record_id"],
+            record_version=item["record_version"],
+        )
+        for item in items
+    ]
     for row in rows:  # an empty label list is valid data here, not a blank form field
         row.full_clean(exclude=["gold_set", "clip", "labels"], validate_unique=False)
     GoldSetItem.objects.bulk_create(rows, batch_size=500)
     # Every finished run and annotator is scored against the new version, after commit.
     signals.goldset_frozen.send(sender=GoldSet, gold_set=gold_set)
-    audit_record(actor=by, action="freeze", object_type="gold_set", object_id=gold_set.pk,
-                 before=None, project=project,
-                 after={"version": gold_set.version, "content_sha256": content_sha256,
-                        "counts": gold_set.counts, "note": note, "licence": licence,
-                        "previous": gold_set.provenance["previous"], "changes": changes})
+    audit_record(
+        actor=by,
+        action="freeze",
+        object_type="gold_set",
+        object_id=gold_set.pk,
+        before=None,
+        project=project,
+        after={
+            "version": gold_set.version,
+            "content_sha256": content_sha256,
+            "counts": gold_set.counts,
+            "note": note,
+            "licence": licence,
+            "previous": gold_set.provenance["previous"],
+            "changes": changes,
+        },
+    )
     return gold_set

@@ -24,6 +24,7 @@ def export_build(export_id: int) -> str | None:
         export = export_builder.export_build(export_id=export_id)
     except SoftTimeLimitExceeded:
         export_builder.export_failed(
-            export_id=export_id, message="The export took longer than 30 minutes and was stopped.")
+            export_id=export_id, message="The export took longer than 30 minutes and was stopped."
+        )
         raise
     return export.status if export else None

@@ -34,10 +34,14 @@ EXPORTS = "goldsets/partials/goldset_exports.html"
 DEFAULT_SPLIT = "train=0.8,val=0.1,test=0.1"
 
 
-login_for_goldsets = htmx_login_required(lambda request: render(
-    request, "core/partials/form_message.html",
-    {"ok": False, "message": "Your session has ended: log in again, then repeat the request."},
-    status=401))
+login_for_goldsets = htmx_login_required(
+    lambda request: render(
+        request,
+        "core/partials/form_message.html",
+        {"ok": False, "message": "Your session has ended: log in again, then repeat the request."},
+        status=401,
+    )
+)
 
 
 def _gold_set(project, version: int):
@@ -48,41 +52,79 @@ def _gold_set(project, version: int):
 
 
 def _working(request, project, role, *, status: int = 200, message: str = "", ok: bool = True):
-    return render(request, WORKING, {
-        "project": project, "working": selectors.gold_working_get(project=project),
-        "can_manage": role in MANAGE_ROLES, "message": message, "ok": ok}, status=status)
+    return render(
+        request,
+        WORKING,
+        {
+            "project": project,
+            "working": selectors.gold_working_get(project=project),
+            "can_manage": role in MANAGE_ROLES,
+            "message": message,
+            "ok": ok,
+        },
+        status=status,
+    )
 
 
 def _export_rows(gold_set) -> list[dict]:
     rows = []
     for export in selectors.goldset_exports_list(gold_set=gold_set):
         ratios = export_services.export_ratios(export)
-        head, table = (selectors.export_report_rows(export.report, order=list(ratios))
-                       if export.status == Export.Status.DONE and export.report else ([], []))
-        rows.append({"export": export, "ratios": ratios,
-                     "head": head, "table": table})
+        head, table = (
+            selectors.export_report_rows(export.report, order=list(ratios))
+            if export.status == Export.Status.DONE and export.report
+            else ([], [])
+        )
+        rows.append({"export": export, "ratios": ratios, "head": head, "table": table})
     return rows
 
 
-def _exports(request, project, gold_set, role, *, status: int = 200, message: str = "",
-             ok: bool = True, form: dict | None = None):
+def _exports(
+    request,
+    project,
+    gold_set,
+    role,
+    *,
+    status: int = 200,
+    message: str = "",
+    ok: bool = True,
+    form: dict | None = None,
+):
     rows = _export_rows(gold_set)
-    return render(request, EXPORTS, {
-        "project": project, "gold_set": gold_set, "rows": rows, "can_manage": role in MANAGE_ROLES,
-        "busy": any(r["export"].status in (Export.Status.PENDING, Export.Status.RUNNING)
-                    for r in rows),
-        "message": message, "ok": ok,
-        "form": form or {"split": DEFAULT_SPLIT, "seed": 0}}, status=status)
+    return render(
+        request,
+        EXPORTS,
+        {
+            "project": project,
+            "gold_set": gold_set,
+            "rows": rows,
+            "can_manage": role in MANAGE_ROLES,
+            "busy": any(
+                r["export"].status in (Export.Status.PENDING, Export.Status.RUNNING) for r in rows
+            ),
+            "message": message,
+            "ok": ok,
+            "form": form or {"split": DEFAULT_SPLIT, "seed": 0},
+        },
+        status=status,
+    )
 
 
 @login_for_goldsets
 @require_GET
 def goldset_list(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
-    return render(request, "goldsets/goldsets.html", {
-        "project": project, "role": role, "can_manage": role in MANAGE_ROLES,
-        "gold_sets": list(selectors.goldset_list(project=project)),
-        "working": selectors.gold_working_get(project=project)})
+    return render(
+        request,
+        "goldsets/goldsets.html",
+        {
+            "project": project,
+            "role": role,
+            "can_manage": role in MANAGE_ROLES,
+            "gold_sets": list(selectors.goldset_list(project=project)),
+            "working": selectors.gold_working_get(project=project),
+        },
+    )
 
 
 @login_for_goldsets
@@ -90,20 +132,32 @@ def goldset_list(request: HttpRequest, slug: str) -> HttpResponse:
 def goldset_freeze(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
     if role not in MANAGE_ROLES:
-        return _working(request, project, role, status=403, ok=False,
-                        message="Only a project manager can freeze a gold set version.")
-    form = GoldSetFreezeInput(data={key: request.POST[key] for key in ("note", "licence")
-                                    if key in request.POST})
+        return _working(
+            request,
+            project,
+            role,
+            status=403,
+            ok=False,
+            message="Only a project manager can freeze a gold set version.",
+        )
+    form = GoldSetFreezeInput(
+        data={key: request.POST[key] for key in ("note", "licence") if key in request.POST}
+    )
     if not form.is_valid():
-        return _working(request, project, role, status=400, ok=False,
-                        message=errors_sentence(form.errors))
+        return _working(
+            request, project, role, status=400, ok=False, message=errors_sentence(form.errors)
+        )
     try:
-        gold_set = goldset_services.goldset_freeze(project=project, by=request.user,
-                                                   note=form.validated_data["note"],
-                                                   licence=form.validated_data["licence"])
+        gold_set = goldset_services.goldset_freeze(
+            project=project,
+            by=request.user,
+            note=form.validated_data["note"],
+            licence=form.validated_data["licence"],
+        )
     except goldset_services.GoldSetRejected as error:
-        return _working(request, project, role, status=error.http_status, ok=False,
-                        message=error.message)
+        return _working(
+            request, project, role, status=error.http_status, ok=False, message=error.message
+        )
     url = reverse("goldset-detail", args=[project.slug, gold_set.version])
     if request.htmx:
         response = HttpResponse(status=201)
@@ -119,20 +173,33 @@ def goldset_detail(request: HttpRequest, slug: str, version: int) -> HttpRespons
     gold_set = _gold_set(project, version)
     raw_page = request.GET.get("page") or "1"
     if not raw_page.isdigit() or int(raw_page) < 1:
-        return HttpResponse(f"page must be a whole number from 1 up, not {raw_page!r}.",
-                            status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            f"page must be a whole number from 1 up, not {raw_page!r}.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     rows = _export_rows(gold_set)
     page = selectors.goldset_items_page(gold_set=gold_set, page=int(raw_page))
     for item in page.object_list:  # one column per modality, in the header's order
         item.cue_columns = [item.cues.get(modality, []) for modality in selectors.MODALITIES]
-    return render(request, "goldsets/goldsets_version.html", {
-        "project": project, "role": role, "gold_set": gold_set, "can_manage": role in MANAGE_ROLES,
-        "page": page,
-        "modalities": selectors.MODALITIES, "rows": rows,
-        "busy": any(r["export"].status in (Export.Status.PENDING, Export.Status.RUNNING)
-                    for r in rows),
-        "form": {"split": DEFAULT_SPLIT, "seed": 0},
-        "changes": (gold_set.provenance or {}).get("changes", {})})
+    return render(
+        request,
+        "goldsets/goldsets_version.html",
+        {
+            "project": project,
+            "role": role,
+            "gold_set": gold_set,
+            "can_manage": role in MANAGE_ROLES,
+            "page": page,
+            "modalities": selectors.MODALITIES,
+            "rows": rows,
+            "busy": any(
+                r["export"].status in (Export.Status.PENDING, Export.Status.RUNNING) for r in rows
+            ),
+            "form": {"split": DEFAULT_SPLIT, "seed": 0},
+            "changes": (gold_set.provenance or {}).get("changes", {}),
+        },
+    )
 
 
 @login_for_goldsets
@@ -144,25 +211,65 @@ def goldset_exports(request: HttpRequest, slug: str, version: int) -> HttpRespon
         return _exports(request, project, gold_set, role)
     form = {"split": request.POST.get("split", "").strip(), "seed": request.POST.get("seed", "0")}
     if role not in MANAGE_ROLES:
-        return _exports(request, project, gold_set, role, status=403, ok=False, form=form,
-                        message="Only a project manager can export a gold set version.")
+        return _exports(
+            request,
+            project,
+            gold_set,
+            role,
+            status=403,
+            ok=False,
+            form=form,
+            message="Only a project manager can export a gold set version.",
+        )
     try:
         ratios = export_services.export_ratios_parse(text=form["split"])
     except export_services.ExportRejected as error:
-        return _exports(request, project, gold_set, role, status=error.http_status, ok=False,
-                        form=form, message=error.message)
+        return _exports(
+            request,
+            project,
+            gold_set,
+            role,
+            status=error.http_status,
+            ok=False,
+            form=form,
+            message=error.message,
+        )
     fields = ExportCreateInput(data={"ratios": ratios, "seed": form["seed"].strip() or "0"})
     if not fields.is_valid():
-        return _exports(request, project, gold_set, role, status=400, ok=False, form=form,
-                        message=errors_sentence(fields.errors))
+        return _exports(
+            request,
+            project,
+            gold_set,
+            role,
+            status=400,
+            ok=False,
+            form=form,
+            message=errors_sentence(fields.errors),
+        )
     try:
-        export = export_services.export_create(gold_set=gold_set, ratios=ratios,
-                                               seed=fields.validated_data["seed"], by=request.user)
+        export = export_services.export_create(
+            gold_set=gold_set, ratios=ratios, seed=fields.validated_data["seed"], by=request.user
+        )
     except export_services.ExportRejected as error:
-        return _exports(request, project, gold_set, role, status=error.http_status, ok=False,
-                        form=form, message=error.message)
-    return _exports(request, project, gold_set, role, status=201, form=form,
-                    message=f"Export #{export.pk} is queued; the list updates when it is built.")
+        return _exports(
+            request,
+            project,
+            gold_set,
+            role,
+            status=error.http_status,
+            ok=False,
+            form=form,
+            message=error.message,
+        )
+    return _exports(
+        request,
+        project,
+        gold_set,
+        role,
+        status=201,
+        form=form,
+        message=f"Export #{export.pk} is queued; the list updates when it is built.",
+    )
 
 
 def _plain_refusal(request, error: DomainError) -> HttpResponse:

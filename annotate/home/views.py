@@ -28,8 +28,11 @@ def _clip_rows_context(project) -> dict:
     counts = {status: 0 for status in Clip.Status.values}
     for clip in clips:
         counts[clip.status] += 1
-    return {"clips": clips, "counts": counts,
-            "busy": counts[Clip.Status.PENDING] + counts[Clip.Status.INGESTING] > 0}
+    return {
+        "clips": clips,
+        "counts": counts,
+        "busy": counts[Clip.Status.PENDING] + counts[Clip.Status.INGESTING] > 0,
+    }
 
 
 @login_required
@@ -39,9 +42,17 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     sees_runs = core_selectors.model_output_visible(project=project, role=role)
     runs = list(runs_with_progress(project=project)[:20]) if sees_runs else []
     mine = list(annotation_list_for_annotator(project=project, annotator=request.user))
-    context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES, "mine": mine,
-               "runs": runs, "sees_runs": sees_runs, "busy_runs": any(r.status == ModelRun.Status.RUNNING for r in runs),
-               **run_start_context(role), **_clip_rows_context(project)}
+    context = {
+        "project": project,
+        "role": role,
+        "can_upload": role in UPLOAD_ROLES,
+        "mine": mine,
+        "runs": runs,
+        "sees_runs": sees_runs,
+        "busy_runs": any(r.status == ModelRun.Status.RUNNING for r in runs),
+        **run_start_context(role),
+        **_clip_rows_context(project),
+    }
     return render(request, "home/project_detail.html", context)
 
 
@@ -49,8 +60,13 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def clip_rows(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
-    context = {"project": project, "role": role, "can_upload": role in UPLOAD_ROLES,
-               **run_start_context(role), **_clip_rows_context(project)}
+    context = {
+        "project": project,
+        "role": role,
+        "can_upload": role in UPLOAD_ROLES,
+        **run_start_context(role),
+        **_clip_rows_context(project),
+    }
     return render(request, "home/partials/clip_rows.html", context)
 
 
@@ -59,10 +75,24 @@ def clip_rows(request: HttpRequest, slug: str) -> HttpResponse:
 def clip_detail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
     clip = clips_selectors.clip_get(project=project, name=name)
-    proposals = [] if not core_selectors.model_output_visible(project=project, role=role) else list(
-        clip.proposals.filter(status=Proposal.Status.DONE).select_related("run")
-        .prefetch_related("cues").order_by("-run__created_at")
+    proposals = (
+        []
+        if not core_selectors.model_output_visible(project=project, role=role)
+        else list(
+            clip.proposals.filter(status=Proposal.Status.DONE)
+            .select_related("run")
+            .prefetch_related("cues")
+            .order_by("-run__created_at")
+        )
     )
-    return render(request, "clips/clip_detail.html",
-                  {"project": project, "clip": clip, "role": role, "proposals": proposals,
-                   "can_manage": role in UPLOAD_ROLES})
+    return render(
+        request,
+        "clips/clip_detail.html",
+        {
+            "project": project,
+            "clip": clip,
+            "role": role,
+            "proposals": proposals,
+            "can_manage": role in UPLOAD_ROLES,
+        },
+    )

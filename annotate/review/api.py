@@ -84,13 +84,13 @@ class AlphaOutput(serializers.Serializer):
 
 class QualityOutput(serializers.Serializer):
     n_submitted = serializers.IntegerField()
-    n_clips_shared = serializers.IntegerField(help_text="Clips with two or more submitted "
-                                                        "annotations.")
+    n_clips_shared = serializers.IntegerField(
+        help_text="Clips with two or more submitted annotations."
+    )
     n_gold = serializers.IntegerField()
     model_id = serializers.CharField(help_text="The sentence encoder behind every F1.")
     agreement = ModalityAgreementOutput(many=True)
-    primary_label_alpha = AlphaOutput(help_text="Krippendorff's alpha (nominal) on primary "
-                                                "labels.")
+    primary_label_alpha = AlphaOutput(help_text="Krippendorff's alpha (nominal) on primary labels.")
     annotators = AnnotatorQualityOutput(many=True)
     pairs = PairOutput(many=True)
 
@@ -101,25 +101,48 @@ def _quality_data(quality) -> dict:
     for row in quality.heat_rows:
         for cell in row["cells"]:
             if not cell["self"] and row["annotator"].username < cell["other"].username:
-                pairs.append({"a": row["annotator"].username, "b": cell["other"].username,
-                              "f1": cell["f1"], "n_clips": cell["n_clips"]})
+                pairs.append(
+                    {
+                        "a": row["annotator"].username,
+                        "b": cell["other"].username,
+                        "f1": cell["f1"],
+                        "n_clips": cell["n_clips"],
+                    }
+                )
     return {
-        "n_submitted": quality.n_submitted, "n_clips_shared": quality.n_clips_shared,
-        "n_gold": quality.n_gold, "model_id": quality.model_id,
+        "n_submitted": quality.n_submitted,
+        "n_clips_shared": quality.n_clips_shared,
+        "n_gold": quality.n_gold,
+        "model_id": quality.model_id,
         "agreement": quality.modality_rows,
-        "primary_label_alpha": {"alpha": alpha.alpha, "n_units": alpha.n_units,
-                                "n_coders": alpha.n_coders, "n_values": alpha.n_values,
-                                "reason": alpha.reason},
-        "annotators": [{
-            "username": a.username, "n_submitted": a.n_submitted,
-            "gold": None if a.gold is None else {"by_modality": a.gold.by_modality,
-                                                 "overall": a.gold.overall,
-                                                 "n_clips": a.gold.n_clips},
-            "label_accuracy": a.label_accuracy, "label_total": a.label_total,
-            "accepted_unchanged_share": a.accepted_unchanged_share,
-            "proposals_decided": a.proposals_decided, "median_decision_s": a.median_decision_s,
-            "decoys_shown": a.decoys_shown, "decoy_failure_rate": a.decoy_failure_rate,
-        } for a in quality.annotators],
+        "primary_label_alpha": {
+            "alpha": alpha.alpha,
+            "n_units": alpha.n_units,
+            "n_coders": alpha.n_coders,
+            "n_values": alpha.n_values,
+            "reason": alpha.reason,
+        },
+        "annotators": [
+            {
+                "username": a.username,
+                "n_submitted": a.n_submitted,
+                "gold": None
+                if a.gold is None
+                else {
+                    "by_modality": a.gold.by_modality,
+                    "overall": a.gold.overall,
+                    "n_clips": a.gold.n_clips,
+                },
+                "label_accuracy": a.label_accuracy,
+                "label_total": a.label_total,
+                "accepted_unchanged_share": a.accepted_unchanged_share,
+                "proposals_decided": a.proposals_decided,
+                "median_decision_s": a.median_decision_s,
+                "decoys_shown": a.decoys_shown,
+                "decoy_failure_rate": a.decoy_failure_rate,
+            }
+            for a in quality.annotators
+        ],
         "pairs": pairs,
     }
 
@@ -127,13 +150,16 @@ def _quality_data(quality) -> dict:
 class QualityApi(GenericAPIView):
     serializer_class = QualityOutput
 
-    @extend_schema(operation_id="projects_quality_retrieve",
-                   summary="Agreement between annotators and with gold, and rubber-stamp signs "
-                           "(reviewers and managers; docs/review.md defines every figure)",
-                   responses={200: QualityOutput, 403: NOT_SIGNED_IN, 404: not_found_doc("")})
+    @extend_schema(
+        operation_id="projects_quality_retrieve",
+        summary="Agreement between annotators and with gold, and rubber-stamp signs "
+        "(reviewers and managers; docs/review.md defines every figure)",
+        responses={200: QualityOutput, 403: NOT_SIGNED_IN, 404: not_found_doc("")},
+    )
     def get(self, request, slug: str):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user,
-                                                            roles=REVIEWER_ROLES)
+        project, _ = core_selectors.project_get_for_user(
+            slug=slug, user=request.user, roles=REVIEWER_ROLES
+        )
         return Response(QualityOutput(_quality_data(project_quality_get(project=project))).data)
 
 
@@ -145,9 +171,12 @@ def _project_for_reviews(request, slug: str) -> tuple[Project, str]:
 
 
 def _forbidden(action: str) -> Response:
-    return error_response("forbidden", f"Only the project's reviewers and managers can {action}; "
-                                       "ask a manager for the reviewer role.",
-                          status.HTTP_403_FORBIDDEN)
+    return error_response(
+        "forbidden",
+        f"Only the project's reviewers and managers can {action}; "
+        "ask a manager for the reviewer role.",
+        status.HTTP_403_FORBIDDEN,
+    )
 
 
 def _clip(project: Project, name: str) -> Clip:
@@ -159,8 +188,10 @@ def _clip(project: Project, name: str) -> Clip:
 def _review(clip: Clip) -> review_selectors.ClipReview:
     review = review_selectors.clip_review_get(clip=clip)
     if not review.annotations:
-        raise Http404(f"No annotation of {clip.name} is submitted yet, so there is nothing to "
-                      "review; it joins the review queue with its first submission.")
+        raise Http404(
+            f"No annotation of {clip.name} is submitted yet, so there is nothing to "
+            "review; it joins the review queue with its first submission."
+        )
     return review
 
 
@@ -173,7 +204,8 @@ class ReviewQueueRowOutput(serializers.Serializer):
     singleton = serializers.IntegerField()
     model_only = serializers.IntegerField()
     label_agreement = serializers.FloatField(
-        help_text="Share of annotators whose primary label is the most common one.")
+        help_text="Share of annotators whose primary label is the most common one."
+    )
     primary_labels = serializers.ListField(child=serializers.CharField())
     gold_status = serializers.CharField(help_text='"" (not started), in_review or gold.')
     disagreement = serializers.FloatField(help_text="The queue's order: highest first, in [0, 2].")
@@ -189,7 +221,8 @@ class ReviewCueOutput(serializers.Serializer):
 
 class ReviewMemberOutput(ReviewCueOutput):
     annotator = serializers.CharField(
-        help_text='The lane as the page labels it: a username, or "Annotator n" when blind.')
+        help_text='The lane as the page labels it: a username, or "Annotator n" when blind.'
+    )
 
 
 class ReviewDecisionOutput(serializers.Serializer):
@@ -230,8 +263,9 @@ class ReviewGoldCueOutput(serializers.Serializer):
     kind = serializers.CharField()
     group_key = serializers.CharField(help_text='The group it settles ("" for a written cue).')
     orphan = serializers.BooleanField(
-        default=False, help_text="It settles a group of an earlier alignment (an annotation "
-                                 "was submitted since).")
+        default=False,
+        help_text="It settles a group of an earlier alignment (an annotation was submitted since).",
+    )
 
 
 class ReviewGoldRecordOutput(serializers.Serializer):
@@ -252,7 +286,8 @@ class ReviewAnnotationOutput(serializers.Serializer):
     labels = serializers.ListField(child=serializers.CharField(), source="annotation.labels")
     description = serializers.CharField(source="annotation.description")
     agrees = serializers.BooleanField(
-        help_text="The primary label is the most common one (and that one is not tied).")
+        help_text="The primary label is the most common one (and that one is not tied)."
+    )
 
 
 class ReviewCountsOutput(serializers.Serializer):
@@ -264,17 +299,24 @@ class ReviewCountsOutput(serializers.Serializer):
 
 class ReviewClipOutput(serializers.Serializer):
     clip = serializers.CharField(source="clip.name")
-    run = serializers.IntegerField(source="run.pk", allow_null=True, default=None,
-                                   help_text="The model run whose cues are aligned, if any.")
+    run = serializers.IntegerField(
+        source="run.pk",
+        allow_null=True,
+        default=None,
+        help_text="The model run whose cues are aligned, if any.",
+    )
     editable = serializers.SerializerMethodField(
-        help_text="The record is in review (a final one must be reopened first).")
+        help_text="The record is in review (a final one must be reopened first)."
+    )
     annotations = ReviewAnnotationOutput(many=True, source="label_rows")
     counts = ReviewCountsOutput()
     groups = ReviewGroupOutput(many=True)
     record = serializers.SerializerMethodField(
-        help_text="null until the review is started with POST .../open/.")
-    missing = serializers.ListField(child=serializers.CharField(),
-                                    help_text="What the record needs before it can be final.")
+        help_text="null until the review is started with POST .../open/."
+    )
+    missing = serializers.ListField(
+        child=serializers.CharField(), help_text="What the record needs before it can be final."
+    )
     candidate_labels = serializers.ListField(child=serializers.CharField())
 
     def get_editable(self, review: review_selectors.ClipReview) -> bool:
@@ -303,39 +345,56 @@ class AutoPromotionOutput(serializers.Serializer):
     reason = serializers.CharField(help_text="Why it was promoted, or why not.")
 
 
-_NOT_FOUND = OpenApiResponse(DetailOutput, description="No such project or clip, not a member, "
-                                                       "or no annotation of the clip is "
-                                                       "submitted yet.")
+_NOT_FOUND = OpenApiResponse(
+    DetailOutput,
+    description="No such project or clip, not a member, "
+    "or no annotation of the clip is "
+    "submitted yet.",
+)
 
 
 _FORBIDDEN = OpenApiResponse(
-    RunErrorOutput, description="An annotator of the project: reviews are for reviewers and "
-                                "managers (without credentials DRF answers with `detail` only).")
+    RunErrorOutput,
+    description="An annotator of the project: reviews are for reviewers and "
+    "managers (without credentials DRF answers with `detail` only).",
+)
 
 
-_BAD_BODY = OpenApiResponse(RunErrorOutput, description="A body that is not JSON, or a field "
-                                                        "missing or of the wrong type (the "
-                                                        "message names it).")
+_BAD_BODY = OpenApiResponse(
+    RunErrorOutput,
+    description="A body that is not JSON, or a field "
+    "missing or of the wrong type (the "
+    "message names it).",
+)
 
 
-_CONFLICT = OpenApiResponse(RunErrorOutput, description=(
-    'code "stale": the record changed since the version you sent (the message gives the current '
-    'one; nothing was changed); code "not_started": the review has not been started '
-    '(POST .../open/); code "rejected": the review services refused, with their message (a '
-    "final record, an unknown group, a span outside the clip, undecided groups at finalize, "
-    "...). Every refusal of a review write is a 409, as for annotations."))
+_CONFLICT = OpenApiResponse(
+    RunErrorOutput,
+    description=(
+        'code "stale": the record changed since the version you sent (the message gives the current '
+        'one; nothing was changed); code "not_started": the review has not been started '
+        '(POST .../open/); code "rejected": the review services refused, with their message (a '
+        "final record, an unknown group, a span outside the clip, undecided groups at finalize, "
+        "...). Every refusal of a review write is a 409, as for annotations."
+    ),
+)
 
 
 _STALE_EXAMPLE = OpenApiExample(
-    "Stale version", status_codes=["409"], response_only=True,
-    value={"code": "stale", "detail": "The gold record of sample_00000007 was changed elsewhere "
-                                      "since you loaded it (now version 3); reload to see the "
-                                      "current state, then redo your change."})
+    "Stale version",
+    status_codes=["409"],
+    response_only=True,
+    value={
+        "code": "stale",
+        "detail": "The gold record of sample_00000007 was changed elsewhere "
+        "since you loaded it (now version 3); reload to see the "
+        "current state, then redo your change.",
+    },
+)
 
 
 def _write_responses(ok: int = 200) -> dict:
-    return {ok: ReviewClipOutput, 400: _BAD_BODY, 403: _FORBIDDEN, 404: _NOT_FOUND,
-            409: _CONFLICT}
+    return {ok: ReviewClipOutput, 400: _BAD_BODY, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT}
 
 
 class ReviewQueueApi(GenericAPIView):
@@ -345,10 +404,12 @@ class ReviewQueueApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_reviews_list",
         summary="The review queue: clips with a submitted annotation, most disagreement first "
-                "(final ones last)",
-        responses={200: ReviewQueueRowOutput(many=True), 403: _FORBIDDEN,
-                   404: OpenApiResponse(DetailOutput, description="No such project, or not a "
-                                                                  "member.")},
+        "(final ones last)",
+        responses={
+            200: ReviewQueueRowOutput(many=True),
+            403: _FORBIDDEN,
+            404: OpenApiResponse(DetailOutput, description="No such project, or not a member."),
+        },
     )
     def get(self, request, slug: str):
         project, role = _project_for_reviews(request, slug)
@@ -365,8 +426,10 @@ class ReviewQueueApi(GenericAPIView):
             200: AutoPromotionOutput(many=True),
             403: OpenApiResponse(RunErrorOutput, description="Not a manager of the project."),
             404: OpenApiResponse(DetailOutput, description="No such project, or not a member."),
-            409: OpenApiResponse(RunErrorOutput, description="Auto-promotion is switched off "
-                                                             "in the project's settings."),
+            409: OpenApiResponse(
+                RunErrorOutput,
+                description="Auto-promotion is switched off in the project's settings.",
+            ),
         },
     )
     def post(self, request, slug: str):
@@ -374,9 +437,13 @@ class ReviewQueueApi(GenericAPIView):
         if role != Membership.Role.MANAGER:
             return managers_only_response("run auto-promotion")
         if not project.auto_promote_consensus:
-            return error_response("conflict", "Auto-promotion is switched off for this project: a "
-                                      "manager turns on “auto promote consensus” in the "
-                                      "project's settings first.", status.HTTP_409_CONFLICT)
+            return error_response(
+                "conflict",
+                "Auto-promotion is switched off for this project: a "
+                "manager turns on “auto promote consensus” in the "
+                "project's settings first.",
+                status.HTTP_409_CONFLICT,
+            )
         results = review_services.gold_auto_promote_project(project=project, actor=request.user)
         return Response(AutoPromotionOutput(results, many=True).data)
 
@@ -388,7 +455,7 @@ class ReviewDetailApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_reviews_retrieve",
         summary="One clip's review: the annotators' labels, the aligned cue groups with their "
-                "decisions, and the gold record",
+        "decisions, and the gold record",
         responses={200: ReviewClipOutput, 403: _FORBIDDEN, 404: _NOT_FOUND},
     )
     def get(self, request, slug: str, name: str):
@@ -405,10 +472,9 @@ class ReviewOpenApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_reviews_open",
         summary="Start the clip's review: its gold record is created at version 1 (once; "
-                "later calls answer the review as it is)",
+        "later calls answer the review as it is)",
         request=None,
-        responses={200: ReviewClipOutput, 201: ReviewClipOutput, 403: _FORBIDDEN,
-                   404: _NOT_FOUND},
+        responses={200: ReviewClipOutput, 201: ReviewClipOutput, 403: _FORBIDDEN, 404: _NOT_FOUND},
     )
     def post(self, request, slug: str, name: str):
         project, role = _project_for_reviews(request, slug)
@@ -420,8 +486,10 @@ class ReviewOpenApi(GenericAPIView):
         if not existed:
             review_services.gold_record_open(clip=clip, reviewer=request.user)
             review = _review(clip)
-        return Response(ReviewClipOutput(review).data,
-                        status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        return Response(
+            ReviewClipOutput(review).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
 
 
 class ReviewWriteApi(GenericAPIView):
@@ -451,9 +519,11 @@ class ReviewWriteApi(GenericAPIView):
         record = review_selectors.gold_record_get(clip=clip)
         if record is None:
             return error_response(
-                "not_started", f"The review of {clip.name} has not started yet; POST "
-                               f"/api/projects/{project.slug}/reviews/{clip.name}/open/ first.",
-                status.HTTP_409_CONFLICT)
+                "not_started",
+                f"The review of {clip.name} has not started yet; POST "
+                f"/api/projects/{project.slug}/reviews/{clip.name}/open/ first.",
+                status.HTTP_409_CONFLICT,
+            )
         record.clip = clip
         self.apply(record, {**form.validated_data, "reviewer": request.user}, **kwargs)
         return Response(ReviewClipOutput(_review(clip)).data, status=self.ok_status)
@@ -471,18 +541,27 @@ class ReviewAcceptApi(ReviewWriteApi):
     input_class = ReviewAcceptInput
 
     def apply(self, record, data, key: str = "") -> None:
-        review_services.review_group_accept(record=record, group_key=key, **_args(data),
-                                            text=data["text"] or None, **_span(data),
-                                            note=data["note"])
+        review_services.review_group_accept(
+            record=record,
+            group_key=key,
+            **_args(data),
+            text=data["text"] or None,
+            **_span(data),
+            note=data["note"],
+        )
 
     @extend_schema(
         operation_id="projects_reviews_groups_accept",
         summary="Settle a group with one gold cue: a member's text (default: the first "
-                "annotator's) or your own, over the group's span unless given",
-        request=ReviewAcceptInput, responses=_write_responses(),
-        examples=[OpenApiExample("Own wording", request_only=True,
-                                 value={"version": 1, "text": "He smiles broadly."}),
-                  _STALE_EXAMPLE],
+        "annotator's) or your own, over the group's span unless given",
+        request=ReviewAcceptInput,
+        responses=_write_responses(),
+        examples=[
+            OpenApiExample(
+                "Own wording", request_only=True, value={"version": 1, "text": "He smiles broadly."}
+            ),
+            _STALE_EXAMPLE,
+        ],
     )
     def post(self, request, slug: str, name: str, key: str):
         return self.write(request, slug, name, key=key)
@@ -492,12 +571,16 @@ class ReviewRejectApi(ReviewWriteApi):
     input_class = ReviewRejectInput
 
     def apply(self, record, data, key: str = "") -> None:
-        review_services.review_group_reject(record=record, group_key=key, **_args(data),
-                                            note=data["note"])
+        review_services.review_group_reject(
+            record=record, group_key=key, **_args(data), note=data["note"]
+        )
 
-    @extend_schema(operation_id="projects_reviews_groups_reject",
-                   summary="Settle a group by keeping none of its cues in the gold",
-                   request=ReviewRejectInput, responses=_write_responses())
+    @extend_schema(
+        operation_id="projects_reviews_groups_reject",
+        summary="Settle a group by keeping none of its cues in the gold",
+        request=ReviewRejectInput,
+        responses=_write_responses(),
+    )
     def post(self, request, slug: str, name: str, key: str):
         return self.write(request, slug, name, key=key)
 
@@ -506,9 +589,12 @@ class ReviewUndoApi(ReviewWriteApi):
     def apply(self, record, data, key: str = "") -> None:
         review_services.review_decision_undo(record=record, group_key=key, **_args(data))
 
-    @extend_schema(operation_id="projects_reviews_groups_undo",
-                   summary="Make a group undecided again (a merge is undone whole)",
-                   request=ReviewVersionInput, responses=_write_responses())
+    @extend_schema(
+        operation_id="projects_reviews_groups_undo",
+        summary="Make a group undecided again (a merge is undone whole)",
+        request=ReviewVersionInput,
+        responses=_write_responses(),
+    )
     def post(self, request, slug: str, name: str, key: str):
         return self.write(request, slug, name, key=key)
 
@@ -518,14 +604,21 @@ class ReviewMergeApi(ReviewWriteApi):
     example = '{"version": 1, "groups": ["<key>", "<key>"], "text": "..."}'
 
     def apply(self, record, data) -> None:
-        review_services.review_groups_merge(record=record, group_keys=data["groups"],
-                                            text=data["text"], **_args(data), **_span(data),
-                                            note=data["note"])
+        review_services.review_groups_merge(
+            record=record,
+            group_keys=data["groups"],
+            text=data["text"],
+            **_args(data),
+            **_span(data),
+            note=data["note"],
+        )
 
-    @extend_schema(operation_id="projects_reviews_merge",
-                   summary="Settle several groups of one modality with one gold cue in your "
-                           "wording",
-                   request=ReviewMergeInput, responses=_write_responses())
+    @extend_schema(
+        operation_id="projects_reviews_merge",
+        summary="Settle several groups of one modality with one gold cue in your wording",
+        request=ReviewMergeInput,
+        responses=_write_responses(),
+    )
     def post(self, request, slug: str, name: str):
         return self.write(request, slug, name)
 
@@ -536,12 +629,20 @@ class ReviewGoldCueListApi(ReviewWriteApi):
     ok_status = status.HTTP_201_CREATED
 
     def apply(self, record, data) -> None:
-        review_services.gold_cue_add(record=record, modality=data["modality"], text=data["text"],
-                                     **_args(data), **_span(data))
+        review_services.gold_cue_add(
+            record=record,
+            modality=data["modality"],
+            text=data["text"],
+            **_args(data),
+            **_span(data),
+        )
 
-    @extend_schema(operation_id="projects_reviews_gold_cues_create",
-                   summary="Add a gold cue that no annotator had",
-                   request=ReviewGoldCueInput, responses=_write_responses(201))
+    @extend_schema(
+        operation_id="projects_reviews_gold_cues_create",
+        summary="Add a gold cue that no annotator had",
+        request=ReviewGoldCueInput,
+        responses=_write_responses(201),
+    )
     def post(self, request, slug: str, name: str):
         return self.write(request, slug, name)
 
@@ -550,19 +651,28 @@ class ReviewGoldCueDetailApi(ReviewWriteApi):
     def apply(self, record, data, cue_id: int = 0) -> None:
         gold_cue = review_selectors.gold_cue_get(record=record, cue_id=cue_id)
         if gold_cue is None:
-            raise Http404(f"The gold of {record.clip.name} has no cue {cue_id}; GET "
-                          f"/api/projects/{record.clip.project.slug}/reviews/{record.clip.name}/ "
-                          "lists them.")
+            raise Http404(
+                f"The gold of {record.clip.name} has no cue {cue_id}; GET "
+                f"/api/projects/{record.clip.project.slug}/reviews/{record.clip.name}/ "
+                "lists them."
+            )
         review_services.gold_cue_delete(record=record, gold_cue=gold_cue, **_args(data))
 
     @extend_schema(
         operation_id="projects_reviews_gold_cues_destroy",
         summary="Delete a gold cue; the groups it settled are undecided again",
-        parameters=[OpenApiParameter("version", int, required=True,
-                                     description="The gold record's version you saw.")],
-        responses={**_write_responses(), 404: OpenApiResponse(
-            DetailOutput, description="No such project, clip or gold cue of the clip, or not a "
-                                      "member.")},
+        parameters=[
+            OpenApiParameter(
+                "version", int, required=True, description="The gold record's version you saw."
+            )
+        ],
+        responses={
+            **_write_responses(),
+            404: OpenApiResponse(
+                DetailOutput,
+                description="No such project, clip or gold cue of the clip, or not a member.",
+            ),
+        },
     )
     def delete(self, request, slug: str, name: str, cue_id: int):
         return self.write(request, slug, name, body=request.query_params, cue_id=cue_id)
@@ -575,14 +685,20 @@ class ReviewLabelsApi(ReviewWriteApi):
     example = '{"version": 1, "labels": ["happy"], "primary_label": "happy"}'
 
     def apply(self, record, data) -> None:
-        review_services.gold_labels_set(record=record, labels=data["labels"],
-                                        primary_label=data["primary_label"],
-                                        description=data["description"], **_args(data))
+        review_services.gold_labels_set(
+            record=record,
+            labels=data["labels"],
+            primary_label=data["primary_label"],
+            description=data["description"],
+            **_args(data),
+        )
 
-    @extend_schema(operation_id="projects_reviews_labels_update",
-                   summary="Set the gold emotion labels, the primary one and (if given) the "
-                           "reasoning",
-                   request=ReviewLabelsInput, responses=_write_responses())
+    @extend_schema(
+        operation_id="projects_reviews_labels_update",
+        summary="Set the gold emotion labels, the primary one and (if given) the reasoning",
+        request=ReviewLabelsInput,
+        responses=_write_responses(),
+    )
     def put(self, request, slug: str, name: str):
         return self.write(request, slug, name)
 
@@ -591,10 +707,13 @@ class ReviewFinalizeApi(ReviewWriteApi):
     def apply(self, record, data) -> None:
         review_services.gold_record_finalize(record=record, **_args(data))
 
-    @extend_schema(operation_id="projects_reviews_finalize",
-                   summary="Make the clip's gold final (refused, naming what is missing, while a "
-                           "group is undecided or there is no primary label)",
-                   request=ReviewVersionInput, responses=_write_responses())
+    @extend_schema(
+        operation_id="projects_reviews_finalize",
+        summary="Make the clip's gold final (refused, naming what is missing, while a "
+        "group is undecided or there is no primary label)",
+        request=ReviewVersionInput,
+        responses=_write_responses(),
+    )
     def post(self, request, slug: str, name: str):
         return self.write(request, slug, name)
 
@@ -603,25 +722,30 @@ class ReviewReopenApi(ReviewWriteApi):
     def apply(self, record, data) -> None:
         review_services.gold_record_reopen(record=record, **_args(data))
 
-    @extend_schema(operation_id="projects_reviews_reopen",
-                   summary="Reopen a final gold so it can be changed again",
-                   request=ReviewVersionInput, responses=_write_responses())
+    @extend_schema(
+        operation_id="projects_reviews_reopen",
+        summary="Reopen a final gold so it can be changed again",
+        request=ReviewVersionInput,
+        responses=_write_responses(),
+    )
     def post(self, request, slug: str, name: str):
         return self.write(request, slug, name)
 
 
-_COMMENT_NOT_FOUND = OpenApiResponse(DetailOutput, description="No such project, clip or "
-                                                               "comment, or not a member.")
+_COMMENT_NOT_FOUND = OpenApiResponse(
+    DetailOutput, description="No such project, clip or comment, or not a member."
+)
 
 
 class ReviewCommentListApi(GenericAPIView):
     queryset = ReviewComment.objects.none()
     serializer_class = ReviewCommentOutput
 
-    @extend_schema(operation_id="projects_reviews_comments_list",
-                   summary="A clip's review comments",
-                   responses={200: ReviewCommentOutput(many=True), 403: _FORBIDDEN,
-                              404: _COMMENT_NOT_FOUND})
+    @extend_schema(
+        operation_id="projects_reviews_comments_list",
+        summary="A clip's review comments",
+        responses={200: ReviewCommentOutput(many=True), 403: _FORBIDDEN, 404: _COMMENT_NOT_FOUND},
+    )
     def get(self, request, slug: str, name: str):
         project, role = _project_for_reviews(request, slug)
         if role not in REVIEW_ROLES:
@@ -634,11 +758,16 @@ class ReviewCommentListApi(GenericAPIView):
         operation_id="projects_reviews_comments_create",
         summary="Comment on the clip, pinned to one of its cues or to a media time (or neither)",
         request=ReviewCommentInput,
-        responses={201: ReviewCommentOutput, 400: _BAD_BODY, 403: _FORBIDDEN,
-                   404: _COMMENT_NOT_FOUND,
-                   422: OpenApiResponse(RunErrorOutput, description="No text, a cue of another "
-                                                                    "clip, or a time outside "
-                                                                    "the clip.")},
+        responses={
+            201: ReviewCommentOutput,
+            400: _BAD_BODY,
+            403: _FORBIDDEN,
+            404: _COMMENT_NOT_FOUND,
+            422: OpenApiResponse(
+                RunErrorOutput,
+                description="No text, a cue of another clip, or a time outside the clip.",
+            ),
+        },
     )
     def post(self, request, slug: str, name: str):
         project, role = _project_for_reviews(request, slug)
@@ -657,11 +786,14 @@ class ReviewCommentListApi(GenericAPIView):
             cue = review_selectors.clip_cue_get(clip=clip, cue_id=data["cue"])
             if cue is None:
                 return error_response(
-                    "rejected", f"Cue {data['cue']} is not part of {clip.name}; pin the comment "
-                                "to one of its cues.", status.HTTP_422_UNPROCESSABLE_ENTITY)
-        comment = review_services.review_comment_add(clip=clip, author=request.user,
-                                                     text=data["text"], cue=cue,
-                                                     time_ms=data["time_ms"])
+                    "rejected",
+                    f"Cue {data['cue']} is not part of {clip.name}; pin the comment "
+                    "to one of its cues.",
+                    status.HTTP_422_UNPROCESSABLE_ENTITY,
+                )
+        comment = review_services.review_comment_add(
+            clip=clip, author=request.user, text=data["text"], cue=cue, time_ms=data["time_ms"]
+        )
         return Response(ReviewCommentOutput(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -669,12 +801,17 @@ class ReviewCommentResolveApi(GenericAPIView):
     queryset = ReviewComment.objects.none()
     serializer_class = ReviewCommentOutput
 
-    @extend_schema(operation_id="projects_reviews_comments_resolve",
-                   summary="Resolve a comment",
-                   request=None,
-                   responses={200: ReviewCommentOutput, 403: _FORBIDDEN, 404: _COMMENT_NOT_FOUND,
-                              409: OpenApiResponse(RunErrorOutput,
-                                                   description="It is resolved already.")})
+    @extend_schema(
+        operation_id="projects_reviews_comments_resolve",
+        summary="Resolve a comment",
+        request=None,
+        responses={
+            200: ReviewCommentOutput,
+            403: _FORBIDDEN,
+            404: _COMMENT_NOT_FOUND,
+            409: OpenApiResponse(RunErrorOutput, description="It is resolved already."),
+        },
+    )
     def post(self, request, slug: str, name: str, comment_id: int):
         project, role = _project_for_reviews(request, slug)
         if role not in REVIEW_ROLES:
@@ -682,8 +819,10 @@ class ReviewCommentResolveApi(GenericAPIView):
         clip = _clip(project, name)
         comment = review_selectors.review_comment_get(clip=clip, comment_id=comment_id)
         if comment is None:
-            raise Http404(f"{clip.name} has no comment {comment_id}; GET "
-                          f"/api/projects/{project.slug}/reviews/{clip.name}/comments/ lists "
-                          "them.")
+            raise Http404(
+                f"{clip.name} has no comment {comment_id}; GET "
+                f"/api/projects/{project.slug}/reviews/{clip.name}/comments/ lists "
+                "them."
+            )
         comment = review_services.review_comment_resolve(comment=comment, user=request.user)
         return Response(ReviewCommentOutput(comment).data)

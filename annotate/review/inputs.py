@@ -7,13 +7,15 @@ _INT_MAX = 2**31 - 1  # the database's integer columns
 
 
 def _version_field():
-    return serializers.IntegerField(min_value=1, max_value=_INT_MAX,
-                                    help_text="The gold record's version you saw.")
+    return serializers.IntegerField(
+        min_value=1, max_value=_INT_MAX, help_text="The gold record's version you saw."
+    )
 
 
 def _ms_field():
-    return serializers.IntegerField(min_value=0, max_value=_INT_MAX, required=False,
-                                    allow_null=True, default=None)
+    return serializers.IntegerField(
+        min_value=0, max_value=_INT_MAX, required=False, allow_null=True, default=None
+    )
 
 
 class ReviewVersionInput(serializers.Serializer):
@@ -21,8 +23,12 @@ class ReviewVersionInput(serializers.Serializer):
 
 
 class ReviewAcceptInput(ReviewVersionInput):
-    text = serializers.CharField(required=False, allow_blank=True, default="",
-                                 help_text="Your wording; default: the first annotator's.")
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Your wording; default: the first annotator's.",
+    )
     start_ms = _ms_field()
     end_ms = _ms_field()
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -33,8 +39,10 @@ class ReviewRejectInput(ReviewVersionInput):
 
 
 class ReviewMergeInput(ReviewVersionInput):
-    groups = serializers.ListField(child=serializers.CharField(max_length=64),
-                                   help_text="Two or more group keys of one modality.")
+    groups = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        help_text="Two or more group keys of one modality.",
+    )
     text = serializers.CharField(allow_blank=True, help_text="The merged cue's wording.")
     start_ms = _ms_field()
     end_ms = _ms_field()
@@ -51,12 +59,23 @@ class ReviewGoldCueInput(ReviewVersionInput):
 class ReviewLabelsInput(ReviewVersionInput):
     labels = serializers.ListField(child=serializers.CharField(allow_blank=True))
     primary_label = serializers.CharField(allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                        default=None, help_text="Left as it is when absent.")
+    description = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
+        help_text="Left as it is when absent.",
+    )
 
 
 class ReviewCommentInput(serializers.Serializer):
     text = serializers.CharField(allow_blank=True)
-    cue = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
-                                   max_value=2**63 - 1, help_text="Pin it to a cue of this clip.")
+    cue = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Pin it to a cue of this clip.",
+    )
     time_ms = _ms_field()

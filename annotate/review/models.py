@@ -22,11 +22,18 @@ class GoldRecord(models.Model):
     labels = models.JSONField(default=list, blank=True)
     primary_label = models.CharField(max_length=64, blank=True)
     description = models.TextField(blank=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="gold_records")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="gold_records",
+    )
     provenance = models.JSONField(
-        default=dict, blank=True,
-        help_text="{annotations: [{id, annotator, version, submitted_at}], run, thresholds}")
+        default=dict,
+        blank=True,
+        help_text="{annotations: [{id, annotator, version, submitted_at}], run, thresholds}",
+    )
     auto_promoted = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1, help_text="For optimistic locking.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -51,11 +58,17 @@ class GoldCue(models.Model):
     start_ms = models.PositiveIntegerField(null=True, blank=True)
     end_ms = models.PositiveIntegerField(null=True, blank=True)
     how = models.CharField(max_length=16, choices=How.choices, default=How.ACCEPTED)
-    kind = models.CharField(max_length=16, default="observation",
-                            help_text="As on cues: observation, subtitle, inference or unobservable")
-    group_key = models.CharField(max_length=64, blank=True,
-                                 help_text="The alignment group it settles, if any.")
-    source_cues = models.JSONField(default=list, blank=True, help_text="Ids of the cues it came from.")
+    kind = models.CharField(
+        max_length=16,
+        default="observation",
+        help_text="As on cues: observation, subtitle, inference or unobservable",
+    )
+    group_key = models.CharField(
+        max_length=64, blank=True, help_text="The alignment group it settles, if any."
+    )
+    source_cues = models.JSONField(
+        default=list, blank=True, help_text="Ids of the cues it came from."
+    )
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -85,17 +98,21 @@ class ReviewDecision(models.Model):
     group_key = models.CharField(max_length=64)
     modality = models.CharField(max_length=16, choices=Cue.Modality.choices)
     action = models.CharField(max_length=8, choices=Action.choices)
-    gold_cue = models.ForeignKey(GoldCue, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="decisions")
+    gold_cue = models.ForeignKey(
+        GoldCue, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
     note = models.TextField(blank=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["record_id", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["record", "group_key"], name="review_decision_group_unique"),
+            models.UniqueConstraint(
+                fields=["record", "group_key"], name="review_decision_group_unique"
+            ),
         ]
 
 
@@ -103,9 +120,12 @@ class ReviewComment(models.Model):
     """A comment pinned to a cue or to a time of a clip (or to the clip as a whole)."""
 
     clip = models.ForeignKey("annotate.Clip", on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                               related_name="+")
-    cue = models.ForeignKey("annotate.Cue", null=True, blank=True, on_delete=models.SET_NULL, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cue = models.ForeignKey(
+        "annotate.Cue", null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
+    )
     time_ms = models.PositiveIntegerField(null=True, blank=True)
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -16,8 +16,9 @@ def clip_auto_promote_queue(*, annotation: Annotation) -> bool:
     project = annotation.clip.project
     if not project.auto_promote_consensus:
         return False
-    submitted = Annotation.objects.filter(clip_id=annotation.clip_id,
-                                          status=Annotation.Status.SUBMITTED).count()
+    submitted = Annotation.objects.filter(
+        clip_id=annotation.clip_id, status=Annotation.Status.SUBMITTED
+    ).count()
     if submitted < project.annotators_per_clip:
         return False
     clip_id = annotation.clip_id

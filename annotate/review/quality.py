@@ -110,22 +110,29 @@ def project_quality_get(*, project: Project, scorer=None) -> ProjectQuality:
         Annotation.objects.filter(clip__project=project, status=Annotation.Status.SUBMITTED)
         .select_related("annotator")
         .only("id", "clip_id", "annotator_id", "primary_label", "annotator__username")
-        .prefetch_related(Prefetch("cues", queryset=Cue.objects.only(
-            "id", "annotation_id", "modality", "kind", "text", "origin", "decision", "decoy")))
+        .prefetch_related(
+            Prefetch(
+                "cues",
+                queryset=Cue.objects.only(
+                    "id", "annotation_id", "modality", "kind", "text", "origin", "decision", "decoy"
+                ),
+            )
+        )
         .order_by("clip_id", "annotator_id")
     )
     records = list(
         GoldRecord.objects.filter(clip__project=project, status=GoldRecord.Status.GOLD)
         .only("id", "clip_id", "primary_label")
-        .prefetch_related(Prefetch("cues", queryset=GoldCue.objects.only(
-            "id", "record_id", "modality", "text")))
+        .prefetch_related(
+            Prefetch("cues", queryset=GoldCue.objects.only("id", "record_id", "modality", "text"))
+        )
     )
     decision_times: dict[int, list] = defaultdict(list)
-    for annotation_id, at in (AnnotationEvent.objects
-                              .filter(annotation__clip__project=project,
-                                      annotation__status=Annotation.Status.SUBMITTED,
-                                      action__in=DECISION_ACTIONS)
-                              .values_list("annotation_id", "at")):
+    for annotation_id, at in AnnotationEvent.objects.filter(
+        annotation__clip__project=project,
+        annotation__status=Annotation.Status.SUBMITTED,
+        action__in=DECISION_ACTIONS,
+    ).values_list("annotation_id", "at"):
         decision_times[annotation_id].append(at)
 
     people: dict[int, AnnotatorQuality] = {}
@@ -134,8 +141,12 @@ def project_quality_get(*, project: Project, scorer=None) -> ProjectQuality:
     labels: dict[int, dict[int, str]] = defaultdict(dict)
     timelines: dict[int, list[list]] = defaultdict(list)
     for annotation in annotations:
-        who = people.setdefault(annotation.annotator_id, AnnotatorQuality(
-            user_id=annotation.annotator_id, username=annotation.annotator.username))
+        who = people.setdefault(
+            annotation.annotator_id,
+            AnnotatorQuality(
+                user_id=annotation.annotator_id, username=annotation.annotator.username
+            ),
+        )
         who.n_submitted += 1
         cues = list(annotation.cues.all())
         counted = [c for c in cues if not c.decoy and c.decision in COUNTED_DECISIONS]
@@ -167,20 +178,29 @@ def project_quality_get(*, project: Project, scorer=None) -> ProjectQuality:
 
     ordered = sorted(people.values(), key=lambda p: (p.username.casefold(), p.user_id))
     quality = ProjectQuality(
-        annotators=ordered, pairwise=pairwise, alpha=primary_label_alpha(labels=labels),
+        annotators=ordered,
+        pairwise=pairwise,
+        alpha=primary_label_alpha(labels=labels),
         n_submitted=len(annotations),
         n_clips_shared=sum(1 for v in by_clip.values() if len(v) >= 2),
-        n_gold=len(records), model_id=scorer.model_id,
+        n_gold=len(records),
+        model_id=scorer.model_id,
     )
-    quality.modality_rows = [{"modality": m, "mean": pairwise.by_modality[m][0],
-                              "n_pairs": pairwise.by_modality[m][1]}
-                             for m in (*MODALITIES, "overall")]
+    quality.modality_rows = [
+        {"modality": m, "mean": pairwise.by_modality[m][0], "n_pairs": pairwise.by_modality[m][1]}
+        for m in (*MODALITIES, "overall")
+    ]
     for a in ordered:
         cells = []
         for b in ordered:
             pair = None if a.user_id == b.user_id else pairwise.get(a.user_id, b.user_id)
-            cells.append({"other": b, "self": a.user_id == b.user_id,
-                          "f1": pair.overall if pair else None,
-                          "n_clips": pair.n_clips if pair else 0})
+            cells.append(
+                {
+                    "other": b,
+                    "self": a.user_id == b.user_id,
+                    "f1": pair.overall if pair else None,
+                    "n_clips": pair.n_clips if pair else 0,
+                }
+            )
         quality.heat_rows.append({"annotator": a, "cells": cells})
     return quality

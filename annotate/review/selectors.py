@@ -55,15 +55,24 @@ def cue_counts(cue: Cue) -> bool:
 
 
 def _submitted(clip_filter: Q) -> list[Annotation]:
-    return list(Annotation.objects.filter(clip_filter, status=Annotation.Status.SUBMITTED)
-                .select_related("annotator", "run").order_by("clip_id", "pk"))
+    return list(
+        Annotation.objects.filter(clip_filter, status=Annotation.Status.SUBMITTED)
+        .select_related("annotator", "run")
+        .order_by("clip_id", "pk")
+    )
 
 
 def _annotation_cues(annotation_ids: list[int]) -> list[Cue]:
-    return list(Cue.objects.filter(annotation_id__in=annotation_ids)
-                .annotate(derived_decoy=ExpressionWrapper(Q(derived_from__decoy=True),
-                                                     output_field=BooleanField()))
-                .defer("evidence").order_by("annotation_id", "start_ms", "position", "pk"))
+    return list(
+        Cue.objects.filter(annotation_id__in=annotation_ids)
+        .annotate(
+            derived_decoy=ExpressionWrapper(
+                Q(derived_from__decoy=True), output_field=BooleanField()
+            )
+        )
+        .defer("evidence")
+        .order_by("annotation_id", "start_ms", "position", "pk")
+    )
 
 
 def review_run(annotations: list[Annotation]) -> ModelRun | None:
@@ -79,49 +88,95 @@ def _model_cues(pairs: list[tuple[int, int]]) -> list[Cue]:
     where = Q()
     for run_id, clip_id in pairs:
         where |= Q(proposal__run_id=run_id, proposal__clip_id=clip_id)
-    return list(Cue.objects.filter(where, proposal__status="done").select_related("proposal")
-                .defer("evidence", "proposal__description", "proposal__notes", "proposal__timings",
-                       "proposal__emotions").order_by("start_ms", "position", "pk"))
+    return list(
+        Cue.objects.filter(where, proposal__status="done")
+        .select_related("proposal")
+        .defer(
+            "evidence",
+            "proposal__description",
+            "proposal__notes",
+            "proposal__timings",
+            "proposal__emotions",
+        )
+        .order_by("start_ms", "position", "pk")
+    )
 
 
-def _cache_key(clip: Clip, project: Project, annotations: list[Annotation],
-               run: ModelRun | None) -> str:
-    parts = [f"{a.pk}.{a.version}.{a.submitted_at.isoformat() if a.submitted_at else ''}"
-             for a in annotations]
-    material = "|".join([str(clip.uid), ",".join(parts), str(run.pk if run else ""),
-                         repr(project.align_similarity), repr(project.align_overlap)])
+def _cache_key(
+    clip: Clip, project: Project, annotations: list[Annotation], run: ModelRun | None
+) -> str:
+    parts = [
+        f"{a.pk}.{a.version}.{a.submitted_at.isoformat() if a.submitted_at else ''}"
+        for a in annotations
+    ]
+    material = "|".join(
+        [
+            str(clip.uid),
+            ",".join(parts),
+            str(run.pk if run else ""),
+            repr(project.align_similarity),
+            repr(project.align_overlap),
+        ]
+    )
     digest = hashlib.sha256(material.encode()).hexdigest()[:32]
     return f"emocue:alignment:v{ALIGNMENT_CACHE_VERSION}:{digest}"
 
 
 def _group_to_dict(group: CueGroup) -> dict:
-    return {"key": group.key, "modality": group.modality, "cue_ids": list(group.cue_ids),
-            "sources": list(group.sources), "model_cue_ids": list(group.model_cue_ids),
-            "label": group.label, "similarity": float(group.similarity),
-            "start_ms": group.start_ms, "end_ms": group.end_ms}
+    return {
+        "key": group.key,
+        "modality": group.modality,
+        "cue_ids": list(group.cue_ids),
+        "sources": list(group.sources),
+        "model_cue_ids": list(group.model_cue_ids),
+        "label": group.label,
+        "similarity": float(group.similarity),
+        "start_ms": group.start_ms,
+        "end_ms": group.end_ms,
+    }
 
 
-def _align(*, project: Project, annotations: list[Annotation], human: list[Cue],
-           model: list[Cue]) -> dict:
+def _align(
+    *, project: Project, annotations: list[Annotation], human: list[Cue], model: list[Cue]
+) -> dict:
     """{"groups": [...], "model_id": ...}: align_cues over the kept, non-decoy human cues and
     the non-decoy model cues."""
     sources = {a.pk: annotator_key(a) for a in annotations}
-    cues = [AlignCue(c.pk, sources[c.annotation_id], c.modality, c.text, c.start_ms, c.end_ms)
-            for c in human if cue_counts(c)]
-    cues += [AlignCue(c.pk, "model", c.modality, c.text, c.start_ms, c.end_ms)
-             for c in model if not c.decoy]
+    cues = [
+        AlignCue(c.pk, sources[c.annotation_id], c.modality, c.text, c.start_ms, c.end_ms)
+        for c in human
+        if cue_counts(c)
+    ]
+    cues += [
+        AlignCue(c.pk, "model", c.modality, c.text, c.start_ms, c.end_ms)
+        for c in model
+        if not c.decoy
+    ]
     if not cues:
         return {"groups": [], "model_id": ""}
     similarity = alignment_similarity()
-    groups = align_cues(cues=cues, annotators=[annotator_key(a) for a in annotations],
-                        similarity=similarity, similarity_threshold=project.align_similarity,
-                        overlap_threshold=project.align_overlap)
-    return {"groups": [_group_to_dict(g) for g in groups],
-            "model_id": getattr(similarity, "model_id", "")}
+    groups = align_cues(
+        cues=cues,
+        annotators=[annotator_key(a) for a in annotations],
+        similarity=similarity,
+        similarity_threshold=project.align_similarity,
+        overlap_threshold=project.align_overlap,
+    )
+    return {
+        "groups": [_group_to_dict(g) for g in groups],
+        "model_id": getattr(similarity, "model_id", ""),
+    }
 
 
-def _alignment(*, clip: Clip, project: Project, annotations: list[Annotation], run: ModelRun | None,
-               human: list[Cue] | None, model: list[Cue] | None) -> dict:
+def _alignment(
+    *,
+    clip: Clip,
+    project: Project,
+    annotations: list[Annotation],
+    run: ModelRun | None,
+    human: list[Cue] | None,
+    model: list[Cue] | None,
+) -> dict:
     key = _cache_key(clip, project, annotations, run)
     found = cache.get(key)
     if found is not None:
@@ -138,6 +193,7 @@ def _alignment(*, clip: Clip, project: Project, annotations: list[Annotation], r
 @dataclass
 class ReviewLane:
     """One annotator's submitted annotation on the shared time axis."""
+
     annotation: Annotation
     key: str
     label: str
@@ -238,8 +294,9 @@ class ClipReview:
         was submitted since): the groups follow the annotations as they are now."""
         if self.record is None or self.record.status != GoldRecord.Status.IN_REVIEW:
             return False
-        recorded = {(a.get("id"), a.get("version"))
-                    for a in self.record.provenance.get("annotations", [])}
+        recorded = {
+            (a.get("id"), a.get("version")) for a in self.record.provenance.get("annotations", [])
+        }
         return recorded != {(a.pk, a.version) for a in self.annotations}
 
     def group_of(self, key: str) -> ReviewGroup | None:
@@ -253,14 +310,17 @@ def lane_labels(*, project: Project, annotations: list[Annotation]) -> dict[int,
     return {a.pk: a.annotator.get_username() for a in annotations}
 
 
-def _label_rows(annotations: list[Annotation],
-                labels: dict[int, str]) -> tuple[list[LabelRow], bool]:
+def _label_rows(
+    annotations: list[Annotation], labels: dict[int, str]
+) -> tuple[list[LabelRow], bool]:
     primaries = Counter(a.primary_label for a in annotations)
     ranked = primaries.most_common()
     tied = len(ranked) > 1 and ranked[0][1] == ranked[1][1]
     majority = ranked[0][0] if ranked and not tied else None
-    rows = [LabelRow(labels[a.pk], a, majority is not None and a.primary_label == majority)
-            for a in annotations]
+    rows = [
+        LabelRow(labels[a.pk], a, majority is not None and a.primary_label == majority)
+        for a in annotations
+    ]
     return rows, len(primaries) > 1
 
 
@@ -272,12 +332,15 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
     human = _annotation_cues([a.pk for a in annotations])
     run = review_run(annotations)
     model = _model_cues([(run.pk, clip.pk)] if run else [])
-    alignment = _alignment(clip=clip, project=project, annotations=annotations, run=run,
-                           human=human, model=model)
+    alignment = _alignment(
+        clip=clip, project=project, annotations=annotations, run=run, human=human, model=model
+    )
     labels = lane_labels(project=project, annotations=annotations)
 
-    lanes = {a.pk: ReviewLane(annotation=a, key=annotator_key(a), label=labels[a.pk], cues=[])
-             for a in annotations}
+    lanes = {
+        a.pk: ReviewLane(annotation=a, key=annotator_key(a), label=labels[a.pk], cues=[])
+        for a in annotations
+    }
     by_id: dict[int, Cue] = {}
     for cue in human:
         lane = lanes[cue.annotation_id]
@@ -301,16 +364,30 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
             cue.group_key = row["key"]
         for cue in model_members:
             cue.group_key = row["key"]
-        groups.append(ReviewGroup(key=row["key"], modality=row["modality"], label=row["label"],
-                                  similarity=row["similarity"], start_ms=row["start_ms"],
-                                  end_ms=row["end_ms"], members=members, model_cues=model_members))
+        groups.append(
+            ReviewGroup(
+                key=row["key"],
+                modality=row["modality"],
+                label=row["label"],
+                similarity=row["similarity"],
+                start_ms=row["start_ms"],
+                end_ms=row["end_ms"],
+                members=members,
+                model_cues=model_members,
+            )
+        )
 
-    record = (GoldRecord.objects.filter(clip=clip).select_related("reviewer")
-              .prefetch_related(
-                  Prefetch("decisions", queryset=ReviewDecision.objects.select_related("gold_cue")),
-                  Prefetch("cues", queryset=GoldCue.objects.order_by("modality", "start_ms",
-                                                                     "position", "pk")))
-              .first())
+    record = (
+        GoldRecord.objects.filter(clip=clip)
+        .select_related("reviewer")
+        .prefetch_related(
+            Prefetch("decisions", queryset=ReviewDecision.objects.select_related("gold_cue")),
+            Prefetch(
+                "cues", queryset=GoldCue.objects.order_by("modality", "start_ms", "position", "pk")
+            ),
+        )
+        .first()
+    )
     decisions = {d.group_key: d for d in record.decisions.all()} if record else {}
     for group in groups:
         group.decision = decisions.get(group.key)
@@ -329,13 +406,23 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
         for label in record.labels:
             if label not in candidates:
                 candidates.append(label)
-    return ClipReview(project=project, clip=clip, annotations=annotations,
-                      lanes=list(lanes.values()),
-                      run=run, model_cues=model, groups=groups, model_id=alignment["model_id"],
-                      record=record, decisions=decisions,
-                      gold_cues=gold_cues, comments=comments,
-                      label_rows=label_rows, primary_labels_differ=differ,
-                      candidate_labels=candidates)
+    return ClipReview(
+        project=project,
+        clip=clip,
+        annotations=annotations,
+        lanes=list(lanes.values()),
+        run=run,
+        model_cues=model,
+        groups=groups,
+        model_id=alignment["model_id"],
+        record=record,
+        decisions=decisions,
+        gold_cues=gold_cues,
+        comments=comments,
+        label_rows=label_rows,
+        primary_labels_differ=differ,
+        candidate_labels=candidates,
+    )
 
 
 def clip_alignment_get(*, clip: Clip) -> tuple[list[Annotation], ModelRun | None, list[dict], str]:
@@ -343,8 +430,9 @@ def clip_alignment_get(*, clip: Clip) -> tuple[list[Annotation], ModelRun | None
     the embedding model's id: what the review services check decisions against."""
     annotations = _submitted(Q(clip=clip))
     run = review_run(annotations)
-    alignment = _alignment(clip=clip, project=clip.project, annotations=annotations, run=run,
-                           human=None, model=None)
+    alignment = _alignment(
+        clip=clip, project=clip.project, annotations=annotations, run=run, human=None, model=None
+    )
     return annotations, run, alignment["groups"], alignment["model_id"]
 
 
@@ -367,8 +455,9 @@ class QueueRow:
         return self.consensus + self.disputed + self.singleton
 
 
-def disagreement_score(*, consensus: int, disputed: int, singleton: int,
-                       label_agreement: float) -> float:
+def disagreement_score(
+    *, consensus: int, disputed: int, singleton: int, label_agreement: float
+) -> float:
     """Share of human groups that are disputed or singletons, plus the share of annotators whose
     primary label differs from the most common one (each in [0, 1], so the sum is in [0, 2])."""
     human = consensus + disputed + singleton
@@ -383,8 +472,12 @@ def review_queue_list(*, project: Project) -> list[QueueRow]:
     by_clip: dict[int, list[Annotation]] = {}
     for a in annotations:
         by_clip.setdefault(a.clip_id, []).append(a)
-    clips = {c.pk: c for c in Clip.objects.filter(pk__in=by_clip).only(
-        "pk", "uid", "name", "project_id", "duration_ms")}
+    clips = {
+        c.pk: c
+        for c in Clip.objects.filter(pk__in=by_clip).only(
+            "pk", "uid", "name", "project_id", "duration_ms"
+        )
+    }
     gold = dict(GoldRecord.objects.filter(clip_id__in=by_clip).values_list("clip_id", "status"))
 
     alignments: dict[int, dict] = {}
@@ -402,23 +495,38 @@ def review_queue_list(*, project: Project) -> list[QueueRow]:
         for clip_id in missing:
             ids = {a.pk for a in by_clip[clip_id]}
             alignments[clip_id] = _alignment(
-                clip=clips[clip_id], project=project, annotations=by_clip[clip_id],
+                clip=clips[clip_id],
+                project=project,
+                annotations=by_clip[clip_id],
                 run=runs[clip_id],
                 human=[c for c in human if c.annotation_id in ids],
-                model=[c for c in model if c.proposal.clip_id == clip_id])
+                model=[c for c in model if c.proposal.clip_id == clip_id],
+            )
 
     rows = []
     for clip_id, items in by_clip.items():
         labels = Counter(g["label"] for g in alignments[clip_id]["groups"])
         primaries = [a.primary_label for a in items]
         agreement = Counter(primaries).most_common(1)[0][1] / len(items)
-        row = QueueRow(clip=clips[clip_id], submitted=len(items), k=project.annotators_per_clip,
-                       consensus=labels["consensus"], disputed=labels["disputed"],
-                       singleton=labels["singleton"], model_only=labels["model_only"],
-                       label_agreement=agreement, primary_labels=primaries,
-                       gold_status=gold.get(clip_id, ""), disagreement=0.0)
-        row.disagreement = disagreement_score(consensus=row.consensus, disputed=row.disputed,
-                                              singleton=row.singleton, label_agreement=agreement)
+        row = QueueRow(
+            clip=clips[clip_id],
+            submitted=len(items),
+            k=project.annotators_per_clip,
+            consensus=labels["consensus"],
+            disputed=labels["disputed"],
+            singleton=labels["singleton"],
+            model_only=labels["model_only"],
+            label_agreement=agreement,
+            primary_labels=primaries,
+            gold_status=gold.get(clip_id, ""),
+            disagreement=0.0,
+        )
+        row.disagreement = disagreement_score(
+            consensus=row.consensus,
+            disputed=row.disputed,
+            singleton=row.singleton,
+            label_agreement=agreement,
+        )
         rows.append(row)
     rows.sort(key=lambda r: (r.gold_status == GoldRecord.Status.GOLD, -r.disagreement, r.clip.name))
     return rows
@@ -440,10 +548,16 @@ def clip_cue_get(*, clip: Clip, cue_id: int) -> Cue | None:
 
 def review_comments_list(*, clip: Clip) -> QuerySet[ReviewComment]:
     """A clip's comments with their authors and cues, in the review page's order."""
-    return (ReviewComment.objects.filter(clip=clip).select_related("author", "cue")
-            .order_by("resolved_at", "created_at", "pk"))
+    return (
+        ReviewComment.objects.filter(clip=clip)
+        .select_related("author", "cue")
+        .order_by("resolved_at", "created_at", "pk")
+    )
 
 
 def review_comment_get(*, clip: Clip, comment_id: int) -> ReviewComment | None:
-    return (ReviewComment.objects.filter(clip=clip, pk=comment_id)
-            .select_related("clip", "author", "cue").first())
+    return (
+        ReviewComment.objects.filter(clip=clip, pk=comment_id)
+        .select_related("clip", "author", "cue")
+        .first()
+    )

@@ -19,11 +19,25 @@ from annotate.review import selectors as review_selectors
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
 from annotate.runs.models import Cue
 
-__all__ = ["AnnotationRejected", "AutoPromotion", "StaleWrite", "gold_auto_promote",
-           "gold_auto_promote_project", "gold_cue_add", "gold_cue_delete", "gold_labels_set",
-           "gold_record_finalize", "gold_record_open", "gold_record_reopen", "review_comment_add",
-           "review_comment_resolve", "review_decision_undo", "review_group_accept",
-           "review_group_reject", "review_groups_merge"]
+__all__ = [
+    "AnnotationRejected",
+    "AutoPromotion",
+    "StaleWrite",
+    "gold_auto_promote",
+    "gold_auto_promote_project",
+    "gold_cue_add",
+    "gold_cue_delete",
+    "gold_labels_set",
+    "gold_record_finalize",
+    "gold_record_open",
+    "gold_record_reopen",
+    "review_comment_add",
+    "review_comment_resolve",
+    "review_decision_undo",
+    "review_group_accept",
+    "review_group_reject",
+    "review_groups_merge",
+]
 
 
 TEXT_LIMIT = 2000
@@ -32,9 +46,15 @@ TEXT_LIMIT = 2000
 def _provenance(*, clip: Clip, annotations: list[Annotation], run, model_id: str) -> dict:
     project = clip.project
     return {
-        "annotations": [{"id": a.pk, "annotator": a.annotator_id, "version": a.version,
-                         "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None}
-                        for a in annotations],
+        "annotations": [
+            {
+                "id": a.pk,
+                "annotator": a.annotator_id,
+                "version": a.version,
+                "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
+            }
+            for a in annotations
+        ],
         "run": run.pk if run else None,
         "thresholds": {"similarity": project.align_similarity, "overlap": project.align_overlap},
         "embedding_model": model_id,
@@ -44,13 +64,17 @@ def _provenance(*, clip: Clip, annotations: list[Annotation], run, model_id: str
 def _locked(record: GoldRecord, expected_version: int, *, editable: bool = True) -> GoldRecord:
     """The record, row-locked, if the caller saw its current version (and, for edits, it is
     still in review)."""
-    current = (GoldRecord.objects.select_for_update().select_related("clip", "clip__project")
-               .get(pk=record.pk))
+    current = (
+        GoldRecord.objects.select_for_update()
+        .select_related("clip", "clip__project")
+        .get(pk=record.pk)
+    )
     if current.version != expected_version:
         raise StaleWrite(f"The gold record of {current.clip.name}", current_version=current.version)
     if editable and current.status == GoldRecord.Status.GOLD:
         raise AnnotationRejected(
-            f"The gold of {current.clip.name} is final; reopen it to change it.")
+            f"The gold of {current.clip.name} is final; reopen it to change it."
+        )
     return current
 
 
@@ -76,8 +100,10 @@ def _groups(record: GoldRecord) -> dict[str, dict]:
 def _group(groups: dict[str, dict], key: str) -> dict:
     group = groups.get(key)
     if group is None:
-        raise AnnotationRejected("That cue group is not part of this clip's alignment any more (an "
-                                 "annotation changed since you loaded the page); reload.")
+        raise AnnotationRejected(
+            "That cue group is not part of this clip's alignment any more (an "
+            "annotation changed since you loaded the page); reload."
+        )
     return group
 
 
@@ -96,8 +122,10 @@ def _gold_kind(text: str, source_cues: list[int]) -> str:
     if not source_cues:
         return "observation"
     # Annotators' cues first: they are what the gold was adjudicated from.
-    sources = sorted(Cue.objects.filter(pk__in=source_cues).values_list("annotation_id", "text", "kind"),
-                     key=lambda row: row[0] is None)
+    sources = sorted(
+        Cue.objects.filter(pk__in=source_cues).values_list("annotation_id", "text", "kind"),
+        key=lambda row: row[0] is None,
+    )
     for _, source_text, kind in sources:
         if source_text == text:
             return kind
@@ -106,11 +134,29 @@ def _gold_kind(text: str, source_cues: list[int]) -> str:
     return kinds.pop() if len(kinds) == 1 else "observation"
 
 
-def _cue_add(*, record: GoldRecord, modality: str, text: str, start_ms, end_ms, how: str,
-             group_key: str, source_cues: list[int]) -> GoldCue:
-    cue = GoldCue(record=record, modality=modality, text=text, start_ms=start_ms, end_ms=end_ms,
-                  how=how, kind=_gold_kind(text, source_cues), group_key=group_key,
-                  source_cues=source_cues, position=_next_position(record))
+def _cue_add(
+    *,
+    record: GoldRecord,
+    modality: str,
+    text: str,
+    start_ms,
+    end_ms,
+    how: str,
+    group_key: str,
+    source_cues: list[int],
+) -> GoldCue:
+    cue = GoldCue(
+        record=record,
+        modality=modality,
+        text=text,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        how=how,
+        kind=_gold_kind(text, source_cues),
+        group_key=group_key,
+        source_cues=source_cues,
+        position=_next_position(record),
+    )
     cue.full_clean(exclude=["record"])
     cue.save()
     return cue
@@ -122,30 +168,59 @@ def _undecide(*, record: GoldRecord, keys: list[str], actor) -> list[str]:
     decisions = list(ReviewDecision.objects.filter(record=record, group_key__in=keys))
     cue_ids = {d.gold_cue_id for d in decisions if d.gold_cue_id}
     if cue_ids:  # the other groups of the same merge
-        decisions += list(ReviewDecision.objects.filter(record=record, gold_cue_id__in=cue_ids)
-                          .exclude(pk__in=[d.pk for d in decisions]))
+        decisions += list(
+            ReviewDecision.objects.filter(record=record, gold_cue_id__in=cue_ids).exclude(
+                pk__in=[d.pk for d in decisions]
+            )
+        )
     for decision in decisions:
-        audit_record(actor=actor, action="delete", object_type="review_decision",
-                     object_id=decision.pk, before=audit_snapshot(decision), after=None,
-                     clip=record.clip)
+        audit_record(
+            actor=actor,
+            action="delete",
+            object_type="review_decision",
+            object_id=decision.pk,
+            before=audit_snapshot(decision),
+            after=None,
+            clip=record.clip,
+        )
     for cue in GoldCue.objects.filter(pk__in=cue_ids):
-        audit_record(actor=actor, action="delete", object_type="gold_cue", object_id=cue.pk,
-                     before=audit_snapshot(cue), after=None, clip=record.clip)
+        audit_record(
+            actor=actor,
+            action="delete",
+            object_type="gold_cue",
+            object_id=cue.pk,
+            before=audit_snapshot(cue),
+            after=None,
+            clip=record.clip,
+        )
     ReviewDecision.objects.filter(pk__in=[d.pk for d in decisions]).delete()
     GoldCue.objects.filter(pk__in=cue_ids).delete()
     return [d.group_key for d in decisions]
 
 
-def _decide(*, record: GoldRecord, group: dict, action: str, gold_cue: GoldCue | None, note: str,
-            reviewer) -> ReviewDecision:
-    decision = ReviewDecision(record=record, group_key=group["key"], modality=group["modality"],
-                              action=action, gold_cue=gold_cue, note=note.strip()[:TEXT_LIMIT],
-                              reviewer=reviewer)
+def _decide(
+    *, record: GoldRecord, group: dict, action: str, gold_cue: GoldCue | None, note: str, reviewer
+) -> ReviewDecision:
+    decision = ReviewDecision(
+        record=record,
+        group_key=group["key"],
+        modality=group["modality"],
+        action=action,
+        gold_cue=gold_cue,
+        note=note.strip()[:TEXT_LIMIT],
+        reviewer=reviewer,
+    )
     decision.full_clean(exclude=["record", "gold_cue", "reviewer"], validate_unique=False)
     decision.save()
-    audit_record(actor=reviewer, action=action, object_type="review_decision",
-                 object_id=decision.pk, before=None, after=audit_snapshot(decision),
-                 clip=record.clip)
+    audit_record(
+        actor=reviewer,
+        action=action,
+        object_type="review_decision",
+        object_id=decision.pk,
+        before=None,
+        after=audit_snapshot(decision),
+        clip=record.clip,
+    )
     return decision
 
 
@@ -160,8 +235,15 @@ def _created(record: GoldRecord) -> bool:
 
 
 def _audit_record_change(record: GoldRecord, before: dict, actor, action: str) -> None:
-    audit_record(actor=actor, action=action, object_type="gold_record", object_id=record.pk,
-                 before=before, after=audit_snapshot(record), clip=record.clip)
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="gold_record",
+        object_id=record.pk,
+        before=before,
+        after=audit_snapshot(record),
+        clip=record.clip,
+    )
 
 
 @transaction.atomic
@@ -173,23 +255,42 @@ def gold_record_open(*, clip: Clip, reviewer) -> GoldRecord:
         return existing
     annotations, run, _, model_id = review_selectors.clip_alignment_get(clip=clip)
     if not annotations:
-        raise AnnotationRejected(f"No annotation of {clip.name} is submitted yet; there is "
-                                 "nothing to review.")
-    record = GoldRecord(clip=clip, reviewer=reviewer, status=GoldRecord.Status.IN_REVIEW,
-                        provenance=_provenance(clip=clip, annotations=annotations, run=run,
-                                               model_id=model_id))
+        raise AnnotationRejected(
+            f"No annotation of {clip.name} is submitted yet; there is nothing to review."
+        )
+    record = GoldRecord(
+        clip=clip,
+        reviewer=reviewer,
+        status=GoldRecord.Status.IN_REVIEW,
+        provenance=_provenance(clip=clip, annotations=annotations, run=run, model_id=model_id),
+    )
     record.full_clean(exclude=["clip", "reviewer"])
     if not _created(record):  # another reviewer opened it a moment ago
         return GoldRecord.objects.get(clip=clip)
-    audit_record(actor=reviewer, action="create", object_type="gold_record", object_id=record.pk,
-                 before=None, after=audit_snapshot(record), clip=clip)
+    audit_record(
+        actor=reviewer,
+        action="create",
+        object_type="gold_record",
+        object_id=record.pk,
+        before=None,
+        after=audit_snapshot(record),
+        clip=clip,
+    )
     return record
 
 
 @transaction.atomic
-def review_group_accept(*, record: GoldRecord, group_key: str, reviewer, expected_version: int,
-                        text: str | None = None, start_ms: int | None = None,
-                        end_ms: int | None = None, note: str = "") -> GoldRecord:
+def review_group_accept(
+    *,
+    record: GoldRecord,
+    group_key: str,
+    reviewer,
+    expected_version: int,
+    text: str | None = None,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    note: str = "",
+) -> GoldRecord:
     """Settle a group with one gold cue: a member's text (the first annotator's when none is
     given) or one the reviewer writes; the span is the group's unless given."""
     record = _locked(record, expected_version)
@@ -206,19 +307,48 @@ def review_group_accept(*, record: GoldRecord, group_key: str, reviewer, expecte
         start, end = cue_span_snapped(record.clip, start_ms, end_ms)
     _undecide(record=record, keys=[group_key], actor=reviewer)
     how = GoldCue.How.ACCEPTED if text in texts else GoldCue.How.WRITTEN
-    cue = _cue_add(record=record, modality=group["modality"], text=text, start_ms=start, end_ms=end,
-                   how=how, group_key=group_key, source_cues=members)
-    audit_record(actor=reviewer, action="create", object_type="gold_cue", object_id=cue.pk,
-                 before=None, after=audit_snapshot(cue), clip=record.clip)
-    _decide(record=record, group=group, action=ReviewDecision.Action.ACCEPT, gold_cue=cue,
-            note=note, reviewer=reviewer)
+    cue = _cue_add(
+        record=record,
+        modality=group["modality"],
+        text=text,
+        start_ms=start,
+        end_ms=end,
+        how=how,
+        group_key=group_key,
+        source_cues=members,
+    )
+    audit_record(
+        actor=reviewer,
+        action="create",
+        object_type="gold_cue",
+        object_id=cue.pk,
+        before=None,
+        after=audit_snapshot(cue),
+        clip=record.clip,
+    )
+    _decide(
+        record=record,
+        group=group,
+        action=ReviewDecision.Action.ACCEPT,
+        gold_cue=cue,
+        note=note,
+        reviewer=reviewer,
+    )
     return _bump(record)
 
 
 @transaction.atomic
-def review_groups_merge(*, record: GoldRecord, group_keys: list[str], text: str, reviewer,
-                        expected_version: int, start_ms: int | None = None,
-                        end_ms: int | None = None, note: str = "") -> GoldRecord:
+def review_groups_merge(
+    *,
+    record: GoldRecord,
+    group_keys: list[str],
+    text: str,
+    reviewer,
+    expected_version: int,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    note: str = "",
+) -> GoldRecord:
     """Settle several groups of one modality with one gold cue (the reviewer's wording); the
     span covers the groups' spans unless given."""
     keys = list(dict.fromkeys(k for k in group_keys if k))
@@ -229,8 +359,11 @@ def review_groups_merge(*, record: GoldRecord, group_keys: list[str], text: str,
     chosen = [_group(groups, key) for key in keys]
     modalities = {g["modality"] for g in chosen}
     if len(modalities) > 1:
-        raise AnnotationRejected(f"Only groups of one modality can be merged (these are "
-                                 f"{', '.join(sorted(modalities))}).", field="groups")
+        raise AnnotationRejected(
+            f"Only groups of one modality can be merged (these are "
+            f"{', '.join(sorted(modalities))}).",
+            field="groups",
+        )
     text = _clean_text(text, "A merged cue")
     if start_ms is None and end_ms is None:
         timed = [g for g in chosen if g["start_ms"] is not None]
@@ -240,31 +373,60 @@ def review_groups_merge(*, record: GoldRecord, group_keys: list[str], text: str,
         start, end = cue_span_snapped(record.clip, start_ms, end_ms)
     _undecide(record=record, keys=keys, actor=reviewer)
     sources = [i for g in chosen for i in g["cue_ids"] + g["model_cue_ids"]]
-    cue = _cue_add(record=record, modality=chosen[0]["modality"], text=text, start_ms=start,
-                   end_ms=end, how=GoldCue.How.MERGED, group_key=keys[0], source_cues=sources)
-    audit_record(actor=reviewer, action="create", object_type="gold_cue", object_id=cue.pk,
-                 before=None, after=audit_snapshot(cue) | {"groups": keys}, clip=record.clip)
+    cue = _cue_add(
+        record=record,
+        modality=chosen[0]["modality"],
+        text=text,
+        start_ms=start,
+        end_ms=end,
+        how=GoldCue.How.MERGED,
+        group_key=keys[0],
+        source_cues=sources,
+    )
+    audit_record(
+        actor=reviewer,
+        action="create",
+        object_type="gold_cue",
+        object_id=cue.pk,
+        before=None,
+        after=audit_snapshot(cue) | {"groups": keys},
+        clip=record.clip,
+    )
     for group in chosen:
-        _decide(record=record, group=group, action=ReviewDecision.Action.MERGE, gold_cue=cue,
-                note=note, reviewer=reviewer)
+        _decide(
+            record=record,
+            group=group,
+            action=ReviewDecision.Action.MERGE,
+            gold_cue=cue,
+            note=note,
+            reviewer=reviewer,
+        )
     return _bump(record)
 
 
 @transaction.atomic
-def review_group_reject(*, record: GoldRecord, group_key: str, reviewer, expected_version: int,
-                        note: str = "") -> GoldRecord:
+def review_group_reject(
+    *, record: GoldRecord, group_key: str, reviewer, expected_version: int, note: str = ""
+) -> GoldRecord:
     """Settle a group by keeping none of its cues in the gold."""
     record = _locked(record, expected_version)
     group = _group(_groups(record), group_key)
     _undecide(record=record, keys=[group_key], actor=reviewer)
-    _decide(record=record, group=group, action=ReviewDecision.Action.REJECT, gold_cue=None,
-            note=note, reviewer=reviewer)
+    _decide(
+        record=record,
+        group=group,
+        action=ReviewDecision.Action.REJECT,
+        gold_cue=None,
+        note=note,
+        reviewer=reviewer,
+    )
     return _bump(record)
 
 
 @transaction.atomic
-def review_decision_undo(*, record: GoldRecord, group_key: str, reviewer,
-                         expected_version: int) -> GoldRecord:
+def review_decision_undo(
+    *, record: GoldRecord, group_key: str, reviewer, expected_version: int
+) -> GoldRecord:
     """Make a group undecided again (a merge is undone whole)."""
     record = _locked(record, expected_version)
     if not _undecide(record=record, keys=[group_key], actor=reviewer):
@@ -273,36 +435,71 @@ def review_decision_undo(*, record: GoldRecord, group_key: str, reviewer,
 
 
 @transaction.atomic
-def gold_cue_add(*, record: GoldRecord, modality: str, text: str, reviewer, expected_version: int,
-                 start_ms: int | None = None, end_ms: int | None = None) -> GoldRecord:
+def gold_cue_add(
+    *,
+    record: GoldRecord,
+    modality: str,
+    text: str,
+    reviewer,
+    expected_version: int,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+) -> GoldRecord:
     """A cue the reviewer writes that no annotator had."""
     record = _locked(record, expected_version)
     if modality not in Cue.Modality.values:
-        raise AnnotationRejected(f"Modality must be one of {', '.join(Cue.Modality.values)}.",
-                                 field="modality")
+        raise AnnotationRejected(
+            f"Modality must be one of {', '.join(Cue.Modality.values)}.", field="modality"
+        )
     text = _clean_text(text, "A new gold cue")
     start, end = cue_span_snapped(record.clip, start_ms, end_ms)
-    cue = _cue_add(record=record, modality=modality, text=text, start_ms=start, end_ms=end,
-                   how=GoldCue.How.WRITTEN, group_key="", source_cues=[])
-    audit_record(actor=reviewer, action="create", object_type="gold_cue", object_id=cue.pk,
-                 before=None, after=audit_snapshot(cue), clip=record.clip)
+    cue = _cue_add(
+        record=record,
+        modality=modality,
+        text=text,
+        start_ms=start,
+        end_ms=end,
+        how=GoldCue.How.WRITTEN,
+        group_key="",
+        source_cues=[],
+    )
+    audit_record(
+        actor=reviewer,
+        action="create",
+        object_type="gold_cue",
+        object_id=cue.pk,
+        before=None,
+        after=audit_snapshot(cue),
+        clip=record.clip,
+    )
     return _bump(record)
 
 
 @transaction.atomic
-def gold_cue_delete(*, record: GoldRecord, gold_cue: GoldCue, reviewer,
-                    expected_version: int) -> GoldRecord:
+def gold_cue_delete(
+    *, record: GoldRecord, gold_cue: GoldCue, reviewer, expected_version: int
+) -> GoldRecord:
     """Delete a gold cue; the groups it settled become undecided."""
     record = _locked(record, expected_version)
     if gold_cue.record_id != record.pk:
         raise AnnotationRejected("That cue belongs to another clip's gold.")
-    keys = list(ReviewDecision.objects.filter(record=record, gold_cue=gold_cue)
-                .values_list("group_key", flat=True))
+    keys = list(
+        ReviewDecision.objects.filter(record=record, gold_cue=gold_cue).values_list(
+            "group_key", flat=True
+        )
+    )
     if keys:
         _undecide(record=record, keys=keys, actor=reviewer)
     else:
-        audit_record(actor=reviewer, action="delete", object_type="gold_cue", object_id=gold_cue.pk,
-                     before=audit_snapshot(gold_cue), after=None, clip=record.clip)
+        audit_record(
+            actor=reviewer,
+            action="delete",
+            object_type="gold_cue",
+            object_id=gold_cue.pk,
+            before=audit_snapshot(gold_cue),
+            after=None,
+            clip=record.clip,
+        )
         GoldCue.objects.filter(pk=gold_cue.pk).delete()
     return _bump(record)
 
@@ -317,8 +514,15 @@ def _clean_labels(labels: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def gold_labels_set(*, record: GoldRecord, reviewer, expected_version: int, labels: list[str],
-                    primary_label: str, description: str | None = None) -> GoldRecord:
+def gold_labels_set(
+    *,
+    record: GoldRecord,
+    reviewer,
+    expected_version: int,
+    labels: list[str],
+    primary_label: str,
+    description: str | None = None,
+) -> GoldRecord:
     """The gold emotion labels (the primary one joins them if missing) and the reasoning."""
     record = _locked(record, expected_version)
     before = audit_snapshot(record)
@@ -347,8 +551,10 @@ def gold_record_missing(*, record: GoldRecord, groups: dict[str, dict] | None = 
     missing = []
     if undecided:
         parts = ", ".join(f"{modality} {n}" for modality, n in undecided.items())
-        missing.append(f"{sum(undecided.values())} undecided cue group(s) ({parts}): accept, merge "
-                       "or reject each")
+        missing.append(
+            f"{sum(undecided.values())} undecided cue group(s) ({parts}): accept, merge "
+            "or reject each"
+        )
     if not record.primary_label:
         missing.append("a primary emotion label")
     elif record.primary_label not in record.labels:
@@ -370,8 +576,9 @@ def gold_record_finalize(*, record: GoldRecord, reviewer, expected_version: int)
     record.status = GoldRecord.Status.GOLD
     record.finalized_at = timezone.now()
     record.reviewer = reviewer
-    record.provenance = _provenance(clip=record.clip, annotations=annotations, run=run,
-                                    model_id=model_id) | {"auto_promoted": record.auto_promoted}
+    record.provenance = _provenance(
+        clip=record.clip, annotations=annotations, run=run, model_id=model_id
+    ) | {"auto_promoted": record.auto_promoted}
     _bump(record, "status", "finalized_at", "reviewer", "provenance")
     _audit_record_change(record, before, reviewer, "finalize")
     signals.scores_stale.send(sender=GoldRecord, project=record.clip.project, gold_changed=True)
@@ -392,8 +599,9 @@ def gold_record_reopen(*, record: GoldRecord, reviewer, expected_version: int) -
 
 
 @transaction.atomic
-def review_comment_add(*, clip: Clip, author, text: str, cue: Cue | None = None,
-                       time_ms: int | None = None) -> ReviewComment:
+def review_comment_add(
+    *, clip: Clip, author, text: str, cue: Cue | None = None, time_ms: int | None = None
+) -> ReviewComment:
     """A comment on the clip, pinned to a cue or to a media time (or to neither)."""
     text = (text or "").strip()[:TEXT_LIMIT]
     if not text:
@@ -402,13 +610,26 @@ def review_comment_add(*, clip: Clip, author, text: str, cue: Cue | None = None,
         raise AnnotationRejected("That cue belongs to another clip.", field="cue")
     if time_ms is not None and not 0 <= int(time_ms) <= (clip.duration_ms or 0):
         raise AnnotationRejected(
-            f"The time {time_ms} ms is outside the clip (0-{clip.duration_ms} ms).", field="time_ms")
-    comment = ReviewComment(clip=clip, author=author, cue=cue, text=text,
-                            time_ms=None if time_ms is None else int(time_ms))
+            f"The time {time_ms} ms is outside the clip (0-{clip.duration_ms} ms).", field="time_ms"
+        )
+    comment = ReviewComment(
+        clip=clip,
+        author=author,
+        cue=cue,
+        text=text,
+        time_ms=None if time_ms is None else int(time_ms),
+    )
     comment.full_clean(exclude=["clip", "author", "cue"])
     comment.save()
-    audit_record(actor=author, action="create", object_type="review_comment", object_id=comment.pk,
-                 before=None, after=audit_snapshot(comment), clip=clip)
+    audit_record(
+        actor=author,
+        action="create",
+        object_type="review_comment",
+        object_id=comment.pk,
+        before=None,
+        after=audit_snapshot(comment),
+        clip=clip,
+    )
     return comment
 
 
@@ -419,8 +640,15 @@ def review_comment_resolve(*, comment: ReviewComment, user) -> ReviewComment:
     before = audit_snapshot(comment)
     comment.resolved_at = timezone.now()
     comment.save(update_fields=["resolved_at"])
-    audit_record(actor=user, action="resolve", object_type="review_comment", object_id=comment.pk,
-                 before=before, after=audit_snapshot(comment), clip=comment.clip)
+    audit_record(
+        actor=user,
+        action="resolve",
+        object_type="review_comment",
+        object_id=comment.pk,
+        before=before,
+        after=audit_snapshot(comment),
+        clip=comment.clip,
+    )
     return comment
 
 
@@ -467,56 +695,99 @@ def gold_auto_promote(*, clip: Clip, actor=None) -> AutoPromotion:
         return AutoPromotion(clip, None, "the annotators kept no cue")
     split = [g for g in human if g["label"] != "consensus" or len(g["cue_ids"]) < len(annotations)]
     if split:
-        return AutoPromotion(clip, None, f"{len(split)} of {len(human)} cue group(s) lack an "
-                             "annotator (disputed, singleton, or consensus without everyone)")
+        return AutoPromotion(
+            clip,
+            None,
+            f"{len(split)} of {len(human)} cue group(s) lack an "
+            "annotator (disputed, singleton, or consensus without everyone)",
+        )
     primaries = {a.primary_label for a in annotations}
     if len(primaries) > 1:
         differ = ", ".join(sorted(primaries))
         return AutoPromotion(clip, None, f"the primary labels differ ({differ})")
 
     order = {a.pk: i for i, a in enumerate(annotations)}
-    cue_rows = {c.pk: c for c in Cue.objects.filter(pk__in=[i for g in human for i in g["cue_ids"]])
-                .only("pk", "text", "annotation_id")}
+    cue_rows = {
+        c.pk: c
+        for c in Cue.objects.filter(pk__in=[i for g in human for i in g["cue_ids"]]).only(
+            "pk", "text", "annotation_id"
+        )
+    }
     labels = list(annotations[0].labels)
     for a in annotations[1:]:
         labels = [label for label in labels if label in a.labels]  # those every annotator gave
     primary = annotations[0].primary_label
-    record = GoldRecord(clip=clip, reviewer=None, auto_promoted=True, labels=labels or [primary],
-                        primary_label=primary, status=GoldRecord.Status.GOLD,
-                        finalized_at=timezone.now(),
-                        provenance=_provenance(clip=clip, annotations=annotations, run=run,
-                                               model_id=model_id) | {"auto_promoted": True})
+    record = GoldRecord(
+        clip=clip,
+        reviewer=None,
+        auto_promoted=True,
+        labels=labels or [primary],
+        primary_label=primary,
+        status=GoldRecord.Status.GOLD,
+        finalized_at=timezone.now(),
+        provenance=_provenance(clip=clip, annotations=annotations, run=run, model_id=model_id)
+        | {"auto_promoted": True},
+    )
     record.full_clean(exclude=["clip", "reviewer"])
     if not _created(record):
         return AutoPromotion(clip, None, "the clip already has a gold record")
     for group in groups:
         if group["label"] == "model_only":
-            _decide(record=record, group=group, action=ReviewDecision.Action.REJECT, gold_cue=None,
-                    note="auto-promoted: no annotator kept this proposal", reviewer=actor)
+            _decide(
+                record=record,
+                group=group,
+                action=ReviewDecision.Action.REJECT,
+                gold_cue=None,
+                note="auto-promoted: no annotator kept this proposal",
+                reviewer=actor,
+            )
             continue
-        members = sorted((cue_rows[i] for i in group["cue_ids"]),
-                         key=lambda c: order[c.annotation_id])
+        members = sorted(
+            (cue_rows[i] for i in group["cue_ids"]), key=lambda c: order[c.annotation_id]
+        )
         chosen = members[_medoid([c.text for c in members])]
-        cue = _cue_add(record=record, modality=group["modality"], text=chosen.text,
-                       start_ms=group["start_ms"], end_ms=group["end_ms"], how=GoldCue.How.ACCEPTED,
-                       group_key=group["key"],
-                       source_cues=group["cue_ids"] + group["model_cue_ids"])
-        _decide(record=record, group=group, action=ReviewDecision.Action.ACCEPT, gold_cue=cue,
-                note="auto-promoted: consensus of every annotator", reviewer=actor)
-    audit_record(actor=actor, action="auto_promote", object_type="gold_record", object_id=record.pk,
-                 before=None, after=audit_snapshot(record) | {"cues": record.cues.count()},
-                 clip=clip)
+        cue = _cue_add(
+            record=record,
+            modality=group["modality"],
+            text=chosen.text,
+            start_ms=group["start_ms"],
+            end_ms=group["end_ms"],
+            how=GoldCue.How.ACCEPTED,
+            group_key=group["key"],
+            source_cues=group["cue_ids"] + group["model_cue_ids"],
+        )
+        _decide(
+            record=record,
+            group=group,
+            action=ReviewDecision.Action.ACCEPT,
+            gold_cue=cue,
+            note="auto-promoted: consensus of every annotator",
+            reviewer=actor,
+        )
+    audit_record(
+        actor=actor,
+        action="auto_promote",
+        object_type="gold_record",
+        object_id=record.pk,
+        before=None,
+        after=audit_snapshot(record) | {"cues": record.cues.count()},
+        clip=clip,
+    )
     signals.scores_stale.send(sender=GoldRecord, project=project, gold_changed=True)
-    return AutoPromotion(clip, record, f"all {k} annotators agree on every cue group and on "
-                         f"{primary!r}")
+    return AutoPromotion(
+        clip, record, f"all {k} annotators agree on every cue group and on {primary!r}"
+    )
 
 
 def gold_auto_promote_project(*, project: Project, actor=None) -> list[AutoPromotion]:
     """gold_auto_promote over every clip of the project with a submitted annotation and no gold
     record yet (one transaction per clip, so one failure does not undo the others)."""
-    clip_ids = (Annotation.objects.filter(clip__project=project, status=Annotation.Status.SUBMITTED,
-                                          clip__gold__isnull=True)
-                .values_list("clip_id", flat=True).distinct())
+    clip_ids = (
+        Annotation.objects.filter(
+            clip__project=project, status=Annotation.Status.SUBMITTED, clip__gold__isnull=True
+        )
+        .values_list("clip_id", flat=True)
+        .distinct()
+    )
     clips = Clip.objects.filter(pk__in=list(clip_ids)).select_related("project").order_by("name")
     return [gold_auto_promote(clip=clip, actor=actor) for clip in clips]
-

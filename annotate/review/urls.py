@@ -14,26 +14,39 @@ urlpatterns = [
     path(_CLIP + "workspace/", views.review_workspace, name="review-workspace"),
     path(_CLIP + "open/", views.review_open, name="review-open"),
     path(_CLIP + "comments/", views.review_comment, name="review-comment"),
-    path(_CLIP + "comments/<int:comment_id>/resolve/", views.review_comment_resolve,
-         name="review-comment-resolve"),
+    path(
+        _CLIP + "comments/<int:comment_id>/resolve/",
+        views.review_comment_resolve,
+        name="review-comment-resolve",
+    ),
     path(_CLIP + "<str:action>/", views.review_action, name="review-action"),
     path("p/<slug:slug>/quality/", views.quality_page, name="quality"),
     path("p/<slug:slug>/quality/body/", views.quality_body, name="quality-body"),
     path("api/projects/<slug:slug>/reviews/", api.ReviewQueueApi.as_view(), name="api-review-list"),
     path(_API, api.ReviewDetailApi.as_view(), name="api-review-detail"),
     path(_API + "open/", api.ReviewOpenApi.as_view(), name="api-review-open"),
-    path(_API + "groups/<str:key>/accept/", api.ReviewAcceptApi.as_view(), name="api-review-accept"),
-    path(_API + "groups/<str:key>/reject/", api.ReviewRejectApi.as_view(), name="api-review-reject"),
+    path(
+        _API + "groups/<str:key>/accept/", api.ReviewAcceptApi.as_view(), name="api-review-accept"
+    ),
+    path(
+        _API + "groups/<str:key>/reject/", api.ReviewRejectApi.as_view(), name="api-review-reject"
+    ),
     path(_API + "groups/<str:key>/undo/", api.ReviewUndoApi.as_view(), name="api-review-undo"),
     path(_API + "merge/", api.ReviewMergeApi.as_view(), name="api-review-merge"),
     path(_API + "gold-cues/", api.ReviewGoldCueListApi.as_view(), name="api-review-gold-cues"),
-    path(_API + "gold-cues/<int:cue_id>/", api.ReviewGoldCueDetailApi.as_view(),
-         name="api-review-gold-cue"),
+    path(
+        _API + "gold-cues/<int:cue_id>/",
+        api.ReviewGoldCueDetailApi.as_view(),
+        name="api-review-gold-cue",
+    ),
     path(_API + "labels/", api.ReviewLabelsApi.as_view(), name="api-review-labels"),
     path(_API + "finalize/", api.ReviewFinalizeApi.as_view(), name="api-review-finalize"),
     path(_API + "reopen/", api.ReviewReopenApi.as_view(), name="api-review-reopen"),
     path(_API + "comments/", api.ReviewCommentListApi.as_view(), name="api-review-comments"),
-    path(_API + "comments/<int:comment_id>/resolve/", api.ReviewCommentResolveApi.as_view(),
-         name="api-review-comment-resolve"),
+    path(
+        _API + "comments/<int:comment_id>/resolve/",
+        api.ReviewCommentResolveApi.as_view(),
+        name="api-review-comment-resolve",
+    ),
     path("api/projects/<slug:slug>/quality/", api.QualityApi.as_view(), name="api-quality"),
 ]

@@ -35,16 +35,35 @@ MESSAGE = "review/partials/review_message.html"
 CHANGED = "review/partials/review_changed.html"
 
 
-login_for_review = htmx_login_required(lambda request: _message(
-    request, "Your session has ended: log in again, then redo the change.", 401, login=True))
+login_for_review = htmx_login_required(
+    lambda request: _message(
+        request, "Your session has ended: log in again, then redo the change.", 401, login=True
+    )
+)
 
 
-def _message(request, message: str, status: int, *, reload: bool = False, login: bool = False,
-             target: str = "#review-message") -> HttpResponse:
-    response = render(request, MESSAGE, {"message": message, "ok": status < 400, "reload": reload,
-                                         "login": login, "status": status,
-                                         "next": request.headers.get("HX-Current-URL", "")},
-                      status=status)
+def _message(
+    request,
+    message: str,
+    status: int,
+    *,
+    reload: bool = False,
+    login: bool = False,
+    target: str = "#review-message",
+) -> HttpResponse:
+    response = render(
+        request,
+        MESSAGE,
+        {
+            "message": message,
+            "ok": status < 400,
+            "reload": reload,
+            "login": login,
+            "status": status,
+            "next": request.headers.get("HX-Current-URL", ""),
+        },
+        status=status,
+    )
     response["HX-Retarget"] = target
     response["HX-Reswap"] = "innerHTML"
     return response
@@ -77,8 +96,10 @@ def _base(slug: str, name: str) -> str:
 def _review(clip):
     review = clip_review_get(clip=clip)
     if not review.annotations:
-        raise Http404(f"No annotation of {clip.name} is submitted yet, so there is nothing to "
-                      "review; it joins the review queue with its first submission.")
+        raise Http404(
+            f"No annotation of {clip.name} is submitted yet, so there is nothing to "
+            "review; it joins the review queue with its first submission."
+        )
     return review
 
 
@@ -99,23 +120,40 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
         if role != Membership.Role.MANAGER:
             refusal = "Only a manager of this project can run auto-promotion; ask one."
         elif not project.auto_promote_consensus:
-            refusal = ("Auto-promotion is switched off for this project: a manager turns on "
-                       "“auto promote consensus” in the project's settings first.")
+            refusal = (
+                "Auto-promotion is switched off for this project: a manager turns on "
+                "“auto promote consensus” in the project's settings first."
+            )
         else:
             results = services.gold_auto_promote_project(project=project, actor=request.user)
     rows = review_queue_list(project=project)
-    return render(request, "review/review_queue.html",
-                  {"project": project, "role": role, "rows": rows, "results": results,
-                   "promoted": [r for r in results or [] if r.promoted], "refusal": refusal},
-                  status=403 if refusal and role != Membership.Role.MANAGER else
-                  (409 if refusal else 200))
+    return render(
+        request,
+        "review/review_queue.html",
+        {
+            "project": project,
+            "role": role,
+            "rows": rows,
+            "results": results,
+            "promoted": [r for r in results or [] if r.promoted],
+            "refusal": refusal,
+        },
+        status=403 if refusal and role != Membership.Role.MANAGER else (409 if refusal else 200),
+    )
 
 
 def _context(review, slug: str, name: str, role: str) -> dict:
-    return {"review": review, "project": review.project, "clip": review.clip, "role": role,
-            "record": review.record, "base": _base(slug, name),
-            "editable": (review.record is not None
-                         and review.record.status == GoldRecord.Status.IN_REVIEW)}
+    return {
+        "review": review,
+        "project": review.project,
+        "clip": review.clip,
+        "role": role,
+        "record": review.record,
+        "base": _base(slug, name),
+        "editable": (
+            review.record is not None and review.record.status == GoldRecord.Status.IN_REVIEW
+        ),
+    }
 
 
 @login_for_review
@@ -131,8 +169,9 @@ def review_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 def review_workspace(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
     review = _review(clip)
-    return render(request, "review/partials/review_workspace.html",
-                  _context(review, slug, name, role))
+    return render(
+        request, "review/partials/review_workspace.html", _context(review, slug, name, role)
+    )
 
 
 @login_for_review
@@ -158,8 +197,16 @@ ACTION_INPUTS = {
     "reopen": inputs.ReviewVersionInput,
 }
 ACTIONS = tuple(ACTION_INPUTS)
-_FORM_FIELDS = ("version", "text", "start_ms", "end_ms", "note", "modality", "primary_label",
-                "description")
+_FORM_FIELDS = (
+    "version",
+    "text",
+    "start_ms",
+    "end_ms",
+    "note",
+    "modality",
+    "primary_label",
+    "description",
+)
 
 
 def _form_data(action: str, post) -> dict:
@@ -182,25 +229,36 @@ def _apply(action: str, request, record: GoldRecord, data: dict) -> tuple[GoldRe
     args = {"record": record, "reviewer": user, "expected_version": data["version"]}
     if action == "accept":
         span = {"start_ms": data["start_ms"], "end_ms": data["end_ms"]}
-        record = services.review_group_accept(**args, group_key=post.get("group", ""),
-                                              text=data["text"] or None, **span,
-                                              note=data["note"])
+        record = services.review_group_accept(
+            **args,
+            group_key=post.get("group", ""),
+            text=data["text"] or None,
+            **span,
+            note=data["note"],
+        )
         return record, "Accepted: the group has its gold cue."
     if action == "merge":
         span = {"start_ms": data["start_ms"], "end_ms": data["end_ms"]}
-        record = services.review_groups_merge(**args, group_keys=data["groups"],
-                                              text=data["text"], **span, note=data["note"])
+        record = services.review_groups_merge(
+            **args, group_keys=data["groups"], text=data["text"], **span, note=data["note"]
+        )
         return record, f"Merged {len(data['groups'])} groups into one gold cue."
     if action == "reject":
-        record = services.review_group_reject(**args, group_key=post.get("group", ""),
-                                              note=data["note"])
+        record = services.review_group_reject(
+            **args, group_key=post.get("group", ""), note=data["note"]
+        )
         return record, "Rejected: none of the group's cues goes into the gold."
     if action == "undo":
         record = services.review_decision_undo(**args, group_key=post.get("group", ""))
         return record, "The group is undecided again."
     if action == "cue-add":
-        record = services.gold_cue_add(**args, modality=data["modality"], text=data["text"],
-                                       start_ms=data["start_ms"], end_ms=data["end_ms"])
+        record = services.gold_cue_add(
+            **args,
+            modality=data["modality"],
+            text=data["text"],
+            start_ms=data["start_ms"],
+            end_ms=data["end_ms"],
+        )
         return record, "Added your cue to the gold."
     if action == "cue-delete":
         cue = GoldCue.objects.filter(pk=_int(post.get("cue")) or 0, record=record).first()
@@ -209,9 +267,12 @@ def _apply(action: str, request, record: GoldRecord, data: dict) -> tuple[GoldRe
         record = services.gold_cue_delete(**args, gold_cue=cue)
         return record, "Deleted the gold cue; the groups it settled are undecided again."
     if action == "labels":
-        record = services.gold_labels_set(**args, labels=data["labels"],
-                                          primary_label=data["primary_label"],
-                                          description=data["description"])
+        record = services.gold_labels_set(
+            **args,
+            labels=data["labels"],
+            primary_label=data["primary_label"],
+            description=data["description"],
+        )
         return record, "Saved the gold labels and reasoning."
     if action == "finalize":
         record = services.gold_record_finalize(**args)
@@ -229,11 +290,20 @@ def review_action(request: HttpRequest, slug: str, name: str, action: str) -> Ht
     project, role, clip = _clip(request, slug, name)
     record = GoldRecord.objects.filter(clip=clip).first()
     if record is None:
-        return _message(request, "The review of this clip has not started yet; reload the page and "
-                        "press “Start the review”.", 409, reload=True)
+        return _message(
+            request,
+            "The review of this clip has not started yet; reload the page and "
+            "press “Start the review”.",
+            409,
+            reload=True,
+        )
     if not request.POST.get("version", "").isdigit():
-        return _message(request, "The request did not say which version of the gold record you "
-                        "saw; reload the page.", 400, reload=True)
+        return _message(
+            request,
+            "The request did not say which version of the gold record you saw; reload the page.",
+            400,
+            reload=True,
+        )
     form = ACTION_INPUTS[action](data=_form_data(action, request.POST))
     if not form.is_valid():
         return _message(request, errors_sentence(form.errors), 400)
@@ -253,9 +323,12 @@ def review_action(request: HttpRequest, slug: str, name: str, action: str) -> Ht
 
 def _comments(request, slug: str, name: str, clip, message: str, status: int = 200) -> HttpResponse:
     comments = list(review_comments_list(clip=clip))
-    return render(request, "review/partials/review_comments.html",
-                  {"comments": comments, "base": _base(slug, name), "message": message},
-                  status=status)
+    return render(
+        request,
+        "review/partials/review_comments.html",
+        {"comments": comments, "base": _base(slug, name), "message": message},
+        status=status,
+    )
 
 
 @login_for_review
@@ -264,27 +337,34 @@ def _comments(request, slug: str, name: str, clip, message: str, status: int = 2
 def review_comment(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
     post = request.POST
-    form = inputs.ReviewCommentInput(data={"text": post.get("text", ""),
-                                           "cue": post.get("cue") or None,
-                                           "time_ms": post.get("time_ms") or None})
+    form = inputs.ReviewCommentInput(
+        data={
+            "text": post.get("text", ""),
+            "cue": post.get("cue") or None,
+            "time_ms": post.get("time_ms") or None,
+        }
+    )
     if not form.is_valid():
         return _message(request, errors_sentence(form.errors), 400)
     data, cue = form.validated_data, None
     if data["cue"] is not None:
         cue = review_selectors.clip_cue_get(clip=clip, cue_id=data["cue"])
         if cue is None:
-            return _message(request, "That cue is not part of this clip; select a cue in a "
-                            "lane.", 422)
-    services.review_comment_add(clip=clip, author=request.user, text=data["text"], cue=cue,
-                                time_ms=data["time_ms"])
+            return _message(
+                request, "That cue is not part of this clip; select a cue in a lane.", 422
+            )
+    services.review_comment_add(
+        clip=clip, author=request.user, text=data["text"], cue=cue, time_ms=data["time_ms"]
+    )
     return _comments(request, slug, name, clip, "Comment added.", 201)
 
 
 @login_for_review
 @require_POST
 @answers_in_review
-def review_comment_resolve(request: HttpRequest, slug: str, name: str,
-                           comment_id: int) -> HttpResponse:
+def review_comment_resolve(
+    request: HttpRequest, slug: str, name: str, comment_id: int
+) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
     comment = ReviewComment.objects.filter(pk=comment_id, clip=clip).select_related("clip").first()
     if comment is None:
@@ -314,9 +394,11 @@ def quality_page(request: HttpRequest, slug: str) -> HttpResponse:
 def quality_body(request: HttpRequest, slug: str) -> HttpResponse:
     project, _ = project_get_for_user(slug=slug, user=request.user, roles=QUALITY_ROLES)
     quality = project_quality_get(project=project)
-    return render(request, "review/partials/quality_body.html",
-                  {"project": project, "q": quality, "bars": _bar_chart(quality),
-                   "heat": _heat_map(quality)})
+    return render(
+        request,
+        "review/partials/quality_body.html",
+        {"project": project, "q": quality, "bars": _bar_chart(quality), "heat": _heat_map(quality)},
+    )
 
 
 def _bar_chart(quality: ProjectQuality) -> dict:
@@ -328,17 +410,37 @@ def _bar_chart(quality: ProjectQuality) -> dict:
         x = BAR["left"] + i * BAR["slot"] + (BAR["slot"] - BAR["bar"]) / 2
         value = row["mean"]
         h = round(max(value, 0.0) * plot_h, 1) if value is not None else 0
-        bars.append({"x": x, "y": round(base - h, 1), "h": h, "w": BAR["bar"],
-                     "mid": x + BAR["bar"] / 2,
-                     "label_y": round(base - h - 5, 1), "value": value, "n": row["n_pairs"],
-                     "modality": row["modality"], "overall": row["modality"] == "overall"})
-    ticks = [{"value": v, "y": round(base - v * plot_h, 1),
-              "label_y": round(base - v * plot_h + 4, 1)} for v in (0, 0.25, 0.5, 0.75, 1)]
+        bars.append(
+            {
+                "x": x,
+                "y": round(base - h, 1),
+                "h": h,
+                "w": BAR["bar"],
+                "mid": x + BAR["bar"] / 2,
+                "label_y": round(base - h - 5, 1),
+                "value": value,
+                "n": row["n_pairs"],
+                "modality": row["modality"],
+                "overall": row["modality"] == "overall",
+            }
+        )
+    ticks = [
+        {"value": v, "y": round(base - v * plot_h, 1), "label_y": round(base - v * plot_h + 4, 1)}
+        for v in (0, 0.25, 0.5, 0.75, 1)
+    ]
     width = BAR["left"] + len(bars) * BAR["slot"] + 8
-    return {"bars": bars, "ticks": ticks, "width": width, "height": BAR["height"],
-            "left": BAR["left"], "tick_x": BAR["left"] - 6, "right": width - 4, "empty_y": base - 6,
-            "name_y": base + 16,
-            "n_y": base + 31}
+    return {
+        "bars": bars,
+        "ticks": ticks,
+        "width": width,
+        "height": BAR["height"],
+        "left": BAR["left"],
+        "tick_x": BAR["left"] - 6,
+        "right": width - 4,
+        "empty_y": base - 6,
+        "name_y": base + 16,
+        "n_y": base + 31,
+    }
 
 
 def _shade(value: float) -> str:
@@ -356,18 +458,40 @@ def _heat_map(quality: ProjectQuality) -> dict:
         cells = []
         for j, c in enumerate(row["cells"]):
             f1 = c["f1"]
-            cells.append({
-                "x": left + j * cell, "y": top + i * cell, "tx": left + j * cell + cell / 2,
-                "ty": top + i * cell + cell / 2 + 5, "self": c["self"], "f1": f1,
-                "n_clips": c["n_clips"], "other": c["other"].username,
-                "fill": "#e9ecef" if f1 is None else _shade(f1),
-                "ink": "#fff" if f1 is not None and f1 > 0.55 else "#1d232b",
-            })
-        rows.append({"username": row["annotator"].username,
-                     "label_y": top + i * cell + cell / 2 + 5, "cells": cells})
+            cells.append(
+                {
+                    "x": left + j * cell,
+                    "y": top + i * cell,
+                    "tx": left + j * cell + cell / 2,
+                    "ty": top + i * cell + cell / 2 + 5,
+                    "self": c["self"],
+                    "f1": f1,
+                    "n_clips": c["n_clips"],
+                    "other": c["other"].username,
+                    "fill": "#e9ecef" if f1 is None else _shade(f1),
+                    "ink": "#fff" if f1 is not None and f1 > 0.55 else "#1d232b",
+                }
+            )
+        rows.append(
+            {
+                "username": row["annotator"].username,
+                "label_y": top + i * cell + cell / 2 + 5,
+                "cells": cells,
+            }
+        )
     n = len(rows)
-    columns = [{"username": r["annotator"].username, "x": left + j * cell + cell / 2}
-               for j, r in enumerate(quality.heat_rows)]
-    return {"rows": rows, "columns": columns, "cell": cell, "left": left, "top": top,
-            "width": left + n * cell + 8, "height": top + n * cell + 8,
-            "label_x": left - 8, "column_y": top - 8}
+    columns = [
+        {"username": r["annotator"].username, "x": left + j * cell + cell / 2}
+        for j, r in enumerate(quality.heat_rows)
+    ]
+    return {
+        "rows": rows,
+        "columns": columns,
+        "cell": cell,
+        "left": left,
+        "top": top,
+        "width": left + n * cell + 8,
+        "height": top + n * cell + 8,
+        "label_x": left - 8,
+        "column_y": top - 8,
+    }

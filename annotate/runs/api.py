@@ -59,20 +59,35 @@ class RunProgressOutput(serializers.Serializer):
 
 class RunOutput(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="running, finished or cancelled.")
-    created_by = serializers.CharField(source="created_by.username", read_only=True,
-                                       allow_null=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, allow_null=True, default=None
+    )
     progress = serializers.SerializerMethodField()
 
     class Meta:
         model = ModelRun
-        fields = ["id", "label", "proposer", "version", "source", "status", "previous",
-                  "created_by", "created_at", "finished_at", "progress"]
+        fields = [
+            "id",
+            "label",
+            "proposer",
+            "version",
+            "source",
+            "status",
+            "previous",
+            "created_by",
+            "created_at",
+            "finished_at",
+            "progress",
+        ]
 
     @extend_schema_field(RunProgressOutput)
     def get_progress(self, run: ModelRun) -> dict[str, int]:
         counts = {name: getattr(run, f"n_{name}") for name in _PROGRESS}
-        return {**counts, "total": run.n_total,
-                "settled": counts["done"] + counts["failed"] + counts["cancelled"]}
+        return {
+            **counts,
+            "total": run.n_total,
+            "settled": counts["done"] + counts["failed"] + counts["cancelled"],
+        }
 
 
 class CueOutput(serializers.ModelSerializer):
@@ -90,25 +105,38 @@ class EmotionOutput(serializers.Serializer):
 
 class ProposalOutput(serializers.ModelSerializer):
     clip = serializers.CharField(source="clip.name", read_only=True, help_text="The clip's name.")
-    status = serializers.CharField(read_only=True,
-                                   help_text="pending, running, done, failed or cancelled.")
+    status = serializers.CharField(
+        read_only=True, help_text="pending, running, done, failed or cancelled."
+    )
     emotions = EmotionOutput(many=True, read_only=True, help_text="Best first.")
     cues = CueOutput(many=True, read_only=True)
 
     class Meta:
         model = Proposal
-        fields = ["clip", "status", "description", "emotions", "error", "model_version",
-                  "started_at", "finished_at", "cues"]
+        fields = [
+            "clip",
+            "status",
+            "description",
+            "emotions",
+            "error",
+            "model_version",
+            "started_at",
+            "finished_at",
+            "cues",
+        ]
 
 
 _NOT_FOUND = OpenApiResponse(
-    DetailOutput, description="No such project or run, not a member, or an annotator of a "
-                                "blind project.")
+    DetailOutput,
+    description="No such project or run, not a member, or an annotator of a blind project.",
+)
 
 
 _FORBIDDEN = OpenApiResponse(
-    RunErrorOutput, description="Not a manager of the project (without credentials DRF "
-                                "answers with `detail` only).")
+    RunErrorOutput,
+    description="Not a manager of the project (without credentials DRF "
+    "answers with `detail` only).",
+)
 
 
 _BAD_STATUS = OpenApiResponse(RunErrorOutput, description="Unknown `status` filter.")
@@ -125,8 +153,12 @@ class RunListApi(GenericAPIView):
         operation_id="projects_runs_list",
         summary="A project's model runs with their progress, newest first",
         parameters=[status_parameter(ModelRun.Status.values)],
-        responses={200: RunOutput(many=True), 400: _BAD_STATUS, 403: NOT_SIGNED_IN,
-                   404: _NOT_FOUND},
+        responses={
+            200: RunOutput(many=True),
+            400: _BAD_STATUS,
+            403: NOT_SIGNED_IN,
+            404: _NOT_FOUND,
+        },
     )
     def get(self, request, slug: str):
         project, _ = _project_for_runs(request, slug)
@@ -140,23 +172,43 @@ class RunListApi(GenericAPIView):
         operation_id="projects_runs_start",
         summary="Start a run of a proposer over ready clips (one task per clip)",
         request=RunStartInput,
-        responses={201: RunOutput,
-            400: OpenApiResponse(RunErrorOutput, description="Unknown proposer or clip names "
-                                                             "(the message names them), or a "
-                                                             "body that is not JSON."),
-            403: _FORBIDDEN, 404: _NOT_FOUND,
-            422: OpenApiResponse(RunErrorOutput, description="A named clip is not ready, or "
-                                                             "the project has no ready clip."),
-                   503: QUEUE_UNAVAILABLE},
+        responses={
+            201: RunOutput,
+            400: OpenApiResponse(
+                RunErrorOutput,
+                description="Unknown proposer or clip names "
+                "(the message names them), or a "
+                "body that is not JSON.",
+            ),
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            422: OpenApiResponse(
+                RunErrorOutput,
+                description="A named clip is not ready, or the project has no ready clip.",
+            ),
+            503: QUEUE_UNAVAILABLE,
+        },
         examples=[
-            OpenApiExample("Two clips", request_only=True,
-                           value={"proposer": "signals", "label": "pilot",
-                                  "clips": ["sample_00000007", "sample_00000012"]}),
-            OpenApiExample("Unknown clip", status_codes=["400"], response_only=True,
-                           value={"code": "invalid",
-                                  "detail": "clips: No clip named 'sample_7' in project "
-                                            "'pilot'; GET /api/projects/pilot/clips/ lists "
-                                            "them."}),
+            OpenApiExample(
+                "Two clips",
+                request_only=True,
+                value={
+                    "proposer": "signals",
+                    "label": "pilot",
+                    "clips": ["sample_00000007", "sample_00000012"],
+                },
+            ),
+            OpenApiExample(
+                "Unknown clip",
+                status_codes=["400"],
+                response_only=True,
+                value={
+                    "code": "invalid",
+                    "detail": "clips: No clip named 'sample_7' in project "
+                    "'pilot'; GET /api/projects/pilot/clips/ lists "
+                    "them.",
+                },
+            ),
         ],
     )
     def post(self, request, slug: str):
@@ -170,20 +222,27 @@ class RunListApi(GenericAPIView):
         if not form.is_valid():
             return invalid_response(form.errors)
         data = form.validated_data
-        run = run_services.run_create(project=project, proposer=data.get("proposer"),
-                                      clip_names=data.get("clips"), label=data["label"],
-                                      created_by=request.user)
-        return Response(RunOutput(run_get(project=project, run_id=run.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        run = run_services.run_create(
+            project=project,
+            proposer=data.get("proposer"),
+            clip_names=data.get("clips"),
+            label=data["label"],
+            created_by=request.user,
+        )
+        return Response(
+            RunOutput(run_get(project=project, run_id=run.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class RunDetailApi(GenericAPIView):
     queryset = ModelRun.objects.none()
     serializer_class = RunOutput
 
-    @extend_schema(operation_id="projects_runs_retrieve",
-                   summary="A run: its status and progress (poll until status is not running)",
-                   responses={200: RunOutput, 403: NOT_SIGNED_IN, 404: _NOT_FOUND})
+    @extend_schema(
+        operation_id="projects_runs_retrieve",
+        summary="A run: its status and progress (poll until status is not running)",
+        responses={200: RunOutput, 403: NOT_SIGNED_IN, 404: _NOT_FOUND},
+    )
     def get(self, request, slug: str, run_id: int):
         project, _ = _project_for_runs(request, slug)
         return Response(RunOutput(run_get(project=project, run_id=run_id)).data)
@@ -209,19 +268,25 @@ class RunActionApi(GenericAPIView):
         else:
             result = run_services.run_rerun(run=run, created_by=request.user)
             http_status = status.HTTP_201_CREATED
-        return Response(RunOutput(run_get(project=project, run_id=result.pk)).data,
-                        status=http_status)
+        return Response(
+            RunOutput(run_get(project=project, run_id=result.pk)).data, status=http_status
+        )
 
 
 class RunCancelApi(RunActionApi):
     action = "cancel"
 
-    @extend_schema(operation_id="projects_runs_cancel",
-                   summary="Cancel a running run: its pending clips are not run",
-                   request=None,
-                   responses={200: RunOutput, 403: _FORBIDDEN, 404: _NOT_FOUND,
-                              409: OpenApiResponse(RunErrorOutput,
-                                                   description="The run is not running.")})
+    @extend_schema(
+        operation_id="projects_runs_cancel",
+        summary="Cancel a running run: its pending clips are not run",
+        request=None,
+        responses={
+            200: RunOutput,
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(RunErrorOutput, description="The run is not running."),
+        },
+    )
     def post(self, request, slug: str, run_id: int):
         return super().post(request, slug, run_id)
 
@@ -229,14 +294,23 @@ class RunCancelApi(RunActionApi):
 class RunRetryApi(RunActionApi):
     action = "retry"
 
-    @extend_schema(operation_id="projects_runs_retry",
-                   summary="Queue a run's failed clips again (the run reopens)",
-                   request=None,
-                   responses={200: RunOutput, 403: _FORBIDDEN, 404: _NOT_FOUND,
-                              409: OpenApiResponse(RunErrorOutput, description=(
-                                  "No failed clips, or the proposer's version changed "
-                                  "(re-run instead).")),
-                              503: QUEUE_UNAVAILABLE})
+    @extend_schema(
+        operation_id="projects_runs_retry",
+        summary="Queue a run's failed clips again (the run reopens)",
+        request=None,
+        responses={
+            200: RunOutput,
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                RunErrorOutput,
+                description=(
+                    "No failed clips, or the proposer's version changed (re-run instead)."
+                ),
+            ),
+            503: QUEUE_UNAVAILABLE,
+        },
+    )
     def post(self, request, slug: str, run_id: int):
         return super().post(request, slug, run_id)
 
@@ -244,14 +318,19 @@ class RunRetryApi(RunActionApi):
 class RunRerunApi(RunActionApi):
     action = "rerun"
 
-    @extend_schema(operation_id="projects_runs_rerun",
-                   summary="Run the same clips again with the proposer's current version, as "
-                           "a new run beside this one",
-                   request=None,
-                   responses={201: RunOutput, 403: _FORBIDDEN, 404: _NOT_FOUND,
-                              409: OpenApiResponse(RunErrorOutput,
-                                                   description="The run is still running."),
-                              503: QUEUE_UNAVAILABLE})
+    @extend_schema(
+        operation_id="projects_runs_rerun",
+        summary="Run the same clips again with the proposer's current version, as "
+        "a new run beside this one",
+        request=None,
+        responses={
+            201: RunOutput,
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(RunErrorOutput, description="The run is still running."),
+            503: QUEUE_UNAVAILABLE,
+        },
+    )
     def post(self, request, slug: str, run_id: int):
         return super().post(request, slug, run_id)
 
@@ -264,8 +343,12 @@ class ProposalListApi(GenericAPIView):
         operation_id="projects_runs_proposals_list",
         summary="A run's proposals by clip name, each with its cues",
         parameters=[status_parameter(Proposal.Status.values)],
-        responses={200: ProposalOutput(many=True), 400: _BAD_STATUS, 403: NOT_SIGNED_IN,
-                   404: _NOT_FOUND},
+        responses={
+            200: ProposalOutput(many=True),
+            400: _BAD_STATUS,
+            403: NOT_SIGNED_IN,
+            404: _NOT_FOUND,
+        },
     )
     def get(self, request, slug: str, run_id: int):
         project, _ = _project_for_runs(request, slug)
@@ -284,19 +367,28 @@ class ProposalDetailApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_runs_proposals_retrieve",
         summary="A run's proposal for one clip, with its cues",
-        responses={200: ProposalOutput, 403: NOT_SIGNED_IN,
-                   404: OpenApiResponse(DetailOutput, description=(
-                       "No such project, run or clip in the run, not a member, or an "
-                       "annotator of a blind project."))},
+        responses={
+            200: ProposalOutput,
+            403: NOT_SIGNED_IN,
+            404: OpenApiResponse(
+                DetailOutput,
+                description=(
+                    "No such project, run or clip in the run, not a member, or an "
+                    "annotator of a blind project."
+                ),
+            ),
+        },
     )
     def get(self, request, slug: str, run_id: int, name: str):
         project, _ = _project_for_runs(request, slug)
         run = run_get(project=project, run_id=run_id)
         proposal = proposals_with_cues(run=run).filter(clip__name=name).first()
         if proposal is None:
-            raise Http404(f"Run {run.pk} has no proposal for a clip named {name!r}; "
-                          f"GET /api/projects/{project.slug}/runs/{run.pk}/proposals/ lists "
-                          "them.")
+            raise Http404(
+                f"Run {run.pk} has no proposal for a clip named {name!r}; "
+                f"GET /api/projects/{project.slug}/runs/{run.pk}/proposals/ lists "
+                "them."
+            )
         return Response(ProposalOutput(proposal).data)
 
 
@@ -305,14 +397,28 @@ class RunImportOutput(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="Always finished for an import.")
     clips = serializers.SerializerMethodField(help_text="Clips in the file (one proposal each).")
     missing_clips = serializers.SerializerMethodField(
-        help_text="Ready clips of the project that the file does not cover (no proposal).")
+        help_text="Ready clips of the project that the file does not cover (no proposal)."
+    )
     cues = serializers.SerializerMethodField(help_text="Cues stored, per modality.")
     format = serializers.SerializerMethodField(help_text="emocue-json, emer-csv or emer-v1-csv.")
 
     class Meta:
         model = ModelRun
-        fields = ["id", "label", "proposer", "version", "source", "source_filename", "status",
-                  "format", "clips", "missing_clips", "cues", "created_at", "finished_at"]
+        fields = [
+            "id",
+            "label",
+            "proposer",
+            "version",
+            "source",
+            "source_filename",
+            "status",
+            "format",
+            "clips",
+            "missing_clips",
+            "cues",
+            "created_at",
+            "finished_at",
+        ]
 
     def get_clips(self, run: ModelRun) -> int:
         return int(run.parameters.get("clips", 0))
@@ -330,14 +436,16 @@ class RunImportOutput(serializers.ModelSerializer):
 class RunImportErrorOutput(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
-    problems = serializers.ListField(child=serializers.CharField(),
-                                     help_text="Each problem, naming the line or key.")
+    problems = serializers.ListField(
+        child=serializers.CharField(), help_text="Each problem, naming the line or key."
+    )
     run = serializers.IntegerField(required=False, help_text="The earlier run (409 only).")
 
 
 def _error(code: str, detail: str, problems: list[str], http_status: int, **extra) -> Response:
-    return Response({"code": code, "detail": detail, "problems": problems, **extra},
-                    status=http_status)
+    return Response(
+        {"code": code, "detail": detail, "problems": problems, **extra}, status=http_status
+    )
 
 
 class RunImportApi(APIView):
@@ -354,42 +462,69 @@ class RunImportApi(APIView):
             404: OpenApiResponse(description="No such project (or not a member)."),
             409: OpenApiResponse(
                 RunImportErrorOutput,
-                description="The same file was imported before; `run` is that run."),
+                description="The same file was imported before; `run` is that run.",
+            ),
             413: OpenApiResponse(RunImportErrorOutput, description="The file is over 50 MB."),
-            422: OpenApiResponse(RunImportErrorOutput,
-                                 description="The file cannot be imported; nothing was stored."),
+            422: OpenApiResponse(
+                RunImportErrorOutput, description="The file cannot be imported; nothing was stored."
+            ),
         },
-        examples=[OpenApiExample(
-            "Unknown clip", status_codes=["422"], response_only=True,
-            value={"code": "invalid_file",
-                   "detail": "out.json was not imported (1 problem); nothing was stored.",
-                   "problems": ["key '00000007': no clip named '00000007' in project 'Pilot'. "
-                                "Did you mean 'sample_00000007'? (The names differ by the "
-                                "'sample_' prefix, zero padding, case or spaces.)"]})],
+        examples=[
+            OpenApiExample(
+                "Unknown clip",
+                status_codes=["422"],
+                response_only=True,
+                value={
+                    "code": "invalid_file",
+                    "detail": "out.json was not imported (1 problem); nothing was stored.",
+                    "problems": [
+                        "key '00000007': no clip named '00000007' in project 'Pilot'. "
+                        "Did you mean 'sample_00000007'? (The names differ by the "
+                        "'sample_' prefix, zero padding, case or spaces.)"
+                    ],
+                },
+            )
+        ],
     )
     def post(self, request, slug: str):
         project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
         if role != Membership.Role.MANAGER:
-            return _error("forbidden", "Only a project manager can import runs.", [],
-                          status.HTTP_403_FORBIDDEN)
+            return _error(
+                "forbidden",
+                "Only a project manager can import runs.",
+                [],
+                status.HTTP_403_FORBIDDEN,
+            )
         try:
             form = RunImportInput(data=request.data)
         except ParseError as error:
-            detail = (f"The request body could not be read ({error.detail}); send it as "
-                      "multipart/form-data.")
+            detail = (
+                f"The request body could not be read ({error.detail}); send it as "
+                "multipart/form-data."
+            )
             return _error("invalid", detail, [detail], status.HTTP_400_BAD_REQUEST)
         if not form.is_valid():
-            problems = [f"{name}: {' '.join(map(str, errors))}"
-                        for name, errors in form.errors.items()]
-            return _error("invalid", "The request is incomplete: " + "; ".join(problems), problems,
-                          status.HTTP_400_BAD_REQUEST)
+            problems = [
+                f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()
+            ]
+            return _error(
+                "invalid",
+                "The request is incomplete: " + "; ".join(problems),
+                problems,
+                status.HTTP_400_BAD_REQUEST,
+            )
         data = form.validated_data
         upload = data["file"]
         if upload.size > MAX_IMPORT_BYTES:
             limit = MAX_IMPORT_BYTES // (1024 * 1024)
             detail = f"{upload.name} is over {limit} MB; split it by clips."
             return _error("too_large", detail, [detail], status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        run = services.run_import(project=project, by=request.user, file_name=upload.name,
-                                  data=upload.read(), label=data.get("label", ""),
-                                  fmt=data.get("format"))
+        run = services.run_import(
+            project=project,
+            by=request.user,
+            file_name=upload.name,
+            data=upload.read(),
+            label=data.get("label", ""),
+            fmt=data.get("format"),
+        )
         return Response(RunImportOutput(run).data, status=status.HTTP_201_CREATED)

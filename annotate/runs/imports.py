@@ -129,12 +129,20 @@ def _reject(file_name: str, problems: list[str]) -> RunImportRejected:
     noun = "problem" if len(problems) == 1 else "problems"
     return RunImportRejected(
         f"{file_name or 'The file'} was not imported ({len(problems)} {noun}); nothing was stored.",
-        shown)
+        shown,
+    )
 
 
 def _type_name(value) -> str:
-    names = {type(None): "null", dict: "an object", list: "a list", str: "a string",
-             bool: "true/false", int: "a number", float: "a number"}
+    names = {
+        type(None): "null",
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -157,7 +165,7 @@ def _json_object(pairs) -> _JsonObject:
 def _default_kind(modality: str, text: str) -> tuple[str, str]:
     # Plain cue files mark subtitle cues with this prefix (cue_set_to_json(plain=True)).
     if modality == "auditory" and text.startswith(SUBTITLE_PREFIX):
-        return "subtitle", text[len(SUBTITLE_PREFIX):].strip()
+        return "subtitle", text[len(SUBTITLE_PREFIX) :].strip()
     return ("inference" if modality == "emotional" else "observation"), text
 
 
@@ -165,8 +173,10 @@ def _time(value, where: str, name: str, problems: _Problems) -> int | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        problems.append(f"{where}: {name} must be a whole number of milliseconds ≥ 0, "
-                        f"got {json.dumps(value)[:40]}.")
+        problems.append(
+            f"{where}: {name} must be a whole number of milliseconds ≥ 0, "
+            f"got {json.dumps(value)[:40]}."
+        )
         return None
     return value
 
@@ -179,20 +189,27 @@ def _json_cue(value, *, modality: str, where: str, problems: _Problems) -> _Cue 
         kind, text = _default_kind(modality, value.strip())
         return _Cue(modality, kind, text, where=where)
     if not isinstance(value, dict):
-        problems.append(f"{where}: a cue must be a string or an object "
-                        f"{{text, kind, start_ms, end_ms}}, got {_type_name(value)}.")
+        problems.append(
+            f"{where}: a cue must be a string or an object "
+            f"{{text, kind, start_ms, end_ms}}, got {_type_name(value)}."
+        )
         return None
     bad = len(problems)
     for key in value.repeated:
         problems.append(f"{where}: field {key!r} appears twice.")
     unknown = sorted(set(value) - set(CUE_FIELDS))
     if unknown:
-        problems.append(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; "
-                        f"a cue object has {', '.join(CUE_FIELDS)}.")
+        problems.append(
+            f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; "
+            f"a cue object has {', '.join(CUE_FIELDS)}."
+        )
     text = value.get("text")
     if not isinstance(text, str) or not text.strip():
-        problems.append(f"{where}: 'text' must be a non-empty string, got {_type_name(text)}"
-                        + (" (empty)" if isinstance(text, str) else "") + ".")
+        problems.append(
+            f"{where}: 'text' must be a non-empty string, got {_type_name(text)}"
+            + (" (empty)" if isinstance(text, str) else "")
+            + "."
+        )
         text = ""
     kind = value.get("kind")
     if kind is not None and kind not in CUE_KINDS:
@@ -216,11 +233,14 @@ def _parse_json(text: str, problems: _Problems) -> _Parsed:
     try:
         data = json.loads(text, object_pairs_hook=_json_object)
     except json.JSONDecodeError as error:
-        raise _Fatal(f"Not valid JSON: {error.msg} at line {error.lineno}, "
-                     f"column {error.colno}.") from error
+        raise _Fatal(
+            f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from error
     if not isinstance(data, dict):
-        raise _Fatal(f"The JSON is {_type_name(data)}; an EmoCue cue file is an object mapping "
-                     'clip names to {"visual": [...], "auditory": [...], "emotional": [...]}.')
+        raise _Fatal(
+            f"The JSON is {_type_name(data)}; an EmoCue cue file is an object mapping "
+            'clip names to {"visual": [...], "auditory": [...], "emotional": [...]}.'
+        )
     if not data:
         raise _Fatal("The JSON object has no clips.")
     order = {name: i for i, name in enumerate(data)}
@@ -235,25 +255,31 @@ def _parse_json(text: str, problems: _Problems) -> _Parsed:
             problems.append(f"{where}: the clip name is empty.")
             continue
         if not isinstance(sample, dict):
-            problems.append(f"{where}: expected an object with {', '.join(MODALITIES)} lists, "
-                            f"got {_type_name(sample)}.")
+            problems.append(
+                f"{where}: expected an object with {', '.join(MODALITIES)} lists, "
+                f"got {_type_name(sample)}."
+            )
             continue
         for key in sample.repeated:
             problems.append(f"{where}: modality {key!r} appears twice.")
         unknown = sorted(set(sample) - set(MODALITIES))
         if unknown:
-            problems.append(f"{where}: unknown modality key(s) {', '.join(map(repr, unknown))}; "
-                            f"expected only {', '.join(MODALITIES)}.")
+            problems.append(
+                f"{where}: unknown modality key(s) {', '.join(map(repr, unknown))}; "
+                f"expected only {', '.join(MODALITIES)}."
+            )
         entry = _Entry(name=name, where=where, order=order[name])
         for modality in MODALITIES:
             values = sample.get(modality, [])
             if not isinstance(values, list):
-                problems.append(f"{where}[{modality!r}]: expected a list of cues, "
-                                f"got {_type_name(values)}.")
+                problems.append(
+                    f"{where}[{modality!r}]: expected a list of cues, got {_type_name(values)}."
+                )
                 continue
             for i, value in enumerate(values):
-                cue = _json_cue(value, modality=modality, where=f"{where}[{modality!r}][{i}]",
-                                problems=problems)
+                cue = _json_cue(
+                    value, modality=modality, where=f"{where}[{modality!r}][{i}]", problems=problems
+                )
                 if cue is not None:
                     entry.cues.append(cue)
         entries.append(entry)
@@ -270,8 +296,10 @@ def _labels(value: str, *, where: str, column: str, problems: _Problems) -> list
         except (ValueError, SyntaxError):
             parsed = None
         if not isinstance(parsed, list | tuple) or not all(isinstance(x, str) for x in parsed):
-            problems.append(f"{where}: {column} {value[:60]!r} is not a list of strings "
-                            "such as ['happy', 'excited'].")
+            problems.append(
+                f"{where}: {column} {value[:60]!r} is not a list of strings "
+                "such as ['happy', 'excited']."
+            )
             return []
         labels = [x.strip() for x in parsed]
     else:
@@ -295,21 +323,29 @@ def _parse_csv(text: str, problems: _Problems) -> _Parsed:
     found = ", ".join(h for h in header if h) or "nothing"
     name_column = "name" if "name" in header else "names" if "names" in header else None
     if name_column is None:
-        raise _Fatal(f"Neither an EmoCue cue JSON object nor an EMER CSV: the first line has no "
-                     f"'name' (or EMER v1 'names') column (found: {found[:200]}). Expected "
-                     "name,english, name,chinese,english or names,emotions,subtitles,reasons.")
+        raise _Fatal(
+            f"Neither an EmoCue cue JSON object nor an EMER CSV: the first line has no "
+            f"'name' (or EMER v1 'names') column (found: {found[:200]}). Expected "
+            "name,english, name,chinese,english or names,emotions,subtitles,reasons."
+        )
     if repeated:
         raise _Fatal(f"The header repeats column(s) {', '.join(map(repr, repeated))}.")
     text_column = "english" if "english" in header else "reasons" if "reasons" in header else None
     if text_column is None:
         if name_column == "names":
-            raise _Fatal(f"The file looks like EMER v1 (a 'names' column) but has no 'reasons' "
-                         f"column with the descriptions (found: {found}).")
+            raise _Fatal(
+                f"The file looks like EMER v1 (a 'names' column) but has no 'reasons' "
+                f"column with the descriptions (found: {found})."
+            )
         if "chinese" in header:
-            raise _Fatal("The file has a 'chinese' column but no 'english' one: the cue extractor "
-                         "reads English descriptions; add an 'english' column.")
-        raise _Fatal("No description column: expected 'english' (MER/EMER) or 'reasons' "
-                     f"(EMER v1); found: {found}.")
+            raise _Fatal(
+                "The file has a 'chinese' column but no 'english' one: the cue extractor "
+                "reads English descriptions; add an 'english' column."
+            )
+        raise _Fatal(
+            "No description column: expected 'english' (MER/EMER) or 'reasons' "
+            f"(EMER v1); found: {found}."
+        )
     label_column = next((c for c in ("openset", "emotions", "emotion") if c in header), None)
     index = {h: i for i, h in enumerate(header)}
 
@@ -321,8 +357,9 @@ def _parse_csv(text: str, problems: _Problems) -> _Parsed:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) > len(header):
-                problems.append(f"line {line}: {len(row)} fields, "
-                                f"but the header has {len(header)}.")
+                problems.append(
+                    f"line {line}: {len(row)} fields, but the header has {len(header)}."
+                )
                 continue
             row = row + [""] * (len(header) - len(row))
             name = row[index[name_column]].strip()
@@ -338,25 +375,38 @@ def _parse_csv(text: str, problems: _Problems) -> _Parsed:
             if not description:
                 problems.append(f"{where}: the {text_column!r} description is empty.")
                 continue
-            emotions = (_labels(row[index[label_column]], where=where, column=label_column,
-                                problems=problems) if label_column else [])
-            entry = _Entry(name=name, where=where, order=line, description=description,
-                           emotions=emotions)
+            emotions = (
+                _labels(
+                    row[index[label_column]], where=where, column=label_column, problems=problems
+                )
+                if label_column
+                else []
+            )
+            entry = _Entry(
+                name=name, where=where, order=line, description=description, emotions=emotions
+            )
             extracted = extract_cues(description)
             for modality in MODALITIES:
                 for cue in extracted[modality]:
                     if cue.text.strip():
                         entry.cues.append(
-                            _Cue(modality, cue.kind or "observation", cue.text.strip()))
+                            _Cue(modality, cue.kind or "observation", cue.text.strip())
+                        )
             entries.append(entry)
     except csv.Error as error:
         raise _Fatal(f"Not valid CSV (line {reader.line_num}): {error}.") from error
     if not entries and not problems:
         raise _Fatal("The CSV has a header but no rows.")
     fmt = "emer-v1-csv" if name_column == "names" else "emer-csv"
-    return _Parsed(fmt, entries,
-                   {"description_column": text_column, "labels_column": label_column or "",
-                    "extractor": "rule"})
+    return _Parsed(
+        fmt,
+        entries,
+        {
+            "description_column": text_column,
+            "labels_column": label_column or "",
+            "extractor": "rule",
+        },
+    )
 
 
 class _Fatal(Exception):
@@ -369,16 +419,20 @@ def _detect(text: str) -> str:
 
 def _parse(data: bytes, fmt: str | None, problems: _Problems) -> _Parsed:
     if fmt is not None and fmt not in FORMATS:
-        raise _Fatal(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)} (or leave it out to "
-                     "detect it from the content).")
+        raise _Fatal(
+            f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)} (or leave it out to "
+            "detect it from the content)."
+        )
     if not data.strip():
         raise _Fatal("The file is empty.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise _Fatal(f"Not UTF-8 text: byte {error.start} (line {line}) cannot be decoded; "
-                     "save the file as UTF-8.") from error
+        line = data[: error.start].count(b"\n") + 1
+        raise _Fatal(
+            f"Not UTF-8 text: byte {error.start} (line {line}) cannot be decoded; "
+            "save the file as UTF-8."
+        ) from error
     if "\x00" in text:
         raise _Fatal("The file contains NUL characters: it is binary, not a cue JSON or CSV file.")
     if not text.strip():
@@ -393,8 +447,12 @@ def _name_key(name: str) -> str:
 
 
 def _check_clips(project: Project, entries: list[_Entry], problems: _Problems) -> dict[str, Clip]:
-    clips = {c.name: c for c in Clip.objects.filter(project=project)
-             .only("pk", "name", "status", "error", "duration_ms")}
+    clips = {
+        c.name: c
+        for c in Clip.objects.filter(project=project).only(
+            "pk", "name", "status", "error", "duration_ms"
+        )
+    }
     by_key: dict[str, list[str]] = {}
     for name in clips:
         by_key.setdefault(_name_key(name), []).append(name)
@@ -403,22 +461,31 @@ def _check_clips(project: Project, entries: list[_Entry], problems: _Problems) -
         clip = clips.get(entry.name)
         if clip is None:
             similar = [n for n in by_key.get(_name_key(entry.name), []) if n != entry.name]
-            hint = (f" Did you mean {' or '.join(map(repr, similar[:3]))}? (The names differ by "
-                    "the 'sample_' prefix, zero padding, case or spaces.)" if similar else "")
-            problems.append(f"{entry.where}: no clip named {entry.name!r} in project "
-                            f"{project.name!r}.{hint}")
+            hint = (
+                f" Did you mean {' or '.join(map(repr, similar[:3]))}? (The names differ by "
+                "the 'sample_' prefix, zero padding, case or spaces.)"
+                if similar
+                else ""
+            )
+            problems.append(
+                f"{entry.where}: no clip named {entry.name!r} in project {project.name!r}.{hint}"
+            )
             continue
         if clip.status != Clip.Status.READY:
             reason = f": {clip.error}" if clip.error else ""
-            problems.append(f"{entry.where}: clip {entry.name!r} is {clip.status}, not ready"
-                            f"{reason}. Wait for its ingestion to finish (or retry it) and "
-                            "import again.")
+            problems.append(
+                f"{entry.where}: clip {entry.name!r} is {clip.status}, not ready"
+                f"{reason}. Wait for its ingestion to finish (or retry it) and "
+                "import again."
+            )
             continue
         if clip.duration_ms:
             for cue in entry.cues:
                 if cue.start_ms is not None and cue.start_ms > clip.duration_ms:
-                    problems.append(f"{cue.where}: start_ms {cue.start_ms} is after the end of "
-                                    f"clip {entry.name!r} ({clip.duration_ms} ms).")
+                    problems.append(
+                        f"{cue.where}: start_ms {cue.start_ms} is after the end of "
+                        f"clip {entry.name!r} ({clip.duration_ms} ms)."
+                    )
                 elif cue.end_ms is not None and cue.end_ms > clip.duration_ms:
                     cue.end_ms = clip.duration_ms  # a cue to the end: rounding in the other tool
     return clips
@@ -430,8 +497,9 @@ def _default_label(file_name: str, version: str) -> str:
 
 
 @transaction.atomic
-def run_import(*, project: Project, by, file_name: str, data: bytes, label: str = "",
-               fmt: str | None = None) -> ModelRun:
+def run_import(
+    *, project: Project, by, file_name: str, data: bytes, label: str = "", fmt: str | None = None
+) -> ModelRun:
     """Store a model's outputs (a cue JSON or an EMER-style CSV) as a finished run of the project.
 
     Args:
@@ -472,7 +540,9 @@ def run_import(*, project: Project, by, file_name: str, data: bytes, label: str 
             raise RunImportDuplicate(
                 f"{file_name or 'This file'} was already imported into {project.name!r} as run "
                 f"#{earlier.pk} {str(earlier)!r} on {when} (same content, sha256 {version}…); "
-                "open that run instead of importing it again.", earlier)
+                "open that run instead of importing it again.",
+                earlier,
+            )
 
     clips = _check_clips(project, parsed.entries, problems)
     if problems:
@@ -480,35 +550,72 @@ def run_import(*, project: Project, by, file_name: str, data: bytes, label: str 
 
     now = timezone.now()
     names = {entry.name for entry in parsed.entries}
-    missing = sorted(name for name, clip in clips.items()
-                     if clip.status == Clip.Status.READY and name not in names)
-    cue_counts = {m: sum(1 for e in parsed.entries for c in e.cues if c.modality == m)
-                  for m in MODALITIES}
+    missing = sorted(
+        name
+        for name, clip in clips.items()
+        if clip.status == Clip.Status.READY and name not in names
+    )
+    cue_counts = {
+        m: sum(1 for e in parsed.entries for c in e.cues if c.modality == m) for m in MODALITIES
+    }
     run = ModelRun(
-        project=project, proposer=IMPORT_PROPOSER, version=version,
-        label=label or _default_label(file_name, version), source=IMPORT_PROPOSER,
-        source_filename=(file_name or "")[:255], status=ModelRun.Status.FINISHED, created_by=by,
+        project=project,
+        proposer=IMPORT_PROPOSER,
+        version=version,
+        label=label or _default_label(file_name, version),
+        source=IMPORT_PROPOSER,
+        source_filename=(file_name or "")[:255],
+        status=ModelRun.Status.FINISHED,
+        created_by=by,
         finished_at=now,
-        parameters={"format": parsed.format, "sha256": sha256, "size_bytes": len(data),
-                    "clips": len(parsed.entries), "missing_clips": len(missing),
-                    "missing_clip_names": missing[:100], "cues": cue_counts, **parsed.details},
+        parameters={
+            "format": parsed.format,
+            "sha256": sha256,
+            "size_bytes": len(data),
+            "clips": len(parsed.entries),
+            "missing_clips": len(missing),
+            "missing_clip_names": missing[:100],
+            "cues": cue_counts,
+            **parsed.details,
+        },
     )
     run.full_clean()
     run.save()
     model_version = f"import of {file_name or 'a file'} (sha256 {version})"[:200]
-    proposals = Proposal.objects.bulk_create([
-        Proposal(run=run, clip=clips[entry.name], status=Proposal.Status.DONE,
-                 description=entry.description, emotions=entry.emotions,
-                 model_version=model_version, started_at=now, finished_at=now)
-        for entry in parsed.entries
-    ])
-    Cue.objects.bulk_create([
-        Cue(clip_id=proposal.clip_id, proposal=proposal, position=i, modality=cue.modality,
-            kind=cue.kind, text=cue.text, start_ms=cue.start_ms, end_ms=cue.end_ms,
-            origin=Cue.Origin.MODEL, decision=Cue.Decision.PROPOSED)
-        for proposal, entry in zip(proposals, parsed.entries, strict=True)
-        for i, cue in enumerate(entry.cues)
-    ], batch_size=1000)
+    proposals = Proposal.objects.bulk_create(
+        [
+            Proposal(
+                run=run,
+                clip=clips[entry.name],
+                status=Proposal.Status.DONE,
+                description=entry.description,
+                emotions=entry.emotions,
+                model_version=model_version,
+                started_at=now,
+                finished_at=now,
+            )
+            for entry in parsed.entries
+        ]
+    )
+    Cue.objects.bulk_create(
+        [
+            Cue(
+                clip_id=proposal.clip_id,
+                proposal=proposal,
+                position=i,
+                modality=cue.modality,
+                kind=cue.kind,
+                text=cue.text,
+                start_ms=cue.start_ms,
+                end_ms=cue.end_ms,
+                origin=Cue.Origin.MODEL,
+                decision=Cue.Decision.PROPOSED,
+            )
+            for proposal, entry in zip(proposals, parsed.entries, strict=True)
+            for i, cue in enumerate(entry.cues)
+        ],
+        batch_size=1000,
+    )
     # In this transaction, as the other hooks do: the run and its leaderboard rows commit
     # together, and the recomputation is queued by it after the commit.
     signals.scores_stale.send(sender=ModelRun, project=project, run=run)

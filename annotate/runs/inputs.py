@@ -10,29 +10,37 @@ from inference.proposers import proposer_names
 
 class RunStartInput(serializers.Serializer):
     proposer = serializers.CharField(
-        required=False, help_text="A registered proposer (e.g. signals, xemogpt). Default: the "
-                                  "EMOCUE_DEFAULT_PROPOSER setting.")
+        required=False,
+        help_text="A registered proposer (e.g. signals, xemogpt). Default: the "
+        "EMOCUE_DEFAULT_PROPOSER setting.",
+    )
     label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     clips = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, allow_empty=False,
-        help_text="Clip names; they must be ready. Default: every ready clip of the project.")
+        child=serializers.CharField(max_length=200),
+        required=False,
+        allow_empty=False,
+        help_text="Clip names; they must be ready. Default: every ready clip of the project.",
+    )
 
     def validate_proposer(self, value: str) -> str:
         known = proposer_names()
         if value not in known:
             raise serializers.ValidationError(
-                f"Unknown proposer {value!r}; known: {', '.join(known)}.")
+                f"Unknown proposer {value!r}; known: {', '.join(known)}."
+            )
         return value
 
     def validate_clips(self, names: list[str]) -> list[str]:
         project = self.context["project"]
-        found = set(Clip.objects.filter(project=project, name__in=names)
-                    .values_list("name", flat=True))
+        found = set(
+            Clip.objects.filter(project=project, name__in=names).values_list("name", flat=True)
+        )
         missing = [name for name in dict.fromkeys(names) if name not in found]
         if missing:
             raise serializers.ValidationError(
                 f"No clip named {', '.join(map(repr, missing))} in project {project.slug!r}; "
-                f"GET /api/projects/{project.slug}/clips/ lists them.")
+                f"GET /api/projects/{project.slug}/clips/ lists them."
+            )
         return list(dict.fromkeys(names))
 
 
@@ -40,11 +48,17 @@ class RunImportInput(serializers.Serializer):
     file = serializers.FileField(
         allow_empty_file=True,
         help_text='EmoCue cue JSON {name: {"visual": [...], "auditory": [...], '
-                  '"emotional": [...]}} (cues as strings or {text, kind, start_ms, end_ms}) or '
-                  "an EMER-style CSV (name,english; name,chinese,english; "
-                  "names,emotions,subtitles,reasons; optional openset). The format is read from "
-                  "the content.")
-    label = serializers.CharField(required=False, allow_blank=True, max_length=200,
-                                  help_text="Default: the file name without its extension.")
-    format = serializers.ChoiceField(choices=list(FORMATS), required=False,
-                                     help_text="Overrides the detection from the content.")
+        '"emotional": [...]}} (cues as strings or {text, kind, start_ms, end_ms}) or '
+        "an EMER-style CSV (name,english; name,chinese,english; "
+        "names,emotions,subtitles,reasons; optional openset). The format is read from "
+        "the content.",
+    )
+    label = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Default: the file name without its extension.",
+    )
+    format = serializers.ChoiceField(
+        choices=list(FORMATS), required=False, help_text="Overrides the detection from the content."
+    )

@@ -16,20 +16,31 @@ class ModelRun(models.Model):
 
     project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="runs")
     proposer = models.CharField(max_length=64)
-    version = models.CharField(max_length=64, help_text="The proposer's version when the run began.")
+    version = models.CharField(
+        max_length=64, help_text="The proposer's version when the run began."
+    )
     label = models.CharField(max_length=200, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     source = models.CharField(
-        max_length=16, default="proposer",
-        help_text="proposer (run here) or import (a model's outputs uploaded as a file)")
+        max_length=16,
+        default="proposer",
+        help_text="proposer (run here) or import (a model's outputs uploaded as a file)",
+    )
     source_filename = models.CharField(max_length=255, blank=True)
     previous = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reruns",
         help_text="The run this one re-runs (kept beside it).",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,11 +72,14 @@ class Proposal(models.Model):
     timings = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    claim = models.CharField(max_length=64, blank=True,
-                             help_text="The task (or process) computing it while running.")
+    claim = models.CharField(
+        max_length=64, blank=True, help_text="The task (or process) computing it while running."
+    )
     model_version = models.CharField(
-        max_length=200, blank=True,
-        help_text="The exact model that made it (e.g. with the checkpoint's sha256).")
+        max_length=200,
+        blank=True,
+        help_text="The exact model that made it (e.g. with the checkpoint's sha256).",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -103,13 +117,21 @@ class Cue(models.Model):
     proposal = models.ForeignKey(
         Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="cues"
     )
-    annotation = models.ForeignKey("annotate.Annotation", null=True, blank=True, on_delete=models.CASCADE, related_name="cues",
+    annotation = models.ForeignKey(
+        "annotate.Annotation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="cues",
         help_text="The annotation that owns this cue (a proposal's own cues have none).",
     )
     position = models.PositiveIntegerField(default=0, help_text="Order within its proposal.")
     modality = models.CharField(max_length=16, choices=Modality.choices)
-    kind = models.CharField(max_length=16, default="observation",
-                            help_text="observation, subtitle, inference or unobservable")
+    kind = models.CharField(
+        max_length=16,
+        default="observation",
+        help_text="observation, subtitle, inference or unobservable",
+    )
     text = models.TextField()
     start_ms = models.PositiveIntegerField(null=True, blank=True)
     end_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -118,12 +140,17 @@ class Cue(models.Model):
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.HUMAN)
     decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.ACCEPTED)
     derived_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="derived",
         help_text="The proposed cue this one was edited from.",
     )
     reject_reason = models.TextField(blank=True)
     decoy = models.BooleanField(
-        default=False, help_text="A known-wrong cue mixed into the proposals (rubber-stamp guard).")
+        default=False, help_text="A known-wrong cue mixed into the proposals (rubber-stamp guard)."
+    )
     version = models.PositiveIntegerField(default=1, help_text="For optimistic locking.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -132,7 +159,9 @@ class Cue(models.Model):
         ordering = ["clip_id", "modality", "start_ms", "position"]
         constraints = [
             # A re-delivered proposal task replaces its cues; it can never add a second set.
-            models.UniqueConstraint(fields=["proposal", "position"], name="cue_proposal_position_unique"),
+            models.UniqueConstraint(
+                fields=["proposal", "position"], name="cue_proposal_position_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(start_ms__isnull=True, end_ms__isnull=True)
                 | Q(start_ms__isnull=False, end_ms__isnull=False, end_ms__gte=F("start_ms")),

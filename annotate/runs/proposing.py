@@ -48,10 +48,12 @@ def _proposer_get(name: str):
 
 def _run_finish_if_settled(run_id: int) -> None:
     open_left = Proposal.objects.filter(
-        run_id=run_id, status__in=[Proposal.Status.PENDING, Proposal.Status.RUNNING]).exists()
+        run_id=run_id, status__in=[Proposal.Status.PENDING, Proposal.Status.RUNNING]
+    ).exists()
     if not open_left:
         ModelRun.objects.filter(pk=run_id, status=ModelRun.Status.RUNNING).update(
-            status=ModelRun.Status.FINISHED, finished_at=timezone.now())
+            status=ModelRun.Status.FINISHED, finished_at=timezone.now()
+        )
         # finished: scored; cancelled: off the board
         run = ModelRun.objects.select_related("project").filter(pk=run_id).first()
         if run is not None:
@@ -62,7 +64,9 @@ def _clip_input(clip: Clip, remote_folder: Path) -> ClipInput:
     """What a proposer reads of a clip, as local files: the storage's own paths, or, for
     remote storage (S3), copies in remote_folder (a temporary folder of this task)."""
     if clip.status != Clip.Status.READY or not clip.proxy:
-        raise ProposalError(f"Clip {clip.name} is not ready ({clip.status}): its media are missing.")
+        raise ProposalError(
+            f"Clip {clip.name} is not ready ({clip.status}): its media are missing."
+        )
 
     def local(name: str) -> Path:
         path = storage_local_path(name)
@@ -76,11 +80,16 @@ def _clip_input(clip: Clip, remote_folder: Path) -> ClipInput:
         return path
 
     return ClipInput(
-        name=clip.name, video=local(clip.proxy), audio=local(clip.audio) if clip.audio else None,
-        duration_ms=clip.duration_ms or 0, fps_num=clip.fps_num or 25, fps_den=clip.fps_den or 1,
+        name=clip.name,
+        video=local(clip.proxy),
+        audio=local(clip.audio) if clip.audio else None,
+        duration_ms=clip.duration_ms or 0,
+        fps_num=clip.fps_num or 25,
+        fps_den=clip.fps_den or 1,
         subtitle_text=clip.subtitle_text,
-        subtitle_segments=tuple(SubtitleSegment(s["start_ms"], s["end_ms"], s["text"])
-                                for s in clip.subtitle_segments),
+        subtitle_segments=tuple(
+            SubtitleSegment(s["start_ms"], s["end_ms"], s["text"]) for s in clip.subtitle_segments
+        ),
         frames=tuple((f["time_ms"], local(f["name"])) for f in clip.frames),
     )
 
@@ -88,29 +97,38 @@ def _clip_input(clip: Clip, remote_folder: Path) -> ClipInput:
 def _claim(*, proposal_ids: list[int], claim: str) -> list[int]:
     """Mark proposals running under this claim: pending ones, and running ones that this same
     claim already held (the redelivery of a task whose worker died)."""
-    claimable = (Q(status=Proposal.Status.PENDING)
-                 | Q(status=Proposal.Status.RUNNING, claim=claim))
+    claimable = Q(status=Proposal.Status.PENDING) | Q(status=Proposal.Status.RUNNING, claim=claim)
     with transaction.atomic():
-        rows = Proposal.objects.filter(claimable, pk__in=proposal_ids,
-                                       run__status=ModelRun.Status.RUNNING)
+        rows = Proposal.objects.filter(
+            claimable, pk__in=proposal_ids, run__status=ModelRun.Status.RUNNING
+        )
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
         ids = list(rows.values_list("pk", flat=True))
         Proposal.objects.filter(pk__in=ids).update(
-            status=Proposal.Status.RUNNING, claim=claim, attempts=F("attempts") + 1,
-            started_at=timezone.now(), error="")
+            status=Proposal.Status.RUNNING,
+            claim=claim,
+            attempts=F("attempts") + 1,
+            started_at=timezone.now(),
+            error="",
+        )
     return ids
 
 
 def _batch_partners(proposal: Proposal, *, claim: str, size: int) -> list[int]:
     """Other clips of the same run this task takes along into one batch: ones it held before
     it died, then pending ones. Their own tasks find them taken and step aside."""
-    held = list(Proposal.objects.filter(run_id=proposal.run_id, status=Proposal.Status.RUNNING,
-                                        claim=claim).exclude(pk=proposal.pk)
-                .values_list("pk", flat=True)[: size - 1])
-    pending = list(Proposal.objects.filter(run_id=proposal.run_id, status=Proposal.Status.PENDING)
-                   .exclude(pk=proposal.pk).order_by("pk")
-                   .values_list("pk", flat=True)[: max(0, size - 1 - len(held))])
+    held = list(
+        Proposal.objects.filter(run_id=proposal.run_id, status=Proposal.Status.RUNNING, claim=claim)
+        .exclude(pk=proposal.pk)
+        .values_list("pk", flat=True)[: size - 1]
+    )
+    pending = list(
+        Proposal.objects.filter(run_id=proposal.run_id, status=Proposal.Status.PENDING)
+        .exclude(pk=proposal.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: max(0, size - 1 - len(held))]
+    )
     return held + pending
 
 
@@ -126,7 +144,11 @@ def proposal_run(*, proposal_id: int, claim: str | None = None) -> Proposal | No
     proposal = Proposal.objects.select_related("run").filter(pk=proposal_id).first()
     if proposal is None:
         return None
-    proposer = _proposer_get(proposal.run.proposer) if proposal.run.status == ModelRun.Status.RUNNING else None
+    proposer = (
+        _proposer_get(proposal.run.proposer)
+        if proposal.run.status == ModelRun.Status.RUNNING
+        else None
+    )
     batch_size = settings.EMOCUE_PROPOSER_BATCH_SIZES.get(proposal.run.proposer, 1)
     ids = [proposal_id]
     if proposer is not None and hasattr(proposer, "propose_batch") and batch_size > 1:
@@ -138,7 +160,9 @@ def proposal_run(*, proposal_id: int, claim: str | None = None) -> Proposal | No
             # before closing the run: without this the run would stay "running" for good.
             _run_finish_if_settled(proposal.run_id)
         return Proposal.objects.get(pk=proposal_id)
-    batch = list(Proposal.objects.select_related("run", "clip").filter(pk__in=claimed).order_by("pk"))
+    batch = list(
+        Proposal.objects.select_related("run", "clip").filter(pk__in=claimed).order_by("pk")
+    )
 
     # Copies of remote (S3) media live as long as the task; local storage leaves it empty.
     with tempfile.TemporaryDirectory(prefix="emocue-media-") as folder:
@@ -155,16 +179,25 @@ def proposal_run(*, proposal_id: int, claim: str | None = None) -> Proposal | No
             else:
                 results = [_propose_one(proposer, inputs[item.pk]) for item in ready]
         except Exception as error:
-            log.exception("proposer %s failed on %s", proposal.run.proposer, [i.clip.name for i in ready])
+            log.exception(
+                "proposer %s failed on %s", proposal.run.proposer, [i.clip.name for i in ready]
+            )
             for item in ready:
-                _proposal_fail(item, f"The proposer failed unexpectedly: {type(error).__name__}: {error}")
+                _proposal_fail(
+                    item, f"The proposer failed unexpectedly: {type(error).__name__}: {error}"
+                )
             raise
     for item, result in zip(ready, results, strict=True):
         if isinstance(result, Exception):
             _proposal_fail(item, str(result))
-        elif not (result.version == item.run.version or result.version.startswith(item.run.version + "+")):
-            _proposal_fail(item, f"Worker runs {result.proposer} {result.version}, but the run is for "
-                                 f"version {item.run.version}; re-run with the new version.")
+        elif not (
+            result.version == item.run.version or result.version.startswith(item.run.version + "+")
+        ):
+            _proposal_fail(
+                item,
+                f"Worker runs {result.proposer} {result.version}, but the run is for "
+                f"version {item.run.version}; re-run with the new version.",
+            )
         else:
             _proposal_store(item, result, claim=claim)
     return Proposal.objects.get(pk=proposal_id)
@@ -179,18 +212,33 @@ def _propose_one(proposer, clip: ClipInput):
 
 def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
     with transaction.atomic():
-        locked = Proposal.objects.select_for_update().filter(
-            pk=proposal.pk, status=Proposal.Status.RUNNING, claim=claim).first()
+        locked = (
+            Proposal.objects.select_for_update()
+            .filter(pk=proposal.pk, status=Proposal.Status.RUNNING, claim=claim)
+            .first()
+        )
         if locked is None:  # cancelled, or finished by another delivery meanwhile
             return
         Cue.objects.filter(proposal=locked).delete()
-        Cue.objects.bulk_create([
-            Cue(clip_id=locked.clip_id, proposal=locked, position=i, modality=cue.modality,
-                kind=cue.kind, text=cue.text, start_ms=cue.start_ms, end_ms=cue.end_ms,
-                confidence=cue.confidence, evidence=cue.evidence, origin=Cue.Origin.MODEL,
-                decision=Cue.Decision.PROPOSED)
-            for i, cue in enumerate(result.cues)
-        ])
+        Cue.objects.bulk_create(
+            [
+                Cue(
+                    clip_id=locked.clip_id,
+                    proposal=locked,
+                    position=i,
+                    modality=cue.modality,
+                    kind=cue.kind,
+                    text=cue.text,
+                    start_ms=cue.start_ms,
+                    end_ms=cue.end_ms,
+                    confidence=cue.confidence,
+                    evidence=cue.evidence,
+                    origin=Cue.Origin.MODEL,
+                    decision=Cue.Decision.PROPOSED,
+                )
+                for i, cue in enumerate(result.cues)
+            ]
+        )
         locked.status = Proposal.Status.DONE
         locked.model_version = result.version[:200]
         locked.description = result.description
@@ -198,14 +246,24 @@ def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
         locked.notes = list(result.notes)
         locked.timings = dict(result.timings)
         locked.finished_at = timezone.now()
-        locked.save(update_fields=["status", "model_version", "description", "emotions", "notes",
-                                   "timings", "finished_at"])
+        locked.save(
+            update_fields=[
+                "status",
+                "model_version",
+                "description",
+                "emotions",
+                "notes",
+                "timings",
+                "finished_at",
+            ]
+        )
     _run_finish_if_settled(locked.run_id)
 
 
 def _proposal_fail(proposal: Proposal, message: str) -> Proposal:
     Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.RUNNING).update(
-        status=Proposal.Status.FAILED, error=message, finished_at=timezone.now())
+        status=Proposal.Status.FAILED, error=message, finished_at=timezone.now()
+    )
     _run_finish_if_settled(proposal.run_id)
     return Proposal.objects.get(pk=proposal.pk)
 

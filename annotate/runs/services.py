@@ -32,21 +32,32 @@ def _enqueue(proposal_ids: list[int], proposer: str) -> None:
         unsent = [pk for pk in proposal_ids if pk not in set(sent)]
         proposals = Proposal.objects.filter(pk__in=unsent, status=Proposal.Status.PENDING)
         run_id = proposals.values_list("run_id", flat=True).first()
-        n = proposals.update(status=Proposal.Status.FAILED, error=f"This clip was not run: {reason}; "
-                             "use “Retry failed” once the queue is back.", finished_at=timezone.now())
+        n = proposals.update(
+            status=Proposal.Status.FAILED,
+            error=f"This clip was not run: {reason}; use “Retry failed” once the queue is back.",
+            finished_at=timezone.now(),
+        )
         if run_id is not None:
             _run_finish_if_settled(run_id)
-        return (f"The run was stored, but {n} of its {len(proposal_ids)} clip(s) could not be "
-                "queued (the task queue is unreachable); they are marked failed. Retry them "
-                "from the run once the queue is back.")
+        return (
+            f"The run was stored, but {n} of its {len(proposal_ids)} clip(s) could not be "
+            "queued (the task queue is unreachable); they are marked failed. Retry them "
+            "from the run once the queue is back."
+        )
 
     send_on_commit(send, on_unavailable=unsent_failed)
 
 
 @transaction.atomic
 def run_create(
-    *, project: Project, proposer: str | None = None, clip_names: list[str] | None = None,
-    label: str = "", parameters: dict | None = None, created_by=None, enqueue: bool = True,
+    *,
+    project: Project,
+    proposer: str | None = None,
+    clip_names: list[str] | None = None,
+    label: str = "",
+    parameters: dict | None = None,
+    created_by=None,
+    enqueue: bool = True,
     previous: ModelRun | None = None,
 ) -> ModelRun:
     """Start a run over the project's ready clips (or the named ones, which must be ready)."""
@@ -57,17 +68,28 @@ def run_create(
         found = {c.name: c for c in clips.filter(name__in=clip_names)}
         missing = [n for n in clip_names if n not in found]
         if missing:
-            raise RunRejected(f"No clip named {', '.join(map(repr, missing[:5]))} in {project.name!r}.")
+            raise RunRejected(
+                f"No clip named {', '.join(map(repr, missing[:5]))} in {project.name!r}."
+            )
         not_ready = [c.name for c in found.values() if c.status != Clip.Status.READY]
         if not_ready:
-            raise RunRejected(f"Clip(s) {', '.join(not_ready[:5])} are not ready (still ingesting or failed).")
+            raise RunRejected(
+                f"Clip(s) {', '.join(not_ready[:5])} are not ready (still ingesting or failed)."
+            )
         selected = list(found.values())
     else:
         selected = list(clips.filter(status=Clip.Status.READY))
     if not selected:
         raise RunRejected(f"Project {project.name!r} has no ready clips to run {proposer} on.")
-    run = ModelRun(project=project, proposer=proposer, version=version, label=label,
-                   parameters=parameters or {}, created_by=created_by, previous=previous)
+    run = ModelRun(
+        project=project,
+        proposer=proposer,
+        version=version,
+        label=label,
+        parameters=parameters or {},
+        created_by=created_by,
+        previous=previous,
+    )
     run.full_clean()
     run.save()
     proposals = Proposal.objects.bulk_create([Proposal(run=run, clip=clip) for clip in selected])
@@ -88,7 +110,9 @@ def run_progress(*, run: ModelRun) -> dict[str, int]:
 @transaction.atomic
 def run_cancel(*, run: ModelRun) -> ModelRun:
     if run.status != ModelRun.Status.RUNNING:
-        raise RunRejected(f"Run {run} is {run.status}; only a running run can be cancelled.", code="conflict")
+        raise RunRejected(
+            f"Run {run} is {run.status}; only a running run can be cancelled.", code="conflict"
+        )
     run.proposals.filter(status=Proposal.Status.PENDING).update(status=Proposal.Status.CANCELLED)
     run.status = ModelRun.Status.CANCELLED
     run.finished_at = timezone.now()
@@ -105,9 +129,11 @@ def run_retry_failed(*, run: ModelRun) -> int:
     except RunRejected as error:  # a proposer gone from this deployment: the run's state
         raise RunRejected(error.message, code="conflict") from error
     if run.version != version:
-        raise RunRejected(f"{run.proposer} is now at version {proposer_version(run.proposer)}; "
-                          f"this run used {run.version}: re-run instead of retrying.",
-                          code="conflict")
+        raise RunRejected(
+            f"{run.proposer} is now at version {proposer_version(run.proposer)}; "
+            f"this run used {run.version}: re-run instead of retrying.",
+            code="conflict",
+        )
     failed = list(run.proposals.filter(status=Proposal.Status.FAILED).values_list("pk", flat=True))
     if not failed:
         raise RunRejected(f"Run {run} has no failed clips.", code="conflict")
@@ -120,12 +146,20 @@ def run_retry_failed(*, run: ModelRun) -> int:
 def run_rerun(*, run: ModelRun, created_by=None, label: str = "") -> ModelRun:
     """The same clips with the proposer's current version, as a new run beside the old."""
     if run.status == ModelRun.Status.RUNNING:
-        raise RunRejected(f"Run {run} is still running: cancel it or let it finish before "
-                          "re-running.", code="conflict")
+        raise RunRejected(
+            f"Run {run} is still running: cancel it or let it finish before re-running.",
+            code="conflict",
+        )
     names = list(run.proposals.values_list("clip__name", flat=True))
     try:
-        return run_create(project=run.project, proposer=run.proposer, clip_names=names,
-                          label=label or (f"{run.label} (re-run)" if run.label else ""),
-                          parameters=run.parameters, created_by=created_by, previous=run)
+        return run_create(
+            project=run.project,
+            proposer=run.proposer,
+            clip_names=names,
+            label=label or (f"{run.label} (re-run)" if run.label else ""),
+            parameters=run.parameters,
+            created_by=created_by,
+            previous=run,
+        )
     except RunRejected as error:  # the old run's proposer or clips no longer allow it
         raise RunRejected(error.message, code="conflict") from error

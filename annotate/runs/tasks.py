@@ -22,6 +22,8 @@ def proposal_run(self, proposal_id: int) -> str | None:
         proposal = proposing.proposal_run(proposal_id=proposal_id, claim=self.request.id)
     except SoftTimeLimitExceeded:
         proposing.proposal_task_failed(
-            proposal_id=proposal_id, message="The proposer took longer than 15 minutes on this clip.")
+            proposal_id=proposal_id,
+            message="The proposer took longer than 15 minutes on this clip.",
+        )
         raise
     return proposal.status if proposal else None

@@ -22,11 +22,19 @@ RUN_ROLES = (Membership.Role.MANAGER,)
 
 def _run_rows(request, project, role, status=200, message="", ok=True):
     runs = list(runs_with_progress(project=project)[:20])
-    return render(request, "runs/partials/run_rows.html", {
-        "project": project, "runs": runs, "can_run": role in RUN_ROLES,
-        "busy": any(r.status == ModelRun.Status.RUNNING for r in runs),
-        "message": message, "ok": ok,
-    }, status=status)
+    return render(
+        request,
+        "runs/partials/run_rows.html",
+        {
+            "project": project,
+            "runs": runs,
+            "can_run": role in RUN_ROLES,
+            "busy": any(r.status == ModelRun.Status.RUNNING for r in runs),
+            "message": message,
+            "ok": ok,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -41,7 +49,9 @@ def run_rows(request: HttpRequest, slug: str) -> HttpResponse:
 def run_start(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
     if role not in RUN_ROLES:
-        return _run_rows(request, project, role, 403, "Only a project manager can start runs.", False)
+        return _run_rows(
+            request, project, role, 403, "Only a project manager can start runs.", False
+        )
     post, fields = request.POST, {"label": request.POST.get("label", "")}
     if post.get("proposer"):
         fields["proposer"] = post["proposer"]
@@ -52,9 +62,13 @@ def run_start(request: HttpRequest, slug: str) -> HttpResponse:
         return _run_rows(request, project, role, 400, errors_sentence(form.errors), False)
     data = form.validated_data
     try:
-        run = run_services.run_create(project=project, proposer=data.get("proposer"),
-                                      clip_names=data.get("clips"), label=data["label"],
-                                      created_by=request.user)
+        run = run_services.run_create(
+            project=project,
+            proposer=data.get("proposer"),
+            clip_names=data.get("clips"),
+            label=data["label"],
+            created_by=request.user,
+        )
     except run_services.RunRejected as error:
         return _run_rows(request, project, role, error.http_status, error.message, False)
     return _run_rows(request, project, role, 201, f"Started {run}.")
@@ -65,7 +79,9 @@ def run_start(request: HttpRequest, slug: str) -> HttpResponse:
 def run_action(request: HttpRequest, slug: str, run_id: int, action: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
     if role not in RUN_ROLES:
-        return _run_rows(request, project, role, 403, "Only a project manager can change runs.", False)
+        return _run_rows(
+            request, project, role, 403, "Only a project manager can change runs.", False
+        )
     run = ModelRun.objects.filter(project=project, pk=run_id).first()
     if run is None:
         raise Http404("No such run.")
@@ -95,13 +111,21 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     run = ModelRun.objects.filter(project=project, pk=run_id).first()
     if run is None:
         raise Http404("No such run.")
-    proposals = (run.proposals.select_related("clip").annotate(n_cues=Count("cues"))
-                 .order_by("clip__name"))
-    return render(request, "runs/run_detail.html", {
-        "project": project, "run": run, "proposals": proposals, "can_run": role in RUN_ROLES,
-        "progress": run_services.run_progress(run=run),
-        "busy": run.status == ModelRun.Status.RUNNING,
-    })
+    proposals = (
+        run.proposals.select_related("clip").annotate(n_cues=Count("cues")).order_by("clip__name")
+    )
+    return render(
+        request,
+        "runs/run_detail.html",
+        {
+            "project": project,
+            "run": run,
+            "proposals": proposals,
+            "can_run": role in RUN_ROLES,
+            "progress": run_services.run_progress(run=run),
+            "busy": run.status == ModelRun.Status.RUNNING,
+        },
+    )
 
 
 def run_start_context(role: str) -> dict:
@@ -117,38 +141,74 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024
 def _page(request: HttpRequest, project, *, status: int = 200, **result) -> HttpResponse:
     # The form posts with hx-select="#import-result": htmx swaps that part of the page in, and
     # the same answer is a whole page for a browser without JavaScript.
-    imports = (ModelRun.objects.filter(project=project, source=services.IMPORT_PROPOSER)
-               .select_related("created_by").order_by("-created_at")[:20])
-    return render(request, "runs/run_import.html", {
-        "project": project, "imports": imports, "max_mb": MAX_IMPORT_BYTES // (1024 * 1024),
-        "label": request.POST.get("label", ""), **result,
-    }, status=status)
+    imports = (
+        ModelRun.objects.filter(project=project, source=services.IMPORT_PROPOSER)
+        .select_related("created_by")
+        .order_by("-created_at")[:20]
+    )
+    return render(
+        request,
+        "runs/run_import.html",
+        {
+            "project": project,
+            "imports": imports,
+            "max_mb": MAX_IMPORT_BYTES // (1024 * 1024),
+            "label": request.POST.get("label", ""),
+            **result,
+        },
+        status=status,
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def run_import_page(request: HttpRequest, slug: str) -> HttpResponse:
-    project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user, roles=IMPORT_ROLES)
+    project, _ = core_selectors.project_get_for_user(
+        slug=slug, user=request.user, roles=IMPORT_ROLES
+    )
     if request.method == "GET":
         return _page(request, project)
     upload = request.FILES.get("file")
     if upload is None:
-        return _page(request, project, status=400, message="Choose a file: an EmoCue cue JSON "
-                     "or an EMER-style CSV of descriptions.")
+        return _page(
+            request,
+            project,
+            status=400,
+            message="Choose a file: an EmoCue cue JSON or an EMER-style CSV of descriptions.",
+        )
     if upload.size > MAX_IMPORT_BYTES:
-        return _page(request, project, status=413,
-                     message=f"{upload.name} is {upload.size / 1024 / 1024:.0f} MB; the limit is "
-                             f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split the file by clips.")
+        return _page(
+            request,
+            project,
+            status=413,
+            message=f"{upload.name} is {upload.size / 1024 / 1024:.0f} MB; the limit is "
+            f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split the file by clips.",
+        )
     form = RunImportInput(data={"file": upload, "label": request.POST.get("label", "")})
     if not form.is_valid():
         return _page(request, project, status=400, message=errors_sentence(form.errors))
     try:
-        run = services.run_import(project=project, by=request.user, file_name=upload.name,
-                                  data=upload.read(), label=form.validated_data["label"])
+        run = services.run_import(
+            project=project,
+            by=request.user,
+            file_name=upload.name,
+            data=upload.read(),
+            label=form.validated_data["label"],
+        )
     except services.RunImportDuplicate as error:
-        return _page(request, project, status=error.http_status, message=error.message,
-                     earlier=error.existing)
+        return _page(
+            request,
+            project,
+            status=error.http_status,
+            message=error.message,
+            earlier=error.existing,
+        )
     except services.RunImportRejected as error:
-        return _page(request, project, status=error.http_status, message=error.message,
-                     problems=error.problems)
+        return _page(
+            request,
+            project,
+            status=error.http_status,
+            message=error.message,
+            problems=error.problems,
+        )
     return _page(request, project, status=201, run=run)

@@ -39,8 +39,21 @@ from inference.emocue360 import MODALITIES, MODES, VARIANTS
 class ScoreJobOutput(serializers.ModelSerializer):
     class Meta:
         model = ScoreJob
-        fields = ["id", "label", "gold_filename", "predicted_filename", "mode", "variants", "tau",
-                  "ci", "status", "error", "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "label",
+            "gold_filename",
+            "predicted_filename",
+            "mode",
+            "variants",
+            "tau",
+            "ci",
+            "status",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
 
 class ScoreJobDetailOutput(ScoreJobOutput):
@@ -62,16 +75,23 @@ class ScoreJobListApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ScoreJobInput},
-        responses={202: ScoreJobOutput, 400: ErrorOutput, 403: ErrorOutput,
-                   404: NO_PROJECT_DOC,
-                   413: ErrorOutput, 422: ErrorOutput,
-                   503: QUEUE_UNAVAILABLE},
+        responses={
+            202: ScoreJobOutput,
+            400: ErrorOutput,
+            403: ErrorOutput,
+            404: NO_PROJECT_DOC,
+            413: ErrorOutput,
+            422: ErrorOutput,
+            503: QUEUE_UNAVAILABLE,
+        },
     )
     def post(self, request, slug: str):
         project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
         if role not in SCORE_ROLES:
-            return Response({"code": "forbidden", "detail": "Only managers and reviewers can score runs."},
-                            status=status.HTTP_403_FORBIDDEN)
+            return Response(
+                {"code": "forbidden", "detail": "Only managers and reviewers can score runs."},
+                status=status.HTTP_403_FORBIDDEN,
+            )
         try:
             form = ScoreJobInput(data=request.data)
         except ParseError as error:
@@ -81,21 +101,33 @@ class ScoreJobListApi(APIView):
         data = form.validated_data
         too_large = cue_file_too_large(data)
         if too_large:
-            return Response({"code": "too_large", "detail": too_large},
-                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+            return Response(
+                {"code": "too_large", "detail": too_large},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         job = scoring_services.score_job_create(
-            project=project, gold=data["gold"].read(), predicted=data["predicted"].read(),
-            gold_filename=data["gold"].name, predicted_filename=data["predicted"].name,
-            label=data.get("label", ""), mode=data["mode"], variants=sorted(data.get("variants", [])),
-            tau=data["tau"], ci=data["ci"], created_by=request.user,
+            project=project,
+            gold=data["gold"].read(),
+            predicted=data["predicted"].read(),
+            gold_filename=data["gold"].name,
+            predicted_filename=data["predicted"].name,
+            label=data.get("label", ""),
+            mode=data["mode"],
+            variants=sorted(data.get("variants", [])),
+            tau=data["tau"],
+            ci=data["ci"],
+            created_by=request.user,
         )
         return Response(ScoreJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ScoreJobDetailApi(APIView):
-    @extend_schema(responses={
-        200: ScoreJobDetailOutput,
-        404: OpenApiResponse(DetailOutput, description="No such project or score job.")})
+    @extend_schema(
+        responses={
+            200: ScoreJobDetailOutput,
+            404: OpenApiResponse(DetailOutput, description="No such project or score job."),
+        }
+    )
     def get(self, request, slug: str, job_id: int):
         project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
         job = ScoreJob.objects.filter(project=project, pk=job_id).first()
@@ -138,8 +170,9 @@ class LeaderboardRowOutput(serializers.Serializer):
     error = serializers.CharField()
     computed_at = serializers.DateTimeField(allow_null=True)
     cells = LeaderboardCellsOutput(help_text="EmoCue-360 strict F1 per modality and overall.")
-    reference_overall = serializers.FloatField(allow_null=True,
-                                               help_text="Overall F1 in reference mode.")
+    reference_overall = serializers.FloatField(
+        allow_null=True, help_text="Overall F1 in reference mode."
+    )
     n_samples = serializers.IntegerField()
 
 
@@ -155,8 +188,9 @@ class LeaderboardRowDetailOutput(LeaderboardRowOutput):
     variant = serializers.CharField()
     modality = serializers.CharField()
     samples = LeaderboardSampleOutput(many=True, help_text="Per-sample F1, lowest first.")
-    result = serializers.JSONField(allow_null=True, help_text="Both modes, every variant, with "
-                                                              "intervals.")
+    result = serializers.JSONField(
+        allow_null=True, help_text="Both modes, every variant, with intervals."
+    )
     config = serializers.JSONField(help_text="Model id, modes, variants, tau.")
 
 
@@ -167,26 +201,40 @@ class LeaderboardApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_leaderboard_list",
         summary="The leaderboard: each finished run and each annotator scored with EmoCue-360 "
-                "against the working gold or a frozen version, best overall first",
-        parameters=[goldset_parameter(),
-                    OpenApiParameter("variant", str, enum=list(VARIANTS),
-                                     description="The score variant (default paper).")],
-        responses={200: LeaderboardRowOutput(many=True),
-                   400: OpenApiResponse(RunErrorOutput, description="Unknown variant."),
-                   403: NOT_SIGNED_IN,
-                   404: OpenApiResponse(DetailOutput, description=(
-                       "No such project or gold set version, not a member, or an annotator "
-                       "of a blind project."))},
+        "against the working gold or a frozen version, best overall first",
+        parameters=[
+            goldset_parameter(),
+            OpenApiParameter(
+                "variant",
+                str,
+                enum=list(VARIANTS),
+                description="The score variant (default paper).",
+            ),
+        ],
+        responses={
+            200: LeaderboardRowOutput(many=True),
+            400: OpenApiResponse(RunErrorOutput, description="Unknown variant."),
+            403: NOT_SIGNED_IN,
+            404: OpenApiResponse(
+                DetailOutput,
+                description=(
+                    "No such project or gold set version, not a member, or an annotator "
+                    "of a blind project."
+                ),
+            ),
+        },
     )
     def get(self, request, slug: str):
         project, _ = _project_for_leaderboard(request, slug)
         variant, bad = query_choice(request, "variant", VARIANTS, "paper")
         if bad:
             return bad
-        gold_set = leaderboard_selectors.gold_set_for(project=project,
-                                                      version=request.query_params.get("goldset"))
-        rows = leaderboard_selectors.leaderboard_rows(project=project, gold_set=gold_set,
-                                                      variant=variant)
+        gold_set = leaderboard_selectors.gold_set_for(
+            project=project, version=request.query_params.get("goldset")
+        )
+        rows = leaderboard_selectors.leaderboard_rows(
+            project=project, gold_set=gold_set, variant=variant
+        )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(LeaderboardRowOutput(page, many=True).data)
 
@@ -201,31 +249,43 @@ class LeaderboardRowApi(GenericAPIView):
         parameters=[
             OpenApiParameter("mode", str, enum=list(MODES), description="Default strict."),
             OpenApiParameter("variant", str, enum=list(VARIANTS), description="Default paper."),
-            OpenApiParameter("modality", str, enum=list(SCORE_KEYS),
-                             description="Per-sample F1 of this modality, or overall (the "
-                                         "default: the mean over the sample's modalities)."),
+            OpenApiParameter(
+                "modality",
+                str,
+                enum=list(SCORE_KEYS),
+                description="Per-sample F1 of this modality, or overall (the "
+                "default: the mean over the sample's modalities).",
+            ),
         ],
-        responses={200: LeaderboardRowDetailOutput,
-                   400: OpenApiResponse(RunErrorOutput,
-                                        description="Unknown mode, variant or modality."),
-                   403: NOT_SIGNED_IN,
-                   404: OpenApiResponse(DetailOutput, description=(
-                       "No such project or row in it, not a member, or an annotator of a "
-                       "blind project."))},
+        responses={
+            200: LeaderboardRowDetailOutput,
+            400: OpenApiResponse(RunErrorOutput, description="Unknown mode, variant or modality."),
+            403: NOT_SIGNED_IN,
+            404: OpenApiResponse(
+                DetailOutput,
+                description=(
+                    "No such project or row in it, not a member, or an annotator of a "
+                    "blind project."
+                ),
+            ),
+        },
     )
     def get(self, request, slug: str, row_id: int):
         project, _ = _project_for_leaderboard(request, slug)
         choices = {}
-        for name, allowed, default in (("mode", MODES, "strict"), ("variant", VARIANTS, "paper"),
-                                       ("modality", SCORE_KEYS, "overall")):
+        for name, allowed, default in (
+            ("mode", MODES, "strict"),
+            ("variant", VARIANTS, "paper"),
+            ("modality", SCORE_KEYS, "overall"),
+        ):
             choices[name], bad = query_choice(request, name, allowed, default)
             if bad:
                 return bad
         score = leaderboard_selectors.run_score_get(project=project, row_id=row_id)
         row = leaderboard_selectors.leaderboard_row_from_score(score, variant=choices["variant"])
-        samples = leaderboard_selectors.sample_scores(score=score, mode=choices["mode"],
-                                                      variant=choices["variant"],
-                                                      key=choices["modality"])
+        samples = leaderboard_selectors.sample_scores(
+            score=score, mode=choices["mode"], variant=choices["variant"], key=choices["modality"]
+        )
         row.label = leaderboard_selectors.run_score_label(score)
         row.gold_version = score.gold_set.version if score.gold_set else None
         row.mode, row.variant = choices["mode"], choices["variant"]

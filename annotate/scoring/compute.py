@@ -17,17 +17,28 @@ from inference.emocue360.cues import KIND_SUBTITLE, SUBTITLE_PREFIX
 def _plain(cues: dict[str, dict]) -> dict[str, dict]:
     """Plain-string cue files, as the reference script reads them: subtitle cues become
     "Subtitle text: ..." so its substring filter drops them (docs/emocue360.md, --plain)."""
-    return {name: {m: [SUBTITLE_PREFIX + c["text"] if c["kind"] == KIND_SUBTITLE else c["text"]
-                       for c in sample[m]] for m in MODALITIES}
-            for name, sample in cues.items()}
+    return {
+        name: {
+            m: [
+                SUBTITLE_PREFIX + c["text"] if c["kind"] == KIND_SUBTITLE else c["text"]
+                for c in sample[m]
+            ]
+            for m in MODALITIES
+        }
+        for name, sample in cues.items()
+    }
 
 
 def _compact_samples(per_sample: dict, mode: str, samples: dict) -> None:
     for name, by_variant in per_sample.items():
         entry = samples.setdefault(name, {})
-        entry[mode] = {v: {m: [round(x["precision"], 6), round(x["recall"], 6), round(x["f1"], 6)]
-                           for m, x in by_modality.items()}
-                       for v, by_modality in by_variant.items()}
+        entry[mode] = {
+            v: {
+                m: [round(x["precision"], 6), round(x["recall"], 6), round(x["f1"], 6)]
+                for m, x in by_modality.items()
+            }
+            for v, by_modality in by_variant.items()
+        }
 
 
 def scores_compute(*, gold: dict, predicted: dict) -> tuple[dict, dict, dict]:
@@ -38,13 +49,23 @@ def scores_compute(*, gold: dict, predicted: dict) -> tuple[dict, dict, dict]:
     """
     result: dict = {}
     samples: dict = {}
-    config = {"model_id": None, "modes": list(SCORE_MODES),
-              "variants": list(SCORE_VARIANTS), "tau": SCORE_TAU,
-              "metric_version": METRIC_VERSION,
-              "bootstrap": {"n_resamples": CI_RESAMPLES, "seed": CI_SEED,
-                            "confidence": CI_CONFIDENCE}}
-    options = dict(variants=SCORE_VARIANTS, tau=SCORE_TAU, ci=True, n_resamples=CI_RESAMPLES,
-                   seed=CI_SEED, confidence=CI_CONFIDENCE, per_sample=True)
+    config = {
+        "model_id": None,
+        "modes": list(SCORE_MODES),
+        "variants": list(SCORE_VARIANTS),
+        "tau": SCORE_TAU,
+        "metric_version": METRIC_VERSION,
+        "bootstrap": {"n_resamples": CI_RESAMPLES, "seed": CI_SEED, "confidence": CI_CONFIDENCE},
+    }
+    options = dict(
+        variants=SCORE_VARIANTS,
+        tau=SCORE_TAU,
+        ci=True,
+        n_resamples=CI_RESAMPLES,
+        seed=CI_SEED,
+        confidence=CI_CONFIDENCE,
+        per_sample=True,
+    )
     for mode in SCORE_MODES:
         if mode == "strict":
             # Every gold clip is predicted (empty when the run has no answer): a miss scores 0.
@@ -76,14 +97,25 @@ def run_score_compute(*, run_score_id: int) -> RunScore | None:
     started = time.perf_counter()
     gold, predicted, coverage = row_inputs_get(row=row)
     result, samples, config = scores_compute(gold=gold, predicted=predicted)
-    config = config | {"coverage": coverage, "seconds": round(time.perf_counter() - started, 4),
-                       "generation": target}
+    config = config | {
+        "coverage": coverage,
+        "seconds": round(time.perf_counter() - started, 4),
+        "generation": target,
+    }
     newer = ExpressionWrapper(Q(generation__gt=target), output_field=BooleanField())
     RunScore.objects.filter(pk=row.pk, computed_generation__lt=target).update(
-        result=result, samples=samples, config=config, error="", computed_generation=target,
-        computed_at=timezone.now(), stale=newer,
-        status=Case(When(generation__gt=target, then=Value(RunScore.Status.PENDING)),
-                    default=Value(RunScore.Status.DONE)))
+        result=result,
+        samples=samples,
+        config=config,
+        error="",
+        computed_generation=target,
+        computed_at=timezone.now(),
+        stale=newer,
+        status=Case(
+            When(generation__gt=target, then=Value(RunScore.Status.PENDING)),
+            default=Value(RunScore.Status.DONE),
+        ),
+    )
     return RunScore.objects.filter(pk=row.pk).first()
 
 
@@ -91,7 +123,8 @@ def run_score_failed(*, run_score_id: int, message: str) -> None:
     """A computation failed: say so on the row (its last good numbers stay), unless another
     computation has brought it up to date meanwhile."""
     RunScore.objects.filter(pk=run_score_id, computed_generation__lt=F("generation")).update(
-        status=RunScore.Status.FAILED, error=message[:2000])
+        status=RunScore.Status.FAILED, error=message[:2000]
+    )
 
 
 def score_job_run(*, job_id: int) -> ScoreJob | None:
@@ -105,21 +138,28 @@ def score_job_run(*, job_id: int) -> ScoreJob | None:
         return job
     try:
         result = scorer_get().score(
-            gold=job.gold, predicted=job.predicted, mode=job.mode, variants=job.variants,
-            tau=job.tau, ci=job.ci,
+            gold=job.gold,
+            predicted=job.predicted,
+            mode=job.mode,
+            variants=job.variants,
+            tau=job.tau,
+            ci=job.ci,
         )
     except ValueError as error:  # input that passed check_inputs but not score: say so
         ScoreJob.objects.filter(pk=job_id).update(
-            status=ScoreJob.Status.FAILED, error=str(error), finished_at=timezone.now())
+            status=ScoreJob.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
         return ScoreJob.objects.get(pk=job_id)
     ScoreJob.objects.filter(pk=job_id, status=ScoreJob.Status.RUNNING).update(
-        status=ScoreJob.Status.DONE, result=result, finished_at=timezone.now())
+        status=ScoreJob.Status.DONE, result=result, finished_at=timezone.now()
+    )
     return ScoreJob.objects.get(pk=job_id)
 
 
 def score_job_failed(*, job_id: int, message: str) -> None:
     ScoreJob.objects.filter(pk=job_id).exclude(status=ScoreJob.Status.DONE).update(
-        status=ScoreJob.Status.FAILED, error=message, finished_at=timezone.now())
+        status=ScoreJob.Status.FAILED, error=message, finished_at=timezone.now()
+    )
 
 
 # What every leaderboard number is computed with (stored in each row's config).

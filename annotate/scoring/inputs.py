@@ -4,8 +4,13 @@ from rest_framework import serializers
 
 
 class ScoreJobInput(serializers.Serializer):
-    gold = serializers.FileField(allow_empty_file=True, help_text='EmoCue cue JSON: {name: {"visual": [...], "auditory": [...], "emotional": [...]}}')
-    predicted = serializers.FileField(allow_empty_file=True, help_text="The model's cues, same format.")
+    gold = serializers.FileField(
+        allow_empty_file=True,
+        help_text='EmoCue cue JSON: {name: {"visual": [...], "auditory": [...], "emotional": [...]}}',
+    )
+    predicted = serializers.FileField(
+        allow_empty_file=True, help_text="The model's cues, same format."
+    )
     label = serializers.CharField(required=False, allow_blank=True, max_length=200)
     mode = serializers.ChoiceField(choices=["strict", "reference"], default="strict")
     variants = serializers.MultipleChoiceField(choices=["one_to_one", "hit_rate"], required=False)

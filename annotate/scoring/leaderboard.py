@@ -27,11 +27,16 @@ log = logging.getLogger(__name__)
 def _subjects(project: Project) -> tuple[list[int], list[int]]:
     """Ids of the runs and annotators the leaderboard lists: finished runs, and users with a
     submitted annotation on one of the project's clips."""
-    runs = list(ModelRun.objects.filter(project=project, status=ModelRun.Status.FINISHED)
-                .values_list("pk", flat=True))
-    annotators = list(Annotation.objects.filter(clip__project=project,
-                                                status=Annotation.Status.SUBMITTED)
-                      .values_list("annotator_id", flat=True).distinct())
+    runs = list(
+        ModelRun.objects.filter(project=project, status=ModelRun.Status.FINISHED).values_list(
+            "pk", flat=True
+        )
+    )
+    annotators = list(
+        Annotation.objects.filter(clip__project=project, status=Annotation.Status.SUBMITTED)
+        .values_list("annotator_id", flat=True)
+        .distinct()
+    )
     return runs, annotators
 
 
@@ -39,25 +44,35 @@ def _rows_ensure(*, project: Project, runs: list[int], annotators: list[int]) ->
     """Create the missing rows of these runs and annotators, for the working gold and each
     frozen gold set; returns the ids of the rows created."""
     gold_sets = [None, *GoldSet.objects.filter(project=project).values_list("pk", flat=True)]
-    existing = set(RunScore.objects.filter(project=project)
-                   .filter(Q(run_id__in=runs) | Q(annotator_id__in=annotators))
-                   .values_list("gold_set_id", "run_id", "annotator_id"))
-    missing = [RunScore(project=project, gold_set_id=gs, run_id=r, annotator_id=a, generation=0)
-               for gs in gold_sets
-               for r, a in [*((r, None) for r in runs), *((None, a) for a in annotators)]
-               if (gs, r, a) not in existing]
+    existing = set(
+        RunScore.objects.filter(project=project)
+        .filter(Q(run_id__in=runs) | Q(annotator_id__in=annotators))
+        .values_list("gold_set_id", "run_id", "annotator_id")
+    )
+    missing = [
+        RunScore(project=project, gold_set_id=gs, run_id=r, annotator_id=a, generation=0)
+        for gs in gold_sets
+        for r, a in [*((r, None) for r in runs), *((None, a) for a in annotators)]
+        if (gs, r, a) not in existing
+    ]
     if not missing:
         return []
     # A concurrent invalidation may create the same row: its creation wins, ours is skipped.
     RunScore.objects.bulk_create(missing, ignore_conflicts=True)
     keys = {(m.gold_set_id, m.run_id, m.annotator_id) for m in missing}
-    return [pk for pk, gs, r, a in RunScore.objects.filter(project=project, generation=0)
-            .values_list("pk", "gold_set_id", "run_id", "annotator_id") if (gs, r, a) in keys]
+    return [
+        pk
+        for pk, gs, r, a in RunScore.objects.filter(project=project, generation=0).values_list(
+            "pk", "gold_set_id", "run_id", "annotator_id"
+        )
+        if (gs, r, a) in keys
+    ]
 
 
 @transaction.atomic
-def run_scores_invalidate(*, project: Project, run: ModelRun | None = None, annotator=None,
-                          gold_changed: bool = False) -> None:
+def run_scores_invalidate(
+    *, project: Project, run: ModelRun | None = None, annotator=None, gold_changed: bool = False
+) -> None:
     """Mark the scores a change affects as stale and queue their recomputation after commit.
 
     Args:
@@ -81,8 +96,11 @@ def run_scores_invalidate(*, project: Project, run: ModelRun | None = None, anno
     if annotator is not None:
         annotators.append(annotator.pk)
     listed_runs, listed_annotators = _subjects(project) if gold_changed else ([], [])
-    created = _rows_ensure(project=project, runs=sorted({*runs, *listed_runs}),
-                           annotators=sorted({*annotators, *listed_annotators}))
+    created = _rows_ensure(
+        project=project,
+        runs=sorted({*runs, *listed_runs}),
+        annotators=sorted({*annotators, *listed_annotators}),
+    )
 
     which = Q(pk__in=created) | Q(run_id__in=runs) | Q(annotator_id__in=annotators)
     if gold_changed:  # frozen versions do not change with the working gold
@@ -96,8 +114,9 @@ def gold_set_scores_queue(*, gold_set: GoldSet) -> int:
     version is frozen; rows that exist are left as they are). Returns the rows queued."""
     runs, annotators = _subjects(gold_set.project)
     created = _rows_ensure(project=gold_set.project, runs=runs, annotators=annotators)
-    ids = list(RunScore.objects.filter(pk__in=created, gold_set=gold_set)
-               .values_list("pk", flat=True))
+    ids = list(
+        RunScore.objects.filter(pk__in=created, gold_set=gold_set).values_list("pk", flat=True)
+    )
     _queue(created)
     return len(ids)
 
@@ -107,7 +126,9 @@ def _queue(ids) -> None:
     if not ids:
         return
     RunScore.objects.filter(pk__in=ids).update(
-        generation=F("generation") + 1, stale=True, changed_at=timezone.now())
+        generation=F("generation") + 1, stale=True, changed_at=timezone.now()
+    )
+
     def send(pk: int):
         # a closure, not functools.partial: robust on_commit logs failures by __qualname__
         return lambda: run_score_compute.delay(pk)
@@ -115,5 +136,3 @@ def _queue(ids) -> None:
     for pk in ids:
         # robust: a broker hiccup must not turn the committed change into an error page
         transaction.on_commit(send(pk), robust=True)
-
-

@@ -12,7 +12,9 @@ class ScoreJob(models.Model):
 
     Status = WorkStatus
 
-    project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="score_jobs")
+    project = models.ForeignKey(
+        "annotate.Project", on_delete=models.CASCADE, related_name="score_jobs"
+    )
     label = models.CharField(max_length=200, blank=True)
     gold = models.JSONField()
     predicted = models.JSONField()
@@ -26,7 +28,10 @@ class ScoreJob(models.Model):
     error = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -51,20 +56,27 @@ class RunScore(models.Model):
 
     Status = WorkStatus
 
-    project = models.ForeignKey("annotate.Project", on_delete=models.CASCADE, related_name="run_scores")
-    gold_set = models.ForeignKey("annotate.GoldSet", null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="scores")
-    run = models.ForeignKey("annotate.ModelRun", null=True, blank=True, on_delete=models.CASCADE,
-                            related_name="scores")
-    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(
+        "annotate.Project", on_delete=models.CASCADE, related_name="run_scores"
+    )
+    gold_set = models.ForeignKey(
+        "annotate.GoldSet", null=True, blank=True, on_delete=models.CASCADE, related_name="scores"
+    )
+    run = models.ForeignKey(
+        "annotate.ModelRun", null=True, blank=True, on_delete=models.CASCADE, related_name="scores"
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     stale = models.BooleanField(default=True)
     generation = models.PositiveIntegerField(
-        default=0, help_text="Bumped at each change that calls for a recomputation.")
+        default=0, help_text="Bumped at each change that calls for a recomputation."
+    )
     computed_generation = models.PositiveIntegerField(default=0)
-    result = models.JSONField(null=True, blank=True,
-                              help_text="Both modes with intervals and variants, per modality.")
+    result = models.JSONField(
+        null=True, blank=True, help_text="Both modes with intervals and variants, per modality."
+    )
     samples = models.JSONField(null=True, blank=True, help_text="Per-sample rows.")
     config = models.JSONField(default=dict, blank=True, help_text="Model id, modes, variants, tau.")
     error = models.TextField(blank=True)
@@ -79,15 +91,26 @@ class RunScore(models.Model):
                 | Q(run__isnull=True, annotator__isnull=False),
                 name="run_score_run_xor_annotator",
             ),
-            models.UniqueConstraint(fields=["project", "run"], condition=Q(gold_set__isnull=True, run__isnull=False),
-                                    name="run_score_working_run_unique"),
-            models.UniqueConstraint(fields=["project", "annotator"],
-                                    condition=Q(gold_set__isnull=True, annotator__isnull=False),
-                                    name="run_score_working_annotator_unique"),
-            models.UniqueConstraint(fields=["gold_set", "run"], condition=Q(run__isnull=False),
-                                    name="run_score_set_run_unique"),
-            models.UniqueConstraint(fields=["gold_set", "annotator"], condition=Q(annotator__isnull=False),
-                                    name="run_score_set_annotator_unique"),
+            models.UniqueConstraint(
+                fields=["project", "run"],
+                condition=Q(gold_set__isnull=True, run__isnull=False),
+                name="run_score_working_run_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "annotator"],
+                condition=Q(gold_set__isnull=True, annotator__isnull=False),
+                name="run_score_working_annotator_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["gold_set", "run"],
+                condition=Q(run__isnull=False),
+                name="run_score_set_run_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["gold_set", "annotator"],
+                condition=Q(annotator__isnull=False),
+                name="run_score_set_annotator_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,8 +3,9 @@
 from annotate.scoring.leaderboard import gold_set_scores_queue, run_scores_invalidate
 
 
-def on_scores_stale(sender, *, project, run=None, annotator=None, gold_changed=False,
-                    **_kwargs) -> None:
+def on_scores_stale(
+    sender, *, project, run=None, annotator=None, gold_changed=False, **_kwargs
+) -> None:
     run_scores_invalidate(project=project, run=run, annotator=annotator, gold_changed=gold_changed)
 
 

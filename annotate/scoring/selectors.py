@@ -28,8 +28,9 @@ def empty_sample() -> dict[str, list]:
     return {m: [] for m in MODALITIES}
 
 
-def gold_cues_get(*, project: Project, gold_set: GoldSet | None = None,
-                  names: set[str] | None = None) -> dict[str, dict]:
+def gold_cues_get(
+    *, project: Project, gold_set: GoldSet | None = None, names: set[str] | None = None
+) -> dict[str, dict]:
     """The gold as an EmoCue cue file: {clip name: {modality: [{text, kind}]}} of the records
     that are gold (or of a frozen version's items). Blank cues are left out."""
     gold: dict[str, dict] = {}
@@ -51,9 +52,11 @@ def gold_cues_get(*, project: Project, gold_set: GoldSet | None = None,
         records = records.filter(clip__name__in=names)
     for name in records.values_list("clip__name", flat=True):
         gold[name] = empty_sample()
-    rows = (GoldCue.objects.filter(record__in=records)
-            .order_by("record__clip__name", "modality", "start_ms", "position", "pk")
-            .values_list("record__clip__name", "modality", "text", "kind"))
+    rows = (
+        GoldCue.objects.filter(record__in=records)
+        .order_by("record__clip__name", "modality", "start_ms", "position", "pk")
+        .values_list("record__clip__name", "modality", "text", "kind")
+    )
     for name, modality, text, kind in rows:
         if text.strip() and modality in gold[name]:
             gold[name][modality].append(_cue_json(text, kind))
@@ -63,14 +66,21 @@ def gold_cues_get(*, project: Project, gold_set: GoldSet | None = None,
 def run_cues_get(*, run_id: int, names: set[str]) -> dict[str, dict]:
     """A run's predictions on these clips: the cues of its done proposals (decoys never)."""
     predicted: dict[str, dict] = {}
-    done = (Proposal.objects.filter(run_id=run_id, status=Proposal.Status.DONE,
-                                    clip__name__in=names).values_list("clip__name", flat=True))
+    done = Proposal.objects.filter(
+        run_id=run_id, status=Proposal.Status.DONE, clip__name__in=names
+    ).values_list("clip__name", flat=True)
     for name in done:
         predicted[name] = empty_sample()
-    rows = (Cue.objects.filter(proposal__run_id=run_id, proposal__status=Proposal.Status.DONE,
-                               clip__name__in=names, decoy=False)
-            .order_by("clip__name", "position", "pk")
-            .values_list("clip__name", "modality", "text", "kind"))
+    rows = (
+        Cue.objects.filter(
+            proposal__run_id=run_id,
+            proposal__status=Proposal.Status.DONE,
+            clip__name__in=names,
+            decoy=False,
+        )
+        .order_by("clip__name", "position", "pk")
+        .values_list("clip__name", "modality", "text", "kind")
+    )
     for name, modality, text, kind in rows:
         if text.strip() and modality in predicted[name]:
             predicted[name][modality].append(_cue_json(text, kind))
@@ -81,16 +91,21 @@ def annotator_cues_get(*, project: Project, annotator_id: int, names: set[str]) 
     """An annotator's predictions on these clips: the cues they kept in their submitted
     annotations (not rejected, no decoy and nothing edited from a decoy)."""
     predicted: dict[str, dict] = {}
-    annotations = Annotation.objects.filter(clip__project=project, annotator_id=annotator_id,
-                                            status=Annotation.Status.SUBMITTED,
-                                            clip__name__in=names)
+    annotations = Annotation.objects.filter(
+        clip__project=project,
+        annotator_id=annotator_id,
+        status=Annotation.Status.SUBMITTED,
+        clip__name__in=names,
+    )
     for name in annotations.values_list("clip__name", flat=True):
         predicted[name] = empty_sample()
-    rows = (Cue.objects.filter(annotation__in=annotations, decoy=False)
-            .exclude(decision=Cue.Decision.REJECTED)
-            .exclude(derived_from__decoy=True)
-            .order_by("clip__name", "modality", "start_ms", "position", "pk")
-            .values_list("clip__name", "modality", "text", "kind"))
+    rows = (
+        Cue.objects.filter(annotation__in=annotations, decoy=False)
+        .exclude(decision=Cue.Decision.REJECTED)
+        .exclude(derived_from__decoy=True)
+        .order_by("clip__name", "modality", "start_ms", "position", "pk")
+        .values_list("clip__name", "modality", "text", "kind")
+    )
     for name, modality, text, kind in rows:
         if text.strip() and modality in predicted[name]:
             predicted[name][modality].append(_cue_json(text, kind))
@@ -103,20 +118,31 @@ def row_inputs_get(*, row: RunScore) -> tuple[dict, dict, dict]:
     on the gold clips they submitted."""
     gold_all = gold_cues_get(project=row.project, gold_set=row.gold_set)
     if row.run_id is not None:
-        covered = set(Proposal.objects.filter(run_id=row.run_id, clip__name__in=list(gold_all))
-                      .values_list("clip__name", flat=True))
+        covered = set(
+            Proposal.objects.filter(run_id=row.run_id, clip__name__in=list(gold_all)).values_list(
+                "clip__name", flat=True
+            )
+        )
         gold = {n: s for n, s in gold_all.items() if n in covered}
         predicted = run_cues_get(run_id=row.run_id, names=set(gold))
     else:
-        covered = set(Annotation.objects.filter(
-            clip__project_id=row.project_id, annotator_id=row.annotator_id,
-            status=Annotation.Status.SUBMITTED, clip__name__in=list(gold_all))
-            .values_list("clip__name", flat=True))
+        covered = set(
+            Annotation.objects.filter(
+                clip__project_id=row.project_id,
+                annotator_id=row.annotator_id,
+                status=Annotation.Status.SUBMITTED,
+                clip__name__in=list(gold_all),
+            ).values_list("clip__name", flat=True)
+        )
         gold = {n: s for n, s in gold_all.items() if n in covered}
-        predicted = annotator_cues_get(project=row.project, annotator_id=row.annotator_id,
-                                       names=set(gold))
-    coverage = {"gold_clips": len(gold_all), "scored_clips": len(gold),
-                "predicted_clips": len(predicted)}
+        predicted = annotator_cues_get(
+            project=row.project, annotator_id=row.annotator_id, names=set(gold)
+        )
+    coverage = {
+        "gold_clips": len(gold_all),
+        "scored_clips": len(gold),
+        "predicted_clips": len(predicted),
+    }
     return gold, predicted, coverage
 
 
@@ -164,8 +190,11 @@ def gold_set_for(*, project: Project, version: str | int | None) -> GoldSet | No
 
 
 def gold_set_versions(*, project: Project) -> list[int]:
-    return list(GoldSet.objects.filter(project=project).order_by("-version")
-                .values_list("version", flat=True))
+    return list(
+        GoldSet.objects.filter(project=project)
+        .order_by("-version")
+        .values_list("version", flat=True)
+    )
 
 
 def _rows_queryset(*, project: Project, gold_set: GoldSet | None):
@@ -177,13 +206,20 @@ def _rows_queryset(*, project: Project, gold_set: GoldSet | None):
 def leaderboard_token(*, project: Project, gold_set: GoldSet | None) -> str:
     """Changes whenever anything the rows partial shows changes (one aggregate query)."""
     agg = _rows_queryset(project=project, gold_set=gold_set).aggregate(
-        n=Count("pk"), gen=Sum("generation"), done=Sum("computed_generation"),
-        at=Max("computed_at"), changed=Max("changed_at"), stale=Count("pk", filter=Q(stale=True)),
-        busy=Count("pk", filter=Q(status__in=[RunScore.Status.RUNNING, RunScore.Status.FAILED])))
+        n=Count("pk"),
+        gen=Sum("generation"),
+        done=Sum("computed_generation"),
+        at=Max("computed_at"),
+        changed=Max("changed_at"),
+        stale=Count("pk", filter=Q(stale=True)),
+        busy=Count("pk", filter=Q(status__in=[RunScore.Status.RUNNING, RunScore.Status.FAILED])),
+    )
     at = agg["at"].timestamp() if agg["at"] else 0
     changed = agg["changed"].timestamp() if agg["changed"] else 0
-    return (f"{agg['n']}.{agg['gen'] or 0}.{agg['done'] or 0}.{agg['stale']}.{agg['busy']}."
-            f"{at:.6f}.{changed:.6f}")
+    return (
+        f"{agg['n']}.{agg['gen'] or 0}.{agg['done'] or 0}.{agg['stale']}.{agg['busy']}."
+        f"{at:.6f}.{changed:.6f}"
+    )
 
 
 def _cell(block: dict | None) -> dict:
@@ -202,38 +238,53 @@ def leaderboard_row_from_score(score: RunScore, *, variant: str = "paper") -> Le
     else:
         kind, name, proposer, version = "human", score.annotator.get_username(), "", ""
     row = LeaderboardRow(
-        pk=score.pk, kind=kind, name=name, proposer=proposer, version=version,
-        status=score.status, stale=score.stale, generation=score.generation,
-        computed_generation=score.computed_generation, error=score.error,
+        pk=score.pk,
+        kind=kind,
+        name=name,
+        proposer=proposer,
+        version=version,
+        status=score.status,
+        stale=score.stale,
+        generation=score.generation,
+        computed_generation=score.computed_generation,
+        error=score.error,
         computed_at=score.computed_at,
         # a failed row waits for the next change: no fast polling for it
         busy=score.status in (RunScore.Status.RUNNING, RunScore.Status.PENDING)
-        or (score.stale and score.status != RunScore.Status.FAILED))
+        or (score.stale and score.status != RunScore.Status.FAILED),
+    )
     strict = (score.result or {}).get("strict") or {}
     block = (strict.get("scores") or {}).get(variant) or {}
     row.cells = {key: _cell(block.get(key)) for key in KEYS}
     row.n_samples = max((row.cells[m]["n"] or 0 for m in MODALITIES), default=0)
     reference = (score.result or {}).get("reference") or {}
-    row.reference_overall = (((reference.get("scores") or {}).get(variant) or {})
-                             .get("overall") or {}).get("f1")
+    row.reference_overall = (
+        ((reference.get("scores") or {}).get(variant) or {}).get("overall") or {}
+    ).get("f1")
     return row
 
 
-def leaderboard_rows(*, project: Project, gold_set: GoldSet | None = None,
-                     variant: str = "paper") -> list[LeaderboardRow]:
+def leaderboard_rows(
+    *, project: Project, gold_set: GoldSet | None = None, variant: str = "paper"
+) -> list[LeaderboardRow]:
     """Every row with its strict-mode F1 per modality (95 % CI), overall, and reference-mode
     overall for one variant; best overall first, rows without numbers last. One query."""
-    queryset = (_rows_queryset(project=project, gold_set=gold_set)
-                .select_related("run", "annotator")
-                .defer("samples", "config", "run__parameters", "annotator__password"))
+    queryset = (
+        _rows_queryset(project=project, gold_set=gold_set)
+        .select_related("run", "annotator")
+        .defer("samples", "config", "run__parameters", "annotator__password")
+    )
     rows = [leaderboard_row_from_score(score, variant=variant) for score in queryset]
     rows.sort(key=lambda r: (r.overall is None, -(r.overall or 0), r.kind, r.name))
     return rows
 
 
 def run_score_get(*, project: Project, row_id: int) -> RunScore:
-    score = (RunScore.objects.select_related("run", "annotator", "gold_set")
-             .filter(project=project, pk=row_id).first())
+    score = (
+        RunScore.objects.select_related("run", "annotator", "gold_set")
+        .filter(project=project, pk=row_id)
+        .first()
+    )
     if score is None:
         raise Http404("No such leaderboard row in this project.")
     return score
@@ -273,11 +324,19 @@ def sample_matches_get(*, score: RunScore, name: str) -> dict:
     if score.run_id:
         predicted = run_cues_get(run_id=score.run_id, names={name}).get(name)
     else:
-        predicted = annotator_cues_get(project=score.project, annotator_id=score.annotator_id,
-                                       names={name}).get(name)
+        predicted = annotator_cues_get(
+            project=score.project, annotator_id=score.annotator_id, names={name}
+        ).get(name)
     counted = lambda cue: cue["kind"] != KIND_SUBTITLE  # noqa: E731
-    texts = sorted({c["text"] for side in (gold, predicted or {}) for cues in side.values()
-                    for c in cues if counted(c)})
+    texts = sorted(
+        {
+            c["text"]
+            for side in (gold, predicted or {})
+            for cues in side.values()
+            for c in cues
+            if counted(c)
+        }
+    )
     vectors = {}
     if texts:
         scorer = scorer_get()
@@ -290,8 +349,13 @@ def sample_matches_get(*, score: RunScore, name: str) -> dict:
         scored_others = [o for o in others if counted(o)]
         rows = []
         for cue in cues:
-            row = {"text": cue["text"], "kind": cue["kind"], "counted": counted(cue),
-                   "match": None, "similarity": None}
+            row = {
+                "text": cue["text"],
+                "kind": cue["kind"],
+                "counted": counted(cue),
+                "match": None,
+                "similarity": None,
+            }
             if row["counted"] and scored_others:
                 sims = [float(vectors[cue["text"]] @ vectors[o["text"]]) for o in scored_others]
                 best = int(np.argmax(sims))
@@ -304,7 +368,14 @@ def sample_matches_get(*, score: RunScore, name: str) -> dict:
     for modality in MODALITIES:
         g, p = gold[modality], (predicted or {}).get(modality, [])
         f1 = stored.get(modality)
-        modalities.append({"modality": modality, "gold": side(g, p), "predicted": side(p, g),
-                           "f1": f1[2] if f1 else None,
-                           "precision": f1[0] if f1 else None, "recall": f1[1] if f1 else None})
+        modalities.append(
+            {
+                "modality": modality,
+                "gold": side(g, p),
+                "predicted": side(p, g),
+                "f1": f1[2] if f1 else None,
+                "precision": f1[0] if f1 else None,
+                "recall": f1[1] if f1 else None,
+            }
+        )
     return {"name": name, "predicted_missing": predicted is None, "modalities": modalities}

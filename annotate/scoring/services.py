@@ -61,7 +61,9 @@ def score_job_create(
     variants = [v for v in (variants or []) if v != "paper"]
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
-        raise ScoreRejected(f"Unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}.")
+        raise ScoreRejected(
+            f"Unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}."
+        )
     if not 0.0 <= tau <= 1.0:
         raise ScoreRejected(f"tau must lie in [0, 1], not {tau}.")
     gold_data = _decode(gold, "gold", gold_filename)
@@ -71,13 +73,21 @@ def score_job_create(
     except ValueError as error:
         raise ScoreRejected(str(error)) from error
     if counts["scorable_units"] == 0:
-        raise ScoreRejected("Nothing to score: no gold sample has a cue in any modality "
-                            "that a prediction covers.")
+        raise ScoreRejected(
+            "Nothing to score: no gold sample has a cue in any modality that a prediction covers."
+        )
     job = ScoreJob(
-        project=project, label=label or predicted_filename, gold=gold_data,
-        predicted=predicted_data, gold_filename=gold_filename[:255],
-        predicted_filename=predicted_filename[:255], mode=mode, variants=variants, tau=tau,
-        ci=ci, created_by=created_by,
+        project=project,
+        label=label or predicted_filename,
+        gold=gold_data,
+        predicted=predicted_data,
+        gold_filename=gold_filename[:255],
+        predicted_filename=predicted_filename[:255],
+        mode=mode,
+        variants=variants,
+        tau=tau,
+        ci=ci,
+        created_by=created_by,
     )
     job.full_clean()
     job.save()
@@ -85,12 +95,14 @@ def score_job_create(
 
     def failed(reason: str) -> str:
         ScoreJob.objects.filter(pk=job_id, status=ScoreJob.Status.PENDING).update(
-            status=ScoreJob.Status.FAILED, error=f"Not scored: {reason}; submit it again once "
-                                                 "the queue is back.", finished_at=timezone.now())
-        return ("The score job was stored but could not be queued (the task queue is "
-                "unreachable); it is marked failed. Submit it again in a few minutes.")
+            status=ScoreJob.Status.FAILED,
+            error=f"Not scored: {reason}; submit it again once the queue is back.",
+            finished_at=timezone.now(),
+        )
+        return (
+            "The score job was stored but could not be queued (the task queue is "
+            "unreachable); it is marked failed. Submit it again in a few minutes."
+        )
 
     send_on_commit(lambda: score_job_run_task.delay(job_id), on_unavailable=failed)
     return job
-
-

@@ -19,7 +19,9 @@ def score_job_run(job_id: int) -> str | None:
     try:
         job = compute.score_job_run(job_id=job_id)
     except SoftTimeLimitExceeded:
-        compute.score_job_failed(job_id=job_id, message="Scoring took longer than 20 minutes and was stopped.")
+        compute.score_job_failed(
+            job_id=job_id, message="Scoring took longer than 20 minutes and was stopped."
+        )
         raise
     except Exception as error:
         compute.score_job_failed(job_id=job_id, message=f"Scoring failed: {error}")
@@ -40,8 +42,10 @@ def run_score_compute(run_score_id: int) -> str | None:
     try:
         row = compute.run_score_compute(run_score_id=run_score_id)
     except SoftTimeLimitExceeded:
-        compute.run_score_failed(run_score_id=run_score_id,
-                                     message="Scoring took longer than 10 minutes and was stopped.")
+        compute.run_score_failed(
+            run_score_id=run_score_id,
+            message="Scoring took longer than 10 minutes and was stopped.",
+        )
         raise
     except Exception as error:
         compute.run_score_failed(run_score_id=run_score_id, message=f"Scoring failed: {error}")

@@ -15,10 +15,19 @@ urlpatterns = [
     path(_ROW, views.leaderboard_row, name="leaderboard-row"),
     path(_ROW + "sample/<str:name>/", views.leaderboard_sample, name="leaderboard-sample"),
     path("api/projects/<slug:slug>/scores/", api.ScoreJobListApi.as_view(), name="api-score-list"),
-    path("api/projects/<slug:slug>/scores/<int:job_id>/", api.ScoreJobDetailApi.as_view(),
-         name="api-score-detail"),
-    path("api/projects/<slug:slug>/leaderboard/", api.LeaderboardApi.as_view(),
-         name="api-leaderboard"),
-    path("api/projects/<slug:slug>/leaderboard/<int:row_id>/", api.LeaderboardRowApi.as_view(),
-         name="api-leaderboard-row"),
+    path(
+        "api/projects/<slug:slug>/scores/<int:job_id>/",
+        api.ScoreJobDetailApi.as_view(),
+        name="api-score-detail",
+    ),
+    path(
+        "api/projects/<slug:slug>/leaderboard/",
+        api.LeaderboardApi.as_view(),
+        name="api-leaderboard",
+    ),
+    path(
+        "api/projects/<slug:slug>/leaderboard/<int:row_id>/",
+        api.LeaderboardRowApi.as_view(),
+        name="api-leaderboard-row",
+    ),
 ]

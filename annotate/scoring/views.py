@@ -34,17 +34,27 @@ def _score_rows_context(project) -> dict:
 @require_GET
 def score_list(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
-    return render(request, "scoring/score_list.html",
-                  {"project": project, "role": role, "can_score": role in SCORE_ROLES,
-                   **_score_rows_context(project)})
+    return render(
+        request,
+        "scoring/score_list.html",
+        {
+            "project": project,
+            "role": role,
+            "can_score": role in SCORE_ROLES,
+            **_score_rows_context(project),
+        },
+    )
 
 
 @login_required
 @require_GET
 def score_rows(request: HttpRequest, slug: str) -> HttpResponse:
     project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
-    return render(request, "scoring/partials/score_rows.html",
-                  {"project": project, **_score_rows_context(project)})
+    return render(
+        request,
+        "scoring/partials/score_rows.html",
+        {"project": project, **_score_rows_context(project)},
+    )
 
 
 @login_required
@@ -53,15 +63,23 @@ def score_create(request: HttpRequest, slug: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
 
     def answer(message: str, status: int) -> HttpResponse:
-        return render(request, "core/partials/form_message.html",
-                      {"message": message, "ok": status < 400}, status=status)
+        return render(
+            request,
+            "core/partials/form_message.html",
+            {"message": message, "ok": status < 400},
+            status=status,
+        )
 
     if role not in SCORE_ROLES:
         return answer("Only managers and reviewers can score runs.", 403)
     post = request.POST
-    fields = {"gold": request.FILES.get("gold"), "predicted": request.FILES.get("predicted"),
-              "label": post.get("label", ""), "variants": post.getlist("variants"),
-              "ci": post.get("ci") == "on"}  # an unticked box is not sent
+    fields = {
+        "gold": request.FILES.get("gold"),
+        "predicted": request.FILES.get("predicted"),
+        "label": post.get("label", ""),
+        "variants": post.getlist("variants"),
+        "ci": post.get("ci") == "on",
+    }  # an unticked box is not sent
     fields |= {key: post[key] for key in ("mode", "tau") if post.get(key)}
     form = ScoreJobInput(data={key: value for key, value in fields.items() if value is not None})
     if not form.is_valid():
@@ -72,10 +90,16 @@ def score_create(request: HttpRequest, slug: str) -> HttpResponse:
         return answer(too_large, 413)
     try:
         job = scoring_services.score_job_create(
-            project=project, gold=data["gold"].read(), predicted=data["predicted"].read(),
-            gold_filename=data["gold"].name, predicted_filename=data["predicted"].name,
-            label=data["label"] if "label" in data else "", mode=data["mode"],
-            variants=sorted(data.get("variants", [])), tau=data["tau"], ci=data["ci"],
+            project=project,
+            gold=data["gold"].read(),
+            predicted=data["predicted"].read(),
+            gold_filename=data["gold"].name,
+            predicted_filename=data["predicted"].name,
+            label=data["label"] if "label" in data else "",
+            mode=data["mode"],
+            variants=sorted(data.get("variants", [])),
+            tau=data["tau"],
+            ci=data["ci"],
             created_by=request.user,
         )
     except scoring_services.ScoreRejected as error:
@@ -111,11 +135,17 @@ def _choice(request: HttpRequest, name: str, allowed, default: str) -> str:
 def _rows_context(project: Project, gold_set, variant: str) -> dict:
     rows = selectors.leaderboard_rows(project=project, gold_set=gold_set, variant=variant)
     busy = any(r.busy for r in rows)
-    return {"project": project, "rows": rows, "variant": variant, "busy": busy,
-            "poll_ms": POLL_MS,
-            "gold_version": gold_set.version if gold_set else "working",
-            "token": selectors.leaderboard_token(project=project, gold_set=gold_set),
-            "bars": _bars(rows), "modalities": MODALITIES}
+    return {
+        "project": project,
+        "rows": rows,
+        "variant": variant,
+        "busy": busy,
+        "poll_ms": POLL_MS,
+        "gold_version": gold_set.version if gold_set else "working",
+        "token": selectors.leaderboard_token(project=project, gold_set=gold_set),
+        "bars": _bars(rows),
+        "modalities": MODALITIES,
+    }
 
 
 @login_required
@@ -125,8 +155,9 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     gold_set = selectors.gold_set_for(project=project, version=request.GET.get("gold"))
     variant = _choice(request, "variant", VARIANTS, "paper")
     context = _rows_context(project, gold_set, variant)
-    context.update(role=role, versions=selectors.gold_set_versions(project=project),
-                   variants=VARIANTS)
+    context.update(
+        role=role, versions=selectors.gold_set_versions(project=project), variants=VARIANTS
+    )
     return render(request, "scoring/leaderboard.html", context)
 
 
@@ -139,8 +170,9 @@ def leaderboard_rows(request: HttpRequest, slug: str) -> HttpResponse:
     since = request.GET.get("since")
     if since and since == selectors.leaderboard_token(project=project, gold_set=gold_set):
         return HttpResponse(status=204)  # htmx keeps what it shows, and keeps polling
-    return render(request, "scoring/partials/leaderboard_rows.html",
-                  _rows_context(project, gold_set, variant))
+    return render(
+        request, "scoring/partials/leaderboard_rows.html", _rows_context(project, gold_set, variant)
+    )
 
 
 @login_required
@@ -152,12 +184,26 @@ def leaderboard_row(request: HttpRequest, slug: str, row_id: int) -> HttpRespons
     variant = _choice(request, "variant", VARIANTS, "paper")
     key = _choice(request, "modality", (*MODALITIES, "overall"), "overall")
     samples = selectors.sample_scores(score=score, mode=mode, variant=variant, key=key)
-    return render(request, "scoring/leaderboard_row.html", {
-        "project": project, "score": score, "label": selectors.run_score_label(score),
-        "mode": mode, "variant": variant, "key": key, "samples": samples,
-        "worst": samples[:25], "hist": _histogram(samples), "modes": MODES, "variants": VARIANTS,
-        "keys": (*MODALITIES, "overall"), "color": COLORS[key],
-        "gold_version": score.gold_set.version if score.gold_set else "working"})
+    return render(
+        request,
+        "scoring/leaderboard_row.html",
+        {
+            "project": project,
+            "score": score,
+            "label": selectors.run_score_label(score),
+            "mode": mode,
+            "variant": variant,
+            "key": key,
+            "samples": samples,
+            "worst": samples[:25],
+            "hist": _histogram(samples),
+            "modes": MODES,
+            "variants": VARIANTS,
+            "keys": (*MODALITIES, "overall"),
+            "color": COLORS[key],
+            "gold_version": score.gold_set.version if score.gold_set else "working",
+        },
+    )
 
 
 @login_required
@@ -166,9 +212,17 @@ def leaderboard_sample(request: HttpRequest, slug: str, row_id: int, name: str) 
     project, _ = _project(request, slug)
     score = selectors.run_score_get(project=project, row_id=row_id)
     sample = selectors.sample_matches_get(score=score, name=name)
-    return render(request, "scoring/leaderboard_sample.html", {
-        "project": project, "score": score, "label": selectors.run_score_label(score),
-        "sample": sample, "gold_version": score.gold_set.version if score.gold_set else "working"})
+    return render(
+        request,
+        "scoring/leaderboard_sample.html",
+        {
+            "project": project,
+            "score": score,
+            "label": selectors.run_score_label(score),
+            "sample": sample,
+            "gold_version": score.gold_set.version if score.gold_set else "working",
+        },
+    )
 
 
 def _x(value: float) -> float:
@@ -188,25 +242,48 @@ def _bars(rows) -> dict:
             cell = row.cells.get(key) or {}
             y = top + j * (BARS["bar"] + BARS["gap"])
             f1 = cell.get("f1")
-            bar = {"key": key, "y": y, "h": BARS["bar"], "mid": y + BARS["bar"] / 2,
-                   "y2": y + BARS["bar"], "text_y": y + BARS["bar"] - 1,
-                   "color": COLORS[key], "f1": f1, "x0": BARS["left"]}
+            bar = {
+                "key": key,
+                "y": y,
+                "h": BARS["bar"],
+                "mid": y + BARS["bar"] / 2,
+                "y2": y + BARS["bar"],
+                "text_y": y + BARS["bar"] - 1,
+                "color": COLORS[key],
+                "f1": f1,
+                "x0": BARS["left"],
+            }
             if f1 is not None:
                 bar["w"] = round(_x(f1) - BARS["left"], 1)
                 bar["label_x"] = _x(f1) + 4
                 if cell.get("lo") is not None:
-                    bar.update(lo=_x(cell["lo"]), hi=_x(cell["hi"]),
-                               lo_v=cell["lo"], hi_v=cell["hi"])
+                    bar.update(
+                        lo=_x(cell["lo"]), hi=_x(cell["hi"]), lo_v=cell["lo"], hi_v=cell["hi"]
+                    )
             bars.append(bar)
-        groups.append({"row": row, "bars": bars, "label_y": top + 2 * (BARS["bar"] + BARS["gap"]),
-                       "sep_y": top + group_h - BARS["row_gap"] / 2})
+        groups.append(
+            {
+                "row": row,
+                "bars": bars,
+                "label_y": top + 2 * (BARS["bar"] + BARS["gap"]),
+                "sep_y": top + group_h - BARS["row_gap"] / 2,
+            }
+        )
     height = BARS["top"] + max(len(rows), 1) * group_h + 6
     ticks = [{"value": v, "x": _x(v)} for v in (0, 0.25, 0.5, 0.75, 1)]
-    return {"groups": groups, "height": height, "width": BARS["left"] + BARS["plot"] + 50,
-            "ticks": ticks, "label_x": BARS["left"] - 8, "axis_y": BARS["top"] - 8,
-            "legend": [{"key": k, "color": COLORS[k], "x": BARS["left"] + i * 90}
-                       for i, k in enumerate(keys)],
-            "top": BARS["top"] - 4, "bottom": height - 4}
+    return {
+        "groups": groups,
+        "height": height,
+        "width": BARS["left"] + BARS["plot"] + 50,
+        "ticks": ticks,
+        "label_x": BARS["left"] - 8,
+        "axis_y": BARS["top"] - 8,
+        "legend": [
+            {"key": k, "color": COLORS[k], "x": BARS["left"] + i * 90} for i, k in enumerate(keys)
+        ],
+        "top": BARS["top"] - 4,
+        "bottom": height - 4,
+    }
 
 
 def _histogram(samples: list[dict]) -> dict:
@@ -224,13 +301,33 @@ def _histogram(samples: list[dict]) -> dict:
     for i, count in enumerate(counts):
         h = round(count / peak * plot_h, 1)
         x = round(HIST["left"] + i * slot + 1, 1)
-        bins.append({"x": x, "y": round(base - h, 1), "w": round(slot - 2, 1), "h": h,
-                     "count": count, "lo": i / n_bins, "hi": (i + 1) / n_bins,
-                     "mid": round(x + (slot - 2) / 2, 1), "label_y": round(base - h - 3, 1)})
+        bins.append(
+            {
+                "x": x,
+                "y": round(base - h, 1),
+                "w": round(slot - 2, 1),
+                "h": h,
+                "count": count,
+                "lo": i / n_bins,
+                "hi": (i + 1) / n_bins,
+                "mid": round(x + (slot - 2) / 2, 1),
+                "label_y": round(base - h - 3, 1),
+            }
+        )
     ticks = [{"value": i / 5, "x": round(HIST["left"] + i / 5 * plot_w, 1)} for i in range(6)]
     mean = sum(s["f1"] for s in samples) / len(samples) if samples else None
-    return {"bins": bins, "ticks": ticks, "width": HIST["width"], "height": HIST["height"],
-            "base": base, "left": HIST["left"], "right": HIST["left"] + plot_w,
-            "tick_y": base + 14, "caption_y": base + 28, "n": len(samples), "mean": mean,
-            "mean_x": round(HIST["left"] + mean * plot_w, 1) if mean is not None else None,
-            "top": HIST["top"]}
+    return {
+        "bins": bins,
+        "ticks": ticks,
+        "width": HIST["width"],
+        "height": HIST["height"],
+        "base": base,
+        "left": HIST["left"],
+        "right": HIST["left"] + plot_w,
+        "tick_y": base + 14,
+        "caption_y": base + 28,
+        "n": len(samples),
+        "mean": mean,
+        "mean_x": round(HIST["left"] + mean * plot_w, 1) if mean is not None else None,
+        "top": HIST["top"],
+    }

@@ -8,12 +8,20 @@ No Django here: the web app calls into this package, never the other way round.
 """
 
 from .cache import EmbeddingCache, EmbeddingStore, MemoryEmbeddingStore, SQLiteEmbeddingStore
-from .cues import MODALITIES, Cue, cue_set_to_json, parse_cue_file
 from .chat import ChatCueExtractor, CueExtractionError, parse_chat_answer
+from .cues import MODALITIES, Cue, cue_set_to_json, parse_cue_file
 from .embedding import DEFAULT_MODEL_NAME, Encoder, SentenceTransformerEncoder
 from .extract import CueExtractor, RuleCueExtractor, extract_cues, extract_many
-from .metric import (DEFAULT_TAU, METRIC_VERSION, MODES, VARIANTS, Scorer, check_inputs,
-                     default_scorer, score)
+from .metric import (
+    DEFAULT_TAU,
+    METRIC_VERSION,
+    MODES,
+    VARIANTS,
+    Scorer,
+    check_inputs,
+    default_scorer,
+    score,
+)
 
 __all__ = [
     "DEFAULT_MODEL_NAME",

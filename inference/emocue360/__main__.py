@@ -29,10 +29,17 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("score", help="score predicted cues against gold cues")
     s.add_argument("--gold", required=True, help="gold cue file (JSON)")
     s.add_argument("--pred", required=True, help="predicted cue file (JSON)")
-    s.add_argument("--mode", choices=MODES, default="strict",
-                   help="strict (default) or reference (the public reference code, quirks included)")
-    s.add_argument("--variants", default="",
-                   help=f"comma-separated extra variants: {', '.join(VARIANTS[1:])}, or 'all'")
+    s.add_argument(
+        "--mode",
+        choices=MODES,
+        default="strict",
+        help="strict (default) or reference (the public reference code, quirks included)",
+    )
+    s.add_argument(
+        "--variants",
+        default="",
+        help=f"comma-separated extra variants: {', '.join(VARIANTS[1:])}, or 'all'",
+    )
     s.add_argument("--tau", type=float, default=DEFAULT_TAU, help="threshold of hit_rate")
     s.add_argument("--ci", action="store_true", help="bootstrap 95%% confidence intervals")
     s.add_argument("--n-resamples", type=int, default=1000)
@@ -41,8 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the full result as JSON")
     s.add_argument("-o", "--output", help="also write the JSON result to this file")
     s.add_argument("--model", help="local sentence-transformers folder (default all-MiniLM-L6-v2)")
-    s.add_argument("--cache", default=os.environ.get("EMOCUE360_CACHE"),
-                   help="SQLite embedding cache file shared across runs (env EMOCUE360_CACHE)")
+    s.add_argument(
+        "--cache",
+        default=os.environ.get("EMOCUE360_CACHE"),
+        help="SQLite embedding cache file shared across runs (env EMOCUE360_CACHE)",
+    )
     s.add_argument("--quiet", action="store_true", help="no progress bars")
 
     e = sub.add_parser("extract", help="extract cues from a CSV of descriptions")
@@ -50,15 +60,24 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--text-column", default="english", help="column with the description")
     e.add_argument("--name-column", default="name", help="column with the sample name")
     e.add_argument("-o", "--output", required=True, help="cue file to write (JSON)")
-    e.add_argument("--plain", action="store_true",
-                   help="write plain strings (reference format); subtitle cues get 'Subtitle text: '")
+    e.add_argument(
+        "--plain",
+        action="store_true",
+        help="write plain strings (reference format); subtitle cues get 'Subtitle text: '",
+    )
     e.add_argument("--extractor", choices=("rules", "chat"), default="rules")
-    e.add_argument("--prototypes", action="store_true",
-                   help="rules: use all-MiniLM-L6-v2 prototypes for clauses no word list claims")
+    e.add_argument(
+        "--prototypes",
+        action="store_true",
+        help="rules: use all-MiniLM-L6-v2 prototypes for clauses no word list claims",
+    )
     e.add_argument("--chat-base-url", default=os.environ.get("EMOCUE360_CHAT_BASE_URL"))
     e.add_argument("--chat-model", default=os.environ.get("EMOCUE360_CHAT_MODEL"))
-    e.add_argument("--chat-cache", default=os.environ.get("EMOCUE360_CHAT_CACHE"),
-                   help="SQLite file caching chat answers")
+    e.add_argument(
+        "--chat-cache",
+        default=os.environ.get("EMOCUE360_CHAT_CACHE"),
+        help="SQLite file caching chat answers",
+    )
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -83,11 +102,17 @@ def _table(result: dict) -> str:
     ]
     if config["bootstrap"]:
         b = config["bootstrap"]
-        lines.append(f"CI: {b['confidence']:.0%} bootstrap, {b['n_resamples']} resamples, seed {b['seed']}")
+        lines.append(
+            f"CI: {b['confidence']:.0%} bootstrap, {b['n_resamples']} resamples, seed {b['seed']}"
+        )
     lines.append("")
-    lines.append(f"{'variant':<15}{'modality':<11}{'precision':>22}{'recall':>22}{'f1':>22}{'n':>6}")
+    lines.append(
+        f"{'variant':<15}{'modality':<11}{'precision':>22}{'recall':>22}{'f1':>22}{'n':>6}"
+    )
     for variant, block in result["scores"].items():
-        name = variant + (f"@{block['config']['tau']}" if block["config"]["tau"] is not None else "")
+        name = variant + (
+            f"@{block['config']['tau']}" if block["config"]["tau"] is not None else ""
+        )
         for key in (*MODALITIES, "overall"):
             row = block[key]
             cells = []
@@ -197,7 +222,9 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
     cues = extract_many(extractor, descriptions, progress=not args.quiet)
     out = {name: cue_set_to_json(cue_set, plain=args.plain) for name, cue_set in cues.items()}
-    Path(args.output).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    Path(args.output).write_text(
+        json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     totals = {m: sum(len(c[m]) for c in cues.values()) for m in MODALITIES}
     print(
         f"wrote {args.output}: {len(cues)} samples; cues "

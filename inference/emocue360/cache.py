@@ -199,7 +199,9 @@ class EmbeddingCache:
                 parts = []
                 with tqdm(total=len(ordered), desc="embedding cues", unit="cue") as bar:
                     for start in range(0, len(ordered), chunk):
-                        parts.append(np.asarray(self.encoder.encode(ordered[start : start + chunk])))
+                        parts.append(
+                            np.asarray(self.encoder.encode(ordered[start : start + chunk]))
+                        )
                         bar.update(len(parts[-1]))
                 vectors = np.concatenate(parts)
             else:

@@ -75,9 +75,17 @@ INTERPRETING_START = re.compile(
 )
 
 SECTION_HEADERS = [
-    (re.compile(r"^(?:in|from|within) the (?:video|visuals?|images?|frames?|picture|scene)\b,?\s*", re.I), "visual"),
+    (
+        re.compile(
+            r"^(?:in|from|within) the (?:video|visuals?|images?|frames?|picture|scene)\b,?\s*", re.I
+        ),
+        "visual",
+    ),
     (re.compile(r"^(?:in|from) the (?:audio|voice|speech|sound)\b,?\s*", re.I), "auditory"),
-    (re.compile(r"^(?:in|from) the (?:text|subtitles?|dialogue|lines?|transcript)\b,?\s*", re.I), "text"),
+    (
+        re.compile(r"^(?:in|from) the (?:text|subtitles?|dialogue|lines?|transcript)\b,?\s*", re.I),
+        "text",
+    ),
 ]
 CONCLUSION_START = re.compile(
     r"^(?:therefore|thus|hence|so|in summary|in conclusion|overall|to sum up|all in all"
@@ -101,10 +109,21 @@ LEADING_FILLER = re.compile(
     re.IGNORECASE,
 )
 HEDGES = [
-    (re.compile(r"\bit (?:can|could) be (?:seen|observed|noticed|inferred|noted)"
-                r"(?: from (?:.+?))? that\s*", re.I), ""),
+    (
+        re.compile(
+            r"\bit (?:can|could) be (?:seen|observed|noticed|inferred|noted)"
+            r"(?: from (?:.+?))? that\s*",
+            re.I,
+        ),
+        "",
+    ),
     (re.compile(r"\b(?:it|this) (?:is|was) (?:evident|clear|obvious|apparent) that\s*", re.I), ""),
-    (re.compile(r"\b(?:it seems|it appears|we can see|one can see|we can infer)(?: that)?\s*", re.I), ""),
+    (
+        re.compile(
+            r"\b(?:it seems|it appears|we can see|one can see|we can infer)(?: that)?\s*", re.I
+        ),
+        "",
+    ),
     (re.compile(r"\b(?:appears|seems) to be\s+|\b(?:appears|seems)\s+(?!to\b)", re.I), "is "),
     (re.compile(r"\b(?:appeared|seemed) to be\s+|\b(?:appeared|seemed)\s+(?!to\b)", re.I), "was "),
     (re.compile(r"\b(?:possibly|perhaps|probably|presumably)\s+", re.I), ""),
@@ -271,10 +290,7 @@ class RuleCueExtractor:
 
         sentences = [s.strip() for s in SENTENCE_END.split(body) if s.strip()]
         headers = {
-            modality
-            for s in sentences
-            for pattern, modality in SECTION_HEADERS
-            if pattern.match(s)
+            modality for s in sentences for pattern, modality in SECTION_HEADERS if pattern.match(s)
         }
         structured = len(headers) >= 2
         section: str | None = None
@@ -294,7 +310,9 @@ class RuleCueExtractor:
                 if not clause:
                     continue
                 bare = PLACEHOLDER.sub("", clause).strip()
-                if SUBTITLE_ONLY.match(bare) and (PLACEHOLDER.search(clause) or len(bare.split()) <= 3):
+                if SUBTITLE_ONLY.match(bare) and (
+                    PLACEHOLDER.search(clause) or len(bare.split()) <= 3
+                ):
                     continue  # only introduces a quote, which is already a subtitle cue
                 if len(bare.split()) < 2 and not (
                     VISUAL_WORDS.search(bare) or AUDITORY_WORDS.search(bare)
@@ -327,7 +345,9 @@ class RuleCueExtractor:
         body = CONCLUSION_START.sub("", sentence, count=1)
         for clause in CLAUSE_SPLIT.split(body):
             clause = _trim(clause)
-            clause = re.sub(r"^(?:it is|it can be|we can|can be) inferred that\s*", "", clause, flags=re.I)
+            clause = re.sub(
+                r"^(?:it is|it can be|we can|can be) inferred that\s*", "", clause, flags=re.I
+            )
             bare = PLACEHOLDER.sub("", clause).strip()
             if PLACEHOLDER.search(clause) and SUBTITLE_ONLY.match(bare):
                 continue

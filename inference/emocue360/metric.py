@@ -144,8 +144,9 @@ def _units(gold: Any, predicted: Any, mode: str) -> tuple[list[_Unit], dict[str,
     return build(_load(gold, "gold"), _load(predicted, "predicted"))
 
 
-def check_inputs(*, gold: Mapping | str | Path, predicted: Mapping | str | Path,
-                 mode: str = "strict") -> dict[str, int]:
+def check_inputs(
+    *, gold: Mapping | str | Path, predicted: Mapping | str | Path, mode: str = "strict"
+) -> dict[str, int]:
     """Validate gold and predicted cue files exactly as :func:`score` would, encoding nothing.
 
     Lets a service refuse bad input at once (and cheaply) before queueing the real work.
@@ -260,8 +261,9 @@ class _ignore_nan_warnings:
         return self._ctx.__exit__(*exc)
 
 
-def _check_options(mode: str, variants: Sequence[str], tau: float, n_resamples: int,
-                   confidence: float) -> tuple[str, ...]:
+def _check_options(
+    mode: str, variants: Sequence[str], tau: float, n_resamples: int, confidence: float
+) -> tuple[str, ...]:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
     if isinstance(variants, str):
@@ -409,8 +411,12 @@ class Scorer:
         bootstrap_config = None
         if ci and units:
             intervals = _bootstrap(
-                units, per_unit, variants,
-                n_resamples=n_resamples, seed=seed, confidence=confidence,
+                units,
+                per_unit,
+                variants,
+                n_resamples=n_resamples,
+                seed=seed,
+                confidence=confidence,
             )
             for variant, by_key in intervals.items():
                 for key, interval in by_key.items():

@@ -48,8 +48,10 @@ def _check(items: Sequence[Mapping], splits: Mapping, datasheet: Mapping):
         if clip.name in clips:
             raise ValueError(f"item {clip.name!r} appears twice in items")
         clips[clip.name] = clip
-    by_split = {split: [clips[name] for name in names]
-                for split, names in check_splits(splits, clips).items()}
+    by_split = {
+        split: [clips[name] for name in names]
+        for split, names in check_splits(splits, clips).items()
+    }
     fields, frozen_at = check_datasheet(datasheet)
     return by_split, fields, frozen_at
 
@@ -77,8 +79,9 @@ def _manifest(files: Mapping[str, bytes]) -> bytes:
     return "".join(lines).encode()
 
 
-def _zip(files: Mapping[str, bytes], date_time: tuple,
-         progress: Callable[[int, int], None] | None) -> bytes:
+def _zip(
+    files: Mapping[str, bytes], date_time: tuple, progress: Callable[[int, int], None] | None
+) -> bytes:
     buffer = io.BytesIO()
     paths = sorted(files)
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -95,8 +98,7 @@ def _zip(files: Mapping[str, bytes], date_time: tuple,
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename it: never a half-written zip."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".part")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

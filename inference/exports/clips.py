@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -21,7 +21,7 @@ CUE_KINDS = ("observation", "subtitle", "inference", "unobservable")
 SPLIT_NAME = re.compile(r"[a-z0-9_-]+")
 # clip names become file names inside the zip (vtt/<name>.vtt): no folders, no hidden files
 CLIP_NAME = re.compile(r"[^./\\\x00-\x1f][^/\\\x00-\x1f]*")
-EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)  # the earliest time a zip entry can carry
+EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # the earliest time a zip entry can carry
 # keys the export computes into the datasheet; a caller's datasheet may not set them
 COMPUTED_KEYS = ("counts", "label_distribution", "files", "formats")
 
@@ -76,16 +76,15 @@ def _media(value: Any, where: str) -> str:
         return ""
     posix, windows = PurePosixPath(media), PureWindowsPath(media)
     if posix.is_absolute() or windows.is_absolute() or windows.drive or ".." in posix.parts:
-        raise ValueError(
-            f"{where} must be a path relative to the media folder, got {media!r}"
-        )
+        raise ValueError(f"{where} must be a path relative to the media folder, got {media!r}")
     return media
 
 
 def _cue(value: Any, modality: str, where: str) -> ExportCue:
     if not isinstance(value, Mapping):
-        raise ValueError(f"{where} must be an object with text, start_ms, end_ms, kind, "
-                         f"got {_type_name(value)}")
+        raise ValueError(
+            f"{where} must be an object with text, start_ms, end_ms, kind, got {_type_name(value)}"
+        )
     unknown = set(value) - {"text", "start_ms", "end_ms", "kind"}
     if unknown:
         raise ValueError(f"{where} has unknown field(s) {sorted(unknown)}")
@@ -98,11 +97,14 @@ def _cue(value: Any, modality: str, where: str) -> ExportCue:
     start, end = value.get("start_ms"), value.get("end_ms")
     for field, ms in (("start_ms", start), ("end_ms", end)):
         if ms is not None and (not _is_int(ms) or ms < 0):
-            raise ValueError(f"{where}.{field} must be a whole number of ms >= 0 or null, "
-                             f"got {ms!r}")
+            raise ValueError(
+                f"{where}.{field} must be a whole number of ms >= 0 or null, got {ms!r}"
+            )
     if (start is None) != (end is None):
-        raise ValueError(f"{where}: start_ms and end_ms must both be set or both be null, "
-                         f"got {start!r} and {end!r}")
+        raise ValueError(
+            f"{where}: start_ms and end_ms must both be set or both be null, "
+            f"got {start!r} and {end!r}"
+        )
     if start is not None and end < start:
         raise ValueError(f"{where}: end_ms {end} is before start_ms {start}")
     return ExportCue(modality, text, kind, start, end)
@@ -114,32 +116,38 @@ def check_item(item: Any, index: int) -> ExportClip:
         raise ValueError(f"items[{index}] must be a mapping, got {_type_name(item)}")
     name = item.get("name")
     if not isinstance(name, str) or not CLIP_NAME.fullmatch(name):
-        raise ValueError(f"items[{index}].name must be a clip name without '/', '\\' or a "
-                         f"leading '.', got {name!r}")
+        raise ValueError(
+            f"items[{index}].name must be a clip name without '/', '\\' or a "
+            f"leading '.', got {name!r}"
+        )
     where = f"item {name!r}"
     duration = item.get("duration_ms")
     if duration is not None and (not _is_int(duration) or duration < 0):
-        raise ValueError(f"{where}: duration_ms must be a whole number of ms >= 0 or null, "
-                         f"got {duration!r}")
+        raise ValueError(
+            f"{where}: duration_ms must be a whole number of ms >= 0 or null, got {duration!r}"
+        )
     labels = item.get("labels") or []
-    if not isinstance(labels, Sequence) or isinstance(labels, str) or not all(
-        isinstance(label, str) for label in labels
+    if (
+        not isinstance(labels, Sequence)
+        or isinstance(labels, str)
+        or not all(isinstance(label, str) for label in labels)
     ):
         raise ValueError(f"{where}: labels must be a list of strings, got {labels!r}")
     cues_in = item.get("cues") or {}
     if not isinstance(cues_in, Mapping):
-        raise ValueError(f"{where}: cues must map modalities to lists, got "
-                         f"{_type_name(cues_in)}")
+        raise ValueError(f"{where}: cues must map modalities to lists, got {_type_name(cues_in)}")
     unknown = [m for m in cues_in if m not in MODALITIES]
     if unknown:
-        raise ValueError(f"{where}: unknown modality {unknown[0]!r} in cues; expected "
-                         f"{', '.join(MODALITIES)}")
+        raise ValueError(
+            f"{where}: unknown modality {unknown[0]!r} in cues; expected {', '.join(MODALITIES)}"
+        )
     cues: dict[str, tuple[ExportCue, ...]] = {}
     for modality in MODALITIES:
         values = cues_in.get(modality) or []
         if not isinstance(values, Sequence) or isinstance(values, str):
-            raise ValueError(f"{where}: cues[{modality!r}] must be a list, got "
-                             f"{_type_name(values)}")
+            raise ValueError(
+                f"{where}: cues[{modality!r}] must be a list, got {_type_name(values)}"
+            )
         cues[modality] = tuple(
             _cue(v, modality, f"{where}: cues[{modality!r}][{i}]") for i, v in enumerate(values)
         )
@@ -163,8 +171,9 @@ def check_splits(splits: Any, clips: Mapping[str, ExportClip]) -> dict[str, list
     checked: dict[str, list[str]] = {}
     for split in splits:
         if not isinstance(split, str) or not SPLIT_NAME.fullmatch(split):
-            raise ValueError(f"split name {split!r} is not allowed: use lower-case letters, "
-                             "digits, '_' or '-'")
+            raise ValueError(
+                f"split name {split!r} is not allowed: use lower-case letters, digits, '_' or '-'"
+            )
         names = splits[split]
         if not isinstance(names, Sequence) or isinstance(names, str):
             raise ValueError(f"split {split!r} must be a list of clip names")
@@ -190,14 +199,17 @@ def frozen_time(value: Any) -> datetime:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"datasheet: frozen_at {value!r} is not an ISO 8601 date-time") \
-                from None
+            raise ValueError(
+                f"datasheet: frozen_at {value!r} is not an ISO 8601 date-time"
+            ) from None
     if not isinstance(value, datetime):
-        raise ValueError(f"datasheet: frozen_at must be an ISO 8601 string or a datetime, "
-                         f"got {_type_name(value)}")
+        raise ValueError(
+            f"datasheet: frozen_at must be an ISO 8601 string or a datetime, "
+            f"got {_type_name(value)}"
+        )
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return max(value.astimezone(timezone.utc), EPOCH)
+        value = value.replace(tzinfo=UTC)
+    return max(value.astimezone(UTC), EPOCH)
 
 
 def check_datasheet(datasheet: Any) -> tuple[dict, datetime]:

@@ -20,16 +20,29 @@ from .clips import ExportClip
 NO_LABEL = "(none)"  # as in inference.splits
 
 FORMAT_FILES = {
-    "emocue_json": ("<split>/emocue.json", "EmoCue cue file {name: {visual, auditory, "
-                    "emotional}} of plain strings; subtitle cues begin \"Subtitle text: \""),
-    "emer_csv": ("<split>/emer.csv", "CSV name,english,openset,primary (EMER description, "
-                 "MER2024/2025 open-set labels as a Python-list string, primary emotion)"),
-    "jsonl": ("<split>/clips.jsonl", "one JSON object per clip with timed cues, for "
-              "datasets.load_dataset(\"json\", ...)"),
-    "webvtt": ("<split>/vtt/<name>.vtt", "WebVTT of the timed cues, \"[modality] text\"; "
-               "untimed cues in a NOTE"),
-    "elan": ("<split>/elan/<name>.eaf", "ELAN, one tier per modality (untimed cues on "
-             "\"<modality> (untimed)\"); media linked relative to the export root"),
+    "emocue_json": (
+        "<split>/emocue.json",
+        "EmoCue cue file {name: {visual, auditory, "
+        'emotional}} of plain strings; subtitle cues begin "Subtitle text: "',
+    ),
+    "emer_csv": (
+        "<split>/emer.csv",
+        "CSV name,english,openset,primary (EMER description, "
+        "MER2024/2025 open-set labels as a Python-list string, primary emotion)",
+    ),
+    "jsonl": (
+        "<split>/clips.jsonl",
+        'one JSON object per clip with timed cues, for datasets.load_dataset("json", ...)',
+    ),
+    "webvtt": (
+        "<split>/vtt/<name>.vtt",
+        'WebVTT of the timed cues, "[modality] text"; untimed cues in a NOTE',
+    ),
+    "elan": (
+        "<split>/elan/<name>.eaf",
+        "ELAN, one tier per modality (untimed cues on "
+        '"<modality> (untimed)"); media linked relative to the export root',
+    ),
     "datasheet": ("datasheet.md, datasheet.json", "this datasheet"),
 }
 
@@ -74,8 +87,9 @@ def datasheet_data(fields: Mapping[str, Any], by_split: Mapping[str, list[Export
         **fields,
         "counts": {"total": total, "splits": splits},
         "label_distribution": distribution,
-        "formats": {key: {"files": files, "what": what}
-                    for key, (files, what) in FORMAT_FILES.items()},
+        "formats": {
+            key: {"files": files, "what": what} for key, (files, what) in FORMAT_FILES.items()
+        },
     }
 
 
@@ -84,8 +98,9 @@ def datasheet_json(data: Mapping) -> bytes:
 
 
 def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
-                                                           sort_keys=True)
+    text = (
+        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    )
     return " ".join(text.split()).replace("|", "\\|")
 
 
@@ -110,8 +125,13 @@ def datasheet_md(data: Mapping) -> bytes:
     ]
     if data.get("note"):
         lines += ["", "## Note", "", str(data["note"]).strip()]
-    lines += ["", "## Splits", "", "| split | clips | groups | visual cues | auditory cues "
-              "| emotional cues | timed cues |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Splits",
+        "",
+        "| split | clips | groups | visual cues | auditory cues | emotional cues | timed cues |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name in [*names, None]:
         s = splits[name] if name else counts["total"]
         lines.append(
@@ -119,26 +139,49 @@ def datasheet_md(data: Mapping) -> bytes:
             + " | ".join(str(s["cues"][m]) for m in MODALITIES)
             + f" | {sum(s['timed_cues'].values())} |"
         )
-    lines += ["", "## Primary emotion by split", "",
-              "| label | " + " | ".join(_cell(n) for n in names) + " | all | share |",
-              "|---|" + "---:|" * (len(names) + 2)]
+    lines += [
+        "",
+        "## Primary emotion by split",
+        "",
+        "| label | " + " | ".join(_cell(n) for n in names) + " | all | share |",
+        "|---|" + "---:|" * (len(names) + 2),
+    ]
     for label, entry in data["label_distribution"].items():
         lines.append(
-            f"| {_cell(label)} | " + " | ".join(str(entry["by_split"][n]) for n in names)
+            f"| {_cell(label)} | "
+            + " | ".join(str(entry["by_split"][n]) for n in names)
             + f" | {entry['clips']} | {entry['share']:.1%} |"
         )
     lines += ["", "## Inter-annotator agreement", "", *_fields_list(data.get("agreement") or {})]
     lines += ["", "## Provenance", "", *_fields_list(data.get("provenance") or {})]
-    extra = {k: v for k, v in data.items() if k not in {
-        "project", "version", "frozen_at", "licence", "note", "agreement", "provenance",
-        "counts", "label_distribution", "formats"}}
+    extra = {
+        k: v
+        for k, v in data.items()
+        if k
+        not in {
+            "project",
+            "version",
+            "frozen_at",
+            "licence",
+            "note",
+            "agreement",
+            "provenance",
+            "counts",
+            "label_distribution",
+            "formats",
+        }
+    }
     if extra:
         lines += ["", "## Other fields", "", *_fields_list(extra)]
     lines += ["", "## Files", "", "| format | files | what |", "|---|---|---|"]
     for key, entry in data["formats"].items():
         lines.append(f"| {key} | `{entry['files']}` | {_cell(entry['what'])} |")
-    lines += ["", "`splits.json` lists the clips of each split; `MANIFEST.sha256` holds the "
-              "sha256 of every other file (`sha256sum -c MANIFEST.sha256`). Media paths are "
-              "relative to the folder that holds this datasheet; the media files are not "
-              "in the export.", ""]
+    lines += [
+        "",
+        "`splits.json` lists the clips of each split; `MANIFEST.sha256` holds the "
+        "sha256 of every other file (`sha256sum -c MANIFEST.sha256`). Media paths are "
+        "relative to the folder that holds this datasheet; the media files are not "
+        "in the export.",
+        "",
+    ]
     return "\n".join(lines).encode("utf-8")

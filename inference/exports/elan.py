@@ -23,10 +23,19 @@ from .clips import ExportClip
 AUTHOR = "EmoCue Studio"
 # A fixed table, not the mimetypes module: that one reads the system's /etc/mime.types.
 MIME_TYPES = {
-    "mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime", "webm": "video/webm",
-    "mkv": "video/x-matroska", "avi": "video/x-msvideo", "mpg": "video/mpeg",
-    "mpeg": "video/mpeg", "wav": "audio/x-wav", "mp3": "audio/mpeg", "m4a": "audio/mp4",
-    "flac": "audio/flac", "ogg": "audio/ogg",
+    "mp4": "video/mp4",
+    "m4v": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
+    "mkv": "video/x-matroska",
+    "avi": "video/x-msvideo",
+    "mpg": "video/mpeg",
+    "mpeg": "video/mpeg",
+    "wav": "audio/x-wav",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
 }
 
 
@@ -40,8 +49,9 @@ def clip_eaf(clip: ExportClip, *, frozen_at: datetime) -> bytes:
     eaf.remove_tier("default")
     if clip.media:
         extension = clip.media.rsplit(".", 1)[-1].lower() if "." in clip.media else ""
-        eaf.add_linked_file(clip.media, relpath=f"../../{clip.media}",
-                            mimetype=MIME_TYPES.get(extension, "unknown"))
+        eaf.add_linked_file(
+            clip.media, relpath=f"../../{clip.media}", mimetype=MIME_TYPES.get(extension, "unknown")
+        )
     ends = [c.end_ms for c in clip.all_cues() if c.timed]
     whole_clip = max([clip.duration_ms or 0, *ends, 1])
     for modality in MODALITIES:
@@ -51,8 +61,7 @@ def clip_eaf(clip: ExportClip, *, frozen_at: datetime) -> bytes:
             key=lambda c: (c.start_ms, c.end_ms),
         )
         for cue in timed:
-            eaf.add_annotation(modality, cue.start_ms, max(cue.end_ms, cue.start_ms + 1),
-                               cue.text)
+            eaf.add_annotation(modality, cue.start_ms, max(cue.end_ms, cue.start_ms + 1), cue.text)
     for modality in MODALITIES:
         untimed = [c for c in clip.cues[modality] if not c.timed]
         if untimed:

@@ -22,6 +22,5 @@ def emer_csv(clips: Sequence[ExportClip]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for clip in clips:
-        writer.writerow([clip.name, clip.description, repr(list(clip.labels)),
-                         clip.primary_label])
+        writer.writerow([clip.name, clip.description, repr(list(clip.labels)), clip.primary_label])
     return buffer.getvalue().encode("utf-8")

@@ -40,6 +40,8 @@ def clip_vtt(clip: ExportClip) -> bytes:
     counters: dict[str, int] = {}
     for start, end, _, modality, cue in timed:
         counters[modality] = counters.get(modality, 0) + 1
-        blocks.append(f"{modality}-{counters[modality]}\n"
-                      f"{_timestamp(start)} --> {_timestamp(end)}\n{_payload(cue)}")
+        blocks.append(
+            f"{modality}-{counters[modality]}\n"
+            f"{_timestamp(start)} --> {_timestamp(end)}\n{_payload(cue)}"
+        )
     return ("\n\n".join(blocks) + "\n").encode("utf-8")

@@ -158,7 +158,9 @@ def proposer_factory(name: str) -> Callable[..., Proposer]:
     try:
         factory = _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown proposer {name!r}; known: {', '.join(proposer_names())}") from None
+        raise ValueError(
+            f"unknown proposer {name!r}; known: {', '.join(proposer_names())}"
+        ) from None
     if isinstance(factory, str):
         module, _, attribute = factory.partition(":")
         factory = getattr(importlib.import_module(module), attribute)

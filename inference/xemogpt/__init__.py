@@ -16,14 +16,26 @@ from inference.proposers.base import register_proposer
 register_proposer("xemogpt", "inference.xemogpt.proposer:XEmoGPTProposer")
 
 _EXPORTS = {
-    "XEmoGPT": "model", "Sample": "model", "PromptLayout": "model", "Wrapped": "model",
-    "XEmoGPTConfig": "config", "LoraSettings": "config", "GenerationSettings": "config",
-    "build_prompt": "prompt", "DEFAULT_INSTRUCTION": "prompt",
-    "CheckpointError": "checkpoint", "WeightsPathError": "checkpoint", "LoadReport": "checkpoint",
-    "read_checkpoint": "checkpoint", "save_checkpoint": "checkpoint",
+    "XEmoGPT": "model",
+    "Sample": "model",
+    "PromptLayout": "model",
+    "Wrapped": "model",
+    "XEmoGPTConfig": "config",
+    "LoraSettings": "config",
+    "GenerationSettings": "config",
+    "build_prompt": "prompt",
+    "DEFAULT_INSTRUCTION": "prompt",
+    "CheckpointError": "checkpoint",
+    "WeightsPathError": "checkpoint",
+    "LoadReport": "checkpoint",
+    "read_checkpoint": "checkpoint",
+    "save_checkpoint": "checkpoint",
     "load_checkpoint_into": "checkpoint",
-    "XEmoGPTProposer": "proposer", "XEmoGPTUnavailable": "proposer",
-    "write_tiny_weights": "tiny", "tiny_config": "tiny", "tiny_tokenizer": "tiny",
+    "XEmoGPTProposer": "proposer",
+    "XEmoGPTUnavailable": "proposer",
+    "write_tiny_weights": "tiny",
+    "tiny_config": "tiny",
+    "tiny_tokenizer": "tiny",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -20,8 +20,16 @@ import torch
 
 from .model import is_trained_key
 
-__all__ = ["CheckpointError", "LoadReport", "WeightsPathError", "check_model_folder",
-           "load_checkpoint_into", "read_checkpoint", "save_checkpoint", "sha256_file"]
+__all__ = [
+    "CheckpointError",
+    "LoadReport",
+    "WeightsPathError",
+    "check_model_folder",
+    "load_checkpoint_into",
+    "read_checkpoint",
+    "save_checkpoint",
+    "sha256_file",
+]
 
 # Parts of the reference modules that inference does not use.
 UNUSED_PREFIXES = (
@@ -38,7 +46,13 @@ UNUSED_PREFIXES = (
 )
 # What a checkpoint saved from a wrapper (Lightning module, DDP) puts in front of the names.
 WRAPPER_PREFIXES = ("model.", "module.", "_orig_mod.")
-MODEL_ROOTS = ("llm_model.", "visual_encoder.", "visual_llm_project.", "audio_encoder.", "audio_llm_project.")
+MODEL_ROOTS = (
+    "llm_model.",
+    "visual_encoder.",
+    "visual_llm_project.",
+    "audio_encoder.",
+    "audio_llm_project.",
+)
 
 
 class WeightsPathError(ValueError):
@@ -57,21 +71,38 @@ def sha256_file(path: str | Path, *, chunk_size: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
-def check_model_folder(option: str, path: str | Path | None, what: str, *, need_tokenizer: bool = False) -> Path:
+def check_model_folder(
+    option: str, path: str | Path | None, what: str, *, need_tokenizer: bool = False
+) -> Path:
     """A local model folder (config.json + weights), or a WeightsPathError naming ``option``."""
     if path is None or str(path).strip() == "":
         raise WeightsPathError(f"{option} is not set: give the local {what} folder")
     folder = Path(path).expanduser()
     if not folder.exists():
-        raise WeightsPathError(f"{option} {str(folder)!r} does not exist (expected the local {what} folder)")
+        raise WeightsPathError(
+            f"{option} {str(folder)!r} does not exist (expected the local {what} folder)"
+        )
     if not folder.is_dir():
-        raise WeightsPathError(f"{option} {str(folder)!r} is a file; expected the local {what} folder")
+        raise WeightsPathError(
+            f"{option} {str(folder)!r} is a file; expected the local {what} folder"
+        )
     if not (folder / "config.json").is_file():
-        raise WeightsPathError(f"{option} {str(folder)!r} has no config.json; is it the {what} folder?")
-    weights = [*folder.glob("*.safetensors"), *folder.glob("pytorch_model*.bin"), *folder.glob("*.safetensors.index.json")]
+        raise WeightsPathError(
+            f"{option} {str(folder)!r} has no config.json; is it the {what} folder?"
+        )
+    weights = [
+        *folder.glob("*.safetensors"),
+        *folder.glob("pytorch_model*.bin"),
+        *folder.glob("*.safetensors.index.json"),
+    ]
     if not weights:
-        raise WeightsPathError(f"{option} {str(folder)!r} has no weights (*.safetensors or pytorch_model*.bin)")
-    if need_tokenizer and not any((folder / name).is_file() for name in ("tokenizer.json", "vocab.json", "tokenizer_config.json")):
+        raise WeightsPathError(
+            f"{option} {str(folder)!r} has no weights (*.safetensors or pytorch_model*.bin)"
+        )
+    if need_tokenizer and not any(
+        (folder / name).is_file()
+        for name in ("tokenizer.json", "vocab.json", "tokenizer_config.json")
+    ):
         raise WeightsPathError(f"{option} {str(folder)!r} has no tokenizer files (tokenizer.json)")
     return folder
 
@@ -82,7 +113,9 @@ def _last_line(error: Exception) -> str:
     return (useful or lines or [type(error).__name__])[-1][:200]
 
 
-def read_checkpoint(path: str | Path | None, *, trust_pickle: bool = False) -> dict[str, torch.Tensor]:
+def read_checkpoint(
+    path: str | Path | None, *, trust_pickle: bool = False
+) -> dict[str, torch.Tensor]:
     """The ``state_dict`` of a released checkpoint file, tensors on the CPU.
 
     Args:
@@ -94,17 +127,25 @@ def read_checkpoint(path: str | Path | None, *, trust_pickle: bool = False) -> d
         WeightsPathError: no such file, not a torch file, or no state_dict in it.
     """
     if path is None or str(path).strip() == "":
-        raise WeightsPathError("checkpoint_path is not set: give the released XEmoGPT checkpoint file")
+        raise WeightsPathError(
+            "checkpoint_path is not set: give the released XEmoGPT checkpoint file"
+        )
     file = Path(path).expanduser()
     if not file.exists():
         raise WeightsPathError(f"checkpoint_path {str(file)!r} does not exist")
     if not file.is_file():
-        raise WeightsPathError(f"checkpoint_path {str(file)!r} is a folder; expected the checkpoint file")
+        raise WeightsPathError(
+            f"checkpoint_path {str(file)!r} is a folder; expected the checkpoint file"
+        )
     with file.open("rb") as fh:
         head = fh.read(4)
-    if not (zipfile.is_zipfile(file) or head[:1] == b"\x80"):  # torch's zip format, or a legacy pickle
-        raise WeightsPathError(f"checkpoint_path {str(file)!r} is not a readable torch checkpoint "
-                               "(neither torch's zip format nor a pickle)")
+    if not (
+        zipfile.is_zipfile(file) or head[:1] == b"\x80"
+    ):  # torch's zip format, or a legacy pickle
+        raise WeightsPathError(
+            f"checkpoint_path {str(file)!r} is not a readable torch checkpoint "
+            "(neither torch's zip format nor a pickle)"
+        )
     try:
         try:
             data = torch.load(file, map_location="cpu", weights_only=not trust_pickle, mmap=True)
@@ -116,13 +157,18 @@ def read_checkpoint(path: str | Path | None, *, trust_pickle: bool = False) -> d
         raise WeightsPathError(
             f"checkpoint_path {str(file)!r} holds objects a weights-only load refuses "
             f"({_last_line(error)}); "
-            "if you trust the file, set trust_checkpoint_pickle=True") from None
+            "if you trust the file, set trust_checkpoint_pickle=True"
+        ) from None
     except Exception as error:  # noqa: BLE001 - any failure here means "not a torch checkpoint"
-        raise WeightsPathError(f"checkpoint_path {str(file)!r} is not a readable torch checkpoint: "
-                               f"{type(error).__name__}: {error}") from None
+        raise WeightsPathError(
+            f"checkpoint_path {str(file)!r} is not a readable torch checkpoint: "
+            f"{type(error).__name__}: {error}"
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
         data = data["state_dict"]
-    elif not (isinstance(data, dict) and data and all(isinstance(v, torch.Tensor) for v in data.values())):
+    elif not (
+        isinstance(data, dict) and data and all(isinstance(v, torch.Tensor) for v in data.values())
+    ):
         keys = sorted(data)[:8] if isinstance(data, dict) else type(data).__name__
         raise WeightsPathError(f"checkpoint_path {str(file)!r} has no 'state_dict' (found: {keys})")
     return {str(k): v for k, v in data.items() if isinstance(v, torch.Tensor)}
@@ -157,9 +203,11 @@ class LoadReport:
         return asdict(self)
 
     def summary(self) -> str:
-        return (f"{self.loaded} tensors loaded ({self.trained_loaded} trained), "
-                f"{len(self.missing_trained)} trained missing, {self.missing_frozen} frozen from the base "
-                f"folders, {len(self.unexpected)} unexpected, {len(self.unused)} unused")
+        return (
+            f"{self.loaded} tensors loaded ({self.trained_loaded} trained), "
+            f"{len(self.missing_trained)} trained missing, {self.missing_frozen} frozen from the base "
+            f"folders, {len(self.unexpected)} unexpected, {len(self.unused)} unused"
+        )
 
 
 def _strip_wrapper(keys: list[str]) -> str:
@@ -167,7 +215,7 @@ def _strip_wrapper(keys: list[str]) -> str:
         return ""
     for prefix in WRAPPER_PREFIXES:
         if keys and all(k.startswith(prefix) for k in keys):
-            rest = [k[len(prefix):] for k in keys]
+            rest = [k[len(prefix) :] for k in keys]
             return prefix + _strip_wrapper(rest)
     return ""
 
@@ -177,7 +225,7 @@ def map_checkpoint_keys(state: dict[str, torch.Tensor], model_keys: set[str]):
     prefix = _strip_wrapper(list(state))
     mapped, unexpected, unused = {}, [], []
     for key, tensor in state.items():
-        name = key[len(prefix):]
+        name = key[len(prefix) :]
         if name in model_keys:
             mapped[name] = tensor
         elif name.startswith(UNUSED_PREFIXES):
@@ -187,8 +235,13 @@ def map_checkpoint_keys(state: dict[str, torch.Tensor], model_keys: set[str]):
     return mapped, sorted(unexpected), sorted(unused), prefix
 
 
-def load_checkpoint_into(model, state: dict[str, torch.Tensor], *, source: Path | None = None,
-                         allow_missing_trained: bool = False) -> LoadReport:
+def load_checkpoint_into(
+    model,
+    state: dict[str, torch.Tensor],
+    *,
+    source: Path | None = None,
+    allow_missing_trained: bool = False,
+) -> LoadReport:
     """Copy a checkpoint's tensors into ``model`` by the reference names and report.
 
     Frozen parts (CLIP, HuBERT, the LLM's base weights) may be absent: they come from their
@@ -205,8 +258,13 @@ def load_checkpoint_into(model, state: dict[str, torch.Tensor], *, source: Path 
         hint = f" (the file's first keys: {', '.join(sorted(state)[:3])})" if not mapped else ""
         raise CheckpointError(
             f"checkpoint {str(source) if source else '(in memory)'} lacks {len(missing_trained)} trained "
-            f"parameter(s) XEmoGPT needs: {shown}{hint}; refusing to serve with untrained parts")
-    bad = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in mapped.items() if v.shape != own[k].shape]
+            f"parameter(s) XEmoGPT needs: {shown}{hint}; refusing to serve with untrained parts"
+        )
+    bad = [
+        (k, tuple(v.shape), tuple(own[k].shape))
+        for k, v in mapped.items()
+        if v.shape != own[k].shape
+    ]
     if bad:
         shown = "; ".join(f"{k}: checkpoint {a} vs model {b}" for k, a, b in bad[:5])
         raise CheckpointError(f"checkpoint shapes disagree with the configured model: {shown}")
@@ -237,8 +295,14 @@ def save_checkpoint(model, path: str | Path, *, include_frozen: bool = False) ->
     """
     state = model.state_dict()
     if not any(".lora_" in k for k in state):
-        raise ValueError("the model's LoRA is merged or absent; the released layout needs unmerged LoRA")
-    out = {k: v.detach().to("cpu").clone() for k, v in state.items() if include_frozen or is_trained_key(k)}
+        raise ValueError(
+            "the model's LoRA is merged or absent; the released layout needs unmerged LoRA"
+        )
+    out = {
+        k: v.detach().to("cpu").clone()
+        for k, v in state.items()
+        if include_frozen or is_trained_key(k)
+    }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": out}, path)

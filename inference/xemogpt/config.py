@@ -28,7 +28,9 @@ class LoraSettings:
 
     def __post_init__(self) -> None:
         if self.r <= 0:
-            raise ValueError(f"lora r must be positive (the released checkpoint has LoRA), not {self.r}")
+            raise ValueError(
+                f"lora r must be positive (the released checkpoint has LoRA), not {self.r}"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"lora dropout must lie in [0, 1), not {self.dropout}")
         if not self.target_modules:
@@ -72,7 +74,13 @@ def load_hf_config(kind: str, value: Any):
     Raises:
         ValueError: the folder or its config.json does not exist, or is of another model.
     """
-    from transformers import CLIPConfig, CLIPVisionConfig, HubertConfig, PretrainedConfig, Qwen3Config
+    from transformers import (
+        CLIPConfig,
+        CLIPVisionConfig,
+        HubertConfig,
+        PretrainedConfig,
+        Qwen3Config,
+    )
 
     if isinstance(value, PretrainedConfig):
         config = value
@@ -89,7 +97,9 @@ def load_hf_config(kind: str, value: Any):
             except (OSError, json.JSONDecodeError) as error:
                 raise ValueError(f"{kind} config {str(file)!r} cannot be read: {error}") from None
         if not isinstance(value, dict):
-            raise ValueError(f"{kind} config must be a config, a dict or a folder, not {type(value).__name__}")
+            raise ValueError(
+                f"{kind} config must be a config, a dict or a folder, not {type(value).__name__}"
+            )
         value = dict(value)
         model_type = value.get("model_type")
         if kind == "llm":
@@ -117,8 +127,14 @@ def load_hf_config(kind: str, value: Any):
 def _config_dict(config) -> dict:
     data = config.to_diff_dict() if hasattr(config, "to_diff_dict") else dict(config)
     data["model_type"] = getattr(config, "model_type", data.get("model_type"))
-    for key in ("transformers_version", "_name_or_path", "dtype", "torch_dtype", "architectures",
-                "_attn_implementation_autoset"):
+    for key in (
+        "transformers_version",
+        "_name_or_path",
+        "dtype",
+        "torch_dtype",
+        "architectures",
+        "_attn_implementation_autoset",
+    ):
         data.pop(key, None)
     return data
 
@@ -168,7 +184,9 @@ class XEmoGPTConfig:
         if self.max_length < 8:
             raise ValueError(f"max_length must be at least 8, not {self.max_length}")
         if self.attn_implementation not in ("sdpa", "eager"):
-            raise ValueError(f"attn_implementation must be 'sdpa' or 'eager', not {self.attn_implementation!r}")
+            raise ValueError(
+                f"attn_implementation must be 'sdpa' or 'eager', not {self.attn_implementation!r}"
+            )
         if isinstance(self.lora, dict):
             object.__setattr__(self, "lora", LoraSettings(**self.lora))
         if isinstance(self.generation, dict):

@@ -51,13 +51,20 @@ class Anchor:
     confidence: float = 1.0
 
 
-def anchors_from(observations: Sequence[ProposedCue], segments: Sequence[SubtitleSegment] = ()) -> list[Anchor]:
+def anchors_from(
+    observations: Sequence[ProposedCue], segments: Sequence[SubtitleSegment] = ()
+) -> list[Anchor]:
     """The timed observations (not "unobservable" notes) and the timed subtitle segments."""
-    anchors = [Anchor(o.modality, o.text, o.start_ms, o.end_ms, "signals", o.kind, o.confidence)
-               for o in observations
-               if o.start_ms is not None and o.kind in ("observation", "subtitle", "inference")]
-    anchors += [Anchor("auditory", s.text, s.start_ms, s.end_ms, "subtitle", "subtitle")
-                for s in segments if s.text.strip()]
+    anchors = [
+        Anchor(o.modality, o.text, o.start_ms, o.end_ms, "signals", o.kind, o.confidence)
+        for o in observations
+        if o.start_ms is not None and o.kind in ("observation", "subtitle", "inference")
+    ]
+    anchors += [
+        Anchor("auditory", s.text, s.start_ms, s.end_ms, "subtitle", "subtitle")
+        for s in segments
+        if s.text.strip()
+    ]
     return anchors
 
 
@@ -66,8 +73,13 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def ground(cues: Sequence[tuple[str, str, str]], anchors: Sequence[Anchor], *, encoder: Encoder | None,
-           threshold: float = DEFAULT_THRESHOLD) -> list[dict]:
+def ground(
+    cues: Sequence[tuple[str, str, str]],
+    anchors: Sequence[Anchor],
+    *,
+    encoder: Encoder | None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[dict]:
     """Spans for model cues.
 
     Args:
@@ -91,8 +103,16 @@ def ground(cues: Sequence[tuple[str, str, str]], anchors: Sequence[Anchor], *, e
         raise ValueError(f"grounding threshold must lie in [0, 1], not {threshold}")
     untimed = {"start_ms": None, "end_ms": None}
     if encoder is None or not anchors or not cues:
-        return [dict(untimed, evidence={"grounded": False, "reason": "no timed observations" if encoder else "no encoder"})
-                for _ in cues]
+        return [
+            dict(
+                untimed,
+                evidence={
+                    "grounded": False,
+                    "reason": "no timed observations" if encoder else "no encoder",
+                },
+            )
+            for _ in cues
+        ]
     texts = sorted({text for _, _, text in cues} | {a.text for a in anchors}, key=len)
     vectors = dict(zip(texts, _unit(encoder.encode(texts))))
     out = []
@@ -100,20 +120,37 @@ def ground(cues: Sequence[tuple[str, str, str]], anchors: Sequence[Anchor], *, e
         if kind == "subtitle":  # quoted speech: where was it said?
             candidates = [a for a in anchors if a.modality == modality and a.kind == "subtitle"]
         else:
-            candidates = [a for a in anchors
-                          if a.modality == modality and a.source == "signals" and a.kind != "subtitle"]
+            candidates = [
+                a
+                for a in anchors
+                if a.modality == modality and a.source == "signals" and a.kind != "subtitle"
+            ]
         if not candidates:
-            out.append(dict(untimed, evidence={"grounded": False, "reason": f"no timed {modality} observations"}))
+            out.append(
+                dict(
+                    untimed,
+                    evidence={"grounded": False, "reason": f"no timed {modality} observations"},
+                )
+            )
             continue
         similarities = np.stack([vectors[a.text] for a in candidates]) @ vectors[text]
         similarity = float(similarities.max())
         tied = [a for a, value in zip(candidates, similarities) if value >= similarity - 1e-9]
         anchor = min(tied, key=lambda a: (-a.confidence, a.start_ms))
-        match = {"text": anchor.text, "start_ms": anchor.start_ms, "end_ms": anchor.end_ms,
-                 "source": anchor.source, "similarity": round(similarity, 4),
-                 "other_spans": len(tied) - 1}
-        evidence = {"grounded": similarity >= threshold, "match": match, "threshold": threshold,
-                    "encoder": getattr(encoder, "model_id", type(encoder).__name__)}
+        match = {
+            "text": anchor.text,
+            "start_ms": anchor.start_ms,
+            "end_ms": anchor.end_ms,
+            "source": anchor.source,
+            "similarity": round(similarity, 4),
+            "other_spans": len(tied) - 1,
+        }
+        evidence = {
+            "grounded": similarity >= threshold,
+            "match": match,
+            "threshold": threshold,
+            "encoder": getattr(encoder, "model_id", type(encoder).__name__),
+        }
         if similarity >= threshold:
             out.append({"start_ms": anchor.start_ms, "end_ms": anchor.end_ms, "evidence": evidence})
         else:

@@ -24,7 +24,13 @@ from inference.proposers.base import ClipInput, ProposalError
 
 from .model import Sample
 
-__all__ = ["FRAME_SAMPLINGS", "load_audio", "load_frames", "reference_frame_indices", "sample_from_clip"]
+__all__ = [
+    "FRAME_SAMPLINGS",
+    "load_audio",
+    "load_frames",
+    "reference_frame_indices",
+    "sample_from_clip",
+]
 
 FRAME_SAMPLINGS = ("studio", "reference")
 
@@ -74,15 +80,33 @@ def _decode_frames(clip: ClipInput, *, n_frames: int, frame_sampling: str) -> li
     select = "+".join(f"eq(n\\,{i})" for i in unique)
     work = Path(tempfile.mkdtemp(prefix="xemogpt-frames-"))
     try:
-        command = [shutil.which("ffmpeg") or "ffmpeg", "-v", "error", "-nostdin", "-i", str(clip.video),
-                   "-map", "0:v:0", "-vf", f"select='{select}'", "-fps_mode", "passthrough",
-                   "-f", "image2", "-start_number", "0", str(work / "f_%03d.png")]
+        command = [
+            shutil.which("ffmpeg") or "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-i",
+            str(clip.video),
+            "-map",
+            "0:v:0",
+            "-vf",
+            f"select='{select}'",
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "image2",
+            "-start_number",
+            "0",
+            str(work / "f_%03d.png"),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=300)
         files = sorted(work.glob("f_*.png"))
         if len(files) != len(unique):
             detail = done.stderr.strip().splitlines()[-1:] or ["no error text"]
-            raise ProposalError(f"{clip.name}: only {len(files)} of {len(unique)} sampled frames could be "
-                                f"decoded ({detail[0]})")
+            raise ProposalError(
+                f"{clip.name}: only {len(files)} of {len(unique)} sampled frames could be "
+                f"decoded ({detail[0]})"
+            )
         by_index = {index: _open_rgb(file) for index, file in zip(unique, files)}
         return [by_index[i] for i in indices]
     finally:
@@ -99,17 +123,27 @@ def load_audio(path: Path, *, seconds: float = 12.0, sample_rate: int = 16_000) 
         with wave.open(str(path), "rb") as wav:
             rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
             if rate != sample_rate or channels != 1 or width != 2:
-                raise ProposalError(f"audio {Path(path).name} is {rate} Hz, {channels} channel(s), "
-                                    f"{8 * width}-bit; XEmoGPT needs {sample_rate} Hz mono 16-bit")
+                raise ProposalError(
+                    f"audio {Path(path).name} is {rate} Hz, {channels} channel(s), "
+                    f"{8 * width}-bit; XEmoGPT needs {sample_rate} Hz mono 16-bit"
+                )
             frames = wav.readframes(min(wav.getnframes(), int(round(seconds * sample_rate))))
     except (OSError, EOFError, wave.Error) as error:
         raise ProposalError(f"audio {Path(path).name} cannot be read: {error}") from None
     return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
 
 
-def sample_from_clip(clip: ClipInput, *, n_frames: int = 16, audio_seconds: float = 12.0,
-                     min_audio_samples: int = 400, use_video: bool = True, use_audio: bool = True,
-                     use_subtitle: bool = True, frame_sampling: str = "studio") -> tuple[Sample, list[str]]:
+def sample_from_clip(
+    clip: ClipInput,
+    *,
+    n_frames: int = 16,
+    audio_seconds: float = 12.0,
+    min_audio_samples: int = 400,
+    use_video: bool = True,
+    use_audio: bool = True,
+    use_subtitle: bool = True,
+    frame_sampling: str = "studio",
+) -> tuple[Sample, list[str]]:
     """The model input for one clip, and notes on what was left out and why.
 
     Args:
@@ -123,7 +157,9 @@ def sample_from_clip(clip: ClipInput, *, n_frames: int = 16, audio_seconds: floa
         ProposalError: the clip leaves nothing to give the model, or its media is broken.
     """
     notes: list[str] = []
-    frames = load_frames(clip, n_frames=n_frames, frame_sampling=frame_sampling) if use_video else None
+    frames = (
+        load_frames(clip, n_frames=n_frames, frame_sampling=frame_sampling) if use_video else None
+    )
     audio = None
     if use_audio:
         if clip.audio is None:
@@ -131,11 +167,15 @@ def sample_from_clip(clip: ClipInput, *, n_frames: int = 16, audio_seconds: floa
         else:
             audio = load_audio(clip.audio, seconds=audio_seconds)
             if audio.size < min_audio_samples:
-                notes.append("The audio is too short for HuBERT; XEmoGPT saw video and subtitle only.")
+                notes.append(
+                    "The audio is too short for HuBERT; XEmoGPT saw video and subtitle only."
+                )
                 audio = None
             elif clip.duration_ms > audio_seconds * 1000:
                 notes.append(f"XEmoGPT heard the first {audio_seconds:g} s of the audio only.")
     subtitle = clip.subtitle_text.strip() if use_subtitle else ""
     if frames is None and audio is None and not subtitle:
-        raise ProposalError(f"{clip.name}: nothing to give XEmoGPT (no frames, no audio, no subtitle)")
+        raise ProposalError(
+            f"{clip.name}: nothing to give XEmoGPT (no frames, no audio, no subtitle)"
+        )
     return Sample(subtitle=subtitle, frames=frames, audio=audio), notes

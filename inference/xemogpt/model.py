@@ -145,8 +145,15 @@ class ClipTower(nn.Module):
 class VisualEncoder(nn.Module):
     """Frozen CLIP vision tower + VECB (positional embedding and CLIP encoder layers)."""
 
-    def __init__(self, vision_config, *, num_frames: int, num_layers: int, attn_implementation: str,
-                 clip: nn.Module | None = None):
+    def __init__(
+        self,
+        vision_config,
+        *,
+        num_frames: int,
+        num_layers: int,
+        attn_implementation: str,
+        clip: nn.Module | None = None,
+    ):
         super().__init__()
         from transformers import CLIPVisionModel
         from transformers.models.clip.modeling_clip import CLIPEncoderLayer
@@ -157,8 +164,11 @@ class VisualEncoder(nn.Module):
         self.clip.requires_grad_(False)
         self.clip.eval()
         self.visual_alignment_layer = nn.ModuleList(
-            [CLIPEncoderLayer(vision_config) for _ in range(num_layers)])
-        self.position_embedding = nn.Parameter(torch.zeros(1, num_frames, vision_config.hidden_size))
+            [CLIPEncoderLayer(vision_config) for _ in range(num_layers)]
+        )
+        self.position_embedding = nn.Parameter(
+            torch.zeros(1, num_frames, vision_config.hidden_size)
+        )
         nn.init.normal_(self.position_embedding, std=0.02)
 
     @property
@@ -168,10 +178,14 @@ class VisualEncoder(nn.Module):
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """(batch, frames, 3, H, W) -> (batch, frames, d): the bridged per-frame [CLS] tokens."""
         if pixel_values.ndim != 5:
-            raise ValueError(f"pixel_values must be (batch, frames, 3, H, W), not {tuple(pixel_values.shape)}")
+            raise ValueError(
+                f"pixel_values must be (batch, frames, 3, H, W), not {tuple(pixel_values.shape)}"
+            )
         batch, frames = pixel_values.shape[:2]
         if frames > self.num_frames:
-            raise ValueError(f"{frames} frames given; the positional embedding has {self.num_frames}")
+            raise ValueError(
+                f"{frames} frames given; the positional embedding has {self.num_frames}"
+            )
         with torch.no_grad():
             hidden = self.clip(pixel_values=pixel_values.flatten(0, 1)).last_hidden_state
         cls = hidden[:, 0, :].reshape(batch, frames, -1)
@@ -184,8 +198,14 @@ class VisualEncoder(nn.Module):
 class AudioEncoder(nn.Module):
     """Frozen HuBERT + AECB (HuBERT encoder layers run with the padding mask)."""
 
-    def __init__(self, hubert_config, *, num_layers: int, attn_implementation: str,
-                 hubert: nn.Module | None = None):
+    def __init__(
+        self,
+        hubert_config,
+        *,
+        num_layers: int,
+        attn_implementation: str,
+        hubert: nn.Module | None = None,
+    ):
         super().__init__()
         from transformers import HubertModel
         from transformers.models.hubert.modeling_hubert import HubertEncoderLayer
@@ -198,18 +218,27 @@ class AudioEncoder(nn.Module):
         # the reference uses the post-LN HubertEncoderLayer, even beside HuBERT-large's
         # stable-layer-norm encoder
         self.audio_alignment_layer = nn.ModuleList(
-            [HubertEncoderLayer(hubert_config) for _ in range(num_layers)])
+            [HubertEncoderLayer(hubert_config) for _ in range(num_layers)]
+        )
 
-    def forward(self, input_values: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(batch, samples) waveforms and their 0/1 mask -> ((batch, frames, d), frame mask)."""
         from transformers.masking_utils import create_bidirectional_mask
 
         with torch.no_grad():
-            hidden = self.audio_encoder(input_values=input_values, attention_mask=attention_mask).last_hidden_state
-            frame_mask = self.audio_encoder._get_feature_vector_attention_mask(hidden.shape[1], attention_mask)
+            hidden = self.audio_encoder(
+                input_values=input_values, attention_mask=attention_mask
+            ).last_hidden_state
+            frame_mask = self.audio_encoder._get_feature_vector_attention_mask(
+                hidden.shape[1], attention_mask
+            )
         keep = frame_mask.unsqueeze(-1).to(hidden.dtype)
         features = hidden * keep
-        mask = create_bidirectional_mask(config=self.config, inputs_embeds=features, attention_mask=frame_mask)
+        mask = create_bidirectional_mask(
+            config=self.config, inputs_embeds=features, attention_mask=frame_mask
+        )
         for layer in self.audio_alignment_layer:
             features = _layer_output(layer(features, attention_mask=mask))
         return features * keep, frame_mask
@@ -229,11 +258,17 @@ def default_image_processor(vision_config, folder: str | Path | None = None):
         from transformers import CLIPImageProcessorPil as Processor
     size = vision_config.image_size
     values: dict[str, Any] = {
-        "do_resize": True, "size": {"shortest_edge": size}, "resample": 3,
-        "do_center_crop": True, "crop_size": {"height": size, "width": size},
-        "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
+        "do_resize": True,
+        "size": {"shortest_edge": size},
+        "resample": 3,
+        "do_center_crop": True,
+        "crop_size": {"height": size, "width": size},
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
         "image_mean": [0.48145466, 0.4578275, 0.40821073],
-        "image_std": [0.26862954, 0.26130258, 0.27577711], "do_convert_rgb": True,
+        "image_std": [0.26862954, 0.26130258, 0.27577711],
+        "do_convert_rgb": True,
     }
     if folder is not None and (Path(folder) / "preprocessor_config.json").is_file():
         saved = json.loads((Path(folder) / "preprocessor_config.json").read_text(encoding="utf-8"))
@@ -250,8 +285,13 @@ def default_feature_extractor(folder: str | Path | None = None):
 
     from transformers import Wav2Vec2FeatureExtractor
 
-    values: dict[str, Any] = {"feature_size": 1, "sampling_rate": 16_000, "padding_value": 0.0,
-                              "do_normalize": True, "return_attention_mask": True}
+    values: dict[str, Any] = {
+        "feature_size": 1,
+        "sampling_rate": 16_000,
+        "padding_value": 0.0,
+        "do_normalize": True,
+        "return_attention_mask": True,
+    }
     if folder is not None and (Path(folder) / "preprocessor_config.json").is_file():
         saved = json.loads((Path(folder) / "preprocessor_config.json").read_text(encoding="utf-8"))
         values.update({k: v for k, v in saved.items() if k in ("do_normalize", "padding_value")})
@@ -276,9 +316,18 @@ class XEmoGPT(nn.Module):
         ["In the video, ..."]
     """
 
-    def __init__(self, config: XEmoGPTConfig, *, tokenizer, llm: nn.Module | None = None,
-                 clip: nn.Module | None = None, hubert: nn.Module | None = None,
-                 image_processor=None, feature_extractor=None, base_generation_config=None):
+    def __init__(
+        self,
+        config: XEmoGPTConfig,
+        *,
+        tokenizer,
+        llm: nn.Module | None = None,
+        clip: nn.Module | None = None,
+        hubert: nn.Module | None = None,
+        image_processor=None,
+        feature_extractor=None,
+        base_generation_config=None,
+    ):
         super().__init__()
         from peft import LoraConfig, get_peft_model
         from transformers import Qwen3ForCausalLM
@@ -286,23 +335,43 @@ class XEmoGPT(nn.Module):
         config = config.resolved()
         self.config = config
         if tokenizer.pad_token_id is None:
-            raise ValueError("the LLM tokenizer has no pad token; XEmoGPT uses its embedding as the BOS")
+            raise ValueError(
+                "the LLM tokenizer has no pad token; XEmoGPT uses its embedding as the BOS"
+            )
         self.tokenizer = tokenizer
         if llm is None:
             llm = Qwen3ForCausalLM(_with_attn(config.llm, config.attn_implementation))
-        self.base_generation_config = base_generation_config or getattr(llm, "generation_config", None)
+        self.base_generation_config = base_generation_config or getattr(
+            llm, "generation_config", None
+        )
         lora = config.lora
-        self.llm_model = get_peft_model(llm, LoraConfig(
-            r=lora.r, lora_alpha=lora.alpha, target_modules=list(lora.target_modules),
-            lora_dropout=lora.dropout, bias="none", task_type="CAUSAL_LM"))
+        self.llm_model = get_peft_model(
+            llm,
+            LoraConfig(
+                r=lora.r,
+                lora_alpha=lora.alpha,
+                target_modules=list(lora.target_modules),
+                lora_dropout=lora.dropout,
+                bias="none",
+                task_type="CAUSAL_LM",
+            ),
+        )
         llm_width = self.llm_model.get_input_embeddings().embedding_dim
 
-        self.visual_encoder = VisualEncoder(config.clip, num_frames=config.num_frames,
-                                            num_layers=config.vecb_layers,
-                                            attn_implementation=config.attn_implementation, clip=clip)
+        self.visual_encoder = VisualEncoder(
+            config.clip,
+            num_frames=config.num_frames,
+            num_layers=config.vecb_layers,
+            attn_implementation=config.attn_implementation,
+            clip=clip,
+        )
         self.visual_llm_project = nn.Linear(config.clip.hidden_size, llm_width)
-        self.audio_encoder = AudioEncoder(config.hubert, num_layers=config.aecb_layers,
-                                          attn_implementation=config.attn_implementation, hubert=hubert)
+        self.audio_encoder = AudioEncoder(
+            config.hubert,
+            num_layers=config.aecb_layers,
+            attn_implementation=config.attn_implementation,
+            hubert=hubert,
+        )
         self.audio_llm_project = nn.Linear(config.hubert.hidden_size, llm_width)
         self.image_processor = image_processor or default_image_processor(config.clip)
         self.feature_extractor = feature_extractor or default_feature_extractor()
@@ -344,10 +413,14 @@ class XEmoGPT(nn.Module):
             return out
         counts = {len(frames[i]) for i in present}
         if len(counts) != 1 or 0 in counts:
-            raise ValueError(f"every clip needs the same, non-zero number of frames; got {sorted(counts)}")
+            raise ValueError(
+                f"every clip needs the same, non-zero number of frames; got {sorted(counts)}"
+            )
         images = [image for i in present for image in frames[i]]
         pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"]
-        pixels = pixels.to(self.device, self.dtype).reshape(len(present), counts.pop(), *pixels.shape[1:])
+        pixels = pixels.to(self.device, self.dtype).reshape(
+            len(present), counts.pop(), *pixels.shape[1:]
+        )
         tokens = self.visual_llm_project(self.visual_encoder(pixels))
         for row, i in enumerate(present):
             out[i] = tokens[row]
@@ -361,8 +434,13 @@ class XEmoGPT(nn.Module):
             return out
         limit = int(round(self.config.audio_seconds * self.config.sample_rate))
         waves = [np.asarray(audio[i], dtype=np.float32).reshape(-1)[:limit] for i in present]
-        inputs = self.feature_extractor(waves, sampling_rate=self.config.sample_rate, padding=True,
-                                        return_attention_mask=True, return_tensors="pt")
+        inputs = self.feature_extractor(
+            waves,
+            sampling_rate=self.config.sample_rate,
+            padding=True,
+            return_attention_mask=True,
+            return_tensors="pt",
+        )
         values = inputs["input_values"].to(self.device, self.dtype)
         mask = inputs["attention_mask"].to(self.device)
         features, frame_mask = self.audio_encoder(values, mask)
@@ -373,8 +451,12 @@ class XEmoGPT(nn.Module):
 
     # -- prompt -------------------------------------------------------------------------
     def prompt_for(self, sample: Sample) -> str:
-        return build_prompt(subtitle=sample.subtitle or "", has_audio=sample.audio is not None,
-                            has_video=sample.frames is not None, instruction=self.config.instruction)
+        return build_prompt(
+            subtitle=sample.subtitle or "",
+            has_audio=sample.audio is not None,
+            has_video=sample.frames is not None,
+            instruction=self.config.instruction,
+        )
 
     def _token_ids(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -387,7 +469,9 @@ class XEmoGPT(nn.Module):
             if piece in (AUDIO_PLACEHOLDER, VIDEO_PLACEHOLDER):
                 kind, tokens = ("audio", audio) if piece == AUDIO_PLACEHOLDER else ("video", video)
                 if tokens is None:
-                    raise ValueError(f"the prompt has {piece} but the clip has no {kind} embeddings")
+                    raise ValueError(
+                        f"the prompt has {piece} but the clip has no {kind} embeddings"
+                    )
                 pieces.append(tokens.to(self.dtype))
                 parts.append((kind, position, position + tokens.shape[0], None))
                 position += tokens.shape[0]
@@ -403,8 +487,11 @@ class XEmoGPT(nn.Module):
         if truncated:
             cut = self.config.max_length
             embeds = embeds[:cut]
-            parts = [(k, s, min(e, cut), None if ids is None else ids[: max(0, min(e, cut) - s)])
-                     for k, s, e, ids in parts if s < cut]
+            parts = [
+                (k, s, min(e, cut), None if ids is None else ids[: max(0, min(e, cut) - s)])
+                for k, s, e, ids in parts
+                if s < cut
+            ]
         # the BOS (the pad token's embedding) goes in front after the cut, as in the reference
         pad_id = self.tokenizer.pad_token_id
         bos = self.embed_tokens(torch.tensor([pad_id], device=self.device))
@@ -412,8 +499,9 @@ class XEmoGPT(nn.Module):
         embeds = torch.cat([bos, embeds], dim=0)
         return embeds, PromptLayout(parts=parts, length=embeds.shape[0], truncated=truncated)
 
-    def wrap(self, samples: Sequence[Sample], *, padding_side: str = "left",
-             with_targets: bool = False) -> Wrapped:
+    def wrap(
+        self, samples: Sequence[Sample], *, padding_side: str = "left", with_targets: bool = False
+    ) -> Wrapped:
         """Encode the media and build the padded ``inputs_embeds`` batch.
 
         Args:
@@ -438,7 +526,9 @@ class XEmoGPT(nn.Module):
                 if sample.target is None:
                     raise ValueError("training needs a target description for every sample")
                 target_ids = self._token_ids(sample.target) + ([eos] if eos is not None else [])
-                embeds = torch.cat([embeds, self.embed_tokens(torch.tensor(target_ids, device=self.device))])
+                embeds = torch.cat(
+                    [embeds, self.embed_tokens(torch.tensor(target_ids, device=self.device))]
+                )
             rows.append(embeds)
             layouts.append(layout)
             targets.append(target_ids)
@@ -447,15 +537,21 @@ class XEmoGPT(nn.Module):
         pad = self.embed_tokens(torch.tensor([self.tokenizer.pad_token_id], device=self.device))[0]
         batch = pad.expand(len(rows), width, -1).clone()
         attention = torch.zeros(len(rows), width, dtype=torch.long, device=self.device)
-        labels = torch.full((len(rows), width), -100, dtype=torch.long, device=self.device) if with_targets else None
+        labels = (
+            torch.full((len(rows), width), -100, dtype=torch.long, device=self.device)
+            if with_targets
+            else None
+        )
         for i, (row, layout) in enumerate(zip(rows, layouts)):
             offset = width - row.shape[0] if padding_side == "left" else 0
-            batch[i, offset: offset + row.shape[0]] = row
-            attention[i, offset: offset + row.shape[0]] = 1
+            batch[i, offset : offset + row.shape[0]] = row
+            attention[i, offset : offset + row.shape[0]] = 1
             layout.offset = offset
             if labels is not None and targets[i]:
                 start = offset + layout.length
-                labels[i, start: start + len(targets[i])] = torch.tensor(targets[i], device=self.device)
+                labels[i, start : start + len(targets[i])] = torch.tensor(
+                    targets[i], device=self.device
+                )
         return Wrapped(batch, attention, layouts, labels, prompts)
 
     # -- training and generation --------------------------------------------------------
@@ -463,8 +559,12 @@ class XEmoGPT(nn.Module):
         """The training loss (mean token cross-entropy over the targets); returns the LLM's
         output, whose ``loss`` to backpropagate."""
         wrapped = self.wrap(samples, padding_side="right", with_targets=True)
-        return self.llm_model(inputs_embeds=wrapped.inputs_embeds, attention_mask=wrapped.attention_mask,
-                              labels=wrapped.labels, return_dict=True)
+        return self.llm_model(
+            inputs_embeds=wrapped.inputs_embeds,
+            attention_mask=wrapped.attention_mask,
+            labels=wrapped.labels,
+            return_dict=True,
+        )
 
     def generation_config(self, settings: GenerationSettings | None = None, **overrides: Any):
         """The LLM folder's generation config with the XEmoGPT settings on top."""
@@ -473,11 +573,17 @@ class XEmoGPT(nn.Module):
         settings = settings or self.config.generation
         base = self.base_generation_config
         config = copy.deepcopy(base) if base is not None else GenerationConfig()
-        values = dict(num_beams=settings.num_beams, do_sample=settings.do_sample,
-                      temperature=settings.temperature, top_p=settings.top_p,
-                      repetition_penalty=settings.repetition_penalty,
-                      max_new_tokens=settings.max_new_tokens, max_length=None,
-                      pad_token_id=self.tokenizer.pad_token_id, bos_token_id=None)
+        values = dict(
+            num_beams=settings.num_beams,
+            do_sample=settings.do_sample,
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            repetition_penalty=settings.repetition_penalty,
+            max_new_tokens=settings.max_new_tokens,
+            max_length=None,
+            pad_token_id=self.tokenizer.pad_token_id,
+            bos_token_id=None,
+        )
         if settings.top_k is not None:
             values["top_k"] = settings.top_k
         if not settings.do_sample:  # greedy or plain beam search: sampling knobs do not apply
@@ -489,8 +595,13 @@ class XEmoGPT(nn.Module):
         return config
 
     @torch.no_grad()
-    def generate(self, samples: Sequence[Sample], *, settings: GenerationSettings | None = None,
-                 **overrides: Any) -> list[str]:
+    def generate(
+        self,
+        samples: Sequence[Sample],
+        *,
+        settings: GenerationSettings | None = None,
+        **overrides: Any,
+    ) -> list[str]:
         """One description per sample (batched, left padded).
 
         Args:
@@ -499,17 +610,28 @@ class XEmoGPT(nn.Module):
             **overrides: GenerationConfig fields to change for this call.
         """
         wrapped = self.wrap(samples, padding_side="left")
-        output = self.llm_model.generate(inputs_embeds=wrapped.inputs_embeds,
-                                         attention_mask=wrapped.attention_mask,
-                                         generation_config=self.generation_config(settings, **overrides))
+        output = self.llm_model.generate(
+            inputs_embeds=wrapped.inputs_embeds,
+            attention_mask=wrapped.attention_mask,
+            generation_config=self.generation_config(settings, **overrides),
+        )
         return [self.tokenizer.decode(ids, skip_special_tokens=True).strip() for ids in output]
 
     # -- loading ------------------------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, *, llm_path: str | Path, clip_path: str | Path, hubert_path: str | Path,
-                        checkpoint_path: str | Path, device: str | torch.device = "cpu",
-                        dtype: torch.dtype | None = None, config: XEmoGPTConfig | None = None,
-                        trust_checkpoint_pickle: bool = False, **config_changes: Any) -> XEmoGPT:
+    def from_pretrained(
+        cls,
+        *,
+        llm_path: str | Path,
+        clip_path: str | Path,
+        hubert_path: str | Path,
+        checkpoint_path: str | Path,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype | None = None,
+        config: XEmoGPTConfig | None = None,
+        trust_checkpoint_pickle: bool = False,
+        **config_changes: Any,
+    ) -> XEmoGPT:
         """Load XEmoGPT from local folders and the released checkpoint; never downloads.
 
         Args:
@@ -540,17 +662,27 @@ class XEmoGPT(nn.Module):
         hubert_path = check_model_folder("hubert_path", hubert_path, "HuBERT")
         state = read_checkpoint(checkpoint_path, trust_pickle=trust_checkpoint_pickle)
         base = config or XEmoGPTConfig(llm=llm_path, clip=clip_path, hubert=hubert_path)
-        config = replace(base, llm=llm_path, clip=clip_path, hubert=hubert_path, **config_changes).resolved()
+        config = replace(
+            base, llm=llm_path, clip=clip_path, hubert=hubert_path, **config_changes
+        ).resolved()
         dtype = dtype or torch.float32
-        common = dict(local_files_only=True, dtype=dtype, attn_implementation=config.attn_implementation)
+        common = dict(
+            local_files_only=True, dtype=dtype, attn_implementation=config.attn_implementation
+        )
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(str(llm_path), local_files_only=True)
             llm = Qwen3ForCausalLM.from_pretrained(str(llm_path), **common)
             clip = CLIPVisionModel.from_pretrained(str(clip_path), **common)
             hubert = HubertModel.from_pretrained(str(hubert_path), **common)
-            model = cls(config, tokenizer=tokenizer, llm=llm, clip=clip, hubert=hubert,
-                        image_processor=default_image_processor(config.clip, clip_path),
-                        feature_extractor=default_feature_extractor(hubert_path))
+            model = cls(
+                config,
+                tokenizer=tokenizer,
+                llm=llm,
+                clip=clip,
+                hubert=hubert,
+                image_processor=default_image_processor(config.clip, clip_path),
+                feature_extractor=default_feature_extractor(hubert_path),
+            )
         model.to(device=device, dtype=dtype)
         model.load_report = load_checkpoint_into(model, state, source=Path(checkpoint_path))
         model.eval()

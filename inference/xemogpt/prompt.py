@@ -45,7 +45,9 @@ DEFAULT_INSTRUCTION = (
 _HUMAN = "###Human: "
 _AUDIO = f"The audio content is as follows: <Audio>{AUDIO_PLACEHOLDER}</Audio>. "
 _VIDEO_AFTER_AUDIO = f"Meanwhile, we uniformly sample raw frames from the video: <Video>{VIDEO_PLACEHOLDER}</Video>. "
-_VIDEO_ALONE = f"We uniformly sample raw frames from the video: <Video>{VIDEO_PLACEHOLDER}</Video>. "
+_VIDEO_ALONE = (
+    f"We uniformly sample raw frames from the video: <Video>{VIDEO_PLACEHOLDER}</Video>. "
+)
 _SUBTITLE = "The subtitle of this video is: <Subtitle>{subtitle}</Subtitle>. "
 _QUESTION = "Now, please answer my question based on all the provided information. {instruction} ###Assistant: "
 

@@ -39,10 +39,23 @@ ENV_PATHS = {
     "hubert_path": "EMOCUE_XEMOGPT_HUBERT_PATH",
     "checkpoint_path": "EMOCUE_XEMOGPT_CHECKPOINT_PATH",
 }
-GENERATION_OPTIONS = ("num_beams", "do_sample", "temperature", "top_p", "top_k", "repetition_penalty",
-                      "max_new_tokens")
-_DTYPES = {"bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float16": torch.float16,
-           "fp16": torch.float16, "float32": torch.float32, "fp32": torch.float32}
+GENERATION_OPTIONS = (
+    "num_beams",
+    "do_sample",
+    "temperature",
+    "top_p",
+    "top_k",
+    "repetition_penalty",
+    "max_new_tokens",
+)
+_DTYPES = {
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "float32": torch.float32,
+    "fp32": torch.float32,
+}
 _EMOTION_CUE = re.compile(r"^The emotional state is (?P<label>.+?)\.?$", re.IGNORECASE)
 _MODALITY_ORDER = {"visual": 0, "auditory": 1, "emotional": 2}
 # control characters (NUL included, which PostgreSQL text refuses) and stray replacement marks
@@ -71,11 +84,13 @@ def _resolve_device(device: str, allow_cpu: bool) -> torch.device:
         raise XEmoGPTUnavailable(
             "XEmoGPT is set to run on CUDA, but this worker has no usable GPU (torch.cuda.is_available() is "
             "False). Run the gpu-queue worker on a GPU machine, or set device='cpu' and allow_cpu=True to "
-            "run it on the CPU (very slow with the full-size model).")
+            "run it on the CPU (very slow with the full-size model)."
+        )
     if kind == "cpu" and not allow_cpu:
         raise XEmoGPTUnavailable(
             "XEmoGPT on the CPU is refused by default (minutes per clip at full size); set allow_cpu=True "
-            "to run it there anyway, e.g. with the tiny test weights.")
+            "to run it there anyway, e.g. with the tiny test weights."
+        )
     if kind not in ("cuda", "cpu"):
         raise XEmoGPTUnavailable(f"device must be 'cuda', 'cuda:N' or 'cpu', not {device!r}")
     return torch.device(device)
@@ -135,25 +150,52 @@ class XEmoGPTProposer:
     version = _Version()
 
     def __init__(
-        self, *, llm_path: str | None = None, clip_path: str | None = None, hubert_path: str | None = None,
-        checkpoint_path: str | None = None, device: str = "cuda", dtype: str | torch.dtype | None = None,
-        allow_cpu: bool = False, batch_size: int = 8, num_beams: int | None = None,
-        do_sample: bool | None = None, temperature: float | None = None, top_p: float | None = None,
-        top_k: int | None = None, repetition_penalty: float | None = None, max_new_tokens: int | None = None,
-        max_length: int | None = None, seed: int | None = 0, use_video: bool = True, use_audio: bool = True,
-        use_subtitle: bool = True, frame_sampling: str = "studio", grounding: bool = True,
-        grounding_threshold: float = DEFAULT_THRESHOLD, observations: str | Callable = "signals",
-        encoder: Any = None, cue_confidence: float = 0.5, merge_lora: bool = False,
-        trust_checkpoint_pickle: bool = False, model: Any = None,
+        self,
+        *,
+        llm_path: str | None = None,
+        clip_path: str | None = None,
+        hubert_path: str | None = None,
+        checkpoint_path: str | None = None,
+        device: str = "cuda",
+        dtype: str | torch.dtype | None = None,
+        allow_cpu: bool = False,
+        batch_size: int = 8,
+        num_beams: int | None = None,
+        do_sample: bool | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        repetition_penalty: float | None = None,
+        max_new_tokens: int | None = None,
+        max_length: int | None = None,
+        seed: int | None = 0,
+        use_video: bool = True,
+        use_audio: bool = True,
+        use_subtitle: bool = True,
+        frame_sampling: str = "studio",
+        grounding: bool = True,
+        grounding_threshold: float = DEFAULT_THRESHOLD,
+        observations: str | Callable = "signals",
+        encoder: Any = None,
+        cue_confidence: float = 0.5,
+        merge_lora: bool = False,
+        trust_checkpoint_pickle: bool = False,
+        model: Any = None,
     ) -> None:
         if batch_size < 1:
             raise XEmoGPTUnavailable(f"batch_size must be at least 1, not {batch_size}")
         if frame_sampling not in FRAME_SAMPLINGS:
-            raise XEmoGPTUnavailable(f"frame_sampling must be one of {FRAME_SAMPLINGS}, not {frame_sampling!r}")
+            raise XEmoGPTUnavailable(
+                f"frame_sampling must be one of {FRAME_SAMPLINGS}, not {frame_sampling!r}"
+            )
         if not (observations in ("signals", "none") or callable(observations)):
-            raise XEmoGPTUnavailable("observations must be 'signals', 'none' or a callable clip -> cues")
+            raise XEmoGPTUnavailable(
+                "observations must be 'signals', 'none' or a callable clip -> cues"
+            )
         if not 0.0 <= grounding_threshold <= 1.0:
-            raise XEmoGPTUnavailable(f"grounding_threshold must lie in [0, 1], not {grounding_threshold}")
+            raise XEmoGPTUnavailable(
+                f"grounding_threshold must lie in [0, 1], not {grounding_threshold}"
+            )
         if not 0.0 <= cue_confidence <= 1.0:
             raise XEmoGPTUnavailable(f"cue_confidence must lie in [0, 1], not {cue_confidence}")
         if not (use_video or use_audio or use_subtitle):
@@ -175,19 +217,41 @@ class XEmoGPTProposer:
         from .model import XEmoGPT
 
         if model is None:
-            paths = {"llm_path": llm_path, "clip_path": clip_path, "hubert_path": hubert_path,
-                     "checkpoint_path": checkpoint_path}
-            paths = {k: v if v not in (None, "") else os.environ.get(ENV_PATHS[k]) for k, v in paths.items()}
+            paths = {
+                "llm_path": llm_path,
+                "clip_path": clip_path,
+                "hubert_path": hubert_path,
+                "checkpoint_path": checkpoint_path,
+            }
+            paths = {
+                k: v if v not in (None, "") else os.environ.get(ENV_PATHS[k])
+                for k, v in paths.items()
+            }
             changes = {"max_length": max_length} if max_length is not None else {}
-            model = XEmoGPT.from_pretrained(**paths, device=self.device, dtype=self.dtype,
-                                            trust_checkpoint_pickle=trust_checkpoint_pickle, **changes)
+            model = XEmoGPT.from_pretrained(
+                **paths,
+                device=self.device,
+                dtype=self.dtype,
+                trust_checkpoint_pickle=trust_checkpoint_pickle,
+                **changes,
+            )
         elif max_length is not None:
             from dataclasses import replace
 
             model.config = replace(model.config, max_length=max_length)
-        chosen = {k: v for k, v in dict(num_beams=num_beams, do_sample=do_sample, temperature=temperature,
-                                        top_p=top_p, top_k=top_k, repetition_penalty=repetition_penalty,
-                                        max_new_tokens=max_new_tokens).items() if v is not None}
+        chosen = {
+            k: v
+            for k, v in dict(
+                num_beams=num_beams,
+                do_sample=do_sample,
+                temperature=temperature,
+                top_p=top_p,
+                top_k=top_k,
+                repetition_penalty=repetition_penalty,
+                max_new_tokens=max_new_tokens,
+            ).items()
+            if v is not None
+        }
         try:
             self.generation = GenerationSettings(**{**model.config.generation.__dict__, **chosen})
         except ValueError as error:
@@ -213,7 +277,8 @@ class XEmoGPTProposer:
             "grounding": self.grounding,
             "grounding_threshold": self.grounding_threshold,
             "observations": self.observations if isinstance(self.observations, str) else "callable",
-            "encoder": getattr(encoder, "model_id", "all-MiniLM-L6-v2 (default)") if encoder is not None
+            "encoder": getattr(encoder, "model_id", "all-MiniLM-L6-v2 (default)")
+            if encoder is not None
             else "all-MiniLM-L6-v2 (default)",
             "cue_confidence": self.cue_confidence,
         }
@@ -243,7 +308,9 @@ class XEmoGPTProposer:
                 self._signals = get_proposer("signals")
             return list(self._signals.propose(clip).cues), []
         except Exception as error:  # noqa: BLE001 - grounding is best effort; the cues stand untimed
-            return [], [f"Cues are untimed: the signal observations failed ({type(error).__name__}: {error})."]
+            return [], [
+                f"Cues are untimed: the signal observations failed ({type(error).__name__}: {error})."
+            ]
 
     # -- proposing ------------------------------------------------------------------------
     def propose(self, clip: ClipInput) -> Proposal:
@@ -253,7 +320,9 @@ class XEmoGPTProposer:
             raise result
         return result
 
-    def propose_batch(self, clips: Sequence[ClipInput], *, batch_size: int | None = None) -> list[Proposal | ProposalError]:
+    def propose_batch(
+        self, clips: Sequence[ClipInput], *, batch_size: int | None = None
+    ) -> list[Proposal | ProposalError]:
         """Many clips, ``batch_size`` at a time; one Proposal or ProposalError per clip, in order."""
         size = batch_size or self.batch_size
         results: list[Proposal | ProposalError | None] = [None] * len(clips)
@@ -262,22 +331,31 @@ class XEmoGPTProposer:
             started = time.perf_counter()
             try:
                 sample, notes = sample_from_clip(
-                    clip, n_frames=self.model.config.num_frames, audio_seconds=self.model.config.audio_seconds,
-                    min_audio_samples=self._min_audio_samples(), use_video=self.use["video"],
-                    use_audio=self.use["audio"], use_subtitle=self.use["subtitle"],
-                    frame_sampling=self.frame_sampling)
+                    clip,
+                    n_frames=self.model.config.num_frames,
+                    audio_seconds=self.model.config.audio_seconds,
+                    min_audio_samples=self._min_audio_samples(),
+                    use_video=self.use["video"],
+                    use_audio=self.use["audio"],
+                    use_subtitle=self.use["subtitle"],
+                    frame_sampling=self.frame_sampling,
+                )
             except ProposalError as error:
                 results[i] = error
                 continue
             prepared.append((i, sample, notes, time.perf_counter() - started))
         for start in range(0, len(prepared), size):
-            chunk = prepared[start:start + size]
-            for (i, _, notes, media_s), outcome in zip(chunk, self._generate([p[1] for p in chunk])):
+            chunk = prepared[start : start + size]
+            for (i, _, notes, media_s), outcome in zip(
+                chunk, self._generate([p[1] for p in chunk])
+            ):
                 if isinstance(outcome, ProposalError):
                     results[i] = outcome
                     continue
                 text, generate_s = outcome
-                results[i] = self._proposal(clips[i], text, notes, {"media": media_s, "generate": generate_s})
+                results[i] = self._proposal(
+                    clips[i], text, notes, {"media": media_s, "generate": generate_s}
+                )
         return results  # type: ignore[return-value]
 
     def _min_audio_samples(self) -> int:
@@ -302,35 +380,58 @@ class XEmoGPTProposer:
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
             if len(samples) == 1:
-                return [ProposalError("XEmoGPT ran out of GPU memory on this clip even alone; lower "
-                                      "max_new_tokens or num_beams, or use a larger GPU.")]
+                return [
+                    ProposalError(
+                        "XEmoGPT ran out of GPU memory on this clip even alone; lower "
+                        "max_new_tokens or num_beams, or use a larger GPU."
+                    )
+                ]
             half = len(samples) // 2
             return self._generate(samples[:half]) + self._generate(samples[half:])
         per_clip = (time.perf_counter() - started) / len(samples)
         return [(text, per_clip) for text in texts]
 
-    def _proposal(self, clip: ClipInput, text: str, notes: list[str], timings: dict[str, float]) -> Proposal:
+    def _proposal(
+        self, clip: ClipInput, text: str, notes: list[str], timings: dict[str, float]
+    ) -> Proposal:
         text = clean_description(text)
         if not text:
             return ProposalError(f"{clip.name}: XEmoGPT produced an empty description")  # type: ignore[return-value]
         started = time.perf_counter()
         extracted = extract_cues(text)
-        items = [(modality, cue.kind or "observation", cue.text)
-                 for modality in ("visual", "auditory", "emotional") for cue in extracted[modality]
-                 if cue.text.strip()]
+        items = [
+            (modality, cue.kind or "observation", cue.text)
+            for modality in ("visual", "auditory", "emotional")
+            for cue in extracted[modality]
+            if cue.text.strip()
+        ]
         timings["cues"] = time.perf_counter() - started
         started = time.perf_counter()
-        spans = [{"start_ms": None, "end_ms": None, "evidence": {"grounded": False, "reason": "grounding off"}}
-                 for _ in items]
+        spans = [
+            {
+                "start_ms": None,
+                "end_ms": None,
+                "evidence": {"grounded": False, "reason": "grounding off"},
+            }
+            for _ in items
+        ]
         if self.grounding and items:
             observations, more_notes = self._observations_for(clip)
             notes = notes + more_notes
             anchors = anchors_from(observations, clip.subtitle_segments)
             if anchors:
-                spans = ground(items, anchors, encoder=self.encoder, threshold=self.grounding_threshold)
+                spans = ground(
+                    items, anchors, encoder=self.encoder, threshold=self.grounding_threshold
+                )
             else:
-                spans = [{"start_ms": None, "end_ms": None,
-                          "evidence": {"grounded": False, "reason": "no timed observations"}} for _ in items]
+                spans = [
+                    {
+                        "start_ms": None,
+                        "end_ms": None,
+                        "evidence": {"grounded": False, "reason": "no timed observations"},
+                    }
+                    for _ in items
+                ]
         timings["grounding"] = time.perf_counter() - started
         cues = []
         for (modality, kind, cue_text), span in zip(items, spans):
@@ -338,12 +439,27 @@ class XEmoGPTProposer:
             if start is not None and clip.duration_ms > 0:
                 start, end = min(start, clip.duration_ms), min(end, clip.duration_ms)
             kind = kind if kind in ("observation", "subtitle", "inference") else "observation"
-            cues.append(ProposedCue(modality=modality, text=cue_text, start_ms=start, end_ms=end,
-                                    confidence=self.cue_confidence, kind=kind,
-                                    evidence={"source": "xemogpt", "grounding": span["evidence"]}))
+            cues.append(
+                ProposedCue(
+                    modality=modality,
+                    text=cue_text,
+                    start_ms=start,
+                    end_ms=end,
+                    confidence=self.cue_confidence,
+                    kind=kind,
+                    evidence={"source": "xemogpt", "grounding": span["evidence"]},
+                )
+            )
         # time order within each modality; untimed (clip-level) cues after, in the paragraph's order
-        order = sorted(range(len(cues)), key=lambda k: (_MODALITY_ORDER[cues[k].modality],
-                                                        cues[k].start_ms is None, cues[k].start_ms or 0, k))
+        order = sorted(
+            range(len(cues)),
+            key=lambda k: (
+                _MODALITY_ORDER[cues[k].modality],
+                cues[k].start_ms is None,
+                cues[k].start_ms or 0,
+                k,
+            ),
+        )
         emotions = []
         for cue in extracted["emotional"]:
             match = _EMOTION_CUE.match(cue.text)
@@ -351,6 +467,12 @@ class XEmoGPTProposer:
                 emotions.append((match.group("label").lower(), 1.0))
         if not cues:
             notes = notes + ["No cues could be extracted from XEmoGPT's description."]
-        return Proposal(proposer=self.name, version=self.version, description=text.strip(),
-                        cues=tuple(cues[k] for k in order), emotions=tuple(emotions), notes=tuple(notes),
-                        timings={k: round(v, 4) for k, v in timings.items()})
+        return Proposal(
+            proposer=self.name,
+            version=self.version,
+            description=text.strip(),
+            cues=tuple(cues[k] for k in order),
+            emotions=tuple(emotions),
+            notes=tuple(notes),
+            timings={k: round(v, 4) for k, v in timings.items()},
+        )

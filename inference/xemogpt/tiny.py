@@ -26,8 +26,14 @@ from .prompt import DEFAULT_INSTRUCTION
 __all__ = ["TINY_GENERATION", "tiny_config", "tiny_tokenizer", "write_tiny_weights"]
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-TINY_GENERATION = GenerationSettings(num_beams=2, do_sample=True, temperature=0.3, top_p=0.9,
-                                     repetition_penalty=1.0, max_new_tokens=24)
+TINY_GENERATION = GenerationSettings(
+    num_beams=2,
+    do_sample=True,
+    temperature=0.3,
+    top_p=0.9,
+    repetition_penalty=1.0,
+    max_new_tokens=24,
+)
 
 _CORPUS = [
     DEFAULT_INSTRUCTION,
@@ -50,34 +56,76 @@ def tiny_tokenizer(vocab_size: int = 512):
     backend = Tokenizer(models.BPE())
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     backend.train_from_iterator(_CORPUS * 4, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<|endoftext|>",
-                                   eos_token="<|im_end|>", additional_special_tokens=["<|im_start|>"])
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        pad_token="<|endoftext|>",
+        eos_token="<|im_end|>",
+        additional_special_tokens=["<|im_start|>"],
+    )
 
 
 def _hf_configs(vocab_size: int):
     from transformers import CLIPConfig, HubertConfig, Qwen3Config
 
-    llm = Qwen3Config(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-                      max_position_embeddings=4096, tie_word_embeddings=False,
-                      pad_token_id=0, bos_token_id=None, eos_token_id=2)
+    llm = Qwen3Config(
+        vocab_size=vocab_size,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=4096,
+        tie_word_embeddings=False,
+        pad_token_id=0,
+        bos_token_id=None,
+        eos_token_id=2,
+    )
     clip = CLIPConfig(
-        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                           num_attention_heads=4, image_size=32, patch_size=8),
-        text_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=4, vocab_size=99, max_position_embeddings=16,
-                         bos_token_id=0, eos_token_id=1, pad_token_id=1),
-        projection_dim=16)
+        vision_config=dict(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=32,
+            patch_size=8,
+        ),
+        text_config=dict(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            vocab_size=99,
+            max_position_embeddings=16,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+        ),
+        projection_dim=16,
+    )
     # HuBERT-large's layout (layer-norm feature extractor, stable layer norm), tiny, with a
     # coarse 1024x downsampling so a second of audio is ~15 frames
-    hubert = HubertConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                          conv_dim=(16, 16, 16), conv_kernel=(16, 8, 8), conv_stride=(16, 8, 8),
-                          num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=4,
-                          feat_extract_norm="layer", do_stable_layer_norm=True,
-                          mask_time_prob=0.0)
+    hubert = HubertConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        conv_dim=(16, 16, 16),
+        conv_kernel=(16, 8, 8),
+        conv_stride=(16, 8, 8),
+        num_conv_pos_embeddings=8,
+        num_conv_pos_embedding_groups=4,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+        mask_time_prob=0.0,
+    )
     return llm, clip, hubert
 
 
@@ -85,8 +133,14 @@ def tiny_config(*, vocab_size: int = 512, **changes) -> XEmoGPTConfig:
     """A tiny XEmoGPTConfig (CLIP vision 32-d, HuBERT 32-d, Qwen3 64-d; the paper's LoRA,
     r=alpha=512, which is larger than the tiny widths but cheap)."""
     llm, clip, hubert = _hf_configs(vocab_size)
-    config = XEmoGPTConfig(llm=llm, clip=clip.vision_config, hubert=hubert,
-                           generation=TINY_GENERATION, max_length=2048, attn_implementation="eager")
+    config = XEmoGPTConfig(
+        llm=llm,
+        clip=clip.vision_config,
+        hubert=hubert,
+        generation=TINY_GENERATION,
+        max_length=2048,
+        attn_implementation="eager",
+    )
     return replace(config, **changes)
 
 
@@ -120,7 +174,13 @@ def write_tiny_weights(out_dir: str | Path, *, seed: int = 0) -> dict[str, Any]:
 
 
 def _write(out: Path, *, seed: int) -> dict[str, Any]:
-    from transformers import CLIPImageProcessorPil, CLIPModel, GenerationConfig, HubertModel, Qwen3ForCausalLM
+    from transformers import (
+        CLIPImageProcessorPil,
+        CLIPModel,
+        GenerationConfig,
+        HubertModel,
+        Qwen3ForCausalLM,
+    )
 
     from .checkpoint import save_checkpoint
     from .model import XEmoGPT
@@ -128,25 +188,48 @@ def _write(out: Path, *, seed: int) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = tiny_tokenizer()
     llm_config, clip_config, hubert_config = _hf_configs(len(tokenizer))
-    paths = {name: out / folder for name, folder in
-             (("llm_path", "qwen3-tiny"), ("clip_path", "clip-tiny"), ("hubert_path", "hubert-tiny"))}
+    paths = {
+        name: out / folder
+        for name, folder in (
+            ("llm_path", "qwen3-tiny"),
+            ("clip_path", "clip-tiny"),
+            ("hubert_path", "hubert-tiny"),
+        )
+    }
 
     llm = Qwen3ForCausalLM(llm_config)
     llm.generation_config = GenerationConfig(
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=[tokenizer.eos_token_id, tokenizer.pad_token_id],
-        do_sample=True, temperature=0.3, top_p=0.9, num_beams=TINY_GENERATION.num_beams,
-        max_new_tokens=TINY_GENERATION.max_new_tokens)
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=[tokenizer.eos_token_id, tokenizer.pad_token_id],
+        do_sample=True,
+        temperature=0.3,
+        top_p=0.9,
+        num_beams=TINY_GENERATION.num_beams,
+        max_new_tokens=TINY_GENERATION.max_new_tokens,
+    )
     llm.save_pretrained(paths["llm_path"])
     tokenizer.save_pretrained(paths["llm_path"])
 
     CLIPModel(clip_config).save_pretrained(paths["clip_path"])
-    CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(paths["clip_path"])
+    CLIPImageProcessorPil(
+        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+    ).save_pretrained(paths["clip_path"])
 
     HubertModel(hubert_config).save_pretrained(paths["hubert_path"])
-    (paths["hubert_path"] / "preprocessor_config.json").write_text(json.dumps({
-        "do_normalize": True, "feature_extractor_type": "Wav2Vec2FeatureExtractor", "feature_size": 1,
-        "padding_side": "right", "padding_value": 0, "return_attention_mask": True,
-        "sampling_rate": 16000}, indent=2))
+    (paths["hubert_path"] / "preprocessor_config.json").write_text(
+        json.dumps(
+            {
+                "do_normalize": True,
+                "feature_extractor_type": "Wav2Vec2FeatureExtractor",
+                "feature_size": 1,
+                "padding_side": "right",
+                "padding_value": 0,
+                "return_attention_mask": True,
+                "sampling_rate": 16000,
+            },
+            indent=2,
+        )
+    )
 
     config = tiny_config(vocab_size=len(tokenizer))
     model = XEmoGPT(config, tokenizer=tokenizer)

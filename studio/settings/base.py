@@ -126,8 +126,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 # --- clips ----------------------------------------------------------------------------------
 EMOCUE_MAX_UPLOAD_BYTES = env.int("EMOCUE_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 # The whole request (a batch of clips with their subtitles): refused with 413 before it is read.
-EMOCUE_MAX_REQUEST_BYTES = env.int("EMOCUE_MAX_REQUEST_BYTES",
-                                   default=EMOCUE_MAX_UPLOAD_BYTES + 64 * 1024 * 1024)
+EMOCUE_MAX_REQUEST_BYTES = env.int(
+    "EMOCUE_MAX_REQUEST_BYTES", default=EMOCUE_MAX_UPLOAD_BYTES + 64 * 1024 * 1024
+)
 EMOCUE_MAX_CLIP_DURATION_MS = env.int("EMOCUE_MAX_CLIP_DURATION_MS", default=10 * 60 * 1000)
 EMOCUE_FRAMES_PER_CLIP = 16  # XEmoGPT samples 16 frames uniformly over the clip
 EMOCUE_PROXY_MAX_HEIGHT = env.int("EMOCUE_PROXY_MAX_HEIGHT", default=720)  # when transcoding
@@ -143,13 +144,15 @@ EMOCUE_PROPOSER_QUEUES = {"signals": "cpu", "xemogpt": "gpu"}
 EMOCUE_PROPOSER_OPTIONS: dict[str, dict] = {
     "signals": {},
     "xemogpt": {
-        key: value for key, value in {
+        key: value
+        for key, value in {
             "device": env.str("EMOCUE_XEMOGPT_DEVICE", default="cuda"),
             # Refused by default: XEmoGPT on a CPU takes minutes a clip.
             "allow_cpu": env.bool("EMOCUE_XEMOGPT_ALLOW_CPU", default=False),
             "max_new_tokens": env.int("EMOCUE_XEMOGPT_MAX_NEW_TOKENS", default=None),
             "num_beams": env.int("EMOCUE_XEMOGPT_NUM_BEAMS", default=None),
-        }.items() if value is not None
+        }.items()
+        if value is not None
     },
 }
 # Clips per batch for proposers that batch (XEmoGPT on a GPU); others take one clip a task.
@@ -173,8 +176,13 @@ CELERY_TASK_DEFAULT_QUEUE = "cpu"
 if "CACHE_URL" in env:
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                          "LOCATION": "emocue", "OPTIONS": {"MAX_ENTRIES": 20000}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "emocue",
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 # Each capability's tasks.py is found by studio/celery.py; a task's name is its module path.
 # Every annotate task runs on the cpu queue unless it is sent elsewhere (a run's proposer

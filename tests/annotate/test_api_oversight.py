@@ -30,9 +30,15 @@ def _api(project, route, *args):
 
 def test_a_failed_clip_is_retried_and_a_ready_one_is_refused(client, project, manager, annotator):
     make_ready_clips(project, ["ok"])
-    failed = Clip.objects.create(project=project, name="bad", source="clips/x/bad", sha256="f" * 64,
-                                 status=Clip.Status.FAILED, error="no video stream",
-                                 error_code="no_video")
+    failed = Clip.objects.create(
+        project=project,
+        name="bad",
+        source="clips/x/bad",
+        sha256="f" * 64,
+        status=Clip.Status.FAILED,
+        error="no video stream",
+        error_code="no_video",
+    )
     client.force_login(annotator)
     assert client.post(_api(project, "api-clip-retry", "bad")).status_code == 404
     client.force_login(manager)
@@ -64,25 +70,35 @@ def test_slots_are_listed_reassigned_and_released_with_their_version(client, pro
     client.force_login(manager)
     slots = client.get(_api(project, "api-assignment-list")).json()["results"]
     assert [(s["clip"], s["slot"], s["status"]) for s in slots] == [
-        ("a", 1, "open"), ("a", 2, "open"), ("b", 1, "open"), ("b", 2, "open")]
+        ("a", 1, "open"),
+        ("a", 2, "open"),
+        ("b", 1, "open"),
+        ("b", 2, "open"),
+    ]
     slot = slots[0]
     url = _api(project, "api-assignment-reassign", slot["id"])
-    response = client.post(url, {"to": first.username, "version": slot["version"]},
-                           content_type="application/json")
+    response = client.post(
+        url, {"to": first.username, "version": slot["version"]}, content_type="application/json"
+    )
     assert response.status_code == 200, response.content
     moved = response.json()
     assert moved["annotator"] == first.username and moved["assigned_by"] == manager.username
     assert moved["version"] > slot["version"]
     # The same request again: the version it carries is stale now, nothing changes.
-    response = client.post(url, {"to": second.username, "version": slot["version"]},
-                           content_type="application/json")
+    response = client.post(
+        url, {"to": second.username, "version": slot["version"]}, content_type="application/json"
+    )
     assert response.status_code == 409 and response.json()["code"] == "stale"
     assert Assignment.objects.get(pk=slot["id"]).annotator == first
-    response = client.post(url, {"to": "nobody", "version": moved["version"]},
-                           content_type="application/json")
+    response = client.post(
+        url, {"to": "nobody", "version": moved["version"]}, content_type="application/json"
+    )
     assert response.status_code == 400 and "'nobody' is not a member" in response.json()["detail"]
-    response = client.post(_api(project, "api-assignment-release", slot["id"]),
-                           {"version": moved["version"]}, content_type="application/json")
+    response = client.post(
+        _api(project, "api-assignment-release", slot["id"]),
+        {"version": moved["version"]},
+        content_type="application/json",
+    )
     assert response.status_code == 200 and response.json()["status"] == "open"
     leased = client.get(_api(project, "api-assignment-list") + "?status=leased").json()
     assert leased["count"] == 0
@@ -95,8 +111,11 @@ def test_a_slot_of_another_project_is_a_404(client, project, manager, outsider):
     slot = Assignment.objects.filter(project=project).first()
     client.force_login(outsider)  # a manager, of another project
     other = outsider.memberships.get().project
-    response = client.post(_api(other, "api-assignment-release", slot.pk), {"version": 1},
-                           content_type="application/json")
+    response = client.post(
+        _api(other, "api-assignment-release", slot.pk),
+        {"version": 1},
+        content_type="application/json",
+    )
     assert response.status_code == 404
 
 
@@ -107,9 +126,15 @@ def test_quality_for_reviewers_and_managers(client, proposed, annotators, review
     client.force_login(reviewer)
     body = client.get(_api(proposed, "api-quality")).json()
     assert body["n_submitted"] == 3 and body["n_clips_shared"] == 1
-    assert [row["modality"] for row in body["agreement"]] == ["visual", "auditory", "emotional",
-                                                              "overall"]
-    assert sorted(a["username"] for a in body["annotators"]) == sorted(u.username for u in annotators)
+    assert [row["modality"] for row in body["agreement"]] == [
+        "visual",
+        "auditory",
+        "emotional",
+        "overall",
+    ]
+    assert sorted(a["username"] for a in body["annotators"]) == sorted(
+        u.username for u in annotators
+    )
     assert len(body["pairs"]) == 3 and all(0 <= p["f1"] <= 1 for p in body["pairs"])
     assert body["model_id"] == "test-concepts"
 

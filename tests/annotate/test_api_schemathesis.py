@@ -31,8 +31,8 @@ from schemathesis.transport.serialization import Binary
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import Client
 
-from annotate.annotation import opening
 from annotate.annotation import assignments as assignment_services
+from annotate.annotation import opening
 from annotate.annotation.models import Assignment
 from annotate.clips.models import Clip
 from annotate.goldsets.exports import export_create
@@ -54,8 +54,12 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 # views (Django's URL resolver answers it), and the token header below is the credential.
 schema.config.generation.update(modes=[GenerationMode.POSITIVE], with_security_parameters=False)
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture
@@ -80,24 +84,46 @@ def world(media_root, wsgi_keeps_the_test_transaction):
     # Named as in the schema's run start example, so that example starts a run.
     for index, name in enumerate(("sample_00000007", "sample_00000012")):
         Clip.objects.create(
-            project=project, name=name, original_filename=f"{name}.mp4", source=f"clips/{name}.mp4",
-            sha256=f"{index:064x}", size_bytes=1000, status=Clip.Status.READY, duration_ms=2000,
-            fps_num=25, fps_den=1, frame_count=50, width=320, height=240, video_codec="h264",
-            proxy=f"proxies/{name}.mp4", thumb_times_ms=[0, 1000])
+            project=project,
+            name=name,
+            original_filename=f"{name}.mp4",
+            source=f"clips/{name}.mp4",
+            sha256=f"{index:064x}",
+            size_bytes=1000,
+            status=Clip.Status.READY,
+            duration_ms=2000,
+            fps_num=25,
+            fps_den=1,
+            frame_count=50,
+            width=320,
+            height=240,
+            video_codec="h264",
+            proxy=f"proxies/{name}.mp4",
+            thumb_times_ms=[0, 1000],
+        )
     imported = run_imports.run_import(
-        project=project, by=manager, file_name="cues.json",
+        project=project,
+        by=manager,
+        file_name="cues.json",
         data=b'{"sample_00000007": {"visual": ["A smile."], "auditory": ["A loud voice."], '
-             b'"emotional": ["Happy."]}, "sample_00000012": {"visual": ["A frown."]}}')
+        b'"emotional": ["Happy."]}, "sample_00000012": {"visual": ["A frown."]}}',
+    )
     assert imported.proposals.get(clip__name="sample_00000007").cues.count() == 3
     # A running run too (its tasks are never sent: on_commit does not fire in a test
     # transaction), and a cancelled one, so that cancel, retry and rerun answer more than 409.
     running = run_services.run_create(project=project, proposer="signals", created_by=manager)
     cancelled = run_services.run_cancel(
-        run=run_services.run_create(project=project, proposer="signals", created_by=manager))
+        run=run_services.run_create(project=project, proposer="signals", created_by=manager)
+    )
     job = ScoreJob.objects.create(
-        project=project, label="pilot", gold={"sample_00000007": {"visual": ["A smile."]}},
-        predicted={"sample_00000007": {"visual": ["A smile."]}}, status=ScoreJob.Status.DONE,
-        result={"f1": 1.0}, created_by=manager)
+        project=project,
+        label="pilot",
+        gold={"sample_00000007": {"visual": ["A smile."]}},
+        predicted={"sample_00000007": {"visual": ["A smile."]}},
+        status=ScoreJob.Status.DONE,
+        result={"f1": 1.0},
+        created_by=manager,
+    )
     # Three annotators' submitted work on the first clip, under review, with a comment and a
     # reviewer's own gold cue; the manager's own draft on the same clip.
     clip = Clip.objects.get(project=project, name="sample_00000007")
@@ -107,8 +133,13 @@ def world(media_root, wsgi_keeps_the_test_transaction):
     for user in annotators:
         annotate(clip, user, add=[("visual", "He smiles.", 0, 400)])
     record = review_services.gold_record_open(clip=clip, reviewer=manager)
-    record = review_services.gold_cue_add(record=record, modality="visual", text="He nods.",
-                                          reviewer=manager, expected_version=record.version)
+    record = review_services.gold_cue_add(
+        record=record,
+        modality="visual",
+        text="He nods.",
+        reviewer=manager,
+        expected_version=record.version,
+    )
     comment = review_services.review_comment_add(clip=clip, author=manager, text="At 0:01.")
     draft = opening.annotation_open(clip=clip, annotator=manager)
     keys = [group.key for group in review_selectors.clip_review_get(clip=clip).groups]
@@ -116,19 +147,31 @@ def world(media_root, wsgi_keeps_the_test_transaction):
     gold_clip(project, "sample_00000099", cues=[("visual", "A smile.", 0, 500)])
     gold_set = goldset_freeze(project=project, by=manager, note="fuzz")
     export = export_create(gold_set=gold_set, ratios={"train": 1.0}, seed=1, by=manager)
-    row = (RunScore.objects.filter(gold_set=gold_set).first()  # the freeze queues the rows
-           or RunScore.objects.create(project=project, gold_set=gold_set, run=imported))
+    row = (
+        RunScore.objects.filter(gold_set=gold_set).first()  # the freeze queues the rows
+        or RunScore.objects.create(project=project, gold_set=gold_set, run=imported)
+    )
     assignment_services.assignment_slots_ensure(project=project)
     token = Token.objects.create(user=manager)
-    known = {"slug": [project.slug], "name": ["sample_00000007"],
-             "run_id": [imported.pk, running.pk, cancelled.pk], "job_id": [job.pk],
-             "cue_id": [*draft.cues.values_list("pk", flat=True),
-                        *record.cues.values_list("pk", flat=True)],
-             "key": keys, "comment_id": [comment.pk], "version": [gold_set.version],
-             "export_id": [export.pk], "row_id": [row.pk],
-             "assignment_id": list(Assignment.objects.filter(project=project)
-                                   .values_list("pk", flat=True)),
-             "username": [manager.username, annotators[0].username]}
+    known = {
+        "slug": [project.slug],
+        "name": ["sample_00000007"],
+        "run_id": [imported.pk, running.pk, cancelled.pk],
+        "job_id": [job.pk],
+        "cue_id": [
+            *draft.cues.values_list("pk", flat=True),
+            *record.cues.values_list("pk", flat=True),
+        ],
+        "key": keys,
+        "comment_id": [comment.pk],
+        "version": [gold_set.version],
+        "export_id": [export.pk],
+        "row_id": [row.pk],
+        "assignment_id": list(
+            Assignment.objects.filter(project=project).values_list("pk", flat=True)
+        ),
+        "username": [manager.username, annotators[0].username],
+    }
     return {"headers": {"Authorization": f"Token {token.key}"}, "known": known}
 
 
@@ -140,8 +183,7 @@ def _aim_at_known_objects(case, known: dict) -> None:
     pick = zlib.crc32(repr(sorted(case.path_parameters.items())).encode())
     if pick % 4 == 0:
         return
-    case.path_parameters = {key: known[key][pick % len(known[key])]
-                            for key in case.path_parameters}
+    case.path_parameters = {key: known[key][pick % len(known[key])] for key in case.path_parameters}
 
 
 def _form_part(name: str, value):
@@ -161,9 +203,13 @@ def _send_multipart(case, headers: dict) -> Response:
     for name, value in case.body.items():
         for item in value if isinstance(value, list) else [value]:
             parts.setdefault(name, []).append(_form_part(name, item))
-    answer = Client(application).open(case.formatted_path, method=case.method, data=parts,
-                                      query_string=case.query or {},
-                                      headers={**(case.headers or {}), **headers})
+    answer = Client(application).open(
+        case.formatted_path,
+        method=case.method,
+        data=parts,
+        query_string=case.query or {},
+        headers={**(case.headers or {}), **headers},
+    )
     return Response.from_any(answer)
 
 
@@ -178,8 +224,13 @@ def _call_and_check(case, world, checks=CHECKS) -> None:
         assert response.json().get("detail"), response.content  # a refusal says what to do
 
 
-UPLOADS = {"name": ["POST /api/projects/{slug}/clips/", "POST /api/projects/{slug}/runs/import/",
-                    "POST /api/projects/{slug}/scores/"]}
+UPLOADS = {
+    "name": [
+        "POST /api/projects/{slug}/clips/",
+        "POST /api/projects/{slug}/runs/import/",
+        "POST /api/projects/{slug}/scores/",
+    ]
+}
 FUZZ = settings(deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 

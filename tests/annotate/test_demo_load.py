@@ -21,8 +21,13 @@ from tests.factories import ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ANNOTATED = ["sample_00000001", "sample_00000002", "sample_00000003", "sample_00000004",
-             "sample_00000006"]
+ANNOTATED = [
+    "sample_00000001",
+    "sample_00000002",
+    "sample_00000003",
+    "sample_00000004",
+    "sample_00000006",
+]
 
 
 def _state(project) -> dict:
@@ -30,34 +35,55 @@ def _state(project) -> dict:
     annotations = Annotation.objects.filter(clip__project=project)
     return {
         "annotations": sorted(annotations.values_list("pk", "version", "status", "updated_at")),
-        "cues": sorted(Cue.objects.filter(clip__project=project)
-                       .values_list("pk", "version", "decision", "text")),
+        "cues": sorted(
+            Cue.objects.filter(clip__project=project).values_list(
+                "pk", "version", "decision", "text"
+            )
+        ),
         "events": AnnotationEvent.objects.filter(annotation__in=annotations).count(),
         "audit": AuditEvent.objects.filter(project=project).count(),
         "runs": ModelRun.objects.filter(project=project).count(),
         "clips": Clip.objects.filter(project=project).count(),
-        "members": sorted(Membership.objects.filter(project=project)
-                          .values_list("user__username", "role")),
+        "members": sorted(
+            Membership.objects.filter(project=project).values_list("user__username", "role")
+        ),
         "passwords": sorted(User.objects.values_list("username", "password")),
         "k": Project.objects.get(pk=project.pk).annotators_per_clip,
-        "gold": sorted(GoldRecord.objects.filter(clip__project=project)
-                       .values_list("clip__name", "version", "status")),
-        "gold_sets": list(GoldSet.objects.filter(project=project).values_list("version", "content_sha256")),
+        "gold": sorted(
+            GoldRecord.objects.filter(clip__project=project).values_list(
+                "clip__name", "version", "status"
+            )
+        ),
+        "gold_sets": list(
+            GoldSet.objects.filter(project=project).values_list("version", "content_sha256")
+        ),
     }
 
 
 def test_demo_load_gives_ready_clips_a_run_accounts_and_annotations_then_changes_nothing(
-        demo_set, media_root, client):
+    demo_set, media_root, client
+):
     out = StringIO()
-    call_command("demo_load", "--out", str(demo_set.out_dir), "--password", "demo-pass-123",
-                 stdout=out, stderr=StringIO())
+    call_command(
+        "demo_load",
+        "--out",
+        str(demo_set.out_dir),
+        "--password",
+        "demo-pass-123",
+        stdout=out,
+        stderr=StringIO(),
+    )
     project = Project.objects.get(name="Demo: talking clips")
     assert Clip.objects.filter(project=project, status="ready").count() == 8
     run = ModelRun.objects.get(project=project, proposer="signals")
     assert run.status == "finished"
     assert run.proposals.filter(status="done").count() == 8
-    smile = Cue.objects.filter(proposal__run=run, clip__name="sample_00000001", modality="visual",
-                               text__icontains="corners of the mouth turn up")
+    smile = Cue.objects.filter(
+        proposal__run=run,
+        clip__name="sample_00000001",
+        modality="visual",
+        text__icontains="corners of the mouth turn up",
+    )
     assert smile.exists() and smile.first().start_ms is not None
     assert "8 clip(s) ready" in out.getvalue() and "finished" in out.getvalue()
 
@@ -66,16 +92,22 @@ def test_demo_load_gives_ready_clips_a_run_accounts_and_annotations_then_changes
         assert authenticate(username=username, password="demo-pass-123") is not None, username
     members = Membership.objects.filter(project=project).values_list("user__username", "role")
     assert sorted(members) == [
-        ("ann1", "annotator"), ("ann2", "annotator"), ("ann3", "annotator"),
-        ("demo", "manager"), ("reviewer", "reviewer")]
+        ("ann1", "annotator"),
+        ("ann2", "annotator"),
+        ("ann3", "annotator"),
+        ("demo", "manager"),
+        ("reviewer", "reviewer"),
+    ]
     assert project.annotators_per_clip == 3
     assert "ann1, ann2, ann3" in out.getvalue() and "reviewer" in out.getvalue()
 
     # Their submitted work: three annotations on each of five clips, from the run's proposals.
-    annotations = list(Annotation.objects.filter(clip__project=project)
-                       .select_related("clip", "annotator"))
+    annotations = list(
+        Annotation.objects.filter(clip__project=project).select_related("clip", "annotator")
+    )
     assert sorted((a.clip.name, a.annotator.username) for a in annotations) == [
-        (clip, name) for clip in ANNOTATED for name in ("ann1", "ann2", "ann3")]
+        (clip, name) for clip in ANNOTATED for name in ("ann1", "ann2", "ann3")
+    ]
     assert all(a.status == "submitted" and a.run_id == run.pk for a in annotations)
     primaries = {}
     for a in annotations:
@@ -97,32 +129,50 @@ def test_demo_load_gives_ready_clips_a_run_accounts_and_annotations_then_changes
     # Disagreement on cues too: ann2 drops the word-list cues that ann1 keeps.
     joy = cues.filter(clip__name="sample_00000002", text__startswith="The words express joy")
     assert set(joy.values_list("annotation__annotator__username", "decision")) == {
-        ("ann1", "accepted"), ("ann2", "rejected"), ("ann3", "accepted")}
+        ("ann1", "accepted"),
+        ("ann2", "rejected"),
+        ("ann3", "accepted"),
+    }
     # Made through the services: every change is on the undo stack.
     assert AnnotationEvent.objects.filter(annotation__in=annotations).count() >= cues.count()
     # ... and in the audit trail, which the reviewer reads on the clip's history page.
     client.force_login(User.objects.get(username="reviewer"))
-    history = client.get(reverse("clip-history", args=[project.slug, "sample_00000002"]),
-                         {"actor": "ann2", "type": "cue"})
+    history = client.get(
+        reverse("clip-history", args=[project.slug, "sample_00000002"]),
+        {"actor": "ann2", "type": "cue"},
+    )
     assert history.status_code == 200
     assert "<del>The voice is loud.</del> <ins>She speaks loudly.</ins>" in history.content.decode()
 
     # The reviewer adjudicated two clips through the review services; they are gold set v1.
     gold = GoldRecord.objects.filter(clip__project=project).select_related("clip", "reviewer")
     assert sorted((g.clip.name, g.status, g.reviewer.username) for g in gold) == [
-        ("sample_00000002", "gold", "reviewer"), ("sample_00000003", "gold", "reviewer")]
-    assert {g.primary_label for g in gold} == {"happy", "sad"} and all(g.cues.exists() for g in gold)
+        ("sample_00000002", "gold", "reviewer"),
+        ("sample_00000003", "gold", "reviewer"),
+    ]
+    assert {g.primary_label for g in gold} == {"happy", "sad"} and all(
+        g.cues.exists() for g in gold
+    )
     gold_set = GoldSet.objects.get(project=project)
     assert gold_set.version == 1 and gold_set.items.count() == 2 and gold_set.licence
     assert "gold set v1 frozen" in out.getvalue()
 
     before = _state(project)
     again = StringIO()  # a second start changes nothing and says so
-    call_command("demo_load", "--out", str(demo_set.out_dir), "--password", "demo-pass-123",
-                 stdout=again, stderr=StringIO())
+    call_command(
+        "demo_load",
+        "--out",
+        str(demo_set.out_dir),
+        "--password",
+        "demo-pass-123",
+        stdout=again,
+        stderr=StringIO(),
+    )
     assert _state(project) == before
-    assert "Nothing changed" in again.getvalue() and "submitted" not in again.getvalue().split(
-        "Demo project")[0]
+    assert (
+        "Nothing changed" in again.getvalue()
+        and "submitted" not in again.getvalue().split("Demo project")[0]
+    )
 
 
 # --- the annotation script on a small project, without media ----------------------------------
@@ -130,30 +180,58 @@ def test_demo_load_gives_ready_clips_a_run_accounts_and_annotations_then_changes
 
 def _clip_with_proposal(project, run, name: str, cues: list[tuple[str, str, str]]) -> Clip:
     clip = Clip.objects.create(
-        project=project, name=name, sha256=name.ljust(64, "0"), status=Clip.Status.READY,
-        duration_ms=4000, fps_num=25, fps_den=1,
-        subtitle_segments=[{"start_ms": 300, "end_ms": 1600, "text": "One."},
-                           {"start_ms": 1900, "end_ms": 3400, "text": "Two."}])
+        project=project,
+        name=name,
+        sha256=name.ljust(64, "0"),
+        status=Clip.Status.READY,
+        duration_ms=4000,
+        fps_num=25,
+        fps_den=1,
+        subtitle_segments=[
+            {"start_ms": 300, "end_ms": 1600, "text": "One."},
+            {"start_ms": 1900, "end_ms": 3400, "text": "Two."},
+        ],
+    )
     proposal = Proposal.objects.create(run=run, clip=clip, status=Proposal.Status.DONE)
-    Cue.objects.bulk_create([
-        Cue(clip=clip, proposal=proposal, position=n, modality=modality, kind=kind, text=text,
-            start_ms=0, end_ms=4000, origin=Cue.Origin.MODEL, decision=Cue.Decision.PROPOSED)
-        for n, (modality, kind, text) in enumerate(cues)])
+    Cue.objects.bulk_create(
+        [
+            Cue(
+                clip=clip,
+                proposal=proposal,
+                position=n,
+                modality=modality,
+                kind=kind,
+                text=text,
+                start_ms=0,
+                end_ms=4000,
+                origin=Cue.Origin.MODEL,
+                decision=Cue.Decision.PROPOSED,
+            )
+            for n, (modality, kind, text) in enumerate(cues)
+        ]
+    )
     return clip
 
 
 @pytest.fixture
 def scripted(db):
     project = ProjectFactory(annotators_per_clip=3)
-    run = ModelRun.objects.create(project=project, proposer="signals", version="test",
-                                  status=ModelRun.Status.FINISHED, finished_at=timezone.now())
-    proposed = [("visual", "observation", "The corners of the mouth turn up (clear smile)."),
-                ("auditory", "subtitle", '"Wait, is that really you?"'),
-                ("auditory", "observation", "The voice is loud."),
-                ("auditory", "subtitle", 'The words express surprise ("expect").'),
-                ("auditory", "subtitle", "The words are positive."),
-                ("emotional", "inference", "The smile suggests that the person is happy."),
-                ("emotional", "inference", "The question suggests that the person is surprised.")]
+    run = ModelRun.objects.create(
+        project=project,
+        proposer="signals",
+        version="test",
+        status=ModelRun.Status.FINISHED,
+        finished_at=timezone.now(),
+    )
+    proposed = [
+        ("visual", "observation", "The corners of the mouth turn up (clear smile)."),
+        ("auditory", "subtitle", '"Wait, is that really you?"'),
+        ("auditory", "observation", "The voice is loud."),
+        ("auditory", "subtitle", 'The words express surprise ("expect").'),
+        ("auditory", "subtitle", "The words are positive."),
+        ("emotional", "inference", "The smile suggests that the person is happy."),
+        ("emotional", "inference", "The question suggests that the person is surprised."),
+    ]
     clip = _clip_with_proposal(project, run, "sample_00000006", proposed)
     users = {}
     for name in ("ann1", "ann2", "ann3"):
@@ -163,18 +241,23 @@ def scripted(db):
 
 
 def _decisions(clip, username) -> dict[str, tuple[str, str]]:
-    cues = Cue.objects.filter(annotation__clip=clip, annotation__annotator__username=username,
-                              origin="model").select_related("derived_from")
-    return {c.derived_from.text: (c.decision, c.text if c.decision == "edited" else c.reject_reason)
-            for c in cues}
+    cues = Cue.objects.filter(
+        annotation__clip=clip, annotation__annotator__username=username, origin="model"
+    ).select_related("derived_from")
+    return {
+        c.derived_from.text: (c.decision, c.text if c.decision == "edited" else c.reject_reason)
+        for c in cues
+    }
 
 
 def test_each_annotator_decides_by_their_habits_and_submits(scripted):
     project, clip, users = scripted
     report = demo_annotations_load(project=project, annotators=users)
-    assert report.created == [("sample_00000006", "ann1", "surprise"),
-                              ("sample_00000006", "ann2", "happy"),
-                              ("sample_00000006", "ann3", "surprise")]
+    assert report.created == [
+        ("sample_00000006", "ann1", "surprise"),
+        ("sample_00000006", "ann2", "happy"),
+        ("sample_00000006", "ann3", "surprise"),
+    ]
     assert {why for *_, why in report.skipped} == {"the clip is missing"}  # the other four
     assert len(report.skipped) == 3 * (len(SCRIPT) - 1)
 
@@ -195,7 +278,10 @@ def test_each_annotator_decides_by_their_habits_and_submits(scripted):
 
     own = Cue.objects.filter(annotation__clip=clip, origin="human")
     assert sorted(own.values_list("annotation__annotator__username", "modality")) == [
-        ("ann1", "auditory"), ("ann2", "emotional"), ("ann3", "visual")]
+        ("ann1", "auditory"),
+        ("ann2", "emotional"),
+        ("ann3", "visual"),
+    ]
     timed = own.get(annotation__annotator__username="ann1")
     assert (timed.start_ms, timed.end_ms) == (320, 1600)  # the first subtitle, snapped to frames
     annotation = Annotation.objects.get(clip=clip, annotator=users["ann2"])
@@ -204,19 +290,22 @@ def test_each_annotator_decides_by_their_habits_and_submits(scripted):
 
 def test_a_second_load_keeps_what_is_there_and_leaves_drafts_alone(scripted):
     project, clip, users = scripted
-    demo_annotations_load(project=project, annotators={"ann1": users["ann1"],
-                                                       "ann2": users["ann2"],
-                                                       "ann3": users["ann3"]})
+    demo_annotations_load(
+        project=project,
+        annotators={"ann1": users["ann1"], "ann2": users["ann2"], "ann3": users["ann3"]},
+    )
     cues_before = sorted(Cue.objects.values_list("pk", "version"))
     again = demo_annotations_load(project=project, annotators=users)
     assert again.created == [] and len(again.already) == 3
     assert sorted(Cue.objects.values_list("pk", "version")) == cues_before
 
     other = ProjectFactory(annotators_per_clip=3)  # a draft someone started stays theirs
-    run = ModelRun.objects.create(project=other, proposer="signals", version="t",
-                                  status=ModelRun.Status.FINISHED)
-    draft_clip = _clip_with_proposal(other, run, "sample_00000001",
-                                     [("visual", "observation", "The voice is loud.")])
+    run = ModelRun.objects.create(
+        project=other, proposer="signals", version="t", status=ModelRun.Status.FINISHED
+    )
+    draft_clip = _clip_with_proposal(
+        other, run, "sample_00000001", [("visual", "observation", "The voice is loud.")]
+    )
     Annotation.objects.create(clip=draft_clip, annotator=users["ann1"])
     report = demo_annotations_load(project=other, annotators=users)
     assert ("sample_00000001", "ann1", "a draft is in progress; left alone") in report.skipped

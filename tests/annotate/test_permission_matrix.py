@@ -45,7 +45,7 @@ UNGUARDED = {
     # Each user's own list: see test_project_lists_show_only_ones_own_projects.
     "project-list": "lists the projects the user is a member of",
     "api-project-list": "lists the projects the user is a member of; creating one (POST) is for "
-                        "staff accounts, which no project role makes: test_api_projects.py",
+    "staff accounts, which no project role makes: test_api_projects.py",
 }
 
 
@@ -106,30 +106,60 @@ ROWS = [
     page("annotate-next", "POST", MEMBERS, kwargs=P),
     page("timeline", "GET", OWNER, kwargs=OWN),
     page("timeline-workspace", "GET", OWNER, kwargs=OWN),
-    page("timeline-cue-new", "POST", OWNER, kwargs=OWN,
-         data={"modality": "visual", "text": "He smiles.", "version": "@own_version"}),
-    page("timeline-cue-action", "POST", OWNER,
-         kwargs={**OWN, "cue_id": "@own_cue", "action": "accept"},
-         data={"version": "@own_cue_version"}, cross=("cue_id",)),
+    page(
+        "timeline-cue-new",
+        "POST",
+        OWNER,
+        kwargs=OWN,
+        data={"modality": "visual", "text": "He smiles.", "version": "@own_version"},
+    ),
+    page(
+        "timeline-cue-action",
+        "POST",
+        OWNER,
+        kwargs={**OWN, "cue_id": "@own_cue", "action": "accept"},
+        data={"version": "@own_cue_version"},
+        cross=("cue_id",),
+    ),
     page("timeline-undo", "POST", OWNER, kwargs=OWN),
     page("timeline-save", "POST", OWNER, kwargs=OWN, data={"version": "@own_version"}),
     page("timeline-submit", "POST", OWNER, kwargs=OWN, data={"version": "@own_version"}),
     # Assignment slots: managers
     page("assignment-board", "GET", MANAGERS, kwargs=P),
-    page("assignment-reassign", "POST", MANAGERS, kwargs={**P, "assignment_id": "@assignment"},
-         cross=("assignment_id",)),
-    page("assignment-release", "POST", MANAGERS, kwargs={**P, "assignment_id": "@assignment"},
-         cross=("assignment_id",)),
+    page(
+        "assignment-reassign",
+        "POST",
+        MANAGERS,
+        kwargs={**P, "assignment_id": "@assignment"},
+        cross=("assignment_id",),
+    ),
+    page(
+        "assignment-release",
+        "POST",
+        MANAGERS,
+        kwargs={**P, "assignment_id": "@assignment"},
+        cross=("assignment_id",),
+    ),
     # Review and quality: reviewers and managers
     page("review-queue", "GET", STAFF, kwargs=P),
     page("review-clip", "GET", STAFF, kwargs=CLIP),
     page("review-workspace", "GET", STAFF, kwargs=CLIP),
     page("review-open", "POST", STAFF, kwargs=CLIP),
     page("review-comment", "POST", STAFF, kwargs=CLIP, data={"text": "Look at 0:01."}),
-    page("review-comment-resolve", "POST", STAFF, kwargs={**CLIP, "comment_id": "@comment"},
-         cross=("comment_id",)),
-    page("review-action", "POST", STAFF, kwargs={**CLIP, "action": "finalize"},
-         data={"version": "@record_version"}),
+    page(
+        "review-comment-resolve",
+        "POST",
+        STAFF,
+        kwargs={**CLIP, "comment_id": "@comment"},
+        cross=("comment_id",),
+    ),
+    page(
+        "review-action",
+        "POST",
+        STAFF,
+        kwargs={**CLIP, "action": "finalize"},
+        data={"version": "@record_version"},
+    ),
     page("quality", "GET", STAFF, kwargs=P),
     page("quality-body", "GET", STAFF, kwargs=P),
     # Gold sets: reviewers read, managers freeze and export
@@ -138,22 +168,33 @@ ROWS = [
     page("goldset-detail", "GET", STAFF, kwargs=GOLD),
     page("goldset-exports", "GET", STAFF, kwargs=GOLD),
     page("goldset-exports", "POST", MANAGERS, kwargs=GOLD, data={"split": "train=1", "seed": "1"}),
-    page("goldset-export-download", "GET", STAFF, kwargs={**GOLD, "export_id": "@export"},
-         cross=("export_id",)),
+    page(
+        "goldset-export-download",
+        "GET",
+        STAFF,
+        kwargs={**GOLD, "export_id": "@export"},
+        cross=("export_id",),
+    ),
     # Leaderboard: hidden from the annotators of a blind project
     page("leaderboard", "GET", STAFF, kwargs=P),
     page("leaderboard-rows", "GET", STAFF, kwargs=P),
     page("leaderboard-row", "GET", STAFF, kwargs={**P, "row_id": "@score_row"}, cross=("row_id",)),
-    page("leaderboard-sample", "GET", STAFF,
-         kwargs={**P, "row_id": "@score_row", "name": "@gold_clip"}, cross=("row_id",)),
+    page(
+        "leaderboard-sample",
+        "GET",
+        STAFF,
+        kwargs={**P, "row_id": "@score_row", "name": "@gold_clip"},
+        cross=("row_id",),
+    ),
     # The API
     api("api-clip-list", "GET", MEMBERS, kwargs=P),
     api("api-clip-list", "POST", MANAGERS, kwargs=P),
     api("api-clip-detail", "GET", MEMBERS, kwargs=CLIP),
     api("api-score-list", "GET", MEMBERS, kwargs=P),
     api("api-score-list", "POST", STAFF, kwargs=P),
-    api("api-score-detail", "GET", MEMBERS, kwargs={**P, "job_id": "@score_job"},
-        cross=("job_id",)),
+    api(
+        "api-score-detail", "GET", MEMBERS, kwargs={**P, "job_id": "@score_job"}, cross=("job_id",)
+    ),
     api("api-run-list", "GET", STAFF, kwargs=P),
     api("api-run-list", "POST", MANAGERS, kwargs=P, data={"proposer": "fake"}),
     api("api-run-detail", "GET", STAFF, kwargs=RUN, cross=("run_id",)),
@@ -161,92 +202,203 @@ ROWS = [
     api("api-run-retry", "POST", MANAGERS, kwargs=RUN, cross=("run_id",)),
     api("api-run-rerun", "POST", MANAGERS, kwargs=RUN, cross=("run_id",)),
     api("api-run-proposals", "GET", STAFF, kwargs=RUN, cross=("run_id",)),
-    api("api-run-proposal", "GET", STAFF, kwargs={**RUN, "name": "@review_clip"},
-        cross=("run_id",)),
+    api(
+        "api-run-proposal", "GET", STAFF, kwargs={**RUN, "name": "@review_clip"}, cross=("run_id",)
+    ),
     api("api-run-import", "POST", MANAGERS, kwargs=P),
     api("api-clip-detail", "DELETE", MANAGERS, kwargs=CLIP),
     api("api-clip-retry", "POST", MANAGERS, kwargs=CLIP),
     api("api-clip-history", "GET", STAFF, kwargs=CLIP),
     api("api-assignment-list", "GET", MANAGERS, kwargs=P),
-    api("api-assignment-reassign", "POST", MANAGERS,
+    api(
+        "api-assignment-reassign",
+        "POST",
+        MANAGERS,
         kwargs={**P, "assignment_id": "@assignment"},
-        data={"to": "@member", "version": 1}, cross=("assignment_id",)),
-    api("api-assignment-release", "POST", MANAGERS, kwargs={**P, "assignment_id": "@assignment"},
-        data={"version": 1}, cross=("assignment_id",)),
+        data={"to": "@member", "version": 1},
+        cross=("assignment_id",),
+    ),
+    api(
+        "api-assignment-release",
+        "POST",
+        MANAGERS,
+        kwargs={**P, "assignment_id": "@assignment"},
+        data={"version": 1},
+        cross=("assignment_id",),
+    ),
     api("api-quality", "GET", STAFF, kwargs=P),
     api("api-audit", "GET", MANAGERS, kwargs=P),
     # Project and members
     api("api-project-detail", "GET", MEMBERS, kwargs=P),
     api("api-project-detail", "PATCH", MANAGERS, kwargs=P, data={"description": "Round two"}),
     api("api-member-list", "GET", MEMBERS, kwargs=P),
-    api("api-member-list", "POST", MANAGERS, kwargs=P,
-        data={"username": "@member", "role": "annotator"}),
+    api(
+        "api-member-list",
+        "POST",
+        MANAGERS,
+        kwargs=P,
+        data={"username": "@member", "role": "annotator"},
+    ),
     api("api-member-detail", "GET", MEMBERS, kwargs={**P, "username": "@member"}),
-    api("api-member-detail", "PATCH", MANAGERS, kwargs={**P, "username": "@member"},
-        data={"role": "reviewer"}),
+    api(
+        "api-member-detail",
+        "PATCH",
+        MANAGERS,
+        kwargs={**P, "username": "@member"},
+        data={"role": "reviewer"},
+    ),
     api("api-member-detail", "DELETE", MANAGERS, kwargs={**P, "username": "@member"}),
     # Annotating over the API: the owner only, as on the timeline
     api("api-annotation-list", "GET", MEMBERS, kwargs=P),
     api("api-annotation-next", "POST", MEMBERS, kwargs=P),
     api("api-annotation-detail", "GET", OWNER, kwargs=OWN),
-    api("api-annotation-detail", "PATCH", OWNER, kwargs=OWN,
-        data={"version": "@own_version", "labels": ["happy"]}),
+    api(
+        "api-annotation-detail",
+        "PATCH",
+        OWNER,
+        kwargs=OWN,
+        data={"version": "@own_version", "labels": ["happy"]},
+    ),
     api("api-annotation-submit", "POST", OWNER, kwargs=OWN, data={"version": "@own_version"}),
     api("api-annotation-undo", "POST", OWNER, kwargs=OWN),
-    api("api-cue-list", "POST", OWNER, kwargs=OWN,
-        data={"modality": "visual", "text": "He smiles.", "version": "@own_version"}),
+    api(
+        "api-cue-list",
+        "POST",
+        OWNER,
+        kwargs=OWN,
+        data={"modality": "visual", "text": "He smiles.", "version": "@own_version"},
+    ),
     api("api-cue-detail", "GET", OWNER, kwargs={**OWN, "cue_id": "@own_cue"}, cross=("cue_id",)),
-    api("api-cue-detail", "PATCH", OWNER, kwargs={**OWN, "cue_id": "@own_cue"},
-        data={"version": "@own_cue_version", "text": "He grins."}, cross=("cue_id",)),
-    api("api-cue-detail", "DELETE", OWNER, kwargs={**OWN, "cue_id": "@own_cue"},
-        query={"version": "@own_cue_version"}, cross=("cue_id",)),
-    api("api-cue-accept", "POST", OWNER, kwargs={**OWN, "cue_id": "@own_cue"},
-        data={"version": "@own_cue_version"}, cross=("cue_id",)),
-    api("api-cue-reject", "POST", OWNER, kwargs={**OWN, "cue_id": "@own_cue"},
-        data={"version": "@own_cue_version"}, cross=("cue_id",)),
+    api(
+        "api-cue-detail",
+        "PATCH",
+        OWNER,
+        kwargs={**OWN, "cue_id": "@own_cue"},
+        data={"version": "@own_cue_version", "text": "He grins."},
+        cross=("cue_id",),
+    ),
+    api(
+        "api-cue-detail",
+        "DELETE",
+        OWNER,
+        kwargs={**OWN, "cue_id": "@own_cue"},
+        query={"version": "@own_cue_version"},
+        cross=("cue_id",),
+    ),
+    api(
+        "api-cue-accept",
+        "POST",
+        OWNER,
+        kwargs={**OWN, "cue_id": "@own_cue"},
+        data={"version": "@own_cue_version"},
+        cross=("cue_id",),
+    ),
+    api(
+        "api-cue-reject",
+        "POST",
+        OWNER,
+        kwargs={**OWN, "cue_id": "@own_cue"},
+        data={"version": "@own_cue_version"},
+        cross=("cue_id",),
+    ),
     # Reviews
     api("api-review-list", "GET", STAFF, kwargs=P),
     api("api-review-list", "POST", MANAGERS, kwargs=P),  # auto-promote
     api("api-review-detail", "GET", STAFF, kwargs=CLIP),
     api("api-review-open", "POST", STAFF, kwargs=CLIP),
-    api("api-review-accept", "POST", STAFF, kwargs={**CLIP, "key": "@group_key"},
-        data={"version": "@record_version"}),
-    api("api-review-reject", "POST", STAFF, kwargs={**CLIP, "key": "@group_key"},
-        data={"version": "@record_version"}),
-    api("api-review-undo", "POST", STAFF, kwargs={**CLIP, "key": "@group_key"},
-        data={"version": "@record_version"}),
-    api("api-review-merge", "POST", STAFF, kwargs=CLIP,
-        data={"version": "@record_version", "keys": ["@group_key"], "text": "Both."}),
-    api("api-review-gold-cues", "POST", STAFF, kwargs=CLIP,
-        data={"version": "@record_version", "modality": "visual", "text": "He nods."}),
-    api("api-review-gold-cue", "DELETE", STAFF, kwargs={**CLIP, "cue_id": "@gold_cue"},
-        query={"version": "@record_version"}, cross=("cue_id",)),
-    api("api-review-labels", "PUT", STAFF, kwargs=CLIP,
-        data={"version": "@record_version", "labels": ["happy"]}),
+    api(
+        "api-review-accept",
+        "POST",
+        STAFF,
+        kwargs={**CLIP, "key": "@group_key"},
+        data={"version": "@record_version"},
+    ),
+    api(
+        "api-review-reject",
+        "POST",
+        STAFF,
+        kwargs={**CLIP, "key": "@group_key"},
+        data={"version": "@record_version"},
+    ),
+    api(
+        "api-review-undo",
+        "POST",
+        STAFF,
+        kwargs={**CLIP, "key": "@group_key"},
+        data={"version": "@record_version"},
+    ),
+    api(
+        "api-review-merge",
+        "POST",
+        STAFF,
+        kwargs=CLIP,
+        data={"version": "@record_version", "keys": ["@group_key"], "text": "Both."},
+    ),
+    api(
+        "api-review-gold-cues",
+        "POST",
+        STAFF,
+        kwargs=CLIP,
+        data={"version": "@record_version", "modality": "visual", "text": "He nods."},
+    ),
+    api(
+        "api-review-gold-cue",
+        "DELETE",
+        STAFF,
+        kwargs={**CLIP, "cue_id": "@gold_cue"},
+        query={"version": "@record_version"},
+        cross=("cue_id",),
+    ),
+    api(
+        "api-review-labels",
+        "PUT",
+        STAFF,
+        kwargs=CLIP,
+        data={"version": "@record_version", "labels": ["happy"]},
+    ),
     api("api-review-finalize", "POST", STAFF, kwargs=CLIP, data={"version": "@record_version"}),
     api("api-review-reopen", "POST", STAFF, kwargs=CLIP, data={"version": "@record_version"}),
     api("api-review-comments", "GET", STAFF, kwargs=CLIP),
     api("api-review-comments", "POST", STAFF, kwargs=CLIP, data={"text": "Listen at 0:01."}),
-    api("api-review-comment-resolve", "POST", STAFF, kwargs={**CLIP, "comment_id": "@comment"},
-        cross=("comment_id",)),
+    api(
+        "api-review-comment-resolve",
+        "POST",
+        STAFF,
+        kwargs={**CLIP, "comment_id": "@comment"},
+        cross=("comment_id",),
+    ),
     # Gold sets, exports, the leaderboard
     api("api-goldset-list", "GET", STAFF, kwargs=P),
     api("api-goldset-list", "POST", MANAGERS, kwargs=P, data={"note": "again"}),
     api("api-goldset-detail", "GET", STAFF, kwargs=GOLD),
     api("api-goldset-items", "GET", STAFF, kwargs=GOLD),
     api("api-export-list", "GET", STAFF, kwargs=GOLD),
-    api("api-export-list", "POST", MANAGERS, kwargs=GOLD, data={"ratios": {"train": 1.0}, "seed": 1}),
-    api("api-export-detail", "GET", STAFF, kwargs={**GOLD, "export_id": "@export"},
-        cross=("export_id",)),
-    api("api-export-download", "GET", STAFF, kwargs={**GOLD, "export_id": "@export"},
-        cross=("export_id",)),
+    api(
+        "api-export-list", "POST", MANAGERS, kwargs=GOLD, data={"ratios": {"train": 1.0}, "seed": 1}
+    ),
+    api(
+        "api-export-detail",
+        "GET",
+        STAFF,
+        kwargs={**GOLD, "export_id": "@export"},
+        cross=("export_id",),
+    ),
+    api(
+        "api-export-download",
+        "GET",
+        STAFF,
+        kwargs={**GOLD, "export_id": "@export"},
+        cross=("export_id",),
+    ),
     api("api-leaderboard", "GET", STAFF, kwargs=P),
-    api("api-leaderboard-row", "GET", STAFF, kwargs={**P, "row_id": "@score_row"},
-        cross=("row_id",)),
+    api(
+        "api-leaderboard-row", "GET", STAFF, kwargs={**P, "row_id": "@score_row"}, cross=("row_id",)
+    ),
 ]
 
 
 # The world
+
 
 @dataclass
 class World:
@@ -273,6 +425,7 @@ class World:
 
 def _users(project: Project, prefix: str, roles: dict[str, str]):
     from tests.factories import MembershipFactory, UserFactory
+
     users = {}
     for key, role in roles.items():
         users[key] = UserFactory(username=f"{prefix}-{key}")
@@ -282,8 +435,8 @@ def _users(project: Project, prefix: str, roles: dict[str, str]):
 
 def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
     from annotate.annotation import assignments as assignment_services
-    from annotate.clips.services import clip_create
     from annotate.clips.ingest import clip_ingest
+    from annotate.clips.services import clip_create
     from annotate.goldsets.exports import export_create
     from annotate.goldsets.services import goldset_freeze
     from annotate.review import selectors as review_selectors
@@ -293,16 +446,25 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
     from tests.annotate.goldsets.test_goldsets import gold_clip
     from tests.annotate.review.test_reviews import disputed_clip
 
-    project = Project.objects.create(name=f"Matrix {name}", slug=f"matrix-{name}",
-                                     blind_mode=blind, annotators_per_clip=3)
-    users = _users(project, name, {"manager": "manager", "reviewer": "reviewer",
-                                   "annotator": "annotator", "a2": "annotator",
-                                   "a3": "annotator", "a4": "annotator"})
+    project = Project.objects.create(
+        name=f"Matrix {name}", slug=f"matrix-{name}", blind_mode=blind, annotators_per_clip=3
+    )
+    users = _users(
+        project,
+        name,
+        {
+            "manager": "manager",
+            "reviewer": "reviewer",
+            "annotator": "annotator",
+            "a2": "annotator",
+            "a3": "annotator",
+            "a4": "annotator",
+        },
+    )
     clips = {}
     for fps, clip_name in enumerate((f"{name}-a", f"{name}-b"), start=25):
         path = mediafiles.make_clip(tmp_path / f"{clip_name}.mp4", seconds=1.0, fps=fps)
-        clip = clip_create(project=project, source=path, filename=f"{clip_name}.mp4",
-                           enqueue=False)
+        clip = clip_create(project=project, source=path, filename=f"{clip_name}.mp4", enqueue=False)
         clips[clip_name] = clip_ingest(clip_id=clip.pk)
     run = run_services.run_create(project=project, proposer="fake", label="matrix")
     review_clip = disputed_clip(f"{name}-a", [users["a2"], users["a3"], users["a4"]])
@@ -310,27 +472,45 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
     own_cue = own.cues.order_by("position").first()
     record = review_services.gold_record_open(clip=review_clip, reviewer=users["reviewer"])
     group_key = review_selectors.clip_review_get(clip=review_clip).groups[0].key
-    record = review_services.gold_cue_add(record=record, modality="visual", text="He nods.",
-                                          reviewer=users["reviewer"],
-                                          expected_version=record.version)
+    record = review_services.gold_cue_add(
+        record=record,
+        modality="visual",
+        text="He nods.",
+        reviewer=users["reviewer"],
+        expected_version=record.version,
+    )
     gold_cue = record.cues.get(text="He nods.")
-    comment = review_services.review_comment_add(clip=review_clip, author=users["reviewer"],
-                                                 text="The voice is hard to hear.")
+    comment = review_services.review_comment_add(
+        clip=review_clip, author=users["reviewer"], text="The voice is hard to hear."
+    )
     assignment_services.assignment_slots_ensure(project=project)
     gold = gold_clip(project, f"{name}-gold", cues=[("visual", "He smiles.", 0, 500)])
     gold_set = goldset_freeze(project=project, by=users["manager"], note="matrix")
     export = export_create(gold_set=gold_set, ratios={"train": 1.0}, seed=1, by=users["manager"])
     score_job = ScoreJob.objects.create(project=project, gold={}, predicted={}, label="matrix")
     score_row = RunScore.objects.filter(gold_set=gold_set).first() or RunScore.objects.create(
-        project=project, gold_set=gold_set, run=run)
+        project=project, gold_set=gold_set, run=run
+    )
     clip = Clip.objects.get(pk=review_clip.pk)
     world = World(
-        slug=project.slug, users=users, review_clip=review_clip.name, gold_clip=gold.clip.name,
-        group_key=group_key, gold_cue=gold_cue.pk, member=users["a4"].username,
-        own_clip=own.clip.name, run=run.pk, own_cue=own_cue.pk, own_cue_version=own_cue.version,
-        own_version=own.version, record_version=record.version,
+        slug=project.slug,
+        users=users,
+        review_clip=review_clip.name,
+        gold_clip=gold.clip.name,
+        group_key=group_key,
+        gold_cue=gold_cue.pk,
+        member=users["a4"].username,
+        own_clip=own.clip.name,
+        run=run.pk,
+        own_cue=own_cue.pk,
+        own_cue_version=own_cue.version,
+        own_version=own.version,
+        record_version=record.version,
         assignment=Assignment.objects.filter(clip__project=project).order_by("pk").first().pk,
-        comment=comment.pk, export=export.pk, score_row=score_row.pk, score_job=score_job.pk,
+        comment=comment.pk,
+        export=export.pk,
+        score_row=score_row.pk,
+        score_job=score_job.pk,
         media_path=clip.proxy,
     )
     return world, [project, *users.values()]
@@ -345,8 +525,9 @@ def worlds(django_db_setup, django_db_blocker, tmp_path_factory):
 
     tmp_path = tmp_path_factory.mktemp("matrix")
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(core_scorer, "_scorer",
-                      Scorer(encoder=ConceptEncoder(), store=DatabaseEmbeddingStore()))
+        patch.setattr(
+            core_scorer, "_scorer", Scorer(encoder=ConceptEncoder(), store=DatabaseEmbeddingStore())
+        )
         mine, made = _build(tmp_path, "p", blind=True)
         other, other_made = _build(tmp_path, "q", blind=True)
         yield {"mine": mine, "other": other}
@@ -422,7 +603,8 @@ def test_each_role_gets_what_its_role_allows(worlds, row):
         assert denied != allowed, (
             f"{row.id} as {role}: {response.status_code} "
             f"({'should be allowed' if allowed else 'should be refused'}); all so far: {got}; "
-            f"{response.content[:300]!r}")
+            f"{response.content[:300]!r}"
+        )
 
 
 CROSS_ROWS = [row for row in ROWS if row.cross]
@@ -454,8 +636,11 @@ def _routes(patterns, prefix=""):
 
 def test_every_route_has_a_row():
     covered = {row.route for row in ROWS} | set(UNGUARDED)
-    routes = {name: route for route, name in _routes(get_resolver().url_patterns)
-              if not route.startswith("admin/")}
+    routes = {
+        name: route
+        for route, name in _routes(get_resolver().url_patterns)
+        if not route.startswith("admin/")
+    }
     missing = sorted(f"{name} ({route})" for name, route in routes.items() if name not in covered)
     assert not missing, f"routes without a row in the permission matrix: {missing}"
 
@@ -480,8 +665,11 @@ def test_blind_annotators_see_no_model_output_on_the_pages_they_may_open(worlds)
     client = Client()
     client.force_login(world.users["annotator"])
     run = ModelRun.objects.get(pk=world.run)
-    model_texts = set(Cue.objects.filter(proposal__run=run, proposal__clip__name=world.review_clip)
-                      .values_list("text", flat=True))
+    model_texts = set(
+        Cue.objects.filter(proposal__run=run, proposal__clip__name=world.review_clip).values_list(
+            "text", flat=True
+        )
+    )
     assert model_texts
     for route in ("clip-detail", "api-clip-detail"):
         body = client.get(reverse(route, args=[world.slug, world.review_clip])).content.decode()
@@ -511,11 +699,19 @@ def test_every_write_needs_the_csrf_token_of_the_session(worlds, row):
     assert refused.status_code == 403 and b"CSRF" in refused.content, refused.content[:300]
 
     page = client.get(reverse("project-detail", args=[world.slug]))
-    token = page.cookies["csrftoken"].value if "csrftoken" in page.cookies else client.cookies["csrftoken"].value
+    token = (
+        page.cookies["csrftoken"].value
+        if "csrftoken" in page.cookies
+        else client.cookies["csrftoken"].value
+    )
     method = getattr(client, row.method.lower())
     if row.api:
-        passed = method(url, data=json.dumps(data), content_type="application/json",
-                        headers={"X-CSRFToken": token})
+        passed = method(
+            url,
+            data=json.dumps(data),
+            content_type="application/json",
+            headers={"X-CSRFToken": token},
+        )
     else:
         passed = method(url, data=data, headers={"X-CSRFToken": token, "HX-Request": "true"})
     assert passed.status_code not in (401, 403), (passed.status_code, passed.content[:300])

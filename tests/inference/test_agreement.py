@@ -1,6 +1,6 @@
 """Agreement measures: pairwise and gold EmoCue-360 F1, Krippendorff's alpha, decision times."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -61,8 +61,12 @@ def test_identical_cue_lists_agree_perfectly(scorer):
 def test_hand_computed_f1_is_symmetric_and_averaged_over_clips(scorer):
     a = cues(["He smiles.", "He frowns."])
     b = cues(["He grins."])
-    forward = pairwise_f1(cues={"c1": {"ann": a, "bob": b}, "c2": {"ann": a, "bob": a}}, scorer=scorer)
-    backward = pairwise_f1(cues={"c1": {"bob": b, "ann": a}, "c2": {"bob": a, "ann": a}}, scorer=scorer)
+    forward = pairwise_f1(
+        cues={"c1": {"ann": a, "bob": b}, "c2": {"ann": a, "bob": a}}, scorer=scorer
+    )
+    backward = pairwise_f1(
+        cues={"c1": {"bob": b, "ann": a}, "c2": {"bob": a, "ann": a}}, scorer=scorer
+    )
     expected = (MIXED_F1 + 1.0) / 2
     assert forward.get("ann", "bob").by_modality["visual"] == pytest.approx(expected)
     assert backward.get("ann", "bob").by_modality["visual"] == pytest.approx(expected)
@@ -84,13 +88,19 @@ def test_one_empty_side_scores_zero_whichever_side_it_is(scorer):
 def test_subtitle_cues_are_left_out(scorer):
     with_subtitle = cues(["He smiles."], [{"text": "Subtitle text: hello.", "kind": "subtitle"}])
     without = cues(["He smiles."])
-    pair = pairwise_f1(cues={"c1": {"ann": with_subtitle, "bob": without}}, scorer=scorer).get("ann", "bob")
+    pair = pairwise_f1(cues={"c1": {"ann": with_subtitle, "bob": without}}, scorer=scorer).get(
+        "ann", "bob"
+    )
     assert pair.by_modality["auditory"] is None and pair.overall == pytest.approx(1.0)
 
 
 def test_three_annotators_pairs_and_modality_summary(scorer):
     data = {
-        "c1": {"ann": cues(["He smiles."]), "bob": cues(["He smiles."]), "cat": cues(["He frowns."])},
+        "c1": {
+            "ann": cues(["He smiles."]),
+            "bob": cues(["He smiles."]),
+            "cat": cues(["He frowns."]),
+        },
         "c2": {"ann": cues(["He grins."]), "bob": cues(["He grins."])},
     }
     result = pairwise_f1(cues=data, scorer=scorer)
@@ -109,9 +119,16 @@ def test_unknown_modality_is_refused(scorer):
 
 
 def test_gold_f1_follows_the_strict_metric(scorer):
-    gold = {"c1": cues(["He smiles.", "He frowns."], ["His voice is loud."]), "c2": cues([], [], ["He is happy."])}
+    gold = {
+        "c1": cues(["He smiles.", "He frowns."], ["His voice is loud."]),
+        "c2": cues([], [], ["He is happy."]),
+    }
     annotations = {
-        "ann": {"c1": cues(["He grins."]), "c2": cues([], [], ["He is happy."]), "c9": cues(["He frowns."])},
+        "ann": {
+            "c1": cues(["He grins."]),
+            "c2": cues([], [], ["He is happy."]),
+            "c9": cues(["He frowns."]),
+        },
         "bob": {"c1": cues(["He smiles.", "He frowns."], ["His voice is loud."])},
     }
     result = gold_f1(gold=gold, cues=annotations, scorer=scorer)
@@ -121,7 +138,10 @@ def test_gold_f1_follows_the_strict_metric(scorer):
     assert ann.by_modality["auditory"] == 0.0  # gold has a cue, ann wrote none
     assert ann.by_modality["emotional"] == pytest.approx(1.0)
     assert ann.overall == pytest.approx((MIXED_F1 + 0.0 + 1.0) / 3)
-    assert result["bob"].overall == pytest.approx(1.0) and result["bob"].by_modality["emotional"] is None
+    assert (
+        result["bob"].overall == pytest.approx(1.0)
+        and result["bob"].by_modality["emotional"] is None
+    )
 
 
 def test_nothing_to_score_calls_no_model(scorer):
@@ -149,20 +169,31 @@ def test_alpha_of_labels_matches_the_numeric_codes():
     names = {1: "happy", 2: "sad", 3: "angry", 4: "calm", 5: "fear"}
     labels = {}
     for unit in range(12):
-        labels[f"c{unit}"] = {f"coder{i}": names[row[unit]] for i, row in enumerate(KRIPPENDORFF_2011)
-                              if row[unit] is not None}
+        labels[f"c{unit}"] = {
+            f"coder{i}": names[row[unit]]
+            for i, row in enumerate(KRIPPENDORFF_2011)
+            if row[unit] is not None
+        }
     result = primary_label_alpha(labels=labels)
     # Unit 12 has one value only: it cannot be paired and is not counted.
     assert round(result.alpha, 3) == 0.743 and result.n_units == 11 and result.n_coders == 4
 
 
 def test_alpha_by_hand_perfect_and_undefined():
-    assert primary_label_alpha(labels={"c1": {"a": "happy", "b": "happy"},
-                                       "c2": {"a": "sad", "b": "sad"}}).alpha == 1.0
+    assert (
+        primary_label_alpha(
+            labels={"c1": {"a": "happy", "b": "happy"}, "c2": {"a": "sad", "b": "sad"}}
+        ).alpha
+        == 1.0
+    )
     # 2 coders x 4 units: x x / x y / y y / y y. n = 8, n_x = 3, n_y = 5, two disagreeing
     # ordered pairs: alpha = 1 - (n - 1) * 2 / (2 * 3 * 5) = 1 - 14/30.
-    assert krippendorff_alpha_nominal([["x", "x", "y", "y"], ["x", "y", "y", "y"]]) == pytest.approx(1 - 14 / 30)
-    same = primary_label_alpha(labels={"c1": {"a": "happy", "b": "happy"}, "c2": {"a": "happy", "b": "happy"}})
+    assert krippendorff_alpha_nominal(
+        [["x", "x", "y", "y"], ["x", "y", "y", "y"]]
+    ) == pytest.approx(1 - 14 / 30)
+    same = primary_label_alpha(
+        labels={"c1": {"a": "happy", "b": "happy"}, "c2": {"a": "happy", "b": "happy"}}
+    )
     assert same.alpha is None and "undefined" in same.reason and same.n_units == 2
     lonely = primary_label_alpha(labels={"c1": {"a": "happy", "b": ""}, "c2": {"a": "sad"}})
     assert lonely.alpha is None and lonely.n_units == 0 and "two" in lonely.reason
@@ -171,7 +202,7 @@ def test_alpha_by_hand_perfect_and_undefined():
 
 
 def test_median_decision_time_ignores_breaks_and_first_decisions():
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     first = [t0, t0 + timedelta(seconds=4), t0 + timedelta(seconds=10), t0 + timedelta(minutes=30)]
     second = [t0 + timedelta(seconds=20), t0]  # unsorted on purpose: one gap of 20 s
     median, n = median_decision_seconds([first, second, [t0]])

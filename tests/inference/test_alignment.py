@@ -38,7 +38,8 @@ class TableSimilarity:
     def __call__(self, a: list[str], b: list[str]) -> np.ndarray:
         self.calls.append((list(a), list(b)))
         return np.array([[self.value(x, y) for y in b] for x in a], dtype=np.float64).reshape(
-            len(a), len(b))
+            len(a), len(b)
+        )
 
 
 def cue(id, source, text, start=None, end=None, modality="visual"):
@@ -46,8 +47,9 @@ def cue(id, source, text, start=None, end=None, modality="visual"):
 
 
 def align(cues, annotators=(A, B, C), pairs=None, **options):
-    return align_cues(cues=cues, annotators=list(annotators),
-                      similarity=TableSimilarity(pairs), **options)
+    return align_cues(
+        cues=cues, annotators=list(annotators), similarity=TableSimilarity(pairs), **options
+    )
 
 
 def by_ids(groups: list[CueGroup]) -> dict[tuple[int, ...], CueGroup]:
@@ -65,8 +67,14 @@ SMILE = {
 
 
 def test_three_annotators_agreeing_form_one_consensus_group():
-    groups = align([cue(3, C, "She is smiling."), cue(1, A, "She smiles."),
-                    cue(2, B, "The corners of her mouth turn up.")], pairs=SMILE)
+    groups = align(
+        [
+            cue(3, C, "She is smiling."),
+            cue(1, A, "She smiles."),
+            cue(2, B, "The corners of her mouth turn up."),
+        ],
+        pairs=SMILE,
+    )
     assert len(groups) == 1
     group = groups[0]
     assert group.cue_ids == [1, 2, 3]
@@ -78,8 +86,10 @@ def test_three_annotators_agreeing_form_one_consensus_group():
 
 
 def test_two_of_three_is_consensus_and_the_third_cue_a_singleton():
-    groups = align([cue(1, A, "She smiles."), cue(2, B, "She is smiling."),
-                    cue(3, C, "He frowns.")], pairs=SMILE)
+    groups = align(
+        [cue(1, A, "She smiles."), cue(2, B, "She is smiling."), cue(3, C, "He frowns.")],
+        pairs=SMILE,
+    )
     found = by_ids(groups)
     assert set(found) == {(1, 2), (3,)}
     assert found[(1, 2)].label == "consensus"
@@ -107,27 +117,32 @@ def test_one_annotator_alone_is_a_singleton_even_when_k_is_one():
 
 
 def test_same_text_with_non_overlapping_times_makes_separate_groups():
-    groups = align([cue(1, A, "He raises his voice.", 0, 1000),
-                    cue(2, B, "He raises his voice.", 5000, 6000)])
+    groups = align(
+        [cue(1, A, "He raises his voice.", 0, 1000), cue(2, B, "He raises his voice.", 5000, 6000)]
+    )
     assert sorted(g.cue_ids for g in groups) == [[1], [2]]
     assert all(g.label == "singleton" for g in groups)
 
 
 def test_same_text_with_overlapping_times_groups_and_takes_the_union_span():
-    groups = align([cue(1, A, "He raises his voice.", 0, 1000),
-                    cue(2, B, "He raises his voice.", 600, 3000)])
+    groups = align(
+        [cue(1, A, "He raises his voice.", 0, 1000), cue(2, B, "He raises his voice.", 600, 3000)]
+    )
     assert [(g.cue_ids, g.start_ms, g.end_ms) for g in groups] == [([1, 2], 0, 3000)]
 
 
 def test_an_untimed_cue_joins_a_timed_one_on_text_alone():
-    groups = align([cue(1, A, "She smiles.", 4000, 4500), cue(2, B, "She is smiling.")],
-                   pairs=SMILE)
+    groups = align(
+        [cue(1, A, "She smiles.", 4000, 4500), cue(2, B, "She is smiling.")], pairs=SMILE
+    )
     assert [(g.cue_ids, g.start_ms, g.end_ms) for g in groups] == [([1, 2], 4000, 4500)]
 
 
 def test_two_cues_of_one_annotator_never_share_a_group():
-    groups = align([cue(1, A, "She smiles."), cue(2, A, "She is smiling."),
-                    cue(3, B, "She smiles.")], pairs=SMILE)
+    groups = align(
+        [cue(1, A, "She smiles."), cue(2, A, "She is smiling."), cue(3, B, "She smiles.")],
+        pairs=SMILE,
+    )
     found = by_ids(groups)
     # cue 3 is identical to cue 1 (1.0) and close to cue 2 (0.9): it takes cue 1
     assert set(found) == {(1, 3), (2,)}
@@ -156,8 +171,14 @@ def test_the_most_similar_pair_is_merged_first():
 def test_average_linkage_prefers_the_group_closer_on_average():
     # cue 4 (annotator C) fits both {1, 2} and {3}; its single best partner is cue 1 (0.9),
     # but its mean to {1, 2} is 0.775, below its 0.8 to {3}: the higher mean wins
-    pairs = {("a1", "b1"): 0.95, ("a1", "c"): 0.9, ("b1", "c"): 0.65, ("d", "c"): 0.8,
-             ("a1", "d"): 0.1, ("b1", "d"): 0.1}
+    pairs = {
+        ("a1", "b1"): 0.95,
+        ("a1", "c"): 0.9,
+        ("b1", "c"): 0.65,
+        ("d", "c"): 0.8,
+        ("a1", "d"): 0.1,
+        ("b1", "d"): 0.1,
+    }
     cues = [cue(1, A, "a1"), cue(2, B, "b1"), cue(3, D, "d"), cue(4, C, "c")]
     groups = align(cues, annotators=(A, B, C, D), pairs=pairs)
     assert set(by_ids(groups)) == {(1, 2), (3, 4)}
@@ -170,8 +191,12 @@ def test_average_linkage_prefers_the_group_closer_on_average():
 
 
 def test_modalities_are_aligned_separately():
-    groups = align([cue(1, A, "She sounds sad.", modality="auditory"),
-                    cue(2, B, "She sounds sad.", modality="emotional")])
+    groups = align(
+        [
+            cue(1, A, "She sounds sad.", modality="auditory"),
+            cue(2, B, "She sounds sad.", modality="emotional"),
+        ]
+    )
     assert [(g.modality, g.cue_ids) for g in groups] == [("auditory", [1]), ("emotional", [2])]
 
 
@@ -179,8 +204,7 @@ def test_modalities_are_aligned_separately():
 
 
 def test_a_matching_model_cue_attaches_without_counting_toward_the_majority():
-    groups = align([cue(1, A, "She smiles."), cue(9, "model", "She is smiling.")],
-                   pairs=SMILE)
+    groups = align([cue(1, A, "She smiles."), cue(9, "model", "She is smiling.")], pairs=SMILE)
     assert len(groups) == 1
     group = groups[0]
     assert (group.cue_ids, group.model_cue_ids, group.sources) == ([1], [9], [A])
@@ -190,8 +214,9 @@ def test_a_matching_model_cue_attaches_without_counting_toward_the_majority():
 
 
 def test_an_unmatched_model_cue_is_model_only_with_its_own_span():
-    groups = align([cue(1, A, "She smiles.", 0, 1000), cue(9, "model", "He shouts.", 200, 900)],
-                   pairs=SMILE)
+    groups = align(
+        [cue(1, A, "She smiles.", 0, 1000), cue(9, "model", "He shouts.", 200, 900)], pairs=SMILE
+    )
     found = by_ids(groups)
     assert found[(9,)].label == "model_only"
     assert found[(9,)].cue_ids == [] and found[(9,)].sources == []
@@ -201,8 +226,14 @@ def test_an_unmatched_model_cue_is_model_only_with_its_own_span():
 
 
 def test_a_model_cue_outside_the_group_span_does_not_attach():
-    groups = align([cue(1, A, "She smiles.", 0, 1000), cue(2, B, "She is smiling.", 0, 2000),
-                    cue(9, "model", "She smiles.", 5000, 6000)], pairs=SMILE)
+    groups = align(
+        [
+            cue(1, A, "She smiles.", 0, 1000),
+            cue(2, B, "She is smiling.", 0, 2000),
+            cue(9, "model", "She smiles.", 5000, 6000),
+        ],
+        pairs=SMILE,
+    )
     assert set(by_ids(groups)) == {(1, 2), (9,)}
     assert by_ids(groups)[(9,)].label == "model_only"
 
@@ -218,8 +249,9 @@ def test_a_model_cue_attaches_on_the_group_mean_similarity():
 
 def test_a_model_cue_attaches_to_its_best_group_and_several_may_share_one():
     pairs = {("x", "m1"): 0.7, ("y", "m1"): 0.9, ("y", "m2"): 0.8, ("x", "m2"): 0.1}
-    groups = align([cue(1, A, "x"), cue(2, A, "y"), cue(8, "model", "m1"),
-                    cue(9, "model", "m2")], pairs=pairs)
+    groups = align(
+        [cue(1, A, "x"), cue(2, A, "y"), cue(8, "model", "m1"), cue(9, "model", "m2")], pairs=pairs
+    )
     found = by_ids(groups)
     assert found[(1,)].model_cue_ids == []
     assert found[(2,)].model_cue_ids == [8, 9]
@@ -255,14 +287,17 @@ def test_a_custom_similarity_threshold_is_honoured():
     assert len(align(cues, pairs={("x", "y"): 0.0}, similarity_threshold=0.0)) == 1
 
 
-@pytest.mark.parametrize(("second", "grouped"), [
-    ((800, 2000), True),     # overlaps 200 of the shorter 1000 ms: exactly 0.2
-    ((801, 2000), False),    # 199 / 1000
-    ((0, 0), True),          # a zero-length span at the other's start
-    ((1000, 1000), True),    # ... at its end
-    ((1001, 1001), False),   # ... just after it
-    ((1000, 5000), False),   # touching spans share no time
-])
+@pytest.mark.parametrize(
+    ("second", "grouped"),
+    [
+        ((800, 2000), True),  # overlaps 200 of the shorter 1000 ms: exactly 0.2
+        ((801, 2000), False),  # 199 / 1000
+        ((0, 0), True),  # a zero-length span at the other's start
+        ((1000, 1000), True),  # ... at its end
+        ((1001, 1001), False),  # ... just after it
+        ((1000, 5000), False),  # touching spans share no time
+    ],
+)
 def test_overlap_threshold_is_inclusive_and_handles_zero_length_spans(second, grouped):
     groups = align([cue(1, A, "x", 0, 1000), cue(2, B, "x", *second)])
     assert (len(groups) == 1) is grouped
@@ -292,19 +327,30 @@ def test_defaults_are_the_documented_ones():
 
 
 def _mixed_clip() -> tuple[list[AlignCue], dict]:
-    pairs = {**SMILE, ("He frowns.", "His brows knit."): 0.75,
-             ("She smiles.", "He frowns."): 0.2, ("Loud voice.", "He shouts."): 0.7,
-             ("x", "y"): 0.65, ("y", "z"): 0.65, ("x", "z"): 0.65}
+    pairs = {
+        **SMILE,
+        ("He frowns.", "His brows knit."): 0.75,
+        ("She smiles.", "He frowns."): 0.2,
+        ("Loud voice.", "He shouts."): 0.7,
+        ("x", "y"): 0.65,
+        ("y", "z"): 0.65,
+        ("x", "z"): 0.65,
+    }
     cues = [
-        cue(1, A, "She smiles.", 0, 1000), cue(2, B, "She is smiling.", 100, 900),
+        cue(1, A, "She smiles.", 0, 1000),
+        cue(2, B, "She is smiling.", 100, 900),
         cue(3, C, "The corners of her mouth turn up.", 200, 1200),
-        cue(4, A, "He frowns.", 3000, 4000), cue(5, B, "His brows knit."),
+        cue(4, A, "He frowns.", 3000, 4000),
+        cue(5, B, "His brows knit."),
         cue(6, C, "He frowns.", 9000, 9500),
-        cue(7, A, "Loud voice.", 100, 500, "auditory"), cue(8, C, "He shouts.", 0, 400, "auditory"),
+        cue(7, A, "Loud voice.", 100, 500, "auditory"),
+        cue(8, C, "He shouts.", 0, 400, "auditory"),
         cue(9, "model", "He shouts.", 50, 450, "auditory"),
         cue(10, "model", "She is smiling.", 0, 800),
-        cue(11, A, "x", modality="emotional"), cue(12, B, "y", modality="emotional"),
-        cue(13, C, "z", modality="emotional"), cue(14, C, "x", modality="emotional"),
+        cue(11, A, "x", modality="emotional"),
+        cue(12, B, "y", modality="emotional"),
+        cue(13, C, "z", modality="emotional"),
+        cue(14, C, "x", modality="emotional"),
         cue(15, "model", "Nothing like it.", modality="emotional"),
     ]
     return cues, pairs
@@ -354,16 +400,27 @@ def test_untimed_groups_come_last_within_a_modality():
 
 
 def test_group_key_covers_modality_and_all_member_ids():
-    groups = align([cue(5, B, "x", modality="auditory"), cue(2, A, "x", modality="auditory"),
-                    cue(7, "model", "x", modality="auditory")])
+    groups = align(
+        [
+            cue(5, B, "x", modality="auditory"),
+            cue(2, A, "x", modality="auditory"),
+            cue(7, "model", "x", modality="auditory"),
+        ]
+    )
     assert [g.key for g in groups] == [hashlib.sha256(b"auditory:2,5,7").hexdigest()[:16]]
 
 
 def test_similarity_is_asked_once_with_the_sorted_distinct_texts():
     table = TableSimilarity(SMILE)
-    align_cues(cues=[cue(2, B, "She smiles."), cue(1, A, "She smiles."),
-                     cue(3, C, "She is smiling.", modality="auditory")],
-               annotators=[A, B, C], similarity=table)
+    align_cues(
+        cues=[
+            cue(2, B, "She smiles."),
+            cue(1, A, "She smiles."),
+            cue(3, C, "She is smiling.", modality="auditory"),
+        ],
+        annotators=[A, B, C],
+        similarity=table,
+    )
     assert table.calls == [(["She is smiling.", "She smiles."], ["She is smiling.", "She smiles."])]
 
 
@@ -397,8 +454,9 @@ def _random_clip(rng: random.Random):
         source = rng.choice([*annotators, "model"])
         start = rng.choice([None, rng.randrange(0, 5000, 250)])
         end = None if start is None else start + rng.randrange(0, 3000, 250)
-        cues.append(cue(id, source, rng.choice(words), start, end,
-                        rng.choice(["visual", "auditory"])))
+        cues.append(
+            cue(id, source, rng.choice(words), start, end, rng.choice(["visual", "auditory"]))
+        )
     return cues, annotators, pairs
 
 
@@ -408,14 +466,22 @@ def test_random_clips_keep_every_rule(seed):
     cues, annotators, pairs = _random_clip(rng)
     threshold, overlap = rng.choice([0.3, 0.5, 0.6]), rng.choice([0.0, 0.2, 0.5])
     table = TableSimilarity(pairs)
-    groups = align_cues(cues=cues, annotators=annotators, similarity=table,
-                        similarity_threshold=threshold, overlap_threshold=overlap)
+    groups = align_cues(
+        cues=cues,
+        annotators=annotators,
+        similarity=table,
+        similarity_threshold=threshold,
+        overlap_threshold=overlap,
+    )
     by_id = {c.id: c for c in cues}
 
     def compatible(a: AlignCue, b: AlignCue) -> bool:
         timed = a.start_ms is not None and b.start_ms is not None
-        return (a.source != b.source and table.value(a.text, b.text) >= threshold
-                and (not timed or _overlap(a, b) >= overlap))
+        return (
+            a.source != b.source
+            and table.value(a.text, b.text) >= threshold
+            and (not timed or _overlap(a, b) >= overlap)
+        )
 
     placed = [i for g in groups for i in (*g.cue_ids, *g.model_cue_ids)]
     assert sorted(placed) == sorted(by_id)
@@ -427,8 +493,15 @@ def test_random_clips_keep_every_rule(seed):
         assert len(set(g.sources)) == len(g.sources)
         assert all(compatible(a, b) for a, b in itertools.combinations(members, 2))
         distinct = len(set(g.sources))
-        expected = ("model_only" if not distinct else "singleton" if distinct == 1
-                    else "consensus" if 2 * distinct > len(annotators) else "disputed")
+        expected = (
+            "model_only"
+            if not distinct
+            else "singleton"
+            if distinct == 1
+            else "consensus"
+            if 2 * distinct > len(annotators)
+            else "disputed"
+        )
         assert g.label == expected
         for model_id in g.model_cue_ids:
             proposal = by_id[model_id]
@@ -436,8 +509,9 @@ def test_random_clips_keep_every_rule(seed):
             if g.cue_ids:
                 mean = np.mean([table.value(proposal.text, m.text) for m in members])
                 assert mean >= threshold
-                assert not _timed_apart((proposal.start_ms, proposal.end_ms),
-                                        (g.start_ms, g.end_ms), overlap)
+                assert not _timed_apart(
+                    (proposal.start_ms, proposal.end_ms), (g.start_ms, g.end_ms), overlap
+                )
     # maximal: no two human groups could still merge
     for g, h in itertools.combinations(human_groups, 2):
         if g.modality == h.modality:
@@ -452,32 +526,44 @@ def test_random_clips_keep_every_rule(seed):
                 continue
             mean = np.mean([table.value(proposal.text, by_id[i].text) for i in h.cue_ids])
             assert mean < threshold or _timed_apart(
-                (proposal.start_ms, proposal.end_ms), (h.start_ms, h.end_ms), overlap)
+                (proposal.start_ms, proposal.end_ms), (h.start_ms, h.end_ms), overlap
+            )
     shuffled = cues[:]
     rng.shuffle(shuffled)
-    assert align_cues(cues=shuffled, annotators=annotators, similarity=table,
-                      similarity_threshold=threshold, overlap_threshold=overlap) == groups
+    assert (
+        align_cues(
+            cues=shuffled,
+            annotators=annotators,
+            similarity=table,
+            similarity_threshold=threshold,
+            overlap_threshold=overlap,
+        )
+        == groups
+    )
 
 
 # --- errors -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("cues", "annotators", "options", "message"), [
-    ([cue(1, A, "x", modality="haptic")], (A,), {}, "unknown modality 'haptic'"),
-    ([cue(1, "u:99", "x")], (A, B), {}, "source 'u:99' is neither"),
-    ([cue(1, A, "x"), cue(1, B, "y")], (A, B), {}, "cue id 1 appears more than once"),
-    ([cue(1, A, "x", 500, 400)], (A,), {}, "end_ms 400 is before start_ms 500"),
-    ([cue(1, A, "x", 500, None)], (A,), {}, "both start_ms and end_ms or neither"),
-    ([cue(1, A, "x", -5, 10)], (A,), {}, "must not be negative"),
-    ([cue(1, A, "x")], (A,), {"similarity_threshold": 1.2}, "similarity_threshold must be"),
-    ([cue(1, A, "x")], (A,), {"similarity_threshold": -0.1}, "similarity_threshold must be"),
-    ([cue(1, A, "x")], (A,), {"overlap_threshold": 1.5}, "overlap_threshold must be"),
-    ([cue(1, A, "x")], (A,), {"overlap_threshold": float("nan")}, "overlap_threshold must be"),
-    ([cue(1, A, "x")], (A,), {"overlap_threshold": True}, "overlap_threshold must be"),
-    ([cue(1, A, "x")], (A, A), {}, "more than once"),
-    ([cue(1, "model", "x")], ("model",), {}, "reserved for model proposals"),
-    ([cue(1, A, "x")], "u:1", {}, "not the string"),
-])
+@pytest.mark.parametrize(
+    ("cues", "annotators", "options", "message"),
+    [
+        ([cue(1, A, "x", modality="haptic")], (A,), {}, "unknown modality 'haptic'"),
+        ([cue(1, "u:99", "x")], (A, B), {}, "source 'u:99' is neither"),
+        ([cue(1, A, "x"), cue(1, B, "y")], (A, B), {}, "cue id 1 appears more than once"),
+        ([cue(1, A, "x", 500, 400)], (A,), {}, "end_ms 400 is before start_ms 500"),
+        ([cue(1, A, "x", 500, None)], (A,), {}, "both start_ms and end_ms or neither"),
+        ([cue(1, A, "x", -5, 10)], (A,), {}, "must not be negative"),
+        ([cue(1, A, "x")], (A,), {"similarity_threshold": 1.2}, "similarity_threshold must be"),
+        ([cue(1, A, "x")], (A,), {"similarity_threshold": -0.1}, "similarity_threshold must be"),
+        ([cue(1, A, "x")], (A,), {"overlap_threshold": 1.5}, "overlap_threshold must be"),
+        ([cue(1, A, "x")], (A,), {"overlap_threshold": float("nan")}, "overlap_threshold must be"),
+        ([cue(1, A, "x")], (A,), {"overlap_threshold": True}, "overlap_threshold must be"),
+        ([cue(1, A, "x")], (A, A), {}, "more than once"),
+        ([cue(1, "model", "x")], ("model",), {}, "reserved for model proposals"),
+        ([cue(1, A, "x")], "u:1", {}, "not the string"),
+    ],
+)
 def test_bad_input_raises_a_clear_value_error(cues, annotators, options, message):
     with pytest.raises(ValueError, match=message):
         align_cues(cues=cues, annotators=annotators, similarity=TableSimilarity(), **options)
@@ -490,11 +576,15 @@ def test_thresholds_are_checked_even_without_cues():
 
 def test_a_similarity_of_the_wrong_shape_is_refused():
     with pytest.raises(ValueError, match=r"shape \(1, 1\) for 2 x 2 texts"):
-        align_cues(cues=[cue(1, A, "x"), cue(2, B, "y")], annotators=[A, B],
-                   similarity=lambda a, b: np.ones((1, 1)))
+        align_cues(
+            cues=[cue(1, A, "x"), cue(2, B, "y")],
+            annotators=[A, B],
+            similarity=lambda a, b: np.ones((1, 1)),
+        )
     with pytest.raises(ValueError, match="non-finite"):
-        align_cues(cues=[cue(1, A, "x")], annotators=[A],
-                   similarity=lambda a, b: np.full((1, 1), np.nan))
+        align_cues(
+            cues=[cue(1, A, "x")], annotators=[A], similarity=lambda a, b: np.full((1, 1), np.nan)
+        )
 
 
 # --- the embedding similarity -------------------------------------------------------------
@@ -517,8 +607,7 @@ def test_embedding_similarity_is_the_cosine_and_embeds_each_text_once():
     similarity = embedding_similarity(EmbeddingCache(encoder))
     matrix = similarity(["a", "b", "a"], ["b", "c", "a"])
     assert matrix.shape == (3, 3)
-    assert matrix == pytest.approx(np.array([[0.8, 0.0, 1.0], [1.0, 0.0, 0.8],
-                                             [0.8, 0.0, 1.0]]))
+    assert matrix == pytest.approx(np.array([[0.8, 0.0, 1.0], [1.0, 0.0, 0.8], [0.8, 0.0, 1.0]]))
     assert sorted(encoder.encoded) == ["a", "b", "c"]
     similarity(["c"], ["a"])
     assert sorted(encoder.encoded) == ["a", "b", "c"]  # cached
@@ -573,9 +662,10 @@ def test_real_model_groups_what_a_person_would_group(real_similarity):
         ("auditory", [8], [], "singleton"),
         ("auditory", [], [21], "model_only"),
         ("auditory", [6, 7], [], "consensus"),
-        *sorted([("emotional", [9, 10, 11], [], "consensus"),
-                 ("emotional", [12], [], "singleton")],
-                key=lambda s: next(g.key for g in groups if g.cue_ids == s[1])),
+        *sorted(
+            [("emotional", [9, 10, 11], [], "consensus"), ("emotional", [12], [], "singleton")],
+            key=lambda s: next(g.key for g in groups if g.cue_ids == s[1]),
+        ),
     ]
     happy = next(g for g in groups if g.cue_ids == [9, 10, 11])
     assert happy.similarity == pytest.approx(np.mean([0.69, 0.73, 0.89]), abs=0.01)
@@ -585,17 +675,30 @@ def test_real_model_groups_what_a_person_would_group(real_similarity):
 
 def test_real_model_keeps_the_same_words_apart_when_times_differ(real_similarity):
     groups = align_cues(
-        cues=[cue(1, A, "He raises his voice.", 0, 1000, "auditory"),
-              cue(2, B, "He starts shouting.", 4000, 5000, "auditory"),
-              cue(3, C, "He raises his voice.", 4200, 4800, "auditory")],
-        annotators=[A, B, C], similarity=real_similarity)
+        cues=[
+            cue(1, A, "He raises his voice.", 0, 1000, "auditory"),
+            cue(2, B, "He starts shouting.", 4000, 5000, "auditory"),
+            cue(3, C, "He raises his voice.", 4200, 4800, "auditory"),
+        ],
+        annotators=[A, B, C],
+        similarity=real_similarity,
+    )
     assert sorted(g.cue_ids for g in groups) == [[1], [2, 3]]
 
 
 def test_real_model_result_does_not_depend_on_input_order(real_similarity):
-    cues = [cue(1, A, "She smiles."), cue(2, B, "She is smiling."), cue(3, C, "He frowns."),
-            cue(4, B, "His brows are knitted."), cue(5, A, "She grins.")]
-    keys = {tuple(g.key for g in align_cues(cues=list(order), annotators=[A, B, C],
-                                            similarity=real_similarity))
-            for order in itertools.permutations(cues)}
+    cues = [
+        cue(1, A, "She smiles."),
+        cue(2, B, "She is smiling."),
+        cue(3, C, "He frowns."),
+        cue(4, B, "His brows are knitted."),
+        cue(5, A, "She grins."),
+    ]
+    keys = {
+        tuple(
+            g.key
+            for g in align_cues(cues=list(order), annotators=[A, B, C], similarity=real_similarity)
+        )
+        for order in itertools.permutations(cues)
+    }
     assert len(keys) == 1

@@ -13,7 +13,7 @@ import random
 import re
 import subprocess
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,29 +48,32 @@ def make_items(n: int = 12) -> list[dict]:
     for i in range(n):
         label = LABELS[i % len(LABELS)]
         t = rng.randint(0, 3000)
-        items.append({
-            "name": f"sample_{i:08d}",
-            "group_key": f"spk{i % 5}" if i % 6 else "",
-            "duration_ms": 5000 + i if i % 4 else None,
-            "media": f"media/clips/sample_{i:08d}.mp4" if i % 5 else "",
-            "labels": [label, "surprised"] if i % 3 else [label],
-            "primary_label": label if i != 7 else "",
-            "description": f'In the video, the speaker looks {label}; he says "no, = 1, 2".\n'
-                           f"Overall: {label} <really> & more.",
-            "cues": {
-                "visual": [
-                    cue(f"Clip {i}: the brows are drawn together.", t, t + 800),
-                    cue("No face is visible for a moment.", kind="unobservable"),
-                    cue(f"Clip {i}: a brief blink --> then a stare.", t, t),  # a point cue
-                ],
-                "auditory": [
-                    cue(f"Clip {i}: the voice rises at the end.", t + 100, t + 1500),
-                    cue(f"I can't believe it, number {i}!", 0, 900, "subtitle"),
-                ],
-                "emotional": [cue(f"Clip {i}: the speaker feels {label}.", kind="inference")]
-                if i != 3 else [],
-            },
-        })
+        items.append(
+            {
+                "name": f"sample_{i:08d}",
+                "group_key": f"spk{i % 5}" if i % 6 else "",
+                "duration_ms": 5000 + i if i % 4 else None,
+                "media": f"media/clips/sample_{i:08d}.mp4" if i % 5 else "",
+                "labels": [label, "surprised"] if i % 3 else [label],
+                "primary_label": label if i != 7 else "",
+                "description": f'In the video, the speaker looks {label}; he says "no, = 1, 2".\n'
+                f"Overall: {label} <really> & more.",
+                "cues": {
+                    "visual": [
+                        cue(f"Clip {i}: the brows are drawn together.", t, t + 800),
+                        cue("No face is visible for a moment.", kind="unobservable"),
+                        cue(f"Clip {i}: a brief blink --> then a stare.", t, t),  # a point cue
+                    ],
+                    "auditory": [
+                        cue(f"Clip {i}: the voice rises at the end.", t + 100, t + 1500),
+                        cue(f"I can't believe it, number {i}!", 0, 900, "subtitle"),
+                    ],
+                    "emotional": [cue(f"Clip {i}: the speaker feels {label}.", kind="inference")]
+                    if i != 3
+                    else [],
+                },
+            }
+        )
     return items
 
 
@@ -89,8 +92,13 @@ def items():
 def exported(items, tmp_path_factory):
     path = tmp_path_factory.mktemp("export") / "gold-v3.zip"
     calls = []
-    result = export_zip(items=items, splits=SPLITS, datasheet=DATASHEET, out=path,
-                        progress=lambda done, total: calls.append((done, total)))
+    result = export_zip(
+        items=items,
+        splits=SPLITS,
+        datasheet=DATASHEET,
+        out=path,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     return path, result, calls
 
 
@@ -126,7 +134,8 @@ def test_the_zip_holds_every_format_for_every_split(archive, items):
 
 def test_splits_json_lists_each_split_in_name_order(archive):
     assert json.loads(archive.read("splits.json")) == {
-        "train": SPLITS["train"], "test": sorted(SPLITS["test"]),
+        "train": SPLITS["train"],
+        "test": sorted(SPLITS["test"]),
     }
     assert list(json.loads(archive.read("splits.json"))) == ["train", "test"]
 
@@ -170,7 +179,8 @@ def test_emer_csv_reads_as_mer_and_emer_columns(archive, tmp_path, items):
     # the project's own MER/EMER manifest reader takes it as it is
     manifest = manifest_read(extract(archive, tmp_path, "train/emer.csv"))
     assert [(m.name, m.labels) for m in manifest][:2] == [
-        ("sample_00000000", ("happy",)), ("sample_00000001", ("sad", "surprised")),
+        ("sample_00000000", ("happy",)),
+        ("sample_00000001", ("sad", "surprised")),
     ]
 
 
@@ -178,8 +188,9 @@ def test_jsonl_loads_with_datasets_in_one_schema(archive, tmp_path, items):
     import datasets
 
     path = extract(archive, tmp_path, "train/clips.jsonl")
-    loaded = datasets.load_dataset("json", data_files=str(path), split="train",
-                                   cache_dir=str(tmp_path / "hf-cache"))
+    loaded = datasets.load_dataset(
+        "json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf-cache")
+    )
     assert loaded.num_rows == 8
     assert loaded["name"] == SPLITS["train"]
     assert str(loaded.features["cues"]["visual"].feature["start_ms"].dtype) == "int64"
@@ -209,10 +220,19 @@ def test_webvtt_reads_back_with_webvtt_py_and_follows_the_spec(archive, tmp_path
     parsed = webvtt.read(str(extract(archive, tmp_path, "test/vtt/sample_00000009.vtt")))
     timed = [(m, c) for m, cues in item["cues"].items() for c in cues if c["start_ms"] is not None]
     assert len(parsed.captions) == len(timed) == 4
-    got = {(c.identifier.split("-")[0], _ms(*re.split(r"[:.]", c.start)),
-            _ms(*re.split(r"[:.]", c.end)), html.unescape(c.text)) for c in parsed}
-    want = {(m, c["start_ms"], max(c["end_ms"], c["start_ms"] + 1), f"[{m}] {c['text']}")
-            for m, c in timed}  # a point cue lasts 1 ms
+    got = {
+        (
+            c.identifier.split("-")[0],
+            _ms(*re.split(r"[:.]", c.start)),
+            _ms(*re.split(r"[:.]", c.end)),
+            html.unescape(c.text),
+        )
+        for c in parsed
+    }
+    want = {
+        (m, c["start_ms"], max(c["end_ms"], c["start_ms"] + 1), f"[{m}] {c['text']}")
+        for m, c in timed
+    }  # a point cue lasts 1 ms
     assert got == want
     # untimed cues are kept in a NOTE block
     assert parsed.header_comments == [
@@ -243,14 +263,20 @@ def test_elan_reads_back_with_pympi_with_a_tier_per_modality(archive, tmp_path, 
     item = next(i for i in items if i["name"] == "sample_00000001")
     eaf = Elan.Eaf(str(extract(archive, tmp_path, "train/elan/sample_00000001.eaf")))
     assert set(eaf.get_tier_names()) == {
-        "visual", "auditory", "emotional", "visual (untimed)", "emotional (untimed)",
+        "visual",
+        "auditory",
+        "emotional",
+        "visual (untimed)",
+        "emotional (untimed)",
     }
     visual = sorted(eaf.get_annotation_data_for_tier("visual"))
     t = item["cues"]["visual"][0]["start_ms"]
-    assert visual == sorted([
-        (t, t + 800, "Clip 1: the brows are drawn together."),
-        (t, t + 1, "Clip 1: a brief blink --> then a stare."),
-    ])
+    assert visual == sorted(
+        [
+            (t, t + 800, "Clip 1: the brows are drawn together."),
+            (t, t + 1, "Clip 1: a brief blink --> then a stare."),
+        ]
+    )
     assert sorted(eaf.get_annotation_data_for_tier("auditory")) == sorted(
         (c["start_ms"], c["end_ms"], c["text"]) for c in item["cues"]["auditory"]
     )
@@ -262,8 +288,9 @@ def test_elan_reads_back_with_pympi_with_a_tier_per_modality(archive, tmp_path, 
     assert eaf.media_descriptors[0]["RELATIVE_MEDIA_URL"] == "../../media/clips/sample_00000001.mp4"
     assert eaf.media_descriptors[0]["MIME_TYPE"] == "video/mp4"
     assert eaf.adocument["DATE"] == FROZEN_AT
-    assert dict(eaf.properties)["lastUsedAnnotation"] == str(max(
-        int(a[1:]) for a in eaf.annotations))
+    assert dict(eaf.properties)["lastUsedAnnotation"] == str(
+        max(int(a[1:]) for a in eaf.annotations)
+    )
 
 
 def test_elan_without_media_has_no_media_descriptor(archive, tmp_path):
@@ -283,10 +310,16 @@ def test_datasheet_counts_splits_labels_cues_and_passes_fields_through(archive):
     assert counts["total"]["cues"] == {"visual": 36, "auditory": 24, "emotional": 11}
     assert counts["total"]["timed_cues"] == {"visual": 24, "auditory": 24, "emotional": 0}
     assert counts["splits"]["train"]["primary_labels"] == {
-        "(none)": 1, "angry": 2, "happy": 2, "sad": 2, "worried": 1,
+        "(none)": 1,
+        "angry": 2,
+        "happy": 2,
+        "sad": 2,
+        "worried": 1,
     }
     assert sheet["label_distribution"]["happy"] == {
-        "clips": 3, "share": 0.25, "by_split": {"train": 2, "test": 1},
+        "clips": 3,
+        "share": 0.25,
+        "by_split": {"train": 2, "test": 1},
     }
     markdown = archive.read("datasheet.md").decode("utf-8")
     assert "**Licence**: CC BY-NC 4.0" in markdown
@@ -322,19 +355,22 @@ def test_the_manifest_covers_every_other_file_and_verifies(archive, exported):
 def test_the_manifest_verifies_with_sha256sum(archive, tmp_path):
     archive.extractall(tmp_path)
     (tmp_path / "test" / "emer.csv").write_text("name,english\n")  # tamper with one file
-    checked = subprocess.run(["sha256sum", "--check", "--quiet", MANIFEST], cwd=tmp_path,
-                             capture_output=True, text=True)
+    checked = subprocess.run(
+        ["sha256sum", "--check", "--quiet", MANIFEST], cwd=tmp_path, capture_output=True, text=True
+    )
     assert checked.returncode == 1
     assert checked.stdout.strip() == "test/emer.csv: FAILED"
     (tmp_path / "test" / "emer.csv").write_bytes(archive.read("test/emer.csv"))
-    assert subprocess.run(["sha256sum", "--check", "--quiet", MANIFEST],
-                          cwd=tmp_path).returncode == 0
+    assert (
+        subprocess.run(["sha256sum", "--check", "--quiet", MANIFEST], cwd=tmp_path).returncode == 0
+    )
 
 
 def test_items_in_no_split_are_left_out(items):
     buffer = io.BytesIO()
-    result = export_zip(items=items, splits={"test": SPLITS["test"]}, datasheet=DATASHEET,
-                        out=buffer)
+    result = export_zip(
+        items=items, splits={"test": SPLITS["test"]}, datasheet=DATASHEET, out=buffer
+    )
     assert result["counts"]["total"]["clips"] == 4
     with zipfile.ZipFile(buffer) as zf:
         assert not any(name.startswith("train/") for name in zf.namelist())
@@ -356,13 +392,21 @@ def test_same_input_gives_the_same_bytes_in_any_item_order(items, exported):
     random.Random(1).shuffle(shuffled)
     reordered = {"train": list(reversed(SPLITS["train"])), "test": SPLITS["test"]}
     third = io.BytesIO()
-    export_zip(items=shuffled, splits=reordered, datasheet=dict(reversed(DATASHEET.items())),
-               out=third)
+    export_zip(
+        items=shuffled, splits=reordered, datasheet=dict(reversed(DATASHEET.items())), out=third
+    )
     assert third.getvalue() == first
     # a datetime frozen_at stamps the same time as its ISO string
     fourth = io.BytesIO()
-    export_zip(items=items, splits=SPLITS, out=fourth, datasheet={
-        **DATASHEET, "frozen_at": datetime(2026, 11, 30, 9, 15, 42, tzinfo=timezone.utc)})
+    export_zip(
+        items=items,
+        splits=SPLITS,
+        out=fourth,
+        datasheet={
+            **DATASHEET,
+            "frozen_at": datetime(2026, 11, 30, 9, 15, 42, tzinfo=UTC),
+        },
+    )
     with zipfile.ZipFile(fourth) as zf:
         assert {i.date_time for i in zf.infolist()} == {(2026, 11, 30, 9, 15, 42)}
 
@@ -382,14 +426,16 @@ def test_an_error_while_writing_leaves_no_file_and_keeps_the_old_one(items, tmp_
 
     target = tmp_path / "gold.zip"
     with pytest.raises(RuntimeError, match="disk full"):
-        export_zip(items=items, splits=SPLITS, datasheet=DATASHEET, out=target,
-                   progress=fail_halfway)
+        export_zip(
+            items=items, splits=SPLITS, datasheet=DATASHEET, out=target, progress=fail_halfway
+        )
     assert list(tmp_path.iterdir()) == []
 
     target.write_bytes(b"the previous export")
     with pytest.raises(RuntimeError):
-        export_zip(items=items, splits=SPLITS, datasheet=DATASHEET, out=str(target),
-                   progress=fail_halfway)
+        export_zip(
+            items=items, splits=SPLITS, datasheet=DATASHEET, out=str(target), progress=fail_halfway
+        )
     assert list(tmp_path.iterdir()) == [target]
     assert target.read_bytes() == b"the previous export"
     export_zip(items=items, splits=SPLITS, datasheet=DATASHEET, out=str(target))
@@ -410,26 +456,46 @@ def _with_cue(items, index, modality, cue_fields):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda it: _with(it, 2, cues={**it[2]["cues"], "textual": []}),
-         r"item 'sample_00000002': unknown modality 'textual'"),
-        (lambda it: _with_cue(it, 4, "visual", cue("late", 900, 100)),
-         r"item 'sample_00000004': cues\['visual'\]\[0\]: end_ms 100 is before start_ms 900"),
-        (lambda it: _with_cue(it, 4, "auditory", cue("half", 900, None)),
-         r"item 'sample_00000004': cues\['auditory'\]\[0\]: start_ms and end_ms must both"),
-        (lambda it: _with_cue(it, 5, "emotional", cue("   ")),
-         r"item 'sample_00000005': cues\['emotional'\]\[0\].text must be a non-empty"),
-        (lambda it: _with_cue(it, 5, "visual", cue("x", kind="guess")),
-         r"item 'sample_00000005': cues\['visual'\]\[0\].kind must be one of"),
-        (lambda it: _with_cue(it, 5, "visual", cue("x", -5, 10)),
-         r"item 'sample_00000005': cues\['visual'\]\[0\].start_ms must be a whole number"),
-        (lambda it: _with(it, 1, media="/srv/media/x.mp4"),
-         r"item 'sample_00000001': media must be a path relative"),
-        (lambda it: _with(it, 1, media="../x.mp4"),
-         r"item 'sample_00000001': media must be a path relative"),
-        (lambda it: _with(it, 1, duration_ms=12.5),
-         r"item 'sample_00000001': duration_ms must be a whole number"),
-        (lambda it: _with(it, 1, labels="happy"),
-         r"item 'sample_00000001': labels must be a list of strings"),
+        (
+            lambda it: _with(it, 2, cues={**it[2]["cues"], "textual": []}),
+            r"item 'sample_00000002': unknown modality 'textual'",
+        ),
+        (
+            lambda it: _with_cue(it, 4, "visual", cue("late", 900, 100)),
+            r"item 'sample_00000004': cues\['visual'\]\[0\]: end_ms 100 is before start_ms 900",
+        ),
+        (
+            lambda it: _with_cue(it, 4, "auditory", cue("half", 900, None)),
+            r"item 'sample_00000004': cues\['auditory'\]\[0\]: start_ms and end_ms must both",
+        ),
+        (
+            lambda it: _with_cue(it, 5, "emotional", cue("   ")),
+            r"item 'sample_00000005': cues\['emotional'\]\[0\].text must be a non-empty",
+        ),
+        (
+            lambda it: _with_cue(it, 5, "visual", cue("x", kind="guess")),
+            r"item 'sample_00000005': cues\['visual'\]\[0\].kind must be one of",
+        ),
+        (
+            lambda it: _with_cue(it, 5, "visual", cue("x", -5, 10)),
+            r"item 'sample_00000005': cues\['visual'\]\[0\].start_ms must be a whole number",
+        ),
+        (
+            lambda it: _with(it, 1, media="/srv/media/x.mp4"),
+            r"item 'sample_00000001': media must be a path relative",
+        ),
+        (
+            lambda it: _with(it, 1, media="../x.mp4"),
+            r"item 'sample_00000001': media must be a path relative",
+        ),
+        (
+            lambda it: _with(it, 1, duration_ms=12.5),
+            r"item 'sample_00000001': duration_ms must be a whole number",
+        ),
+        (
+            lambda it: _with(it, 1, labels="happy"),
+            r"item 'sample_00000001': labels must be a list of strings",
+        ),
         (lambda it: _with(it, 1, name="../evil"), r"items\[1\].name must be a clip name"),
         (lambda it: it + [dict(it[0])], r"item 'sample_00000000' appears twice in items"),
     ],
@@ -444,12 +510,18 @@ def test_bad_items_are_refused_naming_the_item_and_field(items, tmp_path, change
 @pytest.mark.parametrize(
     ("splits", "message"),
     [
-        ({**SPLITS, "test": [*SPLITS["test"], "sample_99999999"]},
-         r"split 'test' names clip 'sample_99999999', which has no item"),
-        ({**SPLITS, "test": [*SPLITS["test"], "sample_00000000"]},
-         r"item 'sample_00000000' is in two splits: 'train' and 'test'"),
-        ({**SPLITS, "test": [*SPLITS["test"], "sample_00000008"]},
-         r"item 'sample_00000008' is listed twice in split 'test'"),
+        (
+            {**SPLITS, "test": [*SPLITS["test"], "sample_99999999"]},
+            r"split 'test' names clip 'sample_99999999', which has no item",
+        ),
+        (
+            {**SPLITS, "test": [*SPLITS["test"], "sample_00000000"]},
+            r"item 'sample_00000000' is in two splits: 'train' and 'test'",
+        ),
+        (
+            {**SPLITS, "test": [*SPLITS["test"], "sample_00000008"]},
+            r"item 'sample_00000008' is listed twice in split 'test'",
+        ),
         ({**SPLITS, "val": []}, r"split 'val' has no clips"),
         ({"Train": SPLITS["train"]}, r"split name 'Train' is not allowed"),
         ({}, r"splits must map"),

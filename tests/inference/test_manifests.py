@@ -15,7 +15,12 @@ def test_chinese_only_manifest_uses_chinese_text():
 
 def test_emer_v1_manifest():
     row = manifest_parse('names,emotions,subtitles,reasons\ns1,angry,"No, stop.","He shouts."\n')[0]
-    assert (row.name, row.emotion, row.subtitle, row.reasons) == ("s1", "angry", "No, stop.", "He shouts.")
+    assert (row.name, row.emotion, row.subtitle, row.reasons) == (
+        "s1",
+        "angry",
+        "No, stop.",
+        "He shouts.",
+    )
 
 
 def test_openset_labels_are_parsed():
@@ -23,17 +28,20 @@ def test_openset_labels_are_parsed():
     assert row.labels == ("happy", "grateful")
 
 
-@pytest.mark.parametrize("text,words", [
-    ("", "empty"),
-    ("clip,text\na,b\n", "no 'name' column"),
-    ("name,notes\na,b\n", "none of english"),
-    ("names,emotions\na,b\n", "lacks reasons, subtitles"),
-    ("name,english\n", "no rows"),
-    ("name,english\na,x\na,y\n", "line 3: name 'a' repeats line 2"),
-    ("name,english\n,x\n", "line 2: empty name"),
-    ("name,openset\na,not a list\n", "openset"),
-    ("name,english\na,x,extra\n", "more fields than the header"),
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("", "empty"),
+        ("clip,text\na,b\n", "no 'name' column"),
+        ("name,notes\na,b\n", "none of english"),
+        ("names,emotions\na,b\n", "lacks reasons, subtitles"),
+        ("name,english\n", "no rows"),
+        ("name,english\na,x\na,y\n", "line 3: name 'a' repeats line 2"),
+        ("name,english\n,x\n", "line 2: empty name"),
+        ("name,openset\na,not a list\n", "openset"),
+        ("name,english\na,x,extra\n", "more fields than the header"),
+    ],
+)
 def test_bad_manifests_name_the_problem(text, words):
     with pytest.raises(ManifestError) as caught:
         manifest_parse(text, label="m.csv")

@@ -30,10 +30,10 @@ def media(tmp_path_factory):
         "clip": mediafiles.make_clip(d / "clip.mp4", seconds=2.0),
         "noaudio": mediafiles.make_clip(d / "silent.mp4", seconds=2.0, audio=False),
         "offset": mediafiles.make_clip(d / "offset.mp4", seconds=2.0, start_offset_s=1.0),
-        "mpeg4": mediafiles.make_clip(d / "old.avi", seconds=2.0, vcodec="mpeg4",
-                                      container="avi"),
-        "vp9": mediafiles.make_clip(d / "web.webm", seconds=1.0, vcodec="libvpx-vp9",
-                                    container="webm"),
+        "mpeg4": mediafiles.make_clip(d / "old.avi", seconds=2.0, vcodec="mpeg4", container="avi"),
+        "vp9": mediafiles.make_clip(
+            d / "web.webm", seconds=1.0, vcodec="libvpx-vp9", container="webm"
+        ),
     }
 
 
@@ -44,6 +44,7 @@ def _error(path, **kwargs) -> MediaError:
 
 
 # ------------------------------------------------------------------------------- bad inputs
+
 
 def test_zero_length_file_is_empty(tmp_path):
     err = _error(mediafiles.make_zero_length(tmp_path / "clip.mp4"))
@@ -99,8 +100,9 @@ def test_corrupted_bytes_fail_derive_as_damaged(tmp_path, media):
 def test_audio_only_is_no_video(tmp_path):
     err = _error(mediafiles.make_audio_only(tmp_path / "voice.mp4"))
     assert err.code == "no_video"
-    assert str(err) == ("voice.mp4 is not a video: ffprobe found no video stream "
-                        "(it holds audio only).")
+    assert str(err) == (
+        "voice.mp4 is not a video: ffprobe found no video stream (it holds audio only)."
+    )
 
 
 @pytest.mark.parametrize("fmt", ["png", "jpeg"])
@@ -138,6 +140,7 @@ def test_media_error_is_a_value_error_and_pickles():
 
 # ------------------------------------------------------------------------------- probe
 
+
 def test_probe_reads_streams_not_the_file_name(tmp_path, media):
     renamed = tmp_path / "clip.txt"
     renamed.write_bytes(media["clip"].read_bytes())
@@ -154,8 +157,7 @@ def test_probe_reads_streams_not_the_file_name(tmp_path, media):
 
 
 def test_probe_ntsc_rate_is_the_exact_rational(tmp_path):
-    clip = mediafiles.make_clip(tmp_path / "ntsc.mp4", seconds=1.0, fps="30000/1001",
-                                audio=False)
+    clip = mediafiles.make_clip(tmp_path / "ntsc.mp4", seconds=1.0, fps="30000/1001", audio=False)
     info = probe(clip)
     assert (info.fps_num, info.fps_den) == (30000, 1001)
     assert info.frame_time_ms(15) == 501  # frame 15 starts at 500.5 ms
@@ -180,12 +182,16 @@ def test_sha256_file_streams(tmp_path):
 
 # ------------------------------------------------------------------------------- sampling
 
-@pytest.mark.parametrize("vlen,expected", [
-    (50, [0, 3, 6, 9, 13, 16, 19, 22, 26, 29, 32, 35, 39, 42, 45, 49]),
-    (16, list(range(16))),
-    (5, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4]),  # short clips repeat frames
-    (250, [int(i * 249 / 15) for i in range(16)]),
-])
+
+@pytest.mark.parametrize(
+    "vlen,expected",
+    [
+        (50, [0, 3, 6, 9, 13, 16, 19, 22, 26, 29, 32, 35, 39, 42, 45, 49]),
+        (16, list(range(16))),
+        (5, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4]),  # short clips repeat frames
+        (250, [int(i * 249 / 15) for i in range(16)]),
+    ],
+)
 def test_frame_indices_match_xemogpt(vlen, expected):
     assert sample_frame_indices(vlen, 16) == expected
 
@@ -203,13 +209,14 @@ def test_waveform_peaks_vectorised_matches_a_loop():
     assert peaks["length"] == 7 and len(peaks["data"]) == 14
     expected = []
     for start in range(0, 1000, 160):
-        block = pcm[start:start + 160].astype(int)
+        block = pcm[start : start + 160].astype(int)
         expected += [block.min() >> 8, block.max() >> 8]
     assert peaks["data"] == expected
     assert all(-128 <= v <= 127 for v in peaks["data"])
 
 
 # ------------------------------------------------------------------------------- derive
+
 
 def _streams(path):
     return {s["codec_type"]: s for s in ffmpeg.probe(str(path))["streams"]}
@@ -256,28 +263,51 @@ def test_derive_h264_clip_is_remuxed(tmp_path, media):
     assert [t.x for t in d.thumbnails] == [k * d.thumbnails[0].width for k in range(10)]
 
     peaks = json.loads((out / d.peaks).read_text())
-    assert {k: peaks[k] for k in ("version", "channels", "sample_rate", "samples_per_pixel",
-                                  "bits")} == {"version": 2, "channels": 1, "sample_rate": 16000,
-                                               "samples_per_pixel": 160, "bits": 8}
+    assert {
+        k: peaks[k] for k in ("version", "channels", "sample_rate", "samples_per_pixel", "bits")
+    } == {"version": 2, "channels": 1, "sample_rate": 16000, "samples_per_pixel": 160, "bits": 8}
     assert peaks["length"] == -(-nframes // 160) and len(peaks["data"]) == 2 * peaks["length"]
     assert max(peaks["data"]) >= 15 and min(peaks["data"]) <= -15  # a 1/8 full-scale tone
 
     assert sorted(p.name for p in out.iterdir()) == [
-        "audio.wav", "frames", "peaks.json", "proxy.mp4", "thumbs.jpg"]
+        "audio.wav",
+        "frames",
+        "peaks.json",
+        "proxy.mp4",
+        "thumbs.jpg",
+    ]
     assert [p.name for p in tmp_path.iterdir()] == ["clip7"]  # no temp folders left
 
 
 def test_sampled_frames_show_the_right_moment(tmp_path):
     """A clip whose brightness encodes the frame number: each JPEG must be its frame."""
     clip = tmp_path / "ramp.mp4"
-    mediafiles._ffmpeg(["-f", "lavfi", "-i", "color=c=black:s=64x64:r=25:d=2",
-                        "-vf", "geq=lum='N*5':cb=128:cr=128", "-c:v", "libx264", "-preset",
-                        "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", str(clip)])
+    mediafiles._ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=64x64:r=25:d=2",
+            "-vf",
+            "geq=lum='N*5':cb=128:cr=128",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-qp",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            str(clip),
+        ]
+    )
     d = derive(clip, tmp_path / "out", info=probe(clip))
     for f in d.frames:
         with Image.open(tmp_path / "out" / f.file) as im:
             luma = np.asarray(im.convert("L"), dtype=float).mean()
-        expected = min(255.0, max(0.0, (f.index * 5 - 16) * 255 / 219))  # limited-range luma, full-range JPEG
+        expected = min(
+            255.0, max(0.0, (f.index * 5 - 16) * 255 / 219)
+        )  # limited-range luma, full-range JPEG
         assert abs(luma - expected) < 4, (f.index, luma)
 
 
@@ -316,8 +346,9 @@ def test_non_h264_source_is_transcoded(tmp_path, media, key, codec):
 
 
 def test_large_yuv444_source_gets_an_even_720p_yuv420_proxy(tmp_path):
-    clip = mediafiles.make_clip(tmp_path / "big.mp4", seconds=0.4, size=(1282, 962),
-                                audio=False, pix_fmt="yuv444p")
+    clip = mediafiles.make_clip(
+        tmp_path / "big.mp4", seconds=0.4, size=(1282, 962), audio=False, pix_fmt="yuv444p"
+    )
     info = probe(clip)
     d = derive(clip, tmp_path / "out", info=info, proxy_max_height=720)
     assert d.proxy_mode == "transcode"

@@ -114,7 +114,10 @@ def test_empty_group_and_empty_label_are_their_own():
     report = split_report(items=items, splits=splits)
     assert report["labels"] == ["(none)", "sad"]
     assert report["splits"]["a"] == {
-        "clips": 10, "groups": 10, "share": 0.5, "labels": {"(none)": 5, "sad": 5},
+        "clips": 10,
+        "groups": 10,
+        "share": 0.5,
+        "labels": {"(none)": 5, "sad": 5},
     }
 
 
@@ -126,15 +129,18 @@ def test_a_group_named_like_a_clip_is_not_merged_with_that_clip():
 
 def test_every_split_gets_a_group_even_with_a_tiny_ratio():
     items = [SplitItem(f"c{i}", "sad", f"g{i}") for i in range(3)]
-    splits = split_items(items=items, ratios={"train": 0.9, "val": 0.05, "test": 0.05},
-                         seed=0, tolerance=0.6)
+    splits = split_items(
+        items=items, ratios={"train": 0.9, "val": 0.05, "test": 0.05}, seed=0, tolerance=0.6
+    )
     assert all(len(names) == 1 for names in splits.values())
 
 
 def test_report_counts_clips_groups_shares_and_labels():
     items = [
-        SplitItem("a", "sad", "s1"), SplitItem("b", "happy", "s1"),
-        SplitItem("c", "sad", "s2"), SplitItem("d", "sad", ""),
+        SplitItem("a", "sad", "s1"),
+        SplitItem("b", "happy", "s1"),
+        SplitItem("c", "sad", "s2"),
+        SplitItem("d", "sad", ""),
     ]
     report = split_report(items=items, splits={"train": ["a", "b", "d"], "test": ["c"]})
     assert report == {
@@ -170,8 +176,9 @@ def test_a_dominant_group_is_refused_with_targets_achieved_shares_and_groups():
     with pytest.raises(SplitError) as caught:
         split_items(items=items, ratios={"a": 0.5, "b": 0.5}, seed=0)
     message = str(caught.value)
-    assert ("a: target 50.0%, achieved 70.0%" in message
-            or "b: target 50.0%, achieved 70.0%" in message)
+    assert (
+        "a: target 50.0%, achieved 70.0%" in message or "b: target 50.0%, achieved 70.0%" in message
+    )
     assert "achieved 30.0%" in message
     assert "'big' (70 clips, 70%)" in message
     # the same clips split without grouping honour the ratios exactly
@@ -199,8 +206,9 @@ def test_bad_ratios_are_refused(items, ratios, fragment):
 
 
 def test_ratios_within_a_millionth_of_one_are_accepted(items):
-    splits = split_items(items=items, ratios={"train": 0.7, "val": 0.15, "test": 0.15 + 5e-7},
-                         seed=0)
+    splits = split_items(
+        items=items, ratios={"train": 0.7, "val": 0.15, "test": 0.15 + 5e-7}, seed=0
+    )
     assert sum(len(v) for v in splits.values()) == 400
 
 

@@ -40,6 +40,7 @@ def _error(data, filename="subs.srt") -> str:
 
 # ------------------------------------------------------------------------------- good files
 
+
 def test_srt_segments_and_markup_stripped():
     subs = parse_subtitles(SRT.encode(), filename="clip.srt")
     assert subs.format == "srt"
@@ -53,8 +54,10 @@ def test_srt_segments_and_markup_stripped():
 def test_vtt_segments_header_notes_identifiers_settings():
     subs = parse_subtitles(VTT.encode(), filename="clip.vtt")
     assert subs.format == "vtt"
-    assert subs.segments == [Segment(500, 2000, "I really didn't expect"),
-                             Segment(2100, 4250, "It makes me happy.")]
+    assert subs.segments == [
+        Segment(500, 2000, "I really didn't expect"),
+        Segment(2100, 4250, "It makes me happy."),
+    ]
 
 
 @pytest.mark.parametrize("name", ["", "upload.txt", "clip.vtt.bak", "subs.vtt"])
@@ -63,17 +66,22 @@ def test_format_is_detected_from_content_not_name(name):
     assert parse_subtitles(VTT, filename=name).format == "vtt"
 
 
-@pytest.mark.parametrize("encoded", [
-    SRT.encode("utf-8-sig"),
-    SRT.replace("\n", "\r\n").encode(),
-    SRT.encode("utf-16"),
-])
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        SRT.encode("utf-8-sig"),
+        SRT.replace("\n", "\r\n").encode(),
+        SRT.encode("utf-16"),
+    ],
+)
 def test_bom_crlf_and_utf16(encoded):
     assert len(parse_subtitles(encoded, filename="a.srt").segments) == 2
 
 
 def test_plain_text_is_one_untimed_subtitle():
-    subs = parse_subtitles("  Je suis <b>très</b> content\nde te voir.\n".encode(), filename="a.txt")
+    subs = parse_subtitles(
+        "  Je suis <b>très</b> content\nde te voir.\n".encode(), filename="a.txt"
+    )
     assert subs.format == "text" and subs.segments == []
     assert subs.text == "Je suis très content de te voir."
 
@@ -84,6 +92,7 @@ def test_hours_in_vtt_and_long_srt_times():
 
 
 # ------------------------------------------------------------------------------- bad files
+
 
 def test_srt_bad_timestamp_names_cue_line_and_value():
     bad = SRT + "\n3\n00:00:0x,000 --> 00:00:05,000\nBroken\n"
@@ -99,14 +108,17 @@ def test_srt_bad_timestamp_in_the_middle_is_not_skipped():
 
 def test_srt_end_before_start():
     msg = _error("1\n00:00:05,000 --> 00:00:02,000\nBackwards\n")
-    assert msg == ("subs.srt, cue 1 (line 2): the cue ends (00:00:02.000) before it starts "
-                   "(00:00:05.000).")
+    assert msg == (
+        "subs.srt, cue 1 (line 2): the cue ends (00:00:02.000) before it starts (00:00:05.000)."
+    )
 
 
 def test_srt_cue_without_timing_line_is_not_glued_to_the_previous_cue():
     msg = _error(SRT + "\n3\nthis is not a cue\n\n4\n00:00:05,000 --> 00:00:06,000\nx\n")
-    assert msg == ("subs.srt, cue 3 (line 11): cue number 3 is not followed by a "
-                   "'start --> end' timing line (found 'this is not a cue').")
+    assert msg == (
+        "subs.srt, cue 3 (line 11): cue number 3 is not followed by a "
+        "'start --> end' timing line (found 'this is not a cue')."
+    )
 
 
 def test_vtt_bad_timestamp_names_cue_line_and_value():
@@ -136,7 +148,7 @@ def test_empty_file(data):
 
 
 def test_undecodable_bytes_name_the_line():
-    msg = _error("1\n00:00:01,000 --> 00:00:02,000\n".encode() + "caf\xe9\n".encode("latin-1"))
+    msg = _error(b"1\n00:00:01,000 --> 00:00:02,000\n" + "caf\xe9\n".encode("latin-1"))
     assert "subs.srt, line 3" in msg and "not UTF-8" in msg and "0xe9" in msg
 
 
@@ -150,8 +162,11 @@ def test_subtitle_error_is_a_value_error():
 
 # ------------------------------------------------------------------------------- properties
 
-_cue_text = st.text(alphabet=st.characters(categories=["L", "N"]) | st.sampled_from(" .,!?'"),
-                    min_size=1, max_size=40).filter(lambda s: s.strip())
+_cue_text = st.text(
+    alphabet=st.characters(categories=["L", "N"]) | st.sampled_from(" .,!?'"),
+    min_size=1,
+    max_size=40,
+).filter(lambda s: s.strip())
 
 
 def _srt_time(ms: int) -> str:
@@ -162,8 +177,13 @@ def _srt_time(ms: int) -> str:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 10_000_000), st.integers(0, 60_000), _cue_text),
-                min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10_000_000), st.integers(0, 60_000), _cue_text),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_srt_round_trip(cues):
     blocks, expected = [], []
     for n, (start, length, text) in enumerate(cues, start=1):
@@ -174,8 +194,13 @@ def test_srt_round_trip(cues):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 10_000_000), st.integers(0, 60_000), _cue_text),
-                min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10_000_000), st.integers(0, 60_000), _cue_text),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_vtt_round_trip(cues):
     blocks, expected = ["WEBVTT\n"], []
     for start, length, text in cues:

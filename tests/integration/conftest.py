@@ -13,9 +13,11 @@ CHROMIUM = os.environ.get("EMOCUE_CHROMIUM", "/usr/bin/chromium")
 def require_services(settings):
     """Integration tests run against the real services; say plainly when they are missing."""
     assert connection.vendor == "postgresql", (
-        "integration tests need PostgreSQL: set DATABASE_URL (./studio.sh test does)")
+        "integration tests need PostgreSQL: set DATABASE_URL (./studio.sh test does)"
+    )
     assert settings.CELERY_BROKER_URL.startswith("redis://"), (
-        "integration tests need Redis: set CELERY_BROKER_URL (./studio.sh test does)")
+        "integration tests need Redis: set CELERY_BROKER_URL (./studio.sh test does)"
+    )
 
 
 @pytest.fixture
@@ -25,9 +27,16 @@ def browser():
     assert os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()

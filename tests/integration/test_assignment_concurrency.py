@@ -54,18 +54,24 @@ def check(results: dict, project: Project, user_ids: list[int]) -> None:
     for _, clip_id in handed:
         per_clip[clip_id] = per_clip.get(clip_id, 0) + 1
     assert sorted(per_clip.values()) == [K] * CLIPS
-    rows = list(Assignment.objects.filter(project=project, status="leased")
-                .values_list("clip_id", "annotator_id", "annotation__annotator_id"))
+    rows = list(
+        Assignment.objects.filter(project=project, status="leased").values_list(
+            "clip_id", "annotator_id", "annotation__annotator_id"
+        )
+    )
     assert len(rows) == PEOPLE and {a for _, a, _ in rows} == set(user_ids)
     assert len({(clip, annotator) for clip, annotator, _ in rows}) == PEOPLE  # each pair once
-    assert all(annotator == owner for _, annotator, owner in rows)  # the slot holds their annotation
+    assert all(
+        annotator == owner for _, annotator, owner in rows
+    )  # the slot holds their annotation
     assert Assignment.objects.filter(project=project).count() == CLIPS * K  # no slot made twice
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_twenty_annotators_at_once_get_twenty_different_slots(round_):
     assert connection.vendor == "postgresql", (
-        "this test needs PostgreSQL (row locks with SKIP LOCKED): set DATABASE_URL")
+        "this test needs PostgreSQL (row locks with SKIP LOCKED): set DATABASE_URL"
+    )
     project = ProjectFactory(annotators_per_clip=K)
     make_ready_clips(project, [f"sample_{n:08d}" for n in range(CLIPS)])
     first = [MembershipFactory(project=project, role="annotator").user.pk for _ in range(PEOPLE)]
@@ -76,10 +82,13 @@ def test_twenty_annotators_at_once_get_twenty_different_slots(round_):
 
     # Everyone walks away; twenty others arrive at once and take the abandoned slots over.
     Assignment.objects.filter(project=project).update(
-        lease_expires_at=timezone.now() - timedelta(seconds=1))
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     second = [MembershipFactory(project=project, role="annotator").user.pk for _ in range(PEOPLE)]
     results, errors = race(project.pk, second)
     assert errors == []
     check(results, project, second)
     # The first twenty's drafts are all still there.
-    assert Annotation.objects.filter(clip__project=project, annotator_id__in=first).count() == PEOPLE
+    assert (
+        Annotation.objects.filter(clip__project=project, annotator_id__in=first).count() == PEOPLE
+    )

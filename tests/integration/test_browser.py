@@ -58,7 +58,9 @@ def test_upload_then_play_in_the_browser(live_server, browser, media_root, tmp_p
     page.select_option("#run-form select[name=proposer]", "signals")
     page.fill("#run-form input[name=label]", "browser run")
     page.click("#run-form button[type=submit]")
-    page.wait_for_selector('#run-rows tr[data-status="finished"][data-done="1"][data-total="1"]', timeout=60_000)
+    page.wait_for_selector(
+        '#run-rows tr[data-status="finished"][data-done="1"][data-total="1"]', timeout=60_000
+    )
     page.click("#run-rows a:has-text('browser run')")
     page.click('tr[data-clip="sample_00000042"] a')
     page.wait_for_selector("section.proposal tr.cue")
@@ -69,5 +71,6 @@ def test_upload_then_play_in_the_browser(live_server, browser, media_root, tmp_p
     start_ms = int(timed.last.get_attribute("data-start-ms"))  # a timed cue seeks the video
     timed.last.click()
     page.wait_for_function(
-        f"Math.abs(document.getElementById('player').currentTime * 1000 - {start_ms}) < 250")
+        f"Math.abs(document.getElementById('player').currentTime * 1000 - {start_ms}) < 250"
+    )
     page.screenshot(path=str(media_root.parent / "clip-page.png"), full_page=True)

@@ -38,8 +38,11 @@ class Workers:
         db = connection.settings_dict
         password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
         self.env = dict(
-            os.environ, DJANGO_SETTINGS_MODULE="studio.settings.test", MEDIA_ROOT=str(media_root),
-            CELERY_TASK_ALWAYS_EAGER="0", EMOCUE_BROKER_VISIBILITY_TIMEOUT="3",
+            os.environ,
+            DJANGO_SETTINGS_MODULE="studio.settings.test",
+            MEDIA_ROOT=str(media_root),
+            CELERY_TASK_ALWAYS_EAGER="0",
+            EMOCUE_BROKER_VISIBILITY_TIMEOUT="3",
             EMOCUE_BROKER_RESTORE_SWEEP_S="1",
             DATABASE_URL=f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
         )
@@ -49,9 +52,28 @@ class Workers:
     def start(self) -> subprocess.Popen:
         out = self.log.open("a")
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", "cpu", "--concurrency", "1",
-             "-n", f"test-{uuid.uuid4().hex[:8]}@%h", "--loglevel", "INFO"],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "studio",
+                "worker",
+                "-Q",
+                "cpu",
+                "--concurrency",
+                "1",
+                "-n",
+                f"test-{uuid.uuid4().hex[:8]}@%h",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.processes.append(process)
         return process
 
@@ -100,8 +122,13 @@ def test_worker_proposes_over_the_demo_project_and_survives_a_kill(demo_project,
     proposals = Proposal.objects.filter(run=run)
 
     # Kill the worker while a clip is in its hands, after at least one clip finished.
-    _wait_for(lambda: proposals.filter(status="done").exists()
-              and proposals.filter(status="running").exists(), workers, interval=0.05)
+    _wait_for(
+        lambda: (
+            proposals.filter(status="done").exists() and proposals.filter(status="running").exists()
+        ),
+        workers,
+        interval=0.05,
+    )
     workers.kill(first)
     interrupted = list(proposals.filter(status="running").values_list("pk", flat=True))
     assert interrupted, "no clip was in progress when the worker was killed"
@@ -110,21 +137,33 @@ def test_worker_proposes_over_the_demo_project_and_survives_a_kill(demo_project,
     workers.start()
     _wait_for(lambda: ModelRun.objects.get(pk=run.pk).status == ModelRun.Status.FINISHED, workers)
 
-    assert proposals.filter(status="done").count() == 8, list(proposals.values_list("clip__name", "status", "error"))
+    assert proposals.filter(status="done").count() == 8, list(
+        proposals.values_list("clip__name", "status", "error")
+    )
     for pk in interrupted:
         assert Proposal.objects.get(pk=pk).attempts >= 2  # taken up again after the restart
     for pk in done_before:
         assert Proposal.objects.get(pk=pk).attempts == 1  # finished work is not redone
     for proposal in proposals:
-        cues = list(Cue.objects.filter(proposal=proposal).values_list("modality", "text", "start_ms", "end_ms"))
+        cues = list(
+            Cue.objects.filter(proposal=proposal).values_list(
+                "modality", "text", "start_ms", "end_ms"
+            )
+        )
         assert cues, proposal.clip.name
         assert len(cues) == len(set(cues)), f"duplicate cues in {proposal.clip.name}"
     # The cues are timeline cues: proposals of the model, time-anchored where observed.
     timed = Cue.objects.filter(proposal__run=run, start_ms__isnull=False)
-    assert timed.exists() and not Cue.objects.filter(proposal__run=run).exclude(
-        origin="model", decision="proposed").exists()
-    no_face = Cue.objects.get(proposal__run=run, clip__name="sample_00000008", kind="unobservable",
-                              modality="visual")
+    assert (
+        timed.exists()
+        and not Cue.objects.filter(proposal__run=run)
+        .exclude(origin="model", decision="proposed")
+        .exists()
+    )
+    no_face = Cue.objects.get(
+        proposal__run=run, clip__name="sample_00000008", kind="unobservable", modality="visual"
+    )
     assert "face" in no_face.text.lower()
-    assert not Cue.objects.filter(proposal__run=run, clip__name="sample_00000007", modality="auditory",
-                                  kind="observation").exists()
+    assert not Cue.objects.filter(
+        proposal__run=run, clip__name="sample_00000007", modality="auditory", kind="observation"
+    ).exists()

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from annotate.annotation import opening
-from annotate.runs import proposing
 from annotate.annotation import services as annotation_services
 from annotate.annotation.models import Annotation
 from annotate.clips.imports import clips_import
 from annotate.review.models import GoldCue, GoldRecord, ReviewDecision
+from annotate.runs import proposing
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue, Proposal
 from inference.proposers import Proposal as ProposalResult
@@ -25,7 +25,11 @@ DISPUTED, AGREED = "sample_00000001", "sample_00000002"
 MOUTH = "The corners of her mouth turn up."
 DECOY = "She laughs out loud."  # flagged a decoy after the run: every annotator rejects it
 FROWN, AWAY = "She frowns briefly.", "She looks away from the camera."
-LOUD, LOUDLY, NERVOUS = "Her voice is loud and fast.", "She speaks loudly and quickly.", "She seems nervous."
+LOUD, LOUDLY, NERVOUS = (
+    "Her voice is loud and fast.",
+    "She speaks loudly and quickly.",
+    "She seems nervous.",
+)
 
 
 class ScriptedProposer:
@@ -36,29 +40,48 @@ class ScriptedProposer:
 
     def propose(self, clip):
         return ProposalResult(
-            proposer=self.name, version=self.version, description=f"In the video, {MOUTH}",
-            cues=(ProposedCue("visual", MOUTH, 0, 1500, 0.9),
-                  ProposedCue("auditory", DECOY, 200, 1200, 0.4)),
-            emotions=(("happy", 0.8),), notes=(), timings={})
+            proposer=self.name,
+            version=self.version,
+            description=f"In the video, {MOUTH}",
+            cues=(
+                ProposedCue("visual", MOUTH, 0, 1500, 0.9),
+                ProposedCue("auditory", DECOY, 200, 1200, 0.4),
+            ),
+            emotions=(("happy", 0.8),),
+            notes=(),
+            timings={},
+        )
 
 
 def _annotate(clip, user, *, add, primary):
     annotation = opening.annotation_open(clip=clip, annotator=user)
     for cue in annotation.cues.order_by("position"):
         if cue.text == DECOY:
-            annotation_services.cue_reject(cue=cue, user=user, expected_version=cue.version,
-                                           reason="not in the audio")
+            annotation_services.cue_reject(
+                cue=cue, user=user, expected_version=cue.version, reason="not in the audio"
+            )
         else:
             annotation_services.cue_accept(cue=cue, user=user, expected_version=cue.version)
     for modality, text, start, end in add:
-        annotation_services.cue_add(annotation=annotation, user=user, modality=modality, text=text,
-                                    start_ms=start, end_ms=end)
+        annotation_services.cue_add(
+            annotation=annotation,
+            user=user,
+            modality=modality,
+            text=text,
+            start_ms=start,
+            end_ms=end,
+        )
     annotation = annotation_services.annotation_update(
-        annotation=annotation, user=user, expected_version=annotation.version,
-        labels=[primary, "calm"], primary_label=primary,
-        description=f"In the video, she smiles. Therefore, {primary}.")
-    return annotation_services.annotation_submit(annotation=annotation, user=user,
-                                                 expected_version=annotation.version)
+        annotation=annotation,
+        user=user,
+        expected_version=annotation.version,
+        labels=[primary, "calm"],
+        primary_label=primary,
+        description=f"In the video, she smiles. Therefore, {primary}.",
+    )
+    return annotation_services.annotation_submit(
+        annotation=annotation, user=user, expected_version=annotation.version
+    )
 
 
 @pytest.fixture
@@ -67,8 +90,9 @@ def annotated(require_services, media_root, demo_set):
     report = clips_import(project=project, directory=demo_set.out_dir, manifest=demo_set.manifest)
     assert report.ok and report.count("ready") == 8, [(r.name, r.message) for r in report.rows]
     register_proposer("review-script", ScriptedProposer)
-    run = run_services.run_create(project=project, proposer="review-script", label="scripted",
-                                  clip_names=[DISPUTED, AGREED])  # eager tasks in tests
+    run = run_services.run_create(
+        project=project, proposer="review-script", label="scripted", clip_names=[DISPUTED, AGREED]
+    )  # eager tasks in tests
     run.refresh_from_db()
     assert run.status == "finished"
     Cue.objects.filter(proposal__run=run, text=DECOY).update(decoy=True)
@@ -78,10 +102,18 @@ def annotated(require_services, media_root, demo_set):
     MembershipFactory(project=project, user=UserFactory(username="rev"), role="reviewer")
     clips = {clip.name: clip for clip in project.clips.all()}
     ada, ben, cleo = users
-    _annotate(clips[DISPUTED], ada, primary="happy",
-              add=[("visual", FROWN, 400, 1200), ("auditory", LOUD, 300, 2000)])
-    _annotate(clips[DISPUTED], ben, primary="surprise",
-              add=[("auditory", LOUDLY, 400, 2200), ("visual", AWAY, 2000, 2800)])
+    _annotate(
+        clips[DISPUTED],
+        ada,
+        primary="happy",
+        add=[("visual", FROWN, 400, 1200), ("auditory", LOUD, 300, 2000)],
+    )
+    _annotate(
+        clips[DISPUTED],
+        ben,
+        primary="surprise",
+        add=[("auditory", LOUDLY, 400, 2200), ("visual", AWAY, 2000, 2800)],
+    )
     _annotate(clips[DISPUTED], cleo, primary="happy", add=[("emotional", NERVOUS, None, None)])
     for user in users:
         _annotate(clips[AGREED], user, primary="happy", add=[])
@@ -116,8 +148,9 @@ def test_review_a_disputed_clip_in_chromium(live_server, browser, annotated):
     page.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
 
     # Three annotator lanes by name, the model apart with its decoy flagged; the labels differ.
-    assert [page.locator(".annotator-lane").nth(i).get_attribute("data-lane") for i in range(3)] == [
-        "ada", "ben", "cleo"]
+    assert [
+        page.locator(".annotator-lane").nth(i).get_attribute("data-lane") for i in range(3)
+    ] == ["ada", "ben", "cleo"]
     assert page.locator("#lane-model .rseg.decoy").count() == 1
     assert page.locator("#labels-table tr.disagree").count() == 1
     assert "ben" in page.inner_text("#labels-table tr.disagree")
@@ -181,7 +214,10 @@ def test_review_a_disputed_clip_in_chromium(live_server, browser, annotated):
     page.check(".label-option[data-label='happy'] input[name=labels]")
     page.check(".label-option[data-label='happy'] input[name=primary_label]")
     page.check(".label-option[data-label='calm'] input[name=labels]")
-    page.fill("#gold-labels textarea[name=description]", "She smiles; her voice is loud. Therefore, happy.")
+    page.fill(
+        "#gold-labels textarea[name=description]",
+        "She smiles; her voice is loud. Therefore, happy.",
+    )
     page.click("#save-labels")
     page.wait_for_function("document.getElementById('gold-primary').textContent === 'happy'")
     assert "ready to finalize" in page.inner_text("#gold-card")
@@ -204,7 +240,8 @@ def test_review_a_disputed_clip_in_chromium(live_server, browser, annotated):
     assert cues[merged_text].how == "merged" and cues[merged_text].modality == "visual"
     assert (cues[merged_text].start_ms, cues[merged_text].end_ms) == (400, 2800)
     assert cues[LOUDLY].modality == "auditory" and cues[LOUDLY].how == "accepted"
-    assert sorted(ReviewDecision.objects.filter(record=record).values_list("action", flat=True)) == [
-        "accept", "accept", "merge", "merge", "reject"]
+    assert sorted(
+        ReviewDecision.objects.filter(record=record).values_list("action", flat=True)
+    ) == ["accept", "accept", "merge", "merge", "reject"]
     assert not GoldCue.objects.filter(record=record, text__in=[DECOY, NERVOUS]).exists()
     context.close()

@@ -25,8 +25,9 @@ def annotated_demo(require_services, media_root, demo_set):
     project = ProjectFactory(name="Demo timeline", slug="demo-timeline")
     report = clips_import(project=project, directory=demo_set.out_dir, manifest=demo_set.manifest)
     assert report.ok and report.count("ready") == 8, [(r.name, r.message) for r in report.rows]
-    run = run_services.run_create(project=project, proposer="signals", label="signals",
-                                  clip_names=[FIRST, "sample_00000002"])  # eager tasks in tests
+    run = run_services.run_create(
+        project=project, proposer="signals", label="signals", clip_names=[FIRST, "sample_00000002"]
+    )  # eager tasks in tests
     run.refresh_from_db()
     assert run.status == "finished"
     user = UserFactory(username="ann")
@@ -52,7 +53,9 @@ def _current_ms(page):
 
 def _seek(page, ms):
     page.evaluate(f"document.getElementById('player').currentTime = {ms / 1000}")
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime * 1000 - {ms}) < 5")
+    page.wait_for_function(
+        f"Math.abs(document.getElementById('player').currentTime * 1000 - {ms}) < 5"
+    )
 
 
 def _selected(page):
@@ -76,10 +79,14 @@ WAVE = """() => {
           cursor: cursor.left + cursor.width / 2, playhead: playhead.left + playhead.width / 2};
 }"""
 # Drawn, and aligned with a ruler whose width lies in [low, high] (the zoom has been laid out).
-WAVE_ALIGNED = f"([low, high]) => {{ const w = ({WAVE})(); return !!w && w.pixels > 0 && " \
-    "Math.abs(w.left - w.rulerLeft) <= 2 && Math.abs(w.right - w.rulerRight) <= 2 && " \
+WAVE_ALIGNED = (
+    f"([low, high]) => {{ const w = ({WAVE})(); return !!w && w.pixels > 0 && "
+    "Math.abs(w.left - w.rulerLeft) <= 2 && Math.abs(w.right - w.rulerRight) <= 2 && "
     "w.rulerWidth >= low && w.rulerWidth <= high; }"
-CURSOR_ON_PLAYHEAD = f"() => {{ const w = ({WAVE})(); return !!w && Math.abs(w.cursor - w.playhead) <= 3; }}"
+)
+CURSOR_ON_PLAYHEAD = (
+    f"() => {{ const w = ({WAVE})(); return !!w && Math.abs(w.cursor - w.playhead) <= 3; }}"
+)
 
 
 def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_demo, tmp_path):
@@ -134,7 +141,8 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
     start_ms = int(segment.get_attribute("data-start-ms"))
     segment.dispatch_event("click")
     page.wait_for_function(
-        f"Math.abs(document.getElementById('player').currentTime * 1000 - {start_ms}) < 50")
+        f"Math.abs(document.getElementById('player').currentTime * 1000 - {start_ms}) < 50"
+    )
     assert page.locator("#cue-list li.selected").count() == 1
 
     # Accept, edit and reject by keyboard: ↓ selects, A / E / R act.
@@ -197,9 +205,13 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
     page.fill("#label-new", "happy")
     page.keyboard.press("Enter")
     page.wait_for_selector("#save-status .ok")
-    page.fill("#description", "In the video, he smiles. In the audio, a short laugh. Therefore, happy.")
-    page.wait_for_function("document.querySelector('#save-status .ok') && "
-                           "Number(document.querySelector('#save-status .ok').dataset.version) >= 3")
+    page.fill(
+        "#description", "In the video, he smiles. In the audio, a short laugh. Therefore, happy."
+    )
+    page.wait_for_function(
+        "document.querySelector('#save-status .ok') && "
+        "Number(document.querySelector('#save-status .ok').dataset.version) >= 3"
+    )
     page.wait_for_timeout(300)
 
     # Artifacts in the tests' output folder (git ignores it); the README's picture is

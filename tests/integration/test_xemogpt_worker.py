@@ -30,23 +30,29 @@ def tiny_weights(tmp_path_factory):
     return write_tiny_weights(tmp_path_factory.mktemp("xemogpt-tiny"))
 
 
-def test_xemogpt_run_through_a_gpu_queue_worker(require_services, media_root, demo_set, tiny_weights,
-                                               settings):
+def test_xemogpt_run_through_a_gpu_queue_worker(
+    require_services, media_root, demo_set, tiny_weights, settings
+):
     project = ProjectFactory(name="XEmoGPT under test")
     report = clips_import(project=project, directory=demo_set.out_dir, manifest=demo_set.manifest)
     assert report.ok
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     env = dict(
-        os.environ, DJANGO_SETTINGS_MODULE="studio.settings.test", MEDIA_ROOT=str(media_root),
+        os.environ,
+        DJANGO_SETTINGS_MODULE="studio.settings.test",
+        MEDIA_ROOT=str(media_root),
         CELERY_TASK_ALWAYS_EAGER="0",
         DATABASE_URL=f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-        EMOCUE_XEMOGPT_LLM_PATH=tiny_weights["llm_path"], EMOCUE_XEMOGPT_CLIP_PATH=tiny_weights["clip_path"],
+        EMOCUE_XEMOGPT_LLM_PATH=tiny_weights["llm_path"],
+        EMOCUE_XEMOGPT_CLIP_PATH=tiny_weights["clip_path"],
         EMOCUE_XEMOGPT_HUBERT_PATH=tiny_weights["hubert_path"],
         EMOCUE_XEMOGPT_CHECKPOINT_PATH=tiny_weights["checkpoint_path"],
-        EMOCUE_XEMOGPT_DEVICE="cpu", EMOCUE_XEMOGPT_ALLOW_CPU="1",
+        EMOCUE_XEMOGPT_DEVICE="cpu",
+        EMOCUE_XEMOGPT_ALLOW_CPU="1",
         EMOCUE_XEMOGPT_MAX_NEW_TOKENS=str(tiny_weights["max_new_tokens"]),
-        EMOCUE_XEMOGPT_NUM_BEAMS=str(tiny_weights["num_beams"]), EMOCUE_XEMOGPT_BATCH_SIZE="4",
+        EMOCUE_XEMOGPT_NUM_BEAMS=str(tiny_weights["num_beams"]),
+        EMOCUE_XEMOGPT_BATCH_SIZE="4",
     )
     celery_app.control.purge()
     eager = celery_app.conf.task_always_eager
@@ -54,9 +60,28 @@ def test_xemogpt_run_through_a_gpu_queue_worker(require_services, media_root, de
     log = media_root.parent / "gpu-worker.log"
     with log.open("w") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", "gpu", "--concurrency", "1",
-             "-n", f"gpu-{uuid.uuid4().hex[:8]}@%h", "--loglevel", "INFO"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "studio",
+                "worker",
+                "-Q",
+                "gpu",
+                "--concurrency",
+                "1",
+                "-n",
+                f"gpu-{uuid.uuid4().hex[:8]}@%h",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         run = run_services.run_create(project=project, proposer="xemogpt", label="tiny XEmoGPT")
         deadline = time.monotonic() + 300
@@ -80,7 +105,9 @@ def test_xemogpt_run_through_a_gpu_queue_worker(require_services, media_root, de
     text = log.read_text()
     assert "[queues]" in text and ".> gpu" in text  # the worker consumed the gpu queue only
     proposals = Proposal.objects.filter(run=run)
-    assert proposals.filter(status="done").count() == 8, list(proposals.values_list("clip__name", "status", "error"))
+    assert proposals.filter(status="done").count() == 8, list(
+        proposals.values_list("clip__name", "status", "error")
+    )
     # Batched inside the worker: fewer tasks did the work than there are clips.
     claims = set(proposals.values_list("claim", flat=True))
     succeeded = re.findall(r"proposal_run\[([0-9a-f-]+)\] succeeded", text)

@@ -29,6 +29,7 @@ def compose() -> dict:
 
 def _interpolate(value: str, given: dict[str, str]) -> str:
     """Compose's ${NAME}, ${NAME:-default} and ${NAME:?error}, nested defaults included."""
+
     def one(match: re.Match) -> str:
         name, op, rest = match["name"], match["op"], match["rest"]
         if given.get(name):
@@ -38,6 +39,7 @@ def _interpolate(value: str, given: dict[str, str]) -> str:
         if op and op.endswith("?"):
             raise KeyError(f"{name} is required: {rest}")
         return ""
+
     return _VAR.sub(one, value).replace("$$", "$")
 
 
@@ -59,20 +61,28 @@ def _documented_env() -> dict[str, str]:
     section = readme.split("## Deployment (a lab)", 1)[1].split("\n## ", 1)[0]
     block = re.search(r"```dotenv\n(.*?)```", section, re.S)
     assert block, "the README's deployment section has no ```dotenv example"
-    pairs = (line.split("=", 1) for line in block[1].splitlines()
-             if line.strip() and not line.lstrip().startswith("#"))
+    pairs = (
+        line.split("=", 1)
+        for line in block[1].splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
     return {name.strip(): value.strip() for name, value in pairs}
 
 
 def _app_env(compose: dict, service: str, given: dict[str, str]) -> dict[str, str]:
-    return {name: _interpolate(str(value), given)
-            for name, value in compose["services"][service]["environment"].items()}
+    return {
+        name: _interpolate(str(value), given)
+        for name, value in compose["services"][service]["environment"].items()
+    }
 
 
 def _clean_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO_", "EMOCUE_", "DATABASE_", "CELERY_", "CACHE_"))
-           and k not in ("MEDIA_ROOT", "STATIC_ROOT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "EMOCUE_", "DATABASE_", "CELERY_", "CACHE_"))
+        and k not in ("MEDIA_ROOT", "STATIC_ROOT")
+    }
     env.update(extra)
     return env
 
@@ -82,6 +92,7 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 # --- docker-compose.yml ---------------------------------------------------------------------
+
 
 def test_app_services_share_one_anchor():
     """web, worker-cpu and worker-gpu merge the same `x-app` node (one image, one env)."""
@@ -140,12 +151,16 @@ def test_manage_py_commands_exist(compose):
 
 
 def test_every_app_variable_is_read_by_the_code(compose):
-    sources = "\n".join(path.read_text() for folder in ("studio", "annotate", "inference")
-                        for path in (ROOT / folder).rglob("*.py"))
+    sources = "\n".join(
+        path.read_text()
+        for folder in ("studio", "annotate", "inference")
+        for path in (ROOT / folder).rglob("*.py")
+    )
     for service in APP_SERVICES:
         for name in compose["services"][service]["environment"]:
-            assert f'"{name}"' in sources or f"'{name}'" in sources, \
+            assert f'"{name}"' in sources or f"'{name}'" in sources, (
                 f"{service} sets {name}, which no settings module or code reads"
+            )
 
 
 def test_every_variable_the_readme_documents_reaches_the_containers():
@@ -164,23 +179,31 @@ def test_every_variable_the_readme_documents_reaches_the_containers():
 
 def test_long_running_services_have_health_checks_and_dependencies_wait_for_them(compose):
     services = compose["services"]
-    one_shot = {name for name, service in services.items() if service.get("restart") == "no"
-                or service.get("image", "").startswith("minio/mc")}
+    one_shot = {
+        name
+        for name, service in services.items()
+        if service.get("restart") == "no" or service.get("image", "").startswith("minio/mc")
+    }
     assert one_shot == {"migrate", "minio-init"}
     for name, service in services.items():
         if name not in one_shot:
             assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
         for dependency, spec in service.get("depends_on", {}).items():
-            wanted = ("service_completed_successfully" if dependency in one_shot
-                      else "service_healthy")
+            wanted = (
+                "service_completed_successfully" if dependency in one_shot else "service_healthy"
+            )
             assert spec == {"condition": wanted}, (name, dependency, spec)
     for name in APP_SERVICES:
         assert {"postgres", "redis", "minio-init"} <= set(services[name]["depends_on"])
     for name in SHARED_IMAGE:
-        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }
     workers = [services[name]["healthcheck"]["test"] for name in ("worker-cpu", "worker-gpu")]
     assert all("inspect ping" in " ".join(test) for test in workers)
-    assert services["postgres"]["image"] == "postgres:16" and services["redis"]["image"] == "redis:7"
+    assert (
+        services["postgres"]["image"] == "postgres:16" and services["redis"]["image"] == "redis:7"
+    )
 
 
 def test_gpu_worker_reserves_a_gpu_reads_weights_read_only_and_consumes_only_gpu(compose):
@@ -199,18 +222,29 @@ def test_gpu_worker_reserves_a_gpu_reads_weights_read_only_and_consumes_only_gpu
 
 # --- production settings --------------------------------------------------------------------
 
+
 def test_production_without_a_secret_key_raises_improperly_configured(tmp_path):
-    done = _run([sys.executable, "-c", "import studio.settings.production"],
-                _clean_env({"EMOCUE_VAR_DIR": str(tmp_path)}))
+    done = _run(
+        [sys.executable, "-c", "import studio.settings.production"],
+        _clean_env({"EMOCUE_VAR_DIR": str(tmp_path)}),
+    )
     assert done.returncode != 0
-    assert "django.core.exceptions.ImproperlyConfigured" in done.stderr and "DJANGO_SECRET_KEY" in done.stderr
+    assert (
+        "django.core.exceptions.ImproperlyConfigured" in done.stderr
+        and "DJANGO_SECRET_KEY" in done.stderr
+    )
 
 
 def test_production_refuses_the_documented_placeholder_key(compose, tmp_path):
     documented = _documented_env()
     assert documented["DJANGO_SECRET_KEY"].startswith("change-me")
-    env = _clean_env({**_app_env(compose, "web", documented), "EMOCUE_VAR_DIR": str(tmp_path),
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    env = _clean_env(
+        {
+            **_app_env(compose, "web", documented),
+            "EMOCUE_VAR_DIR": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        }
+    )
     env["DJANGO_SECRET_KEY"] = "change-me" + "x" * 60  # long enough, still the placeholder
     done = _run([sys.executable, "-c", "import studio.settings.production"], env)
     assert done.returncode != 0 and "ImproperlyConfigured" in done.stderr
@@ -218,14 +252,20 @@ def test_production_refuses_the_documented_placeholder_key(compose, tmp_path):
 
 def _filled_in(documented: dict[str, str]) -> dict[str, str]:
     """The documented `.env` with its `change-me` values replaced as the README says."""
-    return {name: secrets.token_urlsafe(50) if value.startswith("change-me") else value
-            for name, value in documented.items()}
+    return {
+        name: secrets.token_urlsafe(50) if value.startswith("change-me") else value
+        for name, value in documented.items()
+    }
 
 
 def _deploy_env(compose: dict, tmp_path: Path) -> dict[str, str]:
     env = _app_env(compose, "web", _filled_in(_documented_env()))
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", MEDIA_ROOT=str(tmp_path / "media"),
-               STATIC_ROOT=str(tmp_path / "static"), EMOCUE_VAR_DIR=str(tmp_path))
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        MEDIA_ROOT=str(tmp_path / "media"),
+        STATIC_ROOT=str(tmp_path / "static"),
+        EMOCUE_VAR_DIR=str(tmp_path),
+    )
     return _clean_env(env)
 
 
@@ -235,12 +275,14 @@ def test_check_deploy_passes_with_the_documented_env(compose, tmp_path):
     assert len(env["DJANGO_SECRET_KEY"]) >= 50
     done = _run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert done.returncode == 0, done.stdout + done.stderr
-    probe = ("import json, django; django.setup(); from django.conf import settings as s; "
-             "from django.core.cache import caches; caches['default']; "
-             "print(json.dumps({'cache': s.CACHES['default']['BACKEND'], "
-             "'storage': s.STORAGES['default']['BACKEND'], 'proxy': s.SECURE_PROXY_SSL_HEADER, "
-             "'data': s.DATA_UPLOAD_MAX_MEMORY_SIZE, 'files': s.FILE_UPLOAD_MAX_MEMORY_SIZE, "
-             "'clip': s.EMOCUE_MAX_UPLOAD_BYTES}))")
+    probe = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "from django.core.cache import caches; caches['default']; "
+        "print(json.dumps({'cache': s.CACHES['default']['BACKEND'], "
+        "'storage': s.STORAGES['default']['BACKEND'], 'proxy': s.SECURE_PROXY_SSL_HEADER, "
+        "'data': s.DATA_UPLOAD_MAX_MEMORY_SIZE, 'files': s.FILE_UPLOAD_MAX_MEMORY_SIZE, "
+        "'clip': s.EMOCUE_MAX_UPLOAD_BYTES}))"
+    )
     done = _run([sys.executable, "-c", probe], env)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
@@ -252,8 +294,14 @@ def test_check_deploy_passes_with_the_documented_env(compose, tmp_path):
 
 def test_the_images_collectstatic_step_works(tmp_path):
     key = re.search(r"DJANGO_SECRET_KEY=(\S+)", (ROOT / "Dockerfile").read_text())[1]
-    env = _clean_env({"DJANGO_SETTINGS_MODULE": "studio.settings.production", "DJANGO_SECRET_KEY": key,
-                      "STATIC_ROOT": str(tmp_path / "static"), "EMOCUE_VAR_DIR": str(tmp_path)})
+    env = _clean_env(
+        {
+            "DJANGO_SETTINGS_MODULE": "studio.settings.production",
+            "DJANGO_SECRET_KEY": key,
+            "STATIC_ROOT": str(tmp_path / "static"),
+            "EMOCUE_VAR_DIR": str(tmp_path),
+        }
+    )
     done = _run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "static" / "staticfiles.json").is_file()
@@ -261,14 +309,20 @@ def test_the_images_collectstatic_step_works(tmp_path):
 
 def test_s3_media_with_path_style_addressing(compose, tmp_path):
     env = _deploy_env(compose, tmp_path)
-    env.update(EMOCUE_S3_BUCKET="emocue-media", EMOCUE_S3_ENDPOINT_URL="http://minio:9000",
-               EMOCUE_S3_ACCESS_KEY_ID="emocue-app", EMOCUE_S3_SECRET_ACCESS_KEY="not-a-real-secret-123")
-    probe = ("import json, django; django.setup(); "
-             "from django.core.files.storage import default_storage as d; d._setup(); "
-             "w = d._wrapped; print(json.dumps({'cls': type(w).__module__ + '.' + type(w).__name__, "
-             "'bucket': w.bucket_name, 'endpoint': w.endpoint_url, 'style': w.addressing_style, "
-             "'acl': w.default_acl, 'signed': w.querystring_auth, 'overwrite': w.file_overwrite, "
-             "'key': w.access_key, 'client_style': w.connection.meta.client.meta.config.s3}))")
+    env.update(
+        EMOCUE_S3_BUCKET="emocue-media",
+        EMOCUE_S3_ENDPOINT_URL="http://minio:9000",
+        EMOCUE_S3_ACCESS_KEY_ID="emocue-app",
+        EMOCUE_S3_SECRET_ACCESS_KEY="not-a-real-secret-123",
+    )
+    probe = (
+        "import json, django; django.setup(); "
+        "from django.core.files.storage import default_storage as d; d._setup(); "
+        "w = d._wrapped; print(json.dumps({'cls': type(w).__module__ + '.' + type(w).__name__, "
+        "'bucket': w.bucket_name, 'endpoint': w.endpoint_url, 'style': w.addressing_style, "
+        "'acl': w.default_acl, 'signed': w.querystring_auth, 'overwrite': w.file_overwrite, "
+        "'key': w.access_key, 'client_style': w.connection.meta.client.meta.config.s3}))"
+    )
     done = _run([sys.executable, "-c", probe], env)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)

@@ -20,8 +20,9 @@ def manager_client(client):
 
 
 @pytest.mark.parametrize("route", ["clip-upload", "api-clip-list"])
-def test_an_oversized_request_is_refused_before_it_is_read(manager_client, settings, media_root,
-                                                            route):
+def test_an_oversized_request_is_refused_before_it_is_read(
+    manager_client, settings, media_root, route
+):
     client, project = manager_client
     settings.EMOCUE_MAX_REQUEST_BYTES = 4096
     upload = SimpleUploadedFile("big.mp4", b"\0" * 10_000, content_type="video/mp4")
@@ -43,9 +44,14 @@ def test_a_request_under_the_limit_reaches_the_view(manager_client, settings, me
     assert Clip.objects.count() == 0
 
 
-@pytest.mark.parametrize("url", ["/api/projects/{slug}/clips/?status=%00",
-                                 "/api/projects/{slug}/clips/a%00b/",
-                                 "/p/{slug}/c/a%00b/history/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/projects/{slug}/clips/?status=%00",
+        "/api/projects/{slug}/clips/a%00b/",
+        "/p/{slug}/c/a%00b/history/",
+    ],
+)
 def test_a_nul_character_is_a_400_not_a_database_error(manager_client, url):
     client, project = manager_client
     response = client.get(url.format(slug=project.slug))
@@ -56,6 +62,9 @@ def test_a_nul_character_is_a_400_not_a_database_error(manager_client, url):
 
 def test_a_nul_in_a_form_field_is_a_400(manager_client):
     client, project = manager_client
-    response = client.post(reverse("run-import", args=[project.slug]),
-                           "label=a%00b", content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        reverse("run-import", args=[project.slug]),
+        "label=a%00b",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 400 and "NUL character" in response.content.decode()

@@ -28,11 +28,15 @@ print(json.dumps({
 
 
 def _settings(env_extra: dict, module="studio.settings.base") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT", "DJANGO_SECRET_KEY")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT", "DJANGO_SECRET_KEY")
+    }
     env.update(DJANGO_SETTINGS_MODULE=module, **env_extra)
-    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_embedded_profile_needs_no_server(tmp_path):
@@ -48,9 +52,13 @@ def test_embedded_profile_needs_no_server(tmp_path):
 
 
 def test_services_profile_from_the_environment(tmp_path):
-    done = _settings({"DATABASE_URL": "postgres://u:p@db.example:5432/studio",
-                      "CELERY_BROKER_URL": "redis://cache.example:6379/0",
-                      "MEDIA_ROOT": str(tmp_path)})
+    done = _settings(
+        {
+            "DATABASE_URL": "postgres://u:p@db.example:5432/studio",
+            "CELERY_BROKER_URL": "redis://cache.example:6379/0",
+            "MEDIA_ROOT": str(tmp_path),
+        }
+    )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     assert seen["engine"] == "django.db.backends.postgresql" and seen["db_name"] == "studio"
@@ -61,6 +69,8 @@ def test_services_profile_from_the_environment(tmp_path):
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     done = _settings({"EMOCUE_VAR_DIR": str(tmp_path)}, module="studio.settings.production")
     assert done.returncode != 0 and "DJANGO_SECRET_KEY" in done.stderr
-    done = _settings({"EMOCUE_VAR_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "x" * 50},
-                     module="studio.settings.production")
+    done = _settings(
+        {"EMOCUE_VAR_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "x" * 50},
+        module="studio.settings.production",
+    )
     assert done.returncode == 0, done.stderr

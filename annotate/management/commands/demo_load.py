@@ -21,16 +21,24 @@ DEMO_K = 3  # annotators per clip: the three demo annotators
 
 
 class Command(BaseCommand):
-    help = ("Generate the demo project (ffmpeg + espeak-ng), import it, and create the demo "
-            "accounts and annotations.")
+    help = (
+        "Generate the demo project (ffmpeg + espeak-ng), import it, and create the demo "
+        "accounts and annotations."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", type=Path, default=None,
-                            help="Where the generated clips go (default: VAR_DIR/demo).")
+        parser.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            help="Where the generated clips go (default: VAR_DIR/demo).",
+        )
         parser.add_argument("--username", default=os.environ.get("EMOCUE_DEMO_USER", "demo"))
-        parser.add_argument("--password",
-                            default=os.environ.get("EMOCUE_DEMO_PASSWORD", "emocue-demo"),
-                            help="The password of every demo account.")
+        parser.add_argument(
+            "--password",
+            default=os.environ.get("EMOCUE_DEMO_PASSWORD", "emocue-demo"),
+            help="The password of every demo account.",
+        )
 
     def handle(self, *args, out: Path | None, username: str, password: str, **options):
         from fixtures.demo import build_demo
@@ -45,8 +53,10 @@ class Command(BaseCommand):
         if created:
             self.changes.append("project created")
         if not project.description:
-            project.description = ("Generated talking clips (espeak-ng speech over scikit-image's "
-                                   "astronaut photo), one without audio and one without a face.")
+            project.description = (
+                "Generated talking clips (espeak-ng speech over scikit-image's "
+                "astronaut photo), one without audio and one without a face."
+            )
             project.save(update_fields=["description"])
         if project.annotators_per_clip < DEMO_K:
             project.annotators_per_clip = DEMO_K
@@ -60,8 +70,9 @@ class Command(BaseCommand):
         reviewer = self._account(REVIEWER, password)
         self._member(project, reviewer, Membership.Role.REVIEWER)
 
-        report = clips_import(project=project, directory=demo.out_dir, manifest=demo.manifest,
-                              created_by=user)
+        report = clips_import(
+            project=project, directory=demo.out_dir, manifest=demo.manifest, created_by=user
+        )
         for row in report.rows:
             if row.outcome not in ("ready", "already", "created"):
                 self.stdout.write(self.style.WARNING(f"  {row.name}: {row.outcome} {row.message}"))
@@ -83,12 +94,14 @@ class Command(BaseCommand):
             self.stdout.write(f"  {change}")
         self.changes.extend(reviewed)
 
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo project {project.name!r}: {ready} clip(s) ready; signal-proposer run "
-            f"{run} {run.status}; {len(work.created) + len(work.already)} submitted annotation(s) "
-            f"by {', '.join(ANNOTATORS)}. Log in as {username} / {password} (manager), or with the "
-            f"same password as {', '.join(ANNOTATORS)} (annotators) or {REVIEWER} (reviewer)"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo project {project.name!r}: {ready} clip(s) ready; signal-proposer run "
+                f"{run} {run.status}; {len(work.created) + len(work.already)} submitted annotation(s) "
+                f"by {', '.join(ANNOTATORS)}. Log in as {username} / {password} (manager), or with the "
+                f"same password as {', '.join(ANNOTATORS)} (annotators) or {REVIEWER} (reviewer)"
+            )
+        )
         if self.changes:
             self.stdout.write(f"Changed: {'; '.join(self.changes)}.")
         else:
@@ -97,8 +110,11 @@ class Command(BaseCommand):
     def _account(self, username: str, password: str, *, is_staff: bool = False):
         """The account with this password; untouched when it already has it."""
         existing = get_user_model().objects.filter(username=username).first()
-        if (existing is not None and existing.check_password(password)
-                and (existing.is_staff or not is_staff)):
+        if (
+            existing is not None
+            and existing.check_password(password)
+            and (existing.is_staff or not is_staff)
+        ):
             return existing
         self.changes.append(f"account {username} {'updated' if existing else 'created'}")
         return user_ensure(username=username, password=password, is_staff=is_staff)
@@ -111,12 +127,14 @@ class Command(BaseCommand):
     def _signal_run(self, project):
         """A finished signal-proposer run over the demo, made here once per proposer version."""
         version = run_services.proposer_version("signals")
-        run = ModelRun.objects.filter(project=project, proposer="signals", version=version,
-                                      status=ModelRun.Status.FINISHED).first()
+        run = ModelRun.objects.filter(
+            project=project, proposer="signals", version=version, status=ModelRun.Status.FINISHED
+        ).first()
         if run is not None:
             return run
-        run = run_services.run_create(project=project, proposer="signals",
-                                      label="Demo: signal proposer", enqueue=False)
+        run = run_services.run_create(
+            project=project, proposer="signals", label="Demo: signal proposer", enqueue=False
+        )
         for proposal in run.proposals.select_related("clip").order_by("clip__name"):
             self.stdout.write(f"  proposing cues for {proposal.clip.name}")
             proposing.proposal_run(proposal_id=proposal.pk)

@@ -10,25 +10,40 @@ from annotate.runs.models import Proposal
 
 
 class Command(BaseCommand):
-    help = ("Start a model run over a project's ready clips. Runs the proposer in this process "
-            "(no worker needed) unless --enqueue hands the clips to the Celery workers.")
+    help = (
+        "Start a model run over a project's ready clips. Runs the proposer in this process "
+        "(no worker needed) unless --enqueue hands the clips to the Celery workers."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True)
-        parser.add_argument("--proposer", default=None, help="Registered proposer (default: settings).")
-        parser.add_argument("--clips", default="", help="Comma-separated clip names (default: all ready).")
+        parser.add_argument(
+            "--proposer", default=None, help="Registered proposer (default: settings)."
+        )
+        parser.add_argument(
+            "--clips", default="", help="Comma-separated clip names (default: all ready)."
+        )
         parser.add_argument("--label", default="")
         parser.add_argument("--enqueue", action="store_true")
 
-    def handle(self, *args, project: str, proposer: str | None, clips: str, label: str,
-               enqueue: bool, **options):
+    def handle(
+        self,
+        *args,
+        project: str,
+        proposer: str | None,
+        clips: str,
+        label: str,
+        enqueue: bool,
+        **options,
+    ):
         target = Project.objects.filter(name=project).first()
         if target is None:
             raise CommandError(f"No project named {project!r}.")
         names = [n.strip() for n in clips.split(",") if n.strip()] or None
         try:
-            run = run_services.run_create(project=target, proposer=proposer, clip_names=names,
-                                          label=label, enqueue=enqueue)
+            run = run_services.run_create(
+                project=target, proposer=proposer, clip_names=names, label=label, enqueue=enqueue
+            )
         except run_services.RunRejected as error:
             raise CommandError(error.message) from error
         total = run.proposals.count()
@@ -37,8 +52,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Queued {total} clip(s) for the workers."))
             return
         proposals = list(run.proposals.select_related("clip").order_by("clip__name"))
-        with tqdm(proposals, unit="clip", disable=options["verbosity"] < 1,
-                  file=self.stderr._out) as bar:
+        with tqdm(
+            proposals, unit="clip", disable=options["verbosity"] < 1, file=self.stderr._out
+        ) as bar:
             for proposal in bar:
                 bar.set_postfix_str(proposal.clip.name)
                 try:

@@ -25,13 +25,30 @@ class Command(BaseCommand):
     def handle(self, *args, addrport: str, no_worker: bool, concurrency: int, **options):
         worker = None
         if not no_worker:
-            command = [sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", "cpu,gpu",
-                       "--concurrency", str(concurrency), "--loglevel", "INFO",
-                       "--hostname", f"embedded-{os.getpid()}@%h"]
+            command = [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "studio",
+                "worker",
+                "-Q",
+                "cpu,gpu",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"embedded-{os.getpid()}@%h",
+            ]
             worker = subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
-            self.stdout.write(f"Started Celery worker (pid {worker.pid}) on {settings.CELERY_BROKER_URL.split('://')[0]}.")
+            self.stdout.write(
+                f"Started Celery worker (pid {worker.pid}) on {settings.CELERY_BROKER_URL.split('://')[0]}."
+            )
         host, _, port = addrport.rpartition(":")
-        self.stdout.write(self.style.SUCCESS(f"EmoCue Studio: open http://{host or '127.0.0.1'}:{port}/"))
+        self.stdout.write(
+            self.style.SUCCESS(f"EmoCue Studio: open http://{host or '127.0.0.1'}:{port}/")
+        )
         # SIGTERM (a service manager, a test) would end the process before the finally below
         # runs, leaving the worker behind in its own session: turn it into a normal exit.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

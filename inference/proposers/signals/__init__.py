@@ -69,8 +69,10 @@ class SignalProposer:
     def __init__(self, **options: Any) -> None:
         unknown = set(options) - set(_THRESHOLD_OPTIONS)
         if unknown:
-            raise ValueError(f"unknown option(s) for the signal proposer: {', '.join(sorted(unknown))}; "
-                             f"known: {', '.join(_THRESHOLD_OPTIONS)}")
+            raise ValueError(
+                f"unknown option(s) for the signal proposer: {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(_THRESHOLD_OPTIONS)}"
+            )
         self.thresholds: dict[str, Any] = {}
         changed: dict[str, Any] = {}
         for key, (cls, default) in _THRESHOLD_OPTIONS.items():
@@ -140,14 +142,22 @@ class SignalProposer:
         for result in (*results.values(), fused):
             if result is not None:
                 cues.extend(result.cues)
-        cues.sort(key=lambda c: (_MODALITY_ORDER[c.modality],
-                                 -1 if c.start_ms is None else c.start_ms,
-                                 -1 if c.end_ms is None else c.end_ms))
+        cues.sort(
+            key=lambda c: (
+                _MODALITY_ORDER[c.modality],
+                -1 if c.start_ms is None else c.start_ms,
+                -1 if c.end_ms is None else c.end_ms,
+            )
+        )
         return Proposal(
-            proposer=self.name, version=self.version,
-            description=fused.summary["description"], cues=tuple(cues),
+            proposer=self.name,
+            version=self.version,
+            description=fused.summary["description"],
+            cues=tuple(cues),
             emotions=tuple((label, float(score)) for label, score in fused.summary["emotions"]),
-            notes=tuple(notes), timings=timings)
+            notes=tuple(notes),
+            timings=timings,
+        )
 
 
 def _run_stage(stage: str, clip: ClipInput, thresholds: Any) -> ModalityResult:
@@ -171,15 +181,27 @@ def _failed(stage: str, clip: ClipInput, exc: Exception) -> ModalityResult:
     modality = "visual" if stage == "visual" else "auditory"
     reason = str(exc) or type(exc).__name__
     return ModalityResult(
-        cues=[ProposedCue(modality, f"{_WHAT[stage][0].upper()}{_WHAT[stage][1:]} could not be "
-                          "analysed.", None, None, 1.0,
-                          {"stage": stage, "error": f"{type(exc).__name__}: {reason}"},
-                          kind="unobservable")],
-        notes=[f"{stage}: the analysis of {_WHAT[stage]} failed ({type(exc).__name__}: {reason}); "
-               "the other modalities still ran."])
+        cues=[
+            ProposedCue(
+                modality,
+                f"{_WHAT[stage][0].upper()}{_WHAT[stage][1:]} could not be analysed.",
+                None,
+                None,
+                1.0,
+                {"stage": stage, "error": f"{type(exc).__name__}: {reason}"},
+                kind="unobservable",
+            )
+        ],
+        notes=[
+            f"{stage}: the analysis of {_WHAT[stage]} failed ({type(exc).__name__}: {reason}); "
+            "the other modalities still ran."
+        ],
+    )
 
 
-def _fuse(results: dict[str, ModalityResult | None], thresholds: FusionThresholds) -> ModalityResult:
+def _fuse(
+    results: dict[str, ModalityResult | None], thresholds: FusionThresholds
+) -> ModalityResult:
     from .fusion import fuse
 
     def merged(stage: str) -> ModalityResult | None:
@@ -188,8 +210,12 @@ def _fuse(results: dict[str, ModalityResult | None], thresholds: FusionThreshold
             return ok
         return ModalityResult(cues=list(failed.cues)) if failed is not None else None
 
-    return fuse(visual=merged("visual"), auditory=merged("auditory"), text=merged("text"),
-                thresholds=thresholds)
+    return fuse(
+        visual=merged("visual"),
+        auditory=merged("auditory"),
+        text=merged("text"),
+        thresholds=thresholds,
+    )
 
 
 def _check_media(clip: ClipInput) -> None:

@@ -42,8 +42,18 @@ __all__ = ["AudioReadError", "analyse_auditory", "read_wav"]
 
 FRAME_S = 0.01  # 10 ms analysis frames (parselmouth and eGeMAPS LLDs both use this hop)
 PITCH_FLOOR_HZ, PITCH_CEILING_HZ = 75.0, 600.0  # Praat's defaults for speech
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-             "ninth", "tenth")
+_ORDINALS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+)
 
 
 class AudioReadError(ValueError):
@@ -65,7 +75,9 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         raise AudioReadError(f"the audio file {path.name} is empty")
     try:
         rate, data = wavfile.read(str(path))
-    except Exception as exc:  # scipy fails on junk with ValueError, EOFError, even UnboundLocalError
+    except (
+        Exception
+    ) as exc:  # scipy fails on junk with ValueError, EOFError, even UnboundLocalError
         raise AudioReadError(f"the audio file {path.name} is not a readable WAV ({exc})") from None
     if data.dtype.kind == "i":
         samples = data.astype(np.float64) / float(np.iinfo(data.dtype).max + 1)
@@ -84,8 +96,10 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 def _smile():
     import opensmile
 
-    return opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
-                           feature_level=opensmile.FeatureLevel.LowLevelDescriptors)
+    return opensmile.Smile(
+        feature_set=opensmile.FeatureSet.eGeMAPSv02,
+        feature_level=opensmile.FeatureLevel.LowLevelDescriptors,
+    )
 
 
 def _db(power: float) -> float:
@@ -116,16 +130,39 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _empty_summary(*, has_audio: bool) -> dict[str, Any]:
-    keys = ("level_dbfs", "loudness_z_vs_norm", "loudness_mean", "f0_mean_hz", "f0_mean_st",
-            "f0_range_st", "speech_rate_syl_s", "articulation_rate_syl_s", "pause_fraction",
-            "jitter", "shimmer", "hnr_db", "h1h2_db", "alpha_ratio_db", "arousal")
+    keys = (
+        "level_dbfs",
+        "loudness_z_vs_norm",
+        "loudness_mean",
+        "f0_mean_hz",
+        "f0_mean_st",
+        "f0_range_st",
+        "speech_rate_syl_s",
+        "articulation_rate_syl_s",
+        "pause_fraction",
+        "jitter",
+        "shimmer",
+        "hnr_db",
+        "h1h2_db",
+        "alpha_ratio_db",
+        "arousal",
+    )
     summary: dict[str, Any] = dict.fromkeys(keys)
-    summary.update(has_audio=has_audio, has_speech=False, clipping=False, speech_fraction=0.0,
-                   final_rises=0, final_falls=0, segments=[])
+    summary.update(
+        has_audio=has_audio,
+        has_speech=False,
+        clipping=False,
+        speech_fraction=0.0,
+        final_rises=0,
+        final_falls=0,
+        segments=[],
+    )
     return summary
 
 
-def analyse_auditory(clip: ClipInput, *, thresholds: AuditoryThresholds = AUDITORY) -> ModalityResult:
+def analyse_auditory(
+    clip: ClipInput, *, thresholds: AuditoryThresholds = AUDITORY
+) -> ModalityResult:
     """Auditory cues of one clip from its WAV.
 
     Args:
@@ -143,9 +180,17 @@ def analyse_auditory(clip: ClipInput, *, thresholds: AuditoryThresholds = AUDITO
     t = thresholds
     result = ModalityResult()
     if clip.audio is None:
-        result.cues.append(ProposedCue(
-            "auditory", "No audio track.", 0, max(clip.duration_ms, 0), 1.0,
-            {"feature": "audio_stream", "value": None}, kind="unobservable"))
+        result.cues.append(
+            ProposedCue(
+                "auditory",
+                "No audio track.",
+                0,
+                max(clip.duration_ms, 0),
+                1.0,
+                {"feature": "audio_stream", "value": None},
+                kind="unobservable",
+            )
+        )
         result.notes.append("The clip has no audio track: nothing auditory was observed.")
         result.summary = _empty_summary(has_audio=False)
         return result
@@ -170,23 +215,50 @@ def analyse_auditory(clip: ClipInput, *, thresholds: AuditoryThresholds = AUDITO
         summary["clipping"] = True
         result.notes.append(
             f"The audio clips: {clip_share:.1%} of samples sit at full scale, so loudness and "
-            "voice quality are unreliable for this clip.")
-        result.cues.append(ProposedCue(
-            "auditory", "The recording is distorted by clipping, so loudness and voice quality "
-            "cannot be judged reliably.", 0, clip_end, 0.9,
-            {"feature": "clipped_sample_fraction", "value": round(clip_share, 4),
-             "threshold": t.clip_fraction, "level": t.clip_level}, kind="unobservable"))
+            "voice quality are unreliable for this clip."
+        )
+        result.cues.append(
+            ProposedCue(
+                "auditory",
+                "The recording is distorted by clipping, so loudness and voice quality "
+                "cannot be judged reliably.",
+                0,
+                clip_end,
+                0.9,
+                {
+                    "feature": "clipped_sample_fraction",
+                    "value": round(clip_share, 4),
+                    "threshold": t.clip_fraction,
+                    "level": t.clip_level,
+                },
+                kind="unobservable",
+            )
+        )
 
     frame = int(rate * FRAME_S)
     n_frames = len(samples) // frame if frame else 0
-    frame_power = (np.square(samples[: n_frames * frame]).reshape(n_frames, frame).mean(axis=1)
-                   if n_frames else np.zeros(0))
+    frame_power = (
+        np.square(samples[: n_frames * frame]).reshape(n_frames, frame).mean(axis=1)
+        if n_frames
+        else np.zeros(0)
+    )
     peak_dbfs = _db(float(frame_power.max())) + 3.01 if n_frames else -200.0  # re full-scale sine
     if n_frames < 10 or peak_dbfs < t.silence_dbfs:
-        result.cues.append(ProposedCue(
-            "auditory", "No speech is heard: the audio track is silent.", 0, clip_end, 0.95,
-            {"feature": "peak_frame_level_dbfs", "value": _r(peak_dbfs, 1),
-             "threshold": t.silence_dbfs}, kind="unobservable"))
+        result.cues.append(
+            ProposedCue(
+                "auditory",
+                "No speech is heard: the audio track is silent.",
+                0,
+                clip_end,
+                0.95,
+                {
+                    "feature": "peak_frame_level_dbfs",
+                    "value": _r(peak_dbfs, 1),
+                    "threshold": t.silence_dbfs,
+                },
+                kind="unobservable",
+            )
+        )
         result.notes.append("The audio track is silent: no speech to analyse.")
         return result
 
@@ -195,8 +267,9 @@ def analyse_auditory(clip: ClipInput, *, thresholds: AuditoryThresholds = AUDITO
 
     started = time.perf_counter()
     sound = parselmouth.Sound(samples, sampling_frequency=float(rate))
-    pitch = sound.to_pitch(time_step=FRAME_S, pitch_floor=PITCH_FLOOR_HZ,
-                           pitch_ceiling=PITCH_CEILING_HZ)
+    pitch = sound.to_pitch(
+        time_step=FRAME_S, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ
+    )
     intensity = sound.to_intensity(minimum_pitch=PITCH_FLOOR_HZ, time_step=FRAME_S)
     point_process = call(sound, "To PointProcess (periodic, cc)", PITCH_FLOOR_HZ, PITCH_CEILING_HZ)
     harmonicity = sound.to_harmonicity_cc(time_step=FRAME_S, minimum_pitch=PITCH_FLOOR_HZ)
@@ -215,10 +288,21 @@ def analyse_auditory(clip: ClipInput, *, thresholds: AuditoryThresholds = AUDITO
     started = time.perf_counter()
     segments = _speech_segments(level_db, voiced, t)
     if not segments:
-        result.cues.append(ProposedCue(
-            "auditory", "No speech is heard: there is sound but no voiced speech.", 0, clip_end,
-            0.8, {"feature": "voiced_speech_frames", "value": 0,
-                  "peak_frame_level_dbfs": _r(peak_dbfs, 1)}, kind="unobservable"))
+        result.cues.append(
+            ProposedCue(
+                "auditory",
+                "No speech is heard: there is sound but no voiced speech.",
+                0,
+                clip_end,
+                0.8,
+                {
+                    "feature": "voiced_speech_frames",
+                    "value": 0,
+                    "peak_frame_level_dbfs": _r(peak_dbfs, 1),
+                },
+                kind="unobservable",
+            )
+        )
         result.notes.append("The audio has sound but no voiced speech.")
         result.timings["cues"] = time.perf_counter() - started
         return result
@@ -244,7 +328,9 @@ def analyse_auditory(clip: ClipInput, *, thresholds: AuditoryThresholds = AUDITO
     if f0_speech.size >= 5:
         summary["f0_mean_hz"] = _r(float(np.median(f0_speech)), 1)
         summary["f0_mean_st"] = _r(float(np.median(st_speech)))
-        summary["f0_range_st"] = _r(float(np.percentile(st_speech, 90) - np.percentile(st_speech, 10)))
+        summary["f0_range_st"] = _r(
+            float(np.percentile(st_speech, 90) - np.percentile(st_speech, 10))
+        )
 
     nuclei = _syllable_nuclei(inten_db, voiced, speech, t)
     summary["speech_rate_syl_s"] = _r(len(nuclei) / span_s if span_s > 0 else None)
@@ -277,27 +363,42 @@ def analyse_auditory(clip: ClipInput, *, thresholds: AuditoryThresholds = AUDITO
     started = time.perf_counter()
     speech_span = (segments[0][0] * 10, min(segments[-1][1] * 10, clip_end))
     result.cues.extend(_clip_cues(summary, speech_span, t))
-    result.cues.extend(_segment_cues(segments, level_db, frame_power, f0, voiced, summary, t,
-                                     clip_end))
+    result.cues.extend(
+        _segment_cues(segments, level_db, frame_power, f0, voiced, summary, t, clip_end)
+    )
     summary["arousal"] = _arousal(summary, t)
     arousal = summary["arousal"]
     if arousal is not None and (arousal >= t.energetic_arousal or arousal <= t.subdued_arousal):
         high = arousal >= t.energetic_arousal
-        result.cues.append(ProposedCue(
-            "auditory", "The voice sounds energetic." if high else "The voice sounds subdued.",
-            *speech_span, _confidence(abs(arousal) - abs(t.energetic_arousal if high else
-                                                        t.subdued_arousal), 0.2, top=0.85),
-            {"feature": "vocal_arousal", "value": arousal,
-             "threshold": t.energetic_arousal if high else t.subdued_arousal,
-             "from": {k: summary[k] for k in ("level_dbfs", "f0_mean_hz", "speech_rate_syl_s",
-                                              "f0_range_st")}}))
+        result.cues.append(
+            ProposedCue(
+                "auditory",
+                "The voice sounds energetic." if high else "The voice sounds subdued.",
+                *speech_span,
+                _confidence(
+                    abs(arousal) - abs(t.energetic_arousal if high else t.subdued_arousal),
+                    0.2,
+                    top=0.85,
+                ),
+                {
+                    "feature": "vocal_arousal",
+                    "value": arousal,
+                    "threshold": t.energetic_arousal if high else t.subdued_arousal,
+                    "from": {
+                        k: summary[k]
+                        for k in ("level_dbfs", "f0_mean_hz", "speech_rate_syl_s", "f0_range_st")
+                    },
+                },
+            )
+        )
     result.timings["cues"] += time.perf_counter() - started
     result.cues.sort(key=lambda cue: (cue.start_ms if cue.start_ms is not None else -1, cue.text))
     return result
 
 
-def _speech_segments(level_db: np.ndarray, voiced: np.ndarray,
-                     t: AuditoryThresholds) -> list[tuple[int, int]]:
+def _speech_segments(
+    level_db: np.ndarray, voiced: np.ndarray, t: AuditoryThresholds
+) -> list[tuple[int, int]]:
     """Frame-index spans [a, b) of speech: loud enough, holes under min_pause_s closed,
     too-short or unvoiced stretches dropped."""
     top = float(np.percentile(level_db, 99))
@@ -314,8 +415,9 @@ def _speech_segments(level_db: np.ndarray, voiced: np.ndarray,
     return [(a, b) for a, b in merged if b - a >= min_len and voiced[a:b].sum() >= 5]
 
 
-def _syllable_nuclei(inten_db: np.ndarray, voiced: np.ndarray, speech: np.ndarray,
-                     t: AuditoryThresholds) -> np.ndarray:
+def _syllable_nuclei(
+    inten_db: np.ndarray, voiced: np.ndarray, speech: np.ndarray, t: AuditoryThresholds
+) -> np.ndarray:
     """de Jong & Wempe (2009): intensity peaks that stand ``nucleus_prominence_db`` above
     the surrounding dips, lie in speech and are voiced. Frame indices."""
     from scipy.signal import find_peaks
@@ -327,7 +429,9 @@ def _syllable_nuclei(inten_db: np.ndarray, voiced: np.ndarray, speech: np.ndarra
     return peaks[speech[peaks] & voiced[peaks]]
 
 
-def _clip_cues(s: dict[str, Any], span: tuple[int, int], t: AuditoryThresholds) -> list[ProposedCue]:
+def _clip_cues(
+    s: dict[str, Any], span: tuple[int, int], t: AuditoryThresholds
+) -> list[ProposedCue]:
     """Clip-level cues against population norms, spanning the speech."""
     cues: list[ProposedCue] = []
     start, end = span
@@ -339,68 +443,167 @@ def _clip_cues(s: dict[str, Any], span: tuple[int, int], t: AuditoryThresholds) 
     if level is not None and not s["clipping"]:
         # Absolute level also depends on recording gain: confidence stays modest.
         if level >= t.loud_dbfs:
-            add("The voice is loud.", _confidence(level - t.loud_dbfs, 6.0, top=0.8),
-                {"feature": "active_speech_level_dbfs", "value": level, "norm": t.norm_level_dbfs,
-                 "threshold": t.loud_dbfs, "source": "ITU-T P.56 nominal level"})
+            add(
+                "The voice is loud.",
+                _confidence(level - t.loud_dbfs, 6.0, top=0.8),
+                {
+                    "feature": "active_speech_level_dbfs",
+                    "value": level,
+                    "norm": t.norm_level_dbfs,
+                    "threshold": t.loud_dbfs,
+                    "source": "ITU-T P.56 nominal level",
+                },
+            )
         elif level <= t.quiet_dbfs:
-            add("The voice is quiet.", _confidence(t.quiet_dbfs - level, 6.0, top=0.75),
-                {"feature": "active_speech_level_dbfs", "value": level, "norm": t.norm_level_dbfs,
-                 "threshold": t.quiet_dbfs, "source": "ITU-T P.56 nominal level"})
+            add(
+                "The voice is quiet.",
+                _confidence(t.quiet_dbfs - level, 6.0, top=0.75),
+                {
+                    "feature": "active_speech_level_dbfs",
+                    "value": level,
+                    "norm": t.norm_level_dbfs,
+                    "threshold": t.quiet_dbfs,
+                    "source": "ITU-T P.56 nominal level",
+                },
+            )
     f0 = s["f0_mean_hz"]
     if f0 is not None:
         if f0 >= t.high_f0_hz:
-            add("The pitch is high.", _confidence(12 * math.log2(f0 / t.high_f0_hz), 2.0),
-                {"feature": "median_f0_hz", "value": f0, "norm": t.norm_f0_hz,
-                 "threshold": t.high_f0_hz, "source": "adult speaking F0 (Titze 1994)"})
+            add(
+                "The pitch is high.",
+                _confidence(12 * math.log2(f0 / t.high_f0_hz), 2.0),
+                {
+                    "feature": "median_f0_hz",
+                    "value": f0,
+                    "norm": t.norm_f0_hz,
+                    "threshold": t.high_f0_hz,
+                    "source": "adult speaking F0 (Titze 1994)",
+                },
+            )
         elif f0 <= t.low_f0_hz:
-            add("The pitch is very low.", _confidence(12 * math.log2(t.low_f0_hz / f0), 2.0),
-                {"feature": "median_f0_hz", "value": f0, "norm": t.norm_f0_hz,
-                 "threshold": t.low_f0_hz, "source": "adult speaking F0 (Titze 1994)"})
+            add(
+                "The pitch is very low.",
+                _confidence(12 * math.log2(t.low_f0_hz / f0), 2.0),
+                {
+                    "feature": "median_f0_hz",
+                    "value": f0,
+                    "norm": t.norm_f0_hz,
+                    "threshold": t.low_f0_hz,
+                    "source": "adult speaking F0 (Titze 1994)",
+                },
+            )
     spread = s["f0_range_st"]
     if spread is not None:
         if spread <= t.monotone_range_st:
-            add("The intonation is flat and monotonous.",
+            add(
+                "The intonation is flat and monotonous.",
                 _confidence(t.monotone_range_st - spread, 1.0),
-                {"feature": "f0_range_st_p10_p90", "value": spread, "norm": t.norm_f0_range_st,
-                 "threshold": t.monotone_range_st})
+                {
+                    "feature": "f0_range_st_p10_p90",
+                    "value": spread,
+                    "norm": t.norm_f0_range_st,
+                    "threshold": t.monotone_range_st,
+                },
+            )
         elif spread >= t.wide_range_st:
-            add("The intonation varies widely.", _confidence(spread - t.wide_range_st, 3.0),
-                {"feature": "f0_range_st_p10_p90", "value": spread, "norm": t.norm_f0_range_st,
-                 "threshold": t.wide_range_st})
+            add(
+                "The intonation varies widely.",
+                _confidence(spread - t.wide_range_st, 3.0),
+                {
+                    "feature": "f0_range_st_p10_p90",
+                    "value": spread,
+                    "norm": t.norm_f0_range_st,
+                    "threshold": t.wide_range_st,
+                },
+            )
     rate = s["speech_rate_syl_s"]
     if rate is not None:
         if rate >= t.fast_rate_syl_s:
-            add("The speech is fast.", _confidence(rate - t.fast_rate_syl_s, 1.0, top=0.8),
-                {"feature": "speech_rate_syl_s", "value": rate, "norm": t.norm_rate_syl_s,
-                 "threshold": t.fast_rate_syl_s, "source": "Jacewicz et al. 2009"})
+            add(
+                "The speech is fast.",
+                _confidence(rate - t.fast_rate_syl_s, 1.0, top=0.8),
+                {
+                    "feature": "speech_rate_syl_s",
+                    "value": rate,
+                    "norm": t.norm_rate_syl_s,
+                    "threshold": t.fast_rate_syl_s,
+                    "source": "Jacewicz et al. 2009",
+                },
+            )
         elif rate <= t.slow_rate_syl_s:
-            add("The speech is slow.", _confidence(t.slow_rate_syl_s - rate, 1.0, top=0.8),
-                {"feature": "speech_rate_syl_s", "value": rate, "norm": t.norm_rate_syl_s,
-                 "threshold": t.slow_rate_syl_s, "source": "Jacewicz et al. 2009"})
+            add(
+                "The speech is slow.",
+                _confidence(t.slow_rate_syl_s - rate, 1.0, top=0.8),
+                {
+                    "feature": "speech_rate_syl_s",
+                    "value": rate,
+                    "norm": t.norm_rate_syl_s,
+                    "threshold": t.slow_rate_syl_s,
+                    "source": "Jacewicz et al. 2009",
+                },
+            )
     if not s["clipping"]:
         jitter, hnr, h1h2 = s["jitter"], s["hnr_db"], s["h1h2_db"]
         if jitter is not None and math.isfinite(jitter) and jitter >= t.rough_jitter:
-            add("The voice sounds rough and unsteady.",
+            add(
+                "The voice sounds rough and unsteady.",
                 _confidence((jitter - t.rough_jitter) * 100, 1.0, top=0.7),
-                {"feature": "jitter_local", "value": jitter, "norm": 0.0104,
-                 "threshold": t.rough_jitter, "source": "MDVP/Praat jitter threshold 1.04 %"})
-        if (hnr is not None and hnr <= t.breathy_hnr_db and h1h2 is not None
-                and h1h2 >= t.breathy_h1h2_db):
-            add("The voice is breathy.", _confidence(t.breathy_hnr_db - hnr, 3.0, top=0.7),
-                {"feature": "hnr_db", "value": hnr, "threshold": t.breathy_hnr_db,
-                 "h1h2_db": h1h2, "h1h2_threshold": t.breathy_h1h2_db,
-                 "norm": "HNR about 20 dB in healthy sustained vowels (Praat/MDVP)"})
-        if (h1h2 is not None and h1h2 <= t.tense_h1h2_db and level is not None
-                and level >= t.loud_dbfs):
-            add("The voice sounds tense and pressed.", _confidence(t.tense_h1h2_db - h1h2, 3.0, top=0.65),
-                {"feature": "h1h2_db", "value": h1h2, "threshold": t.tense_h1h2_db,
-                 "active_speech_level_dbfs": level, "level_threshold": t.loud_dbfs})
+                {
+                    "feature": "jitter_local",
+                    "value": jitter,
+                    "norm": 0.0104,
+                    "threshold": t.rough_jitter,
+                    "source": "MDVP/Praat jitter threshold 1.04 %",
+                },
+            )
+        if (
+            hnr is not None
+            and hnr <= t.breathy_hnr_db
+            and h1h2 is not None
+            and h1h2 >= t.breathy_h1h2_db
+        ):
+            add(
+                "The voice is breathy.",
+                _confidence(t.breathy_hnr_db - hnr, 3.0, top=0.7),
+                {
+                    "feature": "hnr_db",
+                    "value": hnr,
+                    "threshold": t.breathy_hnr_db,
+                    "h1h2_db": h1h2,
+                    "h1h2_threshold": t.breathy_h1h2_db,
+                    "norm": "HNR about 20 dB in healthy sustained vowels (Praat/MDVP)",
+                },
+            )
+        if (
+            h1h2 is not None
+            and h1h2 <= t.tense_h1h2_db
+            and level is not None
+            and level >= t.loud_dbfs
+        ):
+            add(
+                "The voice sounds tense and pressed.",
+                _confidence(t.tense_h1h2_db - h1h2, 3.0, top=0.65),
+                {
+                    "feature": "h1h2_db",
+                    "value": h1h2,
+                    "threshold": t.tense_h1h2_db,
+                    "active_speech_level_dbfs": level,
+                    "level_threshold": t.loud_dbfs,
+                },
+            )
     return cues
 
 
-def _segment_cues(segments: list[tuple[int, int]], level_db: np.ndarray, frame_power: np.ndarray,
-                  f0: np.ndarray, voiced: np.ndarray, s: dict[str, Any], t: AuditoryThresholds,
-                  clip_end: int) -> list[ProposedCue]:
+def _segment_cues(
+    segments: list[tuple[int, int]],
+    level_db: np.ndarray,
+    frame_power: np.ndarray,
+    f0: np.ndarray,
+    voiced: np.ndarray,
+    s: dict[str, Any],
+    t: AuditoryThresholds,
+    clip_end: int,
+) -> list[ProposedCue]:
     """Cues where a segment departs from the clip's own baseline; contours; long pauses."""
     cues: list[ProposedCue] = []
     count = len(segments)
@@ -424,17 +627,33 @@ def _segment_cues(segments: list[tuple[int, int]], level_db: np.ndarray, frame_p
             diff = seg_level - base_level
             if abs(diff) >= t.segment_loudness_db and not s["clipping"]:
                 if diff > 0:
-                    text = (f"The voice grows louder in {where}." if i > 0
-                            else f"The voice is louder in {where}.")
+                    text = (
+                        f"The voice grows louder in {where}."
+                        if i > 0
+                        else f"The voice is louder in {where}."
+                    )
                 else:
-                    text = (f"The voice becomes quieter in {where}." if i > 0
-                            else f"The voice is quieter in {where}.")
-                cues.append(ProposedCue("auditory", text, start, end,
-                                        _confidence(abs(diff) - t.segment_loudness_db, 3.0),
-                                        {"feature": "segment_level_db", "value": _r(seg_level, 1),
-                                         "baseline": _r(base_level, 1),
-                                         "threshold": t.segment_loudness_db,
-                                         "baseline_of": "all speech in this clip"}))
+                    text = (
+                        f"The voice becomes quieter in {where}."
+                        if i > 0
+                        else f"The voice is quieter in {where}."
+                    )
+                cues.append(
+                    ProposedCue(
+                        "auditory",
+                        text,
+                        start,
+                        end,
+                        _confidence(abs(diff) - t.segment_loudness_db, 3.0),
+                        {
+                            "feature": "segment_level_db",
+                            "value": _r(seg_level, 1),
+                            "baseline": _r(base_level, 1),
+                            "threshold": t.segment_loudness_db,
+                            "baseline_of": "all speech in this clip",
+                        },
+                    )
+                )
         seg_voiced = voiced[a:b]
         if seg_voiced.sum() < 8 or base_st is None:
             continue
@@ -446,44 +665,76 @@ def _segment_cues(segments: list[tuple[int, int]], level_db: np.ndarray, frame_p
             diff = seg_median - base_st
             if abs(diff) >= t.segment_pitch_st:
                 text = f"The pitch is {'higher' if diff > 0 else 'lower'} in {where}."
-                cues.append(ProposedCue("auditory", text, start, end,
-                                        _confidence(abs(diff) - t.segment_pitch_st, 2.0),
-                                        {"feature": "segment_median_f0_st", "value": _r(seg_median),
-                                         "baseline": _r(base_st),
-                                         "threshold": t.segment_pitch_st,
-                                         "baseline_of": "all voiced speech in this clip"}))
+                cues.append(
+                    ProposedCue(
+                        "auditory",
+                        text,
+                        start,
+                        end,
+                        _confidence(abs(diff) - t.segment_pitch_st, 2.0),
+                        {
+                            "feature": "segment_median_f0_st",
+                            "value": _r(seg_median),
+                            "baseline": _r(base_st),
+                            "threshold": t.segment_pitch_st,
+                            "baseline_of": "all voiced speech in this clip",
+                        },
+                    )
+                )
         # Final contour: the last voiced frames against the segment median.
         tail_n = max(3, int(round(len(seg_st) * 0.1)))
         tail_from = int(len(seg_st) * (1 - t.contour_fraction))
         end_st = float(np.median(seg_st[-tail_n:]))
-        move = end_st - float(np.median(seg_st[tail_from:-tail_n] if len(seg_st) - tail_from > tail_n
-                                        else seg_st))
+        move = end_st - float(
+            np.median(seg_st[tail_from:-tail_n] if len(seg_st) - tail_from > tail_n else seg_st)
+        )
         voiced_idx = np.flatnonzero(seg_voiced) + a
         contour_start = ms(int(voiced_idx[tail_from]))
         contour_end = ms(int(voiced_idx[-1]) + 1)
-        evidence = {"feature": "final_f0_movement_st", "value": _r(move),
-                    "baseline": _r(seg_median), "end_f0_st": _r(end_st)}
+        evidence = {
+            "feature": "final_f0_movement_st",
+            "value": _r(move),
+            "baseline": _r(seg_median),
+            "end_f0_st": _r(end_st),
+        }
         if move >= t.final_rise_st:
             s["final_rises"] += 1
-            cues.append(ProposedCue("auditory", f"Pitch rises at the end of {where}.",
-                                    contour_start, contour_end,
-                                    _confidence(move - t.final_rise_st, 2.0),
-                                    {**evidence, "threshold": t.final_rise_st}))
+            cues.append(
+                ProposedCue(
+                    "auditory",
+                    f"Pitch rises at the end of {where}.",
+                    contour_start,
+                    contour_end,
+                    _confidence(move - t.final_rise_st, 2.0),
+                    {**evidence, "threshold": t.final_rise_st},
+                )
+            )
         elif move <= -t.final_fall_st:
             s["final_falls"] += 1
-            cues.append(ProposedCue("auditory", f"Pitch falls at the end of {where}.",
-                                    contour_start, contour_end,
-                                    _confidence(-move - t.final_fall_st, 2.0),
-                                    {**evidence, "threshold": -t.final_fall_st}))
+            cues.append(
+                ProposedCue(
+                    "auditory",
+                    f"Pitch falls at the end of {where}.",
+                    contour_start,
+                    contour_end,
+                    _confidence(-move - t.final_fall_st, 2.0),
+                    {**evidence, "threshold": -t.final_fall_st},
+                )
+            )
     for i in range(1, count):
         gap_s = (segments[i][0] - segments[i - 1][1]) * FRAME_S
         if gap_s >= t.long_pause_s:
             where = _ordinal(i, count)
-            cues.append(ProposedCue("auditory", f"A long pause ({gap_s:.1f} s) comes before {where}.",
-                                    ms(segments[i - 1][1]), ms(segments[i][0]),
-                                    _confidence(gap_s - t.long_pause_s, 0.5),
-                                    {"feature": "pause_s", "value": _r(gap_s),
-                                     "threshold": t.long_pause_s}))
+            cues.append(
+                ProposedCue(
+                    "auditory",
+                    f"A long pause ({gap_s:.1f} s) comes before {where}.",
+                    ms(segments[i - 1][1]),
+                    ms(segments[i][0]),
+                    _confidence(gap_s - t.long_pause_s, 0.5),
+                    {"feature": "pause_s", "value": _r(gap_s), "threshold": t.long_pause_s},
+                )
+            )
     return cues
 
 
@@ -501,5 +752,7 @@ def _arousal(s: dict[str, Any], t: AuditoryThresholds) -> float | None:
     weights = {name: w for name, w in t.arousal_weights if name in z}
     if not weights:
         return None
-    mean = sum(w * max(min(z[name], 3.0), -3.0) for name, w in weights.items()) / sum(weights.values())
+    mean = sum(w * max(min(z[name], 3.0), -3.0) for name, w in weights.items()) / sum(
+        weights.values()
+    )
     return round(math.tanh(t.arousal_gain * mean), 3)

@@ -41,9 +41,16 @@ from .thresholds import FUSION, FusionThresholds
 
 __all__ = ["fuse"]
 
-_ADJECTIVE = {"happy": "happy", "excited": "excited", "angry": "angry", "sad": "sad",
-              "surprised": "surprised", "worried": "worried", "calm": "calm",
-              "neutral": "neutral"}
+_ADJECTIVE = {
+    "happy": "happy",
+    "excited": "excited",
+    "angry": "angry",
+    "sad": "sad",
+    "surprised": "surprised",
+    "worried": "worried",
+    "calm": "calm",
+    "neutral": "neutral",
+}
 
 
 @dataclass
@@ -82,8 +89,13 @@ def _num(summary: dict[str, Any] | None, key: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def fuse(*, visual: ModalityResult | None, auditory: ModalityResult | None,
-         text: ModalityResult | None, thresholds: FusionThresholds = FUSION) -> ModalityResult:
+def fuse(
+    *,
+    visual: ModalityResult | None,
+    auditory: ModalityResult | None,
+    text: ModalityResult | None,
+    thresholds: FusionThresholds = FUSION,
+) -> ModalityResult:
     """The fused emotion estimate of one clip.
 
     Args:
@@ -129,17 +141,28 @@ def fuse(*, visual: ModalityResult | None, auditory: ModalityResult | None,
         return _Reason(phrase, vfind(*groups), {key: vs.get(key)})
 
     r_smile = visual_reason("the smile", "smile_fraction", ("smil",))
-    r_furrow = visual_reason("the furrowed brows", "brow_furrow_fraction",
-                             ("brow",), ("furrow", "frown", "knit", "lower", "drawn"))
+    r_furrow = visual_reason(
+        "the furrowed brows",
+        "brow_furrow_fraction",
+        ("brow",),
+        ("furrow", "frown", "knit", "lower", "drawn"),
+    )
     r_raise = visual_reason("the raised eyebrows", "brow_raise_fraction", ("brow",), ("rais",))
     r_widen = visual_reason("the widened eyes", "eye_widen_fraction", ("eye",), ("wide",))
     r_gaze = visual_reason("the averted gaze", "gaze_away_fraction", ("gaze",), ("away",))
-    arousal_cues = afind(("voice is loud", "grows louder", "pitch is high", "energetic", "fast",
-                          "varies widely"))
-    r_high = _Reason("the energetic voice" if arousal_cues else "the vocal arousal",
-                     arousal_cues, {"arousal": arousal})
-    r_low = _Reason("the subdued voice", afind(("subdued", "voice is quiet", "slow", "flat")),
-                    {"arousal": arousal})
+    arousal_cues = afind(
+        ("voice is loud", "grows louder", "pitch is high", "energetic", "fast", "varies widely")
+    )
+    r_high = _Reason(
+        "the energetic voice" if arousal_cues else "the vocal arousal",
+        arousal_cues,
+        {"arousal": arousal},
+    )
+    r_low = _Reason(
+        "the subdued voice",
+        afind(("subdued", "voice is quiet", "slow", "flat")),
+        {"arousal": arousal},
+    )
     r_rise = _Reason("the rising pitch", afind(("rises",)), {"final_rises": rises})
     r_pos = _Reason("the positive words", tfind(("positive",)), {"valence": valence_text})
     r_neg = _Reason("the negative words", tfind(("negative",)), {"valence": valence_text})
@@ -147,11 +170,16 @@ def fuse(*, visual: ModalityResult | None, auditory: ModalityResult | None,
     r_quest = _Reason("the question", tfind(("question",)), {"question": question})
 
     def words(emotion: str) -> _Reason:
-        return _Reason(f"the {emotion} words", tfind((f"express {emotion}",)),
-                       {f"nrc_{emotion}": counts.get(emotion, 0)})
+        return _Reason(
+            f"the {emotion} words",
+            tfind((f"express {emotion}",)),
+            {f"nrc_{emotion}": counts.get(emotion, 0)},
+        )
 
-    labels = {name: _Label(name) for name in
-              ("happy", "excited", "angry", "sad", "surprised", "worried", "calm")}
+    labels = {
+        name: _Label(name)
+        for name in ("happy", "excited", "angry", "sad", "surprised", "worried", "calm")
+    }
     if smile:
         labels["happy"].add(0.45 + 0.3 * frac("smile_fraction"), r_smile)
     if positive:
@@ -205,26 +233,49 @@ def fuse(*, visual: ModalityResult | None, auditory: ModalityResult | None,
         if valence_text is not None:
             labels["calm"].add(0.1, None)
 
-    ranked = sorted((lab for lab in labels.values() if lab.score >= t.min_label_score),
-                    key=lambda lab: -lab.score)[: t.max_labels]
+    ranked = sorted(
+        (lab for lab in labels.values() if lab.score >= t.min_label_score),
+        key=lambda lab: -lab.score,
+    )[: t.max_labels]
     emotions = [(lab.name, round(min(lab.score, 1.0), 2)) for lab in ranked]
     result = ModalityResult()
     for lab in ranked:
         result.cues.append(_inference_cue(lab))
     if not emotions:
         emotions = [("neutral", t.neutral_score)]
-        observed = [c.text for c in (*(visual.cues if visual else ()),
-                                     *(auditory.cues if auditory else ()),
-                                     *(text.cues if text else ())) if c.kind != "unobservable"]
+        observed = [
+            c.text
+            for c in (
+                *(visual.cues if visual else ()),
+                *(auditory.cues if auditory else ()),
+                *(text.cues if text else ()),
+            )
+            if c.kind != "unobservable"
+        ]
         if observed:
-            result.cues.append(ProposedCue(
-                "emotional", "No cue points to a particular emotion; the person seems neutral.",
-                None, None, round(t.neutral_score, 2),
-                {"rule": "neutral: no label reached min_label_score",
-                 "threshold": t.min_label_score, "supports": []}, kind="inference"))
-    valence_parts = [v for v in (valence_text,
-                                 (frac("smile_fraction") - frac("brow_furrow_fraction")) if face else None)
-                     if v is not None]
+            result.cues.append(
+                ProposedCue(
+                    "emotional",
+                    "No cue points to a particular emotion; the person seems neutral.",
+                    None,
+                    None,
+                    round(t.neutral_score, 2),
+                    {
+                        "rule": "neutral: no label reached min_label_score",
+                        "threshold": t.min_label_score,
+                        "supports": [],
+                    },
+                    kind="inference",
+                )
+            )
+    valence_parts = [
+        v
+        for v in (
+            valence_text,
+            (frac("smile_fraction") - frac("brow_furrow_fraction")) if face else None,
+        )
+        if v is not None
+    ]
     result.summary = {
         "emotions": emotions,
         "valence": round(sum(valence_parts) / len(valence_parts), 3) if valence_parts else None,
@@ -237,8 +288,11 @@ def fuse(*, visual: ModalityResult | None, auditory: ModalityResult | None,
 def _inference_cue(label: _Label) -> ProposedCue:
     reasons = [r for r in label.reasons if r.phrase]
     phrases = [r.phrase for r in reasons]
-    joined = (phrases[0] if len(phrases) == 1 else
-              ", ".join(phrases[:-1]) + " and " + phrases[-1]) if phrases else "the cues"
+    joined = (
+        (phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1])
+        if phrases
+        else "the cues"
+    )
     verb = "suggests" if len(phrases) == 1 and not phrases[0].endswith("s") else "suggest"
     text = f"{joined[0].upper()}{joined[1:]} {verb} that the person is {_ADJECTIVE[label.name]}."
     supports = [c for r in reasons for c in r.supports]
@@ -246,11 +300,19 @@ def _inference_cue(label: _Label) -> ProposedCue:
     start = min((c.start_ms for c in timed), default=None)
     end = max((c.end_ms for c in timed), default=None) if timed else None
     return ProposedCue(
-        "emotional", text, start, end, round(min(label.score, 1.0), 2),
-        {"rule": label.name, "score": round(label.score, 3),
-         "supports": list(dict.fromkeys(c.text for c in supports)),
-         "values": {k: v for r in reasons for k, v in r.values.items()}},
-        kind="inference")
+        "emotional",
+        text,
+        start,
+        end,
+        round(min(label.score, 1.0), 2),
+        {
+            "rule": label.name,
+            "score": round(label.score, 3),
+            "supports": list(dict.fromkeys(c.text for c in supports)),
+            "values": {k: v for r in reasons for k, v in r.values.items()},
+        },
+        kind="inference",
+    )
 
 
 # Unobservable cue texts that read badly after "In the audio, ".
@@ -259,20 +321,24 @@ _NO_AUDIO = {"No audio track.": "there is no audio track."}
 
 def _sentences(cues: list[ProposedCue], limit: int = 6) -> list[str]:
     texts = list(dict.fromkeys(c.text.strip() for c in cues))[:limit]
-    return [tx if tx[-1] in ".!?\"" else tx + "." for tx in texts]
+    return [tx if tx[-1] in '.!?"' else tx + "." for tx in texts]
 
 
 def _lead(prefix: str, sentences: list[str]) -> str:
-    """"In the video, the corners..." from the first sentence; the rest as they are."""
+    """ "In the video, the corners..." from the first sentence; the rest as they are."""
     first = sentences[0]
     if first[:1].isupper() and not first[:2].isupper() and not first.startswith("I "):
         first = first[0].lower() + first[1:]
     return " ".join([f"{prefix}, {first}", *sentences[1:]])
 
 
-def _paragraph(visual: ModalityResult | None, auditory: ModalityResult | None,
-               text: ModalityResult | None, emotions: list[tuple[str, float]],
-               inference: list[ProposedCue]) -> str:
+def _paragraph(
+    visual: ModalityResult | None,
+    auditory: ModalityResult | None,
+    text: ModalityResult | None,
+    emotions: list[tuple[str, float]],
+    inference: list[ProposedCue],
+) -> str:
     parts: list[str] = []
     vcues = visual.cues if visual else []
     seen = [c for c in vcues if c.kind == "observation"]
@@ -280,8 +346,11 @@ def _paragraph(visual: ModalityResult | None, auditory: ModalityResult | None,
         parts.append(_lead("In the video", _sentences(seen)))
     else:
         missing = [c for c in vcues if c.kind == "unobservable"]
-        parts.append(_lead("In the video", _sentences(missing)) if missing
-                     else "In the video, no marked facial cue was found.")
+        parts.append(
+            _lead("In the video", _sentences(missing))
+            if missing
+            else "In the video, no marked facial cue was found."
+        )
     acues = [c for c in (auditory.cues if auditory else []) if c.kind != "subtitle"]
     heard = [c for c in acues if c.kind == "observation"]
     missing = [c for c in acues if c.kind == "unobservable"]
@@ -308,9 +377,12 @@ def _paragraph(visual: ModalityResult | None, auditory: ModalityResult | None,
             parts.append("There is no subtitle.")
     names = [_ADJECTIVE[name] for name, _ in emotions]
     if inference and names:
-        state = names[0] if len(names) == 1 else f"{names[0]}, possibly also {' and '.join(names[1:])}"
+        state = (
+            names[0] if len(names) == 1 else f"{names[0]}, possibly also {' and '.join(names[1:])}"
+        )
         parts.append(f"Therefore, it is inferred that their emotional state is {state}.")
     else:
-        parts.append("Therefore, no particular emotion can be inferred; their emotional state "
-                     "seems neutral.")
+        parts.append(
+            "Therefore, no particular emotion can be inferred; their emotional state seems neutral."
+        )
     return " ".join(parts)

@@ -46,19 +46,28 @@ __all__ = ["analyse_text", "NRC_EMOTIONS"]
 NRC_EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
 _CUE_EMOTIONS = ("joy", "sadness", "anger", "fear", "surprise", "disgust")
 _NEGATIVE_EMOTIONS = frozenset({"sadness", "anger", "fear", "disgust"})
-_EMOTION_NOUN = {"joy": "joy", "sadness": "sadness", "anger": "anger", "fear": "fear",
-                 "surprise": "surprise", "disgust": "disgust"}
+_EMOTION_NOUN = {
+    "joy": "joy",
+    "sadness": "sadness",
+    "anger": "anger",
+    "fear": "fear",
+    "surprise": "surprise",
+    "disgust": "disgust",
+}
 _TOKEN = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)?")
 # English function words: with the lexicons' vocabularies they tell English from other
 # Latin-script languages.
-_STOPWORDS = frozenset("""a about after again all also am an and any are as at be because been
+_STOPWORDS = frozenset(
+    """a about after again all also am an and any are as at be because been
 before being but by can could did do does doing down for from had has have having he her here
 hers him his how i if in into is it its just me more most my no nor not now of off on once
 only or other our out over own same she should so some such than that the their them then
 there these they this those through to too under until up very was we were what when where
-which while who whom why will with would you your yours yes oh ok okay well really""".split())
-_EXTRA_NEGATIONS = frozenset({"no", "nobody", "noone", "not", "never", "neither", "none",
-                              "nothing", "nowhere"})
+which while who whom why will with would you your yours yes oh ok okay well really""".split()
+)
+_EXTRA_NEGATIONS = frozenset(
+    {"no", "nobody", "noone", "not", "never", "neither", "none", "nothing", "nowhere"}
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,8 +96,16 @@ def _nrc_lookup(token: str) -> list[str]:
     lexicon = _nrc()
     if token in lexicon:
         return lexicon[token]
-    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"),
-                         ("ing", ""), ("ing", "e"), ("ly", "")):
+    for suffix, repl in (
+        ("ies", "y"),
+        ("es", ""),
+        ("s", ""),
+        ("ed", ""),
+        ("ed", "e"),
+        ("ing", ""),
+        ("ing", "e"),
+        ("ly", ""),
+    ):
         if token.endswith(suffix) and len(token) - len(suffix) >= 3:
             base = token[: -len(suffix)] + repl
             if base in lexicon:
@@ -159,9 +176,16 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
     started = time.perf_counter()
     result = ModalityResult()
     summary: dict[str, Any] = {
-        "has_subtitle": False, "analysable": False, "language": None, "valence": None,
-        "emotion_counts": {}, "emotion_words": {}, "question": False, "exclamation": False,
-        "negation": False, "n_tokens": 0,
+        "has_subtitle": False,
+        "analysable": False,
+        "language": None,
+        "valence": None,
+        "emotion_counts": {},
+        "emotion_words": {},
+        "question": False,
+        "exclamation": False,
+        "negation": False,
+        "n_tokens": 0,
     }
     result.summary = summary
     text = " ".join((clip.subtitle_text or "").split())
@@ -176,20 +200,37 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
     tokens = [tok.lower() for tok in _TOKEN.findall(text)]
     english = _english_share(tokens) if latin >= t.min_latin_fraction else 0.0
     if latin < t.min_latin_fraction or english < t.min_english_fraction:
-        what = (f"not in English ({script} script)" if latin < t.min_latin_fraction
-                else "not recognisably English")
+        what = (
+            f"not in English ({script} script)"
+            if latin < t.min_latin_fraction
+            else "not recognisably English"
+        )
         summary["language"] = script if latin < t.min_latin_fraction else "unknown"
-        result.notes.append(f"The subtitle is {what}: the English text lexicons (VADER, NRC) "
-                            "were not applied, so the text was not analysed.")
+        result.notes.append(
+            f"The subtitle is {what}: the English text lexicons (VADER, NRC) "
+            "were not applied, so the text was not analysed."
+        )
         timed = clip.subtitle_segments
         start = min(seg.start_ms for seg in timed) if timed else None
         end = max(seg.end_ms for seg in timed) if timed else None
-        result.cues.append(ProposedCue(
-            "auditory", f"The subtitle is {what} and could not be analysed.", start, end, 0.9,
-            {"feature": "subtitle_language", "latin_letter_fraction": round(latin, 3),
-             "english_token_fraction": round(english, 3), "script": script,
-             "threshold_latin": t.min_latin_fraction,
-             "threshold_english": t.min_english_fraction}, kind="unobservable"))
+        result.cues.append(
+            ProposedCue(
+                "auditory",
+                f"The subtitle is {what} and could not be analysed.",
+                start,
+                end,
+                0.9,
+                {
+                    "feature": "subtitle_language",
+                    "latin_letter_fraction": round(latin, 3),
+                    "english_token_fraction": round(english, 3),
+                    "script": script,
+                    "threshold_latin": t.min_latin_fraction,
+                    "threshold_english": t.min_english_fraction,
+                },
+                kind="unobservable",
+            )
+        )
         result.timings["text"] = time.perf_counter() - started
         return result
 
@@ -206,7 +247,8 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
 
     spans: list[tuple[str, int | None, int | None]] = [
         (" ".join(seg.text.split()), seg.start_ms, seg.end_ms)
-        for seg in clip.subtitle_segments if seg.text.strip()
+        for seg in clip.subtitle_segments
+        if seg.text.strip()
     ] or [(text, None, None)]
     for span_text, start, end in spans:
         result.cues.extend(_span_cues(span_text, start, end, t))
@@ -214,22 +256,48 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
     return result
 
 
-def _span_cues(text: str, start: int | None, end: int | None, t: TextThresholds) -> list[ProposedCue]:
+def _span_cues(
+    text: str, start: int | None, end: int | None, t: TextThresholds
+) -> list[ProposedCue]:
     info = _analyse_span(text)
-    cues = [ProposedCue("auditory", f'"{text}"', start, end, 1.0,
-                        {"feature": "subtitle", "source": "subtitle text"}, kind="subtitle")]
+    cues = [
+        ProposedCue(
+            "auditory",
+            f'"{text}"',
+            start,
+            end,
+            1.0,
+            {"feature": "subtitle", "source": "subtitle text"},
+            kind="subtitle",
+        )
+    ]
 
     def add(cue_text: str, confidence: float, evidence: dict[str, Any]) -> None:
-        cues.append(ProposedCue("auditory", cue_text, start, end, round(confidence, 2),
-                                {"subtitle": text, **evidence}, kind="subtitle"))
+        cues.append(
+            ProposedCue(
+                "auditory",
+                cue_text,
+                start,
+                end,
+                round(confidence, 2),
+                {"subtitle": text, **evidence},
+                kind="subtitle",
+            )
+        )
 
     valence = info["valence"]
     if valence >= t.positive_compound:
-        add("The words are positive.", 0.5 + 0.45 * valence,
-            {"feature": "vader_compound", "value": valence, "threshold": t.positive_compound})
+        add(
+            "The words are positive.",
+            0.5 + 0.45 * valence,
+            {"feature": "vader_compound", "value": valence, "threshold": t.positive_compound},
+        )
     elif valence <= t.negative_compound:
-        add("The words are negative.", 0.5 + 0.45 * -valence,
-            {"feature": "vader_compound", "value": valence, "threshold": t.negative_compound})
+        add(
+            "The words are negative.",
+            0.5 + 0.45 * -valence,
+            {"feature": "vader_compound", "value": valence, "threshold": t.negative_compound},
+        )
     for emotion in _CUE_EMOTIONS:
         words = info["emotion_words"].get(emotion, [])
         # NRC tags words out of context ("promise" is joy even in "you broke your promise"):
@@ -240,17 +308,30 @@ def _span_cues(text: str, start: int | None, end: int | None, t: TextThresholds)
             continue
         if words:
             quoted = ", ".join(f'"{w}"' for w in words)
-            add(f"The words express {_EMOTION_NOUN[emotion]} ({quoted}).",
+            add(
+                f"The words express {_EMOTION_NOUN[emotion]} ({quoted}).",
                 min(0.5 + 0.1 * len(words), 0.8),
-                {"feature": f"nrc_{emotion}_words", "value": len(words), "words": words,
-                 "threshold": 1, "source": "NRC Emotion Lexicon"})
+                {
+                    "feature": f"nrc_{emotion}_words",
+                    "value": len(words),
+                    "words": words,
+                    "threshold": 1,
+                    "source": "NRC Emotion Lexicon",
+                },
+            )
     if info["question"]:
         add("It is a question.", 0.9, {"feature": "question_mark", "value": True})
     if info["exclamation"]:
         add("It is an exclamation.", 0.9, {"feature": "exclamation_mark", "value": True})
     if info["negations"]:
         quoted = ", ".join(f'"{w}"' for w in dict.fromkeys(info["negations"]))
-        add(f"The sentence contains a negation ({quoted}).", 0.85,
-            {"feature": "negation_words", "value": len(info["negations"]),
-             "words": list(dict.fromkeys(info["negations"]))})
+        add(
+            f"The sentence contains a negation ({quoted}).",
+            0.85,
+            {
+                "feature": "negation_words",
+                "value": len(info["negations"]),
+                "words": list(dict.fromkeys(info["negations"])),
+            },
+        )
     return cues

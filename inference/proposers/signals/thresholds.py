@@ -202,7 +202,11 @@ class AuditoryThresholds:
     tense_h1h2_db: float = 0.0  # a flat H1-H2 with a loud voice: pressed/tense
     # --- arousal: tanh of the weighted sum of z-scores vs the norms above
     arousal_weights: tuple[tuple[str, float], ...] = (
-        ("loudness", 0.4), ("pitch", 0.3), ("rate", 0.2), ("range", 0.1))
+        ("loudness", 0.4),
+        ("pitch", 0.3),
+        ("rate", 0.2),
+        ("range", 0.1),
+    )
     arousal_gain: float = 0.8
     # Arousal worth a cue of its own ("The voice sounds energetic."): well past the
     # calm demo voices (about 0.3-0.4 at -19 dBFS, 165-190 Hz, 3.5 syl/s).

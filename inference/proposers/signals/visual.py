@@ -54,25 +54,47 @@ NOSE_TIP, CHIN = 1, 152
 # Generic 3-D face (mm; x right, y down, z away from the camera, nose tip at the origin) for
 # head pose, the six points commonly used with cv2.solvePnP: nose tip, chin, outer eye
 # corners, mouth corners.
-_POSE_MODEL = np.array([
-    (0.0, 0.0, 0.0), (0.0, 330.0, 65.0),
-    (-225.0, -170.0, 135.0), (225.0, -170.0, 135.0),
-    (-150.0, 150.0, 125.0), (150.0, 150.0, 125.0),
-])
+_POSE_MODEL = np.array(
+    [
+        (0.0, 0.0, 0.0),
+        (0.0, 330.0, 65.0),
+        (-225.0, -170.0, 135.0),
+        (225.0, -170.0, 135.0),
+        (-150.0, 150.0, 125.0),
+        (150.0, 150.0, 125.0),
+    ]
+)
 _POSE_POINTS = (NOSE_TIP, CHIN, RIGHT_EYE[0], LEFT_EYE[3], MOUTH_RIGHT, MOUTH_LEFT)
 
 # The landmarks kept per frame (the rest are dropped at once, to stay small on long clips).
-KEPT = tuple(sorted(set(RIGHT_EYE + LEFT_EYE + _POSE_POINTS + (
-    RIGHT_IRIS, LEFT_IRIS, LIP_UPPER_INNER, LIP_LOWER_INNER,
-    RIGHT_BROW_INNER, RIGHT_BROW_OUTER, RIGHT_BROW_INNER_LOW,
-    LEFT_BROW_INNER, LEFT_BROW_OUTER, LEFT_BROW_INNER_LOW,
-))))
+KEPT = tuple(
+    sorted(
+        set(
+            RIGHT_EYE
+            + LEFT_EYE
+            + _POSE_POINTS
+            + (
+                RIGHT_IRIS,
+                LEFT_IRIS,
+                LIP_UPPER_INNER,
+                LIP_LOWER_INNER,
+                RIGHT_BROW_INNER,
+                RIGHT_BROW_OUTER,
+                RIGHT_BROW_INNER_LOW,
+                LEFT_BROW_INNER,
+                LEFT_BROW_OUTER,
+                LEFT_BROW_INNER_LOW,
+            )
+        )
+    )
+)
 _COLUMN = {index: column for column, index in enumerate(KEPT)}
 
 MODALITY = "visual"
 
 
 # ------------------------------------------------------------------------ feature functions
+
 
 def eye_aspect_ratio(eye: np.ndarray) -> np.ndarray:
     """Eye aspect ratio (Soukupova & Cech 2016) of six eye points p1..p6.
@@ -88,8 +110,9 @@ def eye_aspect_ratio(eye: np.ndarray) -> np.ndarray:
     eye = np.asarray(eye, dtype=float)
     if eye.shape[-2:] != (6, 2):
         raise ValueError(f"eye points must have shape (..., 6, 2), not {eye.shape}")
-    vertical = (np.linalg.norm(eye[..., 1, :] - eye[..., 5, :], axis=-1)
-                + np.linalg.norm(eye[..., 2, :] - eye[..., 4, :], axis=-1))
+    vertical = np.linalg.norm(eye[..., 1, :] - eye[..., 5, :], axis=-1) + np.linalg.norm(
+        eye[..., 2, :] - eye[..., 4, :], axis=-1
+    )
     horizontal = np.linalg.norm(eye[..., 0, :] - eye[..., 3, :], axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return vertical / (2.0 * horizontal)
@@ -121,8 +144,10 @@ def _full_to_kept(landmarks: np.ndarray) -> np.ndarray:
     if landmarks.shape[-2] == len(KEPT):
         return landmarks[..., :2]
     if landmarks.shape[-2] < 478:
-        raise ValueError(f"expected 478 face-mesh landmarks (or the {len(KEPT)} kept ones), "
-                         f"not {landmarks.shape[-2]}")
+        raise ValueError(
+            f"expected 478 face-mesh landmarks (or the {len(KEPT)} kept ones), "
+            f"not {landmarks.shape[-2]}"
+        )
     return landmarks[:, list(KEPT), :2]
 
 
@@ -138,8 +163,9 @@ def mouth_corner_elevation(landmarks: np.ndarray) -> np.ndarray:
         Elevation per frame, shape (T,).
     """
     levelled, _, _ = _levelled(_full_to_kept(landmarks))
-    centre_y = (levelled[:, _COLUMN[LIP_UPPER_INNER], 1]
-                + levelled[:, _COLUMN[LIP_LOWER_INNER], 1]) / 2
+    centre_y = (
+        levelled[:, _COLUMN[LIP_UPPER_INNER], 1] + levelled[:, _COLUMN[LIP_LOWER_INNER], 1]
+    ) / 2
     corners_y = (levelled[:, _COLUMN[MOUTH_RIGHT], 1] + levelled[:, _COLUMN[MOUTH_LEFT], 1]) / 2
     return centre_y - corners_y
 
@@ -206,8 +232,9 @@ def head_pose(landmarks: np.ndarray, *, width: int, height: int) -> np.ndarray:
         image_points = np.ascontiguousarray(frame[columns], dtype=float)
         if not np.isfinite(image_points).all():
             continue
-        ok, rotation, _ = cv2.solvePnP(_POSE_MODEL, image_points, camera, None,
-                                       flags=cv2.SOLVEPNP_ITERATIVE)
+        ok, rotation, _ = cv2.solvePnP(
+            _POSE_MODEL, image_points, camera, None, flags=cv2.SOLVEPNP_ITERATIVE
+        )
         if not ok:
             continue
         matrix, _ = cv2.Rodrigues(rotation)
@@ -219,6 +246,7 @@ def head_pose(landmarks: np.ndarray, *, width: int, height: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------- decoding
+
 
 @dataclass
 class _Track:
@@ -250,10 +278,26 @@ def _decode_and_track(clip: ClipInput, thresholds: VisualThresholds) -> _Track:
     width, height = _analysis_size(info.width, info.height, thresholds.max_height_px)
     frame_bytes = width * height * 3
     command = [
-        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1",
-        "-i", str(clip.video), "-map", "0:v:0", "-an", "-sn",
-        "-vf", f"fps={fps:.6g},scale={width}:{height}:flags=area",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+        "ffmpeg",
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-threads",
+        "1",
+        "-i",
+        str(clip.video),
+        "-map",
+        "0:v:0",
+        "-an",
+        "-sn",
+        "-vf",
+        f"fps={fps:.6g},scale={width}:{height}:flags=area",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "pipe:1",
     ]
     import mediapipe as mp  # heavy; only the analysis needs it
 
@@ -261,10 +305,16 @@ def _decode_and_track(clip: ClipInput, thresholds: VisualThresholds) -> _Track:
     missing = np.full((len(KEPT), 2), np.nan)
     decode_s = landmarks_s = 0.0
     scale = np.array([width, height], dtype=float)
-    with tempfile.TemporaryFile() as stderr, mp.solutions.face_mesh.FaceMesh(
-        static_image_mode=False, refine_landmarks=True, max_num_faces=1,
-        min_detection_confidence=0.5, min_tracking_confidence=0.5,
-    ) as mesh:
+    with (
+        tempfile.TemporaryFile() as stderr,
+        mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=False,
+            refine_landmarks=True,
+            max_num_faces=1,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        ) as mesh,
+    ):
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr)
         assert process.stdout is not None
         try:
@@ -291,11 +341,18 @@ def _decode_and_track(clip: ClipInput, thresholds: VisualThresholds) -> _Track:
     if returncode != 0 or not rows:
         detail = errors.splitlines()[-1] if errors else "no frames decoded"
         raise ProposalError(f"{clip.name}: ffmpeg could not decode the video ({detail}).")
-    return _Track(points=np.stack(rows), fps=fps, width=width, height=height,
-                  decode_s=decode_s, landmarks_s=landmarks_s)
+    return _Track(
+        points=np.stack(rows),
+        fps=fps,
+        width=width,
+        height=height,
+        decode_s=decode_s,
+        landmarks_s=landmarks_s,
+    )
 
 
 # ------------------------------------------------------------------------------ segments
+
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) index runs where ``mask`` is true."""
@@ -304,12 +361,13 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
-def _segments(mask: np.ndarray, face: np.ndarray, *, min_frames: int,
-              merge_frames: int) -> list[tuple[int, int]]:
+def _segments(
+    mask: np.ndarray, face: np.ndarray, *, min_frames: int, merge_frames: int
+) -> list[tuple[int, int]]:
     """Runs of ``mask``, merged across short gaps with the face visible, at least min_frames."""
     merged: list[list[int]] = []
     for start, stop in _runs(mask & face):
-        if merged and start - merged[-1][1] <= merge_frames and face[merged[-1][1]:start].all():
+        if merged and start - merged[-1][1] <= merge_frames and face[merged[-1][1] : start].all():
             merged[-1][1] = stop
         else:
             merged.append([start, stop])
@@ -371,6 +429,7 @@ def _stat(values: np.ndarray) -> float:
 
 # ------------------------------------------------------------------------------ analysis
 
+
 def analyse_visual(clip: ClipInput, *, thresholds: VisualThresholds = VISUAL) -> ModalityResult:
     """Visual cues of one clip from face landmarks over time.
 
@@ -414,9 +473,11 @@ def analyse_visual(clip: ClipInput, *, thresholds: VisualThresholds = VISUAL) ->
     track = _decode_and_track(clip, thresholds)
     started = time.perf_counter()
     result = _analyse_track(track, clip, thresholds)
-    result.timings = {"decode_s": round(track.decode_s, 4),
-                      "landmarks_s": round(track.landmarks_s, 4),
-                      "features_s": round(time.perf_counter() - started, 4)}
+    result.timings = {
+        "decode_s": round(track.decode_s, 4),
+        "landmarks_s": round(track.landmarks_s, 4),
+        "features_s": round(time.perf_counter() - started, 4),
+    }
     return result
 
 
@@ -427,19 +488,35 @@ def _analyse_track(track: _Track, clip: ClipInput, th: VisualThresholds) -> Moda
     face = np.isfinite(track.points).all(axis=(1, 2))
     face_fraction = float(face.mean())
     summary: dict[str, Any] = {
-        "face_fraction": round(face_fraction, 3), "frames": count,
+        "face_fraction": round(face_fraction, 3),
+        "frames": count,
         "analysis_fps": round(track.fps, 3),
-        "smile_fraction": 0.0, "smile_intensity": None, "mouth_open_fraction": 0.0,
-        "brow_raise_fraction": 0.0, "brow_furrow_fraction": 0.0, "eye_widen_fraction": 0.0,
-        "blink_rate_per_min": 0.0, "nod_count": 0, "shake_count": 0, "gaze_away_fraction": 0.0,
+        "smile_fraction": 0.0,
+        "smile_intensity": None,
+        "mouth_open_fraction": 0.0,
+        "brow_raise_fraction": 0.0,
+        "brow_furrow_fraction": 0.0,
+        "eye_widen_fraction": 0.0,
+        "blink_rate_per_min": 0.0,
+        "nod_count": 0,
+        "shake_count": 0,
+        "gaze_away_fraction": 0.0,
         "thresholds": {k: getattr(th, k) for k in th.__dataclass_fields__},
     }
     if face_fraction < th.min_face_fraction:
         cue = ProposedCue(
-            modality=MODALITY, kind="unobservable", text="No face is visible.",
-            start_ms=0, end_ms=duration_ms, confidence=round(1.0 - face_fraction, 3),
-            evidence={"feature": "face_fraction", "value": round(face_fraction, 3),
-                      "threshold": th.min_face_fraction, "frames": count},
+            modality=MODALITY,
+            kind="unobservable",
+            text="No face is visible.",
+            start_ms=0,
+            end_ms=duration_ms,
+            confidence=round(1.0 - face_fraction, 3),
+            evidence={
+                "feature": "face_fraction",
+                "value": round(face_fraction, 3),
+                "threshold": th.min_face_fraction,
+                "frames": count,
+            },
         )
         return ModalityResult(cues=[cue], summary=summary)
 
@@ -447,8 +524,10 @@ def _analyse_track(track: _Track, clip: ClipInput, th: VisualThresholds) -> Moda
     gap_frames = max(1, math.ceil(th.face_gap_min_s * track.fps))
     for start, stop in _runs(~face):
         if stop - start >= gap_frames:
-            notes.append(f"face not visible from {clock.ms(start) / 1000:.2f} s "
-                         f"to {clock.ms(stop) / 1000:.2f} s")
+            notes.append(
+                f"face not visible from {clock.ms(start) / 1000:.2f} s "
+                f"to {clock.ms(stop) / 1000:.2f} s"
+            )
 
     features = face_features(track.points)
     pose = head_pose(track.points, width=track.width, height=track.height)
@@ -461,26 +540,35 @@ def _analyse_track(track: _Track, clip: ClipInput, th: VisualThresholds) -> Moda
     def share(mask: np.ndarray) -> float:
         return round(float((mask & face).sum()) / visible, 3)
 
-    summary.update({
-        "smile_fraction": share(analysis.masks["smile"]),
-        "smile_intensity": _stat(features["smile"][face]),
-        "mouth_open_fraction": share(features["mouth_open"] >= th.mouth_open),
-        "brow_raise_fraction": share(analysis.masks["brow_raise"]),
-        "brow_furrow_fraction": share(analysis.masks["brow_furrow"]),
-        "eye_widen_fraction": share(analysis.masks["eye_widen"]),
-        "blink_rate_per_min": round(analysis.blink_count / (visible / track.fps / 60), 2),
-        "nod_count": analysis.nod_count,
-        "shake_count": analysis.shake_count,
-        "gaze_away_fraction": share(analysis.masks["gaze_away"]),
-    })
+    summary.update(
+        {
+            "smile_fraction": share(analysis.masks["smile"]),
+            "smile_intensity": _stat(features["smile"][face]),
+            "mouth_open_fraction": share(features["mouth_open"] >= th.mouth_open),
+            "brow_raise_fraction": share(analysis.masks["brow_raise"]),
+            "brow_furrow_fraction": share(analysis.masks["brow_furrow"]),
+            "eye_widen_fraction": share(analysis.masks["eye_widen"]),
+            "blink_rate_per_min": round(analysis.blink_count / (visible / track.fps / 60), 2),
+            "nod_count": analysis.nod_count,
+            "shake_count": analysis.shake_count,
+            "gaze_away_fraction": share(analysis.masks["gaze_away"]),
+        }
+    )
     return ModalityResult(cues=cues, notes=notes, summary=summary)
 
 
 class _Analysis:
     """Turns per-frame features of one clip into cues; keeps the masks for the summary."""
 
-    def __init__(self, *, features: dict[str, np.ndarray], pose: np.ndarray, face: np.ndarray,
-                 clock: _Clock, th: VisualThresholds):
+    def __init__(
+        self,
+        *,
+        features: dict[str, np.ndarray],
+        pose: np.ndarray,
+        face: np.ndarray,
+        clock: _Clock,
+        th: VisualThresholds,
+    ):
         self.f, self.pose, self.face, self.clock, self.th = features, pose, face, clock, th
         self.fps = clock.fps
         self.min_frames = max(1, math.ceil(th.min_segment_s * self.fps - 1e-9))
@@ -490,40 +578,65 @@ class _Analysis:
 
     # -- generic departures
 
-    def _departure(self, feature: str, *, sign: int, rise: float,
-                   bound: float | None) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    def _departure(
+        self, feature: str, *, sign: int, rise: float, bound: float | None
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         """Frames departing from the clip baseline (relative) and beyond a bound (absolute)."""
         values = self.f[feature]
         median, sd = _robust_baseline(values[self.face])
         needed = max(rise, self.th.baseline_z * sd)
         with np.errstate(invalid="ignore"):
             relative = sign * (values - median) >= needed
-            absolute = (sign * values >= sign * bound) if bound is not None \
-                else np.zeros_like(relative)
-        baseline = {"median": round(median, 4), "robust_sd": round(sd, 4),
-                    "relative_threshold": round(needed, 4)}
+            absolute = (
+                (sign * values >= sign * bound) if bound is not None else np.zeros_like(relative)
+            )
+        baseline = {
+            "median": round(median, 4),
+            "robust_sd": round(sd, 4),
+            "relative_threshold": round(needed, 4),
+        }
         return relative & self.face, absolute & self.face, baseline
 
-    def _cue(self, text: str, start: int, stop: int, confidence: float,
-             evidence: dict[str, Any]) -> ProposedCue:
-        evidence = {**evidence, "frames": stop - start,
-                    "analysis_fps": round(self.fps, 3)}
-        return ProposedCue(modality=MODALITY, kind="observation", text=text,
-                           start_ms=self.clock.ms(start), end_ms=self.clock.ms(stop),
-                           confidence=confidence, evidence=evidence)
+    def _cue(
+        self, text: str, start: int, stop: int, confidence: float, evidence: dict[str, Any]
+    ) -> ProposedCue:
+        evidence = {**evidence, "frames": stop - start, "analysis_fps": round(self.fps, 3)}
+        return ProposedCue(
+            modality=MODALITY,
+            kind="observation",
+            text=text,
+            start_ms=self.clock.ms(start),
+            end_ms=self.clock.ms(stop),
+            confidence=confidence,
+            evidence=evidence,
+        )
 
-    def _segment_cues(self, feature: str, mask: np.ndarray, relative: np.ndarray,
-                      absolute: np.ndarray, baseline: dict[str, float], *, sign: int,
-                      bound: float | None, neutral: float | None, text) -> list[ProposedCue]:
+    def _segment_cues(
+        self,
+        feature: str,
+        mask: np.ndarray,
+        relative: np.ndarray,
+        absolute: np.ndarray,
+        baseline: dict[str, float],
+        *,
+        sign: int,
+        bound: float | None,
+        neutral: float | None,
+        text,
+    ) -> list[ProposedCue]:
         """One cue per segment of ``mask``; confidence from the larger effect size."""
         cues = []
         values = self.f[feature]
-        for start, stop in _segments(mask, self.face, min_frames=self.min_frames,
-                                     merge_frames=self.merge_frames):
+        for start, stop in _segments(
+            mask, self.face, min_frames=self.min_frames, merge_frames=self.merge_frames
+        ):
             part = values[start:stop][self.face[start:stop]]
             value = float(np.median(part))
-            ratios = [abs(value - baseline["median"]) / baseline["relative_threshold"]
-                      if relative[start:stop].any() else 0.0]
+            ratios = [
+                abs(value - baseline["median"]) / baseline["relative_threshold"]
+                if relative[start:stop].any()
+                else 0.0
+            ]
             criteria = ["clip baseline"] if relative[start:stop].any() else []
             if bound is not None and absolute[start:stop].any():
                 criteria.append("population bound")
@@ -531,11 +644,22 @@ class _Analysis:
                     ratios.append(abs(value - neutral) / max(abs(bound - neutral), 1e-9))
                 else:  # how far past the bound, as a ratio (below it for sign -1)
                     ratios.append((value / bound) ** sign if value > 0 and bound > 0 else 1.0)
-            cues.append(self._cue(text(value), start, stop, _confidence(max(ratios), self.th), {
-                "feature": feature, "value": round(value, 4),
-                "range": [round(float(part.min()), 4), round(float(part.max()), 4)],
-                "baseline": baseline, "bound": bound, "criteria": criteria,
-            }))
+            cues.append(
+                self._cue(
+                    text(value),
+                    start,
+                    stop,
+                    _confidence(max(ratios), self.th),
+                    {
+                        "feature": feature,
+                        "value": round(value, 4),
+                        "range": [round(float(part.min()), 4), round(float(part.max()), 4)],
+                        "baseline": baseline,
+                        "bound": bound,
+                        "criteria": criteria,
+                    },
+                )
+            )
         return cues
 
     def expressions(self) -> list[ProposedCue]:
@@ -552,48 +676,110 @@ class _Analysis:
                 return "The corners of the mouth turn up (clear smile)."
             return "The corners of the mouth turn up slightly (slight smile)."
 
-        cues += self._segment_cues("smile", smile, rel, ab, base, sign=+1, bound=th.smile_slight,
-                                   neutral=0.0, text=smile_text)
+        cues += self._segment_cues(
+            "smile",
+            smile,
+            rel,
+            ab,
+            base,
+            sign=+1,
+            bound=th.smile_slight,
+            neutral=0.0,
+            text=smile_text,
+        )
 
         # Corners down: needs both a drop under the clip baseline and a clear downturn.
         rel, ab, base = self._departure("smile", sign=-1, rise=th.smile_rise, bound=th.corners_down)
-        cues += self._segment_cues("smile", rel & ab, rel, ab, base, sign=-1,
-                                   bound=th.corners_down, neutral=0.0,
-                                   text=lambda v: "The corners of the mouth turn down.")
-
-        rel, ab, base = self._departure("mouth_open", sign=+1, rise=th.mouth_open_rise,
-                                        bound=th.mouth_open_wide)
         cues += self._segment_cues(
-            "mouth_open", rel | ab, rel, ab, base, sign=+1, bound=th.mouth_open_wide,
-            neutral=0.0, text=lambda v: "The mouth opens wide." if v >= th.mouth_open_wide
-            else "The mouth opens.")
+            "smile",
+            rel & ab,
+            rel,
+            ab,
+            base,
+            sign=-1,
+            bound=th.corners_down,
+            neutral=0.0,
+            text=lambda v: "The corners of the mouth turn down.",
+        )
 
-        rel, ab, base = self._departure("brow_height", sign=+1, rise=th.brow_rise,
-                                        bound=th.brow_high)
+        rel, ab, base = self._departure(
+            "mouth_open", sign=+1, rise=th.mouth_open_rise, bound=th.mouth_open_wide
+        )
+        cues += self._segment_cues(
+            "mouth_open",
+            rel | ab,
+            rel,
+            ab,
+            base,
+            sign=+1,
+            bound=th.mouth_open_wide,
+            neutral=0.0,
+            text=lambda v: (
+                "The mouth opens wide." if v >= th.mouth_open_wide else "The mouth opens."
+            ),
+        )
+
+        rel, ab, base = self._departure(
+            "brow_height", sign=+1, rise=th.brow_rise, bound=th.brow_high
+        )
         self.masks["brow_raise"] = rel | ab
-        cues += self._segment_cues("brow_height", rel | ab, rel, ab, base, sign=+1,
-                                   bound=th.brow_high, neutral=None,
-                                   text=lambda v: "The eyebrows are raised.")
+        cues += self._segment_cues(
+            "brow_height",
+            rel | ab,
+            rel,
+            ab,
+            base,
+            sign=+1,
+            bound=th.brow_high,
+            neutral=None,
+            text=lambda v: "The eyebrows are raised.",
+        )
 
-        rel, ab, base = self._departure("brow_distance", sign=-1, rise=th.brow_close_drop,
-                                        bound=th.brow_close)
+        rel, ab, base = self._departure(
+            "brow_distance", sign=-1, rise=th.brow_close_drop, bound=th.brow_close
+        )
         self.masks["brow_furrow"] = rel | ab
-        cues += self._segment_cues("brow_distance", rel | ab, rel, ab, base, sign=-1,
-                                   bound=th.brow_close, neutral=None,
-                                   text=lambda v: "The brows draw together (frown).")
+        cues += self._segment_cues(
+            "brow_distance",
+            rel | ab,
+            rel,
+            ab,
+            base,
+            sign=-1,
+            bound=th.brow_close,
+            neutral=None,
+            text=lambda v: "The brows draw together (frown).",
+        )
 
         rel, ab, base = self._departure("ear", sign=+1, rise=th.eye_widen_rise, bound=th.eye_wide)
         self.masks["eye_widen"] = rel | ab
-        cues += self._segment_cues("ear", rel | ab, rel, ab, base, sign=+1, bound=th.eye_wide,
-                                   neutral=None, text=lambda v: "The eyes widen.")
+        cues += self._segment_cues(
+            "ear",
+            rel | ab,
+            rel,
+            ab,
+            base,
+            sign=+1,
+            bound=th.eye_wide,
+            neutral=None,
+            text=lambda v: "The eyes widen.",
+        )
 
         # Squint: narrowed for a while, but not closed (closures are blinks).
         rel, _, base = self._departure("ear", sign=-1, rise=th.squint_drop, bound=None)
         with np.errstate(invalid="ignore"):
             squint = rel & (self.f["ear"] >= self._blink_level(base["median"]))
-        cues += self._segment_cues("ear", squint, squint, np.zeros_like(squint), base, sign=-1,
-                                   bound=None, neutral=None,
-                                   text=lambda v: "The eyes narrow (squint).")
+        cues += self._segment_cues(
+            "ear",
+            squint,
+            squint,
+            np.zeros_like(squint),
+            base,
+            sign=-1,
+            bound=None,
+            neutral=None,
+            text=lambda v: "The eyes narrow (squint).",
+        )
         return cues
 
     # -- blinks and closures
@@ -611,17 +797,22 @@ class _Analysis:
         cues = []
         for start, stop in _runs(closed):
             value = float(np.min(ear[start:stop]))
-            evidence = {"feature": "ear", "value": round(value, 4),
-                        "baseline": {"median": round(median, 4)},
-                        "threshold": round(level, 4)}
+            evidence = {
+                "feature": "ear",
+                "value": round(value, 4),
+                "baseline": {"median": round(median, 4)},
+                "threshold": round(level, 4),
+            }
             depth = (median - value) / max(median - level, 1e-9)
             if stop - start <= longest:
                 self.blink_count += 1
-                cues.append(self._cue("The eyes blink.", start, stop,
-                                      _confidence(depth, self.th), evidence))
+                cues.append(
+                    self._cue("The eyes blink.", start, stop, _confidence(depth, self.th), evidence)
+                )
             else:
-                cues.append(self._cue("The eyes close.", start, stop,
-                                      _confidence(depth, self.th), evidence))
+                cues.append(
+                    self._cue("The eyes close.", start, stop, _confidence(depth, self.th), evidence)
+                )
         return cues
 
     # -- head movements
@@ -640,8 +831,9 @@ class _Analysis:
                     swings.append((run_start + a, run_start + b, float(size)))
         return swings
 
-    def _oscillations(self, axis: int, amplitude: float, feature: str,
-                      text: str) -> tuple[list[ProposedCue], int]:
+    def _oscillations(
+        self, axis: int, amplitude: float, feature: str, text: str
+    ) -> tuple[list[ProposedCue], int]:
         swings = self._swings(self.pose[:, axis], amplitude)
         groups: list[list[tuple[int, int, float]]] = []
         for swing in swings:
@@ -655,18 +847,29 @@ class _Analysis:
                 continue
             count += len(group) // 2
             sizes = [size for _, _, size in group]
-            cues.append(self._cue(text, group[0][0], group[-1][1] + 1,
-                                  _confidence(float(np.median(sizes)) / amplitude, self.th), {
-                                      "feature": feature, "swings": len(group),
-                                      "swing_deg": [round(s, 1) for s in sizes],
-                                      "threshold": amplitude}))
+            cues.append(
+                self._cue(
+                    text,
+                    group[0][0],
+                    group[-1][1] + 1,
+                    _confidence(float(np.median(sizes)) / amplitude, self.th),
+                    {
+                        "feature": feature,
+                        "swings": len(group),
+                        "swing_deg": [round(s, 1) for s in sizes],
+                        "threshold": amplitude,
+                    },
+                )
+            )
         return cues, count
 
     def movements(self) -> list[ProposedCue]:
-        nods, self.nod_count = self._oscillations(0, self.th.nod_swing_deg, "head_pitch",
-                                                  "The head nods.")
-        shakes, self.shake_count = self._oscillations(1, self.th.shake_swing_deg, "head_yaw",
-                                                      "The head shakes.")
+        nods, self.nod_count = self._oscillations(
+            0, self.th.nod_swing_deg, "head_pitch", "The head nods."
+        )
+        shakes, self.shake_count = self._oscillations(
+            1, self.th.shake_swing_deg, "head_yaw", "The head shakes."
+        )
         return nods + shakes
 
     # -- gaze
@@ -680,34 +883,52 @@ class _Analysis:
             return []
         pitch_median, yaw_median = float(np.median(pitch[valid])), float(np.median(yaw[valid]))
         with np.errstate(invalid="ignore"):
-            turned = ((np.abs(yaw) >= th.gaze_yaw_deg)
-                      | (np.abs(pitch - th.pitch_frontal_deg) >= th.gaze_pitch_deg)
-                      | (np.abs(self.f["iris_offset"]) >= th.gaze_iris_offset))
-            moved = ((np.abs(yaw - yaw_median) >= th.gaze_turn_deg)
-                     | (np.abs(pitch - pitch_median) >= th.gaze_turn_deg))
+            turned = (
+                (np.abs(yaw) >= th.gaze_yaw_deg)
+                | (np.abs(pitch - th.pitch_frontal_deg) >= th.gaze_pitch_deg)
+                | (np.abs(self.f["iris_offset"]) >= th.gaze_iris_offset)
+            )
+            moved = (np.abs(yaw - yaw_median) >= th.gaze_turn_deg) | (
+                np.abs(pitch - pitch_median) >= th.gaze_turn_deg
+            )
         away = (turned | moved) & valid
         self.masks["gaze_away"] = away
         cues = []
-        for start, stop in _segments(away, valid, min_frames=self.min_frames,
-                                     merge_frames=self.merge_frames):
+        for start, stop in _segments(
+            away, valid, min_frames=self.min_frames, merge_frames=self.merge_frames
+        ):
             yaw_part, pitch_part = yaw[start:stop], pitch[start:stop]
             iris_part = self.f["iris_offset"][start:stop]
-            ratio = max(float(np.nanmedian(np.abs(yaw_part))) / th.gaze_yaw_deg,
-                        float(np.nanmedian(np.abs(pitch_part - th.pitch_frontal_deg)))
-                        / th.gaze_pitch_deg,
-                        float(np.nanmedian(np.abs(iris_part))) / th.gaze_iris_offset,
-                        float(np.nanmedian(np.abs(yaw_part - yaw_median))) / th.gaze_turn_deg,
-                        float(np.nanmedian(np.abs(pitch_part - pitch_median))) / th.gaze_turn_deg)
-            cues.append(self._cue("Gaze turns away from the camera.", start, stop,
-                                  _confidence(ratio, th), {
-                                      "feature": "head_pose_and_iris",
-                                      "yaw_deg": _stat(yaw_part), "pitch_deg": _stat(pitch_part),
-                                      "iris_offset": _stat(iris_part),
-                                      "baseline": {"yaw_deg": round(yaw_median, 2),
-                                                   "pitch_deg": round(pitch_median, 2)},
-                                      "thresholds": {"yaw_deg": th.gaze_yaw_deg,
-                                                     "pitch_deg": th.gaze_pitch_deg,
-                                                     "pitch_frontal_deg": th.pitch_frontal_deg,
-                                                     "iris_offset": th.gaze_iris_offset,
-                                                     "turn_deg": th.gaze_turn_deg}}))
+            ratio = max(
+                float(np.nanmedian(np.abs(yaw_part))) / th.gaze_yaw_deg,
+                float(np.nanmedian(np.abs(pitch_part - th.pitch_frontal_deg))) / th.gaze_pitch_deg,
+                float(np.nanmedian(np.abs(iris_part))) / th.gaze_iris_offset,
+                float(np.nanmedian(np.abs(yaw_part - yaw_median))) / th.gaze_turn_deg,
+                float(np.nanmedian(np.abs(pitch_part - pitch_median))) / th.gaze_turn_deg,
+            )
+            cues.append(
+                self._cue(
+                    "Gaze turns away from the camera.",
+                    start,
+                    stop,
+                    _confidence(ratio, th),
+                    {
+                        "feature": "head_pose_and_iris",
+                        "yaw_deg": _stat(yaw_part),
+                        "pitch_deg": _stat(pitch_part),
+                        "iris_offset": _stat(iris_part),
+                        "baseline": {
+                            "yaw_deg": round(yaw_median, 2),
+                            "pitch_deg": round(pitch_median, 2),
+                        },
+                        "thresholds": {
+                            "yaw_deg": th.gaze_yaw_deg,
+                            "pitch_deg": th.gaze_pitch_deg,
+                            "pitch_frontal_deg": th.pitch_frontal_deg,
+                            "iris_offset": th.gaze_iris_offset,
+                            "turn_deg": th.gaze_turn_deg,
+                        },
+                    },
+                )
+            )
         return cues

@@ -32,13 +32,21 @@ def last(object_type="cue"):
 def test_opening_records_the_annotation_and_each_seeded_cue(opened, annotator):
     (annotation_event,) = events(object_type="annotation", action="open")
     assert annotation_event.object_id == opened.pk and annotation_event.before is None
-    assert annotation_event.after["status"] == "draft" and annotation_event.after["annotator_id"] == annotator.pk
+    assert (
+        annotation_event.after["status"] == "draft"
+        and annotation_event.after["annotator_id"] == annotator.pk
+    )
     assert annotation_event.actor == annotator and annotation_event.clip == opened.clip
     assert annotation_event.project_id == opened.clip.project_id
     cue_events = events(object_type="cue", action="open")
-    assert sorted(e.object_id for e in cue_events) == sorted(opened.cues.values_list("pk", flat=True))
-    assert {e.after["text"] for e in cue_events} == {"The corners of the mouth turn up.",
-                                                     "The voice is loud.", "He is happy."}
+    assert sorted(e.object_id for e in cue_events) == sorted(
+        opened.cues.values_list("pk", flat=True)
+    )
+    assert {e.after["text"] for e in cue_events} == {
+        "The corners of the mouth turn up.",
+        "The voice is loud.",
+        "He is happy.",
+    }
     assert all(e.before is None and e.after["decision"] == "proposed" for e in cue_events)
     opening.annotation_open(clip=opened.clip, annotator=annotator)  # already open: nothing new
     assert AuditEvent.objects.filter(action="open").count() == 4
@@ -52,10 +60,14 @@ def test_each_cue_decision_keeps_before_and_after(opened, annotator):
     assert event.before["decision"] == "proposed" and event.after["decision"] == "accepted"
     assert (event.before["version"], event.after["version"]) == (1, 2)
 
-    svc.cue_edit(cue=auditory, user=annotator, expected_version=1, text="The voice is loud and fast.")
+    svc.cue_edit(
+        cue=auditory, user=annotator, expected_version=1, text="The voice is loud and fast."
+    )
     event = last()
     assert event.action == "edit" and event.before["text"] == "The voice is loud."
-    assert event.after["text"] == "The voice is loud and fast." and event.after["decision"] == "edited"
+    assert (
+        event.after["text"] == "The voice is loud and fast." and event.after["decision"] == "edited"
+    )
 
     svc.cue_reject(cue=emotional, user=annotator, expected_version=1, reason="not supported")
     event = last()
@@ -64,17 +76,29 @@ def test_each_cue_decision_keeps_before_and_after(opened, annotator):
 
     svc.cue_retime(cue=visual, user=annotator, expected_version=2, start_ms=101, end_ms=499)
     event = last()
-    assert event.action == "retime" and (event.before["start_ms"], event.before["end_ms"]) == (0, 500)
+    assert event.action == "retime" and (event.before["start_ms"], event.before["end_ms"]) == (
+        0,
+        500,
+    )
     assert (event.after["start_ms"], event.after["end_ms"]) == (120, 480)
     # The event's after-state is the row as stored.
     stored = Cue.objects.get(pk=visual.pk)
     assert (stored.version, stored.start_ms, stored.updated_at.isoformat()) == (
-        event.after["version"], event.after["start_ms"], event.after["updated_at"])
+        event.after["version"],
+        event.after["start_ms"],
+        event.after["updated_at"],
+    )
 
 
 def test_add_delete_and_undo_keep_every_state(opened, annotator):
-    cue = svc.cue_add(annotation=opened, user=annotator, modality="visual", text="He glances away.",
-                      start_ms=200, end_ms=600)
+    cue = svc.cue_add(
+        annotation=opened,
+        user=annotator,
+        modality="visual",
+        text="He glances away.",
+        start_ms=200,
+        end_ms=600,
+    )
     added = last()
     assert (added.action, added.object_id, added.before) == ("add", cue.pk, None)
     assert added.after["text"] == "He glances away." and added.after["origin"] == "human"
@@ -106,11 +130,20 @@ def test_add_delete_and_undo_keep_every_state(opened, annotator):
 def test_labels_description_and_submit_are_recorded(opened, annotator):
     for cue in opened.cues.all():
         svc.cue_accept(cue=cue, user=annotator, expected_version=cue.version)
-    annotation = svc.annotation_update(annotation=opened, user=annotator, expected_version=1,
-                                       labels=["Happy"], primary_label="happy",
-                                       description="In the video, he smiles. Therefore, happy.")
+    annotation = svc.annotation_update(
+        annotation=opened,
+        user=annotator,
+        expected_version=1,
+        labels=["Happy"],
+        primary_label="happy",
+        description="In the video, he smiles. Therefore, happy.",
+    )
     event = last("annotation")
-    assert event.action == "update" and event.before["labels"] == [] and event.after["labels"] == ["happy"]
+    assert (
+        event.action == "update"
+        and event.before["labels"] == []
+        and event.after["labels"] == ["happy"]
+    )
     assert event.before["description"] == "" and event.after["version"] == 2
     assert event.after["updated_at"] == annotation.updated_at.isoformat()
     svc.annotation_submit(annotation=annotation, user=annotator, expected_version=2)
@@ -126,7 +159,9 @@ def test_a_refused_write_leaves_no_event(opened, annotator):
     with pytest.raises(svc.StaleWrite):
         svc.cue_edit(cue=visual, user=annotator, expected_version=1, text="Something else.")
     with pytest.raises(svc.StaleWrite):
-        svc.annotation_update(annotation=opened, user=annotator, expected_version=7, description="x")
+        svc.annotation_update(
+            annotation=opened, user=annotator, expected_version=7, description="x"
+        )
     svc.annotation_undo(annotation=opened, user=annotator)
     with pytest.raises(svc.AnnotationRejected, match="Nothing to undo"):
         svc.annotation_undo(annotation=opened, user=annotator)
@@ -145,5 +180,9 @@ def test_a_change_applies_only_to_the_copy_it_was_read_at(opened, annotator):
         svc.cue_edit(cue=read_earlier, user=annotator, expected_version=2, text="He beams.")
     assert caught.value.current_version == 2
     stored = Cue.objects.get(pk=visual.pk)
-    assert (stored.text, stored.end_ms, stored.version) == ("The corners of the mouth turn up.", 1000, 2)
+    assert (stored.text, stored.end_ms, stored.version) == (
+        "The corners of the mouth turn up.",
+        1000,
+        2,
+    )
     assert AuditEvent.objects.count() == events_before

@@ -31,7 +31,9 @@ def test_opening_copies_the_latest_proposals_for_this_annotator_only(proposed, a
     cues = list(annotation.cues.order_by("position"))
     assert [c.decision for c in cues] == ["proposed"] * 3
     assert all(c.derived_from.proposal is not None and c.origin == "model" for c in cues)
-    assert opening.annotation_open(clip=_clip(), annotator=annotator) == annotation  # not seeded twice
+    assert (
+        opening.annotation_open(clip=_clip(), annotator=annotator) == annotation
+    )  # not seeded twice
     assert annotation.cues.count() == 3
     other = MembershipFactory(project=proposed, role="annotator").user
     assert opening.annotation_open(clip=_clip(), annotator=other).cues.count() == 3
@@ -43,10 +45,14 @@ def test_decisions_keep_the_proposal_and_refuse_stale_writes(proposed, annotator
     visual, auditory, emotional = annotation.cues.order_by("position")
     accepted = svc.cue_accept(cue=visual, user=annotator, expected_version=1)
     assert accepted.decision == "accepted" and accepted.version == 2
-    edited = svc.cue_edit(cue=auditory, user=annotator, expected_version=1, text="  The voice  is loud and fast. ")
+    edited = svc.cue_edit(
+        cue=auditory, user=annotator, expected_version=1, text="  The voice  is loud and fast. "
+    )
     assert edited.text == "The voice is loud and fast." and edited.decision == "edited"
     assert edited.derived_from.text == "The voice is loud."  # the proposal keeps its wording
-    rejected = svc.cue_reject(cue=emotional, user=annotator, expected_version=1, reason="not supported")
+    rejected = svc.cue_reject(
+        cue=emotional, user=annotator, expected_version=1, reason="not supported"
+    )
     assert rejected.decision == "rejected" and rejected.reject_reason == "not supported"
     with pytest.raises(svc.StaleWrite) as caught:  # a second tab still holding version 1
         svc.cue_edit(cue=visual, user=annotator, expected_version=1, text="Something else.")
@@ -57,8 +63,14 @@ def test_decisions_keep_the_proposal_and_refuse_stale_writes(proposed, annotator
 def test_add_retime_delete_and_undo(proposed, annotator, project):
     annotation = opening.annotation_open(clip=_clip(), annotator=annotator)
     clip = annotation.clip  # 1 s at 25 fps: frames are 40 ms apart
-    cue = svc.cue_add(annotation=annotation, user=annotator, modality="visual",
-                      text="He glances away.", start_ms=101, end_ms=499)
+    cue = svc.cue_add(
+        annotation=annotation,
+        user=annotator,
+        modality="visual",
+        text="He glances away.",
+        start_ms=101,
+        end_ms=499,
+    )
     assert (cue.start_ms, cue.end_ms) == (120, 480) and cue.origin == "human"
     cue = svc.cue_retime(cue=cue, user=annotator, expected_version=1, start_ms=0, end_ms=1000)
     assert (cue.start_ms, cue.end_ms) == (0, 1000)
@@ -99,12 +111,19 @@ def test_submit_names_everything_missing_then_locks(proposed, annotator):
     assert "a primary emotion label" in message and "the reasoning description" in message
     for cue in annotation.cues.all():
         svc.cue_accept(cue=cue, user=annotator, expected_version=cue.version)
-    annotation = svc.annotation_update(annotation=annotation, user=annotator, expected_version=1,
-                                       labels=["Happy", " grateful ", "happy"], primary_label="happy",
-                                       description="In the video, he smiles. Therefore, he is happy.")
+    annotation = svc.annotation_update(
+        annotation=annotation,
+        user=annotator,
+        expected_version=1,
+        labels=["Happy", " grateful ", "happy"],
+        primary_label="happy",
+        description="In the video, he smiles. Therefore, he is happy.",
+    )
     assert annotation.labels == ["happy", "grateful"] and annotation.version == 2
     with pytest.raises(svc.StaleWrite):
-        svc.annotation_update(annotation=annotation, user=annotator, expected_version=1, description="x")
+        svc.annotation_update(
+            annotation=annotation, user=annotator, expected_version=1, description="x"
+        )
     submitted = svc.annotation_submit(annotation=annotation, user=annotator, expected_version=2)
     assert submitted.status == "submitted" and submitted.submitted_at is not None
     with pytest.raises(svc.AnnotationRejected, match="submitted"):

@@ -34,8 +34,10 @@ def _url(project, *parts):
 
 def test_anonymous_users_are_sent_to_log_in(client, board):
     slot = svc.assignment_next(project=board, annotator=annotators(board, 1)[0])
-    for response in (client.get(_url(board)),
-                     client.post(_url(board, slot, "release"), {"version": slot.version})):
+    for response in (
+        client.get(_url(board)),
+        client.post(_url(board, slot, "release"), {"version": slot.version}),
+    ):
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert Assignment.objects.get(pk=slot.pk).status == "leased"
 
@@ -46,9 +48,18 @@ def test_annotators_and_reviewers_get_a_404(client, board, role):
     slot = svc.assignment_next(project=board, annotator=holder)
     client.force_login(MembershipFactory(project=board, role=role).user)
     assert client.get(_url(board)).status_code == 404
-    assert client.post(_url(board, slot, "release"), {"version": slot.version}, headers=HX).status_code == 404
-    assert client.post(_url(board, slot, "reassign"), {"version": slot.version, "to": holder.username},
-                       headers=HX).status_code == 404
+    assert (
+        client.post(_url(board, slot, "release"), {"version": slot.version}, headers=HX).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            _url(board, slot, "reassign"),
+            {"version": slot.version, "to": holder.username},
+            headers=HX,
+        ).status_code
+        == 404
+    )
     assert Assignment.objects.get(pk=slot.pk).annotator == holder
 
 
@@ -62,32 +73,46 @@ def test_the_board_lists_clips_by_slots_with_holders_and_counts(client, board, m
     svc.assignment_next(project=board, annotator=first)  # a, slot 1
     second_slot = svc.assignment_next(project=board, annotator=second)  # b, slot 1
     Assignment.objects.filter(pk=second_slot.pk).update(
-        lease_expires_at=timezone.now() - timedelta(minutes=1))
+        lease_expires_at=timezone.now() - timedelta(minutes=1)
+    )
     client.force_login(manager)
     body = client.get(_url(board)).content.decode()
     assert "<th>Slot 1</th><th>Slot 2</th>" in body
     assert 'data-clip="a"' in body and 'data-clip="b"' in body
     assert f'data-slot="0" data-status="leased" data-holder="{first.username}"' in body
-    assert f'data-slot="0" data-status="leased" data-expired="true" data-holder="{second.username}"' in body
+    assert (
+        f'data-slot="0" data-status="leased" data-expired="true" data-holder="{second.username}"'
+        in body
+    )
     assert body.count('data-status="open"') == 2 and "lease expired" in body
-    assert f'data-annotator="{first.username}" data-leased="1" data-expired="0" data-done="0"' in body
-    assert f'data-annotator="{second.username}" data-leased="0" data-expired="1" data-done="0"' in body
-    assert body.count('class="slot-reassign"') == 4 and body.count('class="slot-release inline"') == 2
+    assert (
+        f'data-annotator="{first.username}" data-leased="1" data-expired="0" data-done="0"' in body
+    )
+    assert (
+        f'data-annotator="{second.username}" data-leased="0" data-expired="1" data-done="0"' in body
+    )
+    assert (
+        body.count('class="slot-reassign"') == 4 and body.count('class="slot-release inline"') == 2
+    )
 
 
 def test_the_page_creates_missing_slots(client, board, manager):
     client.force_login(manager)
     assert not Assignment.objects.exists()
     body = client.get(_url(board)).content.decode()
-    assert Assignment.objects.filter(project=board).count() == 4 and body.count('data-status="open"') == 4
+    assert (
+        Assignment.objects.filter(project=board).count() == 4
+        and body.count('data-status="open"') == 4
+    )
 
 
 def test_reassign_and_release_over_htmx(client, board, manager):
     first, second = annotators(board, 2)
     slot = svc.assignment_next(project=board, annotator=first)
     client.force_login(manager)
-    response = client.post(_url(board, slot, "reassign"), {"version": slot.version, "to": second.username},
-                           headers=HX)
+    response = client.post(
+        _url(board, slot, "reassign"), {"version": slot.version, "to": second.username}, headers=HX
+    )
     body = response.content.decode()
     assert response.status_code == 200 and body.startswith('<div id="assignment-board">')
     assert f"Slot 1 of a now belongs to {second.username}." in body
@@ -100,8 +125,9 @@ def test_reassign_and_release_over_htmx(client, board, manager):
     response = client.post(_url(board, moved, "release"), {"version": moved.version}, headers=HX)
     assert response.status_code == 200 and "is open again" in response.content.decode()
     assert Assignment.objects.get(pk=slot.pk).status == "open"
-    assert [e.action for e in AuditEvent.objects.filter(object_type="assignment").order_by("pk")] == [
-        "lease", "reassign", "release"]
+    assert [
+        e.action for e in AuditEvent.objects.filter(object_type="assignment").order_by("pk")
+    ] == ["lease", "reassign", "release"]
 
 
 def test_refusals_are_4xx_with_a_message(client, board, manager):
@@ -129,14 +155,16 @@ def test_refusals_are_4xx_with_a_message(client, board, manager):
     status, body = post("release", {"version": slot.version})
     assert status == 422 and "is done" in body
     other_project_slot = Assignment.objects.create(
-        project=MembershipFactory(role="manager").project, clip=slot.clip, slot=9)
+        project=MembershipFactory(role="manager").project, clip=slot.clip, slot=9
+    )
     response = client.post(_url(board, other_project_slot, "release"), {"version": 1}, headers=HX)
     assert response.status_code == 404
     assert Assignment.objects.get(pk=slot.pk).annotator == first
 
 
-def test_the_board_needs_the_same_few_queries_for_many_clips(client, project, manager,
-                                                             django_assert_max_num_queries):
+def test_the_board_needs_the_same_few_queries_for_many_clips(
+    client, project, manager, django_assert_max_num_queries
+):
     make_ready_clips(project, [f"c{n:03d}" for n in range(60)])
     set_k(project, 3)
     for user in annotators(project, 5):
@@ -156,13 +184,20 @@ def test_next_clip_goes_through_the_slots_and_a_lost_reservation_is_a_409(client
     client.force_login(first)
     response = client.post(reverse("annotate-next", args=[board.slug]))
     assert response.status_code == 302 and response["Location"] == f"/p/{board.slug}/annotate/a/"
-    assert client.post(reverse("annotate-next", args=[board.slug]))["Location"].endswith("/annotate/a/")
+    assert client.post(reverse("annotate-next", args=[board.slug]))["Location"].endswith(
+        "/annotate/a/"
+    )
     slot = Assignment.objects.get(annotator=first)
-    Assignment.objects.filter(pk=slot.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    Assignment.objects.filter(pk=slot.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     assert svc.assignment_next(project=board, annotator=second).pk == slot.pk  # taken over
 
-    response = client.post(f"/p/{board.slug}/annotate/a/cues/new/",
-                           {"modality": "visual", "text": "He frowns."}, headers=HX)
+    response = client.post(
+        f"/p/{board.slug}/annotate/a/cues/new/",
+        {"modality": "visual", "text": "He frowns."},
+        headers=HX,
+    )
     body = response.content.decode()
     assert response.status_code == 409 and response["HX-Retarget"] == "#timeline-message"
     assert "Your reservation of clip a expired and the slot went to another annotator" in body

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotate.annotation import opening
 from annotate.annotation import assignments as svc
+from annotate.annotation import opening
 from annotate.annotation import services as annotation_services
 from annotate.annotation.models import Annotation, Assignment
 from annotate.clips.models import Clip
@@ -19,9 +19,18 @@ pytestmark = pytest.mark.django_db
 
 def make_ready_clips(project, names):
     """Ready clips without media files: leasing and annotating them needs only the rows."""
-    return [Clip.objects.create(project=project, name=name, sha256=f"{project.pk}-{name}",
-                                status=Clip.Status.READY, duration_ms=1000, fps_num=25, fps_den=1)
-            for name in names]
+    return [
+        Clip.objects.create(
+            project=project,
+            name=name,
+            sha256=f"{project.pk}-{name}",
+            status=Clip.Status.READY,
+            duration_ms=1000,
+            fps_num=25,
+            fps_den=1,
+        )
+        for name in names
+    ]
 
 
 def annotators(project, n):
@@ -35,11 +44,15 @@ def set_k(project, k):
 
 def expire(slot):
     Assignment.objects.filter(pk=slot.pk).update(
-        lease_expires_at=timezone.now() - timedelta(seconds=1))
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
 
 
 def slots_of(project):
-    return {(a.clip.name, a.slot): a for a in Assignment.objects.filter(project=project).select_related("clip")}
+    return {
+        (a.clip.name, a.slot): a
+        for a in Assignment.objects.filter(project=project).select_related("clip")
+    }
 
 
 def test_every_ready_clip_gets_k_slots_idempotently_and_more_when_k_grows(project):
@@ -63,7 +76,10 @@ def test_when_k_shrinks_open_slots_go_but_leased_and_done_ones_stay(project):
         svc.assignment_next(project=project, annotator=user)
     slots = slots_of(project)
     assert (slots[("a", 0)].annotator, slots[("b", 0)].annotator, slots[("a", 1)].annotator) == (
-        first, second, third)
+        first,
+        second,
+        third,
+    )
     Assignment.objects.filter(pk=slots[("a", 1)].pk).update(status="done")
     set_k(project, 1)
     svc.assignment_slots_ensure(project=project)
@@ -78,7 +94,13 @@ def test_breadth_first_every_clip_gets_one_annotator_before_any_gets_two(project
     people = annotators(project, 7)
     handed = [svc.assignment_next(project=project, annotator=user) for user in people]
     assert [(s.clip.name, s.slot) for s in handed[:6]] == [
-        ("a", 0), ("b", 0), ("c", 0), ("a", 1), ("b", 1), ("c", 1)]
+        ("a", 0),
+        ("b", 0),
+        ("c", 0),
+        ("a", 1),
+        ("b", 1),
+        ("c", 1),
+    ]
     assert handed[6] is None  # 3 clips x k=2, all taken
     for user, slot in zip(people, handed[:6]):
         assert slot.status == "leased" and slot.annotator == user
@@ -91,7 +113,9 @@ def test_own_live_lease_comes_first_and_is_renewed(project):
     make_ready_clips(project, ["a", "b"])
     user = annotators(project, 1)[0]
     first = svc.assignment_next(project=project, annotator=user)
-    Assignment.objects.filter(pk=first.pk).update(lease_expires_at=timezone.now() + timedelta(minutes=1))
+    Assignment.objects.filter(pk=first.pk).update(
+        lease_expires_at=timezone.now() + timedelta(minutes=1)
+    )
     again = svc.assignment_next(project=project, annotator=user)
     assert again.pk == first.pk and again.annotation == first.annotation
     again.refresh_from_db()
@@ -106,10 +130,18 @@ def test_every_write_renews_the_lease(project):
     project.save(update_fields=["assignment_lease_minutes"])
     user = annotators(project, 1)[0]
     slot = svc.assignment_next(project=project, annotator=user)
-    Assignment.objects.filter(pk=slot.pk).update(lease_expires_at=timezone.now() + timedelta(minutes=2))
-    annotation_services.cue_add(annotation=slot.annotation, user=user, modality="visual", text="A frown.")
+    Assignment.objects.filter(pk=slot.pk).update(
+        lease_expires_at=timezone.now() + timedelta(minutes=2)
+    )
+    annotation_services.cue_add(
+        annotation=slot.annotation, user=user, modality="visual", text="A frown."
+    )
     slot.refresh_from_db()
-    assert timezone.now() + timedelta(minutes=29) < slot.lease_expires_at <= timezone.now() + timedelta(minutes=30)
+    assert (
+        timezone.now() + timedelta(minutes=29)
+        < slot.lease_expires_at
+        <= timezone.now() + timedelta(minutes=30)
+    )
 
 
 def test_an_expired_lease_returns_the_slot_and_the_old_draft_is_refused(project):
@@ -121,7 +153,9 @@ def test_an_expired_lease_returns_the_slot_and_the_old_draft_is_refused(project)
     assert svc.assignment_next(project=project, annotator=second) is None  # k = 1, leased
     expire(slot)
     taken = svc.assignment_next(project=project, annotator=second)
-    assert taken.pk == slot.pk and taken.annotator == second and taken.annotation.annotator == second
+    assert (
+        taken.pk == slot.pk and taken.annotator == second and taken.annotation.annotator == second
+    )
     event = AuditEvent.objects.get(object_type="assignment", action="take_over")
     assert event.before["annotator_id"] == first.pk and event.after["annotator_id"] == second.pk
     # The first annotator's draft is still there, with its cue, but holds no slot.
@@ -129,8 +163,10 @@ def test_an_expired_lease_returns_the_slot_and_the_old_draft_is_refused(project)
     assert draft.status == "draft" and draft.cues.get().text == "A frown."
     with pytest.raises(annotation_services.ReservationLost) as caught:
         annotation_services.cue_add(annotation=draft, user=first, modality="visual", text="More.")
-    assert ("Your reservation of clip a expired and the slot went to another annotator"
-            in caught.value.message)
+    assert (
+        "Your reservation of clip a expired and the slot went to another annotator"
+        in caught.value.message
+    )
     assert draft.cues.count() == 1
     # They are not handed the clip again (they have an annotation of it); nothing else is left.
     assert svc.assignment_next(project=project, annotator=first) is None
@@ -158,24 +194,29 @@ def test_an_abandoned_draft_is_leased_again_when_its_clip_has_a_free_slot(projec
     taken = svc.assignment_next(project=project, annotator=third)  # takes first's slot
     assert taken.pk == abandoned.pk
     with pytest.raises(annotation_services.ReservationLost):
-        annotation_services.annotation_update(annotation=draft, user=first, expected_version=1,
-                                              description="In the video, he frowns.")
+        annotation_services.annotation_update(
+            annotation=draft, user=first, expected_version=1, description="In the video, he frowns."
+        )
     svc.assignment_release(assignment=taken, by=manager)  # a slot of clip a is free again
-    updated = annotation_services.annotation_update(annotation=draft, user=first, expected_version=1,
-                                                    description="In the video, he frowns.")
+    updated = annotation_services.annotation_update(
+        annotation=draft, user=first, expected_version=1, description="In the video, he frowns."
+    )
     assert updated.description == "In the video, he frowns."
     slot = Assignment.objects.get(pk=abandoned.pk)
     assert (slot.annotator, slot.annotation, slot.status) == (first, draft, "leased")
-    assert AuditEvent.objects.filter(object_type="assignment", action="reclaim",
-                                     object_id=slot.pk).exists()
+    assert AuditEvent.objects.filter(
+        object_type="assignment", action="reclaim", object_id=slot.pk
+    ).exists()
 
 
 def test_a_draft_opened_outside_next_clip_takes_a_free_slot_on_its_first_write(project):
-    clip, = make_ready_clips(project, ["a"])
+    (clip,) = make_ready_clips(project, ["a"])
     first, second = annotators(project, 2)
     annotation = opening.annotation_open(clip=clip, annotator=first)
     assert not Assignment.objects.filter(annotator=first).exists()
-    annotation_services.cue_add(annotation=annotation, user=first, modality="auditory", text="A sigh.")
+    annotation_services.cue_add(
+        annotation=annotation, user=first, modality="auditory", text="A sigh."
+    )
     slot = Assignment.objects.get(clip=clip)
     assert (slot.annotator, slot.annotation, slot.status) == (first, annotation, "leased")
     other = opening.annotation_open(clip=clip, annotator=second)
@@ -188,10 +229,17 @@ def test_submit_completes_the_slot_and_next_moves_on(project):
     user = annotators(project, 1)[0]
     slot = svc.assignment_next(project=project, annotator=user)
     annotation = slot.annotation
-    annotation_services.cue_add(annotation=annotation, user=user, modality="visual", text="A smile.")
+    annotation_services.cue_add(
+        annotation=annotation, user=user, modality="visual", text="A smile."
+    )
     annotation = annotation_services.annotation_update(
-        annotation=annotation, user=user, expected_version=1, labels=["happy"], primary_label="happy",
-        description="In the video, he smiles. Therefore, happy.")
+        annotation=annotation,
+        user=user,
+        expected_version=1,
+        labels=["happy"],
+        primary_label="happy",
+        description="In the video, he smiles. Therefore, happy.",
+    )
     annotation_services.annotation_submit(annotation=annotation, user=user, expected_version=2)
     slot.refresh_from_db()
     assert slot.status == "done" and slot.completed_at is not None and slot.lease_expires_at is None
@@ -205,13 +253,16 @@ def test_a_manager_reassigns_a_leased_slot_and_the_old_draft_stays(project, mana
     first, second = annotators(project, 2)
     slot = svc.assignment_next(project=project, annotator=first)
     old_draft = slot.annotation
-    moved = svc.assignment_reassign(assignment=slot, to_user=second, by=manager,
-                                    expected_version=slot.version)
+    moved = svc.assignment_reassign(
+        assignment=slot, to_user=second, by=manager, expected_version=slot.version
+    )
     assert (moved.annotator, moved.assigned_by, moved.status) == (second, manager, "leased")
     assert moved.annotation.annotator == second and moved.version == slot.version + 1
     event = AuditEvent.objects.get(object_type="assignment", action="reassign")
     assert event.actor == manager and event.before["annotator_id"] == first.pk
-    opened = AuditEvent.objects.get(object_type="annotation", action="open", object_id=moved.annotation.pk)
+    opened = AuditEvent.objects.get(
+        object_type="annotation", action="open", object_id=moved.annotation.pk
+    )
     assert opened.actor == manager
     assert Annotation.objects.filter(pk=old_draft.pk, status="draft").exists()
     with pytest.raises(annotation_services.ReservationLost):
@@ -238,8 +289,9 @@ def test_reassign_refusals(project, manager):
         with pytest.raises(svc.AssignmentRejected, match=message):
             svc.assignment_reassign(assignment=slot, **kwargs)
     with pytest.raises(svc.AssignmentStale, match="changed since you loaded"):
-        svc.assignment_reassign(assignment=slot, to_user=third, by=manager,
-                                expected_version=slot.version - 1)
+        svc.assignment_reassign(
+            assignment=slot, to_user=third, by=manager, expected_version=slot.version - 1
+        )
     Assignment.objects.filter(pk=slot.pk).update(status="done")
     with pytest.raises(svc.AssignmentRejected, match="is done"):
         svc.assignment_reassign(assignment=slot, to_user=third, by=manager)
@@ -302,7 +354,11 @@ def test_removing_a_member_returns_their_leased_slots_at_once(project, manager):
     assert (slots[("a", 0)].status, slots[("a", 0)].annotator_id) == ("done", leaver.pk)
     freed = slots[("b", 0)]
     assert (freed.status, freed.annotator_id, freed.annotation_id, freed.lease_expires_at) == (
-        "open", None, None, None)
+        "open",
+        None,
+        None,
+        None,
+    )
     assert freed.version == held.version + 1
     assert slots[("c", 0)].annotator_id == stayer.pk  # another member's lease is untouched
     assert Assignment.objects.get(pk=other_project_slot.pk).status == "leased"

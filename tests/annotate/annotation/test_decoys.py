@@ -18,25 +18,52 @@ ALL_BANK_TEXTS = {t for family in DECOY_BANK.values() for texts in family.values
 
 def make_proposal(project, *, emotions=(("happy", 0.7),), name="clip1", cues=None):
     """A ready 4 s clip at 25 fps with a finished run's proposal and its cues (no media files)."""
-    clip = Clip.objects.create(project=project, name=name, source=f"clips/{name}", sha256=name * 4,
-                               status=Clip.Status.READY, duration_ms=4000, fps_num=25, fps_den=1)
-    run = ModelRun.objects.create(project=project, proposer="fake", version="1",
-                                  status=ModelRun.Status.FINISHED)
-    proposal = Proposal.objects.create(run=run, clip=clip, status=Proposal.Status.DONE,
-                                       emotions=[{"label": l, "score": s} for l, s in emotions])
+    clip = Clip.objects.create(
+        project=project,
+        name=name,
+        source=f"clips/{name}",
+        sha256=name * 4,
+        status=Clip.Status.READY,
+        duration_ms=4000,
+        fps_num=25,
+        fps_den=1,
+    )
+    run = ModelRun.objects.create(
+        project=project, proposer="fake", version="1", status=ModelRun.Status.FINISHED
+    )
+    proposal = Proposal.objects.create(
+        run=run,
+        clip=clip,
+        status=Proposal.Status.DONE,
+        emotions=[{"label": l, "score": s} for l, s in emotions],
+    )
     if cues is None:
-        cues = [("visual", "The corners of the mouth turn up.", 0, 1000, "observation"),
-                ("visual", "The eyebrows are raised.", 1000, 1400, "observation"),
-                ("visual", "The eyes widen.", 2000, 2400, "observation"),
-                ("visual", "The head nods.", 2400, 3000, "observation"),
-                ("auditory", "The voice sounds energetic.", 0, 4000, "observation"),
-                ("auditory", "Pitch rises at the end of the sentence.", 3000, 3600, "observation"),
-                ("emotional", "The smile suggests that the person is happy.", None, None, "inference"),
-                ("auditory", "Subtitle text: hello.", None, None, "subtitle")]
-    made = [Cue.objects.create(clip=clip, proposal=proposal, position=i, modality=m, text=t,
-                               start_ms=s, end_ms=e, kind=k, confidence=0.7, origin="model",
-                               decision="proposed")
-            for i, (m, t, s, e, k) in enumerate(cues)]
+        cues = [
+            ("visual", "The corners of the mouth turn up.", 0, 1000, "observation"),
+            ("visual", "The eyebrows are raised.", 1000, 1400, "observation"),
+            ("visual", "The eyes widen.", 2000, 2400, "observation"),
+            ("visual", "The head nods.", 2400, 3000, "observation"),
+            ("auditory", "The voice sounds energetic.", 0, 4000, "observation"),
+            ("auditory", "Pitch rises at the end of the sentence.", 3000, 3600, "observation"),
+            ("emotional", "The smile suggests that the person is happy.", None, None, "inference"),
+            ("auditory", "Subtitle text: hello.", None, None, "subtitle"),
+        ]
+    made = [
+        Cue.objects.create(
+            clip=clip,
+            proposal=proposal,
+            position=i,
+            modality=m,
+            text=t,
+            start_ms=s,
+            end_ms=e,
+            kind=k,
+            confidence=0.7,
+            origin="model",
+            decision="proposed",
+        )
+        for i, (m, t, s, e, k) in enumerate(cues)
+    ]
     return clip, made
 
 
@@ -57,8 +84,11 @@ def test_decoys_are_unsaved_model_proposals_that_contradict_the_reading(project,
     annotation = open_annotation(clip, annotator)
     decoys = decoy_cues_for(annotation=annotation, proposal_cues=cues)
     assert len(decoys) == 2
-    spans = {(c.modality, c.end_ms - c.start_ms if c.start_ms is not None else None)
-             for c in cues if c.kind != "subtitle"}
+    spans = {
+        (c.modality, c.end_ms - c.start_ms if c.start_ms is not None else None)
+        for c in cues
+        if c.kind != "subtitle"
+    }
     for decoy in decoys:
         assert decoy.pk is None and decoy.decoy is True
         assert (decoy.origin, decoy.decision) == ("model", "proposed")
@@ -71,7 +101,11 @@ def test_decoys_are_unsaved_model_proposals_that_contradict_the_reading(project,
         length = decoy.end_ms - decoy.start_ms if decoy.start_ms is not None else None
         assert (decoy.modality, length) in spans
         if decoy.start_ms is not None:
-            assert 0 <= decoy.start_ms and decoy.end_ms <= clip.duration_ms and decoy.start_ms % 40 == 0
+            assert (
+                0 <= decoy.start_ms
+                and decoy.end_ms <= clip.duration_ms
+                and decoy.start_ms % 40 == 0
+            )
     assert len({d.text for d in decoys}) == 2
     Cue.objects.bulk_create(decoys)  # they satisfy the table's constraints as they are
     assert annotation.cues.filter(decoy=True).count() == 2
@@ -84,12 +118,17 @@ def test_the_same_annotator_gets_the_same_decoys_others_get_their_own(project, a
     annotation = open_annotation(clip, annotator)
 
     def drawn(a):
-        return [(d.modality, d.text, d.start_ms, d.end_ms) for d in decoy_cues_for(annotation=a, proposal_cues=cues)]
+        return [
+            (d.modality, d.text, d.start_ms, d.end_ms)
+            for d in decoy_cues_for(annotation=a, proposal_cues=cues)
+        ]
 
     first = drawn(annotation)
     assert len(first) == 8 and first == drawn(Annotation.objects.get(pk=annotation.pk))
-    others = [drawn(open_annotation(clip, MembershipFactory(project=project, role="annotator").user))
-              for _ in range(3)]
+    others = [
+        drawn(open_annotation(clip, MembershipFactory(project=project, role="annotator").user))
+        for _ in range(3)
+    ]
     assert any(o != first for o in others)
 
 
@@ -97,8 +136,14 @@ def test_the_family_follows_the_proposal(project):
     _, sad = make_proposal(project, emotions=[("sad", 0.8)], name="sad1")
     _, calm = make_proposal(project, emotions=[("neutral", 0.6)], name="calm1")
     _, puzzled = make_proposal(project, emotions=[("surprise", 0.6)], name="surp1")
-    _, unnamed = make_proposal(project, emotions=[], name="none1",
-                               cues=[("emotional", "The frown suggests that the person is angry.", None, None, "inference")])
+    _, unnamed = make_proposal(
+        project,
+        emotions=[],
+        name="none1",
+        cues=[
+            ("emotional", "The frown suggests that the person is angry.", None, None, "inference")
+        ],
+    )
     assert decoy_family(proposal_cues=sad) == "positive"
     assert decoy_family(proposal_cues=calm) == "intense"
     assert decoy_family(proposal_cues=puzzled) == "intense"
@@ -110,10 +155,24 @@ def test_copies_of_proposal_cues_work_as_well(project, annotator):
     project.save(update_fields=["decoy_rate"])
     clip, cues = make_proposal(project, emotions=[("angry", 0.9)])
     annotation = open_annotation(clip, annotator)
-    copies = Cue.objects.bulk_create([
-        Cue(clip=clip, annotation=annotation, position=c.position, modality=c.modality, kind=c.kind,
-            text=c.text, start_ms=c.start_ms, end_ms=c.end_ms, origin="model", decision="proposed",
-            derived_from=c) for c in cues])
+    copies = Cue.objects.bulk_create(
+        [
+            Cue(
+                clip=clip,
+                annotation=annotation,
+                position=c.position,
+                modality=c.modality,
+                kind=c.kind,
+                text=c.text,
+                start_ms=c.start_ms,
+                end_ms=c.end_ms,
+                origin="model",
+                decision="proposed",
+                derived_from=c,
+            )
+            for c in cues
+        ]
+    )
     decoys = decoy_cues_for(annotation=annotation, proposal_cues=copies)
     assert decoys and all(d.text in DECOY_BANK["positive"][d.modality] for d in decoys)
 
@@ -121,7 +180,9 @@ def test_copies_of_proposal_cues_work_as_well(project, annotator):
 def test_nothing_to_imitate_gives_no_decoys(project, annotator):
     project.decoy_rate = 0.5
     project.save(update_fields=["decoy_rate"])
-    clip, cues = make_proposal(project, cues=[("visual", "No face is visible.", None, None, "unobservable")])
+    clip, cues = make_proposal(
+        project, cues=[("visual", "No face is visible.", None, None, "unobservable")]
+    )
     annotation = open_annotation(clip, annotator)
     assert decoy_cues_for(annotation=annotation, proposal_cues=cues) == []
     assert decoy_cues_for(annotation=annotation, proposal_cues=[]) == []  # proposals withheld
@@ -143,15 +204,30 @@ def test_a_decoy_renders_exactly_like_a_proposed_cue(project, annotator):
     project.save(update_fields=["decoy_rate"])
     clip, cues = make_proposal(project)
     annotation = open_annotation(clip, annotator)
-    decoy = next(d for d in decoy_cues_for(annotation=annotation, proposal_cues=cues) if d.modality == "visual")
+    decoy = next(
+        d
+        for d in decoy_cues_for(annotation=annotation, proposal_cues=cues)
+        if d.modality == "visual"
+    )
     decoy.save()
-    real = Cue.objects.create(clip=clip, annotation=annotation, modality="visual", kind="observation",
-                              text=decoy.text, start_ms=decoy.start_ms, end_ms=decoy.end_ms,
-                              origin="model", decision="proposed", derived_from=cues[0])
+    real = Cue.objects.create(
+        clip=clip,
+        annotation=annotation,
+        modality="visual",
+        kind="observation",
+        text=decoy.text,
+        start_ms=decoy.start_ms,
+        end_ms=decoy.end_ms,
+        origin="model",
+        decision="proposed",
+        derived_from=cues[0],
+    )
 
     def row(cue):
-        html = render_to_string("annotation/partials/timeline_cue_row.html",
-                                {"cue": cue, "editable": True, "base": "/x/"})
+        html = render_to_string(
+            "annotation/partials/timeline_cue_row.html",
+            {"cue": cue, "editable": True, "base": "/x/"},
+        )
         return html.replace(str(cue.pk), "ID")
 
     assert row(decoy) == row(real) and "decoy" not in row(decoy).lower()

@@ -50,10 +50,15 @@ def test_project_page_offers_start_and_the_timeline_shows_the_proposals(client, 
         assert f'id="{lane}"' in body
     visual, auditory, emotional = _cues(opened)
     assert f'id="seg-{visual.pk}"' in body and "--start: 0; --end: 500" in body
-    assert 'class="chip seg-untimed origin-model decision-proposed"' in body  # whole-clip cue in the margin
+    assert (
+        'class="chip seg-untimed origin-model decision-proposed"' in body
+    )  # whole-clip cue in the margin
     assert body.count('class="cue-row origin-model decision-proposed"') == 3
     assert '<option value="happy">' in body  # vocabulary completion
-    assert f'data-peaks="/media/{opened.clip.peaks}"' in body and f'src="/media/{opened.clip.proxy}"' in body
+    assert (
+        f'data-peaks="/media/{opened.clip.peaks}"' in body
+        and f'src="/media/{opened.clip.proxy}"' in body
+    )
 
 
 def test_another_annotator_never_reaches_your_annotation(client, opened, proposed):
@@ -88,33 +93,57 @@ def test_each_cue_action_saves_and_answers_the_row(client, opened):
     response = client.post(_url(opened, f"cues/{visual.pk}/accept/"), {"version": 1}, headers=HX)
     body = response.content.decode()
     assert response.status_code == 200 and 'class="cue-row origin-model decision-accepted"' in body
-    assert f'id="seg-{visual.pk}"' in body and 'hx-swap-oob="true"' in body and 'data-version="2"' in body
+    assert (
+        f'id="seg-{visual.pk}"' in body
+        and 'hx-swap-oob="true"' in body
+        and 'data-version="2"' in body
+    )
     assert _counts_oob("3 · 2 proposed, 1 accepted") in body  # the list's header, out of band
 
-    response = client.post(_url(opened, f"cues/{auditory.pk}/edit/"),
-                           {"version": 1, "text": "The voice is loud and fast."}, headers=HX)
-    assert response.status_code == 200 and "The voice is loud and fast." in response.content.decode()
+    response = client.post(
+        _url(opened, f"cues/{auditory.pk}/edit/"),
+        {"version": 1, "text": "The voice is loud and fast."},
+        headers=HX,
+    )
+    assert (
+        response.status_code == 200 and "The voice is loud and fast." in response.content.decode()
+    )
     assert _counts_oob("3 · 1 proposed, 1 accepted, 1 edited") in response.content.decode()
-    response = client.post(_url(opened, f"cues/{emotional.pk}/reject/"),
-                           {"version": 1, "reason": "not supported"}, headers=HX)
+    response = client.post(
+        _url(opened, f"cues/{emotional.pk}/reject/"),
+        {"version": 1, "reason": "not supported"},
+        headers=HX,
+    )
     assert response.status_code == 200 and "not supported" in response.content.decode()
     assert _counts_oob("3 · 1 accepted, 1 edited, 1 rejected") in response.content.decode()
     page = client.get(_url(opened)).content.decode()  # the page's header says the same, in place
     assert '<span class="muted" id="cue-counts">3 · 1 accepted, 1 edited, 1 rejected</span>' in page
 
-    response = client.post(_url(opened, f"cues/{visual.pk}/retime/"),
-                           {"version": 2, "start_ms": "101", "end_ms": "499"}, headers=HX)
-    assert response.status_code == 200 and "--start: 120; --end: 480" in response.content.decode()  # snapped
+    response = client.post(
+        _url(opened, f"cues/{visual.pk}/retime/"),
+        {"version": 2, "start_ms": "101", "end_ms": "499"},
+        headers=HX,
+    )
+    assert (
+        response.status_code == 200 and "--start: 120; --end: 480" in response.content.decode()
+    )  # snapped
 
-    response = client.post(_url(opened, "cues/new/"),
-                           {"modality": "visual", "text": "He glances away.", "start_ms": 200, "end_ms": 600},
-                           headers=HX)
+    response = client.post(
+        _url(opened, "cues/new/"),
+        {"modality": "visual", "text": "He glances away.", "start_ms": 200, "end_ms": 600},
+        headers=HX,
+    )
     assert response.status_code == 201 and "cues-changed" in response["HX-Trigger"]
     added = opened.cues.get(origin="human")
     assert (added.start_ms, added.end_ms) == (200, 600)
     workspace = client.get(_url(opened, "workspace/"), headers=HX).content.decode()
-    assert f'id="cue-{added.pk}"' in workspace and 'id="cue-list-card" hx-swap-oob="true"' in workspace
-    assert '<span class="muted" id="cue-counts">4 · 2 accepted, 1 edited, 1 rejected</span>' in workspace
+    assert (
+        f'id="cue-{added.pk}"' in workspace and 'id="cue-list-card" hx-swap-oob="true"' in workspace
+    )
+    assert (
+        '<span class="muted" id="cue-counts">4 · 2 accepted, 1 edited, 1 rejected</span>'
+        in workspace
+    )
 
     response = client.post(_url(opened, f"cues/{added.pk}/delete/"), {"version": 1}, headers=HX)
     assert response.status_code == 200 and not opened.cues.filter(origin="human").exists()
@@ -129,25 +158,59 @@ def test_each_cue_action_saves_and_answers_the_row(client, opened):
 
 def test_refusals_are_4xx_with_the_message(client, opened):
     visual, auditory, emotional = _cues(opened)
-    assert client.post(_url(opened, f"cues/{visual.pk}/accept/"), {"version": 1}, headers=HX).status_code == 200
-    stale = client.post(_url(opened, f"cues/{visual.pk}/edit/"), {"version": 1, "text": "Other."}, headers=HX)
+    assert (
+        client.post(
+            _url(opened, f"cues/{visual.pk}/accept/"), {"version": 1}, headers=HX
+        ).status_code
+        == 200
+    )
+    stale = client.post(
+        _url(opened, f"cues/{visual.pk}/edit/"), {"version": 1, "text": "Other."}, headers=HX
+    )
     body = stale.content.decode()
     assert stale.status_code == 409 and "changed elsewhere" in body and "Reload" in body
     assert stale["HX-Retarget"] == "#timeline-message"
-    assert Cue.objects.get(pk=visual.pk).text == "The corners of the mouth turn up."  # not overwritten
+    assert (
+        Cue.objects.get(pk=visual.pk).text == "The corners of the mouth turn up."
+    )  # not overwritten
 
-    assert client.post(_url(opened, f"cues/{auditory.pk}/edit/"), {"text": "x"}, headers=HX).status_code == 400
+    assert (
+        client.post(
+            _url(opened, f"cues/{auditory.pk}/edit/"), {"text": "x"}, headers=HX
+        ).status_code
+        == 400
+    )
     bad = client.post(_url(opened, "cues/new/"), {"modality": "smell", "text": "x"}, headers=HX)
-    assert bad.status_code == 400 and "is not a valid choice" in bad.content.decode()  # the API's serializer
-    outside = client.post(_url(opened, "cues/new/"),
-                          {"modality": "visual", "text": "x", "start_ms": 0, "end_ms": 99999}, headers=HX)
+    assert (
+        bad.status_code == 400 and "is not a valid choice" in bad.content.decode()
+    )  # the API's serializer
+    outside = client.post(
+        _url(opened, "cues/new/"),
+        {"modality": "visual", "text": "x", "start_ms": 0, "end_ms": 99999},
+        headers=HX,
+    )
     assert outside.status_code == 400 and "does not fit the clip" in outside.content.decode()
-    assert client.post(_url(opened, f"cues/{visual.pk}/fly/"), {"version": 2}, headers=HX).status_code == 404
+    assert (
+        client.post(_url(opened, f"cues/{visual.pk}/fly/"), {"version": 2}, headers=HX).status_code
+        == 404
+    )
 
-    saved = client.post(_url(opened, "save/"), {"version": 1, "labels": ["Happy"], "primary_label": "happy",
-                                                "description": "In the video, he smiles."}, headers=HX)
-    assert saved.status_code == 200 and 'id="annotation-version" value="2"' in saved.content.decode()
-    stale = client.post(_url(opened, "save/"), {"version": 1, "description": "older tab"}, headers=HX)
+    saved = client.post(
+        _url(opened, "save/"),
+        {
+            "version": 1,
+            "labels": ["Happy"],
+            "primary_label": "happy",
+            "description": "In the video, he smiles.",
+        },
+        headers=HX,
+    )
+    assert (
+        saved.status_code == 200 and 'id="annotation-version" value="2"' in saved.content.decode()
+    )
+    stale = client.post(
+        _url(opened, "save/"), {"version": 1, "description": "older tab"}, headers=HX
+    )
     assert stale.status_code == 409
     assert Annotation.objects.get(pk=opened.pk).description == "In the video, he smiles."
 
@@ -160,10 +223,21 @@ def test_submit_names_what_is_missing_then_opens_the_next_clip(client, opened, p
     assert "the reasoning description" in body
     for cue in _cues(opened):
         client.post(_url(opened, f"cues/{cue.pk}/accept/"), {"version": cue.version}, headers=HX)
-    client.post(_url(opened, "save/"), {"version": 1, "labels": ["happy", "excited"], "primary_label": "happy",
-                                        "description": "In the video, he smiles. Therefore, happy."}, headers=HX)
+    client.post(
+        _url(opened, "save/"),
+        {
+            "version": 1,
+            "labels": ["happy", "excited"],
+            "primary_label": "happy",
+            "description": "In the video, he smiles. Therefore, happy.",
+        },
+        headers=HX,
+    )
     response = client.post(_url(opened, "submit/"), {"version": 2}, headers=HX)
-    assert response.status_code == 200 and response["HX-Redirect"] == f"/p/{proposed.slug}/annotate/next/"
+    assert (
+        response.status_code == 200
+        and response["HX-Redirect"] == f"/p/{proposed.slug}/annotate/next/"
+    )
     assert Annotation.objects.get(pk=opened.pk).status == "submitted"
     nxt = client.get(response["HX-Redirect"])
     assert nxt.status_code == 302 and nxt["Location"] == f"/p/{proposed.slug}/annotate/b/"
@@ -176,14 +250,26 @@ def test_submit_names_what_is_missing_then_opens_the_next_clip(client, opened, p
     assert done.status_code == 200 and "Nothing left to annotate" in done.content.decode()
 
 
-def test_the_page_needs_the_same_few_queries_for_300_cues(client, opened, django_assert_max_num_queries):
+def test_the_page_needs_the_same_few_queries_for_300_cues(
+    client, opened, django_assert_max_num_queries
+):
     clip = opened.clip
-    Cue.objects.bulk_create([
-        Cue(clip=clip, annotation=opened, position=10 + n, modality=("visual", "auditory", "emotional")[n % 3],
-            text=f"cue number {n}", start_ms=(n * 3) % 900, end_ms=(n * 3) % 900 + 50,
-            origin="human", decision="accepted")
-        for n in range(297)
-    ])
+    Cue.objects.bulk_create(
+        [
+            Cue(
+                clip=clip,
+                annotation=opened,
+                position=10 + n,
+                modality=("visual", "auditory", "emotional")[n % 3],
+                text=f"cue number {n}",
+                start_ms=(n * 3) % 900,
+                end_ms=(n * 3) % 900 + 50,
+                origin="human",
+                decision="accepted",
+            )
+            for n in range(297)
+        ]
+    )
     with django_assert_max_num_queries(6):
         body = client.get(_url(opened)).content.decode()
     assert body.count('<li class="cue-row') == 300
@@ -193,12 +279,19 @@ def test_the_page_needs_the_same_few_queries_for_300_cues(client, opened, django
     # Session, user, the cue (one join), savepoint, the lease renewal, UPDATE, the undo event,
     # the audit event, release, and the header counts.
     with django_assert_max_num_queries(10):
-        response = client.post(_url(opened, f"cues/{cue.pk}/edit/"), {"version": 1, "text": "new"}, headers=HX)
+        response = client.post(
+            _url(opened, f"cues/{cue.pk}/edit/"), {"version": 1, "text": "new"}, headers=HX
+        )
     assert response.status_code == 200
 
 
-def test_the_project_page_lists_my_annotations_only(client, project, ready_clips, annotator,  # noqa: F811
-                                                    django_assert_max_num_queries):
+def test_the_project_page_lists_my_annotations_only(
+    client,
+    project,
+    ready_clips,
+    annotator,  # noqa: F811
+    django_assert_max_num_queries,
+):
     from annotate.clips.models import Clip
 
     other = MembershipFactory(project=project, role="annotator").user

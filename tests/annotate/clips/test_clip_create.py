@@ -32,8 +32,12 @@ BAD_FILES = [
 ]
 
 
-@pytest.mark.parametrize("filename,make,code,words", BAD_FILES, ids=[b[2] + "-" + b[0] for b in BAD_FILES])
-def test_bad_video_is_refused_and_nothing_is_stored(project, media_root, tmp_path, filename, make, code, words):
+@pytest.mark.parametrize(
+    "filename,make,code,words", BAD_FILES, ids=[b[2] + "-" + b[0] for b in BAD_FILES]
+)
+def test_bad_video_is_refused_and_nothing_is_stored(
+    project, media_root, tmp_path, filename, make, code, words
+):
     path = make(tmp_path / filename)
     with pytest.raises(ClipRejected) as caught:
         clip_create(project=project, source=_upload(path), filename=filename)
@@ -63,9 +67,22 @@ def test_clip_over_the_size_limit_is_refused(project, media_root, tmp_path, sett
     assert Clip.objects.count() == 0 and stored_files(media_root) == []
 
 
-@pytest.mark.parametrize("filename", ["../../etc/passwd.mp4", "a/b.mp4", "..\\evil.mp4", "..mp4",
-                                      ".hidden.mp4", "bell\x07.mp4", "semi;colon.mp4", "nul\x00.mp4"])
-def test_file_names_with_paths_or_odd_characters_are_refused(project, media_root, tmp_path, filename):
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "../../etc/passwd.mp4",
+        "a/b.mp4",
+        "..\\evil.mp4",
+        "..mp4",
+        ".hidden.mp4",
+        "bell\x07.mp4",
+        "semi;colon.mp4",
+        "nul\x00.mp4",
+    ],
+)
+def test_file_names_with_paths_or_odd_characters_are_refused(
+    project, media_root, tmp_path, filename
+):
     path = mediafiles.make_clip(tmp_path / "ok.mp4", seconds=1.0)
     with pytest.raises(ClipRejected) as caught:
         clip_create(project=project, source=path, filename=filename)
@@ -73,10 +90,16 @@ def test_file_names_with_paths_or_odd_characters_are_refused(project, media_root
     assert Clip.objects.count() == 0 and stored_files(media_root) == []
 
 
-@pytest.mark.parametrize("filename,name", [("sample_00000007.mp4", "sample_00000007"),
-                                           ("Interview (take 2).mov", "Interview (take 2)"),
-                                           ("採訪.mp4", "採訪"), ("noext", "noext"),
-                                           ("clip.v2.mp4", "clip.v2")])
+@pytest.mark.parametrize(
+    "filename,name",
+    [
+        ("sample_00000007.mp4", "sample_00000007"),
+        ("Interview (take 2).mov", "Interview (take 2)"),
+        ("採訪.mp4", "採訪"),
+        ("noext", "noext"),
+        ("clip.v2.mp4", "clip.v2"),
+    ],
+)
 def test_clip_names_keep_what_people_type(filename, name):
     assert clip_name_from_filename(filename) == name
 
@@ -85,21 +108,30 @@ def test_broken_srt_is_refused_with_the_cue_named(project, media_root, tmp_path)
     path = mediafiles.make_clip(tmp_path / "talk.mp4", seconds=1.0)
     srt = b"1\n00:00:00,000 --> 00:00:00,800\nHello\n\n2\n00:00:0x,000 --> 00:00:01,000\nthere\n"
     with pytest.raises(ClipRejected) as caught:
-        clip_create(project=project, source=path, filename="talk.mp4", subtitle=srt,
-                    subtitle_filename="talk.srt")
+        clip_create(
+            project=project,
+            source=path,
+            filename="talk.mp4",
+            subtitle=srt,
+            subtitle_filename="talk.srt",
+        )
     assert caught.value.code == "subtitle"
     assert "talk.srt" in caught.value.message
     assert Clip.objects.count() == 0 and stored_files(media_root) == []
 
 
-def test_same_file_twice_is_reported_not_duplicated(project, media_root, tmp_path, django_capture_on_commit_callbacks):
+def test_same_file_twice_is_reported_not_duplicated(
+    project, media_root, tmp_path, django_capture_on_commit_callbacks
+):
     path = mediafiles.make_clip(tmp_path / "a.mp4", seconds=1.0)
     with django_capture_on_commit_callbacks() as callbacks:
         first = clip_create(project=project, source=_upload(path), filename="a.mp4", enqueue=False)
     assert callbacks == []
     files_before = stored_files(media_root)
     with pytest.raises(ClipDuplicate) as caught:
-        clip_create(project=project, source=_upload(path, "copy of a.mp4"), filename="copy of a.mp4")
+        clip_create(
+            project=project, source=_upload(path, "copy of a.mp4"), filename="copy of a.mp4"
+        )
     assert caught.value.existing == first
     assert "'a'" in caught.value.message and "copy of a.mp4" in caught.value.message
     assert Clip.objects.count() == 1
@@ -124,8 +156,13 @@ def test_create_stores_under_a_generated_name_and_enqueues_after_commit(
     path = mediafiles.make_clip(tmp_path / "talk.mp4", seconds=1.5, fps=30)
     with mock.patch("annotate.clips.tasks.clip_ingest.apply_async") as apply_async:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            clip = clip_create(project=project, source=_upload(path), filename="talk.mp4",
-                               subtitle="Hello there.", subtitle_filename="talk.txt")
+            clip = clip_create(
+                project=project,
+                source=_upload(path),
+                filename="talk.mp4",
+                subtitle="Hello there.",
+                subtitle_filename="talk.txt",
+            )
             assert apply_async.call_count == 0  # not before the commit
         assert len(callbacks) == 1
         callbacks[0]()
@@ -153,9 +190,17 @@ def test_a_failed_clip_gives_way_to_a_new_file_of_the_same_name(
 
 
 def test_a_live_clip_keeps_its_name(project, media_root, tmp_path):
-    clip_create(project=project, source=mediafiles.make_clip(tmp_path / "x.mp4", seconds=1.0),
-                filename="x.mp4", enqueue=False)
+    clip_create(
+        project=project,
+        source=mediafiles.make_clip(tmp_path / "x.mp4", seconds=1.0),
+        filename="x.mp4",
+        enqueue=False,
+    )
     with pytest.raises(ClipRejected) as caught:
-        clip_create(project=project, source=mediafiles.make_clip(tmp_path / "y.mp4", seconds=1.2),
-                    filename="x.mp4", enqueue=False)
+        clip_create(
+            project=project,
+            source=mediafiles.make_clip(tmp_path / "y.mp4", seconds=1.2),
+            filename="x.mp4",
+            enqueue=False,
+        )
     assert caught.value.code == "name_taken"

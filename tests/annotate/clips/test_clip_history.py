@@ -23,8 +23,13 @@ EDITED = "The corners of the mouth lift slightly."
 
 
 def _clip(project, name="sample_00000001"):
-    return Clip.objects.create(project=project, name=name, sha256=name.ljust(64, "0"),
-                               status=Clip.Status.READY, duration_ms=4000)
+    return Clip.objects.create(
+        project=project,
+        name=name,
+        sha256=name.ljust(64, "0"),
+        status=Clip.Status.READY,
+        duration_ms=4000,
+    )
 
 
 @pytest.fixture
@@ -38,8 +43,17 @@ def reviewer(project):
 
 
 def _cue_state(text=SAID, decision="proposed", version=1, **extra):
-    return {"id": 41, "clip_id": 1, "text": text, "decision": decision, "modality": "visual",
-            "start_ms": 1200, "end_ms": 2400, "version": version, "reject_reason": ""} | extra
+    return {
+        "id": 41,
+        "clip_id": 1,
+        "text": text,
+        "decision": decision,
+        "modality": "visual",
+        "start_ms": 1200,
+        "end_ms": 2400,
+        "version": version,
+        "reject_reason": "",
+    } | extra
 
 
 def _history(client, project, clip, **params):
@@ -65,7 +79,10 @@ def test_audit_changes_keeps_only_fields_that_differ_and_diffs_text_by_word():
     text = changes["text"]
     assert text.kind == "text"
     assert [(s.op, s.text) for s in text.segments] == [
-        ("same", "The corners of the mouth"), ("removed", "turn up."), ("added", "lift slightly.")]
+        ("same", "The corners of the mouth"),
+        ("removed", "turn up."),
+        ("added", "lift slightly."),
+    ]
     decision = changes["decision"]
     assert (decision.kind, decision.before, decision.after) == ("value", "proposed", "edited")
 
@@ -74,7 +91,10 @@ def test_audit_changes_of_lists_times_creates_and_deletes():
     labels = audit_changes({"labels": ["sad", "tired"]}, {"labels": ["sad", "worried"]})[0]
     assert labels.kind == "list"
     assert [(s.op, s.text) for s in labels.segments] == [
-        ("same", "sad"), ("removed", "tired"), ("added", "worried")]
+        ("same", "sad"),
+        ("removed", "tired"),
+        ("added", "worried"),
+    ]
     span = audit_changes(_cue_state(), _cue_state(start_ms=1000))[0]
     assert (span.label, span.before, span.after) == ("start", "1.20 s", "1.00 s")
     created = {c.name: c for c in audit_changes(None, _cue_state(reject_reason=""))}
@@ -82,9 +102,13 @@ def test_audit_changes_of_lists_times_creates_and_deletes():
     assert created["text"].before is None and created["text"].after == SAID
     deleted = {c.name: c for c in audit_changes(_cue_state(), None)}
     assert deleted["text"].before == SAID and deleted["text"].after is None
-    submitted = {c.name: c for c in audit_changes(
-        {"primary_label": "", "submitted_at": None},
-        {"primary_label": "sad", "submitted_at": "2026-12-02T16:43:39.813800+00:00"})}
+    submitted = {
+        c.name: c
+        for c in audit_changes(
+            {"primary_label": "", "submitted_at": None},
+            {"primary_label": "sad", "submitted_at": "2026-12-02T16:43:39.813800+00:00"},
+        )
+    }
     assert (submitted["primary_label"].before, submitted["primary_label"].after) == ("—", "sad")
     assert submitted["submitted_at"].after == "2026-12-02 16:43:39"
 
@@ -92,16 +116,31 @@ def test_audit_changes_of_lists_times_creates_and_deletes():
 # --- the page -------------------------------------------------------------------------------
 
 
-def test_history_shows_time_actor_action_object_and_the_diff(client, project, clip, manager,
-                                                             annotator):
-    audit_record(actor=annotator, action="edit", object_type="cue", object_id=41, clip=clip,
-                 before=_cue_state(), after=_cue_state(EDITED, "edited", 2))
-    audit_record(actor=annotator, action="update", object_type="annotation", object_id=7,
-                 clip=clip,
-                 before={"labels": ["sad"], "primary_label": "sad",
-                         "description": "She sounds low."},
-                 after={"labels": ["sad", "worried"], "primary_label": "worried",
-                        "description": "She sounds low and tense."})
+def test_history_shows_time_actor_action_object_and_the_diff(
+    client, project, clip, manager, annotator
+):
+    audit_record(
+        actor=annotator,
+        action="edit",
+        object_type="cue",
+        object_id=41,
+        clip=clip,
+        before=_cue_state(),
+        after=_cue_state(EDITED, "edited", 2),
+    )
+    audit_record(
+        actor=annotator,
+        action="update",
+        object_type="annotation",
+        object_id=7,
+        clip=clip,
+        before={"labels": ["sad"], "primary_label": "sad", "description": "She sounds low."},
+        after={
+            "labels": ["sad", "worried"],
+            "primary_label": "worried",
+            "description": "She sounds low and tense.",
+        },
+    )
     client.force_login(manager)
     response = _history(client, project, clip)
     assert response.status_code == 200
@@ -109,21 +148,31 @@ def test_history_shows_time_actor_action_object_and_the_diff(client, project, cl
     assert _events(page) == ["update", "edit"]  # newest first
     assert annotator.username in page and "cue #41" in page and "annotation #7" in page
     assert f"“{EDITED}”" in page  # which cue: its wording
-    assert _change(page, "text") == ("<span>The corners of the mouth</span> <del>turn up.</del> "
-                                     "<ins>lift slightly.</ins>")
-    assert _change(page, "decision") == ('<del>proposed</del><span class="arrow" '
-                                         'aria-label="became">→</span><ins>edited</ins>')
+    assert _change(page, "text") == (
+        "<span>The corners of the mouth</span> <del>turn up.</del> <ins>lift slightly.</ins>"
+    )
+    assert _change(page, "decision") == (
+        '<del>proposed</del><span class="arrow" aria-label="became">→</span><ins>edited</ins>'
+    )
     assert _change(page, "labels") == "<span>sad</span> <ins>worried</ins>"
-    assert _change(page, "description") == ("<span>She sounds</span> <del>low.</del> "
-                                            "<ins>low and tense.</ins>")
+    assert _change(page, "description") == (
+        "<span>She sounds</span> <del>low.</del> <ins>low and tense.</ins>"
+    )
     assert 'data-field="version"' not in page and 'data-field="start_ms"' not in page
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT', page)
     assert reverse("project-audit-csv", args=[project.slug]) in page  # managers get the download
 
 
 def test_history_escapes_what_annotators_wrote(client, project, clip, manager, annotator):
-    audit_record(actor=annotator, action="add", object_type="cue", object_id=3, clip=clip,
-                 before=None, after=_cue_state("<script>alert(1)</script> shouts"))
+    audit_record(
+        actor=annotator,
+        action="add",
+        object_type="cue",
+        object_id=3,
+        clip=clip,
+        before=None,
+        after=_cue_state("<script>alert(1)</script> shouts"),
+    )
     client.force_login(manager)
     page = _history(client, project, clip).content.decode()
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
@@ -132,15 +181,43 @@ def test_history_escapes_what_annotators_wrote(client, project, clip, manager, a
 def test_history_filters_by_object_type_and_actor(client, project, clip, reviewer):
     ann1 = MembershipFactory(project=project, role="annotator", user__username="ann1").user
     ann2 = MembershipFactory(project=project, role="annotator", user__username="ann2").user
-    audit_record(actor=ann1, action="accept", object_type="cue", object_id=1, clip=clip,
-                 before=_cue_state(), after=_cue_state(decision="accepted", version=2))
-    audit_record(actor=ann2, action="reject", object_type="cue", object_id=2, clip=clip,
-                 before=_cue_state(), after=_cue_state(decision="rejected", version=2))
-    audit_record(actor=ann2, action="submit", object_type="annotation", object_id=9, clip=clip,
-                 before={"status": "draft"}, after={"status": "submitted"})
+    audit_record(
+        actor=ann1,
+        action="accept",
+        object_type="cue",
+        object_id=1,
+        clip=clip,
+        before=_cue_state(),
+        after=_cue_state(decision="accepted", version=2),
+    )
+    audit_record(
+        actor=ann2,
+        action="reject",
+        object_type="cue",
+        object_id=2,
+        clip=clip,
+        before=_cue_state(),
+        after=_cue_state(decision="rejected", version=2),
+    )
+    audit_record(
+        actor=ann2,
+        action="submit",
+        object_type="annotation",
+        object_id=9,
+        clip=clip,
+        before={"status": "draft"},
+        after={"status": "submitted"},
+    )
     other_clip = _clip(project, "sample_00000002")
-    audit_record(actor=ann1, action="delete", object_type="cue", object_id=5, clip=other_clip,
-                 before=_cue_state(), after=None)
+    audit_record(
+        actor=ann1,
+        action="delete",
+        object_type="cue",
+        object_id=5,
+        clip=other_clip,
+        before=_cue_state(),
+        after=None,
+    )
     client.force_login(reviewer)
 
     def shown(**params) -> list[str]:
@@ -162,8 +239,15 @@ def test_history_filters_by_object_type_and_actor(client, project, clip, reviewe
 
 def test_history_pages_and_says_what_is_wrong_with_a_bad_page(client, project, clip, manager):
     for n in range(60):
-        audit_record(actor=manager, action="edit", object_type="cue", object_id=n, clip=clip,
-                     before={"text": f"old {n}"}, after={"text": f"new {n}"})
+        audit_record(
+            actor=manager,
+            action="edit",
+            object_type="cue",
+            object_id=n,
+            clip=clip,
+            before={"text": f"old {n}"},
+            after={"text": f"new {n}"},
+        )
     client.force_login(manager)
     first = _history(client, project, clip).content.decode()
     assert len(_events(first)) == 50 and "cue #59" in first and "page 1 of 2" in first
@@ -183,8 +267,15 @@ def test_history_for_an_unknown_clip_is_404(client, project, manager):
 
 
 def test_history_access_by_role(client, project, clip, manager, annotator, reviewer, outsider):
-    audit_record(actor=annotator, action="add", object_type="cue", object_id=1, clip=clip,
-                 before=None, after=_cue_state())
+    audit_record(
+        actor=annotator,
+        action="add",
+        object_type="cue",
+        object_id=1,
+        clip=clip,
+        before=None,
+        after=_cue_state(),
+    )
     url = reverse("clip-history", args=[project.slug, clip.name])
     anonymous = client.get(url)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
@@ -202,14 +293,28 @@ def test_history_query_count_does_not_grow_with_events(client, project, clip, ma
             assert _history(client, project, clip).status_code == 200
         return len(queries)
 
-    audit_record(actor=annotator, action="edit", object_type="cue", object_id=1, clip=clip,
-                 before=_cue_state(), after=_cue_state(EDITED))
+    audit_record(
+        actor=annotator,
+        action="edit",
+        object_type="cue",
+        object_id=1,
+        clip=clip,
+        before=_cue_state(),
+        after=_cue_state(EDITED),
+    )
     client.force_login(manager)
     few = count_queries()
     for n in range(40):
         actor = MembershipFactory(project=project, role="annotator").user
-        audit_record(actor=actor, action="edit", object_type="cue" if n % 2 else "annotation",
-                     object_id=n, clip=clip, before=_cue_state(), after=_cue_state(EDITED))
+        audit_record(
+            actor=actor,
+            action="edit",
+            object_type="cue" if n % 2 else "annotation",
+            object_id=n,
+            clip=clip,
+            before=_cue_state(),
+            after=_cue_state(EDITED),
+        )
     many = count_queries()
     assert many == few
     assert many <= 9  # session, user, project, role, clip, filter menus, count, page
@@ -225,18 +330,47 @@ def _download(client, url) -> str:
     return b"".join(response.streaming_content).decode()
 
 
-def test_manager_downloads_the_project_trail_as_csv_and_json(client, project, clip, manager,
-                                                             annotator):
+def test_manager_downloads_the_project_trail_as_csv_and_json(
+    client, project, clip, manager, annotator
+):
     other_clip = _clip(project, "sample_00000002")
-    audit_record(actor=annotator, action="edit", object_type="cue", object_id=41, clip=clip,
-                 before=_cue_state(), after=_cue_state(EDITED, "edited", 2))
-    audit_record(actor=None, action="create", object_type="gold_record", object_id=3,
-                 clip=other_clip, before=None, after={"status": "in_review", "labels": ["happy"]})
-    audit_record(actor=manager, action="settings", object_type="project", object_id=project.pk,
-                 project=project, before={"decoy_rate": 0.0}, after={"decoy_rate": 0.1})
+    audit_record(
+        actor=annotator,
+        action="edit",
+        object_type="cue",
+        object_id=41,
+        clip=clip,
+        before=_cue_state(),
+        after=_cue_state(EDITED, "edited", 2),
+    )
+    audit_record(
+        actor=None,
+        action="create",
+        object_type="gold_record",
+        object_id=3,
+        clip=other_clip,
+        before=None,
+        after={"status": "in_review", "labels": ["happy"]},
+    )
+    audit_record(
+        actor=manager,
+        action="settings",
+        object_type="project",
+        object_id=project.pk,
+        project=project,
+        before={"decoy_rate": 0.0},
+        after={"decoy_rate": 0.1},
+    )
     stranger_clip = _clip(MembershipFactory(role="manager").project, "sample_00000009")
-    audit_record(actor=None, action="add", object_type="cue", object_id=99, clip=stranger_clip,
-                 before=None, after=_cue_state())
+    audit_record(
+        actor=None,
+        action="add",
+        object_type="cue",
+        object_id=99,
+        clip=stranger_clip,
+        before=None,
+        after=_cue_state(),
+    )
     client.force_login(manager)
 
     url = reverse("project-audit-csv", args=[project.slug])
@@ -262,7 +396,8 @@ def test_manager_downloads_the_project_trail_as_csv_and_json(client, project, cl
 def test_empty_trail_downloads_as_a_header_and_an_empty_list(client, project, manager):
     client.force_login(manager)
     assert _download(client, reverse("project-audit-csv", args=[project.slug])).splitlines() == [
-        "at,clip,actor,object_type,object_id,action,changed,before,after"]
+        "at,clip,actor,object_type,object_id,action,changed,before,after"
+    ]
     assert json.loads(_download(client, reverse("project-audit-json", args=[project.slug]))) == []
 
 
@@ -280,10 +415,21 @@ def test_download_is_for_managers_only(client, project, annotator, reviewer, out
 
 
 def test_csv_cells_that_look_like_formulas_stay_text(client, project, manager):
-    risky = _clip(project, "=HYPERLINK(\"http://x\")")
-    audit_record(actor=manager, action="add", object_type="cue", object_id=1, clip=risky,
-                 before=None, after={"text": "-1"})
+    risky = _clip(project, '=HYPERLINK("http://x")')
+    audit_record(
+        actor=manager,
+        action="add",
+        object_type="cue",
+        object_id=1,
+        clip=risky,
+        before=None,
+        after={"text": "-1"},
+    )
     client.force_login(manager)
-    rows = list(csv.DictReader(io.StringIO(_download(client, reverse("project-audit-csv", args=[project.slug])))))
-    assert rows[0]["clip"] == "'=HYPERLINK(\"http://x\")"
+    rows = list(
+        csv.DictReader(
+            io.StringIO(_download(client, reverse("project-audit-csv", args=[project.slug])))
+        )
+    )
+    assert rows[0]["clip"] == '\'=HYPERLINK("http://x")'
     assert json.loads(rows[0]["after"]) == {"text": "-1"}  # JSON cells start with "{" anyway

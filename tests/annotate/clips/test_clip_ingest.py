@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
+from annotate.clips.ingest import clip_ingest
 from annotate.clips.models import Clip
 from annotate.clips.services import clip_create, clip_delete, clip_ingest_retry
-from annotate.clips.ingest import clip_ingest
 from tests import mediafiles
 from tests.conftest import stored_files
 
@@ -15,14 +15,19 @@ pytestmark = pytest.mark.django_db
 
 
 def _ffprobe(path) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json",
-                          str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
 def test_ingest_makes_every_derived_file(project, media_root, tmp_path):
-    path = mediafiles.make_clip(tmp_path / "talk.mkv", seconds=2.0, fps=25, container="mkv",
-                                vcodec="mpeg4")
+    path = mediafiles.make_clip(
+        tmp_path / "talk.mkv", seconds=2.0, fps=25, container="mkv", vcodec="mpeg4"
+    )
     clip = clip_create(project=project, source=path, filename="talk.mkv", enqueue=False)
     clip = clip_ingest(clip_id=clip.pk)
 
@@ -110,7 +115,9 @@ def test_times_are_measured_from_the_first_frame(project, media_root, tmp_path):
     assert clip.frames[0]["time_ms"] < 100 and abs(clip.duration_ms - 1000) <= 50
 
 
-def test_delete_removes_every_file(project, media_root, tmp_path, django_capture_on_commit_callbacks):
+def test_delete_removes_every_file(
+    project, media_root, tmp_path, django_capture_on_commit_callbacks
+):
     path = mediafiles.make_clip(tmp_path / "a.mp4", seconds=1.0)
     clip = clip_create(project=project, source=path, filename="a.mp4", enqueue=False)
     clip_ingest(clip_id=clip.pk)

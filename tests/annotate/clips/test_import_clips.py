@@ -36,8 +36,11 @@ def _run(*args):
 
 def test_mer_manifest_imports_and_ingests_in_process(folder, media_root, tmp_path):
     manifest = tmp_path / "mer.csv"
-    manifest.write_text("name,chinese,english\nsample_00000001,你好,Hello there.\n"
-                        "sample_00000002,,Ignored because the SRT wins.\n", encoding="utf-8")
+    manifest.write_text(
+        "name,chinese,english\nsample_00000001,你好,Hello there.\n"
+        "sample_00000002,,Ignored because the SRT wins.\n",
+        encoding="utf-8",
+    )
     ok, out = _run(folder, "--project", "MER test", "--manifest", manifest)
     assert ok, out
     assert "2 ready" in out
@@ -56,7 +59,9 @@ def test_emer_manifest_keeps_labels_and_reasons(folder, media_root, tmp_path):
     ok, out = _run(folder, "--project", "EMER", "--manifest", manifest)
     assert ok, out
     clip = Clip.objects.get(name="sample_00000001")
-    assert clip.metadata["emotion"] == "happy" and clip.metadata["reasons"].startswith("In the video")
+    assert clip.metadata["emotion"] == "happy" and clip.metadata["reasons"].startswith(
+        "In the video"
+    )
     assert "1 skipped" in out and "sample_00000002.mp4: not in the manifest" in out
 
 
@@ -121,8 +126,10 @@ def test_broken_srt_is_a_named_row(folder, media_root):
 def test_enqueue_hands_clips_to_the_workers(folder, media_root, django_capture_on_commit_callbacks):
     from unittest import mock
 
-    with (mock.patch("annotate.clips.tasks.clip_ingest.apply_async") as apply_async,
-          django_capture_on_commit_callbacks(execute=True)):
+    with (
+        mock.patch("annotate.clips.tasks.clip_ingest.apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ok, out = _run(folder, "--project", "Queued", "--enqueue")
     assert ok, out
     assert "2 created" in out

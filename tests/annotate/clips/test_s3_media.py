@@ -23,8 +23,11 @@ from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-KEYS = {"aws_access_key_id": "emocue-test", "aws_secret_access_key": "emocue-test-secret",
-        "region_name": "us-east-1"}
+KEYS = {
+    "aws_access_key_id": "emocue-test",
+    "aws_secret_access_key": "emocue-test-secret",
+    "region_name": "us-east-1",
+}
 
 
 def _free_port() -> int:
@@ -66,7 +69,10 @@ def s3(settings, s3_endpoint, media_root, monkeypatch, tmp_path):
     settings.AWS_DEFAULT_ACL = None
     settings.AWS_QUERYSTRING_AUTH = True
     settings.AWS_S3_FILE_OVERWRITE = False
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+    }
     _reset_storage()
     temp = tmp_path / "tmp"
     temp.mkdir()
@@ -82,13 +88,16 @@ def s3(settings, s3_endpoint, media_root, monkeypatch, tmp_path):
     _reset_storage()
 
 
-def _upload_ready_clip(client, project, manager, tmp_path, capture, *, name="talk",
-                       seconds=2.0) -> Clip:
+def _upload_ready_clip(
+    client, project, manager, tmp_path, capture, *, name="talk", seconds=2.0
+) -> Clip:
     client.force_login(manager)
     video = mediafiles.make_clip(tmp_path / f"{name}.mp4", seconds=seconds)
     with capture(execute=True):  # the ingest task runs eagerly, reading the source from S3
-        upload = client.post(reverse("api-clip-list", args=[project.slug]),
-                             {"file": SimpleUploadedFile(f"{name}.mp4", video.read_bytes())})
+        upload = client.post(
+            reverse("api-clip-list", args=[project.slug]),
+            {"file": SimpleUploadedFile(f"{name}.mp4", video.read_bytes())},
+        )
     assert upload.status_code == 201, upload.content
     clip = Clip.objects.get(project=project, name=name)
     assert clip.status == Clip.Status.READY, (clip.error_code, clip.error)
@@ -97,15 +106,21 @@ def _upload_ready_clip(client, project, manager, tmp_path, capture, *, name="tal
 
 def _start_run(client, project, capture, clips: list[str]) -> ModelRun:
     with capture(execute=True):  # one proposer task per clip, eagerly
-        started = client.post(reverse("api-run-list", args=[project.slug]),
-                              {"proposer": "signals", "clips": clips}, content_type="application/json")
+        started = client.post(
+            reverse("api-run-list", args=[project.slug]),
+            {"proposer": "signals", "clips": clips},
+            content_type="application/json",
+        )
     assert started.status_code == 201, started.content
     return ModelRun.objects.get(pk=started.json()["id"])
 
 
 def test_upload_ingest_and_a_real_proposer_run_with_media_in_s3(
-        s3, client, project, manager, tmp_path, django_capture_on_commit_callbacks):
-    clip = _upload_ready_clip(client, project, manager, tmp_path, django_capture_on_commit_callbacks)
+    s3, client, project, manager, tmp_path, django_capture_on_commit_callbacks
+):
+    clip = _upload_ready_clip(
+        client, project, manager, tmp_path, django_capture_on_commit_callbacks
+    )
     stored = s3["keys"]()
     frame_names = [frame["name"] for frame in clip.frames]
     assert clip.frames and clip.audio and clip.peaks
@@ -124,8 +139,11 @@ def test_upload_ingest_and_a_real_proposer_run_with_media_in_s3(
 
 
 def test_playback_streams_ranges_from_the_bucket_to_members_only(
-        s3, client, project, manager, annotator, tmp_path, django_capture_on_commit_callbacks):
-    clip = _upload_ready_clip(client, project, manager, tmp_path, django_capture_on_commit_callbacks)
+    s3, client, project, manager, annotator, tmp_path, django_capture_on_commit_callbacks
+):
+    clip = _upload_ready_clip(
+        client, project, manager, tmp_path, django_capture_on_commit_callbacks
+    )
     whole = s3["client"].get_object(Bucket=s3["bucket"], Key=clip.proxy)["Body"].read()
     url = f"/media/{clip.proxy}"
     client.force_login(annotator)
@@ -133,7 +151,9 @@ def test_playback_streams_ranges_from_the_bucket_to_members_only(
     part = client.get(url, headers={"Range": "bytes=100-1123"})
     assert part.status_code == 206
     assert b"".join(part.streaming_content) == whole[100:1124]
-    assert part["Content-Range"] == f"bytes 100-1123/{len(whole)}" and part["Content-Length"] == "1024"
+    assert (
+        part["Content-Range"] == f"bytes 100-1123/{len(whole)}" and part["Content-Length"] == "1024"
+    )
     assert part["Content-Type"] == "video/mp4" and part["X-Content-Type-Options"] == "nosniff"
 
     tail = client.get(url, headers={"Range": "bytes=-500"})
@@ -154,10 +174,20 @@ def test_playback_streams_ranges_from_the_bucket_to_members_only(
 
 
 def test_a_missing_object_fails_its_clip_with_a_message_naming_it(
-        s3, client, project, manager, tmp_path, django_capture_on_commit_callbacks):
-    clip = _upload_ready_clip(client, project, manager, tmp_path, django_capture_on_commit_callbacks)
-    good = _upload_ready_clip(client, project, manager, tmp_path, django_capture_on_commit_callbacks,
-                              name="other", seconds=1.5)
+    s3, client, project, manager, tmp_path, django_capture_on_commit_callbacks
+):
+    clip = _upload_ready_clip(
+        client, project, manager, tmp_path, django_capture_on_commit_callbacks
+    )
+    good = _upload_ready_clip(
+        client,
+        project,
+        manager,
+        tmp_path,
+        django_capture_on_commit_callbacks,
+        name="other",
+        seconds=1.5,
+    )
     s3["client"].delete_object(Bucket=s3["bucket"], Key=clip.proxy)
 
     run = _start_run(client, project, django_capture_on_commit_callbacks, [clip.name, good.name])
@@ -173,16 +203,19 @@ def test_a_missing_object_fails_its_clip_with_a_message_naming_it(
 
 
 def test_a_source_missing_from_the_bucket_fails_ingestion_with_its_name(
-        s3, project, manager, tmp_path):
-    from annotate.clips.services import clip_create
+    s3, project, manager, tmp_path
+):
     from annotate.clips.ingest import clip_ingest
+    from annotate.clips.services import clip_create
 
     video = mediafiles.make_clip(tmp_path / "gone.mp4", seconds=1.0)
     clip = clip_create(project=project, source=video, filename="gone.mp4")
     s3["client"].delete_object(Bucket=s3["bucket"], Key=clip.source.name)
     clip = clip_ingest(clip_id=clip.pk)
     assert clip.status == Clip.Status.FAILED and clip.error_code == "storage_error"
-    assert clip.error == (f"The upload could not be read back: media file {clip.source.name} is "
-                          "missing from storage. Retry the clip once the media storage answers again.")
+    assert clip.error == (
+        f"The upload could not be read back: media file {clip.source.name} is "
+        "missing from storage. Retry the clip once the media storage answers again."
+    )
     assert [key for key in s3["keys"]() if key.startswith(clip.media_dir)] == []
     assert not list(Path(s3["temp"]).iterdir())

@@ -26,27 +26,47 @@ def staff(db):
 
 def test_a_staff_account_creates_a_project_and_becomes_its_manager(client, staff):
     client.force_login(staff)
-    created = client.post(reverse(LIST), {"name": "  Pilot   study ", "annotators_per_clip": 3,
-                                          "blind_mode": True, "hide_proposals_share": 0.25,
-                                          "emotion_vocabulary": ["happy", "sad", "neutral"]}, **JSON)
+    created = client.post(
+        reverse(LIST),
+        {
+            "name": "  Pilot   study ",
+            "annotators_per_clip": 3,
+            "blind_mode": True,
+            "hide_proposals_share": 0.25,
+            "emotion_vocabulary": ["happy", "sad", "neutral"],
+        },
+        **JSON,
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert (body["slug"], body["name"], body["role"]) == ("pilot-study", "Pilot study", "manager")
-    assert (body["annotators_per_clip"], body["blind_mode"], body["hide_proposals_share"]) == (3, True, 0.25)
+    assert (body["annotators_per_clip"], body["blind_mode"], body["hide_proposals_share"]) == (
+        3,
+        True,
+        0.25,
+    )
     assert body["emotion_vocabulary"] == ["happy", "sad", "neutral"]
-    assert (body["assignment_lease_minutes"], body["align_similarity"], body["decoy_rate"]) == (120, 0.6, 0.0)
+    assert (body["assignment_lease_minutes"], body["align_similarity"], body["decoy_rate"]) == (
+        120,
+        0.6,
+        0.0,
+    )
     assert (body["clip_count"], body["ready_count"]) == (0, 0)
     project = Project.objects.get(slug="pilot-study")
     assert Membership.objects.get(project=project, user=staff).role == "manager"
     assert project.proposer_settings == {"hide_proposals_share": 0.25}
     event = AuditEvent.objects.get(object_type="project", action="create")
-    assert event.actor == staff and event.project == project and event.after["name"] == "Pilot study"
+    assert (
+        event.actor == staff and event.project == project and event.after["name"] == "Pilot study"
+    )
     listed = client.get(reverse(LIST)).json()
     assert [p["slug"] for p in listed["results"]] == ["pilot-study"]
 
     again = client.post(reverse(LIST), {"name": "Pilot study"}, **JSON)
     assert again.status_code == 409 and again.json() == {
-        "code": "exists", "detail": "A project named 'Pilot study' exists already; choose another name."}
+        "code": "exists",
+        "detail": "A project named 'Pilot study' exists already; choose another name.",
+    }
     assert Project.objects.count() == 1
 
 
@@ -60,19 +80,31 @@ def test_only_staff_accounts_create_projects(client, project, manager):
     assert not Project.objects.filter(name="Mine").exists()
 
 
-@pytest.mark.parametrize(("data", "named"), [
-    ({}, "name: This field is required."),
-    ({"name": "   "}, "name: "),
-    ({"name": "X", "annotators_per_clip": 0}, "annotators_per_clip: Ensure this value is greater than or equal to 1."),
-    ({"name": "X", "decoy_rate": 0.9}, "decoy_rate: Ensure this value is less than or equal to 0.5."),
-    ({"name": "X", "align_similarity": -0.1}, "align_similarity: "),
-    ({"name": "X", "hide_proposals_share": 2}, "hide_proposals_share: "),
-    ({"name": "X", "emotion_vocabulary": []}, "emotion_vocabulary: "),
-    ({"name": "X", "emotion_vocabulary": ["happy", "Happy"]}, "'Happy' is repeated"),
-    ({"name": "X", "emotion_vocabulary": ["happy", " "]}, "emotion_vocabulary: item 1: This field may not be blank."),
-    ({"name": "X", "blind_mode": "perhaps"}, "blind_mode: "),
-    ({"name": "a\u0000b"}, "name: Null characters are not allowed."),
-])
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({}, "name: This field is required."),
+        ({"name": "   "}, "name: "),
+        (
+            {"name": "X", "annotators_per_clip": 0},
+            "annotators_per_clip: Ensure this value is greater than or equal to 1.",
+        ),
+        (
+            {"name": "X", "decoy_rate": 0.9},
+            "decoy_rate: Ensure this value is less than or equal to 0.5.",
+        ),
+        ({"name": "X", "align_similarity": -0.1}, "align_similarity: "),
+        ({"name": "X", "hide_proposals_share": 2}, "hide_proposals_share: "),
+        ({"name": "X", "emotion_vocabulary": []}, "emotion_vocabulary: "),
+        ({"name": "X", "emotion_vocabulary": ["happy", "Happy"]}, "'Happy' is repeated"),
+        (
+            {"name": "X", "emotion_vocabulary": ["happy", " "]},
+            "emotion_vocabulary: item 1: This field may not be blank.",
+        ),
+        ({"name": "X", "blind_mode": "perhaps"}, "blind_mode: "),
+        ({"name": "a\u0000b"}, "name: Null characters are not allowed."),
+    ],
+)
 def test_bad_settings_are_named_and_nothing_is_stored(client, staff, data, named):
     client.force_login(staff)
     refused = client.post(reverse(LIST), data, **JSON)
@@ -87,16 +119,24 @@ def test_a_manager_changes_settings_audited_and_k_moves_the_slots(client, projec
     from annotate.annotation.assignments import assignment_slots_ensure
 
     for name in ("a", "b"):
-        Clip.objects.create(project=project, name=name, sha256=name, status=Clip.Status.READY,
-                            duration_ms=1000)
+        Clip.objects.create(
+            project=project, name=name, sha256=name, status=Clip.Status.READY, duration_ms=1000
+        )
     assignment_slots_ensure(project=project)
     assert Assignment.objects.filter(project=project).count() == 2
     client.force_login(manager)
-    changed = client.patch(_detail(project), {"annotators_per_clip": 3, "decoy_rate": 0.1,
-                                              "description": "Round two"}, **JSON)
+    changed = client.patch(
+        _detail(project),
+        {"annotators_per_clip": 3, "decoy_rate": 0.1, "description": "Round two"},
+        **JSON,
+    )
     assert changed.status_code == 200, changed.content
     body = changed.json()
-    assert (body["annotators_per_clip"], body["decoy_rate"], body["description"]) == (3, 0.1, "Round two")
+    assert (body["annotators_per_clip"], body["decoy_rate"], body["description"]) == (
+        3,
+        0.1,
+        "Round two",
+    )
     assert body["slug"] == project.slug and body["role"] == "manager" and body["clip_count"] == 2
     assert Assignment.objects.filter(project=project).count() == 6  # at once, not on the next read
     event = AuditEvent.objects.get(object_type="project", action="change_settings")

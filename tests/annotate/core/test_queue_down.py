@@ -57,8 +57,10 @@ def test_a_runs_clips_are_failed_with_the_reason_and_retried_later(project):
 def test_a_send_that_fails_half_way_fails_only_the_unsent_clips(project):
     make_ready_clips(project, ["a", "b", "c"])
     outcomes = [None, BROKER_DOWN, BROKER_DOWN]
-    with mock.patch("annotate.runs.tasks.proposal_run.apply_async", side_effect=outcomes), \
-            pytest.raises(QueueUnavailable) as caught:
+    with (
+        mock.patch("annotate.runs.tasks.proposal_run.apply_async", side_effect=outcomes),
+        pytest.raises(QueueUnavailable) as caught,
+    ):
         run_services.run_create(project=project, proposer="fake")
     assert "2 of its 3 clip(s)" in caught.value.message
     counts = sorted(Proposal.objects.values_list("status", flat=True))
@@ -69,8 +71,10 @@ def test_a_send_that_fails_half_way_fails_only_the_unsent_clips(project):
 def test_an_export_is_failed_with_the_reason(project, manager, media_root):
     gold_clip(project, "g1", cues=[("visual", "He smiles.", 0, 500)])
     gold_set = goldset_freeze(project=project, by=manager)
-    with _down("annotate.goldsets.tasks.export_build", "delay"), \
-            pytest.raises(QueueUnavailable) as caught:
+    with (
+        _down("annotate.goldsets.tasks.export_build", "delay"),
+        pytest.raises(QueueUnavailable) as caught,
+    ):
         export_create(gold_set=gold_set, ratios={"train": 1.0}, seed=1, by=manager)
     assert "marked failed" in caught.value.message
     export = Export.objects.get()
@@ -90,17 +94,26 @@ def test_the_api_answers_503_with_what_happened(client, project, manager):
     client.force_login(manager)
     client.raise_request_exception = False  # answer as the server does: the 503 handler
     with _down("annotate.runs.tasks.proposal_run"):
-        response = client.post(reverse("api-run-list", args=[project.slug]), {"proposer": "fake"},
-                               content_type="application/json")
+        response = client.post(
+            reverse("api-run-list", args=[project.slug]),
+            {"proposer": "fake"},
+            content_type="application/json",
+        )
     assert response.status_code == 503 and response["Retry-After"]
     assert "marked failed" in response.json()["detail"]
     assert ModelRun.objects.get().proposals.get().status == Proposal.Status.FAILED
 
 
 def test_a_clip_retry_leaves_the_clip_failed_with_the_reason(project):
-    clip = Clip.objects.create(project=project, name="bad", source="clips/x/bad", sha256="f" * 64,
-                               status=Clip.Status.FAILED, error="no video stream",
-                               error_code="no_video")
+    clip = Clip.objects.create(
+        project=project,
+        name="bad",
+        source="clips/x/bad",
+        sha256="f" * 64,
+        status=Clip.Status.FAILED,
+        error="no video stream",
+        error_code="no_video",
+    )
     with _down("annotate.clips.tasks.clip_ingest"), pytest.raises(QueueUnavailable) as caught:
         clip_ingest_retry(clip=clip)
     assert "stays failed" in caught.value.message

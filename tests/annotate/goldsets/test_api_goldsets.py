@@ -17,9 +17,9 @@ from annotate.goldsets.models import Export, GoldSet, GoldSetItem
 from annotate.goldsets.services import goldset_freeze
 from annotate.review.models import GoldRecord
 from annotate.scoring import selectors as leaderboard_selectors
+from tests.annotate.goldsets.test_goldset_pages import add_gold
 from tests.annotate.goldsets.test_goldsets import content_sha256, gold_clip
 from tests.annotate.scoring.test_leaderboard import word_scorer  # noqa: F401
-from tests.annotate.goldsets.test_goldset_pages import add_gold
 from tests.annotate.scoring.test_leaderboard_pages import board  # noqa: F401
 from tests.factories import MembershipFactory, ProjectFactory
 
@@ -46,27 +46,44 @@ def post(client, target: str, body: dict | None = None):
     return client.post(target, body or {}, content_type="application/json")
 
 
-def test_freeze_read_items_export_and_download(client, project, manager, media_root,
-                                               django_capture_on_commit_callbacks):
+def test_freeze_read_items_export_and_download(
+    client, project, manager, media_root, django_capture_on_commit_callbacks
+):
     client.force_login(manager)
     nothing = post(client, url(project, "goldset-list"))
     assert nothing.status_code == 409 and nothing.json()["code"] == "conflict"
     assert "no final gold record yet" in nothing.json()["detail"]
     add_gold(project, 0, 4)
-    gold_clip(project, "sample_in_review", status=GoldRecord.Status.IN_REVIEW,
-              cues=[("visual", "not yet", 0, 100)])
+    gold_clip(
+        project,
+        "sample_in_review",
+        status=GoldRecord.Status.IN_REVIEW,
+        cues=[("visual", "not yet", 0, 100)],
+    )
 
-    frozen = post(client, url(project, "goldset-list"), {"note": "pilot",
-                                                         "licence": "CC-BY-NC-4.0"})
+    frozen = post(
+        client, url(project, "goldset-list"), {"note": "pilot", "licence": "CC-BY-NC-4.0"}
+    )
     assert frozen.status_code == 201, frozen.content
     body = frozen.json()
     assert (body["version"], body["note"], body["licence"], body["frozen_by"]) == (
-        1, "pilot", "CC-BY-NC-4.0", manager.username)
-    assert body["counts"] == {"clips": 4, "cues": {"visual": 4, "auditory": 4, "emotional": 0},
-                              "cues_total": 8, "labels": {"happy": 2, "sad": 2},
-                              "primary_labels": {"happy": 2, "sad": 2}}
-    assert body["changes"] == {"added": [f"sample_{i:08d}" for i in range(4)], "removed": [],
-                               "changed": []}
+        1,
+        "pilot",
+        "CC-BY-NC-4.0",
+        manager.username,
+    )
+    assert body["counts"] == {
+        "clips": 4,
+        "cues": {"visual": 4, "auditory": 4, "emotional": 0},
+        "cues_total": 8,
+        "labels": {"happy": 2, "sad": 2},
+        "primary_labels": {"happy": 2, "sad": 2},
+    }
+    assert body["changes"] == {
+        "added": [f"sample_{i:08d}" for i in range(4)],
+        "removed": [],
+        "changed": [],
+    }
     assert body["content_sha256"] == GoldSet.objects.get().content_sha256
     again = post(client, url(project, "goldset-list"))
     assert again.status_code == 409 and "Nothing changed since version 1" in again.json()["detail"]
@@ -80,10 +97,14 @@ def test_freeze_read_items_export_and_download(client, project, manager, media_r
     assert first["count"] == 4 and len(first["results"]) == 3 and first["next"]
     items = first["results"] + client.get(first["next"]).json()["results"]
     assert [i["name"] for i in items] == [f"sample_{i:08d}" for i in range(4)]
-    assert items[1]["cues"]["visual"] == [{"text": "face 1", "start_ms": 0, "end_ms": 500,
-                                           "kind": "observation"}]
+    assert items[1]["cues"]["visual"] == [
+        {"text": "face 1", "start_ms": 0, "end_ms": 500, "kind": "observation"}
+    ]
     assert (items[1]["labels"], items[1]["primary_label"], items[1]["group_key"]) == (
-        ["happy"], "happy", "spk1")
+        ["happy"],
+        "happy",
+        "spk1",
+    )
     stored = {row.name: row.cues for row in GoldSetItem.objects.all()}
     assert {i["name"]: i["cues"] for i in items} == stored
     assert content_sha256(items) == body["content_sha256"]  # the items are the frozen content
@@ -103,7 +124,8 @@ def test_freeze_read_items_export_and_download(client, project, manager, media_r
     assert download.status_code == 200
     assert download["Content-Type"] == "application/zip"
     assert download["Content-Disposition"] == (
-        f'attachment; filename="{project.slug}-gold-v1-export{export["id"]}.zip"')
+        f'attachment; filename="{project.slug}-gold-v1-export{export["id"]}.zip"'
+    )
     assert download["X-Content-Type-Options"] == "nosniff"
     data = b"".join(download.streaming_content)
     assert hashlib.sha256(data).hexdigest() == export["sha256"] == Export.objects.get().sha256
@@ -117,8 +139,9 @@ def test_an_export_not_built_yet_is_not_downloaded(client, project, v1, manager)
     assert pending.status_code == 409 and pending.json()["code"] == "not_ready"
     assert "download it once its status is done" in pending.json()["detail"]
     # A client that asks for the zip gets the refusal as JSON all the same.
-    wants_zip = client.get(url(project, "export-download", 1, export.pk),
-                           headers={"Accept": "application/zip"})
+    wants_zip = client.get(
+        url(project, "export-download", 1, export.pk), headers={"Accept": "application/zip"}
+    )
     assert wants_zip.status_code == 409 and wants_zip.json()["code"] == "not_ready"
     Export.objects.filter(pk=export.pk).update(status=Export.Status.FAILED, error="boom")
     failed = client.get(url(project, "export-download", 1, export.pk))
@@ -142,15 +165,19 @@ def test_export_refusals_name_the_problem(client, project, v1, manager):
     assert post(client, url(project, "export-list", 2), SPLIT).status_code == 404
 
 
-def test_who_sees_gold_sets_and_exports(client, project, v1, manager, reviewer, annotator,
-                                        outsider, django_capture_on_commit_callbacks):
+def test_who_sees_gold_sets_and_exports(
+    client, project, v1, manager, reviewer, annotator, outsider, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        export = export_create(gold_set=v1, ratios={"train": 0.5, "test": 0.5}, seed=1,
-                               by=manager)
-    reads = {"list": url(project, "goldset-list"), "detail": url(project, "goldset-detail", 1),
-             "items": url(project, "goldset-items", 1), "exports": url(project, "export-list", 1),
-             "export": url(project, "export-detail", 1, export.pk),
-             "download": url(project, "export-download", 1, export.pk)}
+        export = export_create(gold_set=v1, ratios={"train": 0.5, "test": 0.5}, seed=1, by=manager)
+    reads = {
+        "list": url(project, "goldset-list"),
+        "detail": url(project, "goldset-detail", 1),
+        "items": url(project, "goldset-items", 1),
+        "exports": url(project, "export-list", 1),
+        "export": url(project, "export-detail", 1, export.pk),
+        "download": url(project, "export-download", 1, export.pk),
+    }
     for user in (annotator, outsider):  # as on the pages: no such thing for them
         client.force_login(user)
         assert {k: client.get(u).status_code for k, u in reads.items()} == dict.fromkeys(reads, 404)
@@ -161,8 +188,10 @@ def test_who_sees_gold_sets_and_exports(client, project, v1, manager, reviewer, 
     GoldRecord.objects.filter(clip__name="sample_00000000").update(description="changed")
     refused = post(client, reads["list"])
     assert refused.status_code == 403 and refused.json() == {
-        "code": "forbidden", "detail": "Only a project manager can freeze a gold set version; "
-                                       "ask one of the project's managers."}
+        "code": "forbidden",
+        "detail": "Only a project manager can freeze a gold set version; "
+        "ask one of the project's managers.",
+    }
     assert post(client, reads["exports"], SPLIT).status_code == 403
     assert GoldSet.objects.count() == 1 and Export.objects.count() == 1
     client.logout()
@@ -181,8 +210,9 @@ def test_who_sees_gold_sets_and_exports(client, project, v1, manager, reviewer, 
     assert client.get(url(other, "goldset-detail", 1)).status_code == 404
 
 
-def test_the_item_list_needs_the_same_queries_however_many_items(client, project, manager,
-                                                                 media_root):
+def test_the_item_list_needs_the_same_queries_however_many_items(
+    client, project, manager, media_root
+):
     client.force_login(manager)
     add_gold(project, 0, 2)
     goldset_freeze(project=project, by=manager)
@@ -204,7 +234,8 @@ def test_leaderboard_rows_and_one_row(client, project, manager, annotator, board
     rows = response.json()["results"]
     expected = leaderboard_selectors.leaderboard_rows(project=project)
     assert [(r["id"], r["kind"], r["name"]) for r in rows] == [
-        (row.pk, row.kind, row.name) for row in expected]
+        (row.pk, row.kind, row.name) for row in expected
+    ]
     by_kind = {r["kind"]: r for r in rows}
     assert by_kind["run"]["name"] == "signal v1" and by_kind["human"]["name"] == annotator.username
     assert by_kind["run"]["status"] == "done" and by_kind["run"]["stale"] is False
@@ -224,20 +255,27 @@ def test_leaderboard_rows_and_one_row(client, project, manager, annotator, board
     assert detail["label"] == "signal v1" and detail["gold_version"] is None
     assert (detail["mode"], detail["variant"], detail["modality"]) == ("strict", "paper", "visual")
     assert detail["samples"] == leaderboard_selectors.sample_scores(
-        score=score, mode="strict", variant="paper", key="visual")
+        score=score, mode="strict", variant="paper", key="visual"
+    )
     assert {s["name"] for s in detail["samples"]} == {c.name for c in board["clips"]}
     assert detail["result"] == score.result and detail["cells"] == by_kind["run"]["cells"]
     assert client.get(url(project, "leaderboard-row", score.pk) + "?mode=x").status_code == 400
 
 
-def test_leaderboard_against_a_frozen_version(client, project, manager, board,  # noqa: F811
-                                              django_capture_on_commit_callbacks):
+def test_leaderboard_against_a_frozen_version(
+    client,
+    project,
+    manager,
+    board,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
     client.force_login(manager)
     with django_capture_on_commit_callbacks(execute=True):  # every row is scored against v1
         assert post(client, url(project, "goldset-list")).status_code == 201
     rows = client.get(url(project, "leaderboard") + "?goldset=1").json()["results"]
-    assert {r["kind"] for r in rows} == {"run", "human"} and all(r["status"] == "done"
-                                                                  for r in rows)
+    assert {r["kind"] for r in rows} == {"run", "human"} and all(
+        r["status"] == "done" for r in rows
+    )
     frozen = next(r for r in rows if r["kind"] == "run")
     assert frozen["id"] != board["rows"]["run"].pk
     assert client.get(url(project, "leaderboard-row", frozen["id"])).json()["gold_version"] == 1

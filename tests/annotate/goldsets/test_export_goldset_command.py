@@ -26,21 +26,48 @@ def small_project(db):
     project = ProjectFactory(slug="small")
     for i in range(12):
         label = "happy" if i % 2 else "sad"
-        gold_clip(project, f"sample_{i:08d}", group=f"spk{i // 2}", labels=[label], primary=label,
-                  description=f"Clip {i}: the speaker sounds {label}.",
-                  cues=[("visual", f"face {i}", 100 * i, 100 * i + 500),
-                        ("auditory", f"voice {i}", None, None),
-                        ("emotional", f"{label} overall", None, None, "inference")])
+        gold_clip(
+            project,
+            f"sample_{i:08d}",
+            group=f"spk{i // 2}",
+            labels=[label],
+            primary=label,
+            description=f"Clip {i}: the speaker sounds {label}.",
+            cues=[
+                ("visual", f"face {i}", 100 * i, 100 * i + 500),
+                ("auditory", f"voice {i}", None, None),
+                ("emotional", f"{label} overall", None, None, "inference"),
+            ],
+        )
     gold_clip(project, "sample_in_review", status=GoldRecord.Status.IN_REVIEW)
-    call_command("freeze_goldset", project.slug, "--note", "twelve clips", "--licence",
-                 "CC-BY-NC-4.0", stdout=io.StringIO())
+    call_command(
+        "freeze_goldset",
+        project.slug,
+        "--note",
+        "twelve clips",
+        "--licence",
+        "CC-BY-NC-4.0",
+        stdout=io.StringIO(),
+    )
     return project
 
 
 def export(project, out, *, version=1, split=SPLIT, seed=0) -> str:
     stdout = io.StringIO()
-    call_command("export_goldset", project.slug, "--version", str(version), "--split", split,
-                 "--seed", str(seed), "--out", str(out), stdout=stdout, stderr=io.StringIO())
+    call_command(
+        "export_goldset",
+        project.slug,
+        "--version",
+        str(version),
+        "--split",
+        split,
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        stdout=stdout,
+        stderr=io.StringIO(),
+    )
     return stdout.getvalue()
 
 
@@ -63,13 +90,15 @@ def test_the_zip_its_manifest_and_the_report(small_project, tmp_path):
     assert set(listed) == set(names) - {"MANIFEST.sha256"}
     assert {"train/emocue.json", "val/emer.csv", "test/clips.jsonl", "datasheet.md"} <= set(names)
     assert sorted(n for names_ in splits.values() for n in names_) == [
-        f"sample_{i:08d}" for i in range(12)]  # the clip in review is not in v1
+        f"sample_{i:08d}" for i in range(12)
+    ]  # the clip in review is not in v1
     sizes = [len(splits[s]) for s in ("train", "val", "test")]
     assert sizes[0] == 6 and sorted(sizes[1:]) == [2, 4]  # speakers come in twos
     # A speaker's clips stay in one split.
     for i in range(0, 12, 2):
         assert [s for s in splits if f"sample_{i:08d}" in splits[s]] == [
-            s for s in splits if f"sample_{i + 1:08d}" in splits[s]]
+            s for s in splits if f"sample_{i + 1:08d}" in splits[s]
+        ]
 
     # The report table: counts per label per split, the totals matching the split lists.
     lines = printed.splitlines()
@@ -105,8 +134,9 @@ def test_unknown_project_and_version(small_project, tmp_path):
     with pytest.raises(CommandError, match=r"has no gold set version 9; frozen versions: 1\."):
         export(small_project, out, version=9)
     with pytest.raises(CommandError, match="No project with the slug 'nope'"):
-        call_command("export_goldset", "nope", "--version", "1", "--split", SPLIT,
-                     "--out", str(out))
+        call_command(
+            "export_goldset", "nope", "--version", "1", "--split", SPLIT, "--out", str(out)
+        )
     assert not out.exists()
 
 
@@ -115,7 +145,10 @@ def test_freeze_goldset_refuses_an_unchanged_gold(small_project):
         call_command("freeze_goldset", small_project.slug, stdout=io.StringIO())
     gold_set = GoldSet.objects.get(project=small_project)
     assert (gold_set.version, gold_set.note, gold_set.licence) == (
-        1, "twelve clips", "CC-BY-NC-4.0")
+        1,
+        "twelve clips",
+        "CC-BY-NC-4.0",
+    )
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         call_command("freeze_goldset", small_project.slug, "--by", "ghost")
     GoldRecord.objects.filter(clip__name="sample_in_review").update(status=GoldRecord.Status.GOLD)

@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.goldsets import export_builder
 from annotate.core.models import AuditEvent
+from annotate.goldsets import export_builder
 from annotate.goldsets.exports import export_create
 from annotate.goldsets.models import Export, GoldSet
 from annotate.goldsets.services import goldset_freeze
@@ -30,8 +30,14 @@ SPLIT = {"split": "train=0.5,test=0.5", "seed": "3"}
 def add_gold(project, start: int, n: int) -> None:
     for i in range(start, start + n):
         label = "happy" if i % 2 else "sad"
-        gold_clip(project, f"sample_{i:08d}", group=f"spk{i}", labels=[label], primary=label,
-                  cues=[("visual", f"face {i}", 0, 500), ("auditory", f"voice {i}", None, None)])
+        gold_clip(
+            project,
+            f"sample_{i:08d}",
+            group=f"spk{i}",
+            labels=[label],
+            primary=label,
+            cues=[("visual", f"face {i}", 0, 500), ("auditory", f"voice {i}", None, None)],
+        )
 
 
 @pytest.fixture
@@ -63,8 +69,9 @@ def urls(project, export):
     }
 
 
-def test_who_sees_the_pages_and_the_download(client, project, v1, done_export, manager, reviewer,
-                                            annotator, outsider):
+def test_who_sees_the_pages_and_the_download(
+    client, project, v1, done_export, manager, reviewer, annotator, outsider
+):
     pages = urls(project, done_export)
     for user in (manager, reviewer):
         client.force_login(user)
@@ -111,11 +118,14 @@ def test_managers_freeze_from_the_working_gold(client, project, manager, media_r
     assert response["HX-Redirect"] == reverse("goldset-detail", args=[project.slug, 1])
     gold_set = GoldSet.objects.get()
     assert (gold_set.note, gold_set.licence, gold_set.frozen_by) == (
-        "pilot", "CC-BY-NC-4.0", manager)
+        "pilot",
+        "CC-BY-NC-4.0",
+        manager,
+    )
     body = client.get(reverse("goldset-detail", args=[project.slug, 1])).content.decode()
     assert gold_set.content_sha256 in body and 'data-item="sample_00000002"' in body
     assert "face 2" in body and "<strong>happy</strong>" in body
-    row = body[body.index('data-item="sample_00000002"'):]
+    row = body[body.index('data-item="sample_00000002"') :]
     assert row.index("face 2") < row.index("voice 2")  # visual column before auditory
     body = client.get(reverse("goldset-list", args=[project.slug])).content.decode()
     assert 'id="goldset-unchanged"' in body and 'id="goldset-freeze-form"' not in body
@@ -130,8 +140,9 @@ def test_managers_freeze_from_the_working_gold(client, project, manager, media_r
     assert response["Location"] == reverse("goldset-detail", args=[project.slug, 2])
 
 
-def test_an_export_is_built_after_commit_and_downloaded(client, project, v1, manager, tmp_path,
-                                                        django_capture_on_commit_callbacks):
+def test_an_export_is_built_after_commit_and_downloaded(
+    client, project, v1, manager, tmp_path, django_capture_on_commit_callbacks
+):
     client.force_login(manager)
     exports = reverse("goldset-exports", args=[project.slug, 1])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -141,13 +152,16 @@ def test_an_export_is_built_after_commit_and_downloaded(client, project, v1, man
     assert 'data-polling="true"' in response.content.decode()  # pending when rendered
     export = Export.objects.get()
     assert (export.status, export.seed, export.split_spec["ratios"]) == (
-        "done", 3, {"train": 0.5, "test": 0.5})
+        "done",
+        3,
+        {"train": 0.5, "test": 0.5},
+    )
     assert export.file == f"exports/{project.pk}/1/{export.sha256}.zip"
     assert export.report["total"] == 4 and set(export.report["splits"]) == {"train", "test"}
     assert AuditEvent.objects.filter(object_type="export", object_id=export.pk).exists()
 
     body = client.get(exports).content.decode()
-    assert 'data-status="done"' in body and 'data-polling' not in body
+    assert 'data-status="done"' in body and "data-polling" not in body
     assert "Counts per label per split" in body
     response = client.get(reverse("goldset-export-download", args=[project.slug, 1, export.pk]))
     assert response.status_code == 200
@@ -163,9 +177,20 @@ def test_an_export_is_built_after_commit_and_downloaded(client, project, v1, man
     assert body.index("<th>train</th>") < body.index("<th>test</th>")
     # The command makes the very same zip from the same version, split and seed.
     out = tmp_path / "cli.zip"
-    call_command("export_goldset", project.slug, "--version", "1", "--split", SPLIT["split"],
-                 "--seed", SPLIT["seed"], "--out", str(out), stdout=io.StringIO(),
-                 stderr=io.StringIO())
+    call_command(
+        "export_goldset",
+        project.slug,
+        "--version",
+        "1",
+        "--split",
+        SPLIT["split"],
+        "--seed",
+        SPLIT["seed"],
+        "--out",
+        str(out),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     assert hashlib.sha256(out.read_bytes()).hexdigest() == export.sha256
 
     # The same version, split and seed again: the same bytes, so the stored file is reused.
@@ -175,16 +200,22 @@ def test_an_export_is_built_after_commit_and_downloaded(client, project, v1, man
     assert (again.status, again.sha256, again.file) == ("done", export.sha256, export.file)
 
 
-def test_export_refusals_store_nothing(client, project, v1, manager,
-                                       django_capture_on_commit_callbacks):
+def test_export_refusals_store_nothing(
+    client, project, v1, manager, django_capture_on_commit_callbacks
+):
     client.force_login(manager)
     exports = reverse("goldset-exports", args=[project.slug, 1])
-    cases = [({"split": "a=0.2,b=0.2,c=0.2,d=0.2,e=0.2", "seed": "0"},
-              "5 splits (a, b, c, d, e) need at least 5 groups", 422),
-             ({"split": "train=0.7,test=0.2", "seed": "0"}, "ratios must sum to 1", 422),
-             ({"split": "train", "seed": "0"}, "is not name=share", 422),
-             # the API's serializer checks the seed, as it does for the API: a 400 naming it
-             ({"split": "train=0.5,test=0.5", "seed": "x"}, "seed: A valid integer is required", 400)]
+    cases = [
+        (
+            {"split": "a=0.2,b=0.2,c=0.2,d=0.2,e=0.2", "seed": "0"},
+            "5 splits (a, b, c, d, e) need at least 5 groups",
+            422,
+        ),
+        ({"split": "train=0.7,test=0.2", "seed": "0"}, "ratios must sum to 1", 422),
+        ({"split": "train", "seed": "0"}, "is not name=share", 422),
+        # the API's serializer checks the seed, as it does for the API: a 400 naming it
+        ({"split": "train=0.5,test=0.5", "seed": "x"}, "seed: A valid integer is required", 400),
+    ]
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         for form, message, status in cases:
             response = client.post(exports, form, headers=HX)
@@ -208,11 +239,11 @@ def test_a_pending_export_is_not_downloadable_and_the_list_polls(client, project
     assert client.get(missing).status_code == 404
 
 
-def test_a_failed_build_is_recorded_and_leaves_no_file(project, v1, manager, media_root,
-                                                       django_capture_on_commit_callbacks):
+def test_a_failed_build_is_recorded_and_leaves_no_file(
+    project, v1, manager, media_root, django_capture_on_commit_callbacks
+):
 
-    export = Export.objects.create(gold_set=v1, split_spec={"ratios": {"a": 0.5, "b": 0.5}},
-                                   seed=0)
+    export = Export.objects.create(gold_set=v1, split_spec={"ratios": {"a": 0.5, "b": 0.5}}, seed=0)
     # The gold set's items are unchanged, but the build meets an item the formats refuse.
     v1.items.filter(name="sample_00000000").update(cues={"smell": [{"text": "x"}]})
     result = export_builder.export_build(export_id=export.pk)
@@ -227,16 +258,19 @@ def _queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-def test_query_counts_do_not_grow(client, project, manager, media_root,
-                                  django_capture_on_commit_callbacks):
+def test_query_counts_do_not_grow(
+    client, project, manager, media_root, django_capture_on_commit_callbacks
+):
     add_gold(project, 0, 2)
     v1 = goldset_freeze(project=project, by=manager)
     with django_capture_on_commit_callbacks(execute=True):
         export_create(gold_set=v1, ratios={"train": 0.5, "test": 0.5}, seed=0, by=manager)
     client.force_login(manager)
-    pages = [reverse("goldset-list", args=[project.slug]),
-             reverse("goldset-detail", args=[project.slug, 1]),
-             reverse("goldset-exports", args=[project.slug, 1])]
+    pages = [
+        reverse("goldset-list", args=[project.slug]),
+        reverse("goldset-detail", args=[project.slug, 1]),
+        reverse("goldset-exports", args=[project.slug, 1]),
+    ]
     before = [_queries(client, url) for url in pages]
     # Many more versions, items (in v1's place: rebuild v1 bigger), exports and gold records.
     add_gold(project, 2, 30)

@@ -4,9 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from annotate.clips.ingest import clip_ingest
 from annotate.clips.models import Clip
 from annotate.clips.services import clip_create
-from annotate.clips.ingest import clip_ingest
 from tests import mediafiles
 from tests.conftest import stored_files
 
@@ -16,8 +16,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ready_clip(project, media_root, tmp_path):
     path = mediafiles.make_clip(tmp_path / "talk.mp4", seconds=1.0)
-    clip = clip_create(project=project, source=path, filename="talk.mp4", enqueue=False,
-                       subtitle="1\n00:00:00,000 --> 00:00:00,500\nHi <i>you</i>\n", subtitle_filename="t.srt")
+    clip = clip_create(
+        project=project,
+        source=path,
+        filename="talk.mp4",
+        enqueue=False,
+        subtitle="1\n00:00:00,000 --> 00:00:00,500\nHi <i>you</i>\n",
+        subtitle_filename="t.srt",
+    )
     return clip_ingest(clip_id=clip.pk)
 
 
@@ -42,19 +48,24 @@ def test_project_list_shows_only_my_projects(client, manager, outsider, project)
 def test_another_projects_member_gets_404(client, outsider, project, ready_clip):
     client.force_login(outsider)
     assert client.get(reverse("project-detail", args=[project.slug])).status_code == 404
-    assert client.get(reverse("clip-detail", args=[project.slug, ready_clip.name])).status_code == 404
+    assert (
+        client.get(reverse("clip-detail", args=[project.slug, ready_clip.name])).status_code == 404
+    )
     assert client.get(f"/media/{ready_clip.proxy}").status_code == 404
     assert client.get(reverse("api-clip-list", args=[project.slug])).status_code == 404
 
 
-def test_upload_through_the_page(client, manager, project, media_root, tmp_path,
-                                 django_capture_on_commit_callbacks):
+def test_upload_through_the_page(
+    client, manager, project, media_root, tmp_path, django_capture_on_commit_callbacks
+):
     client.force_login(manager)
     subtitle = SimpleUploadedFile("clip.srt", b"1\n00:00:00,000 --> 00:00:00,900\nHello\n")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("clip-upload", args=[project.slug]),
-                               {"files": [_video(tmp_path)], "subtitles": [subtitle]},
-                               headers={"HX-Request": "true"})
+        response = client.post(
+            reverse("clip-upload", args=[project.slug]),
+            {"files": [_video(tmp_path)], "subtitles": [subtitle]},
+            headers={"HX-Request": "true"},
+        )
     assert response.status_code == 201, response.content
     assert "added as" in response.content.decode()
     assert response["HX-Trigger"] == "clips-changed"
@@ -77,30 +88,39 @@ def test_upload_errors_are_4xx_with_the_reason(client, manager, project, media_r
     response = client.post(url, {"files": [again]})
     assert response.status_code == 409 and "same file as clip" in response.content.decode()
     orphan = SimpleUploadedFile("zzz.srt", b"1\n00:00:00,000 --> 00:00:01,000\nx\n")
-    response = client.post(url, {"files": [_video(tmp_path, "c.mp4", fps=30)], "subtitles": [orphan]})
+    response = client.post(
+        url, {"files": [_video(tmp_path, "c.mp4", fps=30)], "subtitles": [orphan]}
+    )
     assert response.status_code == 207 and "matches no uploaded video" in response.content.decode()
     assert Clip.objects.filter(project=project).count() == 2
 
 
 def test_annotators_cannot_upload(client, annotator, project, media_root, tmp_path):
     client.force_login(annotator)
-    response = client.post(reverse("clip-upload", args=[project.slug]), {"files": [_video(tmp_path)]})
+    response = client.post(
+        reverse("clip-upload", args=[project.slug]), {"files": [_video(tmp_path)]}
+    )
     assert response.status_code == 403 and "manager" in response.content.decode()
     assert Clip.objects.count() == 0 and stored_files(media_root) == []
 
 
 def test_clip_rows_poll_while_clips_are_busy(client, manager, project, media_root, tmp_path):
     client.force_login(manager)
-    clip_create(project=project, source=mediafiles.make_clip(tmp_path / "p.mp4", seconds=1.0),
-                filename="p.mp4", enqueue=False)
+    clip_create(
+        project=project,
+        source=mediafiles.make_clip(tmp_path / "p.mp4", seconds=1.0),
+        filename="p.mp4",
+        enqueue=False,
+    )
     page = client.get(reverse("clip-rows", args=[project.slug])).content.decode()
     assert "every 1s" in page and 'data-status="pending"' in page
     Clip.objects.update(status=Clip.Status.READY)
     assert "every 1s" not in client.get(reverse("clip-rows", args=[project.slug])).content.decode()
 
 
-def test_clip_list_query_count_does_not_grow_with_clips(client, manager, project, media_root,
-                                                        tmp_path, django_assert_max_num_queries):
+def test_clip_list_query_count_does_not_grow_with_clips(
+    client, manager, project, media_root, tmp_path, django_assert_max_num_queries
+):
     client.force_login(manager)
     for n in range(12):
         Clip.objects.create(project=project, name=f"c{n}", sha256=f"{n:064d}", source="x")
@@ -132,11 +152,18 @@ def test_clip_page_and_subtitle_track(client, annotator, project, ready_clip):
     assert f'src="/media/{ready_clip.proxy}"' in page and page.count("<figure>") == 16
     vtt = client.get(reverse("clip-subtitles", args=[project.slug, ready_clip.name]))
     assert vtt["Content-Type"].startswith("text/vtt")
-    assert vtt.content.decode().splitlines()[:5] == ["WEBVTT", "", "1", "00:00:00.000 --> 00:00:00.500", "Hi you"]
+    assert vtt.content.decode().splitlines()[:5] == [
+        "WEBVTT",
+        "",
+        "1",
+        "00:00:00.000 --> 00:00:00.500",
+        "Hi you",
+    ]
 
 
-def test_api_upload_list_and_detail(client, manager, annotator, project, media_root, tmp_path,
-                                    django_capture_on_commit_callbacks):
+def test_api_upload_list_and_detail(
+    client, manager, annotator, project, media_root, tmp_path, django_capture_on_commit_callbacks
+):
     client.force_login(manager)
     url = reverse("api-clip-list", args=[project.slug])
     with django_capture_on_commit_callbacks(execute=True):
@@ -144,7 +171,9 @@ def test_api_upload_list_and_detail(client, manager, annotator, project, media_r
     assert response.status_code == 201, response.content
     assert response.json()["name"] == "x" and response.json()["status"] == "pending"
     bad = client.post(url, {"file": SimpleUploadedFile("y.mp4", b"")})
-    assert bad.status_code == 422 and bad.json()["code"] == "empty" and "y.mp4" in bad.json()["detail"]
+    assert (
+        bad.status_code == 422 and bad.json()["code"] == "empty" and "y.mp4" in bad.json()["detail"]
+    )
     assert client.post(url, {}).json()["code"] == "invalid"
     listed = client.get(url).json()
     assert [c["name"] for c in listed] == ["x"]
@@ -181,48 +210,80 @@ def test_openapi_schema_promises_only_what_the_api_answers(client, manager):
     # Path values as the URL converters match them: a slug the schema allows reaches a view.
     clip = schema["paths"]["/api/projects/{slug}/clips/{name}/"]["get"]
     params = {p["name"]: p["schema"] for p in clip["parameters"]}
-    assert params == {"slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
-                      "name": {"type": "string", "pattern": "^[^/]+$"}}
+    assert params == {
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "name": {"type": "string", "pattern": "^[^/]+$"},
+    }
     job = schema["paths"]["/api/projects/{slug}/scores/{job_id}/"]["get"]
     assert {p["name"]: p["schema"] for p in job["parameters"]}["job_id"] == {
-        "type": "integer", "minimum": 0}
+        "type": "integer",
+        "minimum": 0,
+    }
     # An unknown project is a documented 404 on the list operations too.
     for path in ("/api/projects/{slug}/clips/", "/api/projects/{slug}/scores/"):
         not_found = schema["paths"][path]["get"]["responses"]["404"]
         assert not_found["content"]["application/json"]["schema"] == {
-            "$ref": "#/components/schemas/DetailOutput"}
+            "$ref": "#/components/schemas/DetailOutput"
+        }
 
 
 def test_api_uploads_that_cannot_be_parsed_get_a_coded_400(client, project, manager):
     client.force_login(manager)
     for name in ("api-clip-list", "api-score-list"):
-        response = client.generic("POST", reverse(name, args=[project.slug]), b"not multipart",
-                                  content_type="multipart/form-data")  # no boundary
+        response = client.generic(
+            "POST",
+            reverse(name, args=[project.slug]),
+            b"not multipart",
+            content_type="multipart/form-data",
+        )  # no boundary
         assert response.status_code == 400, response.content
         assert response.json() == {
             "code": "invalid",
             "detail": "The request body could not be read (Multipart form parse error - Invalid "
-                      "boundary in multipart: None); send it as multipart/form-data."}
+            "boundary in multipart: None); send it as multipart/form-data.",
+        }
 
 
-@pytest.mark.parametrize("role, shown", [
-    ("annotator", set()),
-    ("reviewer", {"review-queue", "quality", "goldset-list"}),
-    ("manager", {"review-queue", "quality", "goldset-list", "assignment-board", "project-audit-csv",
-                 "run-import"}),
-])
+@pytest.mark.parametrize(
+    "role, shown",
+    [
+        ("annotator", set()),
+        ("reviewer", {"review-queue", "quality", "goldset-list"}),
+        (
+            "manager",
+            {
+                "review-queue",
+                "quality",
+                "goldset-list",
+                "assignment-board",
+                "project-audit-csv",
+                "run-import",
+            },
+        ),
+    ],
+)
 def test_project_page_links_by_role(client, project, ready_clip, role, shown):
     from tests.factories import MembershipFactory
 
     user = MembershipFactory(project=project, role=role).user
     client.force_login(user)
     page = client.get(reverse("project-detail", args=[project.slug])).content.decode()
-    links = {"review-queue", "quality", "goldset-list", "assignment-board", "project-audit-csv",
-             "run-import"}
-    assert {name for name in links if f'href="{reverse(name, args=[project.slug])}"' in page} == shown
+    links = {
+        "review-queue",
+        "quality",
+        "goldset-list",
+        "assignment-board",
+        "project-audit-csv",
+        "run-import",
+    }
+    assert {
+        name for name in links if f'href="{reverse(name, args=[project.slug])}"' in page
+    } == shown
     for name in links:  # every link shown answers; every one hidden is refused
         status = client.get(reverse(name, args=[project.slug])).status_code
         assert (status == 200) == (name in shown), (name, status)
-    clip_page = client.get(reverse("clip-detail", args=[project.slug, ready_clip.name])).content.decode()
+    clip_page = client.get(
+        reverse("clip-detail", args=[project.slug, ready_clip.name])
+    ).content.decode()
     history = reverse("clip-history", args=[project.slug, ready_clip.name])
     assert (history in clip_page) == (role != "annotator")

@@ -40,9 +40,11 @@ def post(client, target: str, body: dict | None = None):
 
 
 def group_with(review: dict, text: str) -> dict:
-    return next(g for g in review["groups"]
-                if text in [m["text"] for m in g["members"]]
-                or (g["model_cue"] or {}).get("text") == text)
+    return next(
+        g
+        for g in review["groups"]
+        if text in [m["text"] for m in g["members"]] or (g["model_cue"] or {}).get("text") == text
+    )
 
 
 def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):  # noqa: F811
@@ -51,7 +53,11 @@ def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):
     assert queue["count"] == 2 and [r["clip"] for r in queue["results"]] == ["a", "b"]
     first = queue["results"][0]
     assert (first["submitted"], first["k"], first["consensus"], first["singleton"]) == (3, 3, 3, 2)
-    assert first["gold_status"] == "" and sorted(first["primary_labels"]) == ["happy", "happy", "sad"]
+    assert first["gold_status"] == "" and sorted(first["primary_labels"]) == [
+        "happy",
+        "happy",
+        "sad",
+    ]
 
     review = client.get(url(two_clips, "detail", "a")).json()
     assert review["record"] is None and review["editable"] is False
@@ -77,17 +83,22 @@ def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):
     record = accepted.json()["record"]
     assert record["version"] == 2 and record["status"] == "in_review"
     assert [(c["text"], c["how"], c["start_ms"], c["end_ms"]) for c in record["cues"]] == [
-        (MOUTH, "accepted", 0, 500)]
+        (MOUTH, "accepted", 0, 500)
+    ]
     decided = group_with(accepted.json(), MOUTH)["decision"]
     assert decided["action"] == "accept" and decided["gold_cue"] == record["cues"][0]["id"]
     assert decided["reviewer"] == reviewer.username
 
-    rejected = post(client, url(two_clips, "reject", "a", loud["key"]),
-                    {"version": 2, "note": "not audible"})
+    rejected = post(
+        client, url(two_clips, "reject", "a", loud["key"]), {"version": 2, "note": "not audible"}
+    )
     assert rejected.status_code == 200 and rejected.json()["record"]["version"] == 3
     assert group_with(rejected.json(), LOUD_AS_HEARD)["decision"]["action"] == "reject"
-    merged = post(client, url(two_clips, "merge", "a"),
-                  {"version": 3, "groups": singles, "text": "His face changes twice."})
+    merged = post(
+        client,
+        url(two_clips, "merge", "a"),
+        {"version": 3, "groups": singles, "text": "His face changes twice."},
+    )
     assert merged.status_code == 200 and merged.json()["record"]["version"] == 4
     assert GoldCue.objects.get(how="merged").text == "His face changes twice."
 
@@ -105,11 +116,21 @@ def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):
     assert "a primary emotion label" in early.json()["detail"]
     assert GoldRecord.objects.get(clip__name="a").status == "in_review"
 
-    post(client, url(two_clips, "accept", "a", happy["key"]),
-         {"version": 4, "text": "He is cheerful."})
-    labelled = client.put(url(two_clips, "labels", "a"),
-                          {"version": 5, "labels": ["happy", "Calm "], "primary_label": "happy",
-                           "description": "Mostly happy."}, content_type="application/json")
+    post(
+        client,
+        url(two_clips, "accept", "a", happy["key"]),
+        {"version": 4, "text": "He is cheerful."},
+    )
+    labelled = client.put(
+        url(two_clips, "labels", "a"),
+        {
+            "version": 5,
+            "labels": ["happy", "Calm "],
+            "primary_label": "happy",
+            "description": "Mostly happy.",
+        },
+        content_type="application/json",
+    )
     assert labelled.status_code == 200, labelled.content
     assert labelled.json()["record"]["labels"] == ["happy", "calm"]
     assert labelled.json()["missing"] == []
@@ -124,22 +145,29 @@ def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):
     assert reopened.status_code == 200 and reopened.json()["record"]["status"] == "in_review"
     undone = post(client, url(two_clips, "undo", "a", singles[0]), {"version": 8})
     assert undone.status_code == 200  # the merge is undone whole
-    assert [group_with(undone.json(), text)["decision"] for text in
-            ("He frowns briefly.", "He glances away.")] == [None, None]
+    assert [
+        group_with(undone.json(), text)["decision"]
+        for text in ("He frowns briefly.", "He glances away.")
+    ] == [None, None]
     assert not GoldCue.objects.filter(how="merged").exists()
 
 
 def test_own_gold_cues_are_added_and_deleted_with_the_version(client, two_clips, reviewer):  # noqa: F811
     client.force_login(reviewer)
     post(client, url(two_clips, "open", "a"))
-    added = post(client, url(two_clips, "gold-cues", "a"),
-                 {"version": 1, "modality": "visual", "text": "He blinks.", "start_ms": 0,
-                  "end_ms": 400})
+    added = post(
+        client,
+        url(two_clips, "gold-cues", "a"),
+        {"version": 1, "modality": "visual", "text": "He blinks.", "start_ms": 0, "end_ms": 400},
+    )
     assert added.status_code == 201, added.content
     cue = next(c for c in added.json()["record"]["cues"] if c["text"] == "He blinks.")
     assert (cue["how"], cue["group_key"], cue["start_ms"]) == ("written", "", 0)
-    bad_span = post(client, url(two_clips, "gold-cues", "a"),
-                    {"version": 2, "modality": "visual", "text": "x", "start_ms": 0})
+    bad_span = post(
+        client,
+        url(two_clips, "gold-cues", "a"),
+        {"version": 2, "modality": "visual", "text": "x", "start_ms": 0},
+    )
     assert bad_span.status_code == 400 and "both a start and an end" in bad_span.json()["detail"]
 
     delete = url(two_clips, "gold-cue", "a", cue["id"])
@@ -170,7 +198,10 @@ def test_bad_bodies_and_refusals_name_the_problem(client, two_clips, reviewer): 
     wrong = post(client, target, {"version": "one"})
     assert wrong.status_code == 400 and "valid integer" in wrong.json()["detail"]
     unknown = post(client, url(two_clips, "accept", "a", "0123456789abcdef"), {"version": 1})
-    assert unknown.status_code == 409 and "not part of this clip's alignment" in unknown.json()["detail"]
+    assert (
+        unknown.status_code == 409
+        and "not part of this clip's alignment" in unknown.json()["detail"]
+    )
     alone = post(client, url(two_clips, "merge", "a"), {"version": 1, "groups": [key], "text": "x"})
     assert alone.status_code == 400 and "at least two groups" in alone.json()["detail"]
     assert GoldRecord.objects.get(clip__name="a").version == 1
@@ -187,7 +218,10 @@ def test_comments(client, two_clips, reviewer):  # noqa: F811
     timed = post(client, target, {"text": "Check the smile.", "time_ms": 400})
     assert timed.status_code == 201, timed.content
     assert (timed.json()["author"], timed.json()["time_ms"], timed.json()["cue"]) == (
-        reviewer.username, 400, None)
+        reviewer.username,
+        400,
+        None,
+    )
     pinned = post(client, target, {"text": "Really?", "cue": cue.pk})
     assert pinned.status_code == 201 and pinned.json()["cue"] == cue.pk
     other_cue = Clip.objects.get(name="b").cues.first()
@@ -197,7 +231,9 @@ def test_comments(client, two_clips, reviewer):  # noqa: F811
     assert outside.status_code == 400 and "outside the clip" in outside.json()["detail"]
     listed = client.get(target).json()
     assert listed["count"] == 2 and {c["text"] for c in listed["results"]} == {
-        "Check the smile.", "Really?"}
+        "Check the smile.",
+        "Really?",
+    }
 
     resolve = url(two_clips, "comment-resolve", "a", timed.json()["id"])
     resolved = post(client, resolve)
@@ -205,18 +241,21 @@ def test_comments(client, two_clips, reviewer):  # noqa: F811
     again = post(client, resolve)
     assert again.status_code == 409 and "resolved already" in again.json()["detail"]
     # A comment of another clip is not found through this one.
-    elsewhere = ReviewComment.objects.create(clip=Clip.objects.get(name="b"), author=reviewer,
-                                             text="b's")
+    elsewhere = ReviewComment.objects.create(
+        clip=Clip.objects.get(name="b"), author=reviewer, text="b's"
+    )
     assert post(client, url(two_clips, "comment-resolve", "a", elsewhere.pk)).status_code == 404
     assert ReviewComment.objects.get(pk=elsewhere.pk).resolved_at is None
 
 
 def test_who_may_review(client, two_clips, annotators, reviewer, outsider):  # noqa: F811
     manager = MembershipFactory(project=two_clips, role="manager").user
-    reads = [url(two_clips, "list"), url(two_clips, "detail", "a"),
-             url(two_clips, "comments", "a")]
-    writes = [url(two_clips, "open", "a"), url(two_clips, "finalize", "a"),
-              url(two_clips, "comments", "a")]
+    reads = [url(two_clips, "list"), url(two_clips, "detail", "a"), url(two_clips, "comments", "a")]
+    writes = [
+        url(two_clips, "open", "a"),
+        url(two_clips, "finalize", "a"),
+        url(two_clips, "comments", "a"),
+    ]
 
     client.force_login(annotators[0])  # a member without the role: told so
     for target in reads:
@@ -240,7 +279,10 @@ def test_who_may_review(client, two_clips, annotators, reviewer, outsider):  # n
         response = client.get(url(two_clips, "detail", "a"))
         assert response.status_code == 200
         assert [a["annotator"] for a in response.json()["annotations"]] == [
-            "Annotator 1", "Annotator 2", "Annotator 3"]
+            "Annotator 1",
+            "Annotator 2",
+            "Annotator 3",
+        ]
         assert not any(u.username in response.content.decode() for u in annotators)
 
 

@@ -1,6 +1,6 @@
 """The quality page and its selector, on a hand-built project: three annotators, a gold clip."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -29,7 +29,7 @@ VECTORS = {
     "He is happy.": [0.0, 0.0, 0.0, 1.0],
     "Tears run down the cheeks.": [0.0, 0.7, 0.0, -0.7],
 }
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 class TableEncoder:
@@ -47,51 +47,115 @@ def scorer(monkeypatch):
 
 
 def make_clip(project, name):
-    return Clip.objects.create(project=project, name=name, source=f"clips/{name}", sha256=name * 8,
-                               status=Clip.Status.READY, duration_ms=4000, fps_num=25, fps_den=1)
+    return Clip.objects.create(
+        project=project,
+        name=name,
+        source=f"clips/{name}",
+        sha256=name * 8,
+        status=Clip.Status.READY,
+        duration_ms=4000,
+        fps_num=25,
+        fps_den=1,
+    )
 
 
 def annotate(clip, user, label, cues, *, submitted=True):
     """cues: (modality, text, origin, decision[, decoy])."""
     annotation = Annotation.objects.create(
-        clip=clip, annotator=user, primary_label=label, labels=[label] if label else [],
-        status="submitted" if submitted else "draft", submitted_at=T0 if submitted else None)
-    Cue.objects.bulk_create([
-        Cue(clip=clip, annotation=annotation, modality=m, text=t, origin=o, decision=d,
-            decoy=bool(rest and rest[0]), kind="inference" if m == "emotional" else "observation")
-        for m, t, o, d, *rest in cues])
+        clip=clip,
+        annotator=user,
+        primary_label=label,
+        labels=[label] if label else [],
+        status="submitted" if submitted else "draft",
+        submitted_at=T0 if submitted else None,
+    )
+    Cue.objects.bulk_create(
+        [
+            Cue(
+                clip=clip,
+                annotation=annotation,
+                modality=m,
+                text=t,
+                origin=o,
+                decision=d,
+                decoy=bool(rest and rest[0]),
+                kind="inference" if m == "emotional" else "observation",
+            )
+            for m, t, o, d, *rest in cues
+        ]
+    )
     return annotation
 
 
 def events(annotation, seconds, action="accept"):
     for s in seconds:
-        event = AnnotationEvent.objects.create(annotation=annotation, action=action, actor=annotation.annotator)
+        event = AnnotationEvent.objects.create(
+            annotation=annotation, action=action, actor=annotation.annotator
+        )
         AnnotationEvent.objects.filter(pk=event.pk).update(at=T0 + timedelta(seconds=s))
 
 
 @pytest.fixture
 def built(project, scorer):
-    ann, bob, cat = (MembershipFactory(project=project, role="annotator", user=UserFactory(username=n)).user
-                     for n in ("ann", "bob", "cat"))
+    ann, bob, cat = (
+        MembershipFactory(project=project, role="annotator", user=UserFactory(username=n)).user
+        for n in ("ann", "bob", "cat")
+    )
     c1, c2, c3 = (make_clip(project, n) for n in ("c1", "c2", "c3"))
-    a1 = annotate(c1, ann, "happy", [
-        ("visual", "He smiles.", "model", "accepted"), ("auditory", "His voice is loud.", "model", "accepted"),
-        ("emotional", "He is happy.", "model", "accepted"),
-        ("visual", "Tears run down the cheeks.", "model", "accepted", True)])  # a failed decoy
-    b1 = annotate(c1, bob, "Happy ", [
-        ("visual", "He smiles.", "model", "accepted"), ("auditory", "His voice is loud.", "model", "rejected"),
-        ("emotional", "He is happy.", "human", "accepted"),
-        ("visual", "Tears run down the cheeks.", "model", "rejected", True)])
-    annotate(c1, cat, "sad", [
-        ("visual", "He grins.", "model", "edited"), ("auditory", "His voice is loud.", "model", "rejected"),
-        ("emotional", "He is happy.", "model", "accepted")])
+    a1 = annotate(
+        c1,
+        ann,
+        "happy",
+        [
+            ("visual", "He smiles.", "model", "accepted"),
+            ("auditory", "His voice is loud.", "model", "accepted"),
+            ("emotional", "He is happy.", "model", "accepted"),
+            ("visual", "Tears run down the cheeks.", "model", "accepted", True),
+        ],
+    )  # a failed decoy
+    b1 = annotate(
+        c1,
+        bob,
+        "Happy ",
+        [
+            ("visual", "He smiles.", "model", "accepted"),
+            ("auditory", "His voice is loud.", "model", "rejected"),
+            ("emotional", "He is happy.", "human", "accepted"),
+            ("visual", "Tears run down the cheeks.", "model", "rejected", True),
+        ],
+    )
+    annotate(
+        c1,
+        cat,
+        "sad",
+        [
+            ("visual", "He grins.", "model", "edited"),
+            ("auditory", "His voice is loud.", "model", "rejected"),
+            ("emotional", "He is happy.", "model", "accepted"),
+        ],
+    )
     a2 = annotate(c2, ann, "sad", [("visual", "He frowns.", "model", "accepted")])
     annotate(c2, bob, "sad", [("visual", "He frowns.", "model", "accepted")])
-    annotate(c2, cat, "sad", [("visual", "He frowns.", "model", "rejected"), ("visual", "He smiles.", "human", "accepted")])
+    annotate(
+        c2,
+        cat,
+        "sad",
+        [
+            ("visual", "He frowns.", "model", "rejected"),
+            ("visual", "He smiles.", "human", "accepted"),
+        ],
+    )
     annotate(c3, ann, "happy", [("visual", "He smiles.", "model", "accepted")])
-    annotate(c3, bob, "happy", [("visual", "He smiles.", "model", "proposed")])  # undecided: not a cue of bob's
-    draft = annotate(c3, cat, "sad", [("visual", "Tears run down the cheeks.", "model", "accepted", True)],
-                     submitted=False)
+    annotate(
+        c3, bob, "happy", [("visual", "He smiles.", "model", "proposed")]
+    )  # undecided: not a cue of bob's
+    draft = annotate(
+        c3,
+        cat,
+        "sad",
+        [("visual", "Tears run down the cheeks.", "model", "accepted", True)],
+        submitted=False,
+    )
     # ann: gaps 4, 6 (and a 30-minute break) on c1, 20 on c2; an "add" is no decision.
     events(a1, [0, 4, 10, 1810])
     events(a1, [5], action="add")
@@ -99,8 +163,12 @@ def built(project, scorer):
     events(b1, [0, 3])
     events(draft, [0, 1])  # drafts are not read
     gold = GoldRecord.objects.create(clip=c1, status="gold", primary_label="happy")
-    GoldCue.objects.bulk_create([GoldCue(record=gold, modality="visual", text="He smiles."),
-                                 GoldCue(record=gold, modality="emotional", text="He is happy.")])
+    GoldCue.objects.bulk_create(
+        [
+            GoldCue(record=gold, modality="visual", text="He smiles."),
+            GoldCue(record=gold, modality="emotional", text="He is happy."),
+        ]
+    )
     in_review = GoldRecord.objects.create(clip=c2, status="in_review", primary_label="angry")
     GoldCue.objects.create(record=in_review, modality="visual", text="He grins.")
     return project
@@ -115,7 +183,11 @@ def test_selector_numbers(built, scorer):
     # Proposals accepted unchanged, of those decided (decoys and undecided cues aside).
     assert (ann.accepted_unchanged, ann.proposals_decided) == (5, 5)
     assert (bob.accepted_unchanged, bob.proposals_decided) == (2, 3)
-    assert (cat.accepted_unchanged, cat.proposals_decided, cat.accepted_unchanged_share) == (1, 4, 0.25)
+    assert (cat.accepted_unchanged, cat.proposals_decided, cat.accepted_unchanged_share) == (
+        1,
+        4,
+        0.25,
+    )
     # Decoys: ann accepted hers, bob rejected his, cat's only decoy is in a draft.
     assert (ann.decoys_shown, ann.decoys_failed, ann.decoy_failure_rate) == (1, 1, 1.0)
     assert (bob.decoys_shown, bob.decoys_failed, bob.decoy_failure_rate) == (1, 0, 0.0)
@@ -138,7 +210,9 @@ def test_pairwise_agreement_and_alpha(built, scorer):
     # c1: visual 1, auditory 0 (only ann heard it), emotional 1; c2: visual 1; c3: ann only
     # (bob left the cue undecided), so visual 0 there.
     assert ann_bob.n_clips == 3
-    assert ann_bob.by_modality == pytest.approx({"visual": 2 / 3, "auditory": 0.0, "emotional": 1.0})
+    assert ann_bob.by_modality == pytest.approx(
+        {"visual": 2 / 3, "auditory": 0.0, "emotional": 1.0}
+    )
     ann_cat = q.pairwise.get(ids["cat"], ids["ann"])
     assert ann_cat.by_modality["visual"] == pytest.approx((0.8 + 0.0) / 2)
     bob_cat = q.pairwise.get(ids["bob"], ids["cat"])
@@ -165,7 +239,10 @@ def test_page_and_body_render_for_reviewers_and_managers(client, built, role):
     page = _get(client, user, "quality", built)
     html = page.content.decode()
     assert page.status_code == 200
-    assert f'hx-get="{reverse("quality-body", args=[built.slug])}"' in html and 'hx-trigger="load"' in html
+    assert (
+        f'hx-get="{reverse("quality-body", args=[built.slug])}"' in html
+        and 'hx-trigger="load"' in html
+    )
     assert "<svg" not in html  # the shell comes at once; numbers come with the body
     assert "hx-on::response-error" in html and "could not be computed" in html  # said if it fails
     body = _get(client, None, "quality-body", built).content.decode()
@@ -210,8 +287,15 @@ def test_query_count_does_not_grow_with_the_project(client, built, scorer):
     for i in range(6):
         clip = make_clip(built, f"more{i}")
         for user_id in people:
-            a = annotate(clip, type(reviewer).objects.get(pk=user_id), "calm",
-                         [("visual", "He grins.", "model", "accepted"), ("auditory", "His voice is loud.", "model", "edited")])
+            a = annotate(
+                clip,
+                type(reviewer).objects.get(pk=user_id),
+                "calm",
+                [
+                    ("visual", "He grins.", "model", "accepted"),
+                    ("auditory", "His voice is loud.", "model", "edited"),
+                ],
+            )
             events(a, [0, 2, 5])
         GoldRecord.objects.create(clip=clip, status="gold", primary_label="calm")
     with CaptureQueriesContext(connection) as big:

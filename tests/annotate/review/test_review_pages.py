@@ -65,7 +65,9 @@ def test_managers_auto_promote_from_the_queue(client, two_clips, manager):
     assert GoldRecord.objects.get().clip.name == "b"
 
 
-def test_annotators_outsiders_and_anonymous_users(client, two_clips, annotators, outsider, reviewer):
+def test_annotators_outsiders_and_anonymous_users(
+    client, two_clips, annotators, outsider, reviewer
+):
     urls = [reverse("review-queue", args=[two_clips.slug]), _page(two_clips, "a")]
     client.force_login(annotators[0])
     assert [client.get(url).status_code for url in urls] == [404, 404]
@@ -86,7 +88,9 @@ def test_annotators_outsiders_and_anonymous_users(client, two_clips, annotators,
     assert response.status_code == 404
 
 
-def test_the_page_shows_lanes_groups_and_label_disagreement(client, two_clips, reviewer, annotators):
+def test_the_page_shows_lanes_groups_and_label_disagreement(
+    client, two_clips, reviewer, annotators
+):
     client.force_login(reviewer)
     body = client.get(_page(two_clips, "a")).content.decode()
     clip = Clip.objects.get(name="a")
@@ -94,7 +98,10 @@ def test_the_page_shows_lanes_groups_and_label_disagreement(client, two_clips, r
     for user in annotators:
         assert f'data-lane="{user.username}"' in body
     assert 'id="labels-differ"' in body and body.count('class="label-row disagree"') == 1
-    assert body.count('class="group label-consensus"') == 3 and body.count('class="group label-singleton"') == 2
+    assert (
+        body.count('class="group label-consensus"') == 3
+        and body.count('class="group label-singleton"') == 2
+    )
     assert 'id="start-review"' in body and 'class="g-accept"' not in body  # not started yet
     two_clips.blind_mode = True
     two_clips.save(update_fields=["blind_mode"])
@@ -113,30 +120,59 @@ def test_adjudicate_over_htmx_with_a_stale_tab(client, two_clips, reviewer):
     body = client.get(_page(two_clips, "a")).content.decode()
     assert body.count('class="g-accept"') == 5 and 'id="record-version" value="1"' in body
 
-    response = client.post(_action(two_clips, "a", "accept"), {"version": 1, "group": mouth.key,
-                                                               "text": MOUTH}, headers=HX)
+    response = client.post(
+        _action(two_clips, "a", "accept"),
+        {"version": 1, "group": mouth.key, "text": MOUTH},
+        headers=HX,
+    )
     body = response.content.decode()
-    assert response.status_code == 200 and 'id="record-version" value="2" hx-swap-oob="true"' in body
+    assert (
+        response.status_code == 200 and 'id="record-version" value="2" hx-swap-oob="true"' in body
+    )
     assert f'id="group-{mouth.key}"' in body and "decided action-accept" in body
-    response = client.post(_action(two_clips, "a", "merge"), {"version": 2, "text": "His face changes.",
-                           "groups": [g.key for g in singles]}, headers=HX)
-    assert response.status_code == 200 and GoldCue.objects.get(how="merged").text == "His face changes."
+    response = client.post(
+        _action(two_clips, "a", "merge"),
+        {"version": 2, "text": "His face changes.", "groups": [g.key for g in singles]},
+        headers=HX,
+    )
+    assert (
+        response.status_code == 200
+        and GoldCue.objects.get(how="merged").text == "His face changes."
+    )
 
-    stale = client.post(_action(two_clips, "a", "reject"), {"version": 1, "group": mouth.key}, headers=HX)
+    stale = client.post(
+        _action(two_clips, "a", "reject"), {"version": 1, "group": mouth.key}, headers=HX
+    )
     assert stale.status_code == 409 and stale["HX-Retarget"] == "#review-message"
-    assert "changed elsewhere" in stale.content.decode() and 'class="reload"' in stale.content.decode()
+    assert (
+        "changed elsewhere" in stale.content.decode() and 'class="reload"' in stale.content.decode()
+    )
 
     response = client.post(_action(two_clips, "a", "finalize"), {"version": 3}, headers=HX)
     assert response.status_code == 409 and "2 undecided cue group(s)" in response.content.decode()
     assert "a primary emotion label" in response.content.decode()
-    response = client.post(_action(two_clips, "a", "labels"), {"version": 3, "labels": ["happy", "sad"],
-                           "primary_label": "happy", "extra_labels": "Calm, ", "description": "Mixed."},
-                           headers=HX)
+    response = client.post(
+        _action(two_clips, "a", "labels"),
+        {
+            "version": 3,
+            "labels": ["happy", "sad"],
+            "primary_label": "happy",
+            "extra_labels": "Calm, ",
+            "description": "Mixed.",
+        },
+        headers=HX,
+    )
     assert response.status_code == 200
     record.refresh_from_db()
     assert record.labels == ["happy", "sad", "calm"] and record.version == 4
-    assert client.post(_action(two_clips, "a", "teleport"), {"version": 4}, headers=HX).status_code == 404
-    assert client.post(_action(two_clips, "a", "accept"), {"version": "x"}, headers=HX).status_code == 400
+    assert (
+        client.post(_action(two_clips, "a", "teleport"), {"version": 4}, headers=HX).status_code
+        == 404
+    )
+    assert (
+        client.post(_action(two_clips, "a", "accept"), {"version": "x"}, headers=HX).status_code
+        == 400
+    )
 
 
 def test_comments_on_a_time_and_on_a_cue(client, two_clips, reviewer):
@@ -150,8 +186,9 @@ def test_comments_on_a_time_and_on_a_cue(client, two_clips, reviewer):
     other = Clip.objects.get(name="b").cues.filter(annotation__isnull=False).first()
     assert client.post(url, {"text": "x", "cue": str(other.pk)}, headers=HX).status_code == 422
     comment = ReviewComment.objects.get(time_ms=400)
-    response = client.post(reverse("review-comment-resolve", args=[two_clips.slug, "a", comment.pk]),
-                           headers=HX)
+    response = client.post(
+        reverse("review-comment-resolve", args=[two_clips.slug, "a", comment.pk]), headers=HX
+    )
     assert response.status_code == 200 and "resolved" in response.content.decode()
 
 
@@ -167,9 +204,21 @@ def test_the_review_page_makes_a_constant_number_of_queries(client, proposed, an
     from annotate.runs.models import Cue
 
     for annotation in Annotation.objects.filter(clip=clip):
-        Cue.objects.bulk_create([Cue(clip=clip, annotation=annotation, modality="visual", origin="human",
-                                     text=f"Extra cue {annotation.pk}-{i}.", start_ms=i * 40,
-                                     end_ms=i * 40 + 40, position=100 + i) for i in range(10)])
+        Cue.objects.bulk_create(
+            [
+                Cue(
+                    clip=clip,
+                    annotation=annotation,
+                    modality="visual",
+                    origin="human",
+                    text=f"Extra cue {annotation.pk}-{i}.",
+                    start_ms=i * 40,
+                    end_ms=i * 40 + 40,
+                    position=100 + i,
+                )
+                for i in range(10)
+            ]
+        )
         Annotation.objects.filter(pk=annotation.pk).update(version=annotation.version + 1)
     for i in range(5):
         review_services.review_comment_add(clip=clip, author=reviewer, text=f"note {i}", time_ms=i)

@@ -24,8 +24,18 @@ pytestmark = pytest.mark.django_db
 # The fake proposer's cues on every clip: visual 0-500 ms, auditory 500-1000 ms, emotional untimed.
 MOUTH, LOUD, HAPPY = "The corners of the mouth turn up.", "The voice is loud.", "He is happy."
 # Texts sharing a concept say the same thing (cosine 1); all others are orthogonal.
-CONCEPTS = {"mouth": 0, "smil": 0, "grin": 0, "loud": 1, "shout": 1, "happy": 2, "cheerful": 2,
-            "frown": 3, "glance": 4, "sigh": 5}
+CONCEPTS = {
+    "mouth": 0,
+    "smil": 0,
+    "grin": 0,
+    "loud": 1,
+    "shout": 1,
+    "happy": 2,
+    "cheerful": 2,
+    "frown": 3,
+    "glance": 4,
+    "sigh": 5,
+}
 # Close to MOUTH (cosine 0.8) but not the same: auto-promotion then prefers MOUTH.
 SMILES = "He smiles with the corners of his mouth."
 GRADED = {SMILES: {0: 0.8, 6: 0.6}}
@@ -87,17 +97,30 @@ def annotate(clip, user, *, decide=None, add=(), primary="happy", labels=None, s
         elif choice == "reject":
             annotation_services.cue_reject(cue=cue, user=user, expected_version=cue.version)
         else:
-            annotation_services.cue_edit(cue=cue, user=user, expected_version=cue.version, text=choice)
+            annotation_services.cue_edit(
+                cue=cue, user=user, expected_version=cue.version, text=choice
+            )
     for modality, text, start, end in add:
-        annotation_services.cue_add(annotation=annotation, user=user, modality=modality, text=text,
-                                    start_ms=start, end_ms=end)
+        annotation_services.cue_add(
+            annotation=annotation,
+            user=user,
+            modality=modality,
+            text=text,
+            start_ms=start,
+            end_ms=end,
+        )
     annotation = annotation_services.annotation_update(
-        annotation=annotation, user=user, expected_version=annotation.version,
-        labels=labels or [primary], primary_label=primary,
-        description=f"In the video, he smiles. Therefore, {primary}.")
+        annotation=annotation,
+        user=user,
+        expected_version=annotation.version,
+        labels=labels or [primary],
+        primary_label=primary,
+        description=f"In the video, he smiles. Therefore, {primary}.",
+    )
     if submit:
-        annotation = annotation_services.annotation_submit(annotation=annotation, user=user,
-                                                           expected_version=annotation.version)
+        annotation = annotation_services.annotation_submit(
+            annotation=annotation, user=user, expected_version=annotation.version
+        )
     return annotation
 
 
@@ -105,9 +128,15 @@ def disputed_clip(name, users):
     """Three annotations that agree on the mouth, split on the voice and the emotion, add a
     singleton each (two of them) and differ on the primary label."""
     clip = Clip.objects.get(name=name)
-    annotate(clip, users[0], add=[("visual", "He frowns briefly.", 0, 400)], labels=["happy", "calm"])
-    annotate(clip, users[1], decide={"auditory": "He shouts.", "emotional": "reject"},
-             add=[("visual", "He glances away.", 600, 900)])
+    annotate(
+        clip, users[0], add=[("visual", "He frowns briefly.", 0, 400)], labels=["happy", "calm"]
+    )
+    annotate(
+        clip,
+        users[1],
+        decide={"auditory": "He shouts.", "emotional": "reject"},
+        add=[("visual", "He glances away.", 600, 900)],
+    )
     annotate(clip, users[2], decide={"auditory": "reject"}, primary="sad", labels=["sad", "happy"])
     return clip
 
@@ -124,7 +153,9 @@ def _groups(clip):
 
 
 def _by_text(groups, text):
-    return next(g for g in groups if text in [c.text for _, c in g.members] + [c.text for c in g.model_cues])
+    return next(
+        g for g in groups if text in [c.text for _, c in g.members] + [c.text for c in g.model_cues]
+    )
 
 
 def test_alignment_groups_the_annotators_cues_and_attaches_the_model(proposed, annotators):
@@ -132,15 +163,23 @@ def test_alignment_groups_the_annotators_cues_and_attaches_the_model(proposed, a
     review = review_selectors.clip_review_get(clip=clip)
     assert [lane.label for lane in review.lanes] == [u.username for u in annotators]
     shapes = sorted((g.modality, g.label, len(g.members), len(g.model_cues)) for g in review.groups)
-    assert shapes == [("auditory", "consensus", 2, 1), ("emotional", "consensus", 2, 1),
-                      ("visual", "consensus", 3, 1), ("visual", "singleton", 1, 0),
-                      ("visual", "singleton", 1, 0)]
+    assert shapes == [
+        ("auditory", "consensus", 2, 1),
+        ("emotional", "consensus", 2, 1),
+        ("visual", "consensus", 3, 1),
+        ("visual", "singleton", 1, 0),
+        ("visual", "singleton", 1, 0),
+    ]
     assert review.counts == {"consensus": 3, "disputed": 0, "singleton": 2, "model_only": 0}
     # The rejected cues are shown (greyed) but count for nothing.
     third = review.lanes[2]
     rejected = [c for c in third.cues if c.decision == "rejected"]
     assert len(rejected) == 1 and not rejected[0].counts and rejected[0].group_key == ""
-    assert review.primary_labels_differ and [r.agrees for r in review.label_rows] == [True, True, False]
+    assert review.primary_labels_differ and [r.agrees for r in review.label_rows] == [
+        True,
+        True,
+        False,
+    ]
     assert review.candidate_labels == ["happy", "calm", "sad"]
 
 
@@ -181,77 +220,134 @@ def test_accept_merge_reject_finalize(proposed, annotators, reviewer):
     frown, glance = _by_text(groups, "He frowns briefly."), _by_text(groups, "He glances away.")
 
     # Accept with no text: the first annotator's wording over the group's span.
-    record = svc.review_group_accept(record=record, group_key=mouth.key, reviewer=reviewer,
-                                     expected_version=1)
+    record = svc.review_group_accept(
+        record=record, group_key=mouth.key, reviewer=reviewer, expected_version=1
+    )
     cue = GoldCue.objects.get(record=record, group_key=mouth.key)
     assert (cue.text, cue.how, cue.start_ms, cue.end_ms) == (MOUTH, "accepted", 0, 500)
     assert sorted(cue.source_cues) == sorted(mouth.cue_ids) and record.version == 2
     # A written text is "written"; a given span is snapped to frames.
-    record = svc.review_group_accept(record=record, group_key=loud.key, reviewer=reviewer,
-                                     expected_version=2, text="  His voice rises  to a shout. ",
-                                     start_ms=501, end_ms=999)
+    record = svc.review_group_accept(
+        record=record,
+        group_key=loud.key,
+        reviewer=reviewer,
+        expected_version=2,
+        text="  His voice rises  to a shout. ",
+        start_ms=501,
+        end_ms=999,
+    )
     cue = GoldCue.objects.get(record=record, group_key=loud.key)
-    assert (cue.text, cue.how, cue.start_ms, cue.end_ms) == ("His voice rises to a shout.", "written", 520, 1000)
+    assert (cue.text, cue.how, cue.start_ms, cue.end_ms) == (
+        "His voice rises to a shout.",
+        "written",
+        520,
+        1000,
+    )
 
     # Merge two singletons into one cue covering both spans.
-    record = svc.review_groups_merge(record=record, group_keys=[frown.key, glance.key],
-                                     text="His face changes twice.", reviewer=reviewer,
-                                     expected_version=3)
+    record = svc.review_groups_merge(
+        record=record,
+        group_keys=[frown.key, glance.key],
+        text="His face changes twice.",
+        reviewer=reviewer,
+        expected_version=3,
+    )
     merged = GoldCue.objects.get(record=record, how="merged")
     assert (merged.start_ms, merged.end_ms) == (0, 880)
     assert set(merged.source_cues) == set(frown.cue_ids + glance.cue_ids)
-    assert set(ReviewDecision.objects.filter(record=record, action="merge")
-               .values_list("group_key", flat=True)) == {frown.key, glance.key}
+    assert set(
+        ReviewDecision.objects.filter(record=record, action="merge").values_list(
+            "group_key", flat=True
+        )
+    ) == {frown.key, glance.key}
     with pytest.raises(svc.AnnotationRejected, match="one modality"):
-        svc.review_groups_merge(record=record, group_keys=[mouth.key, happy.key], text="x",
-                                reviewer=reviewer, expected_version=4)
+        svc.review_groups_merge(
+            record=record,
+            group_keys=[mouth.key, happy.key],
+            text="x",
+            reviewer=reviewer,
+            expected_version=4,
+        )
     with pytest.raises(svc.AnnotationRejected, match="at least two"):
-        svc.review_groups_merge(record=record, group_keys=[mouth.key], text="x",
-                                reviewer=reviewer, expected_version=4)
+        svc.review_groups_merge(
+            record=record, group_keys=[mouth.key], text="x", reviewer=reviewer, expected_version=4
+        )
 
     # Finalize names everything missing.
     with pytest.raises(svc.AnnotationRejected) as caught:
         svc.gold_record_finalize(record=record, reviewer=reviewer, expected_version=4)
     assert "1 undecided cue group(s) (emotional 1)" in caught.value.message
     assert "a primary emotion label" in caught.value.message
-    record = svc.review_group_reject(record=record, group_key=happy.key, reviewer=reviewer,
-                                     expected_version=4, note="not supported by the face")
-    record = svc.gold_labels_set(record=record, reviewer=reviewer, expected_version=5,
-                                 labels=["Happy", "calm", "happy"], primary_label="content",
-                                 description="He smiles and shouts.")
+    record = svc.review_group_reject(
+        record=record,
+        group_key=happy.key,
+        reviewer=reviewer,
+        expected_version=4,
+        note="not supported by the face",
+    )
+    record = svc.gold_labels_set(
+        record=record,
+        reviewer=reviewer,
+        expected_version=5,
+        labels=["Happy", "calm", "happy"],
+        primary_label="content",
+        description="He smiles and shouts.",
+    )
     assert record.labels == ["content", "happy", "calm"] and record.primary_label == "content"
     record = svc.gold_record_finalize(record=record, reviewer=reviewer, expected_version=6)
     assert record.status == "gold" and record.finalized_at is not None and record.version == 7
     assert GoldCue.objects.filter(record=record).count() == 3
     assert ReviewDecision.objects.get(record=record, group_key=happy.key).gold_cue is None
     with pytest.raises(svc.AnnotationRejected, match="final; reopen"):
-        svc.gold_cue_add(record=record, modality="visual", text="x", reviewer=reviewer, expected_version=7)
+        svc.gold_cue_add(
+            record=record, modality="visual", text="x", reviewer=reviewer, expected_version=7
+        )
     record = svc.gold_record_reopen(record=record, reviewer=reviewer, expected_version=7)
     assert record.status == "in_review" and record.finalized_at is None
 
-    actions = list(AuditEvent.objects.filter(clip=clip, object_type__in=["gold_record", "gold_cue",
-                                                                          "review_decision"])
-                   .values_list("object_type", "action"))
+    actions = list(
+        AuditEvent.objects.filter(
+            clip=clip, object_type__in=["gold_record", "gold_cue", "review_decision"]
+        ).values_list("object_type", "action")
+    )
     assert ("gold_record", "finalize") in actions and ("gold_record", "reopen") in actions
-    assert actions.count(("review_decision", "merge")) == 2 and ("review_decision", "reject") in actions
+    assert (
+        actions.count(("review_decision", "merge")) == 2
+        and ("review_decision", "reject") in actions
+    )
     labels_event = AuditEvent.objects.get(object_type="gold_record", action="labels")
-    assert labels_event.before["primary_label"] == "" and labels_event.after["primary_label"] == "content"
+    assert (
+        labels_event.before["primary_label"] == ""
+        and labels_event.after["primary_label"] == "content"
+    )
 
 
 def test_a_stale_version_is_refused_and_nothing_changes(proposed, annotators, reviewer):
     clip = disputed_clip("a", annotators)
     record = svc.gold_record_open(clip=clip, reviewer=reviewer)
     mouth = _by_text(_groups(clip), MOUTH)
-    svc.review_group_reject(record=record, group_key=mouth.key, reviewer=reviewer, expected_version=1)
+    svc.review_group_reject(
+        record=record, group_key=mouth.key, reviewer=reviewer, expected_version=1
+    )
     with pytest.raises(svc.StaleWrite) as caught:  # a second tab still holding version 1
-        svc.review_group_accept(record=record, group_key=mouth.key, reviewer=reviewer,
-                                expected_version=1, text="From the stale tab.")
+        svc.review_group_accept(
+            record=record,
+            group_key=mouth.key,
+            reviewer=reviewer,
+            expected_version=1,
+            text="From the stale tab.",
+        )
     assert caught.value.current_version == 2 and "reload" in caught.value.message
     assert ReviewDecision.objects.get(record=record).action == "reject"
     assert not GoldCue.objects.filter(text="From the stale tab.").exists()
     with pytest.raises(svc.StaleWrite):
-        svc.gold_labels_set(record=record, reviewer=reviewer, expected_version=1, labels=["sad"],
-                            primary_label="sad")
+        svc.gold_labels_set(
+            record=record,
+            reviewer=reviewer,
+            expected_version=1,
+            labels=["sad"],
+            primary_label="sad",
+        )
 
 
 def test_redeciding_dissolves_a_merge_and_deleting_a_cue_undecides(proposed, annotators, reviewer):
@@ -259,27 +355,56 @@ def test_redeciding_dissolves_a_merge_and_deleting_a_cue_undecides(proposed, ann
     record = svc.gold_record_open(clip=clip, reviewer=reviewer)
     groups = _groups(clip)
     frown, glance = _by_text(groups, "He frowns briefly."), _by_text(groups, "He glances away.")
-    record = svc.review_groups_merge(record=record, group_keys=[frown.key, glance.key], text="Both.",
-                                     reviewer=reviewer, expected_version=1)
-    record = svc.review_group_accept(record=record, group_key=frown.key, reviewer=reviewer,
-                                     expected_version=2)
+    record = svc.review_groups_merge(
+        record=record,
+        group_keys=[frown.key, glance.key],
+        text="Both.",
+        reviewer=reviewer,
+        expected_version=1,
+    )
+    record = svc.review_group_accept(
+        record=record, group_key=frown.key, reviewer=reviewer, expected_version=2
+    )
     assert not GoldCue.objects.filter(how="merged").exists()
-    assert list(ReviewDecision.objects.filter(record=record).values_list("group_key", "action")) == [
-        (frown.key, "accept")]
-    record = svc.gold_cue_add(record=record, modality="auditory", text="A sigh at the end.",
-                              start_ms=800, end_ms=1000, reviewer=reviewer, expected_version=3)
+    assert list(
+        ReviewDecision.objects.filter(record=record).values_list("group_key", "action")
+    ) == [(frown.key, "accept")]
+    record = svc.gold_cue_add(
+        record=record,
+        modality="auditory",
+        text="A sigh at the end.",
+        start_ms=800,
+        end_ms=1000,
+        reviewer=reviewer,
+        expected_version=3,
+    )
     written = GoldCue.objects.get(how="written")
     assert (written.group_key, written.start_ms) == ("", 800)
     with pytest.raises(svc.AnnotationRejected, match="does not fit the clip"):
-        svc.gold_cue_add(record=record, modality="auditory", text="Late.", start_ms=900, end_ms=5000,
-                         reviewer=reviewer, expected_version=4)
-    record = svc.gold_cue_delete(record=record, gold_cue=GoldCue.objects.get(group_key=frown.key),
-                                 reviewer=reviewer, expected_version=4)
+        svc.gold_cue_add(
+            record=record,
+            modality="auditory",
+            text="Late.",
+            start_ms=900,
+            end_ms=5000,
+            reviewer=reviewer,
+            expected_version=4,
+        )
+    record = svc.gold_cue_delete(
+        record=record,
+        gold_cue=GoldCue.objects.get(group_key=frown.key),
+        reviewer=reviewer,
+        expected_version=4,
+    )
     assert not ReviewDecision.objects.filter(record=record).exists()
-    record = svc.gold_cue_delete(record=record, gold_cue=written, reviewer=reviewer, expected_version=5)
+    record = svc.gold_cue_delete(
+        record=record, gold_cue=written, reviewer=reviewer, expected_version=5
+    )
     assert not GoldCue.objects.filter(record=record).exists() and record.version == 6
     with pytest.raises(svc.AnnotationRejected, match="no decision to undo"):
-        svc.review_decision_undo(record=record, group_key=frown.key, reviewer=reviewer, expected_version=6)
+        svc.review_decision_undo(
+            record=record, group_key=frown.key, reviewer=reviewer, expected_version=6
+        )
     deletes = AuditEvent.objects.filter(object_type="gold_cue", action="delete").count()
     assert deletes == 3  # the merged cue, the accepted one, the written one
 
@@ -287,8 +412,9 @@ def test_redeciding_dissolves_a_merge_and_deleting_a_cue_undecides(proposed, ann
 def test_an_unknown_group_is_refused(proposed, annotators, reviewer):
     record = svc.gold_record_open(clip=disputed_clip("a", annotators), reviewer=reviewer)
     with pytest.raises(svc.AnnotationRejected, match="not part of this clip's alignment"):
-        svc.review_group_reject(record=record, group_key="0123456789abcdef", reviewer=reviewer,
-                                expected_version=1)
+        svc.review_group_reject(
+            record=record, group_key="0123456789abcdef", reviewer=reviewer, expected_version=1
+        )
 
 
 def test_comments_pinned_to_a_cue_or_a_time(proposed, annotators, reviewer):
@@ -323,7 +449,10 @@ def test_auto_promote_a_unanimous_clip(proposed, annotators):
     cues = {c.modality: c for c in record.cues.all()}
     # The medoid of three: two say MOUTH, so MOUTH is closest to the centroid, not the first
     # annotator's own wording.
-    assert cues["visual"].text == MOUTH and (cues["visual"].start_ms, cues["visual"].end_ms) == (0, 500)
+    assert cues["visual"].text == MOUTH and (cues["visual"].start_ms, cues["visual"].end_ms) == (
+        0,
+        500,
+    )
     assert set(cues) == {"visual", "auditory", "emotional"}
     assert ReviewDecision.objects.filter(record=record, action="accept").count() == 3
     assert AuditEvent.objects.filter(object_type="gold_record", action="auto_promote").count() == 1
@@ -343,11 +472,17 @@ def test_auto_promote_refuses_and_says_why(proposed, annotators, case):
         annotate(clip, annotators[1], primary="sad" if case == "labels differ" else "happy")
         annotate(clip, annotators[2], submit=case != "not all submitted")
     result = svc.gold_auto_promote(clip=clip)
-    expected = {"not allowed": "does not allow", "not all submitted": "2 of 3 annotations",
-                "labels differ": "primary labels differ (happy, sad)",
-                "disputed": "lack an annotator"}[case]
+    expected = {
+        "not allowed": "does not allow",
+        "not all submitted": "2 of 3 annotations",
+        "labels differ": "primary labels differ (happy, sad)",
+        "disputed": "lack an annotator",
+    }[case]
     assert not result.promoted and expected in result.reason
-    assert not GoldRecord.objects.exists() and not AuditEvent.objects.filter(object_type="gold_record").exists()
+    assert (
+        not GoldRecord.objects.exists()
+        and not AuditEvent.objects.filter(object_type="gold_record").exists()
+    )
 
 
 def test_auto_promote_over_the_project(proposed, annotators):
@@ -366,7 +501,9 @@ def test_a_later_submission_regroups_and_is_flagged(proposed, annotators, review
     annotate(clip, annotators[1])
     record = svc.gold_record_open(clip=clip, reviewer=reviewer)
     mouth = _by_text(_groups(clip), MOUTH)
-    svc.review_group_accept(record=record, group_key=mouth.key, reviewer=reviewer, expected_version=1)
+    svc.review_group_accept(
+        record=record, group_key=mouth.key, reviewer=reviewer, expected_version=1
+    )
     assert not review_selectors.clip_review_get(clip=clip).provenance_changed
     annotate(clip, annotators[2])  # the third annotator submits while the review is open
     review = review_selectors.clip_review_get(clip=clip)
@@ -377,7 +514,8 @@ def test_a_later_submission_regroups_and_is_flagged(proposed, annotators, review
 
 
 def test_the_kth_submission_promotes_a_unanimous_clip_through_the_worker_task(
-        proposed, annotators, django_capture_on_commit_callbacks, monkeypatch):
+    proposed, annotators, django_capture_on_commit_callbacks, monkeypatch
+):
     from annotate.review import tasks as review_tasks
 
     proposed.auto_promote_consensus = True
@@ -385,8 +523,11 @@ def test_the_kth_submission_promotes_a_unanimous_clip_through_the_worker_task(
     clip = Clip.objects.get(name="a")
     enqueued = []
     delay = review_tasks.clip_auto_promote.delay
-    monkeypatch.setattr(review_tasks.clip_auto_promote, "delay",
-                        lambda clip_id: enqueued.append(clip_id) or delay(clip_id))
+    monkeypatch.setattr(
+        review_tasks.clip_auto_promote,
+        "delay",
+        lambda clip_id: enqueued.append(clip_id) or delay(clip_id),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         annotate(clip, annotators[0])
         annotate(clip, annotators[1])
@@ -398,8 +539,9 @@ def test_the_kth_submission_promotes_a_unanimous_clip_through_the_worker_task(
     assert record.auto_promoted and record.status == "gold"
 
 
-def test_no_task_when_the_project_does_not_auto_promote(proposed, annotators,
-                                                       django_capture_on_commit_callbacks):
+def test_no_task_when_the_project_does_not_auto_promote(
+    proposed, annotators, django_capture_on_commit_callbacks
+):
     clip = Clip.objects.get(name="a")
     with django_capture_on_commit_callbacks(execute=True):
         for user in annotators:
@@ -420,8 +562,14 @@ def test_opening_an_annotation_mixes_in_decoys_at_the_project_rate(proposed, ann
     # Rate 0.5 means as many decoys as real proposals; each one waits for a decision.
     assert real.count() == plain.cues.count() and decoys.count() == real.count()
     assert set(decoys.values_list("origin", "decision")) == {("model", "proposed")}
-    assert AuditEvent.objects.filter(object_type="cue", action="open",
-                                     object_id__in=list(decoys.values_list("pk", flat=True))).count() == decoys.count()
+    assert (
+        AuditEvent.objects.filter(
+            object_type="cue",
+            action="open",
+            object_id__in=list(decoys.values_list("pk", flat=True)),
+        ).count()
+        == decoys.count()
+    )
 
 
 def test_gold_cues_inherit_the_kind_of_what_they_copy(proposed, annotators, reviewer):
@@ -431,10 +579,16 @@ def test_gold_cues_inherit_the_kind_of_what_they_copy(proposed, annotators, revi
     Cue.objects.filter(annotation__clip=clip, modality="auditory").update(kind="subtitle")
     record = svc.gold_record_open(clip=clip, reviewer=reviewer)
     loud = _by_text(_groups(clip), LOUD)
-    record = svc.review_group_accept(record=record, group_key=loud.key, reviewer=reviewer,
-                                     expected_version=record.version)
+    record = svc.review_group_accept(
+        record=record, group_key=loud.key, reviewer=reviewer, expected_version=record.version
+    )
     mouth = _by_text(_groups(clip), MOUTH)
-    svc.review_group_accept(record=record, group_key=mouth.key, reviewer=reviewer,
-                            expected_version=record.version, text="A wide grin.")
+    svc.review_group_accept(
+        record=record,
+        group_key=mouth.key,
+        reviewer=reviewer,
+        expected_version=record.version,
+        text="A wide grin.",
+    )
     kinds = dict(GoldCue.objects.filter(record=record).values_list("modality", "kind"))
     assert kinds == {"auditory": "subtitle", "visual": "observation"}

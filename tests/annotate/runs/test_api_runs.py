@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.runs import proposing
 from annotate.clips.models import Clip
+from annotate.runs import proposing
 from annotate.runs import services as run_services
 from annotate.runs.models import ModelRun, Proposal
 from tests import mediafiles
@@ -32,7 +32,8 @@ def _urls(project, run_id: int) -> dict[str, str]:
 
 
 def test_worked_example_upload_a_clip_start_a_run_fetch_its_cues(
-        client, manager, project, media_root, tmp_path, django_capture_on_commit_callbacks):
+    client, manager, project, media_root, tmp_path, django_capture_on_commit_callbacks
+):
     # The README's commands, one by one, with a token as a script would send it.
     printed = StringIO()
     call_command("drf_create_token", manager.username, stdout=printed)
@@ -41,25 +42,37 @@ def test_worked_example_upload_a_clip_start_a_run_fetch_its_cues(
     headers = {"Authorization": f"Token {key}"}
     video = mediafiles.make_clip(tmp_path / "talk.mp4", seconds=1.0)
     with django_capture_on_commit_callbacks(execute=True):  # the ingest task runs eagerly
-        upload = client.post(reverse("api-clip-list", args=[project.slug]),
-                             {"file": SimpleUploadedFile("talk.mp4", video.read_bytes())},
-                             headers=headers)
+        upload = client.post(
+            reverse("api-clip-list", args=[project.slug]),
+            {"file": SimpleUploadedFile("talk.mp4", video.read_bytes())},
+            headers=headers,
+        )
     assert upload.status_code == 201, upload.content
     assert upload.json()["name"] == "talk" and upload.json()["status"] == "pending"
     clip = client.get(reverse("api-clip-detail", args=[project.slug, "talk"]), headers=headers)
     assert clip.json()["status"] == "ready"
 
     with django_capture_on_commit_callbacks(execute=True):  # one proposer task per clip
-        started = client.post(reverse("api-run-list", args=[project.slug]),
-                              {"proposer": "fake", "label": "pilot", "clips": ["talk"]},
-                              content_type="application/json", headers=headers)
+        started = client.post(
+            reverse("api-run-list", args=[project.slug]),
+            {"proposer": "fake", "label": "pilot", "clips": ["talk"]},
+            content_type="application/json",
+            headers=headers,
+        )
     assert started.status_code == 201, started.content
     run = started.json()
     # Answered before the task ran: running, one clip pending.
     assert run["status"] == "running" and run["label"] == "pilot" and run["proposer"] == "fake"
     assert run["version"] == "1.0" and run["created_by"] == manager.username
-    assert run["progress"] == {"pending": 1, "running": 0, "done": 0, "failed": 0,
-                               "cancelled": 0, "total": 1, "settled": 0}
+    assert run["progress"] == {
+        "pending": 1,
+        "running": 0,
+        "done": 0,
+        "failed": 0,
+        "cancelled": 0,
+        "total": 1,
+        "settled": 0,
+    }
 
     polled = client.get(reverse("api-run-detail", args=[project.slug, run["id"]]), headers=headers)
     assert polled.status_code == 200
@@ -67,30 +80,57 @@ def test_worked_example_upload_a_clip_start_a_run_fetch_its_cues(
     progress = polled.json()["progress"]
     assert (progress["done"], progress["failed"], progress["total"]) == (1, 0, 1)
 
-    listed = client.get(reverse("api-run-proposals", args=[project.slug, run["id"]]),
-                        headers=headers).json()
+    listed = client.get(
+        reverse("api-run-proposals", args=[project.slug, run["id"]]), headers=headers
+    ).json()
     assert listed["count"] == 1
     proposal = listed["results"][0]
     assert proposal["clip"] == "talk" and proposal["status"] == "done" and proposal["error"] == ""
     assert proposal["description"].endswith("Therefore, happy.")
-    assert proposal["emotions"] == [{"label": "happy", "score": 0.7},
-                                    {"label": "neutral", "score": 0.2}]
-    assert proposal["cues"] == [
-        {"modality": "visual", "kind": "observation", "text": "The corners of the mouth turn up.",
-         "start_ms": 0, "end_ms": 500, "confidence": 0.8},
-        {"modality": "auditory", "kind": "observation", "text": "The voice is loud.",
-         "start_ms": 500, "end_ms": 1000, "confidence": 0.6},
-        {"modality": "emotional", "kind": "inference", "text": "He is happy.",
-         "start_ms": None, "end_ms": None, "confidence": 0.5},
+    assert proposal["emotions"] == [
+        {"label": "happy", "score": 0.7},
+        {"label": "neutral", "score": 0.2},
     ]
-    one = client.get(reverse("api-run-proposal", args=[project.slug, run["id"], "talk"]),
-                     headers=headers)
+    assert proposal["cues"] == [
+        {
+            "modality": "visual",
+            "kind": "observation",
+            "text": "The corners of the mouth turn up.",
+            "start_ms": 0,
+            "end_ms": 500,
+            "confidence": 0.8,
+        },
+        {
+            "modality": "auditory",
+            "kind": "observation",
+            "text": "The voice is loud.",
+            "start_ms": 500,
+            "end_ms": 1000,
+            "confidence": 0.6,
+        },
+        {
+            "modality": "emotional",
+            "kind": "inference",
+            "text": "He is happy.",
+            "start_ms": None,
+            "end_ms": None,
+            "confidence": 0.5,
+        },
+    ]
+    one = client.get(
+        reverse("api-run-proposal", args=[project.slug, run["id"], "talk"]), headers=headers
+    )
     assert one.status_code == 200 and one.json() == proposal
-    runs = client.get(reverse("api-run-list", args=[project.slug]) + "?status=finished",
-                      headers=headers).json()
+    runs = client.get(
+        reverse("api-run-list", args=[project.slug]) + "?status=finished", headers=headers
+    ).json()
     assert [r["id"] for r in runs["results"]] == [run["id"]] and runs["count"] == 1
-    assert client.get(reverse("api-run-list", args=[project.slug]) + "?status=running",
-                      headers=headers).json()["count"] == 0
+    assert (
+        client.get(
+            reverse("api-run-list", args=[project.slug]) + "?status=running", headers=headers
+        ).json()["count"]
+        == 0
+    )
 
 
 def _as(client, user):
@@ -106,16 +146,15 @@ def _statuses(client, project, run) -> dict[str, int]:
         "detail": client.get(urls["detail"]).status_code,
         "proposals": client.get(urls["proposals"]).status_code,
         "proposal": client.get(urls["proposal"]).status_code,
-        "start": client.post(urls["list"], {"proposer": "fake", "clips": ["a"]},
-                             content_type="application/json").status_code,
+        "start": client.post(
+            urls["list"], {"proposer": "fake", "clips": ["a"]}, content_type="application/json"
+        ).status_code,
     }
 
 
-def test_who_may_read_and_act(client, project, manager, annotator, outsider,
-                              ready_clips):  # noqa: F811
+def test_who_may_read_and_act(client, project, manager, annotator, outsider, ready_clips):  # noqa: F811
     reviewer = MembershipFactory(project=project, role="reviewer").user
-    run = run_services.run_create(project=project, proposer="fake", clip_names=["a"],
-                                  enqueue=False)
+    run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
     reads = {"list": 200, "detail": 200, "proposals": 200, "proposal": 200}
 
     _as(client, None)
@@ -134,9 +173,10 @@ def test_who_may_read_and_act(client, project, manager, annotator, outsider,
         assert _statuses(client, project, run) == {**reads, "start": 403}
         refused = client.post(_urls(project, run.pk)["cancel"])
         assert refused.status_code == 403
-        assert refused.json() == {"code": "forbidden",
-                                  "detail": "Only a project manager can cancel runs; ask one of "
-                                            "the project's managers."}
+        assert refused.json() == {
+            "code": "forbidden",
+            "detail": "Only a project manager can cancel runs; ask one of the project's managers.",
+        }
 
     project.blind_mode = True
     project.save(update_fields=["blind_mode"])
@@ -159,16 +199,25 @@ def test_who_may_read_and_act(client, project, manager, annotator, outsider,
     assert "only a running run can be cancelled" in again.json()["detail"]
 
 
-def test_retry_and_rerun(client, project, manager, ready_clips,  # noqa: F811
-                         django_capture_on_commit_callbacks):
+def test_retry_and_rerun(
+    client,
+    project,
+    manager,
+    ready_clips,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
     client.force_login(manager)
     with django_capture_on_commit_callbacks(execute=True):
-        run = client.post(reverse("api-run-list", args=[project.slug]), {"proposer": "fake"},
-                          content_type="application/json").json()
+        run = client.post(
+            reverse("api-run-list", args=[project.slug]),
+            {"proposer": "fake"},
+            content_type="application/json",
+        ).json()
     detail = client.get(reverse("api-run-detail", args=[project.slug, run["id"]])).json()
     assert (detail["progress"]["done"], detail["progress"]["failed"]) == (2, 1)
-    failed = client.get(reverse("api-run-proposals", args=[project.slug, run["id"]])
-                        + "?status=failed").json()
+    failed = client.get(
+        reverse("api-run-proposals", args=[project.slug, run["id"]]) + "?status=failed"
+    ).json()
     assert [p["clip"] for p in failed["results"]] == ["broken"]
     assert "could not be tracked" in failed["results"][0]["error"]
     assert failed["results"][0]["cues"] == []
@@ -184,9 +233,11 @@ def test_retry_and_rerun(client, project, manager, ready_clips,  # noqa: F811
     assert rerun.status_code == 201 and rerun.json()["previous"] == run["id"]
     assert rerun.json()["progress"]["total"] == 3 and rerun.json()["id"] != run["id"]
     with django_capture_on_commit_callbacks(execute=True):
-        clean = client.post(reverse("api-run-list", args=[project.slug]),
-                            {"proposer": "fake", "clips": ["a"]},
-                            content_type="application/json").json()
+        clean = client.post(
+            reverse("api-run-list", args=[project.slug]),
+            {"proposer": "fake", "clips": ["a"]},
+            content_type="application/json",
+        ).json()
     no_failed = client.post(reverse("api-run-retry", args=[project.slug, clean["id"]]))
     assert no_failed.status_code == 409 and "has no failed clips" in no_failed.json()["detail"]
 
@@ -205,9 +256,11 @@ def test_bad_input_gets_a_message_naming_it(client, project, manager, ready_clip
     assert ".;" not in unknown.json()["detail"] and unknown.json()["detail"].endswith(".")
     clips = start({"proposer": "fake", "clips": ["a", "zz", "yy"]})
     assert clips.status_code == 400
-    assert clips.json()["detail"] == (f"clips: No clip named 'zz', 'yy' in project "
-                                      f"{project.slug!r}; GET /api/projects/{project.slug}/clips/ "
-                                      "lists them.")
+    assert clips.json()["detail"] == (
+        f"clips: No clip named 'zz', 'yy' in project "
+        f"{project.slug!r}; GET /api/projects/{project.slug}/clips/ "
+        "lists them."
+    )
     assert start({"proposer": "fake", "clips": []}).json()["detail"].startswith("clips: ")
     assert "Expected a list" in start({"proposer": "fake", "clips": "a"}).json()["detail"]
     Clip.objects.filter(project=project, name="b").update(status=Clip.Status.FAILED)
@@ -221,16 +274,17 @@ def test_bad_input_gets_a_message_naming_it(client, project, manager, ready_clip
     assert not_json.json() == {  # the documented shape: a code beside the detail
         "code": "invalid",
         "detail": "The request body could not be read (JSON parse error - Expecting value: line 1 "
-                  'column 1 (char 0)); send a JSON object such as {"proposer": "signals"}.'}
+        'column 1 (char 0)); send a JSON object such as {"proposer": "signals"}.',
+    }
 
     bad_filter = client.get(url + "?status=done")
     assert bad_filter.status_code == 400
-    assert bad_filter.json()["detail"] == ("status must be one of running, finished, cancelled; "
-                                           "got 'done'.")
+    assert bad_filter.json()["detail"] == (
+        "status must be one of running, finished, cancelled; got 'done'."
+    )
     missing = client.get(reverse("api-run-detail", args=[project.slug, 999999]))
     assert missing.status_code == 404 and "No run 999999" in missing.json()["detail"]
-    run = run_services.run_create(project=project, proposer="fake", clip_names=["a"],
-                                  enqueue=False)
+    run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
     no_clip = client.get(reverse("api-run-proposal", args=[project.slug, run.pk, "b"]))
     assert no_clip.status_code == 404
     assert f"Run {run.pk} has no proposal for a clip named 'b'" in no_clip.json()["detail"]
@@ -238,17 +292,22 @@ def test_bad_input_gets_a_message_naming_it(client, project, manager, ready_clip
     assert client.get(reverse("api-run-detail", args=[other.slug, run.pk])).status_code == 404
 
 
-def test_proposals_list_query_count_is_flat(client, project, manager, media_root, tmp_path,
-                                            ready_clips):  # noqa: F811
-    from annotate.clips.services import clip_create
+def test_proposals_list_query_count_is_flat(
+    client, project, manager, media_root, tmp_path, ready_clips
+):  # noqa: F811
     from annotate.clips.ingest import clip_ingest
+    from annotate.clips.services import clip_create
 
     for i, name in enumerate(("c", "d", "e")):
         path = mediafiles.make_clip(tmp_path / f"{name}.mp4", seconds=0.5, fps=20 + i)
-        clip_ingest(clip_id=clip_create(project=project, source=path, filename=f"{name}.mp4",
-                                        enqueue=False).pk)
-    small = run_services.run_create(project=project, proposer="fake", clip_names=["a"],
-                                    enqueue=False)
+        clip_ingest(
+            clip_id=clip_create(
+                project=project, source=path, filename=f"{name}.mp4", enqueue=False
+            ).pk
+        )
+    small = run_services.run_create(
+        project=project, proposer="fake", clip_names=["a"], enqueue=False
+    )
     large = run_services.run_create(project=project, proposer="fake", enqueue=False)
     for proposal in Proposal.objects.all():
         proposing.proposal_run(proposal_id=proposal.pk)
@@ -284,11 +343,16 @@ def test_schema_documents_every_answer_without_warnings(client, manager):
     start = paths["/api/projects/{slug}/runs/"]["post"]["responses"]
     assert set(start) == {"201", "400", "403", "404", "422", "503"}
     assert set(paths["/api/projects/{slug}/runs/{run_id}/cancel/"]["post"]["responses"]) == {
-        "200", "403", "404", "409"}
+        "200",
+        "403",
+        "404",
+        "409",
+    }
     proposals = paths["/api/projects/{slug}/runs/{run_id}/proposals/"]["get"]
     assert {p["name"] for p in proposals["parameters"]} >= {"limit", "offset", "status"}
     assert schema["components"]["schemas"]["ProposalOutput"]["properties"]["cues"]["items"] == {
-        "$ref": "#/components/schemas/CueOutput"}
+        "$ref": "#/components/schemas/CueOutput"
+    }
     client.force_login(manager)
     served = client.get("/api/schema/")
     assert served.status_code == 200

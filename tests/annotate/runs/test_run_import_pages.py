@@ -14,17 +14,24 @@ from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
-GOOD = json.dumps({
-    "sample_00000001": {"visual": ["He frowns.", {"text": "Brows knit.", "start_ms": 100, "end_ms": 900}],
-                        "auditory": ["His voice is loud."], "emotional": ["He is angry."]},
-    "sample_00000002": {"visual": [], "auditory": [], "emotional": ["She is calm."]},
-}).encode()
+GOOD = json.dumps(
+    {
+        "sample_00000001": {
+            "visual": ["He frowns.", {"text": "Brows knit.", "start_ms": 100, "end_ms": 900}],
+            "auditory": ["His voice is loud."],
+            "emotional": ["He is angry."],
+        },
+        "sample_00000002": {"visual": [], "auditory": [], "emotional": ["She is calm."]},
+    }
+).encode()
 BAD = json.dumps({"00000001": {"visual": ["x"]}, "sample_00000002": {"visual": "x"}}).encode()
 
 
 @pytest.fixture
 def clips(project):
-    return [make_clip(project, n) for n in ("sample_00000001", "sample_00000002", "sample_00000003")]
+    return [
+        make_clip(project, n) for n in ("sample_00000001", "sample_00000002", "sample_00000003")
+    ]
 
 
 def upload(data: bytes, name: str = "xemogpt.json") -> SimpleUploadedFile:
@@ -40,6 +47,7 @@ def member(project, role):
 
 
 # -- the page ------------------------------------------------------------------------------
+
 
 def test_page_is_for_managers_only(client, project, manager, outsider, clips):
     url = reverse("run-import", args=[project.slug])
@@ -63,8 +71,9 @@ def test_page_is_for_managers_only(client, project, manager, outsider, clips):
 def test_import_through_the_page(client, project, manager, clips):
     client.force_login(manager)
     url = reverse("run-import", args=[project.slug])
-    response = client.post(url, {"file": upload(GOOD), "label": "XEmoGPT epoch 3"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        url, {"file": upload(GOOD), "label": "XEmoGPT epoch 3"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 201, response.content
     run = ModelRun.objects.get()
     assert run.label == "XEmoGPT epoch 3" and run.created_by == manager and run.source == "import"
@@ -80,13 +89,16 @@ def test_import_through_the_page(client, project, manager, clips):
 
 def test_problems_are_listed_with_422_and_nothing_is_stored(client, project, manager, clips):
     client.force_login(manager)
-    response = client.post(reverse("run-import", args=[project.slug]), {"file": upload(BAD, "bad.csv")},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        reverse("run-import", args=[project.slug]),
+        {"file": upload(BAD, "bad.csv")},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 422
     body = response.content.decode()
     assert "bad.csv was not imported (2 problems); nothing was stored." in body
-    problems = body[body.index('<ul class="problems">'):]
-    assert problems[:problems.index("</ul>")].count("<li>") == 2
+    problems = body[body.index('<ul class="problems">') :]
+    assert problems[: problems.index("</ul>")].count("<li>") == 2
     assert "Did you mean &#x27;sample_00000001&#x27;?" in body
     assert "expected a list of cues, got a string" in body
     assert counts() == (0, 0, 0)
@@ -103,16 +115,21 @@ def test_page_answers_a_missing_file_and_a_second_import(client, project, manage
     assert again.status_code == 409 and ModelRun.objects.count() == 1
     body = again.content.decode()
     assert f"as run #{run.pk}" in body
-    assert f'href="{reverse("run-detail", args=[project.slug, run.pk])}" data-run="{run.pk}"' in body
+    assert (
+        f'href="{reverse("run-detail", args=[project.slug, run.pk])}" data-run="{run.pk}"' in body
+    )
 
 
 # -- the API -------------------------------------------------------------------------------
 
+
 def test_api_import_answers_201_with_the_run(client, project, manager, clips):
     client.force_login(manager)
     csv = f'name,english,openset\nsample_00000003,"{HAPPY}","[\'happy\']"\n'.encode()
-    response = client.post(reverse("api-run-import", args=[project.slug]),
-                           {"file": upload(csv, "emer.txt"), "label": "EMER baseline"})
+    response = client.post(
+        reverse("api-run-import", args=[project.slug]),
+        {"file": upload(csv, "emer.txt"), "label": "EMER baseline"},
+    )
     assert response.status_code == 201, response.content
     run = ModelRun.objects.get()
     body = response.json()
@@ -130,12 +147,16 @@ def test_api_errors_carry_detail_and_problems(client, project, manager, clips):
     assert bad.status_code == 422
     body = bad.json()
     assert body["code"] == "invalid_file" and "nothing was stored" in body["detail"]
-    assert len(body["problems"]) == 2 and body["problems"][0].startswith("key '00000001': no clip named")
+    assert len(body["problems"]) == 2 and body["problems"][0].startswith(
+        "key '00000001': no clip named"
+    )
     missing = client.post(url, {"label": "x"})
     assert missing.status_code == 400
     assert missing.json()["problems"] == ["file: No file was submitted."]
     wrong_format = client.post(url, {"file": upload(GOOD), "format": "xml"})
-    assert wrong_format.status_code == 400 and wrong_format.json()["problems"][0].startswith("format:")
+    assert wrong_format.status_code == 400 and wrong_format.json()["problems"][0].startswith(
+        "format:"
+    )
     assert counts() == (0, 0, 0)
     assert client.post(url, {"file": upload(GOOD)}).status_code == 201
     again = client.post(url, {"file": upload(GOOD)})
@@ -145,8 +166,9 @@ def test_api_errors_carry_detail_and_problems(client, project, manager, clips):
 
 def test_api_format_override(client, project, manager, clips):
     client.force_login(manager)
-    response = client.post(reverse("api-run-import", args=[project.slug]),
-                           {"file": upload(GOOD), "format": "csv"})
+    response = client.post(
+        reverse("api-run-import", args=[project.slug]), {"file": upload(GOOD), "format": "csv"}
+    )
     assert response.status_code == 422 and "no 'name'" in response.json()["problems"][0]
 
 
@@ -165,11 +187,17 @@ def test_api_is_for_managers_only(client, project, outsider, clips):
 
 def test_api_import_that_cannot_be_parsed_gets_a_coded_400(client, project, manager):
     client.force_login(manager)
-    response = client.generic("POST", reverse("api-run-import", args=[project.slug]),
-                              b"not multipart", content_type="multipart/form-data")  # no boundary
+    response = client.generic(
+        "POST",
+        reverse("api-run-import", args=[project.slug]),
+        b"not multipart",
+        content_type="multipart/form-data",
+    )  # no boundary
     assert response.status_code == 400, response.content
-    detail = ("The request body could not be read (Multipart form parse error - Invalid boundary "
-              "in multipart: None); send it as multipart/form-data.")
+    detail = (
+        "The request body could not be read (Multipart form parse error - Invalid boundary "
+        "in multipart: None); send it as multipart/form-data."
+    )
     assert response.json() == {"code": "invalid", "detail": detail, "problems": [detail]}
     assert counts() == (0, 0, 0)
 
@@ -181,8 +209,11 @@ def test_openapi_schema_documents_the_import_without_warnings(client, manager):
     client.force_login(manager)
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
-    mine = [m for m in [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
-            if "RunImport" in m or "run_import" in m or "runs/import" in m]
+    mine = [
+        m
+        for m in [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache]
+        if "RunImport" in m or "run_import" in m or "runs/import" in m
+    ]
     assert mine == []
     operation = response.json()["paths"]["/api/projects/{slug}/runs/import/"]["post"]
     assert set(operation["responses"]) == {"201", "400", "403", "404", "409", "413", "422"}
@@ -190,11 +221,14 @@ def test_openapi_schema_documents_the_import_without_warnings(client, manager):
     schemas = response.json()["components"]["schemas"]
     output = schemas["RunImportOutput"]["properties"]
     assert {"clips", "missing_clips", "version", "proposer"} <= set(output)
-    assert output["status"]["type"] == "string"  # no enum: it would collide with other "status" enums
+    assert (
+        output["status"]["type"] == "string"
+    )  # no enum: it would collide with other "status" enums
     assert "problems" in schemas["RunImportErrorOutput"]["properties"]
 
 
 # -- the command ---------------------------------------------------------------------------
+
 
 def test_command_imports_and_prints_the_run(project, clips, tmp_path):
     path = tmp_path / "xemogpt.json"
@@ -205,7 +239,8 @@ def test_command_imports_and_prints_the_run(project, clips, tmp_path):
     assert run.label == "from the cluster" and run.source_filename == "xemogpt.json"
     assert out.getvalue().strip() == (
         f"Imported run {run.pk} (from the cluster) into {project.name!r}: 2 clip(s), 1 ready clip(s) "
-        "not in the file; cues: visual 2, auditory 1, emotional 2.")
+        "not in the file; cues: visual 2, auditory 1, emotional 2."
+    )
 
 
 def test_command_reports_the_problems(project, clips, tmp_path):

@@ -17,22 +17,34 @@ from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
-ANGRY = ('In the video, the man frowns and his eyebrows are furrowed. In the audio, his voice is loud '
-         'and trembling. He says "I cannot believe you did this." Therefore, his emotional state is '
-         'anger and disappointment.')
-HAPPY = ("In the video, she smiles broadly and her eyes sparkle. In the audio, her tone is cheerful "
-         "and fast. Therefore, her emotional state might be happy.")
+ANGRY = (
+    "In the video, the man frowns and his eyebrows are furrowed. In the audio, his voice is loud "
+    'and trembling. He says "I cannot believe you did this." Therefore, his emotional state is '
+    "anger and disappointment."
+)
+HAPPY = (
+    "In the video, she smiles broadly and her eyes sparkle. In the audio, her tone is cheerful "
+    "and fast. Therefore, her emotional state might be happy."
+)
 
 
 def make_clip(project, name, *, status=Clip.Status.READY, duration_ms=4000, error=""):
-    return Clip.objects.create(project=project, name=name, status=status, error=error,
-                               duration_ms=duration_ms, source=f"clips/{name}",
-                               sha256=hashlib.sha256(f"{project.pk}/{name}".encode()).hexdigest())
+    return Clip.objects.create(
+        project=project,
+        name=name,
+        status=status,
+        error=error,
+        duration_ms=duration_ms,
+        source=f"clips/{name}",
+        sha256=hashlib.sha256(f"{project.pk}/{name}".encode()).hexdigest(),
+    )
 
 
 @pytest.fixture
 def clips(project):
-    return [make_clip(project, n) for n in ("sample_00000001", "sample_00000002", "sample_00000003")]
+    return [
+        make_clip(project, n) for n in ("sample_00000001", "sample_00000002", "sample_00000003")
+    ]
 
 
 def counts() -> tuple[int, int, int]:
@@ -52,20 +64,38 @@ def rejected(project, data: bytes, *, file_name="out.json", **kwargs) -> RunImpo
 
 
 def cue_rows(proposal):
-    return [(c.position, c.modality, c.kind, c.text, c.start_ms, c.end_ms)
-            for c in Cue.objects.filter(proposal=proposal).order_by("position")]
+    return [
+        (c.position, c.modality, c.kind, c.text, c.start_ms, c.end_ms)
+        for c in Cue.objects.filter(proposal=proposal).order_by("position")
+    ]
 
 
 def test_cue_json_with_strings_and_timed_objects(project, clips, manager):
-    data = json.dumps({
-        "sample_00000001": {
-            "visual": ["He frowns.", {"text": "His brows knit.", "start_ms": 500, "end_ms": 1500}],
-            "auditory": ["Subtitle text: I cannot believe it.",
-                         {"text": "His voice rises.", "kind": "observation", "start_ms": 1000, "end_ms": 9000}],
-            "emotional": ["He is angry."],
-        },
-        "sample_00000002": {"visual": [], "auditory": [], "emotional": [{"text": "Calm.", "kind": "inference"}]},
-    }).encode()
+    data = json.dumps(
+        {
+            "sample_00000001": {
+                "visual": [
+                    "He frowns.",
+                    {"text": "His brows knit.", "start_ms": 500, "end_ms": 1500},
+                ],
+                "auditory": [
+                    "Subtitle text: I cannot believe it.",
+                    {
+                        "text": "His voice rises.",
+                        "kind": "observation",
+                        "start_ms": 1000,
+                        "end_ms": 9000,
+                    },
+                ],
+                "emotional": ["He is angry."],
+            },
+            "sample_00000002": {
+                "visual": [],
+                "auditory": [],
+                "emotional": [{"text": "Calm.", "kind": "inference"}],
+            },
+        }
+    ).encode()
     run = run_import(project=project, by=manager, file_name="xemogpt_epoch3.json", data=data)
 
     run.refresh_from_db()
@@ -73,7 +103,10 @@ def test_cue_json_with_strings_and_timed_objects(project, clips, manager):
     assert run.version == hashlib.sha256(data).hexdigest()[:12] and run.finished_at is not None
     assert run.label == "xemogpt_epoch3" and run.source_filename == "xemogpt_epoch3.json"
     assert run.created_by == manager
-    assert run.parameters["format"] == "emocue-json" and run.parameters["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (
+        run.parameters["format"] == "emocue-json"
+        and run.parameters["sha256"] == hashlib.sha256(data).hexdigest()
+    )
     assert (run.parameters["clips"], run.parameters["missing_clips"]) == (2, 1)
     assert run.parameters["missing_clip_names"] == ["sample_00000003"]
     assert run.parameters["cues"] == {"visual": 2, "auditory": 2, "emotional": 2}
@@ -88,16 +121,22 @@ def test_cue_json_with_strings_and_timed_objects(project, clips, manager):
         (3, "auditory", "observation", "His voice rises.", 1000, 4000),  # cut at the clip's end
         (4, "emotional", "inference", "He is angry.", None, None),
     ]
-    assert cue_rows(proposals["sample_00000002"]) == [(0, "emotional", "inference", "Calm.", None, None)]
+    assert cue_rows(proposals["sample_00000002"]) == [
+        (0, "emotional", "inference", "Calm.", None, None)
+    ]
     cues = Cue.objects.filter(proposal__run=run)
-    assert all(c.origin == "model" and c.decision == "proposed" and c.annotation_id is None for c in cues)
+    assert all(
+        c.origin == "model" and c.decision == "proposed" and c.annotation_id is None for c in cues
+    )
     assert {c.clip_id for c in cues} == {clips[0].pk, clips[1].pk}
 
 
 def test_emer_csv_descriptions_become_cues_with_openset_labels(project, clips):
-    data = ("name,english,openset\n"
-            f'sample_00000001,"{ANGRY.replace(chr(34), chr(34) * 2)}","[\'angry\', \'disappointed\']"\n'
-            f"sample_00000003,{HAPPY.replace(',', ';')},['happy']\n").encode()
+    data = (
+        "name,english,openset\n"
+        f"sample_00000001,\"{ANGRY.replace(chr(34), chr(34) * 2)}\",\"['angry', 'disappointed']\"\n"
+        f"sample_00000003,{HAPPY.replace(',', ';')},['happy']\n"
+    ).encode()
     run = run_import(project=project, by=None, file_name="emer.csv", data=data, label="XEmoGPT v2")
     assert run.label == "XEmoGPT v2" and run.parameters["format"] == "emer-csv"
     assert run.parameters["extractor"] == "rule" and run.parameters["labels_column"] == "openset"
@@ -105,35 +144,50 @@ def test_emer_csv_descriptions_become_cues_with_openset_labels(project, clips):
 
     first = run.proposals.get(clip__name="sample_00000001")
     assert first.description == ANGRY
-    assert first.emotions == [{"label": "angry", "score": None}, {"label": "disappointed", "score": None}]
+    assert first.emotions == [
+        {"label": "angry", "score": None},
+        {"label": "disappointed", "score": None},
+    ]
     expected = extract_cues(ANGRY)
     rows = cue_rows(first)
     assert [(m, k, t) for _, m, k, t, _, _ in rows] == [
-        (m, c.kind, c.text) for m in ("visual", "auditory", "emotional") for c in expected[m]]
-    assert ("auditory", "subtitle", "I cannot believe you did this.") in [(m, k, t) for _, m, k, t, _, _ in rows]
-    assert ("emotional", "inference", "The emotional state is anger.") in [(m, k, t) for _, m, k, t, _, _ in rows]
+        (m, c.kind, c.text) for m in ("visual", "auditory", "emotional") for c in expected[m]
+    ]
+    assert ("auditory", "subtitle", "I cannot believe you did this.") in [
+        (m, k, t) for _, m, k, t, _, _ in rows
+    ]
+    assert ("emotional", "inference", "The emotional state is anger.") in [
+        (m, k, t) for _, m, k, t, _, _ in rows
+    ]
     third = run.proposals.get(clip__name="sample_00000003")
     assert third.emotions == [{"label": "happy", "score": None}]
     assert Cue.objects.filter(proposal=third, modality="visual").count() == 2
 
 
 def test_mer_three_column_csv_reads_the_english_description(project, clips):
-    data = ("name,chinese,english\n"
-            f"sample_00000002,他很高兴,\"{HAPPY}\"\n").encode()
+    data = (f'name,chinese,english\nsample_00000002,他很高兴,"{HAPPY}"\n').encode()
     run = run_import(project=project, by=None, file_name="mer.csv", data=data)
     proposal = run.proposals.get()
     assert proposal.description == HAPPY and proposal.emotions == []
     assert run.parameters["description_column"] == "english"
-    assert [t for *_, t, _, _ in cue_rows(proposal)][:2] == ["She smiles broadly.", "Her eyes sparkle."]
+    assert [t for *_, t, _, _ in cue_rows(proposal)][:2] == [
+        "She smiles broadly.",
+        "Her eyes sparkle.",
+    ]
 
 
 def test_emer_v1_columns(project, clips):
-    data = ("names,emotions,subtitles,reasons\n"
-            f'sample_00000001,angry,"I cannot believe you did this.","{ANGRY.replace(chr(34), chr(34) * 2)}"\n'
-            f'sample_00000002,"happy, excited",Great!,"{HAPPY}"\n').encode("utf-8-sig")  # Excel's BOM
+    data = (
+        "names,emotions,subtitles,reasons\n"
+        f'sample_00000001,angry,"I cannot believe you did this.","{ANGRY.replace(chr(34), chr(34) * 2)}"\n'
+        f'sample_00000002,"happy, excited",Great!,"{HAPPY}"\n'
+    ).encode("utf-8-sig")  # Excel's BOM
     run = run_import(project=project, by=None, file_name="emer_v1.csv", data=data)
     assert run.parameters["format"] == "emer-v1-csv"
-    assert run.parameters["description_column"] == "reasons" and run.parameters["labels_column"] == "emotions"
+    assert (
+        run.parameters["description_column"] == "reasons"
+        and run.parameters["labels_column"] == "emotions"
+    )
     one = run.proposals.get(clip__name="sample_00000001")
     two = run.proposals.get(clip__name="sample_00000002")
     assert one.description == ANGRY and one.emotions == [{"label": "angry", "score": None}]
@@ -158,41 +212,74 @@ def test_an_explicit_format_overrides_the_detection(project, clips):
     assert "Unknown format 'xml'" in rejected(project, as_json, fmt="xml").problems[0]
 
 
-@pytest.mark.parametrize("data, expected", [
-    (b"", "The file is empty."),
-    (b"  \n\t\n", "The file is empty."),
-    ("name,english\nsample_00000001,caf\xe9\n".encode("latin-1"), "Not UTF-8 text: byte 32 (line 2) cannot be decoded"),
-    (b'{"sample_00000001": {"visual": [', "Not valid JSON"),
-    (b"[1, 2]", "The JSON is a list"),
-    (b"{}", "The JSON object has no clips."),
-    (b"just some notes\nabout a model\n", "no 'name' (or EMER v1 'names') column (found: just some notes)"),
-    (b"names,emotions,subtitles\nsample_00000001,happy,hi\n", "looks like EMER v1"),
-    ("name,chinese\nsample_00000001,他很高兴\n".encode(), "no 'english' one"),
-    (b"name,openset\nsample_00000001,['happy']\n", "No description column"),
-    (b"name,english,english\nsample_00000001,a,b\n", "repeats column(s) 'english'"),
-    (b"name,english\n", "header but no rows"),
-    (b"name,english\x00\nsample_00000001,x\n", "NUL characters"),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (b"", "The file is empty."),
+        (b"  \n\t\n", "The file is empty."),
+        (
+            "name,english\nsample_00000001,caf\xe9\n".encode("latin-1"),
+            "Not UTF-8 text: byte 32 (line 2) cannot be decoded",
+        ),
+        (b'{"sample_00000001": {"visual": [', "Not valid JSON"),
+        (b"[1, 2]", "The JSON is a list"),
+        (b"{}", "The JSON object has no clips."),
+        (
+            b"just some notes\nabout a model\n",
+            "no 'name' (or EMER v1 'names') column (found: just some notes)",
+        ),
+        (b"names,emotions,subtitles\nsample_00000001,happy,hi\n", "looks like EMER v1"),
+        ("name,chinese\nsample_00000001,他很高兴\n".encode(), "no 'english' one"),
+        (b"name,openset\nsample_00000001,['happy']\n", "No description column"),
+        (b"name,english,english\nsample_00000001,a,b\n", "repeats column(s) 'english'"),
+        (b"name,english\n", "header but no rows"),
+        (b"name,english\x00\nsample_00000001,x\n", "NUL characters"),
+    ],
+)
 def test_unreadable_files_are_refused_with_the_reason(project, clips, data, expected):
     error = rejected(project, data)
     assert any(expected in p for p in error.problems), error.problems
 
 
-@pytest.mark.parametrize("sample, expected", [
-    ({"visual": "He frowns."}, "key 'sample_00000001'['visual']: expected a list of cues, got a string"),
-    ({"visual": [42]}, "key 'sample_00000001'['visual'][0]: a cue must be a string or an object"),
-    ({"visual": ["  "]}, "['visual'][0]: the cue text is empty"),
-    ({"visuals": ["x"], "emotion": []}, "unknown modality key(s) 'emotion', 'visuals'"),
-    (["He frowns."], "key 'sample_00000001': expected an object with visual, auditory, emotional lists"),
-    ({"visual": [{"text": "x", "confidence": 0.4}]}, "unknown field(s) 'confidence'"),
-    ({"visual": [{"kind": "observation"}]}, "'text' must be a non-empty string, got null"),
-    ({"visual": [{"text": "x", "kind": "guess"}]}, "kind 'guess' is not one of observation"),
-    ({"visual": [{"text": "x", "start_ms": 10}]}, "give both start_ms and end_ms"),
-    ({"visual": [{"text": "x", "start_ms": 900, "end_ms": 100}]}, "end_ms 100 is before start_ms 900"),
-    ({"visual": [{"text": "x", "start_ms": -5, "end_ms": 100}]}, "start_ms must be a whole number"),
-    ({"visual": [{"text": "x", "start_ms": "1s", "end_ms": 100}]}, "start_ms must be a whole number"),
-    ({"visual": [{"text": "x", "start_ms": 5000, "end_ms": 6000}]}, "start_ms 5000 is after the end of clip"),
-])
+@pytest.mark.parametrize(
+    "sample, expected",
+    [
+        (
+            {"visual": "He frowns."},
+            "key 'sample_00000001'['visual']: expected a list of cues, got a string",
+        ),
+        (
+            {"visual": [42]},
+            "key 'sample_00000001'['visual'][0]: a cue must be a string or an object",
+        ),
+        ({"visual": ["  "]}, "['visual'][0]: the cue text is empty"),
+        ({"visuals": ["x"], "emotion": []}, "unknown modality key(s) 'emotion', 'visuals'"),
+        (
+            ["He frowns."],
+            "key 'sample_00000001': expected an object with visual, auditory, emotional lists",
+        ),
+        ({"visual": [{"text": "x", "confidence": 0.4}]}, "unknown field(s) 'confidence'"),
+        ({"visual": [{"kind": "observation"}]}, "'text' must be a non-empty string, got null"),
+        ({"visual": [{"text": "x", "kind": "guess"}]}, "kind 'guess' is not one of observation"),
+        ({"visual": [{"text": "x", "start_ms": 10}]}, "give both start_ms and end_ms"),
+        (
+            {"visual": [{"text": "x", "start_ms": 900, "end_ms": 100}]},
+            "end_ms 100 is before start_ms 900",
+        ),
+        (
+            {"visual": [{"text": "x", "start_ms": -5, "end_ms": 100}]},
+            "start_ms must be a whole number",
+        ),
+        (
+            {"visual": [{"text": "x", "start_ms": "1s", "end_ms": 100}]},
+            "start_ms must be a whole number",
+        ),
+        (
+            {"visual": [{"text": "x", "start_ms": 5000, "end_ms": 6000}]},
+            "start_ms 5000 is after the end of clip",
+        ),
+    ],
+)
 def test_wrong_shapes_name_the_key(project, clips, sample, expected):
     data = json.dumps({"sample_00000002": {"visual": ["fine"]}, "sample_00000001": sample}).encode()
     error = rejected(project, data)
@@ -200,14 +287,23 @@ def test_wrong_shapes_name_the_key(project, clips, sample, expected):
 
 
 def test_unknown_clip_names_are_listed_with_hints(project, clips):
-    data = json.dumps({"00000001": {"visual": ["a"]}, "sample_2": {"visual": ["b"]},
-                       "SAMPLE_00000003": {"visual": ["c"]}, "nobody": {"visual": ["d"]},
-                       "sample_00000001": {"visual": ["e"]}, "sample_00000002 ": {}}).encode()
+    data = json.dumps(
+        {
+            "00000001": {"visual": ["a"]},
+            "sample_2": {"visual": ["b"]},
+            "SAMPLE_00000003": {"visual": ["c"]},
+            "nobody": {"visual": ["d"]},
+            "sample_00000001": {"visual": ["e"]},
+            "sample_00000002 ": {},
+        }
+    ).encode()
     problems = rejected(project, data).problems
     assert len(problems) == 5
-    assert problems[0] == (f"key '00000001': no clip named '00000001' in project {project.name!r}. "
-                           "Did you mean 'sample_00000001'? (The names differ by the 'sample_' "
-                           "prefix, zero padding, case or spaces.)")
+    assert problems[0] == (
+        f"key '00000001': no clip named '00000001' in project {project.name!r}. "
+        "Did you mean 'sample_00000001'? (The names differ by the 'sample_' "
+        "prefix, zero padding, case or spaces.)"
+    )
     assert "Did you mean 'sample_00000002'?" in problems[1]
     assert "Did you mean 'sample_00000003'?" in problems[2]
     assert "no clip named 'nobody'" in problems[3] and "Did you mean" not in problems[3]
@@ -218,36 +314,53 @@ def test_unknown_clip_names_are_listed_with_hints(project, clips):
 def test_unknown_clip_names_in_a_csv_name_the_line(project, clips):
     data = f'name,english\nsample_00000001,"{HAPPY}"\n7,"{HAPPY}"\n'.encode()
     problems = rejected(project, data, file_name="emer.csv").problems
-    assert problems == [f"line 3 ('7'): no clip named '7' in project {project.name!r}."]  # no hint: no clip 7
+    assert problems == [
+        f"line 3 ('7'): no clip named '7' in project {project.name!r}."
+    ]  # no hint: no clip 7
 
 
 def test_duplicate_names(project, clips):
     data = b'{"sample_00000001": {"visual": ["a"]}, "sample_00000001": {"visual": ["b"]}}'
-    assert rejected(project, data).problems == ["key 'sample_00000001': the clip appears twice in the file."]
-    data = f'name,english\nsample_00000001,"{HAPPY}"\nsample_00000002,"{HAPPY}"\nsample_00000001,x y\n'
+    assert rejected(project, data).problems == [
+        "key 'sample_00000001': the clip appears twice in the file."
+    ]
+    data = (
+        f'name,english\nsample_00000001,"{HAPPY}"\nsample_00000002,"{HAPPY}"\nsample_00000001,x y\n'
+    )
     problems = rejected(project, data.encode()).problems
     assert problems == ["line 4 ('sample_00000001'): the clip appears twice (first on line 2)."]
 
 
 def test_clips_that_are_not_ready_are_refused(project, clips):
-    make_clip(project, "sample_00000009", status=Clip.Status.FAILED, error="ffprobe found no video stream")
+    make_clip(
+        project, "sample_00000009", status=Clip.Status.FAILED, error="ffprobe found no video stream"
+    )
     make_clip(project, "sample_00000010", status=Clip.Status.INGESTING)
-    data = json.dumps({"sample_00000001": {"visual": ["a"]}, "sample_00000009": {"visual": ["b"]},
-                       "sample_00000010": {"visual": ["c"]}}).encode()
+    data = json.dumps(
+        {
+            "sample_00000001": {"visual": ["a"]},
+            "sample_00000009": {"visual": ["b"]},
+            "sample_00000010": {"visual": ["c"]},
+        }
+    ).encode()
     problems = rejected(project, data).problems
-    assert problems[0] == ("key 'sample_00000009': clip 'sample_00000009' is failed, not ready: ffprobe "
-                           "found no video stream. Wait for its ingestion to finish (or retry it) and "
-                           "import again.")
+    assert problems[0] == (
+        "key 'sample_00000009': clip 'sample_00000009' is failed, not ready: ffprobe "
+        "found no video stream. Wait for its ingestion to finish (or retry it) and "
+        "import again."
+    )
     assert "clip 'sample_00000010' is ingesting, not ready." in problems[1]
 
 
 def test_csv_row_problems_are_all_reported_together(project, clips):
-    data = ("name,english,openset\n"
-            f'sample_00000001,"{HAPPY}",[\'happy\'\n'     # openset not a list
-            "sample_00000002,,\n"                          # empty description
-            ",orphan text,\n"                              # empty name
-            f'sample_00000003,"{HAPPY}",[],extra\n'        # a field too many
-            f'sample_00000099,"{HAPPY}",\n').encode()      # unknown clip
+    data = (
+        "name,english,openset\n"
+        f"sample_00000001,\"{HAPPY}\",['happy'\n"  # openset not a list
+        "sample_00000002,,\n"  # empty description
+        ",orphan text,\n"  # empty name
+        f'sample_00000003,"{HAPPY}",[],extra\n'  # a field too many
+        f'sample_00000099,"{HAPPY}",\n'
+    ).encode()  # unknown clip
     problems = rejected(project, data, file_name="emer.csv").problems
     assert problems == [
         "line 2 ('sample_00000001'): openset \"['happy'\" is not a list of strings such as ['happy', 'excited'].",
@@ -268,7 +381,9 @@ def test_many_problems_are_capped_and_counted(project, clips):
 
 def test_a_label_too_long_is_a_problem(project, clips):
     data = json.dumps({"sample_00000001": {"visual": ["x"]}}).encode()
-    assert "The label is 201 characters long" in rejected(project, data, label="x" * 201).problems[0]
+    assert (
+        "The label is 201 characters long" in rejected(project, data, label="x" * 201).problems[0]
+    )
 
 
 def test_the_same_file_twice_is_refused_naming_the_earlier_run(project, clips):
@@ -280,21 +395,30 @@ def test_the_same_file_twice_is_refused_naming_the_earlier_run(project, clips):
     assert counts() == before and info.value.existing == first
     assert f"as run #{first.pk} 'a'" in info.value.message and "open that run" in info.value.message
     # one more byte is another file; another project may import the same bytes
-    assert run_import(project=project, by=None, file_name="a.json", data=data + b"\n").pk != first.pk
+    assert (
+        run_import(project=project, by=None, file_name="a.json", data=data + b"\n").pk != first.pk
+    )
     other = ProjectFactory()
     make_clip(other, "sample_00000001")
     assert run_import(project=other, by=None, file_name="a.json", data=data).project == other
 
 
-def test_an_imported_run_is_scored_like_any_other(project, clips, monkeypatch,
-                                                  django_capture_on_commit_callbacks):
-    monkeypatch.setattr(core_scorer, "_scorer",
-                        Scorer(encoder=WordEncoder(), store=DatabaseEmbeddingStore()))
+def test_an_imported_run_is_scored_like_any_other(
+    project, clips, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(
+        core_scorer, "_scorer", Scorer(encoder=WordEncoder(), store=DatabaseEmbeddingStore())
+    )
     gold_make(clips[0], [("visual", "A smile."), ("visual", "Tears.")])
     gold_make(clips[1], [("auditory", "A loud shout.")])
-    data = json.dumps({"sample_00000001": {"visual": ["A smile."]},
-                       "sample_00000002": {"auditory": [{"text": "A loud shout.", "start_ms": 0,
-                                                         "end_ms": 800}]}}).encode()
+    data = json.dumps(
+        {
+            "sample_00000001": {"visual": ["A smile."]},
+            "sample_00000002": {
+                "auditory": [{"text": "A loud shout.", "start_ms": 0, "end_ms": 800}]
+            },
+        }
+    ).encode()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = run_import(project=project, by=None, file_name="a.json", data=data)
     row = RunScore.objects.get(project=project, run=run, gold_set=None)
@@ -312,8 +436,9 @@ def test_an_imported_run_is_scored_like_any_other(project, clips, monkeypatch,
     assert callbacks == [] and RunScore.objects.count() == 1
 
 
-def test_an_imported_run_never_seeds_annotations_and_cannot_be_rerun(project, clips, manager,
-                                                                     annotator, client):
+def test_an_imported_run_never_seeds_annotations_and_cannot_be_rerun(
+    project, clips, manager, annotator, client
+):
     from django.urls import reverse
 
     from annotate.annotation.opening import annotation_open

@@ -7,14 +7,22 @@ from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips
 pytestmark = pytest.mark.django_db
 
 
-def test_start_a_run_and_watch_it(client, manager, project, ready_clips,  # noqa: F811
-                                  django_capture_on_commit_callbacks):
+def test_start_a_run_and_watch_it(
+    client,
+    manager,
+    project,
+    ready_clips,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
     client.force_login(manager)
     page = client.get(reverse("project-detail", args=[project.slug])).content.decode()
     assert '<option value="fake">' in page and "No model runs yet." in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("run-start", args=[project.slug]),
-                               {"proposer": "fake", "label": "pilot"}, headers={"HX-Request": "true"})
+        response = client.post(
+            reverse("run-start", args=[project.slug]),
+            {"proposer": "fake", "label": "pilot"},
+            headers={"HX-Request": "true"},
+        )
     assert response.status_code == 201 and "Started pilot." in response.content.decode()
     assert "every 1s" in response.content.decode()  # running when the answer was rendered
     body = client.get(reverse("run-rows", args=[project.slug])).content.decode()
@@ -28,26 +36,48 @@ def test_start_a_run_and_watch_it(client, manager, project, ready_clips,  # noqa
     assert "0.00 s – 0.50 s" in clip_page
 
 
-def test_run_actions_by_role_and_state(client, manager, annotator, project, ready_clips,  # noqa: F811
-                                       django_capture_on_commit_callbacks):
+def test_run_actions_by_role_and_state(
+    client,
+    manager,
+    annotator,
+    project,
+    ready_clips,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
     client.force_login(annotator)
-    assert client.post(reverse("run-start", args=[project.slug]), {"proposer": "fake"}).status_code == 403
+    assert (
+        client.post(reverse("run-start", args=[project.slug]), {"proposer": "fake"}).status_code
+        == 403
+    )
     client.force_login(manager)
     response = client.post(reverse("run-start", args=[project.slug]), {"proposer": "fake"})
     run = ModelRun.objects.get()  # on-commit not executed: it stays running
     assert response.status_code == 201 and "every 1s" in response.content.decode()
     url = reverse("run-action", args=[project.slug, run.pk, "rerun"])
     assert client.post(url, headers={"HX-Request": "true"}).status_code == 409  # still running
-    cancel = client.post(reverse("run-action", args=[project.slug, run.pk, "cancel"]), headers={"HX-Request": "true"})
+    cancel = client.post(
+        reverse("run-action", args=[project.slug, run.pk, "cancel"]), headers={"HX-Request": "true"}
+    )
     assert cancel.status_code == 200 and "Cancelled" in cancel.content.decode()
-    assert client.post(reverse("run-action", args=[project.slug, run.pk, "explode"])).status_code == 404
+    assert (
+        client.post(reverse("run-action", args=[project.slug, run.pk, "explode"])).status_code
+        == 404
+    )
     bad = client.post(reverse("run-start", args=[project.slug]), {"proposer": "nope"})
     # validated by the API's serializer: the same 400 and sentence as POST /api/.../runs/
-    assert bad.status_code == 400 and "proposer: Unknown proposer &#x27;nope&#x27;" in bad.content.decode()
+    assert (
+        bad.status_code == 400
+        and "proposer: Unknown proposer &#x27;nope&#x27;" in bad.content.decode()
+    )
 
 
-def test_project_page_query_count_is_flat_in_runs(client, manager, project, ready_clips,  # noqa: F811
-                                                  django_assert_max_num_queries):
+def test_project_page_query_count_is_flat_in_runs(
+    client,
+    manager,
+    project,
+    ready_clips,  # noqa: F811
+    django_assert_max_num_queries,
+):
     from annotate.runs.services import run_create
 
     for _ in range(5):
@@ -57,14 +87,20 @@ def test_project_page_query_count_is_flat_in_runs(client, manager, project, read
         assert client.get(reverse("project-detail", args=[project.slug])).status_code == 200
 
 
-def test_a_run_over_the_ticked_clips_only(client, manager, project, ready_clips,  # noqa: F811
-                                          django_capture_on_commit_callbacks):
+def test_a_run_over_the_ticked_clips_only(
+    client,
+    manager,
+    project,
+    ready_clips,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
     client.force_login(manager)
     page = client.get(reverse("project-detail", args=[project.slug])).content.decode()
     assert page.count('name="clips"') == 3 and 'form="run-form"' in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("run-start", args=[project.slug]),
-                               {"proposer": "fake", "clips": ["a", "b"]})
+        response = client.post(
+            reverse("run-start", args=[project.slug]), {"proposer": "fake", "clips": ["a", "b"]}
+        )
     assert response.status_code == 201
     run = ModelRun.objects.get()
     assert sorted(run.proposals.values_list("clip__name", flat=True)) == ["a", "b"]

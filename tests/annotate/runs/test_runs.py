@@ -5,10 +5,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotate.runs import proposing
+from annotate.clips.ingest import clip_ingest
 from annotate.clips.models import Clip
 from annotate.clips.services import clip_create
-from annotate.clips.ingest import clip_ingest
+from annotate.runs import proposing
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue, ModelRun, Proposal
 from inference.proposers import ClipInput, ProposalError, ProposedCue, register_proposer
@@ -35,12 +35,17 @@ class FakeProposer:
         assert clip.video.is_file() and clip.duration_ms > 0
         half = clip.duration_ms // 2
         return ProposalResult(
-            proposer=self.name, version=self.version,
+            proposer=self.name,
+            version=self.version,
             description="In the video, the corners of the mouth turn up. Therefore, happy.",
-            cues=(ProposedCue("visual", "The corners of the mouth turn up.", 0, half, 0.8, {"f": 1}),
-                  ProposedCue("auditory", "The voice is loud.", half, clip.duration_ms, 0.6),
-                  ProposedCue("emotional", "He is happy.", None, None, 0.5, kind="inference")),
-            emotions=(("happy", 0.7), ("neutral", 0.2)), notes=("a note",), timings={"total_s": 0.01},
+            cues=(
+                ProposedCue("visual", "The corners of the mouth turn up.", 0, half, 0.8, {"f": 1}),
+                ProposedCue("auditory", "The voice is loud.", half, clip.duration_ms, 0.6),
+                ProposedCue("emotional", "He is happy.", None, None, 0.5, kind="inference"),
+            ),
+            emotions=(("happy", 0.7), ("neutral", 0.2)),
+            notes=("a note",),
+            timings={"total_s": 0.01},
         )
 
 
@@ -63,8 +68,9 @@ def ready_clips(project, media_root, tmp_path):
     return clips
 
 
-def test_run_proposes_every_ready_clip_and_stores_timeline_cues(project, ready_clips,
-                                                                 django_capture_on_commit_callbacks):
+def test_run_proposes_every_ready_clip_and_stores_timeline_cues(
+    project, ready_clips, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         run = run_services.run_create(project=project, proposer="fake", label="first")
     # One on-commit hook sends one task per clip; the run finishing (eagerly, inside it) adds
@@ -102,7 +108,6 @@ def test_a_redelivered_task_never_duplicates_cues(project, ready_clips):
     assert Cue.objects.filter(proposal=proposal).count() == 3
 
 
-
 def test_a_redelivery_closes_a_run_its_dead_worker_left_open(project, ready_clips):
     """The worker died after committing the run's last clip and before marking the run
     finished: the redelivered task (the same id) finds nothing to claim, and closes the run."""
@@ -114,6 +119,7 @@ def test_a_redelivery_closes_a_run_its_dead_worker_left_open(project, ready_clip
     assert again.status == "done" and again.attempts == 1 and FakeProposer.calls == ["a"]
     run.refresh_from_db()
     assert run.status == ModelRun.Status.FINISHED and run.finished_at is not None
+
 
 def test_cancel_stops_pending_clips(project, ready_clips):
     run = run_services.run_create(project=project, proposer="fake", enqueue=False)
@@ -129,7 +135,9 @@ def test_cancel_stops_pending_clips(project, ready_clips):
         run_services.run_cancel(run=run)
 
 
-def test_retry_failed_and_rerun_beside_the_old(project, ready_clips, django_capture_on_commit_callbacks):
+def test_retry_failed_and_rerun_beside_the_old(
+    project, ready_clips, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         run = run_services.run_create(project=project, proposer="fake")
     Clip.objects.filter(name="broken").update(name="fixed")  # what a fixed clip would do
@@ -156,7 +164,9 @@ def test_retry_failed_and_rerun_beside_the_old(project, ready_clips, django_capt
 
 def test_unexpected_errors_fail_the_clip_and_propagate(project, media_root, tmp_path):
     path = mediafiles.make_clip(tmp_path / "crash.mp4", seconds=1.0)
-    clip_ingest(clip_id=clip_create(project=project, source=path, filename="crash.mp4", enqueue=False).pk)
+    clip_ingest(
+        clip_id=clip_create(project=project, source=path, filename="crash.mp4", enqueue=False).pk
+    )
     run = run_services.run_create(project=project, proposer="fake", enqueue=False)
     with pytest.raises(RuntimeError):
         proposing.proposal_run(proposal_id=run.proposals.get().pk)
@@ -164,10 +174,13 @@ def test_unexpected_errors_fail_the_clip_and_propagate(project, media_root, tmp_
     assert proposal.status == "failed" and "RuntimeError: boom" in proposal.error
 
 
-@pytest.mark.parametrize("kwargs,words", [
-    ({"proposer": "nope"}, "unknown proposer 'nope'"),
-    ({"proposer": "fake", "clip_names": ["zzz"]}, "No clip named 'zzz'"),
-])
+@pytest.mark.parametrize(
+    "kwargs,words",
+    [
+        ({"proposer": "nope"}, "unknown proposer 'nope'"),
+        ({"proposer": "fake", "clip_names": ["zzz"]}, "No clip named 'zzz'"),
+    ],
+)
 def test_bad_run_requests(project, ready_clips, kwargs, words):
     with pytest.raises(run_services.RunRejected, match=words):
         run_services.run_create(project=project, **kwargs)
@@ -193,10 +206,28 @@ def test_missing_media_is_a_clear_per_clip_error(project, ready_clips, media_roo
 def test_propose_command_in_process(project, ready_clips):
     out = StringIO()
     with pytest.raises(CommandError, match="2 done, 1 failed of 3"):
-        call_command("propose", "--project", project.name, "--proposer", "fake", stdout=out, stderr=StringIO())
+        call_command(
+            "propose",
+            "--project",
+            project.name,
+            "--proposer",
+            "fake",
+            stdout=out,
+            stderr=StringIO(),
+        )
     assert "FAILED broken" in out.getvalue()
     out = StringIO()
-    call_command("propose", "--project", project.name, "--proposer", "fake", "--clips", "a,b", stdout=out, stderr=StringIO())
+    call_command(
+        "propose",
+        "--project",
+        project.name,
+        "--proposer",
+        "fake",
+        "--clips",
+        "a,b",
+        stdout=out,
+        stderr=StringIO(),
+    )
     assert "2 done, 0 failed of 2" in out.getvalue()
     with pytest.raises(CommandError, match="No project named"):
         call_command("propose", "--project", "nope", stdout=StringIO())
@@ -256,5 +287,9 @@ def test_a_batch_held_by_a_dead_task_is_finished_by_its_redelivery(project, read
     BatchingFakeProposer.batches = []
     proposing.proposal_run(proposal_id=first.pk, claim="t1")
     assert BatchingFakeProposer.batches == [["a", "b", "broken"]]
-    assert dict(run.proposals.values_list("clip__name", "attempts")) == {"a": 2, "b": 2, "broken": 2}
+    assert dict(run.proposals.values_list("clip__name", "attempts")) == {
+        "a": 2,
+        "b": 2,
+        "broken": 2,
+    }
     assert ModelRun.objects.get(pk=run.pk).status == "finished"

@@ -5,20 +5,35 @@ import hashlib
 import numpy as np
 import pytest
 
-from annotate.scoring import compute
 from annotate.annotation.models import Annotation
 from annotate.clips.models import Clip
 from annotate.core import scorer as core_scorer
 from annotate.core.embedding_store import DatabaseEmbeddingStore
 from annotate.review.models import GoldCue, GoldRecord
 from annotate.runs.models import Cue, ModelRun, Proposal
-from annotate.scoring import leaderboard
+from annotate.scoring import compute, leaderboard
 from annotate.scoring.models import RunScore
 from inference.emocue360 import Scorer
 from tests.factories import MembershipFactory
 
-WORDS = ["frown", "smile", "tears", "loud", "soft", "trembling", "angry", "happy", "sad",
-         "calm", "shout", "sigh", "laugh", "glare", "nod", "whisper"]
+WORDS = [
+    "frown",
+    "smile",
+    "tears",
+    "loud",
+    "soft",
+    "trembling",
+    "angry",
+    "happy",
+    "sad",
+    "calm",
+    "shout",
+    "sigh",
+    "laugh",
+    "glare",
+    "nod",
+    "whisper",
+]
 
 
 class WordEncoder:
@@ -50,44 +65,77 @@ def word_scorer(monkeypatch):
 
 
 def clip_make(project, name):
-    return Clip.objects.create(project=project, name=name, source=f"clips/{name}",
-                               sha256=hashlib.sha256(name.encode()).hexdigest(),
-                               status=Clip.Status.READY)
+    return Clip.objects.create(
+        project=project,
+        name=name,
+        source=f"clips/{name}",
+        sha256=hashlib.sha256(name.encode()).hexdigest(),
+        status=Clip.Status.READY,
+    )
 
 
 def gold_make(clip, cues, status=GoldRecord.Status.GOLD):
-    record = GoldRecord.objects.create(clip=clip, status=status, primary_label="happy",
-                                       labels=["happy"])
+    record = GoldRecord.objects.create(
+        clip=clip, status=status, primary_label="happy", labels=["happy"]
+    )
     for position, (modality, text, *kind) in enumerate(cues):
-        GoldCue.objects.create(record=record, modality=modality, text=text, position=position,
-                               kind=kind[0] if kind else "observation")
+        GoldCue.objects.create(
+            record=record,
+            modality=modality,
+            text=text,
+            position=position,
+            kind=kind[0] if kind else "observation",
+        )
     return record
 
 
 def run_make(project, answers, status=ModelRun.Status.FINISHED, label="run"):
     """answers: {clip: [(modality, text[, kind])] or None for a failed proposal}."""
-    run = ModelRun.objects.create(project=project, proposer="fake", version="1", label=label,
-                                  status=status)
+    run = ModelRun.objects.create(
+        project=project, proposer="fake", version="1", label=label, status=status
+    )
     for clip, cues in answers.items():
         proposal = Proposal.objects.create(
-            run=run, clip=clip,
-            status=Proposal.Status.FAILED if cues is None else Proposal.Status.DONE)
+            run=run,
+            clip=clip,
+            status=Proposal.Status.FAILED if cues is None else Proposal.Status.DONE,
+        )
         for position, (modality, text, *kind) in enumerate(cues or []):
-            Cue.objects.create(clip=clip, proposal=proposal, position=position, modality=modality,
-                               text=text, kind=kind[0] if kind else "observation",
-                               origin=Cue.Origin.MODEL, decision=Cue.Decision.PROPOSED)
+            Cue.objects.create(
+                clip=clip,
+                proposal=proposal,
+                position=position,
+                modality=modality,
+                text=text,
+                kind=kind[0] if kind else "observation",
+                origin=Cue.Origin.MODEL,
+                decision=Cue.Decision.PROPOSED,
+            )
     return run
 
 
 def annotation_make(clip, user, cues, status=Annotation.Status.SUBMITTED):
     """cues: [(modality, text, options)] with options among decision, decoy, derived_from."""
-    annotation = Annotation.objects.create(clip=clip, annotator=user, status=status,
-                                           primary_label="happy", labels=["happy"],
-                                           description="x")
+    annotation = Annotation.objects.create(
+        clip=clip,
+        annotator=user,
+        status=status,
+        primary_label="happy",
+        labels=["happy"],
+        description="x",
+    )
     made = []
     for position, (modality, text, options) in enumerate(cues):
-        made.append(Cue.objects.create(clip=clip, annotation=annotation, position=position,
-                                       modality=modality, text=text, **options))
+        made.append(
+            Cue.objects.create(
+                clip=clip,
+                annotation=annotation,
+                position=position,
+                modality=modality,
+                text=text,
+                **options,
+            )
+        )
     return annotation, made
 
 
@@ -101,12 +149,17 @@ def rows(project, **filters):
 
 
 def test_invalidate_creates_rows_for_finished_runs_and_annotators(
-        project, clips, annotator, django_capture_on_commit_callbacks):
+    project, clips, annotator, django_capture_on_commit_callbacks
+):
     finished = run_make(project, {clips[0]: [("visual", "He smiles.")]})
     run_make(project, {clips[0]: [("visual", "He smiles.")]}, status=ModelRun.Status.RUNNING)
     annotation_make(clips[0], annotator, [("visual", "He smiles.", {})])
-    annotation_make(clips[1], MembershipFactory(project=project).user, [("visual", "x", {})],
-                    status=Annotation.Status.DRAFT)
+    annotation_make(
+        clips[1],
+        MembershipFactory(project=project).user,
+        [("visual", "x", {})],
+        status=Annotation.Status.DRAFT,
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         leaderboard.run_scores_invalidate(project=project, gold_changed=True)
     made = rows(project)
@@ -127,13 +180,28 @@ def computed(project, **filters):
 
 
 def test_identical_cues_score_one_and_a_modality_without_gold_is_skipped(
-        project, clips, django_capture_on_commit_callbacks):
-    gold_make(clips[0], [("visual", "He smiles."), ("auditory", "A loud shout."),
-                         ("auditory", "I am fine", "subtitle")])
+    project, clips, django_capture_on_commit_callbacks
+):
+    gold_make(
+        clips[0],
+        [
+            ("visual", "He smiles."),
+            ("auditory", "A loud shout."),
+            ("auditory", "I am fine", "subtitle"),
+        ],
+    )
     gold_make(clips[1], [("visual", "Tears run down."), ("auditory", "A sigh.")])
-    run = run_make(project, {clips[0]: [("visual", "He smiles."), ("auditory", "A loud shout."),
-                                        ("emotional", "He is happy.")],
-                             clips[1]: [("visual", "Tears run down."), ("auditory", "A sigh.")]})
+    run = run_make(
+        project,
+        {
+            clips[0]: [
+                ("visual", "He smiles."),
+                ("auditory", "A loud shout."),
+                ("emotional", "He is happy."),
+            ],
+            clips[1]: [("visual", "Tears run down."), ("auditory", "A sigh.")],
+        },
+    )
     with django_capture_on_commit_callbacks(execute=True):
         leaderboard.run_scores_invalidate(project=project, gold_changed=True)
     row = computed(project, run=run)
@@ -164,8 +232,10 @@ def test_partial_predictions_score_the_formula(project, clips, django_capture_on
     gold_make(clips[0], [("visual", "A smile."), ("visual", "Tears.")])
     gold_make(clips[1], [("visual", "A frown.")])
     gold_make(clips[2], [("visual", "A glare."), ("emotional", "Calm.")], status="in_review")
-    run = run_make(project, {clips[0]: [("visual", "A smile.")], clips[1]: None,
-                             clips[2]: [("visual", "A glare.")]})
+    run = run_make(
+        project,
+        {clips[0]: [("visual", "A smile.")], clips[1]: None, clips[2]: [("visual", "A glare.")]},
+    )
     with django_capture_on_commit_callbacks(execute=True):
         leaderboard.run_scores_invalidate(project=project, run=run)
     row = computed(project, run=run)
@@ -191,7 +261,8 @@ def test_subtitle_cues_follow_each_mode(project, clips, django_capture_on_commit
 
 
 def test_two_invalidations_before_a_compute_give_one_computation_of_the_latest(
-        project, clips, word_scorer, django_capture_on_commit_callbacks, monkeypatch):
+    project, clips, word_scorer, django_capture_on_commit_callbacks, monkeypatch
+):
     gold_make(clips[0], [("visual", "A smile.")])
     run = run_make(project, {clips[0]: [("visual", "A smile.")]})
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -200,8 +271,9 @@ def test_two_invalidations_before_a_compute_give_one_computation_of_the_latest(
     assert len(callbacks) == 2
     computations = []
     real = compute.scores_compute
-    monkeypatch.setattr(compute, "scores_compute",
-                        lambda **kw: computations.append(1) or real(**kw))
+    monkeypatch.setattr(
+        compute, "scores_compute", lambda **kw: computations.append(1) or real(**kw)
+    )
     for callback in callbacks:
         callback()
     row = computed(project, run=run)
@@ -209,8 +281,9 @@ def test_two_invalidations_before_a_compute_give_one_computation_of_the_latest(
     assert (row.generation, row.computed_generation, row.stale, row.status) == (2, 2, False, "done")
 
 
-def test_a_change_during_a_computation_is_not_lost(project, clips, monkeypatch,
-                                                     django_capture_on_commit_callbacks):
+def test_a_change_during_a_computation_is_not_lost(
+    project, clips, monkeypatch, django_capture_on_commit_callbacks
+):
     gold_make(clips[0], [("visual", "A smile.")])
     run = run_make(project, {clips[0]: [("visual", "A smile.")]})
     with django_capture_on_commit_callbacks(execute=False) as first:
@@ -229,25 +302,41 @@ def test_a_change_during_a_computation_is_not_lost(project, clips, monkeypatch,
     monkeypatch.setattr(compute, "scores_compute", meanwhile)
     first[0]()
     row = computed(project, run=run)
-    assert (row.generation, row.computed_generation, row.stale, row.status) == \
-        (2, 1, True, "pending")
+    assert (row.generation, row.computed_generation, row.stale, row.status) == (
+        2,
+        1,
+        True,
+        "pending",
+    )
     later[0]()
     row = computed(project, run=run)
     assert (row.generation, row.computed_generation, row.stale, row.status) == (2, 2, False, "done")
 
 
-def test_the_human_row_scores_kept_cues_without_decoys(project, clips, annotator,
-                                                        django_capture_on_commit_callbacks):
+def test_the_human_row_scores_kept_cues_without_decoys(
+    project, clips, annotator, django_capture_on_commit_callbacks
+):
     gold_make(clips[0], [("visual", "A smile."), ("auditory", "A soft sigh.")])
     gold_make(clips[1], [("visual", "A frown.")])
-    _, (decoy, *_) = annotation_make(clips[0], annotator, [
-        ("visual", "Tears.", {"decoy": True, "origin": "model", "decision": "accepted"}),
-        ("visual", "A smile.", {}),
-        ("visual", "A glare.", {"decision": "rejected"}),
-        ("auditory", "A soft sigh.", {}),
-    ])
-    Cue.objects.create(clip=clips[0], annotation=decoy.annotation, modality="visual",
-                       text="Tears and a laugh.", derived_from=decoy, decision="edited", position=9)
+    _, (decoy, *_) = annotation_make(
+        clips[0],
+        annotator,
+        [
+            ("visual", "Tears.", {"decoy": True, "origin": "model", "decision": "accepted"}),
+            ("visual", "A smile.", {}),
+            ("visual", "A glare.", {"decision": "rejected"}),
+            ("auditory", "A soft sigh.", {}),
+        ],
+    )
+    Cue.objects.create(
+        clip=clips[0],
+        annotation=decoy.annotation,
+        modality="visual",
+        text="Tears and a laugh.",
+        derived_from=decoy,
+        decision="edited",
+        position=9,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         leaderboard.run_scores_invalidate(project=project, annotator=annotator)
     row = computed(project, annotator=annotator)
@@ -278,8 +367,9 @@ def test_no_gold_yet_is_done_without_numbers(project, clips, django_capture_on_c
     assert row.status == "done" and row.result == {"strict": None, "reference": None}
 
 
-def test_finalize_and_reopen_recompute_through_the_hook(project, clips, manager,
-                                                         django_capture_on_commit_callbacks):
+def test_finalize_and_reopen_recompute_through_the_hook(
+    project, clips, manager, django_capture_on_commit_callbacks
+):
     from annotate.review.services import gold_record_finalize, gold_record_reopen
 
     kept = gold_make(clips[0], [("visual", "A smile.")])
@@ -287,12 +377,14 @@ def test_finalize_and_reopen_recompute_through_the_hook(project, clips, manager,
     run = run_make(project, {clips[0]: [("visual", "A smile.")], clips[1]: [("visual", "Tears.")]})
     with django_capture_on_commit_callbacks(execute=True):
         leaderboard.run_scores_invalidate(project=project, run=run)
-    assert computed(project, run=run).result["strict"]["scores"]["paper"]["visual"]["f1"] == \
-        pytest.approx(0.5)
+    assert computed(project, run=run).result["strict"]["scores"]["paper"]["visual"][
+        "f1"
+    ] == pytest.approx(0.5)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        changing = gold_record_reopen(record=changing, reviewer=manager,
-                                      expected_version=changing.version)
+        changing = gold_record_reopen(
+            record=changing, reviewer=manager, expected_version=changing.version
+        )
     assert len(callbacks) == 1
     row = computed(project, run=run)
     assert (row.generation, row.computed_generation, row.stale) == (2, 2, False)
@@ -308,30 +400,55 @@ def test_finalize_and_reopen_recompute_through_the_hook(project, clips, manager,
     assert kept.status == "gold"
 
 
-def test_real_model_ranks_a_paraphrase_above_an_unrelated_run(project, clips, monkeypatch,
-                                                               django_capture_on_commit_callbacks):
+def test_real_model_ranks_a_paraphrase_above_an_unrelated_run(
+    project, clips, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(core_scorer, "_scorer", None)  # all-MiniLM-L6-v2, offline
-    gold_make(clips[0], [("visual", "He frowns and looks down."),
-                         ("auditory", "His voice is loud and angry.")])
-    same = run_make(project, {clips[0]: [("visual", "He frowns and looks down."),
-                                         ("auditory", "His voice is loud and angry.")]})
-    close = run_make(project, {clips[0]: [("visual", "His brows are furrowed and his gaze drops."),
-                                          ("auditory", "He shouts furiously.")]})
-    far = run_make(project, {clips[0]: [("visual", "The sky is blue."),
-                                        ("auditory", "Birds sing in the garden.")]})
+    gold_make(
+        clips[0],
+        [("visual", "He frowns and looks down."), ("auditory", "His voice is loud and angry.")],
+    )
+    same = run_make(
+        project,
+        {
+            clips[0]: [
+                ("visual", "He frowns and looks down."),
+                ("auditory", "His voice is loud and angry."),
+            ]
+        },
+    )
+    close = run_make(
+        project,
+        {
+            clips[0]: [
+                ("visual", "His brows are furrowed and his gaze drops."),
+                ("auditory", "He shouts furiously."),
+            ]
+        },
+    )
+    far = run_make(
+        project,
+        {clips[0]: [("visual", "The sky is blue."), ("auditory", "Birds sing in the garden.")]},
+    )
     with django_capture_on_commit_callbacks(execute=True):
         leaderboard.run_scores_invalidate(project=project, gold_changed=True)
-    f1 = {run.pk: computed(project, run=run).result["strict"]["scores"]["paper"]["overall"]["f1"]
-          for run in (same, close, far)}
+    f1 = {
+        run.pk: computed(project, run=run).result["strict"]["scores"]["paper"]["overall"]["f1"]
+        for run in (same, close, far)
+    }
     assert f1[same.pk] == pytest.approx(1.0, abs=1e-6)
     assert 0.4 < f1[close.pk] < 0.95
     assert f1[far.pk] < f1[close.pk] - 0.2
-    assert computed(project, run=same).config["model_id"].startswith(
-        "sentence-transformers/all-MiniLM-L6-v2@sha256:")
+    assert (
+        computed(project, run=same)
+        .config["model_id"]
+        .startswith("sentence-transformers/all-MiniLM-L6-v2@sha256:")
+    )
 
 
-def test_a_frozen_version_is_scored_and_keeps_its_numbers(project, clips, manager,
-                                                          django_capture_on_commit_callbacks):
+def test_a_frozen_version_is_scored_and_keeps_its_numbers(
+    project, clips, manager, django_capture_on_commit_callbacks
+):
     from annotate.goldsets.services import goldset_freeze
     from annotate.review.services import gold_record_reopen
 
@@ -354,7 +471,8 @@ def test_a_frozen_version_is_scored_and_keeps_its_numbers(project, clips, manage
 
 
 def test_a_failed_computation_says_so_and_the_next_change_recovers(
-        project, clips, monkeypatch, django_capture_on_commit_callbacks):
+    project, clips, monkeypatch, django_capture_on_commit_callbacks
+):
     gold_make(clips[0], [("visual", "A smile.")])
     run = run_make(project, {clips[0]: [("visual", "A smile.")]})
     real = compute.scores_compute

@@ -26,19 +26,41 @@ pytestmark = pytest.mark.django_db
 def board(project, annotator, django_capture_on_commit_callbacks):
     """Two gold clips, one finished run, one annotator's human row, all computed."""
     clips = [clip_make(project, f"sample_{i:08d}") for i in range(2)]
-    gold_make(clips[0], [("visual", "He smiles."), ("auditory", "A loud shout."),
-                         ("auditory", "get out", "subtitle"), ("emotional", "He is happy.")])
+    gold_make(
+        clips[0],
+        [
+            ("visual", "He smiles."),
+            ("auditory", "A loud shout."),
+            ("auditory", "get out", "subtitle"),
+            ("emotional", "He is happy."),
+        ],
+    )
     gold_make(clips[1], [("visual", "Tears run down."), ("emotional", "She is sad.")])
-    run = run_make(project, {clips[0]: [("visual", "He smiles broadly."),
-                                        ("auditory", "A soft whisper."),
-                                        ("emotional", "He is happy.")],
-                             clips[1]: [("visual", "A glare.")]}, label="signal v1")
-    annotation_make(clips[0], annotator, [("visual", "He smiles.", {}),
-                                          ("emotional", "He is happy.", {})])
+    run = run_make(
+        project,
+        {
+            clips[0]: [
+                ("visual", "He smiles broadly."),
+                ("auditory", "A soft whisper."),
+                ("emotional", "He is happy."),
+            ],
+            clips[1]: [("visual", "A glare.")],
+        },
+        label="signal v1",
+    )
+    annotation_make(
+        clips[0], annotator, [("visual", "He smiles.", {}), ("emotional", "He is happy.", {})]
+    )
     with django_capture_on_commit_callbacks(execute=True):
         leaderboard.run_scores_invalidate(project=project, gold_changed=True)
-    return {"clips": clips, "run": run, "rows": {
-        "run": RunScore.objects.get(run=run), "human": RunScore.objects.get(annotator=annotator)}}
+    return {
+        "clips": clips,
+        "run": run,
+        "rows": {
+            "run": RunScore.objects.get(run=run),
+            "human": RunScore.objects.get(annotator=annotator),
+        },
+    }
 
 
 def url(project, route="leaderboard", **kwargs):
@@ -53,9 +75,10 @@ def test_members_see_the_rows_and_the_human_row_is_marked(client, project, manag
     assert "signal v1" in html and 'data-kind="human"' in html and ">human</span>" in html
     assert f'data-row="{board["rows"]["run"].pk}"' in html
     assert "<svg" in html and 'id="leaderboard-bars"' in html
-    svg = ElementTree.fromstring(html[html.index("<svg"):html.index("</svg>") + 6])
-    whiskers = svg.findall(".//{http://www.w3.org/2000/svg}line[@class='ci']") or \
-        svg.findall(".//line[@class='ci']")
+    svg = ElementTree.fromstring(html[html.index("<svg") : html.index("</svg>") + 6])
+    whiskers = svg.findall(".//{http://www.w3.org/2000/svg}line[@class='ci']") or svg.findall(
+        ".//line[@class='ci']"
+    )
     bars = svg.findall(".//{http://www.w3.org/2000/svg}rect") or svg.findall(".//rect")
     assert len(bars) == 8  # 2 rows x (3 modalities + overall), each with a number
     assert len(whiskers) == len(bars)
@@ -68,10 +91,17 @@ def test_annotators_see_it_unless_the_project_is_blind(client, project, annotato
     assert client.get(url(project)).status_code == 200
     project.blind_mode = True
     project.save(update_fields=["blind_mode"])
-    for target in (url(project), url(project, "leaderboard-rows"),
-                   url(project, "leaderboard-row", row_id=board["rows"]["run"].pk),
-                   url(project, "leaderboard-sample", row_id=board["rows"]["run"].pk,
-                       name=board["clips"][0].name)):
+    for target in (
+        url(project),
+        url(project, "leaderboard-rows"),
+        url(project, "leaderboard-row", row_id=board["rows"]["run"].pk),
+        url(
+            project,
+            "leaderboard-sample",
+            row_id=board["rows"]["run"].pk,
+            name=board["clips"][0].name,
+        ),
+    ):
         assert client.get(target).status_code == 404, target
     reviewer = MembershipFactory(project=project, role="reviewer").user
     client.force_login(reviewer)
@@ -94,8 +124,9 @@ def test_a_stale_row_says_recomputing_and_keeps_polling(client, project, manager
     assert 'hx-trigger="every 500ms"' in html
 
 
-def test_the_partial_answers_204_while_nothing_changed(client, project, manager, board,
-                                                       django_capture_on_commit_callbacks):
+def test_the_partial_answers_204_while_nothing_changed(
+    client, project, manager, board, django_capture_on_commit_callbacks
+):
     client.force_login(manager)
     first = client.get(url(project, "leaderboard-rows"))
     token = first.content.decode().split('data-token="')[1].split('"')[0]
@@ -106,19 +137,25 @@ def test_the_partial_answers_204_while_nothing_changed(client, project, manager,
     changed = client.get(url(project, "leaderboard-rows"), {"since": token})
     assert changed.status_code == 200
     row = board["rows"]["run"]
-    assert f'data-row="{row.pk}" data-kind="run" data-status="done" data-generation="2" ' \
-           f'data-computed-generation="2"' in changed.content.decode()
+    assert (
+        f'data-row="{row.pk}" data-kind="run" data-status="done" data-generation="2" '
+        f'data-computed-generation="2"' in changed.content.decode()
+    )
 
 
-def test_the_partial_needs_the_same_queries_with_more_rows(client, project, manager, board,
-                                                           django_capture_on_commit_callbacks):
+def test_the_partial_needs_the_same_queries_with_more_rows(
+    client, project, manager, board, django_capture_on_commit_callbacks
+):
     client.force_login(manager)
     with CaptureQueriesContext(connection) as few:
         assert client.get(url(project, "leaderboard-rows")).status_code == 200
     for i in range(4):
         run_make(project, {board["clips"][0]: [("visual", f"He smiles {i}.")]}, label=f"more {i}")
-        annotation_make(board["clips"][0], MembershipFactory(project=project).user,
-                        [("visual", "He smiles.", {})])
+        annotation_make(
+            board["clips"][0],
+            MembershipFactory(project=project).user,
+            [("visual", "He smiles.", {})],
+        )
     with django_capture_on_commit_callbacks(execute=True):
         leaderboard.run_scores_invalidate(project=project, gold_changed=True)
     assert RunScore.objects.filter(project=project).count() == 10
@@ -147,15 +184,18 @@ def test_the_row_page_draws_the_per_sample_distribution(client, project, manager
     assert page.status_code == 200 and 'id="sample-histogram"' in html
     assert html.count('data-sample="') == 2
     assert sum(int(c) for c in html.split('data-count="')[1:] for c in [c.split('"')[0]]) == 2
-    assert client.get(url(project, "leaderboard-row", row_id=row.pk),
-                      {"mode": "nonsense"}).status_code == 404
+    assert (
+        client.get(url(project, "leaderboard-row", row_id=row.pk), {"mode": "nonsense"}).status_code
+        == 404
+    )
 
 
 def test_the_sample_view_shows_both_sides_with_best_matches(client, project, manager, board):
     client.force_login(manager)
     row = board["rows"]["run"]
-    page = client.get(url(project, "leaderboard-sample", row_id=row.pk,
-                          name=board["clips"][0].name))
+    page = client.get(
+        url(project, "leaderboard-sample", row_id=row.pk, name=board["clips"][0].name)
+    )
     html = page.content.decode()
     assert page.status_code == 200
     visual = html.split('data-modality="visual"')[1].split("</section>")[0]
@@ -166,8 +206,12 @@ def test_the_sample_view_shows_both_sides_with_best_matches(client, project, man
     assert "1.000" in gold_side  # both texts hold the one concept "smile" for the test encoder
     auditory = html.split('data-modality="auditory"')[1].split("</section>")[0]
     assert "subtitle · not scored" in auditory
-    assert client.get(url(project, "leaderboard-sample", row_id=row.pk,
-                          name="sample_99999999")).status_code == 404
+    assert (
+        client.get(
+            url(project, "leaderboard-sample", row_id=row.pk, name="sample_99999999")
+        ).status_code
+        == 404
+    )
 
 
 def test_a_cancelled_run_leaves_the_page(client, project, manager, board):

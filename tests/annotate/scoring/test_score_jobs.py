@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from annotate.scoring import compute
 from annotate.core import scorer as core_scorer
 from annotate.core.embedding_store import DatabaseEmbeddingStore
 from annotate.core.models import CueEmbedding
+from annotate.scoring import compute
 from annotate.scoring import services as scoring_services
 from annotate.scoring.models import ScoreJob
 from inference.emocue360 import Scorer, score
@@ -16,8 +16,11 @@ from inference.emocue360 import Scorer, score
 pytestmark = pytest.mark.django_db
 
 GOLD = {
-    "s1": {"visual": ["He frowns.", "His eyes widen."], "auditory": ["His voice is loud."],
-           "emotional": ["He is angry."]},
+    "s1": {
+        "visual": ["He frowns.", "His eyes widen."],
+        "auditory": ["His voice is loud."],
+        "emotional": ["He is angry."],
+    },
     "s2": {"visual": ["She smiles."], "auditory": [], "emotional": ["She is happy."]},
 }
 PRED = {
@@ -40,7 +43,7 @@ class TrigramEncoder:
         for i, text in enumerate(texts):
             padded = f"  {text.lower()} "
             for j in range(len(padded) - 2):
-                out[i, sum(map(ord, padded[j:j + 3])) % 64] += 1.0
+                out[i, sum(map(ord, padded[j : j + 3])) % 64] += 1.0
         return out
 
 
@@ -69,13 +72,25 @@ def test_job_runs_and_matches_the_library(project, db_scorer, django_capture_on_
     scorer, encoder = db_scorer
     with django_capture_on_commit_callbacks(execute=True):
         job = scoring_services.score_job_create(
-            project=project, gold=json.dumps(GOLD).encode(), predicted=PRED,
-            gold_filename="gold.json", predicted_filename="run.json",
-            variants=["one_to_one", "hit_rate"], tau=0.6, ci=True)
+            project=project,
+            gold=json.dumps(GOLD).encode(),
+            predicted=PRED,
+            gold_filename="gold.json",
+            predicted_filename="run.json",
+            variants=["one_to_one", "hit_rate"],
+            tau=0.6,
+            ci=True,
+        )
     job.refresh_from_db()
     assert job.status == ScoreJob.Status.DONE, job.error
-    expected = score(gold=GOLD, predicted=PRED, variants=("one_to_one", "hit_rate"), tau=0.6,
-                     ci=True, scorer=Scorer(encoder=TrigramEncoder()))
+    expected = score(
+        gold=GOLD,
+        predicted=PRED,
+        variants=("one_to_one", "hit_rate"),
+        tau=0.6,
+        ci=True,
+        scorer=Scorer(encoder=TrigramEncoder()),
+    )
     assert job.result["scores"] == json.loads(json.dumps(expected["scores"]))
     assert job.result["config"]["model_id"] == "test-trigram-64"
     # Every text of a scored (sample, modality) pair; s2's auditory prediction is not one,
@@ -95,7 +110,9 @@ def test_job_runs_and_matches_the_library(project, db_scorer, django_capture_on_
     assert again.result["counts"]["cue_texts_encoded"] == 0
 
 
-def test_running_a_settled_job_again_is_a_no_op(project, db_scorer, django_capture_on_commit_callbacks):
+def test_running_a_settled_job_again_is_a_no_op(
+    project, db_scorer, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         job = scoring_services.score_job_create(project=project, gold=GOLD, predicted=PRED)
     job.refresh_from_db()
@@ -103,21 +120,32 @@ def test_running_a_settled_job_again_is_a_no_op(project, db_scorer, django_captu
     assert compute.score_job_run(job_id=job.pk).finished_at == finished
 
 
-@pytest.mark.parametrize("gold,predicted,kwargs,words", [
-    (b"{not json", PRED, {}, "gold.json is not JSON: Expecting property name"),
-    (b"\xff\xfe", PRED, {}, "not UTF-8"),
-    ([1, 2], PRED, {}, "expected a JSON object"),
-    (GOLD, {"s9": {"visual": ["x"]}}, {}, "not in gold: 's9'"),
-    (GOLD, {"s1": {"visual": [3]}}, {}, "s1"),
-    (GOLD, PRED, {"mode": "loose"}, "Mode must be one of strict, reference"),
-    (GOLD, PRED, {"variants": ["best"]}, "Unknown variant(s) best"),
-    (GOLD, PRED, {"tau": 1.5}, "tau must lie in [0, 1]"),
-])
-def test_bad_input_is_refused_before_anything_is_queued(project, gold, predicted, kwargs, words,
-                                                        django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(scoring_services.ScoreRejected) as caught:
+@pytest.mark.parametrize(
+    "gold,predicted,kwargs,words",
+    [
+        (b"{not json", PRED, {}, "gold.json is not JSON: Expecting property name"),
+        (b"\xff\xfe", PRED, {}, "not UTF-8"),
+        ([1, 2], PRED, {}, "expected a JSON object"),
+        (GOLD, {"s9": {"visual": ["x"]}}, {}, "not in gold: 's9'"),
+        (GOLD, {"s1": {"visual": [3]}}, {}, "s1"),
+        (GOLD, PRED, {"mode": "loose"}, "Mode must be one of strict, reference"),
+        (GOLD, PRED, {"variants": ["best"]}, "Unknown variant(s) best"),
+        (GOLD, PRED, {"tau": 1.5}, "tau must lie in [0, 1]"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_queued(
+    project, gold, predicted, kwargs, words, django_capture_on_commit_callbacks
+):
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(scoring_services.ScoreRejected) as caught,
+    ):
         scoring_services.score_job_create(
-            project=project, gold=gold if not isinstance(gold, list) else json.dumps(gold).encode(),
-            predicted=predicted, gold_filename="gold.json", **kwargs)
+            project=project,
+            gold=gold if not isinstance(gold, list) else json.dumps(gold).encode(),
+            predicted=predicted,
+            gold_filename="gold.json",
+            **kwargs,
+        )
     assert words in caught.value.message
     assert callbacks == [] and ScoreJob.objects.count() == 0

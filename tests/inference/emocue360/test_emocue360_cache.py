@@ -94,7 +94,9 @@ def test_sqlite_store_shared_by_concurrent_processes(tmp_path):
     SQLiteEmbeddingStore(path)
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    workers = [ctx.Process(target=_writer, args=(path, start, queue)) for start in (0, 100, 150, 150)]
+    workers = [
+        ctx.Process(target=_writer, args=(path, start, queue)) for start in (0, 100, 150, 150)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -110,9 +112,13 @@ def test_scorer_with_a_file_store_skips_the_encoder_on_the_second_run(tmp_path):
     gold = {"s": {"visual": ["ab", "cd"], "auditory": ["e"], "emotional": ["abc"]}}
     pred = {"s": {"visual": ["a"], "auditory": ["e"], "emotional": ["bcd"]}}
     first_encoder = LetterCountEncoder()
-    first = Scorer(encoder=first_encoder, store=tmp_path / "e.sqlite").score(gold=gold, predicted=pred)
+    first = Scorer(encoder=first_encoder, store=tmp_path / "e.sqlite").score(
+        gold=gold, predicted=pred
+    )
     second_encoder = LetterCountEncoder()
-    second = Scorer(encoder=second_encoder, store=tmp_path / "e.sqlite").score(gold=gold, predicted=pred)
+    second = Scorer(encoder=second_encoder, store=tmp_path / "e.sqlite").score(
+        gold=gold, predicted=pred
+    )
     assert first["counts"]["cue_texts_encoded"] == 6
     assert second["counts"]["cue_texts_encoded"] == 0 and second_encoder.calls == 0
     assert first["scores"] == second["scores"]

@@ -29,12 +29,16 @@ class CannedServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 length = int(self.headers["Content-Length"])
-                server.requests.append({
-                    "path": self.path,
-                    "auth": self.headers.get("Authorization"),
-                    "body": json.loads(self.rfile.read(length)),
-                })
-                status, body = server.answers.pop(0) if server.answers else (500, "no answer queued")
+                server.requests.append(
+                    {
+                        "path": self.path,
+                        "auth": self.headers.get("Authorization"),
+                        "body": json.loads(self.rfile.read(length)),
+                    }
+                )
+                status, body = (
+                    server.answers.pop(0) if server.answers else (500, "no answer queued")
+                )
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -64,8 +68,9 @@ def server():
 
 
 def extractor(server, **kw):
-    return ChatCueExtractor(base_url=server.base_url, model="deepseek-chat", api_key="k-test",
-                            backoff_s=0.01, **kw)
+    return ChatCueExtractor(
+        base_url=server.base_url, model="deepseek-chat", api_key="k-test", backoff_s=0.01, **kw
+    )
 
 
 def test_request_and_answer(server):
@@ -76,10 +81,15 @@ def test_request_and_answer(server):
     assert request["auth"] == "Bearer k-test"
     assert request["body"]["model"] == "deepseek-chat"
     assert request["body"]["response_format"] == {"type": "json_object"}
-    assert request["body"]["messages"][-1] == {"role": "user", "content": "In the video, he frowns."}
+    assert request["body"]["messages"][-1] == {
+        "role": "user",
+        "content": "In the video, he frowns.",
+    }
     assert [c.text for c in cues["visual"]] == ["He frowns.", "He looks away."]
     assert [(c.text, c.kind) for c in cues["auditory"]] == [
-        ("leave me alone", "subtitle"), ("His voice is low.", "observation")]
+        ("leave me alone", "subtitle"),
+        ("His voice is low.", "observation"),
+    ]
     assert [c.text for c in cues["emotional"]] == ["He is sad."]
 
 
@@ -97,7 +107,10 @@ def test_transient_errors_and_bad_answers_are_retried(server):
 
 def test_gives_up_with_the_last_problem(server):
     server.answers += [server.chat({"visual": []})] * 3
-    with pytest.raises(CueExtractionError, match=r"after 3 attempt\(s\).*lacks key\(s\) \['auditory', 'emotional'\]"):
+    with pytest.raises(
+        CueExtractionError,
+        match=r"after 3 attempt\(s\).*lacks key\(s\) \['auditory', 'emotional'\]",
+    ):
         extractor(server, max_attempts=3).extract("text")
     assert len(server.requests) == 3
 
@@ -121,9 +134,12 @@ def test_answers_are_cached_in_memory_and_in_a_file(server, tmp_path):
 
 
 def test_unreachable_endpoint(tmp_path):
-    ex = ChatCueExtractor(base_url="http://127.0.0.1:9/v1", model="m", max_attempts=2,
-                          backoff_s=0.01, timeout_s=2)
-    with pytest.raises(CueExtractionError, match="cannot reach http://127.0.0.1:9/v1/chat/completions"):
+    ex = ChatCueExtractor(
+        base_url="http://127.0.0.1:9/v1", model="m", max_attempts=2, backoff_s=0.01, timeout_s=2
+    )
+    with pytest.raises(
+        CueExtractionError, match="cannot reach http://127.0.0.1:9/v1/chat/completions"
+    ):
         ex.extract("text")
 
 
@@ -131,8 +147,14 @@ def test_unreachable_endpoint(tmp_path):
     ("content", "message"),
     [
         ("[]", "must be a JSON object"),
-        ('{"visual": [], "auditory": [], "emotional": [], "mood": []}', r"unknown key\(s\) \['mood'\]"),
-        ('{"visual": [1], "auditory": [], "emotional": []}', r"answer\['visual'\] must be a list of strings"),
+        (
+            '{"visual": [], "auditory": [], "emotional": [], "mood": []}',
+            r"unknown key\(s\) \['mood'\]",
+        ),
+        (
+            '{"visual": [1], "auditory": [], "emotional": []}',
+            r"answer\['visual'\] must be a list of strings",
+        ),
         ("{", "not JSON"),
     ],
 )

@@ -37,8 +37,22 @@ def files(tmp_path):
 
 def test_score_json_gold_against_itself(files, capsys):
     tmp, gold = files
-    rc = main(["score", "--gold", str(gold), "--pred", str(gold), "--json", "--ci",
-               "--variants", "all", "--quiet", "--cache", str(tmp / "cache.sqlite")])
+    rc = main(
+        [
+            "score",
+            "--gold",
+            str(gold),
+            "--pred",
+            str(gold),
+            "--json",
+            "--ci",
+            "--variants",
+            "all",
+            "--quiet",
+            "--cache",
+            str(tmp / "cache.sqlite"),
+        ]
+    )
     assert rc == 0
     result = json.loads(capsys.readouterr().out)
     assert result["scores"]["paper"]["overall"]["f1"] == pytest.approx(1.0, abs=1e-6)
@@ -52,11 +66,25 @@ def test_score_table_and_output_file(files, capsys):
     tmp, gold = files
     pred = tmp / "pred.json"
     pred.write_text(json.dumps({"sample_00000001": GOLD["sample_00000001"]}))
-    rc = main(["score", "--gold", str(gold), "--pred", str(pred), "--mode", "reference",
-               "-o", str(tmp / "out.json"), "--quiet"])
+    rc = main(
+        [
+            "score",
+            "--gold",
+            str(gold),
+            "--pred",
+            str(pred),
+            "--mode",
+            "reference",
+            "-o",
+            str(tmp / "out.json"),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
-    assert "mode=reference" in out and "paper" in out and "gold samples without prediction: 1" in out
+    assert (
+        "mode=reference" in out and "paper" in out and "gold samples without prediction: 1" in out
+    )
     written = json.loads((tmp / "out.json").read_text())
     assert set(written["per_sample"]) == {"sample_00000001"}
 
@@ -91,22 +119,47 @@ def write_csv(path, rows, fields=("name", "english")):
 
 
 def test_extract_as_a_module_in_a_fresh_process(tmp_path):
-    write_csv(tmp_path / "d.csv", [
-        ("sample_1", 'In the video, he frowns. In the audio, he shouts "get out". '
-                     "Therefore, his emotional state is anger."),
-        ("sample_2", ""),
-    ])
+    write_csv(
+        tmp_path / "d.csv",
+        [
+            (
+                "sample_1",
+                'In the video, he frowns. In the audio, he shouts "get out". '
+                "Therefore, his emotional state is anger.",
+            ),
+            ("sample_2", ""),
+        ],
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
-        [sys.executable, "-m", "inference.emocue360", "extract", "--csv", str(tmp_path / "d.csv"),
-         "--text-column", "english", "--name-column", "name", "-o", str(tmp_path / "cues.json")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "inference.emocue360",
+            "extract",
+            "--csv",
+            str(tmp_path / "d.csv"),
+            "--text-column",
+            "english",
+            "--name-column",
+            "name",
+            "-o",
+            str(tmp_path / "cues.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     cues = json.loads((tmp_path / "cues.json").read_text())
     assert cues["sample_1"] == {
         "visual": [{"text": "He frowns.", "kind": "observation"}],
-        "auditory": [{"text": "get out", "kind": "subtitle"}, {"text": "He shouts.", "kind": "observation"}],
+        "auditory": [
+            {"text": "get out", "kind": "subtitle"},
+            {"text": "He shouts.", "kind": "observation"},
+        ],
         "emotional": [{"text": "The emotional state is anger.", "kind": "inference"}],
     }
     assert cues["sample_2"] == {"visual": [], "auditory": [], "emotional": []}
@@ -115,8 +168,20 @@ def test_extract_as_a_module_in_a_fresh_process(tmp_path):
 
 def test_extract_plain_format(tmp_path):
     write_csv(tmp_path / "d.csv", [("s1", 'He says "hi" loudly.')])
-    assert main(["extract", "--csv", str(tmp_path / "d.csv"), "-o", str(tmp_path / "c.json"),
-                 "--plain", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "extract",
+                "--csv",
+                str(tmp_path / "d.csv"),
+                "-o",
+                str(tmp_path / "c.json"),
+                "--plain",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     cues = json.loads((tmp_path / "c.json").read_text())
     assert "Subtitle text: hi" in cues["s1"]["auditory"]
 
@@ -124,7 +189,11 @@ def test_extract_plain_format(tmp_path):
 @pytest.mark.parametrize(
     ("rows", "args", "message"),
     [
-        ([("s1", "x")], ["--text-column", "reasons"], "has no column 'reasons'; its columns are ['name', 'english']"),
+        (
+            [("s1", "x")],
+            ["--text-column", "reasons"],
+            "has no column 'reasons'; its columns are ['name', 'english']",
+        ),
         ([("s1", "x"), ("s1", "y")], [], "sample 's1' appears twice"),
         ([], [], "has no rows"),
         ([("s1", "x")], ["--extractor", "chat"], "the chat extractor needs --chat-base-url"),
@@ -134,11 +203,16 @@ def test_extract_errors(tmp_path, capsys, rows, args, message, monkeypatch):
     monkeypatch.delenv("EMOCUE360_CHAT_BASE_URL", raising=False)
     monkeypatch.delenv("EMOCUE360_CHAT_MODEL", raising=False)
     write_csv(tmp_path / "d.csv", rows)
-    assert main(["extract", "--csv", str(tmp_path / "d.csv"), "-o", str(tmp_path / "c.json"), *args]) == 2
+    assert (
+        main(["extract", "--csv", str(tmp_path / "d.csv"), "-o", str(tmp_path / "c.json"), *args])
+        == 2
+    )
     assert message in capsys.readouterr().err
     assert not (tmp_path / "c.json").exists()
 
 
 def test_extract_missing_csv(tmp_path, capsys):
-    assert main(["extract", "--csv", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "c.json")]) == 2
+    assert (
+        main(["extract", "--csv", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "c.json")]) == 2
+    )
     assert "does not exist" in capsys.readouterr().err

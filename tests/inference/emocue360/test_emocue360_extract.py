@@ -19,7 +19,7 @@ from .conftest import TableEncoder
 
 STRUCTURED = (
     "In the video, the woman frowns and looks away from the camera, while her shoulders drop. "
-    "In the audio, her voice is low and she sighs. She says \"leave me alone\". "
+    'In the audio, her voice is low and she sighs. She says "leave me alone". '
     "Therefore, it can be inferred that her emotional state is sadness, frustration, and fatigue."
 )
 
@@ -31,7 +31,9 @@ def texts(cues):
 def test_structured_description():
     cues = extract_cues(STRUCTURED)
     assert texts(cues["visual"]) == [
-        "The woman frowns.", "Looks away from the camera.", "Her shoulders drop."
+        "The woman frowns.",
+        "Looks away from the camera.",
+        "Her shoulders drop.",
     ]
     assert [(c.text, c.kind) for c in cues["auditory"]] == [
         ("leave me alone", "subtitle"),
@@ -112,15 +114,27 @@ def test_output_round_trips_through_the_cue_file_format():
 def test_strict_metric_ignores_subtitle_cues_reference_drops_them_by_substring():
     gold = {"s": cue_set_to_json(extract_cues(STRUCTURED))}
     pred = {"s": cue_set_to_json(extract_cues(STRUCTURED.replace("leave me alone", "go away")))}
-    texts_needed = {c if isinstance(c, str) else c["text"] for f in (gold, pred)
-                    for m in MODALITIES for c in f["s"][m]}
+    texts_needed = {
+        c if isinstance(c, str) else c["text"]
+        for f in (gold, pred)
+        for m in MODALITIES
+        for c in f["s"][m]
+    }
     texts_needed |= {"Subtitle text: leave me alone", "Subtitle text: go away"}
-    encoder = TableEncoder({t: np.eye(len(texts_needed))[i] for i, t in enumerate(sorted(texts_needed))})
+    encoder = TableEncoder(
+        {t: np.eye(len(texts_needed))[i] for i, t in enumerate(sorted(texts_needed))}
+    )
     strict = Scorer(encoder=encoder).score(gold=gold, predicted=pred)
     assert strict["scores"]["paper"]["auditory"]["f1"] == pytest.approx(1.0)
     plain_gold = {"s": cue_set_to_json(extract_cues(STRUCTURED), plain=True)}
-    plain_pred = {"s": cue_set_to_json(extract_cues(STRUCTURED.replace("leave me alone", "go away")), plain=True)}
-    reference = Scorer(encoder=encoder).score(gold=plain_gold, predicted=plain_pred, mode="reference")
+    plain_pred = {
+        "s": cue_set_to_json(
+            extract_cues(STRUCTURED.replace("leave me alone", "go away")), plain=True
+        )
+    }
+    reference = Scorer(encoder=encoder).score(
+        gold=plain_gold, predicted=plain_pred, mode="reference"
+    )
     assert reference["scores"]["paper"]["auditory"]["f1"] == pytest.approx(1.0)
 
 
@@ -130,6 +144,8 @@ def test_clauses_that_only_introduce_a_quote_are_dropped():
         'Combined with the statement "I never liked it", it can be inferred that he is bitter.'
     )
     assert [(c.text, c.kind) for c in cues["auditory"]] == [
-        ("see you soon", "subtitle"), ("I never liked it", "subtitle")]
+        ("see you soon", "subtitle"),
+        ("I never liked it", "subtitle"),
+    ]
     assert [c.text for c in cues["emotional"]] == ["He is bitter."]
     assert cues["visual"] == []

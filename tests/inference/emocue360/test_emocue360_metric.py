@@ -55,7 +55,8 @@ def test_orthogonal_cues_score_zero_and_f1_is_zero_not_nan():
 
 def test_negative_similarity_is_kept_in_paper_but_f1_rule_gives_zero():
     result = scorer().score(
-        gold={"s": sample(["a"])}, predicted={"s": sample(["minus a"])},
+        gold={"s": sample(["a"])},
+        predicted={"s": sample(["minus a"])},
         variants=["one_to_one"],
     )
     assert paper(result, "visual") == pytest.approx((-1.0, -1.0, 0.0))
@@ -74,7 +75,11 @@ def test_samples_are_averaged_per_modality_and_overall_is_mean_of_modalities():
     overall = result["scores"]["paper"]["overall"]
     assert overall["f1"] == pytest.approx((1 / 3 + (1 + R2) / 2) / 2)
     assert overall["modalities"] == ["visual", "auditory"]
-    assert result["per_sample"]["s2"]["paper"]["visual"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert result["per_sample"]["s2"]["paper"]["visual"] == {
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+    }
 
 
 def test_one_to_one_does_not_reward_repeating_one_good_cue():
@@ -103,8 +108,11 @@ def test_hit_rate_counts_cues_at_or_above_tau():
 
 def test_every_score_records_its_configuration():
     result = scorer().score(
-        gold={"s": sample(["a"])}, predicted={"s": sample(["a"])},
-        mode="reference", variants=["one_to_one", "hit_rate"], tau=0.3,
+        gold={"s": sample(["a"])},
+        predicted={"s": sample(["a"])},
+        mode="reference",
+        variants=["one_to_one", "hit_rate"],
+        tau=0.3,
     )
     for variant, block in result["scores"].items():
         assert block["config"]["model_id"] == "table-encoder"
@@ -166,8 +174,9 @@ def test_missing_modality_key_in_prediction():
     assert paper(strict, "visual") == (0.0, 0.0, 0.0)
     assert strict["scores"]["paper"]["emotional"]["n_samples"] == 0
     # reference quirk: no "emotional" key scores 0 even though the gold list is empty
-    reference = scorer().score(gold=gold, predicted={"s": {"visual": ["a"], "auditory": ["b"]}},
-                               mode="reference")
+    reference = scorer().score(
+        gold=gold, predicted={"s": {"visual": ["a"], "auditory": ["b"]}}, mode="reference"
+    )
     assert reference["scores"]["paper"]["emotional"]["n_samples"] == 1
     assert paper(reference, "emotional") == (0.0, 0.0, 0.0)
     # the reference code crashes on a missing visual key; we say why instead

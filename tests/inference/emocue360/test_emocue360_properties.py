@@ -11,7 +11,9 @@ from inference.emocue360 import MODALITIES, Scorer
 from .conftest import LetterCountEncoder
 
 VARIANTS = ["one_to_one", "hit_rate"]
-cue = st.text(alphabet="abcdexy ", min_size=1, max_size=8).filter(lambda t: any(c in "abcde" for c in t))
+cue = st.text(alphabet="abcdexy ", min_size=1, max_size=8).filter(
+    lambda t: any(c in "abcde" for c in t)
+)
 cues = st.lists(cue, min_size=1, max_size=5)
 maybe_empty_cues = st.lists(cue, min_size=0, max_size=5)
 names = st.lists(st.sampled_from([f"s{i}" for i in range(6)]), min_size=1, max_size=6, unique=True)
@@ -36,10 +38,16 @@ def rows(result):
 
 
 @settings(max_examples=60, deadline=None)
-@given(gold=cue_files(maybe_empty_cues), pred=cue_files(maybe_empty_cues),
-       mode=st.sampled_from(["strict", "reference"]), tau=st.floats(0, 1))
+@given(
+    gold=cue_files(maybe_empty_cues),
+    pred=cue_files(maybe_empty_cues),
+    mode=st.sampled_from(["strict", "reference"]),
+    tau=st.floats(0, 1),
+)
 def test_scores_are_in_unit_interval(gold, pred, mode, tau):
-    pred = {k: v for k, v in pred.items() if k in gold} or {next(iter(gold)): next(iter(gold.values()))}
+    pred = {k: v for k, v in pred.items() if k in gold} or {
+        next(iter(gold)): next(iter(gold.values()))
+    }
     result = Scorer(encoder=LetterCountEncoder()).score(
         gold=gold, predicted=pred, mode=mode, variants=VARIANTS, tau=tau, ci=True, n_resamples=20
     )
@@ -67,9 +75,11 @@ def test_identical_gold_and_prediction_score_one(gold, mode):
 @given(data=st.data())
 def test_swapping_gold_and_prediction_swaps_precision_and_recall(data):
     gold = data.draw(cue_files(cues))
-    pred = data.draw(st.fixed_dictionaries(
-        {n: st.fixed_dictionaries({m: cues for m in MODALITIES}) for n in gold}
-    ))
+    pred = data.draw(
+        st.fixed_dictionaries(
+            {n: st.fixed_dictionaries({m: cues for m in MODALITIES}) for n in gold}
+        )
+    )
     mode = data.draw(st.sampled_from(["strict", "reference"]))
     scorer = Scorer(encoder=LetterCountEncoder())
     forward = scorer.score(gold=gold, predicted=pred, mode=mode, variants=VARIANTS)
@@ -88,9 +98,11 @@ def test_order_of_cues_does_not_matter(gold, data):
     shuffled = {
         n: {m: data.draw(st.permutations(v)) for m, v in s.items()} for n, s in gold.items()
     }
-    pred = data.draw(st.fixed_dictionaries(
-        {n: st.fixed_dictionaries({m: cues for m in MODALITIES}) for n in gold}
-    ))
+    pred = data.draw(
+        st.fixed_dictionaries(
+            {n: st.fixed_dictionaries({m: cues for m in MODALITIES}) for n in gold}
+        )
+    )
     scorer = Scorer(encoder=LetterCountEncoder())
     a = scorer.score(gold=gold, predicted=pred, variants=VARIANTS)
     b = scorer.score(gold=shuffled, predicted=pred, variants=VARIANTS)

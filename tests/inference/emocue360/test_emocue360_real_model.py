@@ -61,7 +61,9 @@ def test_model_id_names_the_model_and_its_weights(real_encoder):
 
 @pytest.mark.parametrize("mode", ["strict", "reference"])
 def test_gold_against_itself_scores_one(scorer, mode):
-    result = scorer.score(gold=GOLD, predicted=GOLD, mode=mode, variants=["one_to_one", "hit_rate"], tau=0.99)
+    result = scorer.score(
+        gold=GOLD, predicted=GOLD, mode=mode, variants=["one_to_one", "hit_rate"], tau=0.99
+    )
     for block in result["scores"].values():
         for key in (*MODALITIES, "overall"):
             for metric in ("precision", "recall", "f1"):
@@ -76,7 +78,10 @@ def test_matched_pairs_score_above_mismatched_pairs(scorer):
             good = matched["per_sample"][name]["paper"][modality]["f1"]
             bad = mismatched["per_sample"][name]["paper"][modality]["f1"]
             assert good > bad, (name, modality, good, bad)
-    assert matched["scores"]["paper"]["overall"]["f1"] > mismatched["scores"]["paper"]["overall"]["f1"] + 0.2
+    assert (
+        matched["scores"]["paper"]["overall"]["f1"]
+        > mismatched["scores"]["paper"]["overall"]["f1"] + 0.2
+    )
 
 
 def naive_score(model, gold, predicted):
@@ -104,11 +109,15 @@ def test_batched_cached_scores_equal_the_naive_per_sample_formula(scorer, real_e
     result = scorer.score(gold=GOLD, predicted=PARAPHRASE)
     for modality in MODALITIES:
         row = result["scores"]["paper"][modality]
-        assert (row["precision"], row["recall"], row["f1"]) == pytest.approx(expected[modality], abs=1e-6)
+        assert (row["precision"], row["recall"], row["f1"]) == pytest.approx(
+            expected[modality], abs=1e-6
+        )
 
 
 def test_one_to_one_penalises_a_repeated_cue_with_real_embeddings(scorer):
-    gold = {"c": {"visual": ["He smiles.", "He nods.", "He waves."], "auditory": [], "emotional": []}}
+    gold = {
+        "c": {"visual": ["He smiles.", "He nods.", "He waves."], "auditory": [], "emotional": []}
+    }
     pred = {"c": {"visual": ["He smiles."] * 3, "auditory": [], "emotional": []}}
     result = scorer.score(gold=gold, predicted=pred, variants=["one_to_one"])
     assert result["scores"]["paper"]["visual"]["precision"] == pytest.approx(1.0, abs=1e-6)

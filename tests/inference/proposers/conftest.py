@@ -35,10 +35,16 @@ def _clip(video: Path, media: Path, srt: Path | None) -> ClipInput:
         subs = parse_subtitles(srt.read_bytes(), filename=srt.name)
         text = subs.text
         segments = tuple(SubtitleSegment(s.start_ms, s.end_ms, s.text) for s in subs.segments)
-    return ClipInput(name=video.stem, video=video,
-                     audio=media / derived.audio if derived.audio else None,
-                     duration_ms=info.duration_ms, fps_num=info.fps_num, fps_den=info.fps_den,
-                     subtitle_text=text, subtitle_segments=segments)
+    return ClipInput(
+        name=video.stem,
+        video=video,
+        audio=media / derived.audio if derived.audio else None,
+        duration_ms=info.duration_ms,
+        fps_num=info.fps_num,
+        fps_den=info.fps_den,
+        subtitle_text=text,
+        subtitle_segments=segments,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +56,12 @@ def signal_demo(tmp_path_factory) -> SignalDemo:
     clips = {c.name: _clip(c.video, root / "media" / c.name, c.subtitles) for c in demo.clips}
     proposer = SignalProposer()
     proposals = {name: proposer.propose(clip) for name, clip in clips.items()}
-    return SignalDemo(root=root, clips=clips, proposals=proposals,
-                      expected={c.name: c.emotion for c in demo.clips})
+    return SignalDemo(
+        root=root,
+        clips=clips,
+        proposals=proposals,
+        expected={c.name: c.emotion for c in demo.clips},
+    )
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ RATE = 16_000
 
 
 def wav_clip(path: Path, duration_ms: int) -> ClipInput:
-    return ClipInput(name=path.stem, video=path, audio=path, duration_ms=duration_ms,
-                     fps_num=25, fps_den=1)
+    return ClipInput(
+        name=path.stem, video=path, audio=path, duration_ms=duration_ms, fps_num=25, fps_den=1
+    )
 
 
 def tone(f0: np.ndarray, *, amplitude: float = 0.3) -> np.ndarray:
@@ -37,8 +38,10 @@ def demo_auditory(signal_demo):
     return {name: analyse_auditory(clip) for name, clip in signal_demo.clips.items()}
 
 
-@pytest.mark.parametrize("key", ["level_dbfs", "loudness_mean", "f0_mean_hz", "f0_mean_st",
-                                 "speech_rate_syl_s", "arousal"])
+@pytest.mark.parametrize(
+    "key",
+    ["level_dbfs", "loudness_mean", "f0_mean_hz", "f0_mean_st", "speech_rate_syl_s", "arousal"],
+)
 def test_excited_speech_is_louder_higher_faster_than_calm_speech(demo_auditory, key):
     calm = [demo_auditory[n].summary[key] for n in CALM]
     excited = [demo_auditory[n].summary[key] for n in EXCITED]
@@ -113,8 +116,9 @@ def test_inserted_long_pause_is_found_where_it_is(signal_demo, tmp_path, write_w
     first_end = analyse_auditory(clip).summary["segments"][0][1]
     cut = int((first_end + 100) * rate / 1000)
     longer = np.concatenate([samples[:cut], np.zeros(int(1.2 * rate)), samples[cut:]])
-    result = analyse_auditory(wav_clip(write_wav(tmp_path / "pause.wav", longer, rate),
-                                       int(len(longer) * 1000 / rate)))
+    result = analyse_auditory(
+        wav_clip(write_wav(tmp_path / "pause.wav", longer, rate), int(len(longer) * 1000 / rate))
+    )
     pauses = [c for c in result.cues if "long pause" in c.text]
     assert len(pauses) == 1, [c.text for c in result.cues]
     assert "second sentence" in pauses[0].text
@@ -129,7 +133,7 @@ def test_final_contour_of_a_tone(tmp_path, write_wav, direction):
     f0 = np.full(n, 160.0)
     tail = np.arange(int(n * 0.3))
     goal = 280.0 if direction == "rises" else 90.0
-    f0[-len(tail):] = 160.0 * (goal / 160.0) ** (tail / len(tail))
+    f0[-len(tail) :] = 160.0 * (goal / 160.0) ** (tail / len(tail))
     signal = np.concatenate([np.zeros(RATE // 4), tone(f0), np.zeros(RATE // 4)])
     result = analyse_auditory(wav_clip(write_wav(tmp_path / "t.wav", signal), 2500))
     texts = [c.text for c in result.cues]
@@ -139,8 +143,9 @@ def test_final_contour_of_a_tone(tmp_path, write_wav, direction):
 
 
 def test_flat_tone_has_no_contour_and_sounds_monotonous(tmp_path, write_wav):
-    signal = np.concatenate([np.zeros(RATE // 4), tone(np.full(RATE * 2, 160.0)),
-                             np.zeros(RATE // 4)])
+    signal = np.concatenate(
+        [np.zeros(RATE // 4), tone(np.full(RATE * 2, 160.0)), np.zeros(RATE // 4)]
+    )
     result = analyse_auditory(wav_clip(write_wav(tmp_path / "flat.wav", signal), 2500))
     texts = [c.text for c in result.cues]
     assert not any("Pitch" in t for t in texts), texts

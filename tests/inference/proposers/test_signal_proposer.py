@@ -21,8 +21,10 @@ def test_registry_builds_the_signal_proposer():
 
 def test_threshold_overrides_change_the_version_and_unknown_options_fail():
     assert SignalProposer(auditory={"long_pause_s": 1.0}).version.startswith(SIGNALS_VERSION + "+")
-    assert SignalProposer(auditory={"long_pause_s": 1.0}).version != SignalProposer(
-        auditory={"long_pause_s": 2.0}).version
+    assert (
+        SignalProposer(auditory={"long_pause_s": 1.0}).version
+        != SignalProposer(auditory={"long_pause_s": 2.0}).version
+    )
     with pytest.raises(ValueError, match="unknown option"):
         SignalProposer(colour="red")
     with pytest.raises(ValueError, match="long_pauses"):
@@ -84,7 +86,7 @@ def test_missing_and_corrupt_media_raise_proposal_error(signal_demo, tmp_path):
     with pytest.raises(ProposalError, match="missing"):
         proposer.propose(dataclasses.replace(clip, video=tmp_path / "gone.mp4"))
     corrupt = tmp_path / "corrupt.mp4"
-    corrupt.write_bytes(clip.video.read_bytes()[: 4000])  # header of a real clip, cut short
+    corrupt.write_bytes(clip.video.read_bytes()[:4000])  # header of a real clip, cut short
     with pytest.raises(ProposalError, match="corrupt|decod|damaged|cut short"):
         proposer.propose(dataclasses.replace(clip, video=corrupt))
     not_wav = tmp_path / "a.wav"
@@ -115,4 +117,6 @@ def test_proposal_json_round_trip(signal_demo):
     payload = signal_demo.proposals["sample_00000006"].to_json()
     assert {"proposer", "version", "description", "cues", "emotions", "notes"} <= set(payload)
     for cue in payload["cues"]:
-        assert {"modality", "text", "start_ms", "end_ms", "confidence", "evidence", "kind"} <= set(cue)
+        assert {"modality", "text", "start_ms", "end_ms", "confidence", "evidence", "kind"} <= set(
+            cue
+        )

@@ -10,8 +10,16 @@ from inference.proposers.signals.text import analyse_text
 
 
 def clip(text: str = "", segments: tuple[SubtitleSegment, ...] = ()) -> ClipInput:
-    return ClipInput(name="t", video=Path("t.mp4"), audio=None, duration_ms=5000, fps_num=25,
-                     fps_den=1, subtitle_text=text, subtitle_segments=segments)
+    return ClipInput(
+        name="t",
+        video=Path("t.mp4"),
+        audio=None,
+        duration_ms=5000,
+        fps_num=25,
+        fps_den=1,
+        subtitle_text=text,
+        subtitle_segments=segments,
+    )
 
 
 def test_demo_happy_subtitle_is_positive_exclaimed_and_timed_by_segment(signal_demo):
@@ -31,9 +39,11 @@ def test_demo_happy_subtitle_is_positive_exclaimed_and_timed_by_segment(signal_d
 
 
 def test_question_negation_and_negative_words():
-    segments = (SubtitleSegment(0, 1500, "Wait, is that really you?"),
-                SubtitleSegment(1800, 3000, "You broke your promise again!"),
-                SubtitleSegment(3200, 4000, "I did not expect you here."))
+    segments = (
+        SubtitleSegment(0, 1500, "Wait, is that really you?"),
+        SubtitleSegment(1800, 3000, "You broke your promise again!"),
+        SubtitleSegment(3200, 4000, "I did not expect you here."),
+    )
     result = analyse_text(clip(" ".join(s.text for s in segments), segments))
     by_span = {}
     for cue in result.cues:

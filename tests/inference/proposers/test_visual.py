@@ -36,8 +36,14 @@ def demo(tmp_path_factory):
 
 def clip_input(path: Path) -> ClipInput:
     info = probe(path)
-    return ClipInput(name=path.stem, video=path, audio=None, duration_ms=info.duration_ms,
-                     fps_num=info.fps_num, fps_den=info.fps_den)
+    return ClipInput(
+        name=path.stem,
+        video=path,
+        audio=None,
+        duration_ms=info.duration_ms,
+        fps_num=info.fps_num,
+        fps_den=info.fps_den,
+    )
 
 
 def demo_clip(demo, name: str) -> ClipInput:
@@ -55,6 +61,7 @@ def smiling(demo):
 
 
 # ---------------------------------------------------------------------------- demo clips
+
 
 def test_smiling_face_yields_a_clear_smile_over_a_valid_span(smiling):
     clip, result = smiling
@@ -78,8 +85,13 @@ def test_still_face_invents_no_movement(smiling):
     # The demo face is a still photo under a slow camera drift: no nods, shakes, blinks.
     _, result = smiling
     texts = {c.text for c in result.cues}
-    assert not texts & {"The head nods.", "The head shakes.", "The eyes blink.",
-                        "Gaze turns away from the camera.", "The brows draw together (frown)."}
+    assert not texts & {
+        "The head nods.",
+        "The head shakes.",
+        "The eyes blink.",
+        "Gaze turns away from the camera.",
+        "The brows draw together (frown).",
+    }
     assert result.summary["nod_count"] == 0 and result.summary["shake_count"] == 0
     assert result.summary["blink_rate_per_min"] == 0.0
 
@@ -116,8 +128,19 @@ def test_timings_and_decoded_frame_count(smiling):
 def test_analysis_rate_never_exceeds_the_real_frame_rate(demo, tmp_path):
     slow = tmp_path / "slow.mp4"
     source = next(c.video for c in demo.clips if c.name == "sample_00000007")
-    ffmpeg("-i", str(source), "-vf", "fps=5", "-c:v", "libx264", "-preset", "ultrafast",
-           "-pix_fmt", "yuv420p", str(slow))
+    ffmpeg(
+        "-i",
+        str(source),
+        "-vf",
+        "fps=5",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        str(slow),
+    )
     clip = clip_input(slow)
     assert clip.fps == 5
     result = analyse_visual(clip)
@@ -127,12 +150,25 @@ def test_analysis_rate_never_exceeds_the_real_frame_rate(demo, tmp_path):
 
 # ---------------------------------------------------------------------------- bad input
 
+
 def test_face_lost_mid_clip_gets_a_note_and_no_cues_there(demo, tmp_path):
     source = next(c.video for c in demo.clips if c.name == "sample_00000007")  # 4.00 s face
     joined = tmp_path / "face_then_black.mp4"
-    ffmpeg("-i", str(source), "-f", "lavfi", "-i", "color=black:s=640x360:r=25:d=3",
-           "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0,format=yuv420p",
-           "-c:v", "libx264", "-preset", "ultrafast", str(joined))
+    ffmpeg(
+        "-i",
+        str(source),
+        "-f",
+        "lavfi",
+        "-i",
+        "color=black:s=640x360:r=25:d=3",
+        "-filter_complex",
+        "[0:v][1:v]concat=n=2:v=1:a=0,format=yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        str(joined),
+    )
     clip = clip_input(joined)
     assert clip.duration_ms == 7000
     result = analyse_visual(clip)
@@ -152,20 +188,26 @@ def test_face_lost_mid_clip_gets_a_note_and_no_cues_there(demo, tmp_path):
 def test_text_file_named_mp4_raises_a_clear_proposal_error(tmp_path):
     fake = tmp_path / "notes.mp4"
     fake.write_text("these are meeting notes, not a video\n" * 20)
-    clip = ClipInput(name="notes", video=fake, audio=None, duration_ms=4000, fps_num=25,
-                     fps_den=1)
+    clip = ClipInput(name="notes", video=fake, audio=None, duration_ms=4000, fps_num=25, fps_den=1)
     with pytest.raises(ProposalError, match="notes: the video cannot be decoded"):
         analyse_visual(clip)
 
 
 def test_missing_video_raises_proposal_error(tmp_path):
-    clip = ClipInput(name="gone", video=tmp_path / "gone.mp4", audio=None, duration_ms=4000,
-                     fps_num=25, fps_den=1)
+    clip = ClipInput(
+        name="gone",
+        video=tmp_path / "gone.mp4",
+        audio=None,
+        duration_ms=4000,
+        fps_num=25,
+        fps_den=1,
+    )
     with pytest.raises(ProposalError, match="gone: the video file is missing"):
         analyse_visual(clip)
 
 
 # ---------------------------------------------------------------------------- pure features
+
 
 def test_eye_aspect_ratio_of_hand_made_eyes():
     open_eye = np.array([[0, 0], [1, -0.5], [2, -0.5], [3, 0], [2, 0.5], [1, 0.5]])
@@ -181,14 +223,23 @@ def test_eye_aspect_ratio_of_hand_made_eyes():
         eye_aspect_ratio(np.zeros((5, 2)))
 
 
-def hand_made_face(*, corner_lift: float = 0.0, mouth_gap: float = 0.0, brow: float = 0.3,
-                   roll_deg: float = 0.0, scale: float = 60.0) -> np.ndarray:
+def hand_made_face(
+    *,
+    corner_lift: float = 0.0,
+    mouth_gap: float = 0.0,
+    brow: float = 0.3,
+    roll_deg: float = 0.0,
+    scale: float = 60.0,
+) -> np.ndarray:
     """478 landmarks (pixels, y down) of a schematic frontal face; geometry in IOD units."""
     points = np.zeros((478, 2))
-    eye = np.array([[-0.25, 0], [-0.08, -0.05], [0.08, -0.05], [0.25, 0], [0.08, 0.05],
-                    [-0.08, 0.05]])  # EAR 0.2
-    for indices, centre in (((33, 160, 158, 133, 153, 144), -0.5),
-                            ((263, 387, 385, 362, 380, 373), 0.5)):
+    eye = np.array(
+        [[-0.25, 0], [-0.08, -0.05], [0.08, -0.05], [0.25, 0], [0.08, 0.05], [-0.08, 0.05]]
+    )  # EAR 0.2
+    for indices, centre in (
+        ((33, 160, 158, 133, 153, 144), -0.5),
+        ((263, 387, 385, 362, 380, 373), 0.5),
+    ):
         points[list(indices)] = eye + [centre, 0]
     points[[468, 473]] = [[-0.5, 0], [0.5, 0]]
     points[13], points[14] = [0, 1.0 - mouth_gap / 2], [0, 1.0 + mouth_gap / 2]
@@ -230,18 +281,27 @@ def test_face_features_of_a_hand_made_face():
 
 # ---------------------------------------------------------------------------- time series
 
+
 def synthetic_analysis(features: dict[str, np.ndarray], pose: np.ndarray | None = None):
     count = len(pose) if pose is not None else len(next(iter(features.values())))
     face = np.ones(count, dtype=bool)
-    base = {"smile": 0.0, "mouth_open": 0.0, "brow_height": 0.28, "brow_distance": 0.42,
-            "ear": 0.3, "iris_offset": 0.0}
+    base = {
+        "smile": 0.0,
+        "mouth_open": 0.0,
+        "brow_height": 0.28,
+        "brow_distance": 0.42,
+        "ear": 0.3,
+        "iris_offset": 0.0,
+    }
     rng = np.random.default_rng(7)
-    full = {k: features.get(k, np.full(count, v) + rng.normal(0, 0.002, count))
-            for k, v in base.items()}
+    full = {
+        k: features.get(k, np.full(count, v) + rng.normal(0, 0.002, count)) for k, v in base.items()
+    }
     if pose is None:
         pose = np.column_stack([np.full(count, 12.0), np.zeros(count), np.zeros(count)])
-    return _Analysis(features=full, pose=pose, face=face,
-                     clock=_Clock(10.0, count * 100, count), th=VISUAL)
+    return _Analysis(
+        features=full, pose=pose, face=face, clock=_Clock(10.0, count * 100, count), th=VISUAL
+    )
 
 
 def test_brow_raise_against_the_clips_own_baseline_has_the_right_span():
@@ -262,8 +322,10 @@ def test_blinks_are_short_ear_dips_and_longer_closures_are_not_blinks():
     analysis = synthetic_analysis({"ear": ear})
     cues = analysis.blinks()
     assert [(c.text, c.start_ms, c.end_ms) for c in cues] == [
-        ("The eyes blink.", 1000, 1100), ("The eyes blink.", 4000, 4200),
-        ("The eyes close.", 7000, 8000)]
+        ("The eyes blink.", 1000, 1100),
+        ("The eyes blink.", 4000, 4200),
+        ("The eyes close.", 7000, 8000),
+    ]
     assert analysis.blink_count == 2
 
 
@@ -290,7 +352,8 @@ def test_frown_below_the_population_bound_and_the_baseline():
     analysis = synthetic_analysis({"brow_distance": distance})
     cues = [c for c in analysis.expressions() if "frown" in c.text]
     assert [(c.text, c.start_ms, c.end_ms) for c in cues] == [
-        ("The brows draw together (frown).", 1000, 2000)]
+        ("The brows draw together (frown).", 1000, 2000)
+    ]
     assert cues[0].evidence["criteria"] == ["clip baseline", "population bound"]
     assert cues[0].confidence > 0.9  # a drop of 0.12 against a 0.03 threshold
     assert not [c for c in analysis.expressions() if "smile" in c.text or "raised" in c.text]

@@ -72,8 +72,25 @@ def media_clip(tmp_path_factory):
     folder = tmp_path_factory.mktemp("xemogpt-clip")
     video = make_clip(folder / "clip.mp4", seconds=2.0, fps=25, size=(160, 120))
     wav = folder / "clip.wav"
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(video), "-ac", "1", "-ar", "16000",
-                    "-c:a", "pcm_s16le", str(wav)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-y",
+            "-i",
+            str(video),
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            "-c:a",
+            "pcm_s16le",
+            str(wav),
+        ],
+        check=True,
+    )
     return Path(video), wav
 
 

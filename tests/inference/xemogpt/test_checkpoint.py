@@ -22,15 +22,18 @@ def _state(path):
 
 def test_the_checkpoint_has_the_released_key_layout(weight_paths, model):
     keys = set(_state(weight_paths["checkpoint_path"]))
-    for key in ("visual_encoder.position_embedding",
-                "visual_encoder.visual_alignment_layer.0.self_attn.q_proj.weight",
-                "visual_encoder.visual_alignment_layer.1.mlp.fc2.bias",
-                "visual_llm_project.weight", "visual_llm_project.bias",
-                "audio_encoder.audio_alignment_layer.0.attention.q_proj.weight",
-                "audio_encoder.audio_alignment_layer.1.final_layer_norm.weight",
-                "audio_llm_project.weight",
-                "llm_model.base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight",
-                "llm_model.base_model.model.model.layers.1.self_attn.v_proj.lora_B.default.weight"):
+    for key in (
+        "visual_encoder.position_embedding",
+        "visual_encoder.visual_alignment_layer.0.self_attn.q_proj.weight",
+        "visual_encoder.visual_alignment_layer.1.mlp.fc2.bias",
+        "visual_llm_project.weight",
+        "visual_llm_project.bias",
+        "audio_encoder.audio_alignment_layer.0.attention.q_proj.weight",
+        "audio_encoder.audio_alignment_layer.1.final_layer_norm.weight",
+        "audio_llm_project.weight",
+        "llm_model.base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight",
+        "llm_model.base_model.model.model.layers.1.self_attn.v_proj.lora_B.default.weight",
+    ):
         assert key in keys, key
     assert all(is_trained_key(k) for k in keys)
     assert not any(".o_proj.lora_" in k for k in keys)  # LoRA on q/k/v only
@@ -45,7 +48,9 @@ def test_the_checkpoint_has_the_released_key_layout(weight_paths, model):
     assert report.sha256 == sha256_file(weight_paths["checkpoint_path"]) and not report.unexpected
 
 
-def test_save_and_load_round_trip_gives_identical_outputs(weight_paths, model, frames, audio, tmp_path):
+def test_save_and_load_round_trip_gives_identical_outputs(
+    weight_paths, model, frames, audio, tmp_path
+):
     with torch.no_grad():  # new trained weights, so the round trip has something to carry
         generator = torch.Generator().manual_seed(7)
         for name, parameter in model.named_parameters():
@@ -69,7 +74,9 @@ def test_a_full_dump_with_a_wrapper_prefix_loads(weight_paths, model, tmp_path):
     full = save_checkpoint(model, tmp_path / "full.pth", include_frozen=True)
     state = {f"model.{k}": v for k, v in _state(full).items()}
     torch.save({"state_dict": state, "epoch": 3}, tmp_path / "lightning.ckpt")
-    loaded = XEmoGPT.from_pretrained(**{**weight_paths, "checkpoint_path": tmp_path / "lightning.ckpt"})
+    loaded = XEmoGPT.from_pretrained(
+        **{**weight_paths, "checkpoint_path": tmp_path / "lightning.ckpt"}
+    )
     report = loaded.load_report
     assert report.prefix_stripped == "model." and report.missing_frozen == 0
     assert report.loaded == len(state) and not report.unexpected
@@ -94,10 +101,15 @@ def test_unexpected_and_unused_keys_are_reported(weight_paths, tmp_path):
     state["audio_encoder.audio_project.weight"] = torch.zeros(4, 32)
     state["something_else.weight"] = torch.zeros(2)
     torch.save({"state_dict": state}, tmp_path / "extra.pth")
-    report = XEmoGPT.from_pretrained(**{**weight_paths, "checkpoint_path": tmp_path / "extra.pth"}).load_report
+    report = XEmoGPT.from_pretrained(
+        **{**weight_paths, "checkpoint_path": tmp_path / "extra.pth"}
+    ).load_report
     assert report.unexpected == ["something_else.weight"]
-    assert report.unused == ["audio_encoder.audio_project.weight", "visual_encoder.attention_pooling.attn_vector",
-                             "visual_encoder.clip.text_model.embeddings.token_embedding.weight"]
+    assert report.unused == [
+        "audio_encoder.audio_project.weight",
+        "visual_encoder.attention_pooling.attn_vector",
+        "visual_encoder.clip.text_model.embeddings.token_embedding.weight",
+    ]
     assert "1 unexpected, 3 unused" in report.summary()
 
 
@@ -105,7 +117,9 @@ def test_a_shape_mismatch_is_refused(weight_paths, tmp_path):
     state = _state(weight_paths["checkpoint_path"])
     state["visual_encoder.position_embedding"] = torch.zeros(1, 8, 32)
     torch.save({"state_dict": state}, tmp_path / "shape.pth")
-    with pytest.raises(CheckpointError, match=r"position_embedding: checkpoint \(1, 8, 32\) vs model \(1, 16, 32\)"):
+    with pytest.raises(
+        CheckpointError, match=r"position_embedding: checkpoint \(1, 8, 32\) vs model \(1, 16, 32\)"
+    ):
         XEmoGPT.from_pretrained(**{**weight_paths, "checkpoint_path": tmp_path / "shape.pth"})
 
 
@@ -118,9 +132,15 @@ def test_absent_or_wrong_paths_are_named(weight_paths, tmp_path):
         ({"llm_path": None}, r"llm_path is not set"),
         ({"clip_path": weight_paths["checkpoint_path"]}, r"clip_path .* is a file"),
         ({"hubert_path": tmp_path / "empty"}, r"hubert_path .*empty.* has no config.json"),
-        ({"checkpoint_path": tmp_path / "gone.pth"}, r"checkpoint_path .*gone.pth.* does not exist"),
+        (
+            {"checkpoint_path": tmp_path / "gone.pth"},
+            r"checkpoint_path .*gone.pth.* does not exist",
+        ),
         ({"checkpoint_path": tmp_path}, r"checkpoint_path .* is a folder"),
-        ({"checkpoint_path": tmp_path / "notes.txt"}, r"checkpoint_path .*notes.txt.* is not a readable torch checkpoint"),
+        (
+            {"checkpoint_path": tmp_path / "notes.txt"},
+            r"checkpoint_path .*notes.txt.* is not a readable torch checkpoint",
+        ),
         ({"checkpoint_path": tmp_path / "no_state.pth"}, r"has no 'state_dict'"),
     ]
     for change, pattern in cases:
@@ -132,7 +152,10 @@ def test_a_checkpoint_with_pickled_objects_needs_trust(weight_paths, tmp_path):
     import argparse
 
     state = _state(weight_paths["checkpoint_path"])
-    torch.save({"state_dict": state, "hyper_parameters": argparse.Namespace(lr=1e-4)}, tmp_path / "pickled.pth")
+    torch.save(
+        {"state_dict": state, "hyper_parameters": argparse.Namespace(lr=1e-4)},
+        tmp_path / "pickled.pth",
+    )
     with pytest.raises(WeightsPathError, match="trust_checkpoint_pickle=True"):
         read_checkpoint(tmp_path / "pickled.pth")
     assert set(read_checkpoint(tmp_path / "pickled.pth", trust_pickle=True)) == set(state)

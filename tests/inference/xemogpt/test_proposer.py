@@ -19,21 +19,32 @@ from inference.proposers import (
 from inference.xemogpt.inputs import load_frames, reference_frame_indices
 from inference.xemogpt.proposer import XEmoGPTProposer, XEmoGPTUnavailable
 
-DESCRIPTION = ('In the video, his eyebrows are raised and the head nods. In the audio, the voice grows louder. '
-               'He says "I passed the exam". Therefore, his emotional state is happy and surprised.')
+DESCRIPTION = (
+    "In the video, his eyebrows are raised and the head nods. In the audio, the voice grows louder. "
+    'He says "I passed the exam". Therefore, his emotional state is happy and surprised.'
+)
 
 
 def _clip(media_clip, **changes):
     video, wav = media_clip
-    values = dict(name="sample_00000007", video=video, audio=wav, duration_ms=2000, fps_num=25, fps_den=1,
-                  subtitle_text="I passed the exam!")
+    values = dict(
+        name="sample_00000007",
+        video=video,
+        audio=wav,
+        duration_ms=2000,
+        fps_num=25,
+        fps_den=1,
+        subtitle_text="I passed the exam!",
+    )
     values.update(changes)
     return ClipInput(**values)
 
 
 @pytest.fixture
 def proposer(tiny_weights, encoder):
-    return XEmoGPTProposer(**tiny_weights, device="cpu", allow_cpu=True, observations="none", encoder=encoder)
+    return XEmoGPTProposer(
+        **tiny_weights, device="cpu", allow_cpu=True, observations="none", encoder=encoder
+    )
 
 
 def test_version_on_the_class_and_on_an_instance(proposer, weight_paths):
@@ -44,8 +55,9 @@ def test_version_on_the_class_and_on_an_instance(proposer, weight_paths):
     sha = sha256_file(weight_paths["checkpoint_path"])
     assert proposer.version.startswith(f"xemogpt-1+ckpt.{sha[:12]}.cfg.")
     assert proposer.version.startswith(XEmoGPTProposer.version + "+")  # what the app accepts
-    other = XEmoGPTProposer(model=proposer.model, device="cpu", allow_cpu=True, observations="none",
-                            max_new_tokens=5)
+    other = XEmoGPTProposer(
+        model=proposer.model, device="cpu", allow_cpu=True, observations="none", max_new_tokens=5
+    )
     assert other.version != proposer.version  # settings change the version
 
 
@@ -62,9 +74,12 @@ def test_the_cpu_is_refused_unless_allowed(weight_paths, monkeypatch):
 def test_paths_come_from_the_environment(weight_paths, monkeypatch):
     from inference.xemogpt.checkpoint import WeightsPathError
 
-    for option, variable in (("llm_path", "EMOCUE_XEMOGPT_LLM_PATH"), ("clip_path", "EMOCUE_XEMOGPT_CLIP_PATH"),
-                             ("hubert_path", "EMOCUE_XEMOGPT_HUBERT_PATH"),
-                             ("checkpoint_path", "EMOCUE_XEMOGPT_CHECKPOINT_PATH")):
+    for option, variable in (
+        ("llm_path", "EMOCUE_XEMOGPT_LLM_PATH"),
+        ("clip_path", "EMOCUE_XEMOGPT_CLIP_PATH"),
+        ("hubert_path", "EMOCUE_XEMOGPT_HUBERT_PATH"),
+        ("checkpoint_path", "EMOCUE_XEMOGPT_CHECKPOINT_PATH"),
+    ):
         monkeypatch.setenv(variable, weight_paths[option])
     assert get_proposer("xemogpt", device="cpu", allow_cpu=True).model.load_report.loaded > 0
     monkeypatch.delenv("EMOCUE_XEMOGPT_HUBERT_PATH")
@@ -79,7 +94,9 @@ def test_a_real_run_end_to_end_on_tiny_weights(proposer, media_clip):
     assert proposal.version == proposer.version and proposal.description
     assert {"media", "generate", "cues", "grounding"} <= set(proposal.timings)
     assert all(c.start_ms is None and c.evidence["source"] == "xemogpt" for c in proposal.cues)
-    batch = proposer.propose_batch([clip, _clip(media_clip, audio=None), _clip(media_clip, subtitle_text="")])
+    batch = proposer.propose_batch(
+        [clip, _clip(media_clip, audio=None), _clip(media_clip, subtitle_text="")]
+    )
     assert all(isinstance(p, Proposal) for p in batch)
     assert any("no audio" in note for note in batch[1].notes)
 
@@ -112,7 +129,9 @@ def test_oom_on_one_clip_fails_that_clip_only(proposer, media_clip, monkeypatch)
     assert isinstance(results[1], Proposal)
 
 
-def test_cues_are_grounded_in_the_signal_observations(tiny_weights, media_clip, encoder, monkeypatch):
+def test_cues_are_grounded_in_the_signal_observations(
+    tiny_weights, media_clip, encoder, monkeypatch
+):
     observations = [
         ProposedCue("visual", "The eyebrows are raised.", 400, 1200, 0.7),
         ProposedCue("visual", "The head nods.", 100, 300, 0.4),
@@ -121,8 +140,13 @@ def test_cues_are_grounded_in_the_signal_observations(tiny_weights, media_clip, 
         ProposedCue("visual", "No face is visible.", 0, 2000, 0.9, kind="unobservable"),
     ]
     seen = []
-    proposer = XEmoGPTProposer(**tiny_weights, device="cpu", allow_cpu=True, encoder=encoder,
-                               observations=lambda clip: seen.append(clip.name) or observations)
+    proposer = XEmoGPTProposer(
+        **tiny_weights,
+        device="cpu",
+        allow_cpu=True,
+        encoder=encoder,
+        observations=lambda clip: seen.append(clip.name) or observations,
+    )
     monkeypatch.setattr(proposer, "_step", lambda samples: [DESCRIPTION] * len(samples))
     clip = _clip(media_clip, subtitle_segments=(SubtitleSegment(200, 1600, "I passed the exam!"),))
     proposal = proposer.propose(clip)
@@ -130,8 +154,14 @@ def test_cues_are_grounded_in_the_signal_observations(tiny_weights, media_clip, 
     cues = {(c.modality, c.text): c for c in proposal.cues}
     brows = cues[("visual", "His eyebrows are raised.")]
     assert (brows.start_ms, brows.end_ms) == (400, 1200)
-    assert brows.evidence["grounding"]["grounded"] and brows.evidence["grounding"]["match"]["text"] == "The eyebrows are raised."
-    assert brows.evidence["grounding"]["threshold"] == 0.6 and brows.evidence["grounding"]["encoder"] == "bag-of-words-test"
+    assert (
+        brows.evidence["grounding"]["grounded"]
+        and brows.evidence["grounding"]["match"]["text"] == "The eyebrows are raised."
+    )
+    assert (
+        brows.evidence["grounding"]["threshold"] == 0.6
+        and brows.evidence["grounding"]["encoder"] == "bag-of-words-test"
+    )
     nods = cues[("visual", "The head nods.")]
     assert (nods.start_ms, nods.end_ms) == (1500, 1900)  # the more confident of two equal matches
     assert nods.evidence["grounding"]["match"]["other_spans"] == 1
@@ -149,9 +179,16 @@ def test_cues_are_grounded_in_the_signal_observations(tiny_weights, media_clip, 
 
 
 def test_a_weak_match_stays_untimed(tiny_weights, media_clip, encoder, monkeypatch):
-    proposer = XEmoGPTProposer(**tiny_weights, device="cpu", allow_cpu=True, encoder=encoder,
-                               observations=lambda clip: [ProposedCue("visual", "The mouth opens wide.", 0, 500, 0.9)])
-    monkeypatch.setattr(proposer, "_step", lambda samples: ["In the video, he frowns deeply."] * len(samples))
+    proposer = XEmoGPTProposer(
+        **tiny_weights,
+        device="cpu",
+        allow_cpu=True,
+        encoder=encoder,
+        observations=lambda clip: [ProposedCue("visual", "The mouth opens wide.", 0, 500, 0.9)],
+    )
+    monkeypatch.setattr(
+        proposer, "_step", lambda samples: ["In the video, he frowns deeply."] * len(samples)
+    )
     cue = proposer.propose(_clip(media_clip)).cues[0]
     assert cue.text == "He frowns deeply." and cue.start_ms is None
     evidence = cue.evidence["grounding"]
@@ -159,11 +196,15 @@ def test_a_weak_match_stays_untimed(tiny_weights, media_clip, encoder, monkeypat
     assert evidence["match"]["similarity"] < 0.6
 
 
-def test_a_failing_signal_proposer_leaves_cues_untimed_with_a_note(tiny_weights, media_clip, encoder, monkeypatch):
+def test_a_failing_signal_proposer_leaves_cues_untimed_with_a_note(
+    tiny_weights, media_clip, encoder, monkeypatch
+):
     def broken(clip):
         raise RuntimeError("mediapipe is missing")
 
-    proposer = XEmoGPTProposer(**tiny_weights, device="cpu", allow_cpu=True, encoder=encoder, observations=broken)
+    proposer = XEmoGPTProposer(
+        **tiny_weights, device="cpu", allow_cpu=True, encoder=encoder, observations=broken
+    )
     monkeypatch.setattr(proposer, "_step", lambda samples: [DESCRIPTION] * len(samples))
     proposal = proposer.propose(_clip(media_clip))
     assert all(c.start_ms is None for c in proposal.cues)
@@ -171,7 +212,9 @@ def test_a_failing_signal_proposer_leaves_cues_untimed_with_a_note(tiny_weights,
 
 
 def test_generated_control_characters_are_removed(proposer, media_clip, monkeypatch):
-    monkeypatch.setattr(proposer, "_step", lambda samples: ["In the video,\x00 he\x0f smiles.\ufffd"] * len(samples))
+    monkeypatch.setattr(
+        proposer, "_step", lambda samples: ["In the video,\x00 he\x0f smiles.\ufffd"] * len(samples)
+    )
     proposal = proposer.propose(_clip(media_clip))
     assert proposal.description == "In the video, he smiles."
     monkeypatch.setattr(proposer, "_step", lambda samples: ["\x00 \x01"] * len(samples))
@@ -200,13 +243,25 @@ def test_clips_that_cannot_be_given_to_the_model(proposer, media_clip, tmp_path)
     with wave.open(str(loud), "wb") as out:
         out.setnchannels(1), out.setsampwidth(2), out.setframerate(44_100)
         out.writeframes(np.zeros(4410, dtype="<i2").tobytes())
-    results = proposer.propose_batch([_clip(media_clip, audio=loud), _clip(media_clip, video=tmp_path / "gone.mp4"),
-                                      _clip(media_clip)])
+    results = proposer.propose_batch(
+        [
+            _clip(media_clip, audio=loud),
+            _clip(media_clip, video=tmp_path / "gone.mp4"),
+            _clip(media_clip),
+        ]
+    )
     assert isinstance(results[0], ProposalError) and "16000 Hz mono" in str(results[0])
     assert isinstance(results[1], ProposalError) and "video cannot be read" in str(results[1])
     assert isinstance(results[2], Proposal)
-    subtitle_only = XEmoGPTProposer(model=proposer.model, device="cpu", allow_cpu=True, observations="none",
-                                    use_video=False, use_audio=False, max_new_tokens=8)
+    subtitle_only = XEmoGPTProposer(
+        model=proposer.model,
+        device="cpu",
+        allow_cpu=True,
+        observations="none",
+        use_video=False,
+        use_audio=False,
+        max_new_tokens=8,
+    )
     assert isinstance(subtitle_only.propose(_clip(media_clip)), Proposal)
     with pytest.raises(ProposalError, match="nothing to give"):
         subtitle_only.propose(_clip(media_clip, subtitle_text=""))
