@@ -417,8 +417,8 @@ class AnnotationListApi(GenericAPIView):
                 "annotator",
                 str,
                 description=(
-                    "Whose annotations: a username. Default: yours. Managers and reviewers may name "
-                    "any member; annotators only themselves."
+                    "Whose annotations: a username. Default: yours. Managers and reviewers may "
+                    "name any member; annotators only themselves."
                 ),
             ),
             status_parameter(Annotation.Status.values),

@@ -30,9 +30,10 @@ class ReservationLost(AnnotationRejected):
     def __init__(self, annotation: Annotation):
         clip = annotation.clip
         super().__init__(
-            f"Your reservation of clip {clip.name} expired and the slot went to another annotator; "
-            f"all {clip.project.annotators_per_clip} slot(s) of this clip are taken now. Your draft "
-            "is kept as it was, but it can no longer be changed: take the next clip with "
+            f"Your reservation of clip {clip.name} expired and the slot went to another "
+            f"annotator; all {clip.project.annotators_per_clip} slot(s) of this clip are taken "
+            "now. Your draft is kept as it was, but it can no longer be changed: take the next "
+            "clip with "
             "“Start annotating” on the project page.",
             code="lease_lost",
         )

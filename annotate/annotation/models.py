@@ -71,6 +71,9 @@ class AnnotationEvent(models.Model):
     class Meta:
         ordering = ["annotation_id", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.action} in annotation {self.annotation_id}"
+
 
 class Assignment(models.Model):
     """One of a clip's k annotator slots. "Next clip" leases a free slot; a lease that sees no

@@ -321,5 +321,6 @@ def assignment_list(*, project: Project, status: str | None = None):
 
 
 def assignment_member_by_username(*, project: Project, username: str) -> object | None:
-    """A member of the project by username; None for anyone else (so that no one learns who exists elsewhere)."""
+    """A member of the project by username; None for anyone else (so that no one learns who
+    exists elsewhere)."""
     return get_user_model().objects.filter(username=username, memberships__project=project).first()

@@ -46,7 +46,8 @@ class Clip(models.Model):
     has_audio = models.BooleanField(default=False)
     audio_codec = models.CharField(max_length=32, blank=True)
 
-    # Subtitles: whole text plus timed segments [{start_ms, end_ms, text}] where the format has them.
+    # Subtitles: whole text plus timed segments [{start_ms, end_ms, text}] where the format
+    # has them.
     subtitle_text = models.TextField(blank=True)
     subtitle_format = models.CharField(max_length=8, blank=True)
     subtitle_segments = models.JSONField(default=list, blank=True)

@@ -368,7 +368,8 @@ def clips_upload(
                     sub.name,
                     False,
                     "subtitle_unmatched",
-                    f"Subtitle {sub.name} matches no uploaded video (name it like the video: {stem}.mp4).",
+                    f"Subtitle {sub.name} matches no uploaded video (name it like the video: "
+                    f"{stem}.mp4).",
                 )
             )
     return results

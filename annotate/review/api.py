@@ -371,8 +371,8 @@ _BAD_BODY = OpenApiResponse(
 _CONFLICT = OpenApiResponse(
     RunErrorOutput,
     description=(
-        'code "stale": the record changed since the version you sent (the message gives the current '
-        'one; nothing was changed); code "not_started": the review has not been started '
+        'code "stale": the record changed since the version you sent (the message gives the '
+        'current one; nothing was changed); code "not_started": the review has not been started '
         '(POST .../open/); code "rejected": the review services refused, with their message (a '
         "final record, an unknown group, a span outside the clip, undecided groups at finalize, "
         "...). Every refusal of a review write is a 409, as for annotations."

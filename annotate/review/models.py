@@ -115,6 +115,9 @@ class ReviewDecision(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.modality} group {self.group_key}"
+
 
 class ReviewComment(models.Model):
     """A comment pinned to a cue or to a time of a clip (or to the clip as a whole)."""
@@ -133,3 +136,6 @@ class ReviewComment(models.Model):
 
     class Meta:
         ordering = ["clip_id", "created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:60]

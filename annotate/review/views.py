@@ -447,7 +447,9 @@ def _shade(value: float) -> str:
     """#eef3fb at 0 to the accent blue #2457a6 at 1."""
     value = min(max(value, 0.0), 1.0)
     low, high = (0xEE, 0xF3, 0xFB), (0x24, 0x57, 0xA6)
-    return "#" + "".join(f"{round(a + (b - a) * value):02x}" for a, b in zip(low, high))
+    return "#" + "".join(
+        f"{round(a + (b - a) * value):02x}" for a, b in zip(low, high, strict=True)
+    )
 
 
 def _heat_map(quality: ProjectQuality) -> dict:

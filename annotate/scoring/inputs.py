@@ -6,7 +6,9 @@ from rest_framework import serializers
 class ScoreJobInput(serializers.Serializer):
     gold = serializers.FileField(
         allow_empty_file=True,
-        help_text='EmoCue cue JSON: {name: {"visual": [...], "auditory": [...], "emotional": [...]}}',
+        help_text=(
+            'EmoCue cue JSON: {name: {"visual": [...], "auditory": [...], "emotional": [...]}}'
+        ),
     )
     predicted = serializers.FileField(
         allow_empty_file=True, help_text="The model's cues, same format."

@@ -97,8 +97,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo project {project.name!r}: {ready} clip(s) ready; signal-proposer run "
-                f"{run} {run.status}; {len(work.created) + len(work.already)} submitted annotation(s) "
-                f"by {', '.join(ANNOTATORS)}. Log in as {username} / {password} (manager), or with the "
+                f"{run} {run.status}; {len(work.created) + len(work.already)} submitted "
+                f"annotation(s) by {', '.join(ANNOTATORS)}. Log in as {username} / {password} "
+                "(manager), or with the "
                 f"same password as {', '.join(ANNOTATORS)} (annotators) or {REVIEWER} (reviewer)"
             )
         )

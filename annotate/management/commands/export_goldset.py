@@ -20,7 +20,7 @@ def report_table(report: dict) -> list[str]:
     def line(row: list[str]) -> str:
         return "  ".join(
             cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths))
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
         ).rstrip()
 
     return [line(cells[0]), "  ".join("-" * w for w in widths), *(line(r) for r in cells[1:])]

@@ -65,7 +65,10 @@ class Command(BaseCommand):
         for proposal in failed:
             self.stdout.write(self.style.ERROR(f"  FAILED {proposal.clip.name}: {proposal.error}"))
         progress = run_services.run_progress(run=run)
-        summary = f"Run #{run.pk}: {progress['done']} done, {progress['failed']} failed of {progress['total']}."
+        summary = (
+            f"Run #{run.pk}: {progress['done']} done, {progress['failed']} failed of "
+            f"{progress['total']}."
+        )
         if progress["failed"]:
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))
