@@ -18,6 +18,7 @@ from django.utils import timezone
 from annotate.core.errors import DomainError
 from annotate.goldsets import selectors
 from annotate.goldsets.models import Export, GoldSet
+from inference.exports import export_zip
 from inference.splits import SplitError, SplitItem, split_items, split_report
 
 log = logging.getLogger(__name__)
@@ -188,8 +189,6 @@ def goldset_zip_write(
 ) -> tuple[dict, dict]:
     """Split a frozen version and write its zip to `out` (atomically, by export_zip). Returns
     (manifest, report) where report is split_report's counts per label per split."""
-    from inference.exports import export_zip
-
     items = selectors.goldset_export_items(gold_set=gold_set)
     split_rows, splits = _split(items=items, ratios=ratios, seed=seed, spec=spec)
     try:

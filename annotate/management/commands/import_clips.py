@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from annotate.clips.imports import clips_import
 from annotate.core.services import project_get_or_create
-from inference.manifests import ManifestError
+from inference.manifests import ManifestError, manifest_read
 
 
 class Command(BaseCommand):
@@ -51,8 +51,6 @@ class Command(BaseCommand):
                 raise CommandError(f"No user named {user!r}.")
         # Read the manifest before creating the project, so a bad manifest changes nothing.
         if manifest is not None:
-            from inference.manifests import manifest_read
-
             try:
                 manifest_read(manifest)
             except ManifestError as error:
