@@ -111,6 +111,8 @@ def timeline_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             "project": timeline.project,
             "timeline": timeline,
             "base": _base(slug, name),
+            "slug": slug,
+            "clip_name": name,
             "editable": timeline.annotation.status == "draft",
         },
     )
@@ -126,6 +128,8 @@ def timeline_workspace(request: HttpRequest, slug: str, name: str) -> HttpRespon
         {
             "timeline": timeline,
             "base": _base(slug, name),
+            "slug": slug,
+            "clip_name": name,
             "editable": timeline.annotation.status == "draft",
         },
     )
@@ -205,6 +209,8 @@ def cue_action(
         {
             "cue": cue,
             "base": _base(slug, name),
+            "slug": slug,
+            "clip_name": name,
             "editable": True,
             "duration_ms": annotation.clip.duration_ms,
             "counts": selectors.annotation_cue_counts(annotation=annotation),

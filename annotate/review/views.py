@@ -150,6 +150,8 @@ def _context(review, slug: str, name: str, role: str) -> dict:
         "role": role,
         "record": review.record,
         "base": _base(slug, name),
+            "slug": slug,
+            "clip_name": name,
         "editable": (
             review.record is not None and review.record.status == GoldRecord.Status.IN_REVIEW
         ),
@@ -326,7 +328,9 @@ def _comments(request, slug: str, name: str, clip, message: str, status: int = 2
     return render(
         request,
         "review/partials/review_comments.html",
-        {"comments": comments, "base": _base(slug, name), "message": message},
+        {"comments": comments, "base": _base(slug, name),
+            "slug": slug,
+            "clip_name": name, "message": message},
         status=status,
     )
 

@@ -226,7 +226,7 @@ def test_a_decoy_renders_exactly_like_a_proposed_cue(project, annotator):
     def row(cue):
         html = render_to_string(
             "annotation/partials/timeline_cue_row.html",
-            {"cue": cue, "editable": True, "base": "/x/"},
+            {"cue": cue, "editable": True, "slug": "lab", "clip_name": "clip"},
         )
         return html.replace(str(cue.pk), "ID")
 
