@@ -11,15 +11,12 @@ from annotate.clips.models import Clip
 from annotate.core.models import AuditEvent
 from tests.annotate.annotation.test_assignments import annotators as make_annotators
 from tests.annotate.annotation.test_assignments import make_ready_clips, set_k
+from tests.annotate.review.conftest import annotators, proposed, reviewer  # noqa: F401
 from tests.annotate.review.test_reviews import (  # noqa: F401
     annotate,
-    annotators,
     concept_scorer,
     disputed_clip,
-    proposed,
-    reviewer,
 )
-from tests.annotate.runs.test_runs import ready_clips  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,13 @@ from annotate.clips.models import Clip
 from annotate.core.models import AuditEvent
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue
-from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def opened(project, ready_clips, annotator, django_capture_on_commit_callbacks):  # noqa: F811
+def opened(project, ready_clips, annotator, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         run_services.run_create(project=project, proposer="fake")
     return opening.annotation_open(clip=Clip.objects.get(name="a"), annotator=annotator)

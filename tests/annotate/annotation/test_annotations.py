@@ -7,14 +7,14 @@ from annotate.annotation import services as svc
 from annotate.annotation.models import Annotation, AnnotationEvent
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue
-from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def proposed(project, ready_clips, django_capture_on_commit_callbacks):  # noqa: F811
+def proposed(project, ready_clips, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         run_services.run_create(project=project, proposer="fake")
     return project

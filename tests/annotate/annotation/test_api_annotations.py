@@ -13,7 +13,7 @@ from annotate.clips.models import Clip
 from annotate.core.models import AuditEvent
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue
-from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 from tests.factories import MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ CUE_KEYS = {
 
 
 @pytest.fixture
-def proposed(project, ready_clips, django_capture_on_commit_callbacks):  # noqa: F811
+def proposed(project, ready_clips, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         run_services.run_create(project=project, proposer="fake")
     return project

@@ -8,7 +8,7 @@ from annotate.annotation import opening
 from annotate.annotation.models import Annotation
 from annotate.runs import services as run_services
 from annotate.runs.models import Cue
-from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def proposed(project, ready_clips, django_capture_on_commit_callbacks):  # noqa: F811
+def proposed(project, ready_clips, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         run_services.run_create(project=project, proposer="fake")
     return project
@@ -289,7 +289,7 @@ def test_the_project_page_lists_my_annotations_only(
     client,
     project,
     ready_clips,
-    annotator,  # noqa: F811
+    annotator,
     django_assert_max_num_queries,
 ):
     from annotate.clips.models import Clip

@@ -10,14 +10,11 @@ from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDec
 from tests.annotate.goldsets.test_goldsets import gold_clip
 from tests.annotate.review.test_reviews import (  # noqa: F401
     MOUTH,
-    annotators,
     concept_scorer,
     disputed_clip,
-    proposed,
-    reviewer,
     unanimous_clip,
 )
-from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 from tests.factories import MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +22,7 @@ LOUD_AS_HEARD = "The voice is loud."
 
 
 @pytest.fixture
-def two_clips(proposed, annotators):  # noqa: F811
+def two_clips(proposed, annotators):
     disputed_clip("a", annotators)
     unanimous_clip("b", annotators)
     return proposed
@@ -47,7 +44,7 @@ def group_with(review: dict, text: str) -> dict:
     )
 
 
-def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):  # noqa: F811
+def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):
     client.force_login(reviewer)
     queue = client.get(url(two_clips, "list")).json()
     assert queue["count"] == 2 and [r["clip"] for r in queue["results"]] == ["a", "b"]
@@ -152,7 +149,7 @@ def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):
     assert not GoldCue.objects.filter(how="merged").exists()
 
 
-def test_own_gold_cues_are_added_and_deleted_with_the_version(client, two_clips, reviewer):  # noqa: F811
+def test_own_gold_cues_are_added_and_deleted_with_the_version(client, two_clips, reviewer):
     client.force_login(reviewer)
     post(client, url(two_clips, "open", "a"))
     added = post(
@@ -185,7 +182,7 @@ def test_own_gold_cues_are_added_and_deleted_with_the_version(client, two_clips,
     assert gone.status_code == 404 and GoldCue.objects.filter(pk=other_cue.pk).exists()
 
 
-def test_bad_bodies_and_refusals_name_the_problem(client, two_clips, reviewer):  # noqa: F811
+def test_bad_bodies_and_refusals_name_the_problem(client, two_clips, reviewer):
     client.force_login(reviewer)
     post(client, url(two_clips, "open", "a"))
     key = client.get(url(two_clips, "detail", "a")).json()["groups"][0]["key"]
@@ -211,7 +208,7 @@ def test_bad_bodies_and_refusals_name_the_problem(client, two_clips, reviewer): 
     assert client.options(url(two_clips, "labels", "a")).status_code == 405  # not a 500
 
 
-def test_comments(client, two_clips, reviewer):  # noqa: F811
+def test_comments(client, two_clips, reviewer):
     client.force_login(reviewer)
     target = url(two_clips, "comments", "a")
     cue = Clip.objects.get(name="a").cues.filter(annotation__isnull=False).first()
@@ -248,7 +245,7 @@ def test_comments(client, two_clips, reviewer):  # noqa: F811
     assert ReviewComment.objects.get(pk=elsewhere.pk).resolved_at is None
 
 
-def test_who_may_review(client, two_clips, annotators, reviewer, outsider):  # noqa: F811
+def test_who_may_review(client, two_clips, annotators, reviewer, outsider):
     manager = MembershipFactory(project=two_clips, role="manager").user
     reads = [url(two_clips, "list"), url(two_clips, "detail", "a"), url(two_clips, "comments", "a")]
     writes = [
@@ -286,7 +283,7 @@ def test_who_may_review(client, two_clips, annotators, reviewer, outsider):  # n
         assert not any(u.username in response.content.decode() for u in annotators)
 
 
-def test_managers_auto_promote_from_the_queue(client, two_clips, reviewer):  # noqa: F811
+def test_managers_auto_promote_from_the_queue(client, two_clips, reviewer):
     manager = MembershipFactory(project=two_clips, role="manager").user
     client.force_login(reviewer)
     assert post(client, url(two_clips, "list")).status_code == 403

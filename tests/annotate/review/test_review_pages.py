@@ -12,14 +12,11 @@ from annotate.review.models import GoldCue, GoldRecord, ReviewComment
 from tests.annotate.review.test_reviews import (  # noqa: F401
     MOUTH,
     annotate,
-    annotators,
     concept_scorer,
     disputed_clip,
-    proposed,
-    reviewer,
     unanimous_clip,
 )
-from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

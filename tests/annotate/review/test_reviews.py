@@ -13,11 +13,9 @@ from annotate.core.models import AuditEvent
 from annotate.review import selectors as review_selectors
 from annotate.review import services as svc
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
-from annotate.runs import services as run_services
 from annotate.runs.models import Cue
 from inference.emocue360 import Scorer
-from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
-from tests.factories import MembershipFactory
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -64,25 +62,6 @@ def concept_scorer(monkeypatch):
     scorer = Scorer(encoder=ConceptEncoder(), store=DatabaseEmbeddingStore())
     monkeypatch.setattr(core_scorer, "_scorer", scorer)
     return scorer
-
-
-@pytest.fixture
-def proposed(project, ready_clips, django_capture_on_commit_callbacks):  # noqa: F811
-    project.annotators_per_clip = 3
-    project.save(update_fields=["annotators_per_clip"])
-    with django_capture_on_commit_callbacks(execute=True):
-        run_services.run_create(project=project, proposer="fake")
-    return project
-
-
-@pytest.fixture
-def annotators(proposed):
-    return [MembershipFactory(project=proposed, role="annotator").user for _ in range(3)]
-
-
-@pytest.fixture
-def reviewer(proposed):
-    return MembershipFactory(project=proposed, role="reviewer").user
 
 
 def annotate(clip, user, *, decide=None, add=(), primary="happy", labels=None, submit=True):

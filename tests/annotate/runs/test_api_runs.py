@@ -15,7 +15,7 @@ from annotate.runs import proposing
 from annotate.runs import services as run_services
 from annotate.runs.models import ModelRun, Proposal
 from tests import mediafiles
-from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +152,7 @@ def _statuses(client, project, run) -> dict[str, int]:
     }
 
 
-def test_who_may_read_and_act(client, project, manager, annotator, outsider, ready_clips):  # noqa: F811
+def test_who_may_read_and_act(client, project, manager, annotator, outsider, ready_clips):
     reviewer = MembershipFactory(project=project, role="reviewer").user
     run = run_services.run_create(project=project, proposer="fake", clip_names=["a"], enqueue=False)
     reads = {"list": 200, "detail": 200, "proposals": 200, "proposal": 200}
@@ -203,7 +203,7 @@ def test_retry_and_rerun(
     client,
     project,
     manager,
-    ready_clips,  # noqa: F811
+    ready_clips,
     django_capture_on_commit_callbacks,
 ):
     client.force_login(manager)
@@ -242,7 +242,7 @@ def test_retry_and_rerun(
     assert no_failed.status_code == 409 and "has no failed clips" in no_failed.json()["detail"]
 
 
-def test_bad_input_gets_a_message_naming_it(client, project, manager, ready_clips):  # noqa: F811
+def test_bad_input_gets_a_message_naming_it(client, project, manager, ready_clips):
     client.force_login(manager)
     url = reverse("api-run-list", args=[project.slug])
 
@@ -294,7 +294,7 @@ def test_bad_input_gets_a_message_naming_it(client, project, manager, ready_clip
 
 def test_proposals_list_query_count_is_flat(
     client, project, manager, media_root, tmp_path, ready_clips
-):  # noqa: F811
+):
     from annotate.clips.ingest import clip_ingest
     from annotate.clips.services import clip_create
 

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from annotate.runs.models import ModelRun
-from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake, ready_clips  # noqa: F401
+from tests.annotate.runs.test_runs import FakeProposer, _fresh_fake  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +11,7 @@ def test_start_a_run_and_watch_it(
     client,
     manager,
     project,
-    ready_clips,  # noqa: F811
+    ready_clips,
     django_capture_on_commit_callbacks,
 ):
     client.force_login(manager)
@@ -41,7 +41,7 @@ def test_run_actions_by_role_and_state(
     manager,
     annotator,
     project,
-    ready_clips,  # noqa: F811
+    ready_clips,
     django_capture_on_commit_callbacks,
 ):
     client.force_login(annotator)
@@ -75,7 +75,7 @@ def test_project_page_query_count_is_flat_in_runs(
     client,
     manager,
     project,
-    ready_clips,  # noqa: F811
+    ready_clips,
     django_assert_max_num_queries,
 ):
     from annotate.runs.services import run_create
@@ -91,7 +91,7 @@ def test_a_run_over_the_ticked_clips_only(
     client,
     manager,
     project,
-    ready_clips,  # noqa: F811
+    ready_clips,
     django_capture_on_commit_callbacks,
 ):
     client.force_login(manager)

@@ -58,16 +58,6 @@ def _fresh_fake():
     proposing._proposers.pop("fake", None)
 
 
-@pytest.fixture
-def ready_clips(project, media_root, tmp_path):
-    clips = []
-    for name in ("a", "b", "broken"):
-        path = mediafiles.make_clip(tmp_path / f"{name}.mp4", seconds=1.0, fps=25 + len(clips))
-        clip = clip_create(project=project, source=path, filename=f"{name}.mp4", enqueue=False)
-        clips.append(clip_ingest(clip_id=clip.pk))
-    return clips
-
-
 def test_run_proposes_every_ready_clip_and_stores_timeline_cues(
     project, ready_clips, django_capture_on_commit_callbacks
 ):
