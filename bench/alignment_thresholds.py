@@ -321,7 +321,7 @@ def simulated_clips(n_clips: int, seed: int) -> list[tuple[list[AlignCue], dict[
         for modality in MODALITIES:
             for obs in rng.sample(range(len(OBSERVATIONS[modality])), 5):
                 wordings = rng.sample(range(3), 3)
-                for annotator, wording in zip(ANNOTATORS, wordings):
+                for annotator, wording in zip(ANNOTATORS, wordings, strict=True):
                     if rng.random() < 0.7:
                         text = OBSERVATIONS[modality][obs][wording]
                         cues.append(AlignCue(next_id, annotator, modality, text))

@@ -196,11 +196,11 @@ def max_abs_difference(ours: dict, base: dict) -> float:
     worst = 0.0
     for (name, modality), values in base["per_unit"].items():
         row = ours["per_sample"][name]["paper"][modality]
-        for a, b in zip((row["precision"], row["recall"], row["f1"]), values):
+        for a, b in zip((row["precision"], row["recall"], row["f1"]), values, strict=True):
             worst = max(worst, abs(a - b))
     for modality, values in base["means"].items():
         row = ours["scores"]["paper"][modality]
-        for a, b in zip((row["precision"], row["recall"], row["f1"]), values):
+        for a, b in zip((row["precision"], row["recall"], row["f1"]), values, strict=True):
             worst = max(worst, abs(a - b))
     return worst
 

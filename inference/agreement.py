@@ -42,6 +42,7 @@ import statistics
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from .emocue360.cues import KIND_SUBTITLE, MODALITIES
@@ -340,7 +341,7 @@ def median_decision_seconds(
     gaps: list[float] = []
     for times in timelines:
         ordered = sorted(times)
-        for earlier, later in zip(ordered, ordered[1:]):
+        for earlier, later in pairwise(ordered):
             gap = later - earlier
             seconds = gap.total_seconds() if hasattr(gap, "total_seconds") else float(gap)
             if seconds <= break_seconds:

@@ -344,7 +344,7 @@ def _align_modality(
 
     groups = []
     for members, rows, (start, end), proposals in zip(
-        clusters, cluster_rows, cluster_spans, attached
+        clusters, cluster_rows, cluster_spans, attached, strict=True
     ):
         if len(rows) > 1:
             block = sim[np.ix_(rows, rows)]

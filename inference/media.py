@@ -796,7 +796,7 @@ def _derive_into(
             f"{name} is damaged: only {len(selected)} of the "
             f"{len(unique_frames)} sampled frames could be decoded.",
         )
-    by_index = dict(zip(unique_frames, selected))
+    by_index = dict(zip(unique_frames, selected, strict=True))
     frames = []
     for pos, index in enumerate(frame_indices):
         rel = f"frames/frame_{pos:02d}.jpg"

@@ -197,7 +197,7 @@ def split_items(
             cost += size_weight * ((before + sizes[key]) ** 2 - before**2) / total**2
             costs.append(cost)
         best = min(costs)
-        tied = [s for s, c in zip(candidates, costs) if c - best <= _TIE]
+        tied = [s for s, c in zip(candidates, costs, strict=True) if c - best <= _TIE]
         chosen = tied[0] if len(tied) == 1 else rng.choice(tied)
         for lab, n in group_counts.items():
             counts[chosen][lab] += n

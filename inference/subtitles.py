@@ -231,7 +231,7 @@ def _parse_vtt(text: str, label: str) -> list[Segment]:
             "cues could be read; check the blank lines between cues."
         )
     segments = []
-    for n, (line, cap) in enumerate(zip(timing, captions), start=1):
+    for n, (line, cap) in enumerate(zip(timing, captions, strict=True), start=1):
         start, end = _vtt_ms(cap.start_time), _vtt_ms(cap.end_time)
         _check_order(start, end, f"{label}, cue {n} (line {line})")
         segments.append(Segment(start, end, _clean(cap.raw_text)))

@@ -444,7 +444,7 @@ class Scorer:
         }
         if per_sample:
             samples: dict[str, dict] = {}
-            for unit, values in zip(units, per_unit):
+            for unit, values in zip(units, per_unit, strict=True):
                 entry = samples.setdefault(unit.sample, {v: {} for v in variants})
                 for variant in variants:
                     p, r, f = values[variant]

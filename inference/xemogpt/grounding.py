@@ -114,7 +114,7 @@ def ground(
             for _ in cues
         ]
     texts = sorted({text for _, _, text in cues} | {a.text for a in anchors}, key=len)
-    vectors = dict(zip(texts, _unit(encoder.encode(texts))))
+    vectors = dict(zip(texts, _unit(encoder.encode(texts)), strict=True))
     out = []
     for modality, kind, text in cues:
         if kind == "subtitle":  # quoted speech: where was it said?
@@ -135,7 +135,11 @@ def ground(
             continue
         similarities = np.stack([vectors[a.text] for a in candidates]) @ vectors[text]
         similarity = float(similarities.max())
-        tied = [a for a, value in zip(candidates, similarities) if value >= similarity - 1e-9]
+        tied = [
+            a
+            for a, value in zip(candidates, similarities, strict=True)
+            if value >= similarity - 1e-9
+        ]
         anchor = min(tied, key=lambda a: (-a.confidence, a.start_ms))
         match = {
             "text": anchor.text,

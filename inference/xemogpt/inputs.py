@@ -107,7 +107,7 @@ def _decode_frames(clip: ClipInput, *, n_frames: int, frame_sampling: str) -> li
                 f"{clip.name}: only {len(files)} of {len(unique)} sampled frames could be "
                 f"decoded ({detail[0]})"
             )
-        by_index = {index: _open_rgb(file) for index, file in zip(unique, files)}
+        by_index = {index: _open_rgb(file) for index, file in zip(unique, files, strict=True)}
         return [by_index[i] for i in indices]
     finally:
         shutil.rmtree(work, ignore_errors=True)

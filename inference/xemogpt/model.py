@@ -518,7 +518,7 @@ class XEmoGPT(nn.Module):
         video = self.encode_frames([s.frames for s in samples])
         rows, layouts, targets, prompts = [], [], [], []
         eos = self.tokenizer.eos_token_id
-        for sample, a, v in zip(samples, audio, video):
+        for sample, a, v in zip(samples, audio, video, strict=True):
             prompt = self.prompt_for(sample)
             embeds, layout = self._wrap_one(prompt, a, v)
             target_ids: list[int] = []
@@ -542,7 +542,7 @@ class XEmoGPT(nn.Module):
             if with_targets
             else None
         )
-        for i, (row, layout) in enumerate(zip(rows, layouts)):
+        for i, (row, layout) in enumerate(zip(rows, layouts, strict=True)):
             offset = width - row.shape[0] if padding_side == "left" else 0
             batch[i, offset : offset + row.shape[0]] = row
             attention[i, offset : offset + row.shape[0]] = 1

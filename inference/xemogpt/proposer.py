@@ -347,7 +347,7 @@ class XEmoGPTProposer:
         for start in range(0, len(prepared), size):
             chunk = prepared[start : start + size]
             for (i, _, notes, media_s), outcome in zip(
-                chunk, self._generate([p[1] for p in chunk])
+                chunk, self._generate([p[1] for p in chunk]), strict=True
             ):
                 if isinstance(outcome, ProposalError):
                     results[i] = outcome
@@ -361,7 +361,8 @@ class XEmoGPTProposer:
     def _min_audio_samples(self) -> int:
         config = self.model.config.hubert
         length = 1
-        for kernel, stride in reversed(list(zip(config.conv_kernel, config.conv_stride))):
+        layers = list(zip(config.conv_kernel, config.conv_stride, strict=True))
+        for kernel, stride in reversed(layers):
             length = (length - 1) * stride + kernel
         return length
 
@@ -434,7 +435,7 @@ class XEmoGPTProposer:
                 ]
         timings["grounding"] = time.perf_counter() - started
         cues = []
-        for (modality, kind, cue_text), span in zip(items, spans):
+        for (modality, kind, cue_text), span in zip(items, spans, strict=True):
             start, end = span["start_ms"], span["end_ms"]
             if start is not None and clip.duration_ms > 0:
                 start, end = min(start, clip.duration_ms), min(end, clip.duration_ms)

@@ -79,7 +79,7 @@ def test_one_empty_side_scores_zero_whichever_side_it_is(scorer):
     talker = cues(["He smiles."], ["His voice is loud."])
     silent = cues(["He smiles."])
     for order in (("ann", "bob"), ("bob", "ann")):
-        people = dict(zip(order, (talker, silent)))
+        people = dict(zip(order, (talker, silent), strict=True))
         pair = pairwise_f1(cues={"c1": people}, scorer=scorer).get("ann", "bob")
         assert pair.by_modality["auditory"] == 0.0
         assert pair.overall == pytest.approx(0.5)  # mean of visual 1.0 and auditory 0.0

@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -358,7 +359,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) index runs where ``mask`` is true."""
     padded = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def _segments(
@@ -825,7 +826,7 @@ class _Analysis:
         for run_start, run_stop in _runs(self.face & np.isfinite(series)):
             values = series[run_start:run_stop]
             pivots = _zigzag(values, amplitude)
-            for a, b in zip(pivots, pivots[1:]):
+            for a, b in pairwise(pivots):
                 size = abs(values[b] - values[a])
                 if size >= amplitude and b - a <= longest:
                     swings.append((run_start + a, run_start + b, float(size)))

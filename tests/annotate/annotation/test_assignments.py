@@ -102,7 +102,7 @@ def test_breadth_first_every_clip_gets_one_annotator_before_any_gets_two(project
         ("c", 1),
     ]
     assert handed[6] is None  # 3 clips x k=2, all taken
-    for user, slot in zip(people, handed[:6]):
+    for user, slot in zip(people[:6], handed[:6], strict=True):
         assert slot.status == "leased" and slot.annotator == user
         assert slot.annotation.annotator == user and slot.annotation.clip == slot.clip
         assert slot.lease_expires_at > timezone.now() + timedelta(minutes=119)

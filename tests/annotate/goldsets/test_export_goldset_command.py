@@ -108,7 +108,7 @@ def test_the_zip_its_manifest_and_the_report(small_project, tmp_path):
     happy = next(line for line in lines if line.startswith("happy")).split()
     sad = next(line for line in lines if line.startswith("sad")).split()
     assert happy[-1] == sad[-1] == "6"
-    assert [int(h) + int(s) for h, s in zip(happy[1:4], sad[1:4])] == sizes
+    assert [int(h) + int(s) for h, s in zip(happy[1:4], sad[1:4], strict=True)] == sizes
 
 
 def test_the_same_seed_gives_the_same_bytes(small_project, tmp_path):

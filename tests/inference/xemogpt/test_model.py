@@ -54,7 +54,7 @@ def test_labels_are_masked_on_the_prompt_and_the_loss_is_the_targets_cross_entro
     ]
     wrapped = model.wrap(samples, padding_side="right", with_targets=True)
     tokenizer = model.tokenizer
-    for row, (sample, layout) in enumerate(zip(samples, wrapped.layouts)):
+    for row, (sample, layout) in enumerate(zip(samples, wrapped.layouts, strict=True)):
         expected = tokenizer(sample.target, add_special_tokens=False)["input_ids"] + [
             tokenizer.eos_token_id
         ]
