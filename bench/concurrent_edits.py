@@ -37,6 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings.base"
 
+import live_server as live
+
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument(
     "--edits", type=int, default=1000, help="writes in all, shared by the two browsers"
@@ -46,8 +48,6 @@ parser.add_argument("--workers", type=int, default=2)
 parser.add_argument("--threads", type=int, default=4)
 parser.add_argument("--seed", type=int, default=0)
 ARGS = parser.parse_args()
-
-import live_server as live
 
 ACTIONS = ("edit", "retime", "accept", "reject")
 FRAME_MS = 40  # the bench clips are 25 fps: spans on frame starts are stored as sent
@@ -270,8 +270,9 @@ def _run(log: Path, started_at: datetime, load_before: str) -> int:
         f"{os.cpu_count()} cores; load average before {load_before}, after {load_after}"
     )
     print(
-        f"# {len(writes)} writes by 2 sessions of one annotator on {ARGS.cues} cues in {elapsed:.1f} s "
-        f"(seed {ARGS.seed}); reloads after a 409: {sum(e.reloads for e in editors)}"
+        f"# {len(writes)} writes by 2 sessions of one annotator on {ARGS.cues} cues "
+        f"in {elapsed:.1f} s (seed {ARGS.seed}); "
+        f"reloads after a 409: {sum(e.reloads for e in editors)}"
     )
     print(
         f"landed (200): {counts.get(200, 0)}; refused stale (409): {counts.get(409, 0)}; "
@@ -280,7 +281,8 @@ def _run(log: Path, started_at: datetime, load_before: str) -> int:
     for name in ("browser-A", "browser-B"):
         mine = [w for w in writes if w.client == name]
         print(
-            f"  {name}: {sum(w.status == 200 for w in mine)} landed, {sum(w.status == 409 for w in mine)} refused"
+            f"  {name}: {sum(w.status == 200 for w in mine)} landed, "
+            f"{sum(w.status == 409 for w in mine)} refused"
         )
     print(
         "  by action: "

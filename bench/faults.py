@@ -472,7 +472,8 @@ def worker_kill() -> int:
                     }
                 )
                 say(
-                    f"kill {len(kills)}: {kills[-1]['what']} {into:.2f} s into {held.clip.name} (run {held.run_id})"
+                    f"kill {len(kills)}: {kills[-1]['what']} {into:.2f} s into {held.clip.name} "
+                    f"(run {held.run_id})"
                 )
                 if whole:
                     worker = workers.start()
@@ -539,19 +540,22 @@ def worker_kill() -> int:
                     broker.delete(key)
     print(header())
     print(
-        f"# signal proposer over the 8 demo clips; worker prefork x 1, visibility timeout {ARGS.visibility} s, "
-        f"restore sweep 1 s; broker {ARGS.broker}"
+        "# signal proposer over the 8 demo clips; worker prefork x 1, visibility timeout "
+        f"{ARGS.visibility} s, restore sweep 1 s; broker {ARGS.broker}"
     )
     print(
         f"kills: {len(kills)} ({sum(k['what'] == 'whole worker' for k in kills)} whole worker, "
-        f"{sum(k['what'] == 'pool child' for k in kills)} pool child), each while a clip was running"
+        f"{sum(k['what'] == 'pool child' for k in kills)} pool child), "
+        "each while a clip was running"
     )
     for k in kills:
         print(
-            f"  {k['round']:2d}. {k['what']:12s} {k['into']:.2f} s into {k['clip']} (run {k['run']})"
+            f"  {k['round']:2d}. {k['what']:12s} {k['into']:.2f} s into {k['clip']} "
+            f"(run {k['run']})"
         )
     print(
-        f"runs: 1 clean + {len(runs)} under kills, all finished {settle_s:.1f} s after the last kill"
+        f"runs: 1 clean + {len(runs)} under kills, "
+        f"all finished {settle_s:.1f} s after the last kill"
     )
     print(f"proposals: {len(proposals)}, not done: {len(not_done)} {not_done[:3]}")
     print(
@@ -560,11 +564,12 @@ def worker_kill() -> int:
         f"kill runs: {dict(sorted(attempts.items()))}"
     )
     print(
-        f"cues: {total_cues}; proposals whose cue count differs from the clean run's: {len(count_mismatch)} "
-        f"{count_mismatch[:3]}; whose cues differ at all: {content_mismatch}"
+        f"cues: {total_cues}; proposals whose cue count differs from the clean run's: "
+        f"{len(count_mismatch)} {count_mismatch[:3]}; whose cues differ at all: {content_mismatch}"
     )
     print(
-        f"duplicate (proposal, position): {position_dupes}; duplicate cue content within a proposal: {content_dupes}"
+        f"duplicate (proposal, position): {position_dupes}; "
+        f"duplicate cue content within a proposal: {content_dupes}"
     )
     ok = (
         not not_done
@@ -702,17 +707,18 @@ def _pg_restart_drive(live, server, host: str, port: int, annotators) -> int:
     after_failed = [r for r in after if r[2] != 200]
     print(header())
     print(
-        f"# {'the machine' if ARGS.shared else 'a private'} PostgreSQL cluster, stopped (pg_ctl -m fast) for "
-        f"{ARGS.down:.0f} s; gunicorn gthread 2 x 4; {len(threads)} clients each looping page / workspace / "
-        f"save / save / API GET with 50 ms pauses"
+        f"# {'the machine' if ARGS.shared else 'a private'} PostgreSQL cluster, "
+        f"stopped (pg_ctl -m fast) for {ARGS.down:.0f} s; gunicorn gthread 2 x 4; "
+        f"{len(threads)} clients each looping page / workspace / save / save / API GET "
+        "with 50 ms pauses"
     )
     print(
         f"stop took {t_stopped - t_stop:.2f} s, start {t_up - t_start:.2f} s; database down for "
         f"{t_up - t_stop:.2f} s (stop command to start returned)"
     )
     print(
-        f"requests: {len(before)} before (failed {sum(r[2] != 200 for r in before)}), {len(down)} while down, "
-        f"{len(after)} after (failed {len(after_failed)})"
+        f"requests: {len(before)} before (failed {sum(r[2] != 200 for r in before)}), "
+        f"{len(down)} while down, {len(after)} after (failed {len(after_failed)})"
     )
     print(
         f"failed requests by status: {dict(statuses)}; 503 bodies: {dict(messages)}; "
@@ -722,14 +728,16 @@ def _pg_restart_drive(live, server, host: str, port: int, annotators) -> int:
         print(f"  {r[1]} {r[2]} {r[3][:160]!r}")
     if failed:
         print(
-            f"failures from {first_fail - t_stop:+.2f} s to {last_fail - t_up:+.2f} s after the start returned; "
+            f"failures from {first_fail - t_stop:+.2f} s to {last_fail - t_up:+.2f} s "
+            "after the start returned; "
             f"503 answered in p50 {live.percentile([r[4] for r in failed], 0.5):.0f} ms, "
             f"max {max(r[4] for r in failed):.0f} ms"
         )
     if first_ok_after is not None:
         print(
             f"recovery: first 200 {first_ok_after - t_up:.2f} s after the start returned; "
-            f"last failure {max(0.0, (last_fail or t_up) - t_up):.2f} s after it; gunicorn not restarted"
+            f"last failure {max(0.0, (last_fail or t_up) - t_up):.2f} s after it; "
+            "gunicorn not restarted"
         )
     ok = (
         not bad and first_ok_after is not None and not [r for r in before if r[2] != 200] and failed
@@ -869,8 +877,8 @@ def redis_down() -> int:
                     time.sleep(1)
                 p_status, p_body, _, _ = page_upload(2)
                 lines.append(
-                    f"broker back after {t_up - t_down:.1f} s down: API upload talk1.mp4 -> {a_status} "
-                    f"(try {tries}), upload page talk2.mp4 -> {p_status}"
+                    f"broker back after {t_up - t_down:.1f} s down: API upload talk1.mp4 -> "
+                    f"{a_status} (try {tries}), upload page talk2.mp4 -> {p_status}"
                 )
                 t = time.monotonic()
                 try:
@@ -880,13 +888,17 @@ def redis_down() -> int:
                         what="talk1 and talk2 ingested",
                         log=workers,
                     )
-                    ingested = f"both ingested (ready) {time.monotonic() - t:.1f} s later by the same worker"
+                    ingested = (
+                        f"both ingested (ready) {time.monotonic() - t:.1f} s later "
+                        "by the same worker"
+                    )
                     up_ok = a_status == 201 and p_status == 201
                 except RuntimeError:
                     ingested = "NOT ingested within 120 s"
                     up_ok = False
                 lines.append(
-                    f"broker back: {ingested}; clips {sorted(Clip.objects.values_list('name', 'status'))}"
+                    f"broker back: {ingested}; clips "
+                    f"{sorted(Clip.objects.values_list('name', 'status'))}"
                 )
     finally:
         if workers is not None:
@@ -894,8 +906,9 @@ def redis_down() -> int:
         redis.close()
     print(header())
     print(
-        f"# {'the machine' if ARGS.shared else 'a private'} Redis (broker), gunicorn gthread 2 x 4, one "
-        "Celery worker (prefork x 1) on the same broker; clips of 1.0-1.4 s made with ffmpeg"
+        f"# {'the machine' if ARGS.shared else 'a private'} Redis (broker), "
+        "gunicorn gthread 2 x 4, one Celery worker (prefork x 1) on the same broker; "
+        "clips of 1.0-1.4 s made with ffmpeg"
     )
     for line in lines:
         print(line)

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -121,6 +122,21 @@ def _best_of(repeat: int, fn) -> float:
     return best
 
 
+def _decode_to_null(clip: Path) -> None:
+    """The bare decode the budget is measured against: every frame decoded, nothing kept."""
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", str(clip), "-f", "null", "-"],
+        check=True,
+        capture_output=True,
+    )
+
+
+def _ingest(clip: Path, out: Path, modes: list[str]) -> None:
+    """probe + derive once; records the proxy mode derive chose."""
+    info = probe(clip)
+    modes.append(derive(clip, out, info=info).proxy_mode)
+
+
 def bench(*, repeat: int = 3, seconds: float = 10.0) -> dict:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -148,33 +164,10 @@ def bench(*, repeat: int = 3, seconds: float = 10.0) -> dict:
             ),
         ]
         for label, clip in clips:
-            bare = _best_of(
-                repeat,
-                lambda: subprocess.run(
-                    [
-                        "ffmpeg",
-                        "-hide_banner",
-                        "-nostdin",
-                        "-v",
-                        "error",
-                        "-i",
-                        str(clip),
-                        "-f",
-                        "null",
-                        "-",
-                    ],
-                    check=True,
-                    capture_output=True,
-                ),
-            )
-            modes = []
-
-            def ingest():
-                info = probe(clip)
-                modes.append(derive(clip, tmp / "out" / clip.stem, info=info).proxy_mode)
-
-            t_ingest = _best_of(repeat, ingest)
-            t_probe = _best_of(repeat, lambda: probe(clip))
+            bare = _best_of(repeat, partial(_decode_to_null, clip))
+            modes: list[str] = []
+            t_ingest = _best_of(repeat, partial(_ingest, clip, tmp / "out" / clip.stem, modes))
+            t_probe = _best_of(repeat, partial(probe, clip))
             rows.append(
                 {
                     "clip": label,

@@ -25,16 +25,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import django
+from django.conf import settings
+from django.db import connection, connections
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings.base")
-
-import django
-
 django.setup()
-
-from django.conf import settings
-from django.db import connection, connections
 
 CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
 CUE_RE = re.compile(r'data-cue-id="(\d+)" data-version="(\d+)"')

@@ -33,6 +33,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings.base"
 
+import live_server as live
+
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--clients", type=int, default=50)
 parser.add_argument("--seconds", type=float, default=60.0)
@@ -52,8 +54,6 @@ parser.add_argument(
 )
 parser.add_argument("--seed", type=int, default=0)
 ARGS = parser.parse_args()
-
-import live_server as live
 
 KINDS = ("page", "workspace", "save")
 
@@ -211,13 +211,14 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
                 version_mismatch += version != 1 + c.saves.get(cue_id, 0)
     errors = [e for c in clients for e in c.errors]
     print(
-        f"# bench/load.py {started_at:%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; load average before {load_before}, at the end {load_during}"
+        f"# bench/load.py {started_at:%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"load average before {load_before}, at the end {load_during}"
     )
     print(
-        f"# {ARGS.clients} clients x {ARGS.seconds:.0f} s after {ARGS.warmup:.0f} s of warm-up (measured "
-        f"{elapsed:.1f} s), {ARGS.cues} cues each, "
-        f"mix page:workspace:save = {ARGS.mix}; gunicorn gthread {ARGS.workers} workers x {ARGS.threads} threads"
+        f"# {ARGS.clients} clients x {ARGS.seconds:.0f} s after {ARGS.warmup:.0f} s of warm-up "
+        f"(measured {elapsed:.1f} s), {ARGS.cues} cues each, mix page:workspace:save = {ARGS.mix}; "
+        f"gunicorn gthread {ARGS.workers} workers x {ARGS.threads} threads"
     )
     print("| request | count | per s | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -226,13 +227,15 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
         if not times:
             continue
         print(
-            f"| {kind} | {len(times)} | {len(times) / elapsed:.1f} | {live.percentile(times, 0.5):.1f} | "
-            f"{live.percentile(times, 0.95):.1f} | {live.percentile(times, 0.99):.1f} | {max(times):.1f} |"
+            f"| {kind} | {len(times)} | {len(times) / elapsed:.1f} | "
+            f"{live.percentile(times, 0.5):.1f} | {live.percentile(times, 0.95):.1f} | "
+            f"{live.percentile(times, 0.99):.1f} | {max(times):.1f} |"
         )
     everything = [t for c in clients for k in KINDS for t in c.times[k]]
     print(
-        f"| all | {len(everything)} | {len(everything) / elapsed:.1f} | {live.percentile(everything, 0.5):.1f} | "
-        f"{live.percentile(everything, 0.95):.1f} | {live.percentile(everything, 0.99):.1f} | {max(everything):.1f} |"
+        f"| all | {len(everything)} | {len(everything) / elapsed:.1f} | "
+        f"{live.percentile(everything, 0.5):.1f} | {live.percentile(everything, 0.95):.1f} | "
+        f"{live.percentile(everything, 0.99):.1f} | {max(everything):.1f} |"
     )
     print(
         f"client process CPU: {client_cpu:.1f} s over the {elapsed:.0f} s measured "

@@ -7,7 +7,8 @@ against a throwaway database created for the run and dropped after it: PostgreSQ
 DATABASE_URL names it (as in deployment), else the embedded SQLite.
 
 Usage:
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/emocue python bench/web.py [--n 200] [--cues 300] [--json]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/emocue \\
+        python bench/web.py [--n 200] [--cues 300] [--json]
 """
 
 from __future__ import annotations
@@ -177,9 +178,9 @@ def main() -> int:
         for name, label in (("page", "timeline page"), ("save", "cue save (edit)")):
             r = results[name]
             print(
-                f"{label:18} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  max {r['max_ms']:7.2f} ms"
-                f"  {r['sql_statements']} SQL  budget p95 < {r['budget_p95_ms']:.0f} ms:"
-                f" {'yes' if r['within_budget'] else 'NO'}"
+                f"{label:18} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  max "
+                f"{r['max_ms']:7.2f} ms  {r['sql_statements']} SQL  budget p95 < "
+                f"{r['budget_p95_ms']:.0f} ms: {'yes' if r['within_budget'] else 'NO'}"
             )
     return 0 if results["page"]["within_budget"] and results["save"]["within_budget"] else 1
 

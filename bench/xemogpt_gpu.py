@@ -341,9 +341,10 @@ def main(argv=None) -> int:
         rows.append(row)
         print(
             f"{batch} | {row['video_s']:.3f} | {row['audio_s']:.3f} | {row['prompt_positions']} | "
-            f"{row['prefill_s']:.3f} | {row['decode_tokens_per_s']:.1f} | {1000 * row['decode_step_s']:.2f} | "
-            f"{1000 * row['paper_step_s']:.2f} | {row['clips_per_s']:.3f} | "
-            f"{row.get('fraction_of_bound', float('nan')):.2f} | {row.get('fraction_of_bound_with_kv', float('nan')):.2f}"
+            f"{row['prefill_s']:.3f} | {row['decode_tokens_per_s']:.1f} | "
+            f"{1000 * row['decode_step_s']:.2f} | {1000 * row['paper_step_s']:.2f} | "
+            f"{row['clips_per_s']:.3f} | {row.get('fraction_of_bound', float('nan')):.2f} | "
+            f"{row.get('fraction_of_bound_with_kv', float('nan')):.2f}"
         )
     result = {
         "device": name,
