@@ -84,7 +84,8 @@ def manifest_parse(text: str, *, label: str = "manifest") -> list[ManifestRow]:
     if name_column == "names" and not {"emotions", "subtitles", "reasons"} <= set(header):
         missing = sorted({"emotions", "subtitles", "reasons"} - set(header))
         raise ManifestError(
-            f"Manifest {label} looks like EMER v1 (a 'names' column) but lacks {', '.join(missing)}."
+            f"Manifest {label} looks like EMER v1 (a 'names' column) "
+            f"but lacks {', '.join(missing)}."
         )
 
     rows: list[ManifestRow] = []

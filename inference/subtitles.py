@@ -74,8 +74,9 @@ def _decode(data: bytes | str, label: str) -> str:
             except UnicodeDecodeError as exc:
                 line = data[: exc.start].count(b"\n") + 1
                 raise SubtitleError(
-                    f"{label}, line {line}: the file is not UTF-8 text (byte 0x{data[exc.start]:02x}"
-                    f" at offset {exc.start}); save it as UTF-8 and upload it again."
+                    f"{label}, line {line}: the file is not UTF-8 text "
+                    f"(byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                    "save it as UTF-8 and upload it again."
                 ) from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:

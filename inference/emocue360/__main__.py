@@ -96,7 +96,8 @@ def _table(result: dict) -> str:
     config = result["config"]
     counts = result["counts"]
     lines = [
-        f"EmoCue-360 v{config['metric_version']}  mode={config['mode']}  model={config['model_id']}",
+        f"EmoCue-360 v{config['metric_version']}  mode={config['mode']}  "
+        f"model={config['model_id']}",
         f"gold samples: {counts['gold_samples']}  predicted samples: {counts['predicted_samples']}"
         f"  gold samples without prediction: {counts['gold_samples_without_prediction']}",
     ]

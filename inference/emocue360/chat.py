@@ -100,7 +100,8 @@ class _AnswerCache:
             )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS chat_answer (key TEXT PRIMARY KEY, content TEXT NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS chat_answer "
+                "(key TEXT PRIMARY KEY, content TEXT NOT NULL)"
             )
 
     def get(self, key: str) -> str | None:

@@ -33,8 +33,8 @@ def _words(pattern: str) -> re.Pattern[str]:
 
 
 VISUAL_WORDS = _words(
-    r"face|faces|facial|(?:his|her|their) expressions?|eyes?|eyebrows?|brows?|forehead|mouth|lips?|teeth|tooth"
-    r"|smil(?:e|es|ed|ing)|grin(?:s|ned|ning)?|frown(?:s|ed|ing)?|star(?:e|es|ed|ing)"
+    r"face|faces|facial|(?:his|her|their) expressions?|eyes?|eyebrows?|brows?|forehead|mouth"
+    r"|lips?|teeth|tooth|smil(?:e|es|ed|ing)|grin(?:s|ned|ning)?|frown(?:s|ed|ing)?|star(?:e|es|ed|ing)"
     r"|gaze[sd]?|gazing|glanc(?:e|es|ed|ing)|glar(?:e|es|ed|ing)|squint(?:s|ed|ing)?"
     r"|blink(?:s|ed|ing)?|tears?|tearful|head|nod(?:s|ded|ding)?|shook|shak(?:e|es|ing)"
     r"|hands?|arms?|fingers?|shoulders?|posture|body|lean(?:s|ed|ing)?|sat|sits?|sitting"

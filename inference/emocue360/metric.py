@@ -158,8 +158,11 @@ def check_inputs(
         ValueError: naming the problem, as :func:`score` does.
     Example:
         >>> check_inputs(gold={"s1": {"visual": ["He frowns."], "auditory": [],
-        ...              "emotional": []}}, predicted={"s1": {"visual": ["Brows down."]}})
-        {'gold_samples': 1, 'predicted_samples': 1, 'gold_samples_without_prediction': 0, 'scorable_units': 1}
+        ...              "emotional": []}}, predicted={"s1": {"visual": ["Brows down."]}}) == {
+        ...     "gold_samples": 1, "predicted_samples": 1,
+        ...     "gold_samples_without_prediction": 0, "scorable_units": 1,
+        ... }
+        True
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")

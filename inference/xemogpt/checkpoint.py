@@ -205,8 +205,8 @@ class LoadReport:
     def summary(self) -> str:
         return (
             f"{self.loaded} tensors loaded ({self.trained_loaded} trained), "
-            f"{len(self.missing_trained)} trained missing, {self.missing_frozen} frozen from the base "
-            f"folders, {len(self.unexpected)} unexpected, {len(self.unused)} unused"
+            f"{len(self.missing_trained)} trained missing, {self.missing_frozen} frozen from the "
+            f"base folders, {len(self.unexpected)} unexpected, {len(self.unused)} unused"
         )
 
 
@@ -257,8 +257,9 @@ def load_checkpoint_into(
         shown = ", ".join(missing_trained[:10]) + (" ..." if len(missing_trained) > 10 else "")
         hint = f" (the file's first keys: {', '.join(sorted(state)[:3])})" if not mapped else ""
         raise CheckpointError(
-            f"checkpoint {str(source) if source else '(in memory)'} lacks {len(missing_trained)} trained "
-            f"parameter(s) XEmoGPT needs: {shown}{hint}; refusing to serve with untrained parts"
+            f"checkpoint {str(source) if source else '(in memory)'} lacks "
+            f"{len(missing_trained)} trained parameter(s) XEmoGPT needs: {shown}{hint}; "
+            "refusing to serve with untrained parts"
         )
     bad = [
         (k, tuple(v.shape), tuple(own[k].shape))

@@ -44,12 +44,18 @@ DEFAULT_INSTRUCTION = (
 
 _HUMAN = "###Human: "
 _AUDIO = f"The audio content is as follows: <Audio>{AUDIO_PLACEHOLDER}</Audio>. "
-_VIDEO_AFTER_AUDIO = f"Meanwhile, we uniformly sample raw frames from the video: <Video>{VIDEO_PLACEHOLDER}</Video>. "
+_VIDEO_AFTER_AUDIO = (
+    "Meanwhile, we uniformly sample raw frames from the video: "
+    f"<Video>{VIDEO_PLACEHOLDER}</Video>. "
+)
 _VIDEO_ALONE = (
     f"We uniformly sample raw frames from the video: <Video>{VIDEO_PLACEHOLDER}</Video>. "
 )
 _SUBTITLE = "The subtitle of this video is: <Subtitle>{subtitle}</Subtitle>. "
-_QUESTION = "Now, please answer my question based on all the provided information. {instruction} ###Assistant: "
+_QUESTION = (
+    "Now, please answer my question based on all the provided information. "
+    "{instruction} ###Assistant: "
+)
 
 _SPLIT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")")
 
@@ -68,8 +74,12 @@ def build_prompt(
         The prompt, e.g. the reference prompt when all three parts are present.
 
     Example:
-        >>> build_prompt(subtitle="hi", has_audio=False, has_video=False, instruction="Q?")
-        '###Human: The subtitle of this video is: <Subtitle>hi</Subtitle>. Now, please answer my question based on all the provided information. Q? ###Assistant: '
+        >>> build_prompt(subtitle="hi", has_audio=False, has_video=False, instruction="Q?") == (
+        ...     "###Human: The subtitle of this video is: <Subtitle>hi</Subtitle>. "
+        ...     "Now, please answer my question based on all the provided information. "
+        ...     "Q? ###Assistant: "
+        ... )
+        True
     """
     if not isinstance(subtitle, str):
         raise ValueError(f"subtitle must be a string, not {type(subtitle).__name__}")

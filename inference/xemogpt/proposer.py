@@ -82,14 +82,15 @@ def _resolve_device(device: str, allow_cpu: bool) -> torch.device:
     kind = torch.device(device).type
     if kind == "cuda" and not torch.cuda.is_available():
         raise XEmoGPTUnavailable(
-            "XEmoGPT is set to run on CUDA, but this worker has no usable GPU (torch.cuda.is_available() is "
-            "False). Run the gpu-queue worker on a GPU machine, or set device='cpu' and allow_cpu=True to "
-            "run it on the CPU (very slow with the full-size model)."
+            "XEmoGPT is set to run on CUDA, but this worker has no usable GPU "
+            "(torch.cuda.is_available() is False). Run the gpu-queue worker on a GPU machine, "
+            "or set device='cpu' and allow_cpu=True to run it on the CPU "
+            "(very slow with the full-size model)."
         )
     if kind == "cpu" and not allow_cpu:
         raise XEmoGPTUnavailable(
-            "XEmoGPT on the CPU is refused by default (minutes per clip at full size); set allow_cpu=True "
-            "to run it there anyway, e.g. with the tiny test weights."
+            "XEmoGPT on the CPU is refused by default (minutes per clip at full size); set "
+            "allow_cpu=True to run it there anyway, e.g. with the tiny test weights."
         )
     if kind not in ("cuda", "cpu"):
         raise XEmoGPTUnavailable(f"device must be 'cuda', 'cuda:N' or 'cpu', not {device!r}")
@@ -261,7 +262,8 @@ class XEmoGPTProposer:
         self.checkpoint_sha256 = report.sha256 if report is not None and report.sha256 else ""
         if merge_lora:
             self.model.merge_lora()
-        self._version = f"{self.class_version}+ckpt.{(self.checkpoint_sha256 or 'none')[:12]}.cfg.{self.settings_hash()}"
+        checkpoint = (self.checkpoint_sha256 or "none")[:12]
+        self._version = f"{self.class_version}+ckpt.{checkpoint}.cfg.{self.settings_hash()}"
 
     # -- identity -----------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -309,7 +311,8 @@ class XEmoGPTProposer:
             return list(self._signals.propose(clip).cues), []
         except Exception as error:  # noqa: BLE001 - grounding is best effort; the cues stand untimed
             return [], [
-                f"Cues are untimed: the signal observations failed ({type(error).__name__}: {error})."
+                "Cues are untimed: the signal observations failed "
+                f"({type(error).__name__}: {error})."
             ]
 
     # -- proposing ------------------------------------------------------------------------
@@ -323,7 +326,7 @@ class XEmoGPTProposer:
     def propose_batch(
         self, clips: Sequence[ClipInput], *, batch_size: int | None = None
     ) -> list[Proposal | ProposalError]:
-        """Many clips, ``batch_size`` at a time; one Proposal or ProposalError per clip, in order."""
+        """Many clips, ``batch_size`` at a time; a Proposal or ProposalError per clip, in order."""
         size = batch_size or self.batch_size
         results: list[Proposal | ProposalError | None] = [None] * len(clips)
         prepared: list[tuple[int, Any, list[str], float]] = []

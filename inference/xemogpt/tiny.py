@@ -37,9 +37,10 @@ TINY_GENERATION = GenerationSettings(
 
 _CORPUS = [
     DEFAULT_INSTRUCTION,
-    "###Human: The audio content is as follows: <Audio><AudioHere></Audio>. Meanwhile, we uniformly "
-    "sample raw frames from the video: <Video><VideoHere></Video>. The subtitle of this video is: "
-    "<Subtitle></Subtitle>. Now, please answer my question based on all the provided information. "
+    "###Human: The audio content is as follows: <Audio><AudioHere></Audio>. "
+    "Meanwhile, we uniformly sample raw frames from the video: <Video><VideoHere></Video>. "
+    "The subtitle of this video is: <Subtitle></Subtitle>. "
+    "Now, please answer my question based on all the provided information. "
     "###Assistant: ",
     "In the video, the woman smiles and her eyebrows rise. She nods her head slowly.",
     "In the audio, his voice is loud and fast, with a trembling tone and long pauses.",
