@@ -48,7 +48,8 @@ def test_upload_then_play_in_the_browser(live_server, browser, media_root, tmp_p
     cue = page.evaluate("""() => new Promise(resolve => {
         const track = document.querySelector('video track').track;
         track.mode = 'hidden';
-        const poll = () => track.cues && track.cues.length ? resolve(track.cues[0].text) : setTimeout(poll, 50);
+        const poll = () =>
+            track.cues && track.cues.length ? resolve(track.cues[0].text) : setTimeout(poll, 50);
         poll(); })""")
     assert cue == "Thank you so much."
 

@@ -44,7 +44,9 @@ class Workers:
             CELERY_TASK_ALWAYS_EAGER="0",
             EMOCUE_BROKER_VISIBILITY_TIMEOUT="3",
             EMOCUE_BROKER_RESTORE_SWEEP_S="1",
-            DATABASE_URL=f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+            DATABASE_URL=(
+                f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+            ),
         )
         self.log = media_root.parent / "workers.log"
         self.processes: list[subprocess.Popen] = []

@@ -74,7 +74,8 @@ WAVE = """() => {
   const cursor = root.querySelector('.cursor').getBoundingClientRect();
   const playhead = document.getElementById('playhead').getBoundingClientRect();
   return {count: canvases.length, pixels: Math.min(...canvases.map((c) => c.width)),
-          left: Math.min(...rects.map((r) => r.left)), right: Math.max(...rects.map((r) => r.right)),
+          left: Math.min(...rects.map((r) => r.left)),
+          right: Math.max(...rects.map((r) => r.right)),
           rulerLeft: ruler.left, rulerRight: ruler.right, rulerWidth: ruler.width,
           cursor: cursor.left + cursor.width / 2, playhead: playhead.left + playhead.width / 2};
 }"""

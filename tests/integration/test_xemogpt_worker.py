@@ -43,7 +43,9 @@ def test_xemogpt_run_through_a_gpu_queue_worker(
         DJANGO_SETTINGS_MODULE="studio.settings.test",
         MEDIA_ROOT=str(media_root),
         CELERY_TASK_ALWAYS_EAGER="0",
-        DATABASE_URL=f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        DATABASE_URL=(
+            f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
         EMOCUE_XEMOGPT_LLM_PATH=tiny_weights["llm_path"],
         EMOCUE_XEMOGPT_CLIP_PATH=tiny_weights["clip_path"],
         EMOCUE_XEMOGPT_HUBERT_PATH=tiny_weights["hubert_path"],

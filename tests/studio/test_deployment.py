@@ -141,7 +141,7 @@ def test_manage_py_commands_exist(compose):
     from django.core.management import get_commands
 
     named = []
-    for name, service in compose["services"].items():
+    for service in compose["services"].values():
         if "command" in service and "manage.py" in _command(service):
             command = _command(service)
             named.append(command[command.index("manage.py") + 1])

@@ -14,11 +14,15 @@ from django.conf import settings
 django.setup()
 from studio.celery import app
 app.loader.import_default_modules()
+polling_interval = None
+if settings.CELERY_BROKER_URL.startswith("sqla+"):
+    from kombu.transport.sqlalchemy import Transport
+    polling_interval = Transport.polling_interval
 print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),
     "broker": app.conf.broker_url,
-    "polling_interval": __import__("kombu.transport.sqlalchemy", fromlist=["Transport"]).Transport.polling_interval if settings.CELERY_BROKER_URL.startswith("sqla+") else None,
+    "polling_interval": polling_interval,
     "route": app.amqp.router.route({}, "annotate.clips.tasks.clip_ingest")["queue"].name,
     "default_queue": app.conf.task_default_queue,
     "embedded": settings.EMBEDDED,

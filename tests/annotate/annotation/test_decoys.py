@@ -35,7 +35,7 @@ def make_proposal(project, *, emotions=(("happy", 0.7),), name="clip1", cues=Non
         run=run,
         clip=clip,
         status=Proposal.Status.DONE,
-        emotions=[{"label": l, "score": s} for l, s in emotions],
+        emotions=[{"label": label, "score": score} for label, score in emotions],
     )
     if cues is None:
         cues = [

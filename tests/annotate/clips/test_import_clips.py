@@ -54,7 +54,8 @@ def test_mer_manifest_imports_and_ingests_in_process(folder, media_root, tmp_pat
 def test_emer_manifest_keeps_labels_and_reasons(folder, media_root, tmp_path):
     manifest = tmp_path / "emer.csv"
     manifest.write_text(
-        'names,emotions,subtitles,reasons\nsample_00000001,happy,"Thanks, really.","In the video, he smiles."\n'
+        "names,emotions,subtitles,reasons\n"
+        'sample_00000001,happy,"Thanks, really.","In the video, he smiles."\n'
     )
     ok, out = _run(folder, "--project", "EMER", "--manifest", manifest)
     assert ok, out

@@ -64,7 +64,7 @@ def test_page_is_for_managers_only(client, project, manager, outsider, clips):
     page = client.get(url)
     assert page.status_code == 200
     body = page.content.decode()
-    assert 'hx-post="%s"' % url in body and 'name="file"' in body and 'name="label"' in body
+    assert f'hx-post="{url}"' in body and 'name="file"' in body and 'name="label"' in body
     assert "No run imported yet." in body
 
 
@@ -238,8 +238,8 @@ def test_command_imports_and_prints_the_run(project, clips, tmp_path):
     run = ModelRun.objects.get()
     assert run.label == "from the cluster" and run.source_filename == "xemogpt.json"
     assert out.getvalue().strip() == (
-        f"Imported run {run.pk} (from the cluster) into {project.name!r}: 2 clip(s), 1 ready clip(s) "
-        "not in the file; cues: visual 2, auditory 1, emotional 2."
+        f"Imported run {run.pk} (from the cluster) into {project.name!r}: 2 clip(s), "
+        "1 ready clip(s) not in the file; cues: visual 2, auditory 1, emotional 2."
     )
 
 

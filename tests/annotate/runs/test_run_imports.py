@@ -179,7 +179,8 @@ def test_mer_three_column_csv_reads_the_english_description(project, clips):
 def test_emer_v1_columns(project, clips):
     data = (
         "names,emotions,subtitles,reasons\n"
-        f'sample_00000001,angry,"I cannot believe you did this.","{ANGRY.replace(chr(34), chr(34) * 2)}"\n'
+        'sample_00000001,angry,"I cannot believe you did this.",'
+        f'"{ANGRY.replace(chr(34), chr(34) * 2)}"\n'
         f'sample_00000002,"happy, excited",Great!,"{HAPPY}"\n'
     ).encode("utf-8-sig")  # Excel's BOM
     run = run_import(project=project, by=None, file_name="emer_v1.csv", data=data)
@@ -363,7 +364,8 @@ def test_csv_row_problems_are_all_reported_together(project, clips):
     ).encode()  # unknown clip
     problems = rejected(project, data, file_name="emer.csv").problems
     assert problems == [
-        "line 2 ('sample_00000001'): openset \"['happy'\" is not a list of strings such as ['happy', 'excited'].",
+        "line 2 ('sample_00000001'): openset \"['happy'\" is not a list of strings "
+        "such as ['happy', 'excited'].",
         "line 3 ('sample_00000002'): the 'english' description is empty.",
         "line 4: the 'name' cell is empty.",
         "line 5: 4 fields, but the header has 3.",

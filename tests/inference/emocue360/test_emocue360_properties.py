@@ -1,4 +1,4 @@
-"""Properties of the metric, with a non-negative encoder (letter counts) so cosines are in [0, 1]."""
+"""Properties of the metric, with a non-negative encoder (letter counts): cosines in [0, 1]."""
 
 from __future__ import annotations
 

@@ -3,10 +3,11 @@ import pytest
 from inference.xemogpt.prompt import DEFAULT_INSTRUCTION, build_prompt, split_prompt
 
 REFERENCE = (
-    "###Human: The audio content is as follows: <Audio><AudioHere></Audio>. Meanwhile, we uniformly "
-    "sample raw frames from the video: <Video><VideoHere></Video>. The subtitle of this video is: "
-    "<Subtitle>I passed!</Subtitle>. Now, please answer my question based on all the provided "
-    "information. {instruction} ###Assistant: "
+    "###Human: The audio content is as follows: <Audio><AudioHere></Audio>. "
+    "Meanwhile, we uniformly sample raw frames from the video: <Video><VideoHere></Video>. "
+    "The subtitle of this video is: <Subtitle>I passed!</Subtitle>. "
+    "Now, please answer my question based on all the provided information. "
+    "{instruction} ###Assistant: "
 )
 
 

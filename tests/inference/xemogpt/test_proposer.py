@@ -1,4 +1,4 @@
-"""The XEmoGPT proposer on tiny weights: version, device policy, OOM fallback, cues with grounding."""
+"""The XEmoGPT proposer on tiny weights: version, device policy, OOM fallback, grounded cues."""
 
 import wave
 
@@ -20,7 +20,8 @@ from inference.xemogpt.inputs import load_frames, reference_frame_indices
 from inference.xemogpt.proposer import XEmoGPTProposer, XEmoGPTUnavailable
 
 DESCRIPTION = (
-    "In the video, his eyebrows are raised and the head nods. In the audio, the voice grows louder. "
+    "In the video, his eyebrows are raised and the head nods. "
+    "In the audio, the voice grows louder. "
     'He says "I passed the exam". Therefore, his emotional state is happy and surprised.'
 )
 
