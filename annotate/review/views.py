@@ -150,8 +150,8 @@ def _context(review, slug: str, name: str, role: str) -> dict:
         "role": role,
         "record": review.record,
         "base": _base(slug, name),
-            "slug": slug,
-            "clip_name": name,
+        "slug": slug,
+        "clip_name": name,
         "editable": (
             review.record is not None and review.record.status == GoldRecord.Status.IN_REVIEW
         ),
@@ -328,9 +328,13 @@ def _comments(request, slug: str, name: str, clip, message: str, status: int = 2
     return render(
         request,
         "review/partials/review_comments.html",
-        {"comments": comments, "base": _base(slug, name),
+        {
+            "comments": comments,
+            "base": _base(slug, name),
             "slug": slug,
-            "clip_name": name, "message": message},
+            "clip_name": name,
+            "message": message,
+        },
         status=status,
     )
 
