@@ -120,12 +120,12 @@ cmd_test() {
   .venv/bin/ruff check .
   .venv/bin/ruff format --check .
   .venv/bin/lint-imports
+  say "checking that the models and the migrations agree"
+  DATABASE_URL=sqlite://:memory: .venv/bin/python manage.py makemigrations --check --dry-run
   export DATABASE_URL=${DATABASE_URL:-postgres://postgres:emocue@127.0.0.1:5432/emocue}
   export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}
   ensure_postgres "${DATABASE_URL%/*}/postgres"
   ensure_redis "$CELERY_BROKER_URL"
-  say "checking that the models and the migrations agree"
-  .venv/bin/python manage.py makemigrations --check --dry-run
   say "running the test suite (DATABASE_URL=${DATABASE_URL%%:*}://…, broker=${CELERY_BROKER_URL%%:*}://…)"
   exec .venv/bin/python -m pytest "$@"
 }
