@@ -63,7 +63,7 @@ def embedded_app(tmp_path):
             *manage,
             "shell",
             "-c",
-            "from annotate.services.projects import *; "
+            "from annotate.core.services import *; "
             "u = user_ensure(username='lead', password='pw-embedded'); "
             "project_create(name='Embedded', created_by=u)",
         ],
