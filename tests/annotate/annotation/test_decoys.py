@@ -124,7 +124,10 @@ def test_the_same_annotator_gets_the_same_decoys_others_get_their_own(project, a
         ]
 
     first = drawn(annotation)
-    assert len(first) == 8 and first == drawn(Annotation.objects.get(pk=annotation.pk))
+    # 8 draws at rate 0.5 over 8 proposed cues. A draw whose modality's bank is used up is
+    # skipped (the smallest bank a draw can exhaust here holds 5 texts), and the seed (the
+    # clip's random uid, the annotator's id) decides how the draws fall: 5 to 8 decoys.
+    assert 5 <= len(first) <= 8 and first == drawn(Annotation.objects.get(pk=annotation.pk))
     others = [
         drawn(open_annotation(clip, MembershipFactory(project=project, role="annotator").user))
         for _ in range(3)
