@@ -155,7 +155,7 @@ DECOY_BANK: dict[str, dict[str, tuple[str, ...]]] = {
 
 # Kinds a decoy may copy: subtitle and "unobservable" cues ("No face is visible.") are
 # statements about the input, and a contradicting cue beside them would stand out.
-_TEMPLATE_KINDS = frozenset({"observation", "inference"})
+_TEMPLATE_KINDS = frozenset({Cue.Kind.OBSERVATION, Cue.Kind.INFERENCE})
 
 
 _WORD = re.compile(r"[a-z]+")

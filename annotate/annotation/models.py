@@ -59,7 +59,16 @@ class AnnotationEvent(models.Model):
     cue = models.ForeignKey(
         "annotate.Cue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    action = models.CharField(max_length=16)
+
+    class Action(models.TextChoices):
+        ADD = "add", "Added a cue"
+        EDIT = "edit", "Edited a cue's text"
+        RETIME = "retime", "Moved a cue in time"
+        ACCEPT = "accept", "Accepted a proposed cue"
+        REJECT = "reject", "Rejected a proposed cue"
+        DELETE = "delete", "Deleted a cue"
+
+    action = models.CharField(max_length=16, choices=Action.choices)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     actor = models.ForeignKey(

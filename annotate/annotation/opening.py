@@ -31,7 +31,7 @@ def _latest_proposal(clip: Clip) -> Proposal | None:
             clip=clip,
             status=Proposal.Status.DONE,
             run__status=ModelRun.Status.FINISHED,
-            run__source="proposer",
+            run__source=ModelRun.Source.PROPOSER,
         )
         .select_related("run")
         .order_by("-run__created_at")

@@ -60,7 +60,8 @@ class GoldCue(models.Model):
     how = models.CharField(max_length=16, choices=How.choices, default=How.ACCEPTED)
     kind = models.CharField(
         max_length=16,
-        default="observation",
+        choices=Cue.Kind.choices,
+        default=Cue.Kind.OBSERVATION,
         help_text="As on cues: observation, subtitle, inference or unobservable",
     )
     group_key = models.CharField(

@@ -38,7 +38,7 @@ IMPORT_PROPOSER = "import"
 FORMATS = ("json", "csv")
 
 
-CUE_KINDS = ("observation", "subtitle", "inference", "unobservable")
+CUE_KINDS = tuple(Cue.Kind.values)
 
 
 CUE_FIELDS = ("text", "kind", "start_ms", "end_ms")
@@ -533,7 +533,9 @@ def run_import(
     version = sha256[:12]
     # One import at a time per project, so the same file sent twice at once makes one run.
     list(Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True))
-    earlier_runs = ModelRun.objects.filter(project=project, source=IMPORT_PROPOSER, version=version)
+    earlier_runs = ModelRun.objects.filter(
+        project=project, source=ModelRun.Source.IMPORT, version=version
+    )
     for earlier in earlier_runs:
         if earlier.parameters.get("sha256", sha256) == sha256:
             when = timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")
@@ -563,7 +565,7 @@ def run_import(
         proposer=IMPORT_PROPOSER,
         version=version,
         label=label or _default_label(file_name, version),
-        source=IMPORT_PROPOSER,
+        source=ModelRun.Source.IMPORT,
         source_filename=(file_name or "")[:255],
         status=ModelRun.Status.FINISHED,
         created_by=by,

@@ -22,9 +22,15 @@ class ModelRun(models.Model):
     label = models.CharField(max_length=200, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+
+    class Source(models.TextChoices):
+        PROPOSER = "proposer", "Run here by a proposer"
+        IMPORT = "import", "A model's outputs uploaded as a file"
+
     source = models.CharField(
         max_length=16,
-        default="proposer",
+        choices=Source.choices,
+        default=Source.PROPOSER,
         help_text="proposer (run here) or import (a model's outputs uploaded as a file)",
     )
     source_filename = models.CharField(max_length=255, blank=True)
@@ -113,6 +119,14 @@ class Cue(models.Model):
         EDITED = "edited", "Edited"
         REJECTED = "rejected", "Rejected"
 
+    class Kind(models.TextChoices):
+        """What a cue is (as inference.proposers.base.CUE_KINDS): shared by gold cues."""
+
+        OBSERVATION = "observation", "Observation"
+        SUBTITLE = "subtitle", "Subtitle"
+        INFERENCE = "inference", "Inference"
+        UNOBSERVABLE = "unobservable", "Unobservable"
+
     clip = models.ForeignKey("annotate.Clip", on_delete=models.CASCADE, related_name="cues")
     proposal = models.ForeignKey(
         Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="cues"
@@ -129,7 +143,8 @@ class Cue(models.Model):
     modality = models.CharField(max_length=16, choices=Modality.choices)
     kind = models.CharField(
         max_length=16,
-        default="observation",
+        choices=Kind.choices,
+        default=Kind.OBSERVATION,
         help_text="observation, subtitle, inference or unobservable",
     )
     text = models.TextField()

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from annotate.scoring.models import ScoreJob
+
 
 class ScoreJobInput(serializers.Serializer):
     gold = serializers.FileField(
@@ -14,7 +16,7 @@ class ScoreJobInput(serializers.Serializer):
         allow_empty_file=True, help_text="The model's cues, same format."
     )
     label = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    mode = serializers.ChoiceField(choices=["strict", "reference"], default="strict")
+    mode = serializers.ChoiceField(choices=ScoreJob.Mode.choices, default=ScoreJob.Mode.STRICT)
     variants = serializers.MultipleChoiceField(choices=["one_to_one", "hit_rate"], required=False)
     tau = serializers.FloatField(default=0.5, min_value=0.0, max_value=1.0)
     ci = serializers.BooleanField(default=True)

@@ -12,6 +12,12 @@ class ScoreJob(models.Model):
 
     Status = WorkStatus
 
+    class Mode(models.TextChoices):
+        """The metric's modes (inference.emocue360.MODES)."""
+
+        STRICT = "strict", "Strict"
+        REFERENCE = "reference", "Reference (the public code, quirks included)"
+
     project = models.ForeignKey(
         "annotate.Project", on_delete=models.CASCADE, related_name="score_jobs"
     )
@@ -20,7 +26,7 @@ class ScoreJob(models.Model):
     predicted = models.JSONField()
     gold_filename = models.CharField(max_length=255, blank=True)
     predicted_filename = models.CharField(max_length=255, blank=True)
-    mode = models.CharField(max_length=16, default="strict")
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.STRICT)
     variants = models.JSONField(default=list, blank=True)
     tau = models.FloatField(default=0.5)
     ci = models.BooleanField(default=True)

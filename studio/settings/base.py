@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClipStatusEnum": "annotate.clips.models.Clip.Status",
         "ScoreJobStatusEnum": "annotate.scoring.models.ScoreJob.Status",
+        # The metric's modes: one enum for the score job's input and output.
+        "ModeEnum": "annotate.scoring.models.ScoreJob.Mode",
     },
 }
 

@@ -153,3 +153,18 @@ def test_a_share_of_clips_can_hide_proposals(proposed, annotator):
     proposed.save(update_fields=["proposer_settings"])
     annotation = opening.annotation_open(clip=_clip(), annotator=annotator)
     assert annotation.proposals_hidden and annotation.cues.count() == 0 and annotation.run is None
+
+
+def test_the_event_actions_the_services_write_are_exactly_the_enum(proposed, annotator):
+    annotation = opening.annotation_open(clip=_clip(), annotator=annotator)
+    visual, auditory, emotional = annotation.cues.order_by("position")
+    svc.cue_accept(cue=visual, user=annotator, expected_version=1)
+    svc.cue_edit(cue=auditory, user=annotator, expected_version=1, text="The voice is loud.")
+    svc.cue_reject(cue=emotional, user=annotator, expected_version=1, reason="")
+    cue = svc.cue_add(
+        annotation=annotation, user=annotator, modality="visual", text="He looks away."
+    )
+    cue = svc.cue_retime(cue=cue, user=annotator, expected_version=1, start_ms=0, end_ms=400)
+    svc.cue_delete(cue=cue, user=annotator, expected_version=2)
+    written = set(annotation.events.values_list("action", flat=True))
+    assert written == set(AnnotationEvent.Action.values)
