@@ -7,13 +7,17 @@ tell a 3% difference that bench/load.py cannot.
 
 Each checkout (a git ref, checked out into a temporary worktree, or "." for the working tree)
 runs in its own process under `valgrind --tool=callgrind --instr-atstart=no`: Django starts
-and each kind of request is warmed up uninstrumented, then instrumentation is switched on for
---requests requests of one kind at a time and the total is read from callgrind's dump. The
+and each kind of request is warmed up uninstrumented, then instrumentation is switched on
+around each of --requests requests of one kind (the client's reading of the answer is not
+counted) and the total is read from callgrind's dump, less what the switching alone costs
+(measured the same way around no request). The
 checkouts take turns (--rounds) so that a drift in the shared database would show as a
 spread between rounds.
 
 The data are built once, with the working tree's code (bench/live_server.build_annotators):
-one annotator holding a draft of --cues proposed cues, in a database dropped at the end.
+one annotator holding a draft of --cues proposed cues, in a database that each run copies
+(CREATE DATABASE ... TEMPLATE), so every run starts from the same rows; all are dropped at
+the end.
 Every checkout must run on that schema (the migrations may differ only in choices).
 
 Usage:
@@ -62,37 +66,50 @@ def child(args: argparse.Namespace) -> None:
         versions.update((int(c), int(v)) for c, v in cue_re.findall(text))
         return text
 
-    def request(kind: str) -> None:
-        if kind == "page":
-            read(client.get(base))
-        elif kind == "workspace":
-            read(client.get(base + "workspace/", HTTP_HX_REQUEST="true"))
-        else:
-            cue_id = sorted(versions)[state["saves"] % len(versions)]
-            state["saves"] += 1
-            read(
-                client.post(
-                    f"{base}cues/{cue_id}/edit/",
-                    {"version": versions[cue_id], "text": f"Edited, save {state['saves']}."},
-                    HTTP_HX_REQUEST="true",
-                    HTTP_X_CSRFTOKEN=state["csrf"],
-                )
-            )
-
     def control(*flags: str) -> None:
         subprocess.run(
             ["callgrind_control", *flags, str(os.getpid())], check=True, stdout=subprocess.DEVNULL
         )
 
+    def serve(call, measure: bool):
+        """The request, instrumented when measured; the client's parsing of the answer is not."""
+        if measure:
+            control("-i", "on")
+        response = call()
+        if measure:
+            control("-i", "off")
+        return response
+
+    def request(kind: str, measure: bool = False) -> None:
+        if kind == "none":  # the toggling alone, subtracted from the others
+            serve(lambda: None, measure)
+        elif kind == "page":
+            read(serve(lambda: client.get(base), measure))
+        elif kind == "workspace":
+            read(serve(lambda: client.get(base + "workspace/", HTTP_HX_REQUEST="true"), measure))
+        else:
+            cue_id = sorted(versions)[state["saves"] % len(versions)]
+            state["saves"] += 1
+            data = {"version": versions[cue_id], "text": f"Edited, save {state['saves']}."}
+            read(
+                serve(
+                    lambda: client.post(
+                        f"{base}cues/{cue_id}/edit/",
+                        data,
+                        HTTP_HX_REQUEST="true",
+                        HTTP_X_CSRFTOKEN=state["csrf"],
+                    ),
+                    measure,
+                )
+            )
+
     for kind in KINDS:  # warm: imports, template and URL caches, connections
         for _ in range(3):
             request(kind)
     control("-z")
-    for kind in KINDS:
-        control("-i", "on")
+    for kind in ("none", *KINDS):
         for _ in range(args.requests):
-            request(kind)
-        control("-i", "off")
+            request(kind, measure=True)
         control("-d", kind)
 
 
@@ -103,7 +120,7 @@ def totals(out_dir: Path) -> dict[str, int]:
         text = path.read_text(errors="replace")
         trigger = re.search(r"^desc: Trigger: dump (\S+)$", text, re.M)
         total = re.search(r"^totals: (\d+)$", text, re.M)
-        if trigger and total and trigger.group(1) in KINDS:
+        if trigger and total and trigger.group(1) in ("none", *KINDS):
             found[trigger.group(1)] = int(total.group(1))
     return found
 
@@ -130,9 +147,9 @@ def run_checkout(path: Path, args: argparse.Namespace, session: str, clip: str) 
         if done.returncode:
             sys.exit(f"{path}: exit {done.returncode}\n{done.stderr[-3000:]}")
         found = totals(Path(out))
-        if set(found) != set(KINDS):
+        if set(found) != {"none", *KINDS}:
             sys.exit(f"{path}: dumps for {sorted(found)} only\n{done.stderr[-3000:]}")
-        return {kind: found[kind] / args.requests for kind in KINDS}
+        return {kind: (found[kind] - found["none"]) / args.requests for kind in KINDS}
 
 
 def main() -> None:
@@ -153,6 +170,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings.base")
     import live_server as live
+    from django.db import connections
 
     checkouts: dict[str, Path] = {}
     with (
@@ -171,11 +189,18 @@ def main() -> None:
             checkouts[ref] = tree
         try:
             (annotator,) = live.build_annotators(n=1, cues=args.cues)
-            os.environ["DATABASE_URL"] = live.database_url(name)
+            connections.close_all()  # the data are the template of every run's copy
             results: dict[str, list[dict]] = {ref: [] for ref in args.refs}
+            copy = f"{name}_run"
             for round_ in range(args.rounds):
                 for ref, path in checkouts.items():
-                    got = run_checkout(path, args, annotator.session_key, annotator.clip_name)
+                    # Each run starts from the same rows: the saves of one don't grow the next's.
+                    live._admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+                    os.environ["DATABASE_URL"] = live.database_url(copy)
+                    try:
+                        got = run_checkout(path, args, annotator.session_key, annotator.clip_name)
+                    finally:
+                        live._admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
                     results[ref].append(got)
                     print(f"round {round_ + 1} {ref}: {json.dumps(got)}", file=sys.stderr)
         finally:
