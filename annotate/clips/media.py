@@ -1,6 +1,14 @@
-"""Members-only media with HTTP Range support (browsers seek in video by byte ranges)."""
+"""Members-only media with HTTP Range support (browsers seek in video by byte ranges).
+
+Only what ingestion derived from a clip is served (its proxy, audio, peaks, thumbnail strip and
+frames, by the names stored on the clip), never the original upload nor any other file under
+the clip's folder: a path is first required to be in its normal form (no empty, "." or ".."
+segment, no trailing slash, which local and S3 storage would both resolve to another file),
+then to be one of those names. The rule reads only the database, so it holds for every
+storage backend."""
 
 import mimetypes
+import posixpath
 import re
 
 from django.core.files.storage import default_storage
@@ -27,10 +35,19 @@ _TYPES = {
 }
 
 
+def clip_media_names(clip: Clip) -> frozenset[str]:
+    """The storage names of the clip's derived media: the only files of a clip that are served."""
+    names = [clip.proxy, clip.audio, clip.peaks, clip.thumbs]
+    names += [frame.get("name", "") for frame in clip.frames if isinstance(frame, dict)]
+    return frozenset(name for name in names if name)
+
+
 @require_safe
 def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     match = _CLIP_PATH.match(path)
-    if not request.user.is_authenticated or match is None or ".." in path:
+    # "a//b", "a/./b", "a/b/" and "a/../b" name another file once a storage joins them.
+    normal = posixpath.normpath(path) == path
+    if not request.user.is_authenticated or match is None or not normal:
         raise Http404("No such file.")
     clip = (
         Clip.objects.filter(project_id=int(match[1]), uid=match[2])
@@ -39,8 +56,9 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     )
     if clip is None or project_role_get(project=clip.project, user=request.user) is None:
         raise Http404("No such file.")
-    # The original upload is not served: only what ingestion derived from it.
-    if path == clip.source.name:
+    # The original upload (and anything else stored beside it) is not served: only what
+    # ingestion derived from it and recorded on the clip.
+    if path not in clip_media_names(clip):
         raise Http404("No such file.")
     try:  # one open: a stat locally, one HEAD request on S3
         handle = default_storage.open(path, "rb")
