@@ -1,7 +1,7 @@
 """Clips over the API: list, upload (multipart; probed with ffprobe before anything is stored),
 read one, retry a failed ingestion, and a clip's audit history."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
@@ -62,6 +62,11 @@ class ClipOutput(serializers.ModelSerializer):
 
 class ClipDetailOutput(ClipOutput):
     media = serializers.SerializerMethodField()
+    metadata = serializers.SerializerMethodField(
+        help_text="The import manifest's other columns for this clip (a source dataset's "
+        "label among them). Managers only: for everyone else it is null, so that annotators "
+        "and reviewers are not anchored on the source's label."
+    )
 
     class Meta(ClipOutput.Meta):
         fields = [
@@ -74,6 +79,10 @@ class ClipDetailOutput(ClipOutput):
             "thumb_times_ms",
             "proxy_mode",
         ]
+
+    @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
+    def get_metadata(self, clip: Clip) -> dict | None:
+        return clip.metadata if self.context.get("role") in MANAGER_ROLES else None
 
     def get_media(self, clip: Clip) -> dict[str, str | None]:
         def url(name: str) -> str | None:
@@ -156,9 +165,9 @@ class ClipDetailApi(APIView):
         }
     )
     def get(self, request, slug: str, name: str):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
+        project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
         clip = clips_selectors.clip_get(project=project, name=name)
-        return Response(ClipDetailOutput(clip).data)
+        return Response(ClipDetailOutput(clip, context={"role": role}).data)
 
     @extend_schema(
         operation_id="projects_clips_destroy",

@@ -1,6 +1,6 @@
 """Scoring over the API: score jobs (one uploaded cue file against another) and the live
-leaderboard with its per-sample rows. The leaderboard is for members, but not for annotators
-of a blind project."""
+leaderboard with its per-sample rows. Both are for members, but not for annotators of a blind
+project (a 404, as if the project did not exist)."""
 
 from django.http import Http404
 from drf_spectacular.utils import (
@@ -17,7 +17,6 @@ from rest_framework.views import APIView
 
 from annotate.core import selectors as core_selectors
 from annotate.core.api_errors import (
-    NO_PROJECT_DOC,
     NOT_SIGNED_IN,
     QUEUE_UNAVAILABLE,
     DetailOutput,
@@ -64,12 +63,17 @@ class ScoreJobDetailOutput(ScoreJobOutput):
 SCORE_ROLES = (Membership.Role.MANAGER, Membership.Role.REVIEWER)
 
 
+_NO_SCORES = OpenApiResponse(
+    DetailOutput, description="No such project, not a member, or an annotator of a blind project."
+)
+
+
 class ScoreJobListApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses={200: ScoreJobOutput(many=True), 404: NO_PROJECT_DOC})
+    @extend_schema(responses={200: ScoreJobOutput(many=True), 404: _NO_SCORES})
     def get(self, request, slug: str):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
+        project, _ = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
         jobs = ScoreJob.objects.filter(project=project).defer("gold", "predicted", "result")
         return Response(ScoreJobOutput(jobs, many=True).data)
 
@@ -79,14 +83,14 @@ class ScoreJobListApi(APIView):
             202: ScoreJobOutput,
             400: ErrorOutput,
             403: ErrorOutput,
-            404: NO_PROJECT_DOC,
+            404: _NO_SCORES,
             413: ErrorOutput,
             422: ErrorOutput,
             503: QUEUE_UNAVAILABLE,
         },
     )
     def post(self, request, slug: str):
-        project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
+        project, role = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
         if role not in SCORE_ROLES:
             return Response(
                 {"code": "forbidden", "detail": "Only managers and reviewers can score runs."},
@@ -125,11 +129,15 @@ class ScoreJobDetailApi(APIView):
     @extend_schema(
         responses={
             200: ScoreJobDetailOutput,
-            404: OpenApiResponse(DetailOutput, description="No such project or score job."),
+            404: OpenApiResponse(
+                DetailOutput,
+                description="No such project or score job, not a member, or an annotator of a "
+                "blind project.",
+            ),
         }
     )
     def get(self, request, slug: str, job_id: int):
-        project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
+        project, _ = core_selectors.project_get_for_model_output(slug=slug, user=request.user)
         job = ScoreJob.objects.filter(project=project, pk=job_id).first()
         if job is None:
             raise Http404("No such score job.")

@@ -1,5 +1,6 @@
 """Scoring pages. Score jobs: upload a gold and a predicted cue file and watch the score come
-in (managers and reviewers).
+in (managers and reviewers; other members read them, but annotators of a blind project get a
+404, as for the leaderboard: scores of runs are model output).
 
 The leaderboard: each finished run and each annotator (the human row) scored live with
 EmoCue-360 against the working gold or a frozen version. Members see it; annotators only when
@@ -12,7 +13,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from annotate.core import selectors as core_selectors
 from annotate.core.errors import errors_sentence
 from annotate.core.models import Membership, Project
 from annotate.core.selectors import project_get_for_model_output
@@ -33,7 +33,7 @@ def _score_rows_context(project) -> dict:
 @login_required
 @require_GET
 def score_list(request: HttpRequest, slug: str) -> HttpResponse:
-    project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
+    project, role = project_get_for_model_output(slug=slug, user=request.user)
     return render(
         request,
         "scoring/score_list.html",
@@ -49,7 +49,7 @@ def score_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def score_rows(request: HttpRequest, slug: str) -> HttpResponse:
-    project, _ = core_selectors.project_get_for_user(slug=slug, user=request.user)
+    project, _ = project_get_for_model_output(slug=slug, user=request.user)
     return render(
         request,
         "scoring/partials/score_rows.html",
@@ -60,7 +60,7 @@ def score_rows(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def score_create(request: HttpRequest, slug: str) -> HttpResponse:
-    project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
+    project, role = project_get_for_model_output(slug=slug, user=request.user)
 
     def answer(message: str, status: int) -> HttpResponse:
         return render(

@@ -99,8 +99,9 @@ ROWS = [
     page("run-action", "POST", MANAGERS, kwargs={**RUN, "action": "cancel"}, cross=("run_id",)),
     page("run-import", "GET", MANAGERS, kwargs=P),
     page("run-import", "POST", MANAGERS, kwargs=P),
-    page("score-list", "GET", MEMBERS, kwargs=P),
-    page("score-rows", "GET", MEMBERS, kwargs=P),
+    # Score jobs: hidden from the annotators of a blind project, as the leaderboard
+    page("score-list", "GET", STAFF, kwargs=P),
+    page("score-rows", "GET", STAFF, kwargs=P),
     page("score-create", "POST", STAFF, kwargs=P),
     # The annotator's timeline: only the owner of the annotation
     page("annotate-next", "POST", MEMBERS, kwargs=P),
@@ -190,11 +191,9 @@ ROWS = [
     api("api-clip-list", "GET", MEMBERS, kwargs=P),
     api("api-clip-list", "POST", MANAGERS, kwargs=P),
     api("api-clip-detail", "GET", MEMBERS, kwargs=CLIP),
-    api("api-score-list", "GET", MEMBERS, kwargs=P),
+    api("api-score-list", "GET", STAFF, kwargs=P),
     api("api-score-list", "POST", STAFF, kwargs=P),
-    api(
-        "api-score-detail", "GET", MEMBERS, kwargs={**P, "job_id": "@score_job"}, cross=("job_id",)
-    ),
+    api("api-score-detail", "GET", STAFF, kwargs={**P, "job_id": "@score_job"}, cross=("job_id",)),
     api("api-run-list", "GET", STAFF, kwargs=P),
     api("api-run-list", "POST", MANAGERS, kwargs=P, data={"proposer": "fake"}),
     api("api-run-detail", "GET", STAFF, kwargs=RUN, cross=("run_id",)),
