@@ -418,7 +418,9 @@ class AnnotationListApi(GenericAPIView):
                 str,
                 description=(
                     "Whose annotations: a username. Default: yours. Managers and reviewers may "
-                    "name any member; annotators only themselves."
+                    "name any member; annotators only themselves. In a blind project only "
+                    "managers may name another member (reviewers see annotators as "
+                    '"Annotator n").'
                 ),
             ),
             status_parameter(Annotation.Status.values),
@@ -429,8 +431,9 @@ class AnnotationListApi(GenericAPIView):
             403: OpenApiResponse(
                 RunErrorOutput,
                 description=(
-                    "An annotator asking for someone else's annotations (without "
-                    "credentials DRF answers with `detail` only)."
+                    "An annotator asking for someone else's annotations, or a reviewer of a "
+                    "blind project doing so (without credentials DRF answers with `detail` "
+                    "only)."
                 ),
             ),
             404: _NOT_FOUND,
@@ -446,6 +449,18 @@ class AnnotationListApi(GenericAPIView):
             return error_response(
                 "forbidden",
                 "Annotators list only their own annotations; leave out `annotator`.",
+                status.HTTP_403_FORBIDDEN,
+            )
+        if (
+            username != request.user.get_username()
+            and project.blind_mode
+            and role not in MANAGER_ROLES
+        ):
+            # The review screen shows "Annotator n": a list by username would undo that.
+            return error_response(
+                "forbidden",
+                "In a blind project only managers list another member's annotations; leave "
+                "out `annotator`.",
                 status.HTTP_403_FORBIDDEN,
             )
         annotations = selectors.annotation_list_with_counts(project=project, username=username)

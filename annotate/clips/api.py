@@ -1,5 +1,6 @@
 """Clips over the API: list, upload (multipart; probed with ffprobe before anything is stored),
-read one, retry a failed ingestion, and a clip's audit history."""
+read one, retry a failed ingestion. A clip's audit history is review's (annotate/review/api.py):
+in a blind project it names the annotators as the review screen does."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -13,7 +14,6 @@ from annotate.clips import selectors as clips_selectors
 from annotate.clips import services as clip_services
 from annotate.clips.models import Clip
 from annotate.core import selectors as core_selectors
-from annotate.core.api import AUDIT_FILTER_REFUSED, AUDIT_FILTERS, AuditEventOutput, audit_filtered
 from annotate.core.api_errors import (
     NO_PROJECT_DOC,
     NOT_SIGNED_IN,
@@ -25,7 +25,7 @@ from annotate.core.api_errors import (
     multipart_unreadable_response,
     not_found_doc,
 )
-from annotate.core.models import MANAGER_ROLES, REVIEWER_ROLES, AuditEvent, Membership
+from annotate.core.models import MANAGER_ROLES, Membership
 
 
 class ClipOutput(serializers.ModelSerializer):
@@ -209,32 +209,3 @@ class ClipRetryApi(GenericAPIView):
         clip = clips_selectors.clip_get(project=project, name=name)
         clip = clip_services.clip_ingest_retry(clip=clip)
         return Response(ClipOutput(clip).data, status=status.HTTP_202_ACCEPTED)
-
-
-class ClipHistoryApi(GenericAPIView):
-    queryset = AuditEvent.objects.none()
-    serializer_class = AuditEventOutput
-
-    @extend_schema(
-        operation_id="projects_clips_history_list",
-        summary="A clip's history, newest first (reviewers and managers)",
-        parameters=AUDIT_FILTERS,
-        responses={
-            200: AuditEventOutput(many=True),
-            400: AUDIT_FILTER_REFUSED,
-            403: NOT_SIGNED_IN,
-            404: not_found_doc(" or clip"),
-        },
-    )
-    def get(self, request, slug: str, name: str):
-        project, _ = core_selectors.project_get_for_user(
-            slug=slug, user=request.user, roles=REVIEWER_ROLES
-        )
-        clip = clips_selectors.clip_get(project=project, name=name)
-        events = (
-            AuditEvent.objects.filter(clip=clip)
-            .select_related("clip", "actor")
-            .order_by("-at", "-pk")
-        )
-        page = self.paginate_queryset(audit_filtered(events, request))
-        return self.get_paginated_response(AuditEventOutput(page, many=True).data)

@@ -8,7 +8,14 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from annotate.clips.models import Clip
-from annotate.core.history import PAGE_SIZE, AuditEntry, audit_changes
+from annotate.core.history import (
+    PAGE_SIZE,
+    AuditEntry,
+    audit_actor_filtered,
+    audit_actor_sort_key,
+    audit_changes,
+    audit_state_named,
+)
 from annotate.core.models import AuditEvent, Project
 
 
@@ -46,21 +53,26 @@ def clip_audit_list(
     actor: str | None = None,
     page: int = 1,
     per_page: int = PAGE_SIZE,
+    names: dict[int, str] | None = None,
 ) -> ClipAudit:
     """A page of the clip's audit events, newest first, with their diffs; filterable by object
-    type and by actor (username). Three queries whatever the page holds: the filter menus,
-    the count and the page (actor joined)."""
+    type and by actor. Three queries whatever the page holds: the filter menus, the count and
+    the page (actor joined).
+
+    names: user id -> the name shown instead of the username (a blind project's annotators,
+    for a reviewer); it names the actors, fills the actor menu, is what the actor filter
+    matches, and replaces those users' ids in the events' states."""
     events = AuditEvent.objects.filter(clip=clip)
-    menus = events.order_by().values_list("object_type", "actor__username").distinct()
+    menus = events.order_by().values_list("object_type", "actor_id", "actor__username").distinct()
     object_types, actors = set(), set()
-    for kind, username in menus:
+    for kind, actor_id, username in menus:
         object_types.add(kind)
-        if username:
-            actors.add(username)
+        if actor_id is not None:
+            actors.add((names or {}).get(actor_id) or username)
     if object_type:
         events = events.filter(object_type=object_type)
     if actor:
-        events = events.filter(actor__username=actor)
+        events = audit_actor_filtered(events, actor, names)
     events = events.select_related("actor").order_by("-at", "-pk")
     paginator = Paginator(events, per_page, allow_empty_first_page=True)
     try:
@@ -71,14 +83,20 @@ def clip_audit_list(
             f"page{'s' if paginator.num_pages != 1 else ''})."
         ) from None
     entries = [
-        AuditEntry(event=event, changes=audit_changes(event.before, event.after))
+        AuditEntry(
+            event=event,
+            changes=audit_changes(
+                audit_state_named(event.before, names), audit_state_named(event.after, names)
+            ),
+            names=names,
+        )
         for event in current.object_list
     ]
     return ClipAudit(
         entries=entries,
         page=current,
         object_types=sorted(object_types),
-        actors=sorted(actors),
+        actors=sorted(actors, key=audit_actor_sort_key),
         object_type=object_type or None,
         actor=actor or None,
     )

@@ -1,4 +1,5 @@
-"""Routes of clips: upload, subtitles, retry, delete, history, media, and their API."""
+"""Routes of clips: upload, subtitles, retry, delete, media, and their API (a clip's history
+is routed by review)."""
 
 from django.urls import path
 
@@ -12,10 +13,8 @@ urlpatterns = [
     path(_CLIP + "subtitles.vtt", views.clip_subtitles_vtt, name="clip-subtitles"),
     path(_CLIP + "retry/", views.clip_retry, name="clip-retry"),
     path(_CLIP + "delete/", views.clip_delete, name="clip-delete"),
-    path(_CLIP + "history/", views.clip_history, name="clip-history"),
     path("media/<path:path>", media.media_serve, name="media"),
     path("api/projects/<slug:slug>/clips/", api.ClipListApi.as_view(), name="api-clip-list"),
     path(_API_CLIP, api.ClipDetailApi.as_view(), name="api-clip-detail"),
     path(_API_CLIP + "retry/", api.ClipRetryApi.as_view(), name="api-clip-retry"),
-    path(_API_CLIP + "history/", api.ClipHistoryApi.as_view(), name="api-clip-history"),
 ]

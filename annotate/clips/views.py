@@ -1,6 +1,6 @@
 """Clip pages and htmx endpoints: upload with per-file results, the subtitle track as WebVTT,
-retry and delete (managers), and a clip's history (reviewers and managers; for annotators and
-non-members the page does not exist)."""
+retry and delete (managers). A clip's history page is review's (annotate/review/views.py): in
+a blind project it names the annotators as the review screen does."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,45 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotate.clips import selectors as clips_selectors
 from annotate.clips import services as clip_services
-from annotate.clips.selectors import clip_audit_list
 from annotate.core import selectors as core_selectors
-from annotate.core.models import MANAGER_ROLES, Membership
-
-HISTORY_ROLES = (Membership.Role.MANAGER, Membership.Role.REVIEWER)
-
-
-def _bad_request(message: str) -> HttpResponse:
-    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
-
-
-@login_required
-@require_GET
-def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
-    project, role = core_selectors.project_get_for_user(
-        slug=slug, user=request.user, roles=HISTORY_ROLES
-    )
-    clip = clips_selectors.clip_get(project=project, name=name)
-    raw_page = request.GET.get("page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        return _bad_request(f"page must be a whole number from 1 up, not {raw_page!r}.")
-    history = clip_audit_list(
-        clip=clip,
-        object_type=request.GET.get("type") or None,
-        actor=request.GET.get("actor") or None,
-        page=int(raw_page),
-    )
-    return render(
-        request,
-        "clips/clip_history.html",
-        {
-            "project": project,
-            "clip": clip,
-            "role": role,
-            "history": history,
-            "can_export": role in MANAGER_ROLES,
-        },
-    )
-
+from annotate.core.models import Membership
 
 UPLOAD_ROLES = (Membership.Role.MANAGER,)
 

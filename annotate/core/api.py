@@ -5,7 +5,13 @@ members, change roles and remove members. The last manager is never demoted or r
 so a project always has someone who can manage it."""
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
@@ -22,7 +28,13 @@ from annotate.core.api_errors import (
     not_found_doc,
     request_body,
 )
-from annotate.core.history import audit_changed_fields, project_audit_list
+from annotate.core.history import (
+    audit_actor_filtered,
+    audit_actor_name,
+    audit_changed_fields,
+    audit_state_named,
+    project_audit_list,
+)
 from annotate.core.models import MANAGER_ROLES, AuditEvent, Membership, Project
 
 MEMBER_ROLES = (Membership.Role.MANAGER,)
@@ -441,15 +453,21 @@ class MemberDetailApi(GenericAPIView):
 
 
 class AuditEventOutput(serializers.ModelSerializer):
+    """An audit event. Context `names` (user id -> name shown instead of the username) hides
+    who is who where the reader may not know it: a blind project's annotators, for a reviewer."""
+
     clip = serializers.CharField(source="clip.name", read_only=True, allow_null=True, default=None)
-    actor = serializers.CharField(
-        source="actor.username", read_only=True, allow_null=True, default=None
+    actor = serializers.SerializerMethodField(
+        help_text="Who made the change: a username, null for the system. In a blind project, "
+        'for everyone but managers, the clip\'s annotators are "Annotator n", numbered as on '
+        "the clip's review screen, and their user ids in `before` and `after` are replaced "
+        "by that name too."
     )
     changed = serializers.SerializerMethodField(
         help_text="The fields that differ between before and after."
     )
-    before = serializers.JSONField(allow_null=True, read_only=True)
-    after = serializers.JSONField(allow_null=True, read_only=True)
+    before = serializers.SerializerMethodField()
+    after = serializers.SerializerMethodField()
 
     class Meta:
         model = AuditEvent
@@ -469,10 +487,28 @@ class AuditEventOutput(serializers.ModelSerializer):
     def get_changed(self, event: AuditEvent) -> list[str]:
         return audit_changed_fields(event.before, event.after)
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event: AuditEvent) -> str | None:
+        return audit_actor_name(event, self.context.get("names"))
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_before(self, event: AuditEvent):
+        return audit_state_named(event.before, self.context.get("names"))
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_after(self, event: AuditEvent):
+        return audit_state_named(event.after, self.context.get("names"))
+
 
 AUDIT_FILTERS = [
     OpenApiParameter("object_type", str, description="cue, annotation, gold_record, gold_cue, …"),
-    OpenApiParameter("actor", str, description="A username."),
+    OpenApiParameter(
+        "actor",
+        str,
+        description='A username, or the "Annotator n" the history shows in place of one (a '
+        "blind project's annotators, for everyone but managers; their usernames match "
+        "nothing there).",
+    ),
 ]
 
 
@@ -482,13 +518,13 @@ AUDIT_FILTER_REFUSED = OpenApiResponse(
 )
 
 
-def audit_filtered(events, request):
+def audit_filtered(events, request, names: dict[int, str] | None = None):
     object_type = request.query_params.get("object_type") or None
     actor = request.query_params.get("actor") or None
     if object_type:
         events = events.filter(object_type=object_type)
     if actor:
-        events = events.filter(actor__username=actor)
+        events = audit_actor_filtered(events, actor, names)
     return events
 
 

@@ -38,6 +38,45 @@ FIELD_ORDER = (
 )
 
 
+# Snapshot fields that hold a user's id (foreign keys to the user, as audit_snapshot writes them).
+USER_FIELDS = frozenset(
+    {
+        "annotator_id",
+        "actor_id",
+        "assigned_by_id",
+        "author_id",
+        "created_by_id",
+        "frozen_by_id",
+        "reviewer_id",
+        "user_id",
+    }
+)
+
+
+def audit_state_named(state, names: dict[int, str] | None):
+    """A snapshot with the ids of the users in `names` (user id -> the name shown instead)
+    replaced by those names: in its user fields and in a gold record's provenance, which lists
+    each annotation's annotator. Without names, the snapshot as it is."""
+    if not names or not isinstance(state, dict):
+        return state
+    shown = {}
+    for key, value in state.items():
+        if key in USER_FIELDS and value in names:
+            value = names[value]
+        elif key == "provenance" and isinstance(value, dict) and "annotations" in value:
+            value = {
+                **value,
+                "annotations": [
+                    {**item, "annotator": names.get(item.get("annotator"), item.get("annotator"))}
+                    if isinstance(item, dict)
+                    else item
+                    for item in value.get("annotations") or []
+                ],
+            }
+        shown[key] = value
+    return shown
+
+
 @dataclass(frozen=True)
 class Segment:
     """A run of words (or list items) in a diff: "same", "removed" or "added"."""
@@ -65,6 +104,7 @@ class FieldChange:
 class AuditEntry:
     event: AuditEvent
     changes: list[FieldChange]
+    names: dict[int, str] | None = None  # user id -> name shown instead of the username
 
     @property
     def object_label(self) -> str:
@@ -84,7 +124,38 @@ class AuditEntry:
 
     @property
     def actor_name(self) -> str:
-        return self.event.actor.username if self.event.actor is not None else "system"
+        return audit_actor_name(self.event, self.names) or "system"
+
+
+def audit_actor_name(event: AuditEvent, names: dict[int, str] | None = None) -> str | None:
+    """Who made the change as the reader may see it: the name `names` gives the actor, else
+    the username; None for the system."""
+    if event.actor_id is None:
+        return None
+    if names and event.actor_id in names:
+        return names[event.actor_id]
+    return event.actor.username
+
+
+def audit_actor_filtered(
+    events: QuerySet[AuditEvent], actor: str, names: dict[int, str] | None = None
+) -> QuerySet[AuditEvent]:
+    """The events of the actor the reader names as it is shown to them: a name of `names`, or a
+    username. The username of someone shown under another name matches nothing, so a filter
+    cannot tell who is behind "Annotator n"."""
+    if not names:
+        return events.filter(actor__username=actor)
+    ids = [user_id for user_id, name in names.items() if name == actor]
+    if ids:
+        return events.filter(actor_id__in=ids)
+    return events.filter(actor__username=actor).exclude(actor_id__in=list(names))
+
+
+def audit_actor_sort_key(name: str) -> tuple:
+    """Names in a natural order: "Annotator 2" before "Annotator 10"."""
+    return tuple(
+        int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)
+    )
 
 
 def _label(name: str) -> str:

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from annotate.clips import selectors as clips_selectors
 from annotate.clips.models import Clip
 from annotate.core import selectors as core_selectors
+from annotate.core.api import AUDIT_FILTER_REFUSED, AUDIT_FILTERS, AuditEventOutput, audit_filtered
 from annotate.core.api_errors import (
     NOT_SIGNED_IN,
     DetailOutput,
@@ -26,7 +27,7 @@ from annotate.core.api_errors import (
     not_found_doc,
     request_body,
 )
-from annotate.core.models import REVIEWER_ROLES, Membership, Project
+from annotate.core.models import REVIEWER_ROLES, AuditEvent, Membership, Project
 from annotate.review import selectors as review_selectors
 from annotate.review import services as review_services
 from annotate.review.inputs import (
@@ -826,3 +827,35 @@ class ReviewCommentResolveApi(GenericAPIView):
             )
         comment = review_services.review_comment_resolve(comment=comment, user=request.user)
         return Response(ReviewCommentOutput(comment).data)
+
+
+class ClipHistoryApi(GenericAPIView):
+    queryset = AuditEvent.objects.none()
+    serializer_class = AuditEventOutput
+
+    @extend_schema(
+        operation_id="projects_clips_history_list",
+        summary="A clip's history, newest first (reviewers and managers)",
+        parameters=AUDIT_FILTERS,
+        responses={
+            200: AuditEventOutput(many=True),
+            400: AUDIT_FILTER_REFUSED,
+            403: NOT_SIGNED_IN,
+            404: not_found_doc(" or clip"),
+        },
+    )
+    def get(self, request, slug: str, name: str):
+        project, role = core_selectors.project_get_for_user(
+            slug=slug, user=request.user, roles=REVIEWER_ROLES
+        )
+        clip = clips_selectors.clip_get(project=project, name=name)
+        names = review_selectors.clip_history_names(clip=clip, role=role)
+        events = (
+            AuditEvent.objects.filter(clip=clip)
+            .select_related("clip", "actor")
+            .order_by("-at", "-pk")
+        )
+        page = self.paginate_queryset(audit_filtered(events, request, names))
+        return self.get_paginated_response(
+            AuditEventOutput(page, many=True, context={"names": names}).data
+        )

@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Min, Prefetch, Q, QuerySet
 
 from annotate.annotation.models import Annotation
 from annotate.clips.models import Clip
-from annotate.core.models import Project
+from annotate.core.models import MANAGER_ROLES, REVIEWER_ROLES, AuditEvent, Membership, Project
 from annotate.core.scorer import scorer_get
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
 from annotate.runs.models import Cue, ModelRun
@@ -303,11 +303,63 @@ class ClipReview:
         return next((g for g in self.groups if g.key == key), None)
 
 
+def _blind_label(n: int) -> str:
+    return f"Annotator {n}"
+
+
 def lane_labels(*, project: Project, annotations: list[Annotation]) -> dict[int, str]:
     """Annotation id -> what the reviewer sees: the username, or "Annotator n" in blind mode."""
     if project.blind_mode:
-        return {a.pk: f"Annotator {i}" for i, a in enumerate(annotations, start=1)}
+        return {a.pk: _blind_label(i) for i, a in enumerate(annotations, start=1)}
     return {a.pk: a.annotator.get_username() for a in annotations}
+
+
+def clip_history_names(*, clip: Clip, role: str) -> dict[int, str] | None:
+    """User id -> the name a clip's history shows instead of the username, or None to show
+    usernames (managers, and every reader of a project that is not blind).
+
+    In a blind project the review screen calls the clip's submitted annotations "Annotator 1",
+    "Annotator 2", ...; the history names the same people the same way. Whoever else worked on
+    the clip as an annotator (a draft, a slot held or taken over, or any actor who is not a
+    reviewer or manager now) continues the count, in the order they first appear. Reviewers
+    and managers without an annotation of the clip keep their names."""
+    project = clip.project
+    if not project.blind_mode or role in MANAGER_ROLES:
+        return None
+    names: dict[int, str] = {}
+
+    def add(user_id: int | None) -> None:
+        if user_id is not None and user_id not in names:
+            names[user_id] = _blind_label(len(names) + 1)
+
+    for annotation in _submitted(Q(clip=clip)):  # the review screen's lanes, in its order
+        add(annotation.annotator_id)
+    drafts = Annotation.objects.filter(clip=clip).exclude(status=Annotation.Status.SUBMITTED)
+    for user_id in drafts.order_by("pk").values_list("annotator_id", flat=True):
+        add(user_id)
+    staff = Membership.objects.filter(project=project, role__in=REVIEWER_ROLES)
+    events = AuditEvent.objects.filter(clip=clip)
+    first_seen: dict[int, int] = {}  # user id -> the first event that shows them
+    actors = (
+        events.filter(actor__isnull=False)
+        .exclude(actor_id__in=staff.values("user_id"))
+        .order_by()
+        .values("actor_id")
+        .annotate(first=Min("pk"))
+        .values_list("actor_id", "first")
+    )
+    held = events.filter(object_type__in=("annotation", "assignment")).values_list(
+        "pk", "before__annotator_id", "after__annotator_id"
+    )  # an annotation's or a slot's annotator, whoever made the change
+    for user_id, pk in actors:
+        first_seen[user_id] = min(pk, first_seen.get(user_id, pk))
+    for pk, *holders in held:
+        for user_id in holders:
+            if isinstance(user_id, int):
+                first_seen[user_id] = min(pk, first_seen.get(user_id, pk))
+    for user_id in sorted(first_seen, key=first_seen.__getitem__):
+        add(user_id)
+    return names
 
 
 def _label_rows(

@@ -9,6 +9,13 @@ _CLIP = "p/<slug:slug>/review/<str:name>/"
 _API = "api/projects/<slug:slug>/reviews/<str:name>/"
 
 urlpatterns = [
+    # A clip's history sits under the clip's address, but is review's: see review/views.py.
+    path("p/<slug:slug>/c/<str:name>/history/", views.clip_history, name="clip-history"),
+    path(
+        "api/projects/<slug:slug>/clips/<str:name>/history/",
+        api.ClipHistoryApi.as_view(),
+        name="api-clip-history",
+    ),
     path("p/<slug:slug>/review/", views.review_queue, name="review-queue"),
     path(_CLIP, views.review_page, name="review-clip"),
     path(_CLIP + "workspace/", views.review_workspace, name="review-workspace"),

@@ -3,6 +3,9 @@ where every alignment group is settled by an htmx request. Each write sends the 
 version the browser holds; a stale one is a 409 whose message offers to reload. Reviewers and
 managers only: for annotators and non-members these pages do not exist (404).
 
+A clip's history (reviewers and managers): its audit trail with word-level changes; in a
+blind project, reviewers see the clip's annotators as the review screen names them.
+
 The quality page: agreement between annotators and with gold, and rubber-stamp signs.
 Reviewers and managers only; the body (seconds of embedding on a big project) loads by htmx
 after the page shell. Charts are inline SVG drawn here, no JavaScript."""
@@ -15,10 +18,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotate.clips.selectors import clip_get
+from annotate.clips.selectors import clip_audit_list, clip_get
 from annotate.core.auth import htmx_login_required
 from annotate.core.errors import DomainError, answers_refusals, errors_sentence
-from annotate.core.models import Membership
+from annotate.core.models import MANAGER_ROLES, Membership
 from annotate.core.selectors import project_get_for_user
 from annotate.review import inputs, services
 from annotate.review import selectors as review_selectors
@@ -388,6 +391,38 @@ BAR = {"width": 460, "height": 210, "left": 44, "top": 16, "bottom": 40, "slot":
 
 
 HEAT = {"cell": 58, "left": 120, "top": 96}
+
+
+@login_required
+@require_GET
+def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    project, role = project_get_for_user(slug=slug, user=request.user, roles=ROLES)
+    clip = clip_get(project=project, name=name)
+    raw_page = request.GET.get("page") or "1"
+    if not raw_page.isdigit() or int(raw_page) < 1:
+        return HttpResponse(
+            f"page must be a whole number from 1 up, not {raw_page!r}.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    history = clip_audit_list(
+        clip=clip,
+        object_type=request.GET.get("type") or None,
+        actor=request.GET.get("actor") or None,
+        page=int(raw_page),
+        names=review_selectors.clip_history_names(clip=clip, role=role),
+    )
+    return render(
+        request,
+        "review/clip_history.html",
+        {
+            "project": project,
+            "clip": clip,
+            "role": role,
+            "history": history,
+            "can_export": role in MANAGER_ROLES,
+        },
+    )
 
 
 @login_required
