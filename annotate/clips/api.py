@@ -25,6 +25,7 @@ from annotate.core.api_errors import (
     multipart_unreadable_response,
     not_found_doc,
 )
+from annotate.core.display_names import DisplayNameValidator
 from annotate.core.models import MANAGER_ROLES, Membership
 
 
@@ -101,8 +102,18 @@ class ClipUploadInput(serializers.Serializer):
         allow_empty_file=True, help_text="The video; validated with ffprobe, not by extension."
     )
     subtitle = serializers.FileField(required=False, help_text="SRT, WebVTT or plain text.")
-    name = serializers.CharField(required=False, max_length=200)
-    group_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    name = serializers.CharField(
+        required=False,
+        max_length=200,
+        validators=[DisplayNameValidator("A clip name")],
+        help_text="Default: the file's name without its extension.",
+    )
+    group_key = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        validators=[DisplayNameValidator("A group key")],
+    )
 
 
 class ClipListApi(APIView):

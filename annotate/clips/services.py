@@ -18,6 +18,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from annotate.clips.ingest import _delete_quietly, _derived_names, _probe_fields
 from annotate.clips.models import Clip
 from annotate.clips.tasks import clip_ingest as clip_ingest_task
+from annotate.core.display_names import display_name_problem
 from annotate.core.errors import DomainError
 from annotate.core.models import Project
 from annotate.core.queueing import send_on_commit
@@ -34,8 +35,8 @@ class ClipRejected(DomainError):
     """A clip could not be created or changed; `message` says why in words a user can act on.
     422, or by its code (duplicate and name_taken 409, too_large 413, conflict 409)."""
 
-    def __init__(self, code: str, message: str, *, filename: str = ""):
-        super().__init__(message, code=code)
+    def __init__(self, code: str, message: str, *, filename: str = "", field: str | None = None):
+        super().__init__(message, code=code, field=field)
         self.filename = filename
 
     def api_body(self) -> dict:
@@ -91,6 +92,9 @@ def clip_name_validate(name: str, *, filename: str = "") -> str:
         raise ClipRejected(
             "bad_name", f"File name {label!r} gives an empty clip name.", filename=filename
         )
+    problem = display_name_problem(name, what=f"The clip name from {label!r}")
+    if problem:  # a 400 on the name, as the API's serializers answer it
+        raise ClipRejected("bad_name", problem, filename=filename, field="name")
     if name.startswith(".") or ".." in name:
         raise ClipRejected(
             "bad_name",

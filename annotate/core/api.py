@@ -28,6 +28,7 @@ from annotate.core.api_errors import (
     not_found_doc,
     request_body,
 )
+from annotate.core.display_names import DisplayNameValidator
 from annotate.core.history import (
     audit_actor_filtered,
     audit_actor_name,
@@ -87,11 +88,16 @@ class ProjectSettingsInput(serializers.Serializer):
     """A project's settings; every field optional in a PATCH."""
 
     name = serializers.CharField(
-        max_length=120, help_text="Unique; the slug is made from it once and never changes."
+        max_length=120,
+        validators=[DisplayNameValidator("A project name")],
+        help_text="Unique; the slug is made from it once and never changes. No control or "
+        "bidirectional formatting characters.",
     )
     description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
     emotion_vocabulary = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=serializers.CharField(
+            max_length=64, validators=[DisplayNameValidator("An emotion label")]
+        ),
         min_length=1,
         max_length=200,
         required=False,

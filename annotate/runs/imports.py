@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from annotate.clips.models import Clip
 from annotate.core import signals
+from annotate.core.display_names import display_name_cleaned
 from annotate.core.errors import DomainError
 from annotate.core.models import Project
 from annotate.runs.models import Cue, ModelRun, Proposal
@@ -492,7 +493,8 @@ def _check_clips(project: Project, entries: list[_Entry], problems: _Problems) -
 
 
 def _default_label(file_name: str, version: str) -> str:
-    stem = PurePath(file_name.replace("\\", "/")).stem.strip() if file_name else ""
+    stem = PurePath(file_name.replace("\\", "/")).stem if file_name else ""
+    stem = display_name_cleaned(stem).strip()
     return (stem or f"import {version}")[:LABEL_MAX]
 
 

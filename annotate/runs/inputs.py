@@ -4,6 +4,7 @@ and the pages (the run table's form, the import page)."""
 from rest_framework import serializers
 
 from annotate.clips.models import Clip
+from annotate.core.display_names import DisplayNameValidator
 from annotate.runs.imports import FORMATS
 from inference.proposers import proposer_names
 
@@ -14,7 +15,13 @@ class RunStartInput(serializers.Serializer):
         help_text="A registered proposer (e.g. signals, xemogpt). Default: the "
         "EMOCUE_DEFAULT_PROPOSER setting.",
     )
-    label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    label = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        default="",
+        validators=[DisplayNameValidator("A run label")],
+    )
     clips = serializers.ListField(
         child=serializers.CharField(max_length=200),
         required=False,
@@ -57,7 +64,9 @@ class RunImportInput(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=200,
-        help_text="Default: the file name without its extension.",
+        validators=[DisplayNameValidator("A run label")],
+        help_text="Default: the file name without its extension (less any control or "
+        "bidirectional formatting characters).",
     )
     format = serializers.ChoiceField(
         choices=list(FORMATS), required=False, help_text="Overrides the detection from the content."

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from annotate.core.display_names import DisplayNameValidator
 from annotate.scoring.models import ScoreJob
 
 
@@ -15,7 +16,12 @@ class ScoreJobInput(serializers.Serializer):
     predicted = serializers.FileField(
         allow_empty_file=True, help_text="The model's cues, same format."
     )
-    label = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    label = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        validators=[DisplayNameValidator("A score job's label")],
+    )
     mode = serializers.ChoiceField(choices=ScoreJob.Mode.choices, default=ScoreJob.Mode.STRICT)
     variants = serializers.MultipleChoiceField(choices=["one_to_one", "hit_rate"], required=False)
     tau = serializers.FloatField(default=0.5, min_value=0.0, max_value=1.0)
