@@ -6,6 +6,7 @@ Two profiles, chosen by the environment alone:
 - services: DATABASE_URL (PostgreSQL via psycopg 3) and CELERY_BROKER_URL (Redis) set.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "annotate",
 ]
 
@@ -50,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -96,7 +100,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes checks every password sign-in (the login page, the admin's, anything that calls
+# authenticate() with the request) before the model backend does.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
+
+# --- sign-in throttling (django-axes) -------------------------------------------------------
+# After EMOCUE_LOGIN_FAILURE_LIMIT failed sign-ins for one user name, or from one address, that
+# user name (from anywhere) and that address (for any user name) are refused, even with the
+# right password, until EMOCUE_LOGIN_COOLOFF_MINUTES have passed since the last failure.
+# Failures are kept in the database (axes' tables), so every web process sees them.
+AXES_FAILURE_LIMIT = env.int("EMOCUE_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("EMOCUE_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A successful sign-in does not wipe the failures: axes would delete every failure from that
+# address too, so an attacker signing in to an account of their own between guesses at another
+# account's password would never reach the limit. Failures older than the cool-off don't count.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "studio.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "studio.lockout.client_address"
+# Proxies in front of the app that append to X-Forwarded-For (the lab's TLS proxy: 1). 0 takes
+# the address of the connection itself, which behind a proxy is the proxy's for everyone.
+EMOCUE_LOGIN_PROXY_COUNT = env.int("EMOCUE_LOGIN_PROXY_COUNT", default=0)
+AXES_VERBOSE = False
 LOGIN_REDIRECT_URL = "project-list"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -87,9 +88,11 @@ def test_demo_load_gives_ready_clips_a_run_accounts_and_annotations_then_changes
     assert smile.exists() and smile.first().start_ms is not None
     assert "8 clip(s) ready" in out.getvalue() and "finished" in out.getvalue()
 
-    # The accounts: a manager, three annotators and a reviewer, all with the given password.
+    # The accounts: a manager, three annotators and a reviewer, all with the given password
+    # (signed in as the login page does: django-axes checks every sign-in against its request).
     for username in ("demo", "ann1", "ann2", "ann3", "reviewer"):
-        assert authenticate(username=username, password="demo-pass-123") is not None, username
+        request = RequestFactory().post(reverse("login"))
+        assert authenticate(request, username=username, password="demo-pass-123"), username
     members = Membership.objects.filter(project=project).values_list("user__username", "role")
     assert sorted(members) == [
         ("ann1", "annotator"),
