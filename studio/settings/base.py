@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "studio.limits.RequestSizeLimitMiddleware",
     "studio.limits.NulCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -287,3 +289,31 @@ LOGGING = {
 SPECTACULAR_SETTINGS.update(
     {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
 )
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------
+# Scripts only from this server's files: no inline script, no event-handler attributes, no
+# eval (htmx's hx-on and js: values are off, see base.html). Style sheets and <style> elements
+# need this server or the response's nonce (wavesurfer's shadow DOM styles, the API docs);
+# style *attributes* are allowed, because the timeline and review lanes place every segment
+# with style="--start: ..; --end: .." (and the ruler, the leaderboard legend). Media, peaks,
+# fetches and images come from this server (data: images for Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "worker-src": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if "EMOCUE_CSP_REPORT_URI" in env:
+    # Where browsers report violations (a collector of the lab's choosing).
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("EMOCUE_CSP_REPORT_URI")]

@@ -38,11 +38,15 @@ def test_upload_then_play_in_the_browser(live_server, browser, media_root, tmp_p
     assert Clip.objects.get(name="sample_00000042").status == Clip.Status.READY
 
     page.click('tr[data-clip="sample_00000042"] a')
-    page.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
+    page.wait_for_function(
+        "() => document.getElementById('player').readyState >= 2", timeout=30_000
+    )
     duration = page.evaluate("document.getElementById('player').duration")
     assert abs(duration - 2.0) < 0.1
     page.evaluate("document.getElementById('player').currentTime = 1.0")
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 1.0) < 0.05")
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 1.0) < 0.05"
+    )
     page.wait_for_selector("#waveform[data-ready='1']")
     assert page.locator(".frames figure").count() == 16
     cue = page.evaluate("""() => new Promise(resolve => {
@@ -72,6 +76,6 @@ def test_upload_then_play_in_the_browser(live_server, browser, media_root, tmp_p
     start_ms = int(timed.last.get_attribute("data-start-ms"))  # a timed cue seeks the video
     timed.last.click()
     page.wait_for_function(
-        f"Math.abs(document.getElementById('player').currentTime * 1000 - {start_ms}) < 250"
+        f"() => Math.abs(document.getElementById('player').currentTime * 1000 - {start_ms}) < 250"
     )
     page.screenshot(path=str(media_root.parent / "clip-page.png"), full_page=True)

@@ -145,7 +145,9 @@ def test_review_a_disputed_clip_in_chromium(live_server, browser, annotated):
     page.wait_for_url(f"**/review/{DISPUTED}/")
     page.click("#start-review button")
     page.wait_for_selector("#review[data-ready='1'] form.g-accept")
-    page.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
+    page.wait_for_function(
+        "() => document.getElementById('player').readyState >= 2", timeout=30_000
+    )
 
     # Three annotator lanes by name, the model apart with its decoy flagged; the labels differ.
     assert [
@@ -219,7 +221,7 @@ def test_review_a_disputed_clip_in_chromium(live_server, browser, annotated):
         "She smiles; her voice is loud. Therefore, happy.",
     )
     page.click("#save-labels")
-    page.wait_for_function("document.getElementById('gold-primary').textContent === 'happy'")
+    page.wait_for_function("() => document.getElementById('gold-primary').textContent === 'happy'")
     assert "ready to finalize" in page.inner_text("#gold-card")
     page.locator(f".annotator-lane .rseg[data-group='{voice_key}']").first.click()
     OUTPUT.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ def _current_ms(page):
 def _seek(page, ms):
     page.evaluate(f"document.getElementById('player').currentTime = {ms / 1000}")
     page.wait_for_function(
-        f"Math.abs(document.getElementById('player').currentTime * 1000 - {ms}) < 5"
+        f"() => Math.abs(document.getElementById('player').currentTime * 1000 - {ms}) < 5"
     )
 
 
@@ -100,7 +100,9 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
     page.wait_for_url(f"**/annotate/{FIRST}/")
     page.wait_for_selector("#timeline[data-ready='1']")
     page.wait_for_selector("#waveform[data-ready='1']")
-    page.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
+    page.wait_for_function(
+        "() => document.getElementById('player').readyState >= 2", timeout=30_000
+    )
     annotation = Annotation.objects.get(annotator__username="ann")
     proposed = annotation.cues.count()
     assert proposed >= 3 and page.locator("#cue-list li.cue-row").count() == proposed
@@ -126,14 +128,20 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
 
     # Play and pause with the space bar; step frames and seconds with the arrows.
     _key(page, " ")
-    page.wait_for_function("document.getElementById('player').currentTime > 0.3", timeout=10_000)
+    page.wait_for_function(
+        "() => document.getElementById('player').currentTime > 0.3", timeout=10_000
+    )
     _key(page, " ")
-    page.wait_for_function("document.getElementById('player').paused")
+    page.wait_for_function("() => document.getElementById('player').paused")
     _seek(page, 1000)
     _key(page, "ArrowRight")
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 1.04) < 0.005")
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 1.04) < 0.005"
+    )
     _key(page, "Shift+ArrowLeft")
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 0.04) < 0.005")
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 0.04) < 0.005"
+    )
     assert page.inner_text("#frame-display") == "1"
     _seek(page, 1500)
     page.wait_for_function(CURSOR_ON_PLAYHEAD)  # wavesurfer's cursor follows the video itself
@@ -142,7 +150,7 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
     start_ms = int(segment.get_attribute("data-start-ms"))
     segment.dispatch_event("click")
     page.wait_for_function(
-        f"Math.abs(document.getElementById('player').currentTime * 1000 - {start_ms}) < 50"
+        f"() => Math.abs(document.getElementById('player').currentTime * 1000 - {start_ms}) < 50"
     )
     assert page.locator("#cue-list li.selected").count() == 1
 
@@ -210,7 +218,7 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
         "#description", "In the video, he smiles. In the audio, a short laugh. Therefore, happy."
     )
     page.wait_for_function(
-        "document.querySelector('#save-status .ok') && "
+        "() => document.querySelector('#save-status .ok') && "
         "Number(document.querySelector('#save-status .ok').dataset.version) >= 3"
     )
     page.wait_for_timeout(300)

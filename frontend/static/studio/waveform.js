@@ -36,6 +36,8 @@ window.StudioWaveform = (function () {
       container, media: video, peaks: peakChannels(json), duration: durationMs / 1000,
       height, normalize: true, interact: true, dragToSeek: true, fillParent: true,
       autoScroll: false, autoCenter: false, hideScrollbar: true,
+      // wavesurfer styles its shadow DOM with a <style>: the page's CSP nonce lets it in.
+      cspNonce: container.dataset.styleNonce || undefined,
       waveColor: "#9db3d6", progressColor: "#3d5f95", cursorColor: "#d9480f", cursorWidth: 2,
     });
     wave.on("redrawcomplete", () => { container.dataset.ready = "1"; });

@@ -244,7 +244,7 @@ def test_page_and_body_render_for_reviewers_and_managers(client, built, role):
         and 'hx-trigger="load"' in html
     )
     assert "<svg" not in html  # the shell comes at once; numbers come with the body
-    assert "hx-on::response-error" in html and "could not be computed" in html  # said if it fails
+    assert "data-reveal-error" in html and "could not be computed" in html  # said if it fails
     body = _get(client, None, "quality-body", built).content.decode()
     assert body.count("<svg") == 2 and 'id="quality-bars"' in body and 'id="quality-heat"' in body
     assert 'data-alpha="0.563"' in body

@@ -1,0 +1,23 @@
+// What every page shares, as listeners rather than inline handlers (the Content-Security-Policy
+// allows no inline script, no on* attribute and no eval, so htmx's hx-on is off too):
+// - a button with data-reload reloads the page;
+// - a form with data-confirm asks that question before it is sent;
+// - an htmx element with data-reveal-error hides its .loading and shows its .error when its
+//   request fails (an error answer, or no answer at all).
+document.addEventListener("click", (event) => {
+  if (event.target.closest && event.target.closest("button[data-reload]")) location.reload();
+});
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.dataset && form.dataset.confirm !== undefined && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+function revealError(event) {
+  const element = event.target.closest && event.target.closest("[data-reveal-error]");
+  if (!element) return;
+  element.querySelectorAll(".loading").forEach((node) => { node.hidden = true; });
+  element.querySelectorAll(".error").forEach((node) => { node.hidden = false; });
+}
+document.addEventListener("htmx:responseError", revealError);
+document.addEventListener("htmx:sendError", revealError);
