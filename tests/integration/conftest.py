@@ -20,6 +20,55 @@ def require_services(settings):
     )
 
 
+# Reported by every page of a watched context: whatever the Content-Security-Policy blocks (an
+# inline script, an on* attribute, eval, an injected <style>, a source it does not allow).
+_CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " +
+    (event.blockedURI || "inline") + " at " + event.sourceFile + ":" + event.lineNumber +
+    " " + (event.sample || ""));
+}, true);
+"""
+
+
+class CSPWatchedBrowser:
+    """The browser, with every context it opens watched for CSP violations: a browser test
+    fails when a page it visited broke the policy (an inline script added to a template, an
+    hx-on attribute), even if the page looked right."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self._contexts = []
+        self.csp_violations: list[str] = []
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.add_init_script(_CSP_WATCH)
+        context.on("console", self._on_console)
+        self._contexts.append(context)
+        return context
+
+    def new_page(self, **kwargs):
+        return self.new_context(**kwargs).new_page()
+
+    def _on_console(self, message):
+        if message.type == "error" and message.text.startswith("CSP violation"):
+            where = message.page.url if message.page else "?"
+            self.csp_violations.append(f"{where}: {message.text}")
+
+    def flush(self):
+        """Let the events of pages still open arrive (the sync API delivers them on a call)."""
+        for context in self._contexts:
+            for page in context.pages:
+                try:
+                    page.evaluate("0")
+                except Exception:  # a page closing or navigating away: nothing left to say
+                    pass
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
@@ -38,8 +87,11 @@ def browser():
                 "--no-first-run",
             ],
         )
-        yield browser
+        watched = CSPWatchedBrowser(browser)
+        yield watched
+        watched.flush()
         browser.close()
+        assert watched.csp_violations == [], "the page broke its Content-Security-Policy"
 
 
 @pytest.fixture(scope="session", autouse=True)
