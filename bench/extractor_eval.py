@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from inference.csv_cells import csv_cell_text  # noqa: E402
 from inference.emocue360 import MODALITIES, RuleCueExtractor  # noqa: E402
 
 
@@ -34,7 +35,11 @@ def main() -> int:
     args = parser.parse_args()
 
     with open(args.csv, newline="", encoding="utf-8-sig") as fh:
-        rows = [(r[args.name_column], r[args.text_column] or "") for r in csv.DictReader(fh)]
+        # Cells an EmoCue export made spreadsheet-safe read back as their exact text.
+        rows = [
+            (csv_cell_text(r[args.name_column]), csv_cell_text(r[args.text_column] or ""))
+            for r in csv.DictReader(fh)
+        ]
     extractor = RuleCueExtractor()
     start = time.perf_counter()
     results = {name: extractor.extract(text) for name, text in rows}

@@ -12,6 +12,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inference.csv_cells import csv_cell_text
+
 
 class ManifestError(ValueError):
     """The manifest as a whole cannot be used; the message names the file and the problem."""
@@ -97,7 +99,8 @@ def manifest_parse(text: str, *, label: str = "manifest") -> list[ManifestRow]:
             if None in record:
                 problems.append(f"line {line}: more fields than the header has")
                 continue
-            values = {k: (v or "").strip() for k, v in record.items()}
+            # An EmoCue export's emer.csv made formula-like cells spreadsheet-safe: undo it.
+            values = {k: csv_cell_text(v or "").strip() for k, v in record.items()}
             name = values.get(name_column, "")
             if not name:
                 if any(values.values()):

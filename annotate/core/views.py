@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from annotate.core import selectors as core_selectors
 from annotate.core.history import audit_changed_fields, project_audit_list
 from annotate.core.models import AuditEvent, Membership
+from inference.csv_cells import csv_row
 
 EXPORT_ROLES = (Membership.Role.MANAGER,)
 
@@ -42,12 +43,6 @@ def _json_cell(state: dict | None) -> str:
     return "" if state is None else json.dumps(state, ensure_ascii=False, sort_keys=True)
 
 
-def _spreadsheet_safe(text: str) -> str:
-    # A cell that begins like a formula would run as one in Excel or LibreOffice (OWASP CSV
-    # injection): a leading apostrophe keeps it text. Clip names and usernames come from users.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_lines(events):
     writer = csv.writer(_Echo())
     yield writer.writerow(
@@ -55,18 +50,22 @@ def _csv_lines(events):
     )
     for event in events:
         row = _export_row(event)
+        # Every cell, as in every CSV the studio writes: one that begins like a formula gets an
+        # apostrophe (OWASP CSV injection); clip names and usernames come from users.
         yield writer.writerow(
-            [
-                row["at"],
-                _spreadsheet_safe(row["clip"] or ""),
-                _spreadsheet_safe(row["actor"] or ""),
-                row["object_type"],
-                "" if row["object_id"] is None else row["object_id"],
-                row["action"],
-                " ".join(row["changed"]),
-                _json_cell(row["before"]),
-                _json_cell(row["after"]),
-            ]
+            csv_row(
+                [
+                    row["at"],
+                    row["clip"],
+                    row["actor"],
+                    row["object_type"],
+                    row["object_id"],
+                    row["action"],
+                    " ".join(row["changed"]),
+                    _json_cell(row["before"]),
+                    _json_cell(row["after"]),
+                ]
+            )
         )
 
 

@@ -30,6 +30,7 @@ from annotate.core.display_names import display_name_cleaned
 from annotate.core.errors import DomainError
 from annotate.core.models import Project
 from annotate.runs.models import Cue, ModelRun, Proposal
+from inference.csv_cells import csv_row_text
 from inference.emocue360 import MODALITIES, extract_cues
 from inference.emocue360.cues import SUBTITLE_PREFIX
 
@@ -362,7 +363,8 @@ def _parse_csv(text: str, problems: _Problems) -> _Parsed:
                     f"line {line}: {len(row)} fields, but the header has {len(header)}."
                 )
                 continue
-            row = row + [""] * (len(header) - len(row))
+            # An EmoCue export's emer.csv made formula-like cells spreadsheet-safe: undo it.
+            row = csv_row_text(row) + [""] * (len(header) - len(row))
             name = row[index[name_column]].strip()
             where = f"line {line}" + (f" ({name!r})" if name else "")
             if not name:

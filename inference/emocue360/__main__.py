@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from inference.csv_cells import csv_cell_text
+
 from .cues import MODALITIES, cue_set_to_json
 from .metric import DEFAULT_TAU, MODES, VARIANTS
 
@@ -180,12 +182,12 @@ def _read_descriptions(path: str, text_column: str, name_column: str) -> dict[st
                     )
             descriptions: dict[str, str] = {}
             for line, row in enumerate(reader, start=2):
-                name = (row[name_column] or "").strip()
+                name = csv_cell_text(row[name_column] or "").strip()
                 if not name:
                     raise ValueError(f"{path}:{line}: empty {name_column!r}")
                 if name in descriptions:
                     raise ValueError(f"{path}:{line}: sample {name!r} appears twice")
-                descriptions[name] = row[text_column] or ""
+                descriptions[name] = csv_cell_text(row[text_column] or "")
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ValueError(f"CSV file {path!r} cannot be read: {exc}") from None
     if not descriptions:

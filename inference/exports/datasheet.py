@@ -28,7 +28,8 @@ FORMAT_FILES = {
     "emer_csv": (
         "<split>/emer.csv",
         "CSV name,english,openset,primary (EMER description, "
-        "MER2024/2025 open-set labels as a Python-list string, primary emotion)",
+        "MER2024/2025 open-set labels as a Python-list string, primary emotion); "
+        "cells made spreadsheet-safe: datasheet.md says how to undo it",
     ),
     "jsonl": (
         "<split>/clips.jsonl",
@@ -182,6 +183,19 @@ def datasheet_md(data: Mapping) -> bytes:
         "sha256 of every other file (`sha256sum -c MANIFEST.sha256`). Media paths are "
         "relative to the folder that holds this datasheet; the media files are not "
         "in the export.",
+        "",
+        "## Spreadsheet-safe CSV cells",
+        "",
+        "So that a spreadsheet never runs a cell of `emer.csv` as a formula (OWASP "
+        '"CSV injection"), a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage '
+        "return is written with one apostrophe (`'`) in front, and so is a cell that already "
+        "begins with apostrophes followed by one of those characters. Plain numbers such as "
+        "`-0.5` are written as they are. To get the exact text back, drop the first character "
+        "of every cell that begins with an apostrophe and, after its leading apostrophes, "
+        "with one of those characters (in Python: `inference.csv_cells.csv_cell_text`, or "
+        '`cell[1:] if cell.startswith("\'") and cell.lstrip("\'")[:1] in '
+        "('=', '+', '-', '@', '\\t', '\\r') else cell`). `emocue.json` and `clips.jsonl` hold "
+        "the text unchanged.",
         "",
     ]
     return "\n".join(lines).encode("utf-8")
