@@ -41,16 +41,15 @@ class AnnotationChangeInput(serializers.Serializer):
     labels = serializers.ListField(
         child=serializers.CharField(max_length=64),
         required=False,
-        max_length=100,
-        help_text="Emotion labels (open vocabulary); replaces the list.",
+        help_text="Emotion labels from the project's vocabulary (any, when the project allows "
+        "free labels), at most EMOCUE_MAX_LABELS; replaces the list.",
     )
     primary_label = serializers.CharField(required=False, allow_blank=True, max_length=64)
     description = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=20000,
         trim_whitespace=False,
-        help_text="The reasoning.",
+        help_text="The reasoning, at most EMOCUE_MAX_DESCRIPTION_CHARS characters.",
     )
 
 

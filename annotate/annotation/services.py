@@ -16,6 +16,8 @@ from annotate.annotation.opening import _audit
 from annotate.clips.models import Clip
 from annotate.core import signals
 from annotate.core.audit import audit_record, audit_snapshot
+from annotate.core.labels import label_clean, labels_check, labels_clean
+from annotate.core.limits import limit_check
 from annotate.core.models import Project
 from annotate.runs.models import Cue
 
@@ -226,6 +228,12 @@ def cue_add(
     if not text:
         raise AnnotationRejected("A new cue needs text.", field="text")
     start, end = cue_span_snapped(annotation.clip, start_ms, end_ms)
+    limit_check(
+        setting="EMOCUE_MAX_CUES_PER_ANNOTATION",
+        what="With this cue, the annotation",
+        count=annotation.cues.count() + 1,
+        unit="cues",
+    )
     last = annotation.cues.order_by("-position").values_list("position", flat=True).first()
     cue = Cue(
         clip=annotation.clip,
@@ -340,16 +348,22 @@ def annotation_update(
     _editable(annotation, user)
     changes: dict = {}
     if labels is not None:
-        cleaned = []
-        for label in labels:
-            label = " ".join(str(label).split()).lower()[:64]
-            if label and label not in cleaned:
-                cleaned.append(label)
-        changes["labels"] = cleaned
+        changes["labels"] = labels_clean(labels)
     if primary_label is not None:
-        changes["primary_label"] = " ".join(primary_label.split()).lower()[:64]
+        changes["primary_label"] = label_clean(primary_label)
     if description is not None:
-        changes["description"] = description.strip()[:20000]
+        changes["description"] = description.strip()
+        limit_check(
+            setting="EMOCUE_MAX_DESCRIPTION_CHARS",
+            what="The description",
+            count=len(changes["description"]),
+            unit="characters",
+        )
+    labels_check(
+        project=annotation.clip.project,
+        labels=changes.get("labels"),
+        primary_label=changes.get("primary_label"),
+    )
     if annotation.version != expected_version:  # see _cue_update
         raise _stale_annotation(annotation)
     before = audit_snapshot(annotation)

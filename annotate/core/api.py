@@ -55,6 +55,7 @@ class ProjectOutput(serializers.ModelSerializer):
             "name",
             "description",
             "emotion_vocabulary",
+            "free_labels",
             "annotators_per_clip",
             "blind_mode",
             "assignment_lease_minutes",
@@ -102,6 +103,10 @@ class ProjectSettingsInput(serializers.Serializer):
         max_length=200,
         required=False,
         help_text="The emotion labels annotators choose from (distinct, non-empty).",
+    )
+    free_labels = serializers.BooleanField(
+        required=False,
+        help_text="Allow labels outside the emotion vocabulary (default: refused with a 400).",
     )
     annotators_per_clip = serializers.IntegerField(
         min_value=1,

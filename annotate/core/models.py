@@ -39,6 +39,10 @@ class Project(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
     emotion_vocabulary = models.JSONField(default=default_emotion_vocabulary, blank=True)
+    free_labels = models.BooleanField(
+        default=False,
+        help_text="Annotators and reviewers may give labels outside the emotion vocabulary.",
+    )
     annotators_per_clip = models.PositiveSmallIntegerField(
         default=1, help_text="How many annotators label each clip (k)."
     )

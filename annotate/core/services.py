@@ -22,6 +22,7 @@ PROJECT_SETTINGS = (
     "name",
     "description",
     "emotion_vocabulary",
+    "free_labels",
     "annotators_per_clip",
     "blind_mode",
     "assignment_lease_minutes",

@@ -14,6 +14,8 @@ from annotate.annotation.services import AnnotationRejected, StaleWrite, cue_spa
 from annotate.clips.models import Clip
 from annotate.core import signals
 from annotate.core.audit import audit_record, audit_snapshot
+from annotate.core.labels import label_clean, labels_check, labels_clean
+from annotate.core.limits import limit_check
 from annotate.core.models import Project
 from annotate.review import selectors as review_selectors
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
@@ -504,15 +506,6 @@ def gold_cue_delete(
     return _bump(record)
 
 
-def _clean_labels(labels: list[str]) -> list[str]:
-    cleaned: list[str] = []
-    for label in labels:
-        label = " ".join(str(label).split()).lower()[:64]
-        if label and label not in cleaned:
-            cleaned.append(label)
-    return cleaned
-
-
 @transaction.atomic
 def gold_labels_set(
     *,
@@ -526,14 +519,21 @@ def gold_labels_set(
     """The gold emotion labels (the primary one joins them if missing) and the reasoning."""
     record = _locked(record, expected_version)
     before = audit_snapshot(record)
-    primary = " ".join((primary_label or "").split()).lower()[:64]
-    cleaned = _clean_labels(labels)
+    primary = label_clean(primary_label or "")
+    cleaned = labels_clean(labels)
     if primary and primary not in cleaned:
         cleaned.insert(0, primary)
+    labels_check(project=record.clip.project, labels=cleaned, primary_label=primary)
     record.labels, record.primary_label = cleaned, primary
     fields = ["labels", "primary_label"]
     if description is not None:
-        record.description = description.strip()[:20000]
+        record.description = description.strip()
+        limit_check(
+            setting="EMOCUE_MAX_DESCRIPTION_CHARS",
+            what="The description",
+            count=len(record.description),
+            unit="characters",
+        )
         fields.append("description")
     _bump(record, *fields)
     _audit_record_change(record, before, reviewer, "labels")
@@ -603,9 +603,15 @@ def review_comment_add(
     *, clip: Clip, author, text: str, cue: Cue | None = None, time_ms: int | None = None
 ) -> ReviewComment:
     """A comment on the clip, pinned to a cue or to a media time (or to neither)."""
-    text = (text or "").strip()[:TEXT_LIMIT]
+    text = (text or "").strip()
     if not text:
         raise AnnotationRejected("A comment needs text.", field="text")
+    limit_check(
+        setting="EMOCUE_MAX_COMMENT_CHARS",
+        what="The comment",
+        count=len(text),
+        unit="characters",
+    )
     if cue is not None and cue.clip_id != clip.pk:
         raise AnnotationRejected("That cue belongs to another clip.", field="cue")
     if time_ms is not None and not 0 <= int(time_ms) <= (clip.duration_ms or 0):

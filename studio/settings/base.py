@@ -165,6 +165,24 @@ EMOCUE_FRAMES_PER_CLIP = 16  # XEmoGPT samples 16 frames uniformly over the clip
 EMOCUE_PROXY_MAX_HEIGHT = env.int("EMOCUE_PROXY_MAX_HEIGHT", default=720)  # when transcoding
 EMOCUE_PROXY_REMUX_MAX_HEIGHT = env.int("EMOCUE_PROXY_REMUX_MAX_HEIGHT", default=1080)
 
+# --- limits on what a user can send (docs/security.md) ---------------------------------------
+# Each is refused with a 4xx that names the setting and its value, before anything is stored.
+# The defaults are far above what a MER/EMER project needs (clips of seconds to a few minutes,
+# a handful of cues and labels each); lower them for a public deployment.
+EMOCUE_MAX_SUBTITLE_BYTES = env.int("EMOCUE_MAX_SUBTITLE_BYTES", default=2 * 1024 * 1024)
+EMOCUE_MAX_SUBTITLE_CUES = env.int("EMOCUE_MAX_SUBTITLE_CUES", default=5000)
+# Cues one proposal may hold (a proposer's output, or one clip of a run import).
+EMOCUE_MAX_CUES_PER_PROPOSAL = env.int("EMOCUE_MAX_CUES_PER_PROPOSAL", default=5000)
+# Cues one annotation may hold (the proposals' cues it opens with, decoys and its own cues).
+EMOCUE_MAX_CUES_PER_ANNOTATION = env.int("EMOCUE_MAX_CUES_PER_ANNOTATION", default=10000)
+EMOCUE_MAX_RUN_IMPORT_BYTES = env.int("EMOCUE_MAX_RUN_IMPORT_BYTES", default=100 * 1024 * 1024)
+EMOCUE_MAX_RUN_IMPORT_CUES = env.int("EMOCUE_MAX_RUN_IMPORT_CUES", default=2_000_000)
+EMOCUE_MAX_COMMENT_CHARS = env.int("EMOCUE_MAX_COMMENT_CHARS", default=10_000)
+# The reasoning description of an annotation or a gold record.
+EMOCUE_MAX_DESCRIPTION_CHARS = env.int("EMOCUE_MAX_DESCRIPTION_CHARS", default=20_000)
+# Labels on one annotation or gold record.
+EMOCUE_MAX_LABELS = env.int("EMOCUE_MAX_LABELS", default=100)
+
 # --- proposers ------------------------------------------------------------------------------
 EMOCUE_DEFAULT_PROPOSER = env.str("EMOCUE_DEFAULT_PROPOSER", default="signals")
 # The queue each proposer's tasks go to: CPU proposers beside ingestion, XEmoGPT on GPU workers.

@@ -42,7 +42,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, out: Path | None, username: str, password: str, **options):
         from fixtures.demo import build_demo
-        from fixtures.demo_annotations import ANNOTATORS, REVIEWER, demo_annotations_load
+        from fixtures.demo_annotations import (
+            ANNOTATORS,
+            DEMO_LABELS,
+            REVIEWER,
+            demo_annotations_load,
+        )
         from fixtures.demo_review import demo_review_load
 
         self.changes: list[str] = []
@@ -63,6 +68,13 @@ class Command(BaseCommand):
             project.full_clean()
             project.save(update_fields=["annotators_per_clip"])
             self.changes.append(f"k set to {DEMO_K}")
+        # The annotators' script uses a few open-vocabulary labels beyond the default list.
+        missing = [label for label in DEMO_LABELS if label not in project.emotion_vocabulary]
+        if missing:
+            project.emotion_vocabulary = [*project.emotion_vocabulary, *missing]
+            project.full_clean()
+            project.save(update_fields=["emotion_vocabulary"])
+            self.changes.append(f"emotion vocabulary extended with {', '.join(missing)}")
         self._member(project, user, Membership.Role.MANAGER)
         annotators = {name: self._account(name, password) for name in ANNOTATORS}
         for annotator in annotators.values():

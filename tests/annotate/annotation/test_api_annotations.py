@@ -163,14 +163,14 @@ def test_a_second_edit_with_the_old_version_is_a_409_and_keeps_the_first(client,
         _url("api-annotation-detail", "a", slug=proposed.slug),
         {
             "version": 1,
-            "labels": ["Happy", "happy", " Surprised "],
+            "labels": ["Happy", "happy", " Surprise "],
             "primary_label": "Happy",
             "description": "Smiles and a loud voice.",
         },
         content_type="application/json",
     )
     assert saved.status_code == 200, saved.content
-    assert (saved.json()["version"], saved.json()["labels"]) == (2, ["happy", "surprised"])
+    assert (saved.json()["version"], saved.json()["labels"]) == (2, ["happy", "surprise"])
     stale = client.patch(
         _url("api-annotation-detail", "a", slug=proposed.slug),
         {"version": 1, "primary_label": "sad"},

@@ -269,10 +269,10 @@ def test_accept_merge_reject_finalize(proposed, annotators, reviewer):
         reviewer=reviewer,
         expected_version=5,
         labels=["Happy", "calm", "happy"],
-        primary_label="content",
+        primary_label="grateful",
         description="He smiles and shouts.",
     )
-    assert record.labels == ["content", "happy", "calm"] and record.primary_label == "content"
+    assert record.labels == ["grateful", "happy", "calm"] and record.primary_label == "grateful"
     record = svc.gold_record_finalize(record=record, reviewer=reviewer, expected_version=6)
     assert record.status == "gold" and record.finalized_at is not None and record.version == 7
     assert GoldCue.objects.filter(record=record).count() == 3
@@ -297,7 +297,7 @@ def test_accept_merge_reject_finalize(proposed, annotators, reviewer):
     labels_event = AuditEvent.objects.get(object_type="gold_record", action="labels")
     assert (
         labels_event.before["primary_label"] == ""
-        and labels_event.after["primary_label"] == "content"
+        and labels_event.after["primary_label"] == "grateful"
     )
 
 
