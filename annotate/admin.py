@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from annotate.annotation.models import Annotation, AnnotationEvent, Assignment
 from annotate.clips.models import Clip
+from annotate.core.deletion import rows_delete
 from annotate.core.models import AuditEvent, CueEmbedding, Membership, Project
 from annotate.goldsets.models import Export, GoldSet, GoldSetItem
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
@@ -15,8 +16,19 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class BatchedDeleteAdmin(admin.ModelAdmin):
+    """Deletes in batches of ids (annotate.core.deletion), so that a project or clip with more
+    rows than SQLite takes in one statement can still be deleted."""
+
+    def delete_model(self, request, obj):
+        rows_delete(type(obj)._base_manager.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        rows_delete(queryset)
+
+
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(BatchedDeleteAdmin):
     list_display = ["name", "slug", "annotators_per_clip", "blind_mode", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -33,7 +45,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Clip)
-class ClipAdmin(admin.ModelAdmin):
+class ClipAdmin(BatchedDeleteAdmin):
     list_display = [
         "name",
         "project",

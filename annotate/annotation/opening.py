@@ -10,6 +10,7 @@ from annotate.annotation.errors import AnnotationRejected
 from annotate.annotation.models import Annotation
 from annotate.clips.models import Clip
 from annotate.core.audit import audit_record, audit_snapshot
+from annotate.core.limits import limit_check
 from annotate.core.models import AuditEvent, Project
 from annotate.runs.models import Cue, ModelRun, Proposal
 
@@ -101,7 +102,13 @@ def annotation_open(*, clip: Clip, annotator, by=None) -> Annotation:
         ]
         # The rubber-stamp guard: known-wrong cues among the proposals at the project's rate.
         decoys = decoy_cues_for(annotation=annotation, proposal_cues=proposal_cues)
-        cues = Cue.objects.bulk_create(copies + decoys)
+        limit_check(
+            setting="EMOCUE_MAX_CUES_PER_ANNOTATION",
+            what=f"The annotation of clip {clip.name} (the proposal's cues and decoys)",
+            count=len(copies) + len(decoys),
+            unit="cues",
+        )
+        cues = Cue.objects.bulk_create(copies + decoys, batch_size=1000)
         # One INSERT for the seeded cues' events, as audit_record would write them one by one.
         AuditEvent.objects.bulk_create(
             [
@@ -116,6 +123,7 @@ def annotation_open(*, clip: Clip, annotator, by=None) -> Annotation:
                     after=audit_snapshot(cue),
                 )
                 for cue in cues
-            ]
+            ],
+            batch_size=1000,
         )
     return annotation

@@ -160,7 +160,7 @@ class ClipListApi(APIView):
             source=upload,
             filename=upload.name,
             name=data.get("name"),
-            subtitle=subtitle.read() if subtitle else None,
+            subtitle=clip_services.subtitle_upload_read(subtitle) if subtitle else None,
             subtitle_filename=subtitle.name if subtitle else "",
             group_key=data.get("group_key", ""),
             created_by=request.user,

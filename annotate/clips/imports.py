@@ -6,7 +6,12 @@ from pathlib import Path
 
 from annotate.clips.ingest import clip_ingest
 from annotate.clips.models import Clip
-from annotate.clips.services import ClipDuplicate, ClipRejected, clip_create
+from annotate.clips.services import (
+    ClipDuplicate,
+    ClipRejected,
+    clip_create,
+    subtitle_size_check,
+)
 from annotate.core.models import Project
 from inference.manifests import ManifestRow, manifest_read
 
@@ -153,11 +158,13 @@ def _import_one(*, project: Project, item: _Item, enqueue: bool, created_by) -> 
         return ImportRow(item.name, label, "failed", item.problem)
     subtitle: bytes | str | None = None
     subtitle_filename = ""
-    if item.subtitle_file is not None:
-        subtitle, subtitle_filename = item.subtitle_file.read_bytes(), item.subtitle_file.name
-    elif item.row is not None and item.row.subtitle:
-        subtitle, subtitle_filename = item.row.subtitle, f"manifest line {item.row.line}"
     try:
+        if item.subtitle_file is not None:
+            subtitle_filename = item.subtitle_file.name
+            subtitle_size_check(size=item.subtitle_file.stat().st_size, filename=subtitle_filename)
+            subtitle = item.subtitle_file.read_bytes()
+        elif item.row is not None and item.row.subtitle:
+            subtitle, subtitle_filename = item.row.subtitle, f"manifest line {item.row.line}"
         clip = clip_create(
             project=project,
             source=item.video,

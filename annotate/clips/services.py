@@ -18,8 +18,10 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from annotate.clips.ingest import _delete_quietly, _derived_names, _probe_fields
 from annotate.clips.models import Clip
 from annotate.clips.tasks import clip_ingest as clip_ingest_task
+from annotate.core.deletion import rows_delete
 from annotate.core.display_names import display_name_problem
 from annotate.core.errors import DomainError
+from annotate.core.limits import limit_message, limit_value
 from annotate.core.models import Project
 from annotate.core.queueing import send_on_commit
 from inference import media as media_lib
@@ -137,13 +139,46 @@ def _local_copy(source: Path | UploadedFile) -> Iterator[Path]:
         yield Path(handle.name)
 
 
+def subtitle_size_check(*, size: int, filename: str) -> None:
+    """Refuse a subtitle file over EMOCUE_MAX_SUBTITLE_BYTES (413), before it is read."""
+    setting = "EMOCUE_MAX_SUBTITLE_BYTES"
+    if size > limit_value(setting):
+        raise ClipRejected(
+            "too_large",
+            limit_message(
+                setting=setting, what=f"Subtitle file {filename}", count=size, unit="bytes"
+            ),
+            filename=filename,
+        )
+
+
+def subtitle_upload_read(upload: UploadedFile) -> bytes:
+    """An uploaded subtitle file's bytes, refused over EMOCUE_MAX_SUBTITLE_BYTES unread."""
+    subtitle_size_check(size=upload.size or 0, filename=upload.name or "")
+    return upload.read()
+
+
 def _subtitle_fields(subtitle: bytes | str | None, subtitle_filename: str) -> dict:
     if subtitle is None:
         return {}
+    size = len(subtitle.encode("utf-8") if isinstance(subtitle, str) else subtitle)
+    subtitle_size_check(size=size, filename=subtitle_filename)
     try:
         parsed = parse_subtitles(subtitle, filename=subtitle_filename)
     except SubtitleError as error:
         raise ClipRejected("subtitle", str(error), filename=subtitle_filename) from error
+    setting = "EMOCUE_MAX_SUBTITLE_CUES"
+    if len(parsed.segments) > limit_value(setting):
+        raise ClipRejected(
+            "too_large",
+            limit_message(
+                setting=setting,
+                what=f"Subtitle file {subtitle_filename}",
+                count=len(parsed.segments),
+                unit="cues",
+            ),
+            filename=subtitle_filename,
+        )
     return {
         "subtitle_text": parsed.text,
         "subtitle_format": parsed.format,
@@ -297,7 +332,8 @@ def clip_ingest_retry(*, clip: Clip) -> Clip:
 def clip_delete(*, clip: Clip) -> None:
     names = [clip.source.name, *_derived_names(clip)]
     with transaction.atomic():
-        clip.delete()
+        # In batches: a clip may carry more cues and events than one statement may name.
+        rows_delete(Clip.objects.filter(pk=clip.pk))
         transaction.on_commit(lambda: _delete_quietly(names))
 
 
@@ -344,11 +380,7 @@ def clips_upload(
         try:
             if sub is not None:
                 used.add(stem)
-                if sub.size > 5 * 1024 * 1024:
-                    raise ClipRejected(
-                        "subtitle", f"Subtitle file {sub.name} is over 5 MB.", filename=sub.name
-                    )
-                sub_bytes, sub_name = sub.read(), sub.name
+                sub_bytes, sub_name = subtitle_upload_read(sub), sub.name
             else:
                 sub_bytes, sub_name = None, ""
             clip = clip_create(

@@ -38,7 +38,6 @@ from annotate.runs import services as run_services
 from annotate.runs.inputs import RunImportInput, RunStartInput
 from annotate.runs.models import Cue, ModelRun, Proposal
 from annotate.runs.selectors import _PROGRESS, proposals_with_cues, run_get, runs_with_progress
-from annotate.runs.views import MAX_IMPORT_BYTES
 
 RUN_ROLES = (Membership.Role.MANAGER,)
 
@@ -515,10 +514,7 @@ class RunImportApi(APIView):
             )
         data = form.validated_data
         upload = data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            limit = MAX_IMPORT_BYTES // (1024 * 1024)
-            detail = f"{upload.name} is over {limit} MB; split it by clips."
-            return _error("too_large", detail, [detail], status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        services.run_import_size_check(size=upload.size, file_name=upload.name)
         run = services.run_import(
             project=project,
             by=request.user,

@@ -28,6 +28,7 @@ from annotate.clips.models import Clip
 from annotate.core import signals
 from annotate.core.display_names import display_name_cleaned
 from annotate.core.errors import DomainError
+from annotate.core.limits import limit_message, limit_value
 from annotate.core.models import Project
 from annotate.runs.models import Cue, ModelRun, Proposal
 from inference.csv_cells import csv_row_text
@@ -124,7 +125,7 @@ class _Problems:
         return [problem for _, problem in sorted(self._items, key=lambda item: item[0])]
 
 
-def _reject(file_name: str, problems: list[str]) -> RunImportRejected:
+def _reject(file_name: str, problems: list[str], *, code: str | None = None) -> RunImportRejected:
     shown = problems[:MAX_PROBLEMS]
     if len(problems) > MAX_PROBLEMS:
         shown.append(f"… and {len(problems) - MAX_PROBLEMS} more problem(s) not shown.")
@@ -132,6 +133,7 @@ def _reject(file_name: str, problems: list[str]) -> RunImportRejected:
     return RunImportRejected(
         f"{file_name or 'The file'} was not imported ({len(problems)} {noun}); nothing was stored.",
         shown,
+        code=code,
     )
 
 
@@ -494,6 +496,46 @@ def _check_clips(project: Project, entries: list[_Entry], problems: _Problems) -
     return clips
 
 
+def run_import_size_check(*, size: int, file_name: str) -> None:
+    """Refuse a file over EMOCUE_MAX_RUN_IMPORT_BYTES (413) before it is read."""
+    setting = "EMOCUE_MAX_RUN_IMPORT_BYTES"
+    if size > limit_value(setting):
+        message = limit_message(
+            setting=setting, what=file_name or "The file", count=size, unit="bytes"
+        )
+        raise RunImportRejected(
+            f"{file_name or 'The file'} was not imported; nothing was stored.",
+            [message + " Split the file by clips."],
+            code="too_large",
+        )
+
+
+def _check_cue_counts(entries: list[_Entry], problems: _Problems) -> bool:
+    """Each clip's cues within EMOCUE_MAX_CUES_PER_PROPOSAL, the file's within
+    EMOCUE_MAX_RUN_IMPORT_CUES; True when a limit was passed."""
+    per_clip = "EMOCUE_MAX_CUES_PER_PROPOSAL"
+    over = False
+    for entry in entries:
+        if len(entry.cues) > limit_value(per_clip):
+            problems.at = entry.order
+            problems.append(
+                limit_message(
+                    setting=per_clip, what=entry.where, count=len(entry.cues), unit="cues"
+                )
+            )
+            over = True
+    total = sum(len(entry.cues) for entry in entries)
+    if total > limit_value("EMOCUE_MAX_RUN_IMPORT_CUES"):
+        problems.at = -1
+        problems.append(
+            limit_message(
+                setting="EMOCUE_MAX_RUN_IMPORT_CUES", what="The file", count=total, unit="cues"
+            )
+        )
+        over = True
+    return over
+
+
 def _default_label(file_name: str, version: str) -> str:
     stem = PurePath(file_name.replace("\\", "/")).stem if file_name else ""
     stem = display_name_cleaned(stem).strip()
@@ -523,6 +565,7 @@ def run_import(
         RunImportDuplicate: the same bytes were imported into this project before.
     """
     label = (label or "").strip()
+    run_import_size_check(size=len(data), file_name=file_name)
     problems = _Problems()
     if len(label) > LABEL_MAX:
         problems.append(f"The label is {len(label)} characters long; at most {LABEL_MAX}.")
@@ -532,6 +575,8 @@ def run_import(
         problems.at = -1
         problems.append(str(error))
         raise _reject(file_name, problems.in_order()) from None
+    if _check_cue_counts(parsed.entries, problems):
+        raise _reject(file_name, problems.in_order(), code="too_large")
 
     sha256 = hashlib.sha256(data).hexdigest()
     version = sha256[:12]

@@ -17,6 +17,7 @@ from annotate.clips.models import Clip
 from annotate.clips.storage import StorageReadError, storage_download, storage_local_path
 from annotate.core import signals
 from annotate.core.errors import DomainError
+from annotate.core.limits import limit_message, limit_value
 from annotate.runs.models import Cue, ModelRun, Proposal
 from inference.proposers import (
     ClipInput,
@@ -198,6 +199,17 @@ def proposal_run(*, proposal_id: int, claim: str | None = None) -> Proposal | No
                 f"Worker runs {result.proposer} {result.version}, but the run is for "
                 f"version {item.run.version}; re-run with the new version.",
             )
+        elif len(result.cues) > limit_value("EMOCUE_MAX_CUES_PER_PROPOSAL"):
+            # Nothing of it is stored: the proposal fails and says which limit it passed.
+            _proposal_fail(
+                item,
+                limit_message(
+                    setting="EMOCUE_MAX_CUES_PER_PROPOSAL",
+                    what=f"The proposal for clip {item.clip.name}",
+                    count=len(result.cues),
+                    unit="cues",
+                ),
+            )
         else:
             _proposal_store(item, result, claim=claim)
     return Proposal.objects.get(pk=proposal_id)
@@ -237,7 +249,8 @@ def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
                     decision=Cue.Decision.PROPOSED,
                 )
                 for i, cue in enumerate(result.cues)
-            ]
+            ],
+            batch_size=1000,
         )
         locked.status = Proposal.Status.DONE
         locked.model_version = result.version[:200]

@@ -1,6 +1,7 @@
 """Model runs in the browser: start, watch progress live, cancel, retry failed, re-run, and
 the page that imports a model's outside results (a cue JSON or an EMER-style CSV) as a run."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -135,9 +136,6 @@ def run_start_context(role: str) -> dict:
 IMPORT_ROLES = (Membership.Role.MANAGER,)
 
 
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
-
-
 def _page(request: HttpRequest, project, *, status: int = 200, **result) -> HttpResponse:
     # The form posts with hx-select="#import-result": htmx swaps that part of the page in, and
     # the same answer is a whole page for a browser without JavaScript.
@@ -152,7 +150,7 @@ def _page(request: HttpRequest, project, *, status: int = 200, **result) -> Http
         {
             "project": project,
             "imports": imports,
-            "max_mb": MAX_IMPORT_BYTES // (1024 * 1024),
+            "max_mb": settings.EMOCUE_MAX_RUN_IMPORT_BYTES // (1024 * 1024),
             "label": request.POST.get("label", ""),
             **result,
         },
@@ -176,18 +174,11 @@ def run_import_page(request: HttpRequest, slug: str) -> HttpResponse:
             status=400,
             message="Choose a file: an EmoCue cue JSON or an EMER-style CSV of descriptions.",
         )
-    if upload.size > MAX_IMPORT_BYTES:
-        return _page(
-            request,
-            project,
-            status=413,
-            message=f"{upload.name} is {upload.size / 1024 / 1024:.0f} MB; the limit is "
-            f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split the file by clips.",
-        )
     form = RunImportInput(data={"file": upload, "label": request.POST.get("label", "")})
     if not form.is_valid():
         return _page(request, project, status=400, message=errors_sentence(form.errors))
     try:
+        services.run_import_size_check(size=upload.size, file_name=upload.name)
         run = services.run_import(
             project=project,
             by=request.user,
