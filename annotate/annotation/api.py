@@ -33,6 +33,7 @@ from annotate.clips import selectors as clips_selectors
 from annotate.core import selectors as core_selectors
 from annotate.core.api_errors import (
     NOT_SIGNED_IN,
+    OVER_LIMIT,
     DetailOutput,
     RunErrorOutput,
     error_response,
@@ -487,6 +488,7 @@ class AnnotationNextApi(GenericAPIView):
             403: NOT_SIGNED_IN,
             404: _NOT_FOUND,
             409: OpenApiResponse(RunErrorOutput, description="The reserved clip is not ready."),
+            413: OVER_LIMIT,
             503: OpenApiResponse(
                 RunErrorOutput,
                 description="Clips are being handed out very fast right now; try again.",
@@ -535,6 +537,7 @@ class AnnotationDetailApi(GenericAPIView):
                     "ready."
                 ),
             ),
+            413: OVER_LIMIT,
         },
     )
     def post(self, request, slug: str, name: str):
@@ -555,12 +558,13 @@ class AnnotationDetailApi(GenericAPIView):
             403: NOT_SIGNED_IN,
             404: _NO_ANNOTATION,
             409: _CONFLICT,
+            413: OVER_LIMIT,
         },
         examples=[
             OpenApiExample(
                 "Labels",
                 request_only=True,
-                value={"version": 3, "labels": ["happy", "surprised"], "primary_label": "happy"},
+                value={"version": 3, "labels": ["happy", "surprise"], "primary_label": "happy"},
             )
         ],
     )
@@ -670,6 +674,7 @@ class CueListApi(GenericAPIView):
             403: NOT_SIGNED_IN,
             404: _NO_ANNOTATION,
             409: _CONFLICT,
+            413: OVER_LIMIT,
         },
         examples=[
             OpenApiExample(

@@ -8,7 +8,8 @@ from django.db.models import Q
 
 class Annotation(models.Model):
     """One annotator's work on one clip: their decisions on the proposed cues, their own cues,
-    emotion labels (open vocabulary, one primary) and the reasoning description."""
+    emotion labels (from the project's vocabulary unless it allows free labels; one primary)
+    and the reasoning description."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

@@ -32,6 +32,24 @@ class ErrorOutput(serializers.Serializer):
     filename = serializers.CharField(required=False)
 
 
+class LimitOutput(serializers.Serializer):
+    setting = serializers.CharField(help_text="The setting that holds the limit.")
+    value = serializers.IntegerField(help_text="Its value.")
+
+
+class OverLimitOutput(RunErrorOutput):
+    """A refusal over a size limit (code too_large), naming the limit."""
+
+    limit = LimitOutput()
+
+
+OVER_LIMIT = OpenApiResponse(
+    OverLimitOutput,
+    description="Over a size limit (docs/security.md): `limit` names the setting and its value; "
+    "nothing was stored.",
+)
+
+
 NO_PROJECT_DOC = OpenApiResponse(DetailOutput, description="No such project (or not a member).")
 
 

@@ -19,6 +19,7 @@ from annotate.core import selectors as core_selectors
 from annotate.core.api import AUDIT_FILTER_REFUSED, AUDIT_FILTERS, AuditEventOutput, audit_filtered
 from annotate.core.api_errors import (
     NOT_SIGNED_IN,
+    OVER_LIMIT,
     DetailOutput,
     RunErrorOutput,
     error_response,
@@ -698,7 +699,7 @@ class ReviewLabelsApi(ReviewWriteApi):
         operation_id="projects_reviews_labels_update",
         summary="Set the gold emotion labels, the primary one and (if given) the reasoning",
         request=ReviewLabelsInput,
-        responses=_write_responses(),
+        responses={**_write_responses(), 413: OVER_LIMIT},
     )
     def put(self, request, slug: str, name: str):
         return self.write(request, slug, name)
@@ -764,6 +765,7 @@ class ReviewCommentListApi(GenericAPIView):
             400: _BAD_BODY,
             403: _FORBIDDEN,
             404: _COMMENT_NOT_FOUND,
+            413: OVER_LIMIT,
             422: OpenApiResponse(
                 RunErrorOutput,
                 description="No text, a cue of another clip, or a time outside the clip.",

@@ -463,7 +463,12 @@ class RunImportApi(APIView):
                 RunImportErrorOutput,
                 description="The same file was imported before; `run` is that run.",
             ),
-            413: OpenApiResponse(RunImportErrorOutput, description="The file is over 50 MB."),
+            413: OpenApiResponse(
+                RunImportErrorOutput,
+                description="The file is over EMOCUE_MAX_RUN_IMPORT_BYTES, or its cues over "
+                "EMOCUE_MAX_CUES_PER_PROPOSAL (one clip) or EMOCUE_MAX_RUN_IMPORT_CUES; "
+                "`problems` names the limit.",
+            ),
             422: OpenApiResponse(
                 RunImportErrorOutput, description="The file cannot be imported; nothing was stored."
             ),

@@ -175,7 +175,7 @@ EMOCUE_MAX_SUBTITLE_CUES = env.int("EMOCUE_MAX_SUBTITLE_CUES", default=5000)
 EMOCUE_MAX_CUES_PER_PROPOSAL = env.int("EMOCUE_MAX_CUES_PER_PROPOSAL", default=5000)
 # Cues one annotation may hold (the proposals' cues it opens with, decoys and its own cues).
 EMOCUE_MAX_CUES_PER_ANNOTATION = env.int("EMOCUE_MAX_CUES_PER_ANNOTATION", default=10000)
-EMOCUE_MAX_RUN_IMPORT_BYTES = env.int("EMOCUE_MAX_RUN_IMPORT_BYTES", default=100 * 1024 * 1024)
+EMOCUE_MAX_RUN_IMPORT_BYTES = env.int("EMOCUE_MAX_RUN_IMPORT_BYTES", default=50 * 1024 * 1024)
 EMOCUE_MAX_RUN_IMPORT_CUES = env.int("EMOCUE_MAX_RUN_IMPORT_CUES", default=2_000_000)
 EMOCUE_MAX_COMMENT_CHARS = env.int("EMOCUE_MAX_COMMENT_CHARS", default=10_000)
 # The reasoning description of an annotation or a gold record.
