@@ -211,14 +211,18 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         )
 
 # --- API ------------------------------------------------------------------------------------
+# Limits on what a client sends (docs/security.md). The deepest JSON the app reads is a cue
+# file's 4 levels (clip, modality, list, cue); 64 leaves room for any client's wrapping while
+# every recursive walk of the data (json, serializers, the scorer) stays far from Python's limit.
+EMOCUE_MAX_JSON_DEPTH = env.int("EMOCUE_MAX_JSON_DEPTH", default=64)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON bodies; the upload endpoints declare multipart themselves.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bodies, nested at most EMOCUE_MAX_JSON_DEPTH deep; uploads declare multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["annotate.core.parsers.DepthLimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
