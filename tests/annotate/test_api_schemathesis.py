@@ -127,11 +127,19 @@ def world(media_root, wsgi_keeps_the_test_transaction):
     # Three annotators' submitted work on the first clip, under review, with a comment and a
     # reviewer's own gold cue; the manager's own draft on the same clip.
     clip = Clip.objects.get(project=project, name="sample_00000007")
+    # Auto-promotion on, so that POST .../reviews/ answers its list and not only a 409.
     project.annotators_per_clip = 4
-    project.save(update_fields=["annotators_per_clip"])
+    project.auto_promote_consensus = True
+    project.save(update_fields=["annotators_per_clip", "auto_promote_consensus"])
     annotators = [MembershipFactory(project=project, role="annotator").user for _ in range(3)]
     for user in annotators:
         annotate(clip, user, add=[("visual", "He smiles.", 0, 400)])
+    # The other clip's submitted annotation (no gold record): auto-promotion has a clip to judge.
+    annotate(
+        Clip.objects.get(project=project, name="sample_00000012"),
+        annotators[0],
+        add=[("visual", "He frowns.", 0, 400)],
+    )
     record = review_services.gold_record_open(clip=clip, reviewer=manager)
     record = review_services.gold_cue_add(
         record=record,
@@ -247,9 +255,10 @@ def test_uploads_answer_as_documented(case, world):
     _call_and_check(case, world)
 
 
-# Schema-violating requests too (wrong types, missing fields, other methods): never a 5xx.
-# Their answers are not held to the schema: a path value no URL converter matches gets Django's
-# HTML 404, and DRF's pagination ignores a limit or offset that is not a number.
+# Schema-violating requests too (wrong types, missing fields, other methods): never a 5xx, and
+# every JSON answer with a documented status has the documented shape. Their status codes and
+# content types are not held to the schema: a path value no URL converter matches gets Django's
+# HTML 404, and a method the route does not have gets DRF's 405.
 negative = schemathesis.openapi.from_wsgi("/api/schema/", application)
 negative.config.generation.update(modes=[GenerationMode.NEGATIVE], with_security_parameters=False)
 
@@ -257,7 +266,7 @@ negative.config.generation.update(modes=[GenerationMode.NEGATIVE], with_security
 @negative.parametrize()
 @settings(FUZZ, max_examples=6)
 def test_invalid_requests_never_get_a_server_error(case, world):
-    _call_and_check(case, world, checks=[not_a_server_error])
+    _call_and_check(case, world, checks=[not_a_server_error, response_schema_conformance])
 
 
 def _api_routes(patterns, prefix=""):
