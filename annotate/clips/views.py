@@ -12,6 +12,7 @@ from annotate.clips import services as clip_services
 from annotate.clips.selectors import clip_audit_list
 from annotate.core import selectors as core_selectors
 from annotate.core.models import MANAGER_ROLES, Membership
+from annotate.core.pagination import MAX_OFFSET, page_number
 
 HISTORY_ROLES = (Membership.Role.MANAGER, Membership.Role.REVIEWER)
 
@@ -27,14 +28,16 @@ def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         slug=slug, user=request.user, roles=HISTORY_ROLES
     )
     clip = clips_selectors.clip_get(project=project, name=name)
-    raw_page = request.GET.get("page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        return _bad_request(f"page must be a whole number from 1 up, not {raw_page!r}.")
+    page = page_number(request.GET.get("page"))
+    if page is None:
+        return _bad_request(
+            f"page must be a whole number from 1 to {MAX_OFFSET}, not {request.GET['page'][:40]!r}."
+        )
     history = clip_audit_list(
         clip=clip,
         object_type=request.GET.get("type") or None,
         actor=request.GET.get("actor") or None,
-        page=int(raw_page),
+        page=page,
     )
     return render(
         request,

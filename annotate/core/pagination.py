@@ -60,3 +60,13 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         offset["schema"].update(minimum=0, maximum=MAX_OFFSET, default=0)
         offset["description"] = self.offset_query_description.format(max=MAX_OFFSET)
         return [limit, offset]
+
+
+def page_number(raw: str | None) -> int | None:
+    """A page view's `?page=` (1 when left out), or None when it is not a whole number from 1
+    to MAX_OFFSET (int() of "²" or of 5,000 digits raises, which was a 500)."""
+    text = (raw or "1").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_OFFSET else None

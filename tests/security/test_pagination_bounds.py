@@ -45,6 +45,10 @@ def lists(client):
     gold_clip(project, "sample_00000099", cues=[("visual", "A smile.", 0, 500)])
     gold_set = goldset_freeze(project=project, by=manager, note="pages")
     client.force_login(manager)
+    client.pages = {  # the pages that take ?page=
+        "history": reverse("clip-history", args=[project.slug, "sample_00000099"]),
+        "gold set": reverse("goldset-detail", args=[project.slug, gold_set.version]),
+    }
     schema = client.get(reverse("api-schema"), {"format": "json"}).json()
     values = {
         "{slug}": project.slug,
@@ -149,3 +153,15 @@ def test_the_schema_documents_the_bounds_and_the_400(client, lists):
             "default": 0,
         }
         assert "400" in operation["responses"], path
+
+
+@pytest.mark.parametrize("raw", ["1" * 5000, "²", "0", "-1", "x", str(MAX_OFFSET + 1)])
+def test_a_page_number_that_is_not_one_is_a_400_on_the_pages(client, lists, raw):
+    """int() of "²" or of 5,000 digits raised on the history and gold set pages: a 500."""
+    for page, url in client.pages.items():
+        response = client.get(url, {"page": raw})
+        assert response.status_code == 400, (page, response.status_code)
+        assert response.content.decode() == (
+            f"page must be a whole number from 1 to {MAX_OFFSET}, not {raw[:40]!r}."
+        )
+        assert client.get(url, {"page": "1"}).status_code == 200
