@@ -49,9 +49,18 @@ def json_depth_check(text: str, *, limit: int | None = None) -> None:
 
 def json_loads(text: str, **kwargs):
     """json.loads with the depth limit: raises JsonTooDeep before parsing a deeper document, and
-    json.JSONDecodeError as json.loads does."""
+    json.JSONDecodeError as json.loads does (also for an integer too long for int(), which
+    json.loads lets out as a bare ValueError)."""
     json_depth_check(text)
-    return json.loads(text, **kwargs)
+
+    def whole_number(digits: str) -> int:
+        try:
+            return int(digits)
+        except ValueError:
+            message = f"a number of {len(digits)} digits (Python reads at most 4300)"
+            raise json.JSONDecodeError(message, text, text.find(digits)) from None
+
+    return json.loads(text, parse_int=whole_number, **kwargs)
 
 
 class DepthLimitedJSONParser(JSONParser):

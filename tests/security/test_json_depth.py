@@ -135,6 +135,39 @@ def test_a_score_file_nested_5000_deep_is_a_400_naming_the_limit(client, manager
     assert not ScoreJob.objects.filter(project=project).exists()
 
 
+def test_a_number_of_5000_digits_in_a_file_is_refused_not_a_500(client, manager_project):
+    """json.loads lets a too-long integer out as a bare ValueError, which the JSONDecodeError
+    handlers of run imports and score jobs missed."""
+    project, manager = manager_project
+    client.force_login(manager)
+    long = "1" * 5000
+    cue = '{"text": "x", "start_ms": ' + long + ', "end_ms": 2}'
+    response = client.post(
+        reverse("api-run-import", args=[project.slug]),
+        {
+            "file": SimpleUploadedFile(
+                "long.json", f'{{"sample_00000007": {{"visual": [{cue}]}}}}'.encode()
+            )
+        },
+    )
+    assert response.status_code == 422, response.content
+    assert "Not valid JSON: a number of 5000 digits (Python reads at most 4300) at line 1" in (
+        " ".join(response.json()["problems"])
+    )
+    good = b'{"sample_00000007": {"visual": ["A smile."]}}'
+    response = client.post(
+        reverse("api-score-list", args=[project.slug]),
+        {
+            "gold": SimpleUploadedFile("gold.json", good),
+            "predicted": SimpleUploadedFile("predicted.json", ("[" + long + "]").encode()),
+        },
+    )
+    assert response.status_code == 422, response.content
+    assert "predicted.json is not JSON: a number of 5000 digits" in response.json()["detail"]
+    assert not ModelRun.objects.filter(project=project).exists()
+    assert not ScoreJob.objects.filter(project=project).exists()
+
+
 CUE_FILE = b'{"sample_00000007": {"visual": [{"text": "x"}]}}'
 
 
