@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotate.core.auth import htmx_login_required
 from annotate.core.errors import DomainError, answers_refusals, errors_sentence
 from annotate.core.models import Membership
+from annotate.core.pagination import MAX_OFFSET, page_number
 from annotate.core.selectors import project_get_for_user
 from annotate.goldsets import exports as export_services
 from annotate.goldsets import selectors
@@ -171,15 +172,16 @@ def goldset_freeze(request: HttpRequest, slug: str) -> HttpResponse:
 def goldset_detail(request: HttpRequest, slug: str, version: int) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user, roles=VIEW_ROLES)
     gold_set = _gold_set(project, version)
-    raw_page = request.GET.get("page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
+    number = page_number(request.GET.get("page"))
+    if number is None:
         return HttpResponse(
-            f"page must be a whole number from 1 up, not {raw_page!r}.",
+            f"page must be a whole number from 1 to {MAX_OFFSET}, "
+            f"not {request.GET['page'][:40]!r}.",
             status=400,
             content_type="text/plain; charset=utf-8",
         )
     rows = _export_rows(gold_set)
-    page = selectors.goldset_items_page(gold_set=gold_set, page=int(raw_page))
+    page = selectors.goldset_items_page(gold_set=gold_set, page=number)
     for item in page.object_list:  # one column per modality, in the header's order
         item.cue_columns = [item.cues.get(modality, []) for modality in selectors.MODALITIES]
     return render(

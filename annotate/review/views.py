@@ -22,6 +22,7 @@ from annotate.clips.selectors import clip_audit_list, clip_get
 from annotate.core.auth import htmx_login_required
 from annotate.core.errors import DomainError, answers_refusals, errors_sentence
 from annotate.core.models import MANAGER_ROLES, Membership
+from annotate.core.pagination import MAX_OFFSET, page_number
 from annotate.core.selectors import project_get_for_user
 from annotate.review import inputs, services
 from annotate.review import selectors as review_selectors
@@ -398,10 +399,11 @@ HEAT = {"cell": 58, "left": 120, "top": 96}
 def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user, roles=ROLES)
     clip = clip_get(project=project, name=name)
-    raw_page = request.GET.get("page") or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
+    page = page_number(request.GET.get("page"))
+    if page is None:
         return HttpResponse(
-            f"page must be a whole number from 1 up, not {raw_page!r}.",
+            f"page must be a whole number from 1 to {MAX_OFFSET}, "
+            f"not {request.GET['page'][:40]!r}.",
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -409,7 +411,7 @@ def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         clip=clip,
         object_type=request.GET.get("type") or None,
         actor=request.GET.get("actor") or None,
-        page=int(raw_page),
+        page=page,
         names=review_selectors.clip_history_names(clip=clip, role=role),
     )
     return render(

@@ -30,6 +30,7 @@ from annotate.core.display_names import display_name_cleaned
 from annotate.core.errors import DomainError
 from annotate.core.limits import limit_message, limit_value
 from annotate.core.models import Project
+from annotate.core.parsers import JsonTooDeep, json_loads
 from annotate.runs.models import Cue, ModelRun, Proposal
 from inference.csv_cells import csv_row_text
 from inference.emocue360 import MODALITIES, extract_cues
@@ -58,8 +59,15 @@ class RunImportRejected(DomainError):
 
     code = "invalid_file"
 
-    def __init__(self, message: str, problems: list[str] | None = None, *, code: str | None = None):
-        super().__init__(message, code=code)
+    def __init__(
+        self,
+        message: str,
+        problems: list[str] | None = None,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+    ):
+        super().__init__(message, code=code, field=field)
         self.problems = list(problems or [])
 
     def __str__(self) -> str:
@@ -125,16 +133,19 @@ class _Problems:
         return [problem for _, problem in sorted(self._items, key=lambda item: item[0])]
 
 
-def _reject(file_name: str, problems: list[str], *, code: str | None = None) -> RunImportRejected:
+def _reject(
+    file_name: str, problems: list[str], *, code: str | None = None, field: str | None = None
+) -> RunImportRejected:
     shown = problems[:MAX_PROBLEMS]
     if len(problems) > MAX_PROBLEMS:
         shown.append(f"… and {len(problems) - MAX_PROBLEMS} more problem(s) not shown.")
     noun = "problem" if len(problems) == 1 else "problems"
-    return RunImportRejected(
-        f"{file_name or 'The file'} was not imported ({len(problems)} {noun}); nothing was stored.",
-        shown,
-        code=code,
+    message = (
+        f"{file_name or 'The file'} was not imported ({len(problems)} {noun}); nothing was stored."
     )
+    if field:  # a limit the file is over: the message itself names it
+        message = " ".join([message, *problems])
+    return RunImportRejected(message, shown, code=code, field=field)
 
 
 def _type_name(value) -> str:
@@ -235,7 +246,9 @@ def _json_cue(value, *, modality: str, where: str, problems: _Problems) -> _Cue 
 
 def _parse_json(text: str, problems: _Problems) -> _Parsed:
     try:
-        data = json.loads(text, object_pairs_hook=_json_object)
+        data = json_loads(text, object_pairs_hook=_json_object)
+    except JsonTooDeep as error:
+        raise _Fatal(f"Too deeply nested: {error}.", field="file") from None
     except json.JSONDecodeError as error:
         raise _Fatal(
             f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
@@ -290,15 +303,26 @@ def _parse_json(text: str, problems: _Problems) -> _Parsed:
     return _Parsed("emocue-json", entries)
 
 
+# A Python string literal (as pandas writes a list column) and a list of nothing else.
+_PY_STRING = re.compile(
+    r"""[uU]?(?:'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+")"""
+)
+_FLAT_LIST = re.compile(r"\[\s*(?:''\s*,\s*)*(?:''\s*)?\]")
+
+
 def _labels(value: str, *, where: str, column: str, problems: _Problems) -> list[dict]:
     value = value.strip()
     if not value:
         return []
     if value.startswith("["):
-        try:
-            parsed = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            parsed = None
+        parsed = None
+        # Only a flat list of string literals reaches literal_eval: it recurses on nesting
+        # ("[-(-(-...1)))]" is a RecursionError), and these lists have none.
+        if _FLAT_LIST.fullmatch(_PY_STRING.sub("''", value)):
+            try:
+                parsed = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                parsed = None
         if not isinstance(parsed, list | tuple) or not all(isinstance(x, str) for x in parsed):
             problems.append(
                 f"{where}: {column} {value[:60]!r} is not a list of strings "
@@ -415,7 +439,12 @@ def _parse_csv(text: str, problems: _Problems) -> _Parsed:
 
 
 class _Fatal(Exception):
-    """A problem that stops the reading of the file (nothing more can be checked)."""
+    """A problem that stops the reading of the file (nothing more can be checked); `field`, when
+    set, makes the refusal a 400 naming that input (a limit the file is over)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def _detect(text: str) -> str:
@@ -574,7 +603,7 @@ def run_import(
     except _Fatal as error:
         problems.at = -1
         problems.append(str(error))
-        raise _reject(file_name, problems.in_order()) from None
+        raise _reject(file_name, problems.in_order(), field=error.field) from None
     if _check_cue_counts(parsed.entries, problems):
         raise _reject(file_name, problems.in_order(), code="too_large")
 

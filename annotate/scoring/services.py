@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from annotate.core.errors import DomainError
 from annotate.core.models import Project
+from annotate.core.parsers import JsonTooDeep, json_loads
 from annotate.core.queueing import send_on_commit
 from annotate.scoring.models import ScoreJob
 from annotate.scoring.tasks import score_job_run as score_job_run_task
@@ -32,7 +33,9 @@ def _decode(data: bytes | str | dict, role: str, filename: str) -> dict:
         except UnicodeDecodeError as error:
             raise ScoreRejected(f"{label} is not UTF-8 text (byte {error.start}).") from error
     try:
-        return json.loads(data)
+        return json_loads(data)
+    except JsonTooDeep as error:
+        raise ScoreRejected(f"{label} is too deeply nested: {error}.", field=role) from None
     except json.JSONDecodeError as error:
         raise ScoreRejected(
             f"{label} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}."

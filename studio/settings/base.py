@@ -260,16 +260,23 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         )
 
 # --- API ------------------------------------------------------------------------------------
+# Limits on what a client sends (docs/security.md). The deepest JSON the app reads is a cue
+# file's 4 levels (clip, modality, list, cue); 64 leaves room for any client's wrapping while
+# every recursive walk of the data (json, serializers, the scorer) stays far from Python's limit.
+EMOCUE_MAX_JSON_DEPTH = env.int("EMOCUE_MAX_JSON_DEPTH", default=64)
+# The largest ?limit= of a list; the API's own default page is 100.
+EMOCUE_API_MAX_PAGE_SIZE = env.int("EMOCUE_API_MAX_PAGE_SIZE", default=500)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON bodies; the upload endpoints declare multipart themselves.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # JSON bodies, nested at most EMOCUE_MAX_JSON_DEPTH deep; uploads declare multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["annotate.core.parsers.DepthLimitedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "annotate.core.api_schema.StudioAutoSchema",
+    # ?limit= (1 to EMOCUE_API_MAX_PAGE_SIZE) and ?offset=, checked: a 400 names the bounds.
+    "DEFAULT_PAGINATION_CLASS": "annotate.core.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     # A domain error (annotate.core.errors.DomainError) answers with its one status everywhere.
     "EXCEPTION_HANDLER": "annotate.core.errors.api_exception_handler",
