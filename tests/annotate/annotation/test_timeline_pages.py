@@ -302,3 +302,26 @@ def test_the_project_page_lists_my_annotations_only(
         page = client.get(reverse("project-detail", args=[project.slug])).content.decode()
     assert 'id="my-annotations"' in page and 'data-clip="a" data-status="draft"' in page
     assert 'data-clip="b" data-status="draft"' not in page
+
+
+def test_the_timelines_data_are_never_localized(client, opened, settings):
+    """Times, ids and versions in attributes and styles are read by the scripts and by CSS: a
+    deployment that turns on thousands separators must not write "12,345" there. (It also
+    skips Django's number formatting, about a fifth of the page's work: bench/RESULTS.md.)"""
+    settings.USE_THOUSAND_SEPARATOR = True
+    clip = opened.clip
+    clip.duration_ms = 60_000
+    clip.save(update_fields=["duration_ms"])
+    visual = _cues(opened)[0]
+    Cue.objects.filter(pk=visual.pk).update(start_ms=12_000, end_ms=13_480, version=1234)
+    for response in (
+        client.get(_url(opened)),
+        client.get(_url(opened, "workspace/"), headers=HX),
+        client.post(_url(opened, f"cues/{visual.pk}/accept/"), {"version": 1234}, headers=HX),
+    ):
+        body = response.content.decode()
+        assert response.status_code == 200, body[:300]
+        assert f'id="seg-{visual.pk}"' in body
+        assert 'data-start-ms="12000" data-end-ms="13480"' in body
+        assert "--start: 12000; --end: 13480" in body
+        assert "12,000" not in body and "13,480" not in body and "1,23" not in body
