@@ -4,6 +4,7 @@ of fixtures/demo_annotations.py (made through the annotation services)."""
 from io import StringIO
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -314,3 +315,29 @@ def test_a_second_load_keeps_what_is_there_and_leaves_drafts_alone(scripted):
     assert ("sample_00000001", "ann1", "a draft is in progress; left alone") in report.skipped
     assert [c for c, name, _ in report.created] == ["sample_00000001", "sample_00000001"]
     assert Annotation.objects.get(clip=draft_clip, annotator=users["ann1"]).status == "draft"
+
+
+def test_the_demo_manager_opens_every_studio_page_of_the_admin(demo_set, media_root, client):
+    """`demo` is staff, and staff alone opens no admin page: demo_load gives it the studio's
+    model permissions (not superuser: users and groups stay out of its reach)."""
+    call_command(
+        "demo_load",
+        "--out",
+        str(demo_set.out_dir),
+        "--password",
+        "demo-pass-123",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+    signed_in = client.post(reverse("login"), {"username": "demo", "password": "demo-pass-123"})
+    assert signed_in.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+    models = [m for m in admin.site._registry if m._meta.app_label == "annotate"]
+    assert len(models) > 15
+    for model in models:
+        meta = model._meta
+        listing = client.get(reverse(f"admin:annotate_{meta.model_name}_changelist"))
+        assert listing.status_code == 200, meta.model_name
+    demo = User.objects.get(username="demo")
+    assert demo.is_staff and not demo.is_superuser
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403

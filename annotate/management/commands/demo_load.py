@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 
 from annotate.clips.imports import clips_import
@@ -18,6 +19,9 @@ from annotate.runs.models import ModelRun
 
 DEMO_PROJECT = "Demo: talking clips"
 DEMO_K = 3  # annotators per clip: the three demo annotators
+# The demo manager's admin rights: every permission on the studio's own models (not on users,
+# groups or sign-in records). A real deployment's managers get no admin rights by default.
+DEMO_ADMIN_GROUP = "Demo: studio admin"
 
 
 class Command(BaseCommand):
@@ -76,6 +80,7 @@ class Command(BaseCommand):
             project.save(update_fields=["emotion_vocabulary"])
             self.changes.append(f"emotion vocabulary extended with {', '.join(missing)}")
         self._member(project, user, Membership.Role.MANAGER)
+        self._admin_rights(user)
         annotators = {name: self._account(name, password) for name in ANNOTATORS}
         for annotator in annotators.values():
             self._member(project, annotator, Membership.Role.ANNOTATOR)
@@ -131,6 +136,22 @@ class Command(BaseCommand):
             return existing
         self.changes.append(f"account {username} {'updated' if existing else 'created'}")
         return user_ensure(username=username, password=password, is_staff=is_staff)
+
+    def _admin_rights(self, user) -> None:
+        """Staff alone opens no admin page: give the demo manager the studio's models."""
+        group, _ = Group.objects.get_or_create(name=DEMO_ADMIN_GROUP)
+        wanted = set(
+            Permission.objects.filter(content_type__app_label="annotate").values_list(
+                "pk", flat=True
+            )
+        )
+        missing = wanted - set(group.permissions.values_list("pk", flat=True))
+        if missing:
+            group.permissions.add(*missing)
+            self.changes.append(f"group {DEMO_ADMIN_GROUP!r} given {len(missing)} permission(s)")
+        if not user.groups.filter(pk=group.pk).exists():
+            user.groups.add(group)
+            self.changes.append(f"{user.username} added to {DEMO_ADMIN_GROUP!r}")
 
     def _member(self, project, user, role: str) -> None:
         if not Membership.objects.filter(project=project, user=user, role=role).exists():
