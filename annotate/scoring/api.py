@@ -168,6 +168,18 @@ class LeaderboardCellsOutput(serializers.Serializer):
 
 class LeaderboardRowOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
+    rank = serializers.IntegerField(
+        allow_null=True,
+        help_text="1 for the best overall F1; rows without numbers yet come after those with "
+        "them. null for a row that is not scorable: those are listed last.",
+    )
+    scorable = serializers.BooleanField(
+        help_text="false when none of the gold clips is among the run's clips (the "
+        "annotator's submitted clips), or nothing is gold yet: not ranked."
+    )
+    not_scorable = serializers.CharField(
+        help_text="Why the row is not scorable yet; empty when it is."
+    )
     kind = serializers.CharField(help_text="run or human (an annotator's row).")
     name = serializers.CharField(help_text="The run's label, or the annotator's username.")
     proposer = serializers.CharField()
@@ -190,6 +202,7 @@ class LeaderboardSampleOutput(serializers.Serializer):
 
 
 class LeaderboardRowDetailOutput(LeaderboardRowOutput):
+    rank = None  # a rank is a place in the list; one row alone has none
     label = serializers.CharField()
     gold_version = serializers.IntegerField(allow_null=True, help_text="null: the working gold.")
     mode = serializers.CharField()
@@ -209,7 +222,8 @@ class LeaderboardApi(GenericAPIView):
     @extend_schema(
         operation_id="projects_leaderboard_list",
         summary="The leaderboard: each finished run and each annotator scored with EmoCue-360 "
-        "against the working gold or a frozen version, best overall first",
+        "against the working gold or a frozen version, best overall first; rows that are "
+        "not scorable yet (no gold clip among theirs) last, without a rank",
         parameters=[
             goldset_parameter(),
             OpenApiParameter(

@@ -164,6 +164,14 @@ class LeaderboardRow:
     n_samples: int = 0
     scored_clips: int | None = None
     busy: bool = False
+    # Computed, but none of the gold clips is among the run's clips (the annotator's
+    # submissions): nothing to rank it by yet. `not_scorable` says why.
+    not_scorable: str = ""
+    rank: int | None = None
+
+    @property
+    def scorable(self) -> bool:
+        return not self.not_scorable
 
     @property
     def modality_cells(self) -> list[tuple[str, dict]]:
@@ -261,21 +269,38 @@ def leaderboard_row_from_score(score: RunScore, *, variant: str = "paper") -> Le
     row.reference_overall = (
         ((reference.get("scores") or {}).get(variant) or {}).get("overall") or {}
     ).get("f1")
+    coverage = (score.config or {}).get("coverage")
+    if score.computed_generation and coverage and not coverage.get("scored_clips"):
+        row.not_scorable = _not_scorable_reason(kind, coverage.get("gold_clips") or 0)
     return row
+
+
+def _not_scorable_reason(kind: str, gold_clips: int) -> str:
+    if not gold_clips:
+        return "No clip is gold yet: rows are scored once a gold record is final."
+    among = "the clips it ran on" if kind == "run" else "the clips they submitted"
+    return (
+        f"None of the {gold_clips} gold clip{'s' if gold_clips != 1 else ''} is among "
+        f"{among}; it is scored once one is."
+    )
 
 
 def leaderboard_rows(
     *, project: Project, gold_set: GoldSet | None = None, variant: str = "paper"
 ) -> list[LeaderboardRow]:
     """Every row with its strict-mode F1 per modality (95 % CI), overall, and reference-mode
-    overall for one variant; best overall first, rows without numbers last. One query."""
+    overall for one variant; best overall first, rows without numbers after them, ranked 1, 2,
+    ...; rows that cannot be scored (no gold clip among theirs) last, without a rank. One
+    query."""
     queryset = (
         _rows_queryset(project=project, gold_set=gold_set)
         .select_related("run", "annotator")
-        .defer("samples", "config", "run__parameters", "annotator__password")
+        .defer("samples", "run__parameters", "annotator__password")
     )
     rows = [leaderboard_row_from_score(score, variant=variant) for score in queryset]
-    rows.sort(key=lambda r: (r.overall is None, -(r.overall or 0), r.kind, r.name))
+    rows.sort(key=lambda r: (not r.scorable, r.overall is None, -(r.overall or 0), r.kind, r.name))
+    for rank, row in enumerate((r for r in rows if r.scorable), 1):
+        row.rank = rank
     return rows
 
 

@@ -133,11 +133,13 @@ def _choice(request: HttpRequest, name: str, allowed, default: str) -> str:
 
 
 def _rows_context(project: Project, gold_set, variant: str) -> dict:
-    rows = selectors.leaderboard_rows(project=project, gold_set=gold_set, variant=variant)
-    busy = any(r.busy for r in rows)
+    every_row = selectors.leaderboard_rows(project=project, gold_set=gold_set, variant=variant)
+    busy = any(r.busy for r in every_row)
+    rows = [r for r in every_row if r.scorable]
     return {
         "project": project,
         "rows": rows,
+        "not_scorable": [r for r in every_row if not r.scorable],
         "variant": variant,
         "busy": busy,
         "poll_ms": POLL_MS,

@@ -220,3 +220,33 @@ def test_a_cancelled_run_leaves_the_page(client, project, manager, board):
     leaderboard.run_scores_invalidate(project=project, run=run)
     client.force_login(manager)
     assert "signal v1" not in client.get(url(project, "leaderboard-rows")).content.decode()
+
+
+def test_rows_without_a_gold_clip_are_set_apart_not_ranked(
+    client, project, manager, board, django_capture_on_commit_callbacks
+):
+    """Two runs on a clip that is not gold: listed as not scorable yet, with why, after the
+    ranked rows; the API gives them no rank."""
+    other = clip_make(project, "sample_00000099")
+    strays = [
+        run_make(project, {other: [("visual", "A frown.")]}, label=f"stray {n}") for n in (1, 2)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        leaderboard.run_scores_invalidate(project=project, gold_changed=True)
+    client.force_login(manager)
+    html = client.get(url(project)).content.decode()
+    ranked, _, apart = html.partition('id="not-scorable"')
+    assert "signal v1" in ranked and "stray 1" not in ranked and "stray 2" not in ranked
+    assert "Not scorable yet" in apart
+    assert apart.count('data-scorable="0"') == 2
+    assert "None of the 2 gold clips is among the clips it ran on" in apart
+    assert "stray 1" in apart and "stray 2" in apart
+
+    answer = client.get(reverse("api-leaderboard", kwargs={"slug": project.slug})).json()
+    listed = {row["name"]: row for row in answer["results"]}
+    assert [row["rank"] for row in answer["results"]] == [1, 2, None, None]
+    assert listed["signal v1"]["scorable"] is True and listed["signal v1"]["not_scorable"] == ""
+    for stray in strays:
+        row = listed[stray.label]
+        assert row["scorable"] is False and row["rank"] is None
+        assert "None of the 2 gold clips" in row["not_scorable"]
