@@ -100,3 +100,20 @@ def clip_audit_list(
         object_type=object_type or None,
         actor=actor or None,
     )
+
+
+def clip_name_free(*, project: Project, name: str, max_length: int = 200) -> str:
+    """A name like `name` that no clip of the project has: `name_2`, `name_3`, ... (an
+    underscore, as in the sample names, so the name stays one plain URL segment)."""
+    taken = set(
+        Clip.objects.filter(project=project, name__startswith=name[: max_length - 8]).values_list(
+            "name", flat=True
+        )
+    )
+    n = 2
+    while True:
+        suffix = f"_{n}"
+        candidate = name[: max_length - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1

@@ -17,6 +17,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from annotate.clips.ingest import _delete_quietly, _derived_names, _probe_fields
 from annotate.clips.models import Clip
+from annotate.clips.selectors import clip_name_free
 from annotate.clips.tasks import clip_ingest as clip_ingest_task
 from annotate.core.deletion import rows_delete
 from annotate.core.display_names import display_name_problem
@@ -37,12 +38,24 @@ class ClipRejected(DomainError):
     """A clip could not be created or changed; `message` says why in words a user can act on.
     422, or by its code (duplicate and name_taken 409, too_large 413, conflict 409)."""
 
-    def __init__(self, code: str, message: str, *, filename: str = "", field: str | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        filename: str = "",
+        field: str | None = None,
+        suggested_name: str = "",
+    ):
         super().__init__(message, code=code, field=field)
         self.filename = filename
+        self.suggested_name = suggested_name
 
     def api_body(self) -> dict:
-        return {**super().api_body(), "filename": self.filename}
+        body = {**super().api_body(), "filename": self.filename}
+        if self.suggested_name:
+            body["suggested_name"] = self.suggested_name
+        return body
 
 
 class ClipQueueUnavailable(BrokerUnavailable):
@@ -238,10 +251,13 @@ def clip_create(
         same_name = Clip.objects.filter(project=project, name=clip_name).first()
         # A failed clip gives way to a new file of the same name; anything else keeps its name.
         if same_name is not None and same_name.status != Clip.Status.FAILED:
+            free = clip_name_free(project=project, name=clip_name)
             raise ClipRejected(
                 "name_taken",
-                f"Project {project.name!r} already has a clip named {clip_name!r}.",
+                f"Project {project.name!r} already has a clip named {clip_name!r}; give this "
+                f"upload another name, such as {free!r}.",
                 filename=filename,
+                suggested_name=free,
             )
         clip = Clip(
             project=project,
@@ -344,6 +360,7 @@ class UploadResult:
     code: str = ""
     message: str = ""
     clip: Clip | None = None
+    suggested_name: str = ""  # a free name, when the file's name is taken
 
 
 def clips_upload(
@@ -351,9 +368,11 @@ def clips_upload(
     project: Project,
     files: list[UploadedFile],
     subtitles: list[UploadedFile] | None = None,
+    names: list[str] | None = None,
     created_by=None,
 ) -> list[UploadResult]:
-    """Create clips from browser/API uploads; subtitle files pair with videos by file stem."""
+    """Create clips from browser/API uploads; subtitle files pair with videos by file stem.
+    names[i], when given and not blank, is the clip name of files[i] (default: its stem)."""
     by_stem: dict[str, UploadedFile] = {}
     results: list[UploadResult] = []
     for sub in subtitles or []:
@@ -361,8 +380,10 @@ def clips_upload(
         by_stem[stem] = sub
     used: set[str] = set()
     queue_down: ClipQueueUnavailable | None = None
-    for upload in files:
+    names = names or []
+    for index, upload in enumerate(files):
         filename = upload.name or ""
+        name = names[index].strip() if index < len(names) else ""
         stem = filename.rsplit(".", 1)[0]
         sub = by_stem.get(stem)
         if queue_down is not None:  # the rest would be stored and taken out again, one by one
@@ -387,12 +408,21 @@ def clips_upload(
                 project=project,
                 source=upload,
                 filename=filename,
+                name=name or None,
                 subtitle=sub_bytes,
                 subtitle_filename=sub_name,
                 created_by=created_by,
             )
         except (ClipRejected, ClipQueueUnavailable) as error:
-            results.append(UploadResult(filename, False, error.code, error.message))
+            results.append(
+                UploadResult(
+                    filename,
+                    False,
+                    error.code,
+                    error.message,
+                    suggested_name=getattr(error, "suggested_name", ""),
+                )
+            )
             if isinstance(error, ClipQueueUnavailable):
                 queue_down = error
         else:

@@ -38,6 +38,8 @@ def clip_upload(request: HttpRequest, slug: str) -> HttpResponse:
         project=project,
         files=files,
         subtitles=request.FILES.getlist("subtitles"),
+        # One per file, in the files' order (upload.js adds them when files are chosen).
+        names=request.POST.getlist("names"),
         created_by=request.user,
     )
     created = [r for r in results if r.ok]

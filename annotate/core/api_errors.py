@@ -30,6 +30,10 @@ class ErrorOutput(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     filename = serializers.CharField(required=False)
+    suggested_name = serializers.CharField(
+        required=False,
+        help_text="With code name_taken: a clip name that is free now (send it as `name`).",
+    )
 
 
 class LimitOutput(serializers.Serializer):

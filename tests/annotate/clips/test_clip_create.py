@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from annotate.clips.models import Clip
 from annotate.clips.services import (
@@ -204,3 +205,62 @@ def test_a_live_clip_keeps_its_name(project, media_root, tmp_path):
             enqueue=False,
         )
     assert caught.value.code == "name_taken"
+
+
+def test_a_taken_name_is_refused_with_a_free_name_to_use_instead(
+    project, media_root, tmp_path, client, manager
+):
+    for n, name in enumerate(["sample_00000007", "sample_00000007_2"]):
+        clip_create(
+            project=project,
+            source=mediafiles.make_clip(tmp_path / f"{n}.mp4", seconds=1.0 + n / 10),
+            filename=f"{name}.mp4",
+            enqueue=False,
+        )
+    video = mediafiles.make_clip(tmp_path / "new.mp4", seconds=1.5)
+    with pytest.raises(ClipRejected) as caught:
+        clip_create(project=project, source=video, filename="sample_00000007.mp4", enqueue=False)
+    assert caught.value.code == "name_taken"
+    assert caught.value.suggested_name == "sample_00000007_3"
+    assert "such as 'sample_00000007_3'" in caught.value.message
+
+    # The API says it too, and takes the suggestion as `name`.
+    client.force_login(manager)
+    url = reverse("api-clip-list", args=[project.slug])
+    refused = client.post(url, {"file": _upload(video, "sample_00000007.mp4")})
+    assert refused.status_code == 409
+    assert refused.json()["suggested_name"] == "sample_00000007_3"
+    assert Clip.objects.filter(project=project).count() == 2
+    added = client.post(
+        url, {"file": _upload(video, "sample_00000007.mp4"), "name": "sample_00000007_3"}
+    )
+    assert added.status_code == 201, added.content
+    assert added.json()["name"] == "sample_00000007_3"
+
+
+def test_the_upload_page_takes_a_name_per_file(project, media_root, tmp_path, client, manager):
+    clip_create(
+        project=project,
+        source=mediafiles.make_clip(tmp_path / "a.mp4", seconds=1.0),
+        filename="sample_00000007.mp4",
+        enqueue=False,
+    )
+    client.force_login(manager)
+    url = reverse("clip-upload", args=[project.slug])
+    taken = _upload(mediafiles.make_clip(tmp_path / "b.mp4", seconds=1.2), "sample_00000007.mp4")
+    other = _upload(mediafiles.make_clip(tmp_path / "c.mp4", seconds=1.4), "other.mp4")
+    refused = client.post(url, {"files": [taken], "names": ["sample_00000007"]})
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert 'data-suggested-name="sample_00000007_2"' in html and "such as" in html
+    assert Clip.objects.filter(project=project).count() == 1
+
+    taken.seek(0)
+    added = client.post(url, {"files": [taken, other], "names": ["renamed one", ""]})
+    assert added.status_code == 201, added.content
+    names = set(Clip.objects.filter(project=project).values_list("name", "original_filename"))
+    assert names == {
+        ("sample_00000007", "sample_00000007.mp4"),
+        ("renamed one", "sample_00000007.mp4"),
+        ("other", "other.mp4"),
+    }
