@@ -1,16 +1,20 @@
-"""The 500 handler: when a service a request needs is down (PostgreSQL restarting, the Celery
-broker unreachable), answer 503 with a message a person can act on and a Retry-After, as JSON
-for the API and plain HTML elsewhere, instead of the generic 500. It reads nothing from the
-database, which may be the service that is down. Any other error keeps Django's 500: a
-database error is called "not reachable" only when the connection failed (a query the
-database refused, such as SQLite's "too many SQL variables", is a bug, not an outage)."""
+"""The error handlers: 404, 403 and 500 as pages in the site's layout that say where to go
+next (frontend/templates/errors/), and as JSON under /api/.
+
+When a service a request needs is down (PostgreSQL restarting, the Celery broker unreachable),
+the 500 handler answers 503 with a message a person can act on and a Retry-After, as JSON for
+the API, plain text for htmx and a page elsewhere. The 500 and 503 pages are rendered without
+the request, so no context processor runs and nothing is read from the database, which may be
+the service that is down; nor do they show the error. A database error is called "not
+reachable" only when the connection failed (a query the database refused, such as SQLite's
+"too many SQL variables", is a bug, not an outage): any other error is a 500."""
 
 import sys
 
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.html import escape
-from django.views.defaults import server_error as django_server_error
+from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 RETRY_AFTER_S = 10
@@ -80,22 +84,66 @@ def unavailable_message(error: BaseException | None) -> str | None:
     return None
 
 
+SERVER_ERROR = "The server hit an error it did not expect; it has been logged."
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "json" in request.headers.get("Accept", "")
+
+
+def _next_steps(request: HttpRequest) -> dict:
+    """Where the error page's links lead: the page the user came from (only one on this
+    site) and, for signing in, this page."""
+    referer = request.headers.get("Referer", "")
+    same_site = referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    back = referer if same_site and referer != request.build_absolute_uri() else ""
+    return {"back": back, "next": request.get_full_path() if request.method == "GET" else ""}
+
+
+def _page(request: HttpRequest, template: str, status: int, context: dict | None = None):
+    """An error page with the request's context (the signed-in user in the top bar); without
+    it when the database cannot give that (the session and user are read from it)."""
+    context = {**_next_steps(request), **(context or {})}
+    try:
+        body = loader.render_to_string(template, context, request)
+    except DatabaseError:
+        body = loader.render_to_string(template, context)
+    return HttpResponse(body, status=status)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # The exception's text is not shown: it can name what the user may not see.
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return _page(request, "errors/404.html", 404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            {"code": "forbidden", "detail": "You do not have permission to do this."}, status=403
+        )
+    return _page(request, "errors/403.html", 403)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # Django calls the handler inside its `except` block, so the error is still at hand.
     message = unavailable_message(sys.exc_info()[1])
-    if message is None:
-        return django_server_error(request)
-    wants_json = request.path.startswith("/api/") or "json" in request.headers.get("Accept", "")
-    if wants_json:
-        response = JsonResponse({"code": "service_unavailable", "detail": message}, status=503)
+    status = 500 if message is None else 503
+    if _wants_json(request):
+        code = "server_error" if message is None else "service_unavailable"
+        response = JsonResponse({"code": code, "detail": message or SERVER_ERROR}, status=status)
     elif request.headers.get("HX-Request"):
-        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
-    else:
         response = HttpResponse(
-            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Service '
-            "unavailable · EmoCue Studio</title></head><body><h1>Service unavailable</h1>"
-            f"<p>{escape(message)}</p></body></html>",
-            status=503,
+            message or SERVER_ERROR, status=status, content_type="text/plain; charset=utf-8"
         )
-    response["Retry-After"] = str(RETRY_AFTER_S)
+    else:
+        # Without the request: no context processor, no query (the database may be down).
+        template = "errors/500.html" if message is None else "errors/503.html"
+        context = {"message": message, "next": request.path}
+        response = HttpResponse(loader.render_to_string(template, context), status=status)
+    if message is not None:
+        response["Retry-After"] = str(RETRY_AFTER_S)
     return response

@@ -42,6 +42,7 @@ UNGUARDED = {
     "logout": "signs out whoever asks",
     "api-schema": "describes the API; no data of any project",
     "api-docs": "the interactive docs page for that schema",
+    "favicon": "a redirect to the site's icon, a static file",
     # Each user's own list: see test_project_lists_show_only_ones_own_projects.
     "project-list": "lists the projects the user is a member of",
     "api-project-list": "lists the projects the user is a member of; creating one (POST) is for "

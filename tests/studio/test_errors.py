@@ -7,13 +7,15 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from kombu.exceptions import OperationalError as BrokerError
 
 from annotate.clips.models import Clip
+from studio.errors import SERVER_ERROR, server_error
 from tests import mediafiles
 from tests.conftest import stored_files
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, UserFactory
 
 DB_DOWN = OperationalError(
     'connection to server at "127.0.0.1", port 5432 failed: Connection refused'
@@ -46,6 +48,7 @@ def test_a_page_with_the_database_down_is_a_503_page(logged_in, member, database
     body = response.content.decode()
     assert "<h1>Service unavailable</h1>" in body and "database is not reachable" in body
     assert "Traceback" not in body and "5432" not in body
+    assert 'class="topbar"' in body and "studio/studio.css" in body  # the site's layout
 
 
 def test_an_htmx_request_with_the_database_down_gets_the_message_as_text(
@@ -94,4 +97,80 @@ def test_other_errors_stay_a_500(logged_in, member):
     with mock.patch.object(SessionStore, "load", side_effect=ZeroDivisionError):
         response = logged_in.get(f"/p/{member.project.slug}/")
     assert response.status_code == 500
-    assert "Service unavailable" not in response.content.decode()
+    body = response.content.decode()
+    assert "Service unavailable" not in body
+    assert "<h1>Something went wrong</h1>" in body and 'class="topbar"' in body
+    assert 'href="/"' in body and "ZeroDivisionError" not in body and "Traceback" not in body
+    with mock.patch.object(SessionStore, "load", side_effect=ZeroDivisionError):
+        answer = logged_in.get("/api/projects/")
+    assert answer.status_code == 500
+    assert answer.json() == {"code": "server_error", "detail": SERVER_ERROR}
+
+
+def test_the_500_page_renders_with_the_database_gone(rf, db, django_assert_num_queries):
+    """Nothing of the 500 or 503 page comes from the database: it renders with every
+    connection attempt failing, and makes no query."""
+    request = rf.get("/p/some-project/")
+    with (
+        django_assert_num_queries(0),
+        mock.patch.object(BaseDatabaseWrapper, "ensure_connection", side_effect=DB_DOWN),
+    ):
+        for error, status, heading in (
+            (ZeroDivisionError("secret detail"), 500, "Something went wrong"),
+            (DB_DOWN, 503, "Service unavailable"),
+        ):
+            try:
+                raise error
+            except Exception:
+                response = server_error(request)
+            body = response.content.decode()
+            assert response.status_code == status
+            assert f"<h1>{heading}</h1>" in body and 'class="topbar"' in body
+            assert "secret detail" not in body and "5432" not in body
+
+
+def test_a_404_is_a_page_in_the_site_layout_that_says_where_to_go(logged_in, member):
+    response = logged_in.get(
+        "/p/no-such-project/", headers={"Referer": "http://testserver/p/elsewhere/"}
+    )
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "<h1>Page not found</h1>" in body and 'class="topbar"' in body
+    assert member.user.username in body  # signed in: the top bar says who
+    assert '<a href="/">Your projects</a>' in body
+    assert 'href="http://testserver/p/elsewhere/" data-back' in body
+    assert "No such project" not in body  # the exception's text is not shown
+    # A referer from another site is not offered as "back".
+    other = logged_in.get("/p/no-such-project/", headers={"Referer": "https://evil.test/x"})
+    assert "evil.test" not in other.content.decode()
+
+    signed_out = Client().get("/no/such/page/")
+    assert signed_out.status_code == 404
+    assert 'href="/login/?next=/no/such/page/">Sign in</a>' in signed_out.content.decode()
+
+
+def test_the_api_keeps_json_errors(logged_in):
+    response = logged_in.get("/api/no-such-endpoint/")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+    response = logged_in.get("/api/projects/no-such-project/")
+    assert response.status_code == 404 and "detail" in response.json()
+
+
+def test_a_403_is_a_page_in_the_site_layout(client, db):
+    staff = UserFactory(username="clerk", is_staff=True)  # staff without model permissions
+    client.force_login(staff)
+    response = client.get("/admin/auth/user/")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "<h1>Not allowed</h1>" in body and 'class="topbar"' in body
+    assert "Sign in with another account" in body and '<a href="/">Your projects</a>' in body
+
+
+def test_the_favicon_is_linked_and_answers_at_favicon_ico(client, db):
+    page = client.get("/login/").content.decode()
+    assert 'rel="icon" href="/static/studio/favicon.svg"' in page
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == "/static/studio/favicon.ico"
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file

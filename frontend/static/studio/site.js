@@ -1,11 +1,16 @@
 // What every page shares, as listeners rather than inline handlers (the Content-Security-Policy
 // allows no inline script, no on* attribute and no eval, so htmx's hx-on is off too):
-// - a button with data-reload reloads the page;
+// - a button with data-reload reloads the page; a link with data-back goes back;
 // - a form with data-confirm asks that question before it is sent;
 // - an htmx element with data-reveal-error hides its .loading and shows its .error when its
 //   request fails (an error answer, or no answer at all).
 document.addEventListener("click", (event) => {
   if (event.target.closest && event.target.closest("button[data-reload]")) location.reload();
+  // A link with data-back goes back in the history (its href is where it came from).
+  if (event.target.closest && event.target.closest("a[data-back]") && history.length > 1) {
+    event.preventDefault();
+    history.back();
+  }
 });
 document.addEventListener("submit", (event) => {
   const form = event.target;
