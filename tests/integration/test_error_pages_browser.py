@@ -8,7 +8,7 @@ from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_favicon_loads_and_a_missing_page_is_the_styled_404(live_server, browser):
+def test_the_favicon_loads_and_a_missing_page_is_the_styled_404(live_server, browser, caplog):
     user = UserFactory(username="lead")
     MembershipFactory(project=ProjectFactory(name="Errors test"), user=user, role="manager")
     page = browser.new_page()
@@ -29,6 +29,9 @@ def test_the_favicon_loads_and_a_missing_page_is_the_styled_404(live_server, bro
     assert page.evaluate("document.images.length") == 1  # the icon itself, shown as an image
     assert not [f for f in failed if "favicon" in f], failed
     assert not [e for e in errors if "favicon" in e or "404" in e], errors
+    # Chromium's own /favicon.ico requests reach no page event: the server's log sees them.
+    not_found = [r.getMessage() for r in caplog.records if r.name == "django.request"]
+    assert not [m for m in not_found if "favicon" in m], not_found
 
     # A page that does not exist: the site's layout, who is signed in, and ways on.
     page.goto(f"{live_server.url}/p/no-such-project/annotate/nothing/")
@@ -42,3 +45,5 @@ def test_the_favicon_loads_and_a_missing_page_is_the_styled_404(live_server, bro
     page.go_back()
     assert page.inner_text("h1") == "Page not found"
     assert not [f for f in failed if "favicon" in f], failed
+    not_found = [r.getMessage() for r in caplog.records if r.name == "django.request"]
+    assert not [m for m in not_found if "favicon" in m], not_found
