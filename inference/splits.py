@@ -146,6 +146,73 @@ def split_items(
     if not _is_number(tolerance) or not 0 <= tolerance <= 1:
         raise SplitError(f"tolerance must be a number between 0 and 1, got {tolerance!r}")
     clips = _check_items(items)
+    options = {"seed": seed, "stratify": stratify, "grouped": grouped, "tolerance": tolerance}
+    try:
+        return _split(clips, checked, **options)
+    except SplitError as error:
+        suggestion = _feasible_suggestion(clips, checked, **options)
+        if suggestion:
+            raise SplitError(f"{str(error).rstrip('.')}. {suggestion}") from None
+        raise
+
+
+def _largest_remainder(ratios: Mapping[str, float], total: int) -> dict[str, int]:
+    """Whole counts summing to `total`, each at least 1, as close to the ratios as that allows."""
+    exact = {s: r * total for s, r in ratios.items()}
+    counts = {s: max(1, math.floor(v)) for s, v in exact.items()}
+    by_remainder = sorted(ratios, key=lambda s: (-(exact[s] - math.floor(exact[s])), -ratios[s]))
+    while sum(counts.values()) < total:
+        for s in by_remainder:
+            if sum(counts.values()) < total:
+                counts[s] += 1
+    while sum(counts.values()) > total:
+        biggest = max(counts, key=lambda s: (counts[s] - exact[s], counts[s]))
+        counts[biggest] -= 1
+    return counts
+
+
+def _feasible_suggestion(clips: list[SplitItem], ratios: dict[str, float], **options) -> str:
+    """The split that would work, as a sentence: the requested splits with the fewest
+    dropped (smallest ratios first), each given the whole number of clips nearest to its
+    share, as long as those shares stay within the tolerance of the asked ratios; checked by
+    making that split. "" when none would work."""
+    total = len(clips)
+    kept = sorted(ratios, key=lambda s: -ratios[s])  # stable: equal ratios keep their order
+    for k in range(len(ratios), 0, -1):
+        names = [s for s in ratios if s in kept[:k]]
+        if k > total:
+            continue
+        share = sum(ratios[s] for s in names)
+        wanted = {s: ratios[s] / share for s in names}
+        counts = _largest_remainder(wanted, total)
+        if any(abs(counts[s] / total - wanted[s]) > options["tolerance"] for s in names):
+            continue
+        rounded = {s: round(counts[s] / total, 2) for s in names}
+        rounded[names[-1]] = round(1 - sum(rounded[s] for s in names[:-1]), 2)
+        if min(rounded.values()) <= 0:
+            continue
+        try:
+            _split(clips, rounded, **options)
+        except SplitError:
+            continue
+        shown = ", ".join(f'"{s}": {rounded[s]:g}' for s in names)
+        return (
+            f"With {total} clips this split would work: "
+            f"{'/'.join(str(counts[s]) for s in names)} clips ({'/'.join(names)}), "
+            f"i.e. ratios {{{shown}}}."
+        )
+    return ""
+
+
+def _split(
+    clips: list[SplitItem],
+    checked: dict[str, float],
+    *,
+    seed: int,
+    stratify: bool,
+    grouped: bool,
+    tolerance: float,
+) -> dict[str, list[str]]:
 
     members: dict[tuple[int, str], list[SplitItem]] = {}
     for item in clips:
