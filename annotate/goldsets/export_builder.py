@@ -165,15 +165,15 @@ def _split(
 
 
 def _datasheet(gold_set: GoldSet) -> dict:
-    # Agreement is left out: it is computed from the annotations as they are now (not as frozen,
-    # and with the embedding model), which would make two exports of one version differ.
+    # Agreement as stored when the version was frozen (recomputing it now would see later
+    # annotations and make two exports of one version differ); older versions have none.
     return {
         "project": gold_set.project.name,
         "version": gold_set.version,
         "frozen_at": gold_set.frozen_at.isoformat(),
         "licence": gold_set.licence,
         "provenance": gold_set.provenance,
-        "agreement": {},
+        "agreement": gold_set.agreement or {},
         "note": gold_set.note,
     }
 

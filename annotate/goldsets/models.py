@@ -27,6 +27,11 @@ class GoldSet(models.Model):
     counts = models.JSONField(
         default=dict, blank=True, help_text="Clips, cues per modality, label distribution."
     )
+    agreement = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Inter-annotator agreement when it was frozen (the datasheet prints it).",
+    )
     content_sha256 = models.CharField(max_length=64, help_text="Of the items' canonical JSON.")
     frozen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -11,6 +11,7 @@ from annotate.core.errors import DomainError
 from annotate.core.models import Project
 from annotate.goldsets import selectors
 from annotate.goldsets.models import GoldSet, GoldSetItem
+from annotate.review.quality import project_label_agreement
 
 __all__ = ["GoldSetRejected", "goldset_freeze"]
 
@@ -61,6 +62,23 @@ def _provenance(*, records, by, frozen_at, latest: GoldSet | None, changes: dict
 
 
 @transaction.atomic
+def _agreement(project: Project) -> dict:
+    """The agreement figures as the quality page shows them now, kept with the version so that
+    every export of it prints the same ones (recomputing later would see later annotations)."""
+    alpha = project_label_agreement(project=project)
+    figures = {
+        "measure": "Krippendorff's alpha (nominal) of the primary emotion label, "
+        "submitted annotations",
+        "alpha": round(float(alpha.alpha), 3) if alpha.alpha is not None else None,
+        "clips": alpha.n_units,
+        "annotators": alpha.n_coders,
+        "distinct_labels": alpha.n_values,
+    }
+    if alpha.alpha is None:
+        figures["why_none"] = alpha.reason
+    return figures
+
+
 def goldset_freeze(*, project: Project, by, note: str = "", licence: str = "") -> GoldSet:
     """Snapshot every final gold record of the project into version last + 1.
 
@@ -101,6 +119,7 @@ def goldset_freeze(*, project: Project, by, note: str = "", licence: str = "") -
         licence=licence,
         counts=selectors.gold_counts(items),
         content_sha256=content_sha256,
+        agreement=_agreement(project),
         frozen_by=by if getattr(by, "pk", None) else None,
         frozen_at=frozen_at,
         provenance=_provenance(

@@ -96,6 +96,17 @@ def _cue_set(cues) -> dict[str, list]:
     return out
 
 
+def project_label_agreement(*, project: Project) -> AlphaResult:
+    """Krippendorff's alpha of the primary labels of the project's submitted annotations, as
+    the quality page shows it, without the cue scorer (no embedding model to load)."""
+    labels: dict[int, dict[int, str]] = defaultdict(dict)
+    for clip_id, annotator_id, label in Annotation.objects.filter(
+        clip__project=project, status=Annotation.Status.SUBMITTED
+    ).values_list("clip_id", "annotator_id", "primary_label"):
+        labels[clip_id][annotator_id] = _label(label)
+    return primary_label_alpha(labels=labels)
+
+
 def project_quality_get(*, project: Project, scorer=None) -> ProjectQuality:
     """Agreement and per-annotator figures of a project's submitted annotations.
 

@@ -133,10 +133,14 @@ def datasheet_md(data: Mapping) -> bytes:
         "| split | clips | groups | visual cues | auditory cues | emotional cues | timed cues |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name in [*names, None]:
+    # A single split is the whole set: a total beside it would only repeat it (and read
+    # "all | all" when the split is named all).
+    with_total = len(names) > 1
+    total_name = "total" if "total" not in names else "total of all splits"
+    for name in [*names, None] if with_total else names:
         s = splits[name] if name else counts["total"]
         lines.append(
-            f"| {_cell(name) if name else '**all**'} | {s['clips']} | {s['groups']} | "
+            f"| {_cell(name) if name else f'**{total_name}**'} | {s['clips']} | {s['groups']} | "
             + " | ".join(str(s["cues"][m]) for m in MODALITIES)
             + f" | {sum(s['timed_cues'].values())} |"
         )
@@ -144,14 +148,18 @@ def datasheet_md(data: Mapping) -> bytes:
         "",
         "## Primary emotion by split",
         "",
-        "| label | " + " | ".join(_cell(n) for n in names) + " | all | share |",
-        "|---|" + "---:|" * (len(names) + 2),
+        "| label | "
+        + " | ".join(_cell(n) for n in names)
+        + (f" | {total_name}" if with_total else "")
+        + " | share |",
+        "|---|" + "---:|" * (len(names) + 1 + with_total),
     ]
     for label, entry in data["label_distribution"].items():
         lines.append(
             f"| {_cell(label)} | "
             + " | ".join(str(entry["by_split"][n]) for n in names)
-            + f" | {entry['clips']} | {entry['share']:.1%} |"
+            + (f" | {entry['clips']}" if with_total else "")
+            + f" | {entry['share']:.1%} |"
         )
     lines += ["", "## Inter-annotator agreement", "", *_fields_list(data.get("agreement") or {})]
     lines += ["", "## Provenance", "", *_fields_list(data.get("provenance") or {})]
