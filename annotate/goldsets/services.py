@@ -61,7 +61,6 @@ def _provenance(*, records, by, frozen_at, latest: GoldSet | None, changes: dict
     }
 
 
-@transaction.atomic
 def _agreement(project: Project) -> dict:
     """The agreement figures as the quality page shows them now, kept with the version so that
     every export of it prints the same ones (recomputing later would see later annotations)."""
@@ -79,6 +78,7 @@ def _agreement(project: Project) -> dict:
     return figures
 
 
+@transaction.atomic
 def goldset_freeze(*, project: Project, by, note: str = "", licence: str = "") -> GoldSet:
     """Snapshot every final gold record of the project into version last + 1.
 
