@@ -1,9 +1,9 @@
 """Clip reads of a project the caller may see (core/selectors checks membership), and a clip's
 audit history (filtered, paginated, each event with word-level changes)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -11,10 +11,12 @@ from annotate.clips.models import Clip
 from annotate.core.history import (
     PAGE_SIZE,
     AuditEntry,
+    AuditReferences,
     audit_actor_filtered,
     audit_actor_sort_key,
     audit_changes,
     audit_state_named,
+    audit_state_readable,
 )
 from annotate.core.models import AuditEvent, Project
 
@@ -36,14 +38,33 @@ def clip_get(*, project: Project, name: str) -> Clip:
 
 @dataclass
 class ClipAudit:
-    """One page of a clip's history plus what the filter menus offer."""
+    """One page of a clip's history (limit and offset, as the API pages it) plus what the
+    filter menus offer."""
 
     entries: list[AuditEntry]
-    page: Page
+    total: int
+    limit: int
+    offset: int
     object_types: list[str] = field(default_factory=list)
     actors: list[str] = field(default_factory=list)
     object_type: str | None = None
     actor: str | None = None
+
+    @property
+    def first(self) -> int:
+        return self.offset + 1 if self.entries else 0
+
+    @property
+    def last(self) -> int:
+        return self.offset + len(self.entries)
+
+    @property
+    def previous_offset(self) -> int | None:
+        return max(0, self.offset - self.limit) if self.offset > 0 else None
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.limit if self.offset + self.limit < self.total else None
 
 
 def clip_audit_list(
@@ -51,17 +72,21 @@ def clip_audit_list(
     clip: Clip,
     object_type: str | None = None,
     actor: str | None = None,
-    page: int = 1,
-    per_page: int = PAGE_SIZE,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
     names: dict[int, str] | None = None,
+    references: Callable[[list[AuditEvent]], AuditReferences] | None = None,
 ) -> ClipAudit:
-    """A page of the clip's audit events, newest first, with their diffs; filterable by object
-    type and by actor. Three queries whatever the page holds: the filter menus, the count and
-    the page (actor joined).
+    """A page of the clip's history, newest first, with their diffs, every id named (users,
+    cues by their words, the gold record by its clip); filterable by object type and actor.
+    A fixed handful of queries whatever the page holds: the filter menus, the count, the page
+    (actor joined), and the names of what the page's events point at.
 
     names: user id -> the name shown instead of the username (a blind project's annotators,
     for a reviewer); it names the actors, fills the actor menu, is what the actor filter
-    matches, and replaces those users' ids in the events' states."""
+    matches, and replaces those users' ids in the events' states.
+    references: names what the page's events point at (users, cues, the gold record); the
+    capability that shows the page gives it, as it may read the objects (review does)."""
     events = AuditEvent.objects.filter(clip=clip)
     menus = events.order_by().values_list("object_type", "actor_id", "actor__username").distinct()
     object_types, actors = set(), set()
@@ -74,27 +99,31 @@ def clip_audit_list(
     if actor:
         events = audit_actor_filtered(events, actor, names)
     events = events.select_related("actor").order_by("-at", "-pk")
-    paginator = Paginator(events, per_page, allow_empty_first_page=True)
-    try:
-        current = paginator.page(page)
-    except EmptyPage:
+    total = events.count()
+    if offset and offset >= total:
         raise Http404(
-            f"Page {page} is past the end of this history ({paginator.num_pages} "
-            f"page{'s' if paginator.num_pages != 1 else ''})."
-        ) from None
+            f"offset {offset} is past the end of this history ({total} "
+            f"event{'s' if total != 1 else ''})."
+        )
+    page = list(events[offset : offset + limit])
+    refs = references(page) if references is not None else None
+
+    def readable(state):
+        return audit_state_readable(audit_state_named(state, names), refs)
+
     entries = [
         AuditEntry(
             event=event,
-            changes=audit_changes(
-                audit_state_named(event.before, names), audit_state_named(event.after, names)
-            ),
+            changes=audit_changes(readable(event.before), readable(event.after)),
             names=names,
         )
-        for event in current.object_list
+        for event in page
     ]
     return ClipAudit(
         entries=entries,
-        page=current,
+        total=total,
+        limit=limit,
+        offset=offset,
         object_types=sorted(object_types),
         actors=sorted(actors, key=audit_actor_sort_key),
         object_type=object_type or None,

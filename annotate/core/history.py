@@ -3,23 +3,24 @@ diff of what changed) and the project-wide trail for download. The access rule (
 and managers; managers for the download) lives in the views, as for every other page."""
 
 import difflib
-import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import QuerySet
 
 from annotate.core.models import AuditEvent, Project
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
+PAGE_SIZES = (10, 25, 50, 100)  # what the history page offers; the API takes any limit
 
 
-JSON_SHOWN = 240  # characters of a JSON value (a cue's evidence) shown before "…"
+JSON_SHOWN = 600  # characters of a structured value (a cue's evidence) shown before "…"
+TEXT_SHOWN = 60  # characters of a cue's text where it names the cue
 
 
 # Bookkeeping that changes on every write (or is the page's own clip): never news in a diff.
-HIDDEN_FIELDS = frozenset({"id", "clip_id", "version", "created_at", "updated_at"})
+HIDDEN_FIELDS = frozenset({"id", "clip_id", "project_id", "version", "created_at", "updated_at"})
 
 
 # What people look at first; other fields follow by name (JSONB does not keep key order).
@@ -75,6 +76,96 @@ def audit_state_named(state, names: dict[int, str] | None):
             }
         shown[key] = value
     return shown
+
+
+# Snapshot fields that point at another object of the clip, and what kind of object: the
+# history names it ("gold record of sample_1", a cue by its words) instead of showing its id.
+REFERENCE_FIELDS = {
+    "record_id": "gold_record",
+    "gold_cue_id": "gold_cue",
+    "derived_from_id": "cue",
+    "source_cues": "cue",
+    "annotation_id": "annotation",
+}
+
+
+@dataclass
+class AuditReferences:
+    """What the ids in a clip's snapshots stand for, as the reader may see them: users by
+    name ("Annotator n" where the reader must not know who), cues and gold cues by their
+    words, annotations by whose they are, the gold record by its clip."""
+
+    clip_name: str = ""
+    users: dict[int, str] = field(default_factory=dict)
+    objects: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def user(self, user_id):
+        return self.users.get(user_id, user_id)
+
+    def object(self, kind: str, object_id):
+        if kind == "gold_record":
+            return f"gold record of {self.clip_name}" if self.clip_name else object_id
+        label = self.objects.get((kind, object_id))
+        if label is None:
+            return f"{kind.replace('_', ' ')} #{object_id}"
+        return label
+
+
+def audit_text_label(text: str) -> str:
+    """A cue named by its words, short enough to sit in a line."""
+    text = " ".join(str(text).split())
+    return f"“{text if len(text) <= TEXT_SHOWN else text[: TEXT_SHOWN - 1] + '…'}”"
+
+
+def audit_state_readable(state, refs: AuditReferences | None):
+    """A snapshot as people read it: user ids replaced by names, ids of the clip's cues, gold
+    cues, annotations and gold record by what they are. Without refs, the snapshot as is."""
+    if refs is None or not isinstance(state, dict):
+        return state
+    shown = {}
+    for key, value in state.items():
+        kind = REFERENCE_FIELDS.get(key)
+        if key in USER_FIELDS and isinstance(value, int):
+            value = refs.user(value)
+        elif kind and isinstance(value, list):
+            value = [refs.object(kind, v) if isinstance(v, int) else v for v in value]
+        elif kind and isinstance(value, int):
+            value = refs.object(kind, value)
+        elif key == "provenance" and isinstance(value, dict):
+            value = {
+                **value,
+                "annotations": [
+                    {**item, "annotator": refs.user(item.get("annotator"))}
+                    if isinstance(item, dict)
+                    else item
+                    for item in value.get("annotations") or []
+                ],
+            }
+            if not value["annotations"]:
+                del value["annotations"]
+        shown[key] = value
+    return shown
+
+
+def audit_referenced_ids(states) -> tuple[set[int], dict[str, set[int]]]:
+    """The user ids and the (kind -> object ids) that these snapshots point at."""
+    users: set[int] = set()
+    objects: dict[str, set[int]] = {}
+    for state in states:
+        if not isinstance(state, dict):
+            continue
+        for key, value in state.items():
+            kind = REFERENCE_FIELDS.get(key)
+            if key in USER_FIELDS and isinstance(value, int):
+                users.add(value)
+            elif kind:
+                values = value if isinstance(value, list) else [value]
+                objects.setdefault(kind, set()).update(v for v in values if isinstance(v, int))
+            elif key == "provenance" and isinstance(value, dict):
+                for item in value.get("annotations") or []:
+                    if isinstance(item, dict) and isinstance(item.get("annotator"), int):
+                        users.add(item["annotator"])
+    return users, objects
 
 
 @dataclass(frozen=True)
@@ -171,15 +262,35 @@ def _display(name: str, value) -> str:
         return "yes" if value else "no"
     if name.endswith("_ms") and isinstance(value, int):
         return f"{value / 1000:.2f} s"
-    if name.endswith("_at") and isinstance(value, str):
+    if (name == "at" or name.endswith("_at")) and isinstance(value, str):
         try:
             return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S")
         except ValueError:
             return value
     if isinstance(value, (dict, list)):
-        shown = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        shown = _flat(value)
         return shown if len(shown) <= JSON_SHOWN else shown[: JSON_SHOWN - 1] + "…"
     return str(value)
+
+
+def _flat(value) -> str:
+    """A structured value (provenance, evidence) as words a diff can compare: "key: value"
+    pairs in key order, lists item by item, times as people read them."""
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{_label(str(k))}: {_flat(v) if isinstance(v, (dict, list)) else _display(str(k), v)}"
+            for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))
+        )
+    if isinstance(value, list):
+        return ", ".join(
+            f"({_flat(v)})"
+            if isinstance(v, dict)
+            else _flat(v)
+            if isinstance(v, list)
+            else _display("", v)
+            for v in value
+        )
+    return _display("", value)
 
 
 def _is_empty(value) -> bool:
@@ -255,8 +366,15 @@ def audit_changes(before: dict | None, after: dict | None) -> list[FieldChange]:
                 )
             )
             continue
-        if isinstance(old, list) and isinstance(new, list):
+        if (
+            isinstance(old, list)
+            and isinstance(new, list)
+            and not any(isinstance(v, (dict, list)) for v in (*old, *new))
+        ):
             kind, segments = "list", _list_segments(old, new)
+        elif isinstance(old, (dict, list)) or isinstance(new, (dict, list)):
+            # Structured values (a record's provenance): every word of both, diffed whole.
+            kind, segments = "text", _word_segments(_flat(old), _flat(new))
         elif isinstance(old, str) and isinstance(new, str) and (_is_prose(old) or _is_prose(new)):
             kind, segments = "text", _word_segments(old, new)
         else:

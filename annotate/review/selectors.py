@@ -11,11 +11,13 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import BooleanField, ExpressionWrapper, Min, Prefetch, Q, QuerySet
 
 from annotate.annotation.models import Annotation
 from annotate.clips.models import Clip
+from annotate.core.history import AuditReferences, audit_referenced_ids, audit_text_label
 from annotate.core.models import MANAGER_ROLES, REVIEWER_ROLES, AuditEvent, Membership, Project
 from annotate.core.scorer import scorer_get
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
@@ -613,3 +615,59 @@ def review_comment_get(*, clip: Clip, comment_id: int) -> ReviewComment | None:
         .select_related("clip", "author", "cue")
         .first()
     )
+
+
+def clip_history_references(
+    *, clip: Clip, events: list[AuditEvent], names: dict[int, str] | None
+) -> AuditReferences:
+    """What a page of the clip's history points at, named for the reader: users by username
+    (or their `names`; where names are given, the project is blind for this reader and any
+    other user keeps their username only if they review or manage it), cues by whose and
+    their words, gold cues by their words, annotations by whose, the gold record by its clip.
+    Four queries at most, whatever the page holds."""
+    states = [state for event in events for state in (event.before, event.after)]
+    user_ids, object_ids = audit_referenced_ids(states)
+    cue_ids = object_ids.get("cue", set())
+    cues = list(
+        Cue.objects.filter(clip=clip, pk__in=cue_ids).only("id", "text", "annotation_id")
+        if cue_ids
+        else []
+    )
+    annotation_ids = object_ids.get("annotation", set()) | {
+        c.annotation_id for c in cues if c.annotation_id
+    }
+    annotators = dict(
+        Annotation.objects.filter(clip=clip, pk__in=annotation_ids).values_list(
+            "pk", "annotator_id"
+        )
+        if annotation_ids
+        else []
+    )
+    refs = AuditReferences(clip_name=clip.name, users=dict(names or {}))
+    unknown = (user_ids | set(annotators.values())) - set(refs.users)
+    if unknown:
+        staff = set(
+            Membership.objects.filter(
+                project_id=clip.project_id, user_id__in=unknown, role__in=REVIEWER_ROLES
+            ).values_list("user_id", flat=True)
+        )
+        for user_id, username in (
+            get_user_model().objects.filter(pk__in=unknown).values_list("pk", "username")
+        ):
+            blind = names is not None and user_id not in staff
+            refs.users[user_id] = "an annotator" if blind else username
+    for annotation_id, annotator_id in annotators.items():
+        refs.objects[("annotation", annotation_id)] = f"{refs.user(annotator_id)}’s annotation"
+    for cue in cues:
+        whose = (
+            refs.user(annotators[cue.annotation_id]) if cue.annotation_id in annotators else None
+        )
+        label = audit_text_label(cue.text)
+        refs.objects[("cue", cue.pk)] = f"{whose}: {label}" if whose else f"model: {label}"
+    gold_cue_ids = object_ids.get("gold_cue", set())
+    if gold_cue_ids:
+        for pk, text in GoldCue.objects.filter(record__clip=clip, pk__in=gold_cue_ids).values_list(
+            "pk", "text"
+        ):
+            refs.objects[("gold_cue", pk)] = audit_text_label(text)
+    return refs

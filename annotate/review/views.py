@@ -11,6 +11,7 @@ Reviewers and managers only; the body (seconds of embedding on a big project) lo
 after the page shell. Charts are inline SVG drawn here, no JavaScript."""
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,8 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotate.clips.selectors import clip_audit_list, clip_get
 from annotate.core.auth import htmx_login_required
 from annotate.core.errors import DomainError, answers_refusals, errors_sentence
+from annotate.core.history import PAGE_SIZE, PAGE_SIZES
 from annotate.core.models import MANAGER_ROLES, Membership
-from annotate.core.pagination import MAX_OFFSET, page_number
+from annotate.core.pagination import MAX_OFFSET
 from annotate.core.selectors import project_get_for_user
 from annotate.review import inputs, services
 from annotate.review import selectors as review_selectors
@@ -399,21 +401,42 @@ HEAT = {"cell": 58, "left": 120, "top": 96}
 def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role = project_get_for_user(slug=slug, user=request.user, roles=ROLES)
     clip = clip_get(project=project, name=name)
-    page = page_number(request.GET.get("page"))
-    if page is None:
-        return HttpResponse(
-            f"page must be a whole number from 1 to {MAX_OFFSET}, "
-            f"not {request.GET['page'][:40]!r}.",
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
+    # Paged as the API pages it (limit and offset); "page" is still understood for old links.
+    numbers = {}
+    for key, default, low, high in (
+        ("limit", PAGE_SIZE, 1, max(PAGE_SIZES)),
+        ("offset", 0, 0, MAX_OFFSET),
+        ("page", 1, 1, MAX_OFFSET),
+    ):
+        raw = request.GET.get(key) or str(default)
+        # isascii: "²".isdigit() is true, and int() of it (or of 5,000 digits) raises.
+        value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else None
+        if value is None or not low <= value <= high:
+            return HttpResponse(
+                f"{key} must be a whole number from {low} to {high}, not {raw[:40]!r}.",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        numbers[key] = value
+    offset = numbers["offset"] or (numbers["page"] - 1) * numbers["limit"]
+    names = review_selectors.clip_history_names(clip=clip, role=role)
     history = clip_audit_list(
         clip=clip,
         object_type=request.GET.get("type") or None,
         actor=request.GET.get("actor") or None,
-        page=page,
-        names=review_selectors.clip_history_names(clip=clip, role=role),
+        limit=numbers["limit"],
+        offset=offset,
+        names=names,
+        references=lambda events: review_selectors.clip_history_references(
+            clip=clip, events=events, names=names
+        ),
     )
+    kept = {"type": history.object_type, "actor": history.actor, "limit": history.limit}
+    kept = {key: value for key, value in kept.items() if value}
+
+    def page_url(offset: int | None) -> str | None:
+        return None if offset is None else "?" + urlencode({**kept, "offset": offset})
+
     return render(
         request,
         "review/clip_history.html",
@@ -423,6 +446,9 @@ def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             "role": role,
             "history": history,
             "can_export": role in MANAGER_ROLES,
+            "page_sizes": PAGE_SIZES,
+            "previous_url": page_url(history.previous_offset),
+            "next_url": page_url(history.next_offset),
         },
     )
 

@@ -11,7 +11,9 @@ from django.urls import reverse
 from annotate.annotation import assignments
 from annotate.clips.models import Clip
 from annotate.core.models import AuditEvent
+from annotate.review import selectors as review_selectors
 from annotate.review import services as review_services
+from annotate.review.models import GoldRecord
 from tests.annotate.review.test_reviews import annotate, concept_scorer  # noqa: F401
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
@@ -157,3 +159,27 @@ def test_annotator_filter_of_the_annotation_list_is_for_managers_in_blind_mode(
     project.save(update_fields=["blind_mode"])
     client.force_login(people["rita"])
     assert client.get(url, {"annotator": "kim"}).status_code == 200
+
+
+def test_the_history_names_cues_and_records_without_undoing_the_blind(
+    client, project, people, clip
+):
+    """Issue #15, point 6: the history names what its ids point at (a gold cue's source cues
+    by whose and their words, the gold record by its clip); in a blind project, for the
+    reviewer, whose is "Annotator n", as everywhere else on the page."""
+    record = GoldRecord.objects.get(clip=clip)
+    group = review_selectors.clip_review_get(clip=clip).groups[0]
+    review_services.review_group_accept(
+        record=record, group_key=group.key, reviewer=people["rita"], expected_version=record.version
+    )
+    client.force_login(people["rita"])
+    page = _history_page(client, project, clip, type="gold_cue")
+    assert not _mentions_a_username(page)
+    sources = re.search(r'data-field="source_cues"[^>]*>(.*?)</dd>', page, re.S).group(1)
+    assert re.search(r"Annotator \d: “A smile, \d times\.”", sources), sources
+    decisions = _history_page(client, project, clip, type="review_decision")
+    assert "gold record of sample_00000001" in decisions
+    assert re.search(r'data-field="reviewer_id"[^>]*>\s*<ins>rita</ins>', decisions)
+    client.force_login(people["mona"])  # the manager sees who
+    page = _history_page(client, project, clip, type="gold_cue")
+    assert re.search(r"(kim|zed|amy): “A smile, \d times\.”", page)

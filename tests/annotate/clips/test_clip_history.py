@@ -230,7 +230,7 @@ def test_history_filters_by_object_type_and_actor(client, project, clip, reviewe
     assert _events(page) == ["accept"]
     assert '<option value="cue" selected>' in page and '<option value="ann1" selected>' in page
     assert '<option value="annotation">' in page and '<option value="ann2">' in page
-    assert "1 event<" in page
+    assert re.search(r"\b1 event,\s+1–1 shown", page)
     nothing = _history(client, project, clip, type="gold_record").content.decode()
     assert _events(nothing) == [] and "No event matches these filters" in nothing
     # A reviewer reads the history but does not get the project-wide download link.
@@ -249,15 +249,21 @@ def test_history_pages_and_says_what_is_wrong_with_a_bad_page(client, project, c
             after={"text": f"new {n}"},
         )
     client.force_login(manager)
+    # Paged as the API pages (limit and offset), 25 to a page unless asked otherwise.
     first = _history(client, project, clip).content.decode()
-    assert len(_events(first)) == 50 and "cue #59" in first and "page 1 of 2" in first
-    second = _history(client, project, clip, page=2).content.decode()
-    assert len(_events(second)) == 10
-    assert re.search(r"cue #0\b", second) and "cue #10" not in second
-    bad = _history(client, project, clip, page="two")
-    assert bad.status_code == 400 and "whole number" in bad.content.decode()
-    past = _history(client, project, clip, page=3)
-    assert past.status_code == 404
+    assert len(_events(first)) == 25 and "cue #59" in first and "events 1–25 of 60" in first
+    assert 'href="?limit=25&amp;offset=25" rel="next"' in first and 'rel="prev"' not in first
+    last = _history(client, project, clip, limit=50, offset=50).content.decode()
+    assert len(_events(last)) == 10 and "events 51–60 of 60" in last
+    assert re.search(r"cue #0\b", last) and "cue #10" not in last
+    assert 'href="?limit=50&amp;offset=0" rel="prev"' in last and 'rel="next"' not in last
+    old_link = _history(client, project, clip, page=2).content.decode()  # links made before
+    assert "events 26–50 of 60" in old_link
+    for params in ({"page": "two"}, {"limit": "0"}, {"limit": "500"}, {"offset": "-1"}):
+        bad = _history(client, project, clip, **params)
+        assert bad.status_code == 400 and "whole number" in bad.content.decode(), params
+    assert _history(client, project, clip, page=4).status_code == 404
+    assert _history(client, project, clip, offset=60).status_code == 404
 
 
 def test_history_for_an_unknown_clip_is_404(client, project, manager):
@@ -317,7 +323,9 @@ def test_history_query_count_does_not_grow_with_events(client, project, clip, ma
         )
     many = count_queries()
     assert many == few
-    assert many <= 9  # session, user, project, role, clip, filter menus, count, page
+    # session, user, project, role, clip, blind names, filter menus, count, page, and what the
+    # page's events point at (users, members, cues, annotations, gold cues: only those it has)
+    assert many <= 12
 
 
 # --- the download ----------------------------------------------------------------------------
@@ -433,3 +441,18 @@ def test_csv_cells_that_look_like_formulas_stay_text(client, project, manager):
     )
     assert rows[0]["clip"] == '\'=HYPERLINK("http://x")'
     assert json.loads(rows[0]["after"]) == {"text": "-1"}  # JSON cells start with "{" anyway
+
+
+def test_structured_values_are_diffed_word_by_word_not_shown_as_json():
+    """Issue #15, point 6: a gold record's provenance changed; what changed is marked word by
+    word, whole, instead of two truncated JSON blobs."""
+    annotations = [{"annotator": f"ann{n}", "id": n, "version": 3} for n in range(1, 9)]
+    before = {"provenance": {"annotations": annotations[:7], "run": 1}}
+    after = {"provenance": {"annotations": annotations, "run": 2}}
+    (change,) = audit_changes(before, after)
+    assert change.kind == "text" and "{" not in change.before and "…" not in change.after
+    removed = [s.text for s in change.segments if s.op == "removed"]
+    added = [s.text for s in change.segments if s.op == "added"]
+    assert removed == ["1"] and added[-1] == "2"
+    assert any("annotator: ann8" in text for text in added)
+    assert "(annotator: ann1; id: 1; version: 3)" in change.after
