@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.db import connection
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls beside it are sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
@@ -100,7 +101,12 @@ def _end_live_server_sessions(django_db_setup, django_db_blocker):
     socket when the session ends leaves its connection open, and PostgreSQL then refuses to
     drop the test database. End those sessions before the drop."""
     yield
-    if connection.vendor != "postgresql":
+    # pytest-django creates the test database only when a collected test uses the database;
+    # without one (the embedded-mode tests alone) the connection names a database that may not
+    # exist, and there is nothing to drop.
+    if connection.vendor != "postgresql" or not connection.settings_dict["NAME"].startswith(
+        TEST_DATABASE_PREFIX
+    ):
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(

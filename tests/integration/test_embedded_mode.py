@@ -1,10 +1,12 @@
 """The embedded defaults, as `./studio.sh run` starts them: SQLite, kombu's SQLite broker and
 the worker that runstudio starts itself; a clip uploaded over HTTP becomes ready."""
 
+import contextlib
 import http.cookiejar
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -41,8 +43,9 @@ def _multipart(fields: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
     return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-@pytest.fixture
-def embedded_app(tmp_path):
+def _embedded_env(tmp_path) -> dict:
+    """This environment without the services profile's variables: the embedded defaults, with
+    their files under tmp_path/var."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -51,11 +54,19 @@ def embedded_app(tmp_path):
             "DATABASE_URL",
             "CELERY_BROKER_URL",
             "MEDIA_ROOT",
+            "STATIC_ROOT",
             "DJANGO_SETTINGS_MODULE",
+            "DJANGO_DEBUG",
             "CELERY_TASK_ALWAYS_EAGER",
         )
     }
     env["EMOCUE_VAR_DIR"] = str(tmp_path / "var")
+    return env
+
+
+@pytest.fixture
+def embedded_app(tmp_path):
+    env = _embedded_env(tmp_path)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run(
@@ -82,18 +93,23 @@ def embedded_app(tmp_path):
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(300):
         try:
             urllib.request.urlopen(base + "/login/", timeout=2)
             break
         except OSError:
             time.sleep(0.2)
     try:
-        yield base, tmp_path / "runstudio.log"
+        yield base, tmp_path / "runstudio.log", process
     finally:
-        process.terminate()  # runstudio stops its worker on the way out
-        process.wait(timeout=30)
-        log.close()
+        if process.poll() is None:
+            process.terminate()  # runstudio stops the web server and its worker on the way out
+        try:
+            process.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # whatever a failed test left behind
+            log.close()
         started = re.search(
             r"Started Celery worker \(pid (\d+)\)", (tmp_path / "runstudio.log").read_text()
         )
@@ -104,6 +120,21 @@ def embedded_app(tmp_path):
                 break
             time.sleep(0.5)
         assert not _alive(worker), f"the worker (pid {worker}) outlived runstudio"
+
+
+def _group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of the process group."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
 
 
 def _alive(pid: int) -> bool:
@@ -122,7 +153,7 @@ def _alive(pid: int) -> bool:
 def test_embedded_defaults_ingest_an_upload_with_the_worker_runstudio_started(
     embedded_app, tmp_path
 ):
-    base, log = embedded_app
+    base, log, _ = embedded_app
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(base + "/login/").read().decode()
@@ -160,3 +191,59 @@ def test_embedded_defaults_ingest_an_upload_with_the_worker_runstudio_started(
     assert (tmp_path / "var" / "db.sqlite3").exists() and (
         tmp_path / "var" / "broker.sqlite3"
     ).exists()
+
+
+def test_runstudio_serves_pages_and_static_files_through_gunicorn_and_stops_on_sigterm(
+    embedded_app,
+):
+    base, log, process = embedded_app
+    page = urllib.request.urlopen(base + "/login/", timeout=10)
+    assert page.status == 200 and page.headers["Server"].startswith("gunicorn")
+    static = urllib.request.urlopen(base + "/static/studio/studio.css", timeout=10)
+    assert static.status == 200 and static.headers["Content-Type"].startswith("text/css")
+    assert static.read() == (ROOT / "frontend/static/studio/studio.css").read_bytes()
+    # DEBUG is off: a missing page is the site's 404, not Django's technical page.
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(base + "/no-such-page/", timeout=10)
+    assert missing.value.code == 404
+    assert b"DEBUG = True" not in missing.value.read()
+    text = log.read_text()
+    assert "development server" not in text and "Booting worker" in text
+
+    assert len(_group(process.pid)) >= 4  # runstudio, gunicorn's master and workers, Celery
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)  # to runstudio alone, as a service manager does first
+    while _group(process.pid) and time.monotonic() - sent < 15:
+        time.sleep(0.1)
+    stopped_after = time.monotonic() - sent
+    assert not _group(process.pid), (_group(process.pid), log.read_text()[-3000:])
+    assert process.wait(timeout=1) == 0
+    assert stopped_after < 8, f"runstudio and its children took {stopped_after:.1f} s to stop"
+
+
+def test_the_embedded_database_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    env = _embedded_env(tmp_path)
+    shown = subprocess.run(
+        [
+            *(sys.executable, "manage.py", "shell", "-c"),
+            "from django.db import connection\n"
+            "with connection.cursor() as c:\n"
+            "    for pragma in ('journal_mode', 'busy_timeout', 'synchronous'):\n"
+            "        c.execute(f'PRAGMA {pragma}'); print(pragma, c.fetchone()[0])\n"
+            "print('transaction_mode', connection.transaction_mode)",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert dict(
+        re.findall(r"^(journal_mode|busy_timeout|synchronous|transaction_mode) (\w+)$", shown, re.M)
+    ) == {
+        "journal_mode": "wal",
+        "busy_timeout": "30000",
+        "synchronous": "1",  # NORMAL: safe in WAL mode, one fsync per checkpoint
+        "transaction_mode": "IMMEDIATE",
+    }
+    assert (tmp_path / "var" / "db.sqlite3").exists()

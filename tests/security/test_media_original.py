@@ -1,7 +1,7 @@
 """Issue #16, finding 1: the original upload is never served, whatever spelling of its path a
 member sends (`//source`, `/%2e/source`, `source/` as curl --path-as-is sends it), through the
-Django test client and through the embedded server (Django's own WSGI server, as runstudio
-runs it), which hands the raw path to the view. Only the derived files the clip records are
+Django test client and through the live test server (Django's own WSGI server), which hands
+the raw path to the view. Only the derived files the clip records are
 served, and every page and API that names one still gets it."""
 
 import http.client
