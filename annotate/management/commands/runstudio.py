@@ -88,6 +88,10 @@ class Command(BaseCommand):
                     *("--bind", bind, "--worker-class", "gthread"),
                     *("--workers", str(web_workers), "--threads", str(web_threads)),
                     *("--graceful-timeout", str(max(1, int(grace))), "--timeout", "120"),
+                    # Browsers talk to gunicorn directly here, with no proxy in front: keep their
+                    # idle connections open (gthread parks them without a thread), or a request
+                    # sent as gunicorn's 2 s default closes one fails.
+                    *("--keep-alive", "30"),
                 ]
             )
             self.stdout.write(f"Started gunicorn (pid {children['web'].pid}) on {bind}.")
