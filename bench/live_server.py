@@ -6,7 +6,10 @@ that does what the timeline's htmx does (CSRF token from the page, the cue's ver
 every write).
 
 Import it after setting DJANGO_SETTINGS_MODULE and DATABASE_URL (the server to use; the
-database name in it is replaced by the bench's own, emocue_bench_<kind>_<pid>).
+database name in it is replaced by the bench's own, emocue_bench_<kind>_<pid>). For the
+embedded default instead (SQLite, served by `manage.py runstudio` as `./studio.sh run` does),
+leave DATABASE_URL and CELERY_BROKER_URL unset, set EMOCUE_VAR_DIR to an empty folder and use
+embedded_database() and runstudio().
 """
 
 from __future__ import annotations
@@ -105,6 +108,24 @@ def bench_database(kind: str) -> Iterator[str]:
             print(f"could not drop {name}: {error}", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def embedded_database() -> Iterator[Path]:
+    """The embedded SQLite database (EMOCUE_VAR_DIR/db.sqlite3, which must not exist yet),
+    migrated for the run; the caller removes the folder."""
+    from django.core.management import call_command
+
+    assert connection.vendor == "sqlite", "leave DATABASE_URL unset for the embedded default"
+    path = Path(settings.DATABASES["default"]["NAME"])
+    assert not path.exists(), f"{path} exists: the bench wants a fresh EMOCUE_VAR_DIR"
+    started = time.monotonic()
+    call_command("migrate", verbosity=0, interactive=False)
+    print(f"database {path} migrated in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    try:
+        yield path
+    finally:
+        connections.close_all()
+
+
 def stop_process_group(process: subprocess.Popen, *, grace_s: float = 10.0) -> None:
     """SIGTERM the process's group (it was started with start_new_session), SIGKILL after grace."""
     if process.poll() is not None:
@@ -125,15 +146,17 @@ def stop_process_group(process: subprocess.Popen, *, grace_s: float = 10.0) -> N
 
 def server_env(**extra: str) -> dict:
     """The environment of a server or worker process of the bench: base settings (DEBUG off),
-    the bench database, quiet logs."""
+    the bench database (PostgreSQL's by URL; the embedded one through EMOCUE_VAR_DIR, which the
+    environment already holds), quiet logs."""
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="studio.settings.base",
         DJANGO_DEBUG="0",
-        DATABASE_URL=database_url(),
         DJANGO_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = database_url()
     env.update(extra)
     return env
 
@@ -143,28 +166,36 @@ def gunicorn(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[tu
     """gunicorn (gthread, as docker-compose runs it) on a free loopback port; yields
     (host, port) once /login/ answers."""
     port = free_port()
+    command = [
+        *(sys.executable, "-m", "gunicorn", "studio.wsgi:application"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)),
+        *("--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "5"),
+        *("--keep-alive", "30"),
+    ]
+    with _serving(command, env=env, port=port, log=log, name="gunicorn") as address:
+        yield address
+
+
+@contextlib.contextmanager
+def runstudio(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[tuple[str, int]]:
+    """`manage.py runstudio` (gunicorn and the embedded Celery worker, as `./studio.sh run`
+    starts them) on a free loopback port; yields (host, port) once /login/ answers."""
+    port = free_port()
+    command = [
+        *(sys.executable, "manage.py", "runstudio", f"127.0.0.1:{port}"),
+        *("--web-workers", str(workers), "--web-threads", str(threads)),
+    ]
+    with _serving(command, env=env, port=port, log=log, name="runstudio") as address:
+        yield address
+
+
+@contextlib.contextmanager
+def _serving(
+    command: list[str], *, env: dict, port: int, log: Path, name: str
+) -> Iterator[tuple[str, int]]:
     with log.open("a") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "studio.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--worker-class",
-                "gthread",
-                "--timeout",
-                "120",
-                "--graceful-timeout",
-                "5",
-                "--keep-alive",
-                "30",
-            ],
+            command,
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -176,7 +207,7 @@ def gunicorn(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[tu
         while True:
             if process.poll() is not None:
                 raise RuntimeError(
-                    f"gunicorn exited ({process.returncode}):\n{log.read_text()[-3000:]}"
+                    f"{name} exited ({process.returncode}):\n{log.read_text()[-3000:]}"
                 )
             try:
                 status, _ = Browser("127.0.0.1", port).get("/login/")
@@ -185,7 +216,7 @@ def gunicorn(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[tu
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer in 60 s:\n{log.read_text()[-3000:]}")
+                raise RuntimeError(f"{name} did not answer in 60 s:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
         yield "127.0.0.1", port
     finally:

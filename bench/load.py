@@ -10,9 +10,16 @@ The clients are threads of this process (one keep-alive connection each, plain h
 and share the machine's cores with gunicorn and PostgreSQL. At the end the database is checked:
 one AnnotationEvent per acknowledged save, and every cue's version is 1 + its saves.
 
+With --embedded, the same load against the embedded default instead: SQLite (WAL, busy
+timeout, IMMEDIATE transactions: studio/settings/base.py) in a fresh EMOCUE_VAR_DIR, served by
+`manage.py runstudio` (gunicorn and the Celery worker on the SQLite broker), as
+`./studio.sh run` does; DATABASE_URL and CELERY_BROKER_URL are ignored. SQLite's "database is
+locked" answers 503, which counts as an error like any status but 200.
+
 Usage:
     DATABASE_URL=postgres://postgres:emocue@127.0.0.1:5432/postgres \\
         python bench/load.py [--clients 50] [--seconds 60] [--cues 40] [--workers 2] [--threads 4]
+    python bench/load.py --embedded --clients 32 --mix 0,0,1
 """
 
 from __future__ import annotations
@@ -33,8 +40,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings.base"
 
-import live_server as live
-
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--clients", type=int, default=50)
 parser.add_argument("--seconds", type=float, default=60.0)
@@ -53,7 +58,19 @@ parser.add_argument(
     help="seconds of load before the measured ones (connections, caches); errors count",
 )
 parser.add_argument("--seed", type=int, default=0)
+parser.add_argument(
+    "--embedded",
+    action="store_true",
+    help="SQLite and `manage.py runstudio`, as ./studio.sh run serves, instead of PostgreSQL",
+)
 ARGS = parser.parse_args()
+VAR_DIR = Path(tempfile.mkdtemp(prefix="emocue-bench-load-var-")) if ARGS.embedded else None
+if VAR_DIR is not None:  # before live_server sets Django up: the embedded profile's settings
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT", "STATIC_ROOT", "CACHE_URL"):
+        os.environ.pop(name, None)
+    os.environ["EMOCUE_VAR_DIR"] = str(VAR_DIR)
+
+import live_server as live  # noqa: E402 (after the environment above)
 
 KINDS = ("page", "workspace", "save")
 
@@ -153,22 +170,28 @@ def main() -> int:
         return _run(log, weights, started_at, load_before)
     finally:
         shutil.rmtree(log.parent, ignore_errors=True)
+        if VAR_DIR is not None:
+            shutil.rmtree(VAR_DIR, ignore_errors=True)
 
 
 def _run(log: Path, weights: list[float], started_at: datetime, load_before: str) -> int:
     from annotate.annotation.models import AnnotationEvent
     from annotate.runs.models import Cue
 
-    with live.bench_database("load"):
-        annotators = live.build_annotators(n=ARGS.clients, cues=ARGS.cues)
+    if ARGS.embedded:
+        database = live.embedded_database()
+        env = live.server_env(MEDIA_ROOT=str(log.parent / "media"))
+        server = live.runstudio
+    else:
+        database = live.bench_database("load")
         env = live.server_env(
             MEDIA_ROOT=str(log.parent / "media"),
             CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
         )
-        with live.gunicorn(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log) as (
-            host,
-            port,
-        ):
+        server = live.gunicorn
+    with database:
+        annotators = live.build_annotators(n=ARGS.clients, cues=ARGS.cues)
+        with server(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log) as (host, port):
             clients: list[Client] = []
             starts: list[float] = []
 
@@ -218,7 +241,12 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
     print(
         f"# {ARGS.clients} clients x {ARGS.seconds:.0f} s after {ARGS.warmup:.0f} s of warm-up "
         f"(measured {elapsed:.1f} s), {ARGS.cues} cues each, mix page:workspace:save = {ARGS.mix}; "
-        f"gunicorn gthread {ARGS.workers} workers x {ARGS.threads} threads"
+        f"gunicorn gthread {ARGS.workers} workers x {ARGS.threads} threads; "
+        + (
+            "embedded default: SQLite, served by manage.py runstudio"
+            if ARGS.embedded
+            else "PostgreSQL"
+        )
     )
     print("| request | count | per s | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -231,7 +259,7 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
             f"{live.percentile(times, 0.5):.1f} | {live.percentile(times, 0.95):.1f} | "
             f"{live.percentile(times, 0.99):.1f} | {max(times):.1f} |"
         )
-    everything = [t for c in clients for k in KINDS for t in c.times[k]]
+    everything = [t for c in clients for k in KINDS for t in c.times[k]] or [float("nan")]
     print(
         f"| all | {len(everything)} | {len(everything) / elapsed:.1f} | "
         f"{live.percentile(everything, 0.5):.1f} | {live.percentile(everything, 0.95):.1f} | "
