@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 from django.core.files import File
@@ -186,14 +187,32 @@ def goldset_zip_write(
     out: str | Path,
     spec: Mapping | None = None,
     progress: Callable[[int, int], None] | None = None,
+    with_media: bool = False,
 ) -> tuple[dict, dict]:
     """Split a frozen version and write its zip to `out` (atomically, by export_zip). Returns
-    (manifest, report) where report is split_report's counts per label per split."""
+    (manifest, report) where report is split_report's counts per label per split. With
+    with_media, the proxy videos of the exported clips go into the zip at media/<name>.<ext>,
+    where their ELAN files point."""
     items = selectors.goldset_export_items(gold_set=gold_set)
     split_rows, splits = _split(items=items, ratios=ratios, seed=seed, spec=spec)
+    media_files = {}
+    if with_media:
+        exported = {name for names in splits.values() for name in names}
+        media_files = {
+            selectors.export_media_path(name=name, proxy=proxy): partial(
+                default_storage.open, proxy, "rb"
+            )
+            for name, proxy in selectors.goldset_export_proxies(gold_set=gold_set).items()
+            if name in exported
+        }
     try:
         manifest = export_zip(
-            items=items, splits=splits, datasheet=_datasheet(gold_set), out=out, progress=progress
+            items=items,
+            splits=splits,
+            datasheet=_datasheet(gold_set),
+            out=out,
+            progress=progress,
+            media_files=media_files,
         )
     except ValueError as error:  # an item the formats cannot hold; the message names it
         raise ExportRejected(f"The export was refused: {error}") from error

@@ -9,6 +9,7 @@ and finalized unchanged is not a change)."""
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -209,8 +210,14 @@ def goldset_items_page(*, gold_set: GoldSet, page: int = 1, per_page: int = ITEM
     return paginator.get_page(page)
 
 
+def export_media_path(*, name: str, proxy: str) -> str:
+    """Where an export puts a clip's proxy video, relative to the zip's root (its ELAN files
+    and clips.jsonl point there): media/<clip name> with the proxy's extension."""
+    return f"media/{name}{PurePosixPath(proxy).suffix}" if proxy else ""
+
+
 def goldset_export_items(*, gold_set: GoldSet) -> list[dict]:
-    """A version's items in export_zip's shape: with the clip's duration and the storage name of
+    """A version's items in export_zip's shape: with the clip's duration and the export path of
     its proxy video (empty when the clip has none or was deleted since)."""
     rows = (
         GoldSetItem.objects.filter(gold_set=gold_set)
@@ -236,7 +243,7 @@ def goldset_export_items(*, gold_set: GoldSet) -> list[dict]:
                 "name": row.name,
                 "group_key": row.group_key,
                 "duration_ms": clip.duration_ms if clip else None,
-                "media": (clip.proxy or "") if clip else "",
+                "media": export_media_path(name=row.name, proxy=clip.proxy if clip else ""),
                 "labels": list(row.labels),
                 "primary_label": row.primary_label,
                 "description": row.description,
@@ -244,6 +251,15 @@ def goldset_export_items(*, gold_set: GoldSet) -> list[dict]:
             }
         )
     return items
+
+
+def goldset_export_proxies(*, gold_set: GoldSet) -> dict[str, str]:
+    """{item name: storage name of its clip's proxy video} for the items whose clip has one."""
+    return dict(
+        GoldSetItem.objects.filter(gold_set=gold_set, clip__isnull=False)
+        .exclude(clip__proxy="")
+        .values_list("name", "clip__proxy")
+    )
 
 
 def goldset_exports_list(*, gold_set: GoldSet) -> list[Export]:

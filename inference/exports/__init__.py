@@ -14,9 +14,9 @@ frozen_at, mode 0644, deflated at level 9, no folders, no absolute paths.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -56,8 +56,10 @@ def _check(items: Sequence[Mapping], splits: Mapping, datasheet: Mapping):
     return by_split, fields, frozen_at
 
 
-def _files(by_split: Mapping[str, list[ExportClip]], fields: Mapping, frozen_at) -> dict:
-    """{path in the zip: bytes} for every file but the manifest."""
+def _files(
+    by_split: Mapping[str, list[ExportClip]], fields: Mapping, frozen_at, *, media_included: int
+) -> dict:
+    """{path in the zip: bytes} for every file but the manifest and the media."""
     files: dict[str, bytes] = {}
     for split, clips in by_split.items():
         files[f"{split}/emocue.json"] = emocue_json(clips)
@@ -66,7 +68,7 @@ def _files(by_split: Mapping[str, list[ExportClip]], fields: Mapping, frozen_at)
         for clip in clips:
             files[f"{split}/vtt/{clip.name}.vtt"] = clip_vtt(clip)
             files[f"{split}/elan/{clip.name}.eaf"] = clip_eaf(clip, frozen_at=frozen_at)
-    data = datasheet_data(fields, by_split)
+    data = datasheet_data(fields, by_split, media_included=media_included)
     files["datasheet.json"] = datasheet_json(data)
     files["datasheet.md"] = datasheet_md(data)
     split_lists = {split: [clip.name for clip in clips] for split, clips in by_split.items()}
@@ -74,34 +76,59 @@ def _files(by_split: Mapping[str, list[ExportClip]], fields: Mapping, frozen_at)
     return files
 
 
-def _manifest(files: Mapping[str, bytes]) -> bytes:
-    lines = [f"{hashlib.sha256(files[path]).hexdigest()}  {path}\n" for path in sorted(files)]
-    return "".join(lines).encode()
+def _manifest(digests: Mapping[str, str]) -> bytes:
+    return "".join(f"{digests[path]}  {path}\n" for path in sorted(digests)).encode()
+
+
+def _media_digest(open_media: Callable[[], BinaryIO]) -> str:
+    digest = hashlib.sha256()
+    with open_media() as stream:
+        for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_media(media_files: Mapping, by_split: Mapping[str, list[ExportClip]]) -> dict:
+    named = {clip.media for clips in by_split.values() for clip in clips if clip.media}
+    for path in media_files:
+        if path not in named:
+            raise ValueError(f"media_files: {path!r} is not the media of any exported clip")
+    return {path: media_files[path] for path in sorted(media_files)}
 
 
 def _zip(
-    files: Mapping[str, bytes], date_time: tuple, progress: Callable[[int, int], None] | None
-) -> bytes:
-    buffer = io.BytesIO()
-    paths = sorted(files)
-    with zipfile.ZipFile(buffer, "w") as archive:
+    stream: BinaryIO,
+    files: Mapping[str, bytes],
+    media_files: Mapping[str, Callable[[], BinaryIO]],
+    date_time: tuple,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    paths = sorted([*files, *media_files])
+    with zipfile.ZipFile(stream, "w") as archive:
         for done, path in enumerate(paths, start=1):
             info = zipfile.ZipInfo(path, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, so that external_attr means a file mode
             info.external_attr = FILE_MODE << 16
-            archive.writestr(info, files[path], compresslevel=COMPRESS_LEVEL)
+            if path in files:
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, files[path], compresslevel=COMPRESS_LEVEL)
+            else:  # a video, already compressed: stored, streamed, zip64 whatever its size
+                info.compress_type = zipfile.ZIP_STORED
+                with (
+                    media_files[path]() as source,
+                    archive.open(info, "w", force_zip64=True) as entry,
+                ):
+                    shutil.copyfileobj(source, entry, 1024 * 1024)
             if progress is not None:
                 progress(done, len(paths))
-    return buffer.getvalue()
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Write to a temporary file beside ``path``, then rename it: never a half-written zip."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+        with os.fdopen(handle, "w+b") as stream:
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
@@ -111,6 +138,15 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _stream_digest(stream: BinaryIO) -> tuple[str, int]:
+    stream.seek(0)
+    digest, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
 def export_zip(
     *,
     items: Sequence[Mapping],
@@ -118,6 +154,7 @@ def export_zip(
     datasheet: Mapping,
     out: str | Path | BinaryIO,
     progress: Callable[[int, int], None] | None = None,
+    media_files: Mapping[str, Callable[[], BinaryIO]] | None = None,
 ) -> dict:
     """Write a frozen gold set with its splits as one zip, byte-identical for the same input.
 
@@ -125,7 +162,8 @@ def export_zip(
     (name,english,openset,primary), ``S/clips.jsonl`` (one clip a line, with cue times),
     ``S/vtt/<name>.vtt`` (WebVTT) and ``S/elan/<name>.eaf`` (ELAN); at the top
     ``datasheet.md``, ``datasheet.json``, ``splits.json`` and ``MANIFEST.sha256``
-    (``<sha256>  <path>`` for every other file, sorted by path).
+    (``<sha256>  <path>`` for every other file, sorted by path); and the videos of
+    ``media_files``, at their items' media paths.
 
     Args:
         items: gold items, each {"name", "group_key", "duration_ms", "media", "labels",
@@ -140,6 +178,10 @@ def export_zip(
         out: a path (written atomically: a temporary file in the same folder, then a
             rename) or a writable binary file object.
         progress: called as ``progress(done, total)`` after each file is added.
+        media_files: {an exported item's "media" path: a function that opens that video for
+            reading in binary}: each is added at that path (stored, not deflated), where the
+            item's ELAN file and clips.jsonl row point, and counted in the manifest; the
+            datasheet says how many are included and how to attach the others.
 
     Returns:
         {"sha256": of the zip, "size_bytes": its size, "files": {path: sha256} for every
@@ -158,18 +200,30 @@ def export_zip(
         '3f1c...'
     """
     by_split, fields, frozen_at = _check(items, splits, datasheet)
-    files = _files(by_split, fields, frozen_at)
-    files[MANIFEST] = _manifest(files)
+    media = _check_media(media_files or {}, by_split)
+    files = _files(by_split, fields, frozen_at, media_included=len(media))
+    digests = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    digests.update({path: _media_digest(open_media) for path, open_media in media.items()})
+    files[MANIFEST] = _manifest(digests)
+    digests[MANIFEST] = hashlib.sha256(files[MANIFEST]).hexdigest()
     date_time = frozen_at.timetuple()[:6]
-    data = _zip(files, date_time, progress)
+    written: list[tuple[str, int]] = []
+
+    def write(stream: BinaryIO) -> None:
+        _zip(stream, files, media, date_time, progress)
+        written.append(_stream_digest(stream))
+
     if isinstance(out, (str, os.PathLike)):
-        _write_atomically(Path(out), data)
-    else:
-        out.write(data)
+        _write_atomically(Path(out), write)
+    else:  # built in a seekable temporary file, so that the bytes are those a path gets
+        with tempfile.TemporaryFile() as stream:
+            write(stream)
+            stream.seek(0)
+            shutil.copyfileobj(stream, out, 1024 * 1024)
     counts = json.loads(files["datasheet.json"])["counts"]
     return {
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data),
-        "files": {path: hashlib.sha256(files[path]).hexdigest() for path in sorted(files)},
+        "sha256": written[0][0],
+        "size_bytes": written[0][1],
+        "files": {path: digests[path] for path in sorted(digests)},
         "counts": counts,
     }

@@ -1,8 +1,9 @@
 """The datasheet: what the export holds, where it came from and under what terms.
 
 ``datasheet.json`` carries the caller's fields (project, version, frozen_at, licence,
-provenance, agreement, note, ...) and the computed ``counts``, ``label_distribution`` and
-``formats``; ``datasheet.md`` says the same for people. An empty licence reads
+provenance, agreement, note, ...) and the computed ``counts``, ``label_distribution``,
+``media`` (how many videos the zip holds) and ``formats``; ``datasheet.md`` says the same
+for people, with how to attach the videos it lacks. An empty licence reads
 "not stated", never blank.
 """
 
@@ -71,7 +72,12 @@ def _split_counts(clips: list[ExportClip]) -> dict:
     }
 
 
-def datasheet_data(fields: Mapping[str, Any], by_split: Mapping[str, list[ExportClip]]) -> dict:
+def datasheet_data(
+    fields: Mapping[str, Any],
+    by_split: Mapping[str, list[ExportClip]],
+    *,
+    media_included: int = 0,
+) -> dict:
     everything = [clip for clips in by_split.values() for clip in clips]
     total = _split_counts(everything)
     splits = {name: _split_counts(clips) for name, clips in by_split.items()}
@@ -88,6 +94,8 @@ def datasheet_data(fields: Mapping[str, Any], by_split: Mapping[str, list[Export
         **fields,
         "counts": {"total": total, "splits": splits},
         "label_distribution": distribution,
+        # clips whose video the zip holds at their media path (clips.jsonl's "media")
+        "media": {"included": media_included},
         "formats": {
             key: {"files": files, "what": what} for key, (files, what) in FORMAT_FILES.items()
         },
@@ -109,6 +117,30 @@ def _fields_list(mapping: Mapping) -> list[str]:
     if not mapping:
         return ["Not recorded."]
     return [f"- **{_cell(key)}**: {_cell(mapping[key])}" for key in sorted(mapping)]
+
+
+def _media_lines(data: Mapping) -> list[str]:
+    total = data["counts"]["total"]
+    with_media, included = total["with_media"], data["media"]["included"]
+    if not with_media:
+        return ["No clip names a video."]
+    where = (
+        "Each clip's video has a path relative to the folder that holds this datasheet: the "
+        '"media" of its row in `clips.jsonl`, which its ELAN file links as '
+        "RELATIVE_MEDIA_URL (`../../<media>` from `<split>/elan/`)."
+    )
+    if included == with_media:
+        return [
+            f"{where} All {with_media} videos are in the export at those paths: unzip it "
+            "and the ELAN files open with their video."
+        ]
+    return [
+        f"{where} {included} of the {with_media} videos are in the export. To open the ELAN "
+        "files with their video, put each clip's video (its proxy, the video the app plays) "
+        "at its path before opening them, or export again with the media included "
+        "(`manage.py export_goldset ... --with-media`). In ELAN, Edit > Linked Files... also "
+        "points a single file at a video kept elsewhere."
+    ]
 
 
 def datasheet_md(data: Mapping) -> bytes:
@@ -178,6 +210,7 @@ def datasheet_md(data: Mapping) -> bytes:
             "counts",
             "label_distribution",
             "formats",
+            "media",
         }
     }
     if extra:
@@ -188,9 +221,11 @@ def datasheet_md(data: Mapping) -> bytes:
     lines += [
         "",
         "`splits.json` lists the clips of each split; `MANIFEST.sha256` holds the "
-        "sha256 of every other file (`sha256sum -c MANIFEST.sha256`). Media paths are "
-        "relative to the folder that holds this datasheet; the media files are not "
-        "in the export.",
+        "sha256 of every other file (`sha256sum -c MANIFEST.sha256`).",
+        "",
+        "## Media",
+        "",
+        *_media_lines(data),
         "",
         "## Spreadsheet-safe CSV cells",
         "",

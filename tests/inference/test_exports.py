@@ -547,3 +547,53 @@ def test_bad_splits_are_refused(items, splits, message):
 def test_bad_datasheets_are_refused(items, datasheet, message):
     with pytest.raises(ValueError, match=message):
         export_zip(items=items, splits=SPLITS, datasheet=datasheet, out=io.BytesIO())
+
+
+def test_media_files_go_in_at_their_media_paths_stored_and_listed(items, tmp_path):
+    videos = {
+        item["media"]: f"video of {item['name']}".encode() * 50
+        for item in items
+        if item["media"] and item["name"] in SPLITS["test"]
+    }
+    media_files = {path: (lambda data=data: io.BytesIO(data)) for path, data in videos.items()}
+    results = [
+        export_zip(
+            items=items,
+            splits=SPLITS,
+            datasheet=DATASHEET,
+            out=tmp_path / name,
+            media_files=media_files,
+        )
+        for name in ("a.zip", "b.zip")
+    ]
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    assert results[0]["sha256"] == hashlib.sha256((tmp_path / "a.zip").read_bytes()).hexdigest()
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        for path, data in videos.items():
+            assert archive.read(path) == data
+            assert archive.getinfo(path).compress_type == zipfile.ZIP_STORED
+            assert results[0]["files"][path] == hashlib.sha256(data).hexdigest()
+            assert f"{hashlib.sha256(data).hexdigest()}  {path}" in archive.read(MANIFEST).decode()
+        sheet = json.loads(archive.read("datasheet.json"))
+        assert sheet["media"] == {"included": len(videos)}
+        with_media = sheet["counts"]["total"]["with_media"]
+        assert (
+            f"{len(videos)} of the {with_media} videos are in the export"
+            in archive.read("datasheet.md").decode()
+        )
+    # A file object gets the same bytes as a path.
+    buffer = io.BytesIO()
+    export_zip(items=items, splits=SPLITS, datasheet=DATASHEET, out=buffer, media_files=media_files)
+    assert buffer.getvalue() == (tmp_path / "a.zip").read_bytes()
+
+
+def test_media_files_must_be_the_media_of_an_exported_clip(items, tmp_path):
+    with pytest.raises(ValueError, match="'media/other.mp4' is not the media of any exported"):
+        export_zip(
+            items=items,
+            splits=SPLITS,
+            datasheet=DATASHEET,
+            out=tmp_path / "x.zip",
+            media_files={"media/other.mp4": lambda: io.BytesIO(b"x")},
+        )
+    assert not (tmp_path / "x.zip").exists()

@@ -1,5 +1,5 @@
 """manage.py export_goldset PROJECT_SLUG --version V --split train=0.8,val=0.1,test=0.1
-[--seed 0] [--out path.zip]"""
+[--seed 0] [--out path.zip] [--with-media]"""
 
 from pathlib import Path
 
@@ -46,13 +46,27 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument(
+            "--with-media",
+            action="store_true",
+            help="Put each clip's proxy video in the zip at media/<name>.mp4, where its ELAN "
+            "file points (the zip is then about as large as the videos).",
+        )
+        parser.add_argument(
             "--out",
             default=None,
             help="The zip to write (default: <slug>-gold-v<V>-seed<S>.zip here).",
         )
 
     def handle(
-        self, *args, project: str, version: int, split: str, seed: int, out: str | None, **options
+        self,
+        *args,
+        project: str,
+        version: int,
+        split: str,
+        seed: int,
+        out: str | None,
+        with_media: bool,
+        **options,
     ):
         target = Project.objects.filter(slug=project).first()
         if target is None:
@@ -87,7 +101,12 @@ class Command(BaseCommand):
 
         try:
             manifest, report = export_services.goldset_zip_write(
-                gold_set=gold_set, ratios=ratios, seed=seed, out=path, progress=progress
+                gold_set=gold_set,
+                ratios=ratios,
+                seed=seed,
+                out=path,
+                progress=progress,
+                with_media=with_media,
             )
         except export_services.ExportRejected as error:
             raise CommandError(error.message) from error

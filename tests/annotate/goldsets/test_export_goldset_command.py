@@ -156,3 +156,78 @@ def test_freeze_goldset_refuses_an_unchanged_gold(small_project):
     call_command("freeze_goldset", small_project.slug, stdout=stdout)
     assert "1 added, 0 changed, 0 removed" in stdout.getvalue()
     assert "Froze small gold v2." in stdout.getvalue()
+
+
+def _eaf_media(archive: zipfile.ZipFile, member: str) -> tuple[str, str]:
+    from xml.etree import ElementTree
+
+    descriptor = ElementTree.fromstring(archive.read(member)).find("HEADER/MEDIA_DESCRIPTOR")
+    return descriptor.get("MEDIA_URL"), descriptor.get("RELATIVE_MEDIA_URL")
+
+
+def test_elan_files_point_at_media_that_with_media_puts_in_the_zip(
+    small_project, media_root, tmp_path
+):
+    from pathlib import PurePosixPath
+
+    from annotate.clips.models import Clip
+
+    videos = {}
+    for clip in Clip.objects.filter(project=small_project).exclude(proxy=""):
+        videos[clip.name] = f"proxy video of {clip.name}".encode() * 100
+        (media_root / clip.proxy).parent.mkdir(parents=True, exist_ok=True)
+        (media_root / clip.proxy).write_bytes(videos[clip.name])
+
+    export(small_project, tmp_path / "plain.zip")
+    stdout = io.StringIO()
+    for name in ("a.zip", "b.zip"):
+        call_command(
+            *("export_goldset", small_project.slug, "--version", "1", "--split", SPLIT),
+            *("--out", str(tmp_path / name), "--with-media"),
+            stdout=stdout,
+            stderr=io.StringIO(),
+        )
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+    with (
+        zipfile.ZipFile(tmp_path / "plain.zip") as plain,
+        zipfile.ZipFile(tmp_path / "a.zip") as full,
+    ):
+        eafs = [n for n in plain.namelist() if n.endswith(".eaf")]
+        assert len(eafs) == 12
+        assert not [n for n in plain.namelist() if n.startswith("media/")]
+        for member in eafs:
+            name = PurePosixPath(member).stem
+            # The same ELAN file in both zips, pointing relative to itself at media/<name>.mp4.
+            assert plain.read(member) == full.read(member)
+            media_url, relative = _eaf_media(full, member)
+            assert (media_url, relative) == (f"media/{name}.mp4", f"../../media/{name}.mp4")
+            resolved = PurePosixPath(member).parent.joinpath(relative).as_posix().split("/")
+            while ".." in resolved:  # resolve ../ as ELAN does against the .eaf's folder
+                i = resolved.index("..")
+                del resolved[i - 1 : i + 1]
+            assert full.read("/".join(resolved)) == videos[name]
+            assert full.getinfo(f"media/{name}.mp4").compress_type == zipfile.ZIP_STORED
+        rows = [
+            json.loads(line)
+            for split in ("train", "val", "test")
+            for line in full.read(f"{split}/clips.jsonl").decode().splitlines()
+        ]
+        in_review = videos.pop("sample_in_review")  # its clip has a proxy but is not in v1
+        assert in_review and "media/sample_in_review.mp4" not in full.namelist()
+        assert {row["media"] for row in rows} == {f"media/{n}.mp4" for n in videos}
+        listed = dict(
+            reversed(line.split("  ", 1))
+            for line in full.read("MANIFEST.sha256").decode().splitlines()
+        )
+        for name, video in videos.items():
+            assert listed[f"media/{name}.mp4"] == hashlib.sha256(video).hexdigest()
+        assert json.loads(full.read("datasheet.json"))["media"] == {"included": 12}
+        assert json.loads(plain.read("datasheet.json"))["media"] == {"included": 0}
+        assert "All 12 videos are in the export" in full.read("datasheet.md").decode()
+        plain_sheet = plain.read("datasheet.md").decode()
+        assert "0 of the 12 videos are in the export" in plain_sheet
+        assert "--with-media" in plain_sheet and "Linked Files" in plain_sheet
+        # Nothing else differs between the two zips.
+        same = set(plain.namelist()) - {"datasheet.md", "datasheet.json", "MANIFEST.sha256"}
+        assert all(plain.read(n) == full.read(n) for n in same)
