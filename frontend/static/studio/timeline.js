@@ -6,7 +6,8 @@
   "use strict";
   const PENDING_KEY = "emocue-pending-changes";
   const NOTICE_KEY = "emocue-timeline-notice";
-  let root, video, tracks, lanes, durationMs, fpsNum, fpsDen, base, editable, loginUrl;
+  const UNSAVED_PREFIX = "emocue-unsaved:";  // + annotation id + ":" + "description" or "cue-<id>"
+  let root, video, tracks, lanes, durationMs, fpsNum, fpsDen, base, editable, loginUrl, annotationId;
   let selectedId = null, markIn = null, markOut = null, dragging = null;
   let annotationDirty = false;
 
@@ -233,6 +234,92 @@
     return xhr && (xhr.status === 401 || xhr.status === 403 || atLogin(xhr.responseURL));
   }
 
+  // ---- a stale write keeps what was typed ---------------------------------------------------------
+  // A 409 means another tab or person changed the text first. What this tab typed is kept in
+  // sessionStorage (this tab only) under the annotation and the field, with the version it was
+  // typed against; after the reload the page shows it beside the current text, to take either or
+  // merge by hand.
+  const unsavedKey = (field) => UNSAVED_PREFIX + annotationId + ":" + field;
+  function keepUnsaved(detail) {
+    const elt = detail.elt;
+    if (!elt || !elt.closest) return false;
+    let field, text, version;
+    if (elt.id === "annotation-form") {
+      field = "description";
+      text = elt.elements.description.value;
+      version = $("#annotation-version").value;
+    } else if (elt.matches("form.inline-edit")) {
+      const row = elt.closest("li.cue-row");
+      field = "cue-" + row.dataset.cueId;
+      text = elt.elements.text.value;
+      version = elt.elements.version.value;
+    } else return false;
+    sessionStorage.setItem(unsavedKey(field), JSON.stringify({ text, version: Number(version), at: Date.now() }));
+    return true;
+  }
+  function unsavedEntries() {
+    const prefix = UNSAVED_PREFIX + annotationId + ":";
+    const found = [];
+    for (let i = 0; i < sessionStorage.length; i++) {
+      const key = sessionStorage.key(i);
+      if (!key.startsWith(prefix)) continue;
+      try { found.push({ key, field: key.slice(prefix.length), ...JSON.parse(sessionStorage.getItem(key)) }); }
+      catch (e) { sessionStorage.removeItem(key); }
+    }
+    return found.sort((a, b) => a.at - b.at);
+  }
+  function offerUnsaved() {
+    const box = $("#unsaved-work");
+    if (!box) return;
+    box.replaceChildren();
+    for (const entry of unsavedEntries()) {
+      let current, what, useMine;
+      if (entry.field === "description") {
+        const area = $("#description");
+        current = area.value; what = "the reasoning description";
+        useMine = (text) => { area.value = text; annotationDirty = true; htmx.trigger("#annotation-form", "save-now"); };
+      } else {
+        const row = document.getElementById(entry.field);
+        const form = row && $("form.inline-edit", row);
+        if (!form) { sessionStorage.removeItem(entry.key); continue; }  // the cue is gone
+        current = form.elements.text.value; what = "cue " + JSON.stringify(current.slice(0, 40));
+        useMine = (text) => { form.elements.text.value = text; form.requestSubmit(); };
+      }
+      if (current.trim() === entry.text.trim()) { sessionStorage.removeItem(entry.key); continue; }
+      const item = document.createElement("div");
+      item.className = "unsaved-item";
+      item.dataset.field = entry.field;
+      const title = document.createElement("p");
+      title.textContent = `Your unsaved text for ${what} (typed against version ${entry.version}; it was changed elsewhere):`;
+      const cols = document.createElement("div");
+      cols.className = "unsaved-compare";
+      const mine = document.createElement("label");
+      mine.textContent = "Yours (edit to merge)";
+      const input = document.createElement("textarea");
+      input.className = "unsaved-mine"; input.rows = entry.field === "description" ? 4 : 2; input.value = entry.text;
+      mine.appendChild(input);
+      const theirs = document.createElement("div");
+      theirs.className = "unsaved-current";
+      const head = document.createElement("span"); head.textContent = "Current";
+      const body = document.createElement("p"); body.textContent = current || "(empty)";
+      theirs.append(head, body);
+      cols.append(mine, theirs);
+      const buttons = document.createElement("div");
+      buttons.className = "buttons";
+      const take = document.createElement("button");
+      take.type = "button"; take.className = "primary use-mine"; take.textContent = "Use mine";
+      const keep = document.createElement("button");
+      keep.type = "button"; keep.className = "keep-current"; keep.textContent = "Keep current";
+      buttons.append(take, keep);
+      const done = () => { sessionStorage.removeItem(entry.key); item.remove(); box.hidden = !box.children.length; };
+      take.addEventListener("click", () => { const text = input.value.trim(); if (!text) { say("Type some text first, or keep the current one.", false); return; } useMine(text); done(); });
+      keep.addEventListener("click", done);
+      item.append(title, cols, buttons);
+      box.appendChild(item);
+    }
+    box.hidden = !box.children.length;
+  }
+
   // ---- keyboard ----------------------------------------------------------------------------------
   function typing(target) {
     return target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
@@ -290,10 +377,11 @@
     base = root.dataset.base;
     editable = root.dataset.editable === "1";
     loginUrl = document.body.dataset.loginUrl;
+    annotationId = root.dataset.annotation;
 
     const notice = sessionStorage.getItem(NOTICE_KEY);
     if (notice) { sessionStorage.removeItem(NOTICE_KEY); const n = JSON.parse(notice); say(n.text, n.ok); }
-    if (editable) replayPending();
+    if (editable) { replayPending(); offerUnsaved(); }
 
     lanes = StudioLanes.create({
       tracks, video, durationMs, afterPlayhead: followPlayhead, afterLayout: updateMarks,
@@ -373,6 +461,14 @@
       if (sessionEnded(event.detail) && xhr.status !== 401) event.detail.shouldSwap = false;  // no login page in a row
     });
     document.body.addEventListener("htmx:afterRequest", (event) => {
+      const status = event.detail.xhr && event.detail.xhr.status;
+      if (status === 409 && keepUnsaved(event.detail)) {
+        const note = document.createElement("span");
+        note.className = "unsaved-kept";
+        note.textContent = " What you typed is kept: after the reload you can use it, keep the current text, or merge the two.";
+        const message = $("#timeline-message .tl-message");
+        if (message) message.insertBefore(note, $("button.reload", message));
+      }
       if (!sessionEnded(event.detail)) return;
       keepPending(event.detail.requestConfig);
       const p = say("Not saved: your session has ended. The change is kept in this browser and saved when you come back after logging in. ", false);
