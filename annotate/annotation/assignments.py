@@ -318,6 +318,29 @@ def assignment_complete(*, annotation: Annotation, user) -> int:
     )
 
 
+def assignment_reopen(*, annotation: Annotation, by) -> Assignment | None:
+    """The done slot of a submission taken back to draft (by its annotator, or sent back by a
+    reviewer): leased to its annotator again, so that their next writes hold it. None when the
+    annotation held no slot."""
+    slot = (
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(annotation_id=annotation.pk, annotator_id=annotation.annotator_id)
+        .select_related("clip", "project")
+        .first()
+    )
+    if slot is None or slot.status != Status.DONE:
+        return slot
+    annotator = annotation.annotator
+    return _take(
+        slot=slot,
+        annotator=annotator,
+        annotation=annotation,
+        now=timezone.now(),
+        action="reopen",
+        by=by if by.pk != annotator.pk else None,
+    )
+
+
 def _require_manager(*, project: Project, user, what: str) -> None:
     if user.is_superuser:
         return

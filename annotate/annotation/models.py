@@ -38,6 +38,17 @@ class Annotation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    returned_comment = models.TextField(
+        blank=True, help_text="Why a reviewer or manager sent the submission back to its annotator."
+    )
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["clip_id", "annotator_id"]

@@ -388,9 +388,25 @@ def annotation_update(
     return annotation
 
 
+def _already_submitted(annotation: Annotation) -> AnnotationRejected:
+    when = timezone.localtime(annotation.submitted_at).strftime("%Y-%m-%d %H:%M")
+    return AnnotationRejected(
+        f"Clip {annotation.clip.name} is already submitted (at {when}); nothing changed.",
+        code="already_submitted",
+    )
+
+
 @transaction.atomic
 def annotation_submit(*, annotation: Annotation, user, expected_version: int) -> Annotation:
-    """Submit, after checking what a complete annotation needs; names everything missing."""
+    """Submit, after checking what a complete annotation needs; names everything missing. A
+    second submit (a double Enter, a retried request) is told it is already submitted."""
+    # Locked first: a duplicate submit waits for the first, then sees it submitted (rather
+    # than a slot that the first one completed, which would read as a lost lease).
+    locked = Annotation.objects.select_for_update().filter(pk=annotation.pk).first()
+    if annotation.annotator_id == user.pk and locked is not None:
+        if locked.status == Annotation.Status.SUBMITTED:
+            raise _already_submitted(locked)
+        annotation.version, annotation.status = locked.version, locked.status
     _editable(annotation, user)
     missing = []
     undecided = annotation.cues.filter(decision=Cue.Decision.PROPOSED).count()
@@ -437,4 +453,59 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
     project = annotation.clip.project
     signals.annotation_submitted.send(sender=Annotation, annotation=annotation)
     signals.scores_stale.send(sender=Annotation, project=project, annotator=user)  # the human row
+    return annotation
+
+
+@transaction.atomic
+def annotation_reopen(
+    *, annotation: Annotation, by, expected_version: int, comment: str = ""
+) -> Annotation:
+    """A submitted annotation back to draft, its slot leased to its annotator again, audited:
+    taken back by the annotator (action "reopen"), or sent back by a reviewer or manager with
+    a comment the annotator sees (action "return"). Who may do it when is review's rule
+    (annotate/review/returns.py); this is the mechanism."""
+    locked = Annotation.objects.select_for_update().filter(pk=annotation.pk).first()
+    if locked is None or locked.status != Annotation.Status.SUBMITTED:
+        raise AnnotationRejected(
+            f"The annotation of {annotation.clip.name} is not submitted; there is nothing to "
+            "reopen.",
+            code="not_submitted",
+        )
+    if locked.version != expected_version:
+        raise _stale_annotation(annotation)
+    returned = by.pk != locked.annotator_id
+    comment = comment.strip()
+    if returned and not comment:
+        raise AnnotationRejected(
+            "Say why it goes back: the annotator reads the comment.", field="comment"
+        )
+    before = audit_snapshot(locked)
+    now = timezone.now()
+    changes = {
+        "status": Annotation.Status.DRAFT,
+        "submitted_at": None,
+        "returned_comment": comment[:2000] if returned else "",
+        "returned_by_id": by.pk if returned else None,
+        "returned_at": now if returned else None,
+    }
+    Annotation.objects.filter(pk=locked.pk).update(
+        version=F("version") + 1, updated_at=now, **changes
+    )
+    for name, value in changes.items():
+        setattr(annotation, name, value)
+    annotation.version, annotation.updated_at = expected_version + 1, now
+    assignments.assignment_reopen(annotation=annotation, by=by)
+    _audit(
+        actor=by,
+        action="return" if returned else "reopen",
+        obj=annotation,
+        before=before,
+        after=audit_snapshot(annotation),
+        clip=annotation.clip,
+    )
+    # Their scores counted this submission; the review queue and alignment read only
+    # submitted annotations, so the clip's row follows by itself.
+    signals.scores_stale.send(
+        sender=Annotation, project=annotation.clip.project, annotator=annotation.annotator
+    )
     return annotation

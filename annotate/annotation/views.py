@@ -5,9 +5,10 @@ page: every clip's k slots and the per-annotator counts, with htmx reassign and 
 roles get a 404, as on every manager page."""
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -95,9 +96,34 @@ def annotate_next(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponse(
             error.message, status=error.http_status, content_type="text/plain; charset=utf-8"
         )
+    just_submitted = _just_submitted(request, slug)
     if annotation is None:
-        return render(request, "annotation/timeline.html", {"project": project, "timeline": None})
-    return redirect("timeline", slug=project.slug, name=annotation.clip.name)
+        return render(
+            request,
+            "annotation/timeline.html",
+            {"project": project, "timeline": None, "just_submitted": just_submitted},
+        )
+    return redirect(_next_url(slug, annotation.clip.name, just_submitted))
+
+
+def _next_url(slug: str, name: str, just_submitted) -> str:
+    url = reverse("timeline", args=[slug, name])
+    if just_submitted is not None:
+        url += "?" + urlencode({"submitted": just_submitted.clip.name})
+    return url
+
+
+def _just_submitted(request, slug: str):
+    """The user's own submitted annotation named by ?submitted= (the clip they just submitted,
+    for the "Submitted X — next: Y" notice and its undo), else None."""
+    name = request.GET.get("submitted")
+    if not name:
+        return None
+    try:
+        annotation = selectors.annotation_get_for_user(slug=slug, clip_name=name, user=request.user)
+    except Http404:
+        return None
+    return annotation if annotation.status == "submitted" else None
 
 
 @login_for_htmx
@@ -114,6 +140,7 @@ def timeline_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             "slug": slug,
             "clip_name": name,
             "editable": timeline.annotation.status == "draft",
+            "just_submitted": _just_submitted(request, slug),
         },
     )
 
@@ -313,9 +340,10 @@ def annotation_submit(request: HttpRequest, slug: str, name: str) -> HttpRespons
     services.annotation_submit(
         annotation=annotation, user=request.user, expected_version=form.validated_data["version"]
     )
-    next_url = reverse("annotate-next", args=[slug])
+    # The next clip opens with "Submitted X — next: Y" and a short undo window (reopen X).
+    next_url = reverse("annotate-next", args=[slug]) + "?" + urlencode({"submitted": name})
     if request.htmx:
-        response = _message(request, "Submitted. Opening the next clip…", 200)
+        response = _message(request, f"Submitted {name}. Opening the next clip…", 200)
         response["HX-Redirect"] = next_url
         return response
     return redirect(next_url)

@@ -79,3 +79,24 @@ class ReviewCommentInput(serializers.Serializer):
         help_text="Pin it to a cue of this clip.",
     )
     time_ms = _ms_field()
+
+
+def _annotation_version_field():
+    return serializers.IntegerField(
+        min_value=1, max_value=_INT_MAX, help_text="The annotation's version you saw."
+    )
+
+
+class TakeBackInput(serializers.Serializer):
+    """The annotator reopens their own submission."""
+
+    version = _annotation_version_field()
+
+
+class SendBackInput(serializers.Serializer):
+    """A reviewer or manager returns a submission to its annotator."""
+
+    version = _annotation_version_field()
+    comment = serializers.CharField(
+        max_length=2000, help_text="Why it goes back; the annotator reads it."
+    )

@@ -9,6 +9,7 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from annotate.annotation import services as annotation_services
 from annotate.annotation.models import Annotation
 from annotate.annotation.services import AnnotationRejected, StaleWrite, cue_span_snapped
 from annotate.clips.models import Clip
@@ -25,6 +26,8 @@ __all__ = [
     "AnnotationRejected",
     "AutoPromotion",
     "StaleWrite",
+    "annotation_send_back",
+    "annotation_take_back",
     "gold_auto_promote",
     "gold_auto_promote_project",
     "gold_cue_add",
@@ -226,6 +229,56 @@ def _decide(
     return decision
 
 
+def _clip_locked(clip: Clip) -> None:
+    """Row-lock the clip: opening its review and an annotator taking a submission back are
+    serialized, so that a take-back never slips under a review that has just started."""
+    Clip.objects.select_for_update().filter(pk=clip.pk).values_list("pk", flat=True).first()
+
+
+@transaction.atomic
+def annotation_take_back(*, annotation: Annotation, user, expected_version: int) -> Annotation:
+    """The annotator reopens their own submission (to undo a hasty submit or fix a slip), as
+    long as no reviewer has opened the clip's review (its gold record does not exist yet; an
+    auto-promoted clip counts as opened). Audited as "reopen"."""
+    if annotation.annotator_id != user.pk:
+        raise AnnotationRejected("Only the annotator who submitted it can take it back.")
+    clip = annotation.clip
+    _clip_locked(clip)
+    record = GoldRecord.objects.filter(clip=clip).first()
+    if record is not None:
+        raise AnnotationRejected(
+            f"The review of {clip.name} has started ({record.get_status_display().lower()}); "
+            "your submission can no longer be taken back. Ask a reviewer to send it back to "
+            "you with a comment.",
+            code="review_started",
+        )
+    return annotation_services.annotation_reopen(
+        annotation=annotation, by=user, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def annotation_send_back(
+    *, annotation: Annotation, by, comment: str, expected_version: int
+) -> Annotation:
+    """A reviewer or manager returns a submission to its annotator with a comment (audited as
+    "return"). Refused while the clip's gold is final: reopen the gold first. While its review
+    is in progress, the review follows the submitted annotations as they are (the page says
+    that they changed since the review started, and which gold cues came from earlier ones)."""
+    clip = annotation.clip
+    _clip_locked(clip)
+    record = GoldRecord.objects.filter(clip=clip).first()
+    if record is not None and record.status == GoldRecord.Status.GOLD:
+        raise AnnotationRejected(
+            f"The gold of {clip.name} is final; reopen the gold record before sending an "
+            "annotation back.",
+            code="gold_final",
+        )
+    return annotation_services.annotation_reopen(
+        annotation=annotation, by=by, expected_version=expected_version, comment=comment
+    )
+
+
 def _created(record: GoldRecord) -> bool:
     """Insert a new record; False when the clip got one concurrently (one record per clip)."""
     try:
@@ -255,6 +308,7 @@ def gold_record_open(*, clip: Clip, reviewer) -> GoldRecord:
     existing = GoldRecord.objects.filter(clip=clip).first()
     if existing is not None:
         return existing
+    _clip_locked(clip)  # after an annotator's take-back of a submission, not beside it
     annotations, run, _, model_id = review_selectors.clip_alignment_get(clip=clip)
     if not annotations:
         raise AnnotationRejected(
@@ -690,6 +744,7 @@ def gold_auto_promote(*, clip: Clip, actor=None) -> AutoPromotion:
     project: Project = clip.project
     if not project.auto_promote_consensus:
         return AutoPromotion(clip, None, "the project does not allow auto-promotion")
+    _clip_locked(clip)  # see gold_record_open
     if GoldRecord.objects.filter(clip=clip).exists():
         return AutoPromotion(clip, None, "the clip already has a gold record")
     annotations, run, groups, model_id = review_selectors.clip_alignment_get(clip=clip)

@@ -26,6 +26,17 @@ urlpatterns = [
         views.review_comment_resolve,
         name="review-comment-resolve",
     ),
+    path(
+        _CLIP + "annotations/<int:annotation_id>/send-back/",
+        views.annotation_send_back,
+        name="review-send-back",
+    ),
+    # The annotator's own take-back sits under the timeline's address, but is review's rule.
+    path(
+        "p/<slug:slug>/annotate/<str:name>/reopen/",
+        views.annotation_take_back,
+        name="timeline-reopen",
+    ),
     path(_CLIP + "<str:action>/", views.review_action, name="review-action"),
     path("p/<slug:slug>/quality/", views.quality_page, name="quality"),
     path("p/<slug:slug>/quality/body/", views.quality_body, name="quality-body"),

@@ -19,6 +19,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotate.annotation import selectors as annotation_selectors
+from annotate.annotation.models import Annotation
 from annotate.clips.selectors import clip_audit_list, clip_get
 from annotate.core.auth import htmx_login_required
 from annotate.core.errors import DomainError, answers_refusals, errors_sentence
@@ -189,6 +191,72 @@ def review_open(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role, clip = _clip(request, slug, name)
     services.gold_record_open(clip=clip, reviewer=request.user)
     return redirect("review-clip", slug=slug, name=name)
+
+
+@login_for_review
+@require_POST
+@answers_in_review
+def annotation_send_back(
+    request: HttpRequest, slug: str, name: str, annotation_id: int
+) -> HttpResponse:
+    """A reviewer or manager returns one submitted annotation of the clip to its annotator,
+    with a comment; then the review page again (or the queue, when none is left submitted)."""
+    project, role, clip = _clip(request, slug, name)
+    annotation = (
+        Annotation.objects.filter(pk=annotation_id, clip=clip)
+        .select_related("clip", "clip__project", "annotator")
+        .first()
+    )
+    if annotation is None:
+        raise Http404("No such annotation of this clip.")
+    form = inputs.SendBackInput(
+        data={"version": request.POST.get("version"), "comment": request.POST.get("comment", "")}
+    )
+    if not form.is_valid():
+        return _message(request, errors_sentence(form.errors), 400)
+    services.annotation_send_back(
+        annotation=annotation,
+        by=request.user,
+        comment=form.validated_data["comment"],
+        expected_version=form.validated_data["version"],
+    )
+    left = Annotation.objects.filter(clip=clip, status=Annotation.Status.SUBMITTED).exists()
+    response = HttpResponse(status=204)
+    response["HX-Redirect"] = _base(slug, name) if left else reverse("review-queue", args=[slug])
+    return response
+
+
+@login_for_review
+@require_POST
+def annotation_take_back(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """The annotator reopens their own submission (the timeline's Reopen, or Undo right after
+    submitting); then its timeline, editable again. Refusals go to the timeline's message."""
+    annotation = annotation_selectors.annotation_get_for_user(
+        slug=slug, clip_name=name, user=request.user
+    )
+    form = inputs.TakeBackInput(data={"version": request.POST.get("version")})
+    if not form.is_valid():
+        return _message(request, errors_sentence(form.errors), 400, target="#timeline-message")
+    try:
+        services.annotation_take_back(
+            annotation=annotation,
+            user=request.user,
+            expected_version=form.validated_data["version"],
+        )
+    except DomainError as error:
+        return _message(
+            request,
+            error.message,
+            error.http_status,
+            reload=error.code == "stale",
+            target="#timeline-message",
+        )
+    url = reverse("timeline", args=[slug, name])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 # Each action validates with the API's serializer (annotate/review/inputs.py); the page only

@@ -126,6 +126,7 @@ ROWS = [
     page("timeline-undo", "POST", OWNER, kwargs=OWN),
     page("timeline-save", "POST", OWNER, kwargs=OWN, data={"version": "@own_version"}),
     page("timeline-submit", "POST", OWNER, kwargs=OWN, data={"version": "@own_version"}),
+    page("timeline-reopen", "POST", OWNER, kwargs=OWN, data={"version": "@own_version"}),
     # Assignment slots: managers
     page("assignment-board", "GET", MANAGERS, kwargs=P),
     page(
@@ -148,6 +149,14 @@ ROWS = [
     page("review-workspace", "GET", STAFF, kwargs=CLIP),
     page("review-open", "POST", STAFF, kwargs=CLIP),
     page("review-comment", "POST", STAFF, kwargs=CLIP, data={"text": "Look at 0:01."}),
+    page(
+        "review-send-back",
+        "POST",
+        STAFF,
+        kwargs={**CLIP, "annotation_id": "@review_annotation"},
+        data={"version": "@review_annotation_version", "comment": "The voice cue is missing."},
+        cross=("annotation_id",),
+    ),
     page(
         "review-comment-resolve",
         "POST",
@@ -415,6 +424,8 @@ class World:
     own_cue_version: int
     own_version: int
     record_version: int
+    review_annotation: int
+    review_annotation_version: int
     assignment: int
     comment: int
     export: int
@@ -506,6 +517,8 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
         own_cue_version=own_cue.version,
         own_version=own.version,
         record_version=record.version,
+        review_annotation=review_clip.annotations.order_by("pk").first().pk,
+        review_annotation_version=review_clip.annotations.order_by("pk").first().version,
         assignment=Assignment.objects.filter(clip__project=project).order_by("pk").first().pk,
         comment=comment.pk,
         export=export.pk,

@@ -3,7 +3,8 @@
 // - a button with data-reload reloads the page; a link with data-back goes back;
 // - a form with data-confirm asks that question before it is sent;
 // - an htmx element with data-reveal-error hides its .loading and shows its .error when its
-//   request fails (an error answer, or no answer at all).
+//   request fails (an error answer, or no answer at all);
+// - a notice with data-undo-seconds offers its undo button that long (a short undo window).
 document.addEventListener("click", (event) => {
   if (event.target.closest && event.target.closest("button[data-reload]")) location.reload();
   // A link with data-back goes back in the history (its href is where it came from).
@@ -26,3 +27,11 @@ function revealError(event) {
 }
 document.addEventListener("htmx:responseError", revealError);
 document.addEventListener("htmx:sendError", revealError);
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-undo-seconds]").forEach((notice) => {
+    setTimeout(() => {
+      notice.querySelectorAll(".undo-submit").forEach((button) => button.remove());
+      notice.dataset.undoClosed = "1";
+    }, Number(notice.dataset.undoSeconds) * 1000);
+  });
+});

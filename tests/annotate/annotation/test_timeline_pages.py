@@ -236,11 +236,20 @@ def test_submit_names_what_is_missing_then_opens_the_next_clip(client, opened, p
     response = client.post(_url(opened, "submit/"), {"version": 2}, headers=HX)
     assert (
         response.status_code == 200
-        and response["HX-Redirect"] == f"/p/{proposed.slug}/annotate/next/"
+        and response["HX-Redirect"] == f"/p/{proposed.slug}/annotate/next/?submitted=a"
     )
     assert Annotation.objects.get(pk=opened.pk).status == "submitted"
     nxt = client.get(response["HX-Redirect"])
-    assert nxt.status_code == 302 and nxt["Location"] == f"/p/{proposed.slug}/annotate/b/"
+    assert nxt.status_code == 302
+    assert nxt["Location"] == f"/p/{proposed.slug}/annotate/b/?submitted=a"
+    # The next clip says what was submitted, with an undo (reopen) for a short while.
+    notice = client.get(nxt["Location"]).content.decode()
+    assert "Submitted\n  a — next: b." in notice and 'data-undo-seconds="10"' in notice
+    assert f'hx-post="/p/{proposed.slug}/annotate/a/reopen/"' in notice
+    # A second submit (a double Enter) is told it is already submitted.
+    again = client.post(_url(opened, "submit/"), {"version": 2}, headers=HX)
+    assert again.status_code == 409 and "Clip a is already submitted" in again.content.decode()
+    assert "reservation" not in again.content.decode()
     page = client.get(_url(opened)).content.decode()  # read only now
     assert "read only" in page and "hx-post" not in page.split('id="cue-list"')[1]
     for _ in range(2):  # clips b and broken (ready, though its proposal failed)
