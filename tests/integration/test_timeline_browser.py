@@ -291,7 +291,8 @@ def test_annotate_a_demo_clip_with_the_keyboard(live_server, browser, annotated_
     assert page.locator("dialog#shortcuts[open]").count() == 1
     page.keyboard.press("Escape")
     _key(page, "Enter")
-    page.wait_for_url("**/annotate/sample_00000002/")
+    page.wait_for_url(f"**/annotate/sample_00000002/?submitted={FIRST}")
+    assert f"Submitted {FIRST} — next: sample_00000002." in page.inner_text("#submitted-notice")
     assert not [url for url in requests if url.endswith(".wav")], requests
     assert Annotation.objects.get(annotator__username="ann", clip__name=FIRST).status == "submitted"
     context.close()
