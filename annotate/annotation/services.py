@@ -198,7 +198,17 @@ def cue_span_snapped(
 def cue_retime(
     *, cue: Cue, user, expected_version: int, start_ms: int | None, end_ms: int | None
 ) -> Cue:
+    # Only a moved edge is snapped to a frame: dragging the end keeps the start where it was,
+    # even off a frame boundary (a proposal's or a subtitle's own time).
+    keep_start = start_ms is not None and cue.start_ms is not None and start_ms == cue.start_ms
+    keep_end = end_ms is not None and cue.end_ms is not None and end_ms == cue.end_ms
     start, end = cue_span_snapped(cue.clip, start_ms, end_ms)
+    start = cue.start_ms if keep_start else start
+    end = cue.end_ms if keep_end else end
+    if start is not None and end is not None and end <= start:
+        raise AnnotationRejected(
+            f"The span {start_ms}-{end_ms} ms ends before it starts.", field="end_ms"
+        )
     return _cue_update(
         cue=cue,
         user=user,

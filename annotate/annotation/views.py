@@ -230,7 +230,7 @@ def cue_action(
             request, "Cue deleted (Ctrl+Z brings it back).", 200, trigger={"cues-changed": {}}
         )
     # The row and its segment, and (out of band) the cue list's header counts.
-    return render(
+    response = render(
         request,
         "annotation/partials/timeline_cue_changed.html",
         {
@@ -243,6 +243,9 @@ def cue_action(
             "counts": selectors.annotation_cue_counts(annotation=annotation),
         },
     )
+    if action == "retime":  # a new time may move the cue in the list: reload it, in time order
+        response["HX-Trigger"] = json.dumps({"cues-changed": {"select": cue.pk}})
+    return response
 
 
 @login_for_htmx

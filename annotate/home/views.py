@@ -75,16 +75,22 @@ def clip_rows(request: HttpRequest, slug: str) -> HttpResponse:
 def clip_detail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     project, role = core_selectors.project_get_for_user(slug=slug, user=request.user)
     clip = clips_selectors.clip_get(project=project, name=name)
+    # One proposal table, the run picked with ?run= (the newest by default); the picker lists
+    # every run with a finished proposal for this clip.
     proposals = (
         []
         if not core_selectors.model_output_visible(project=project, role=role)
         else list(
             clip.proposals.filter(status=Proposal.Status.DONE)
             .select_related("run")
-            .prefetch_related("cues")
-            .order_by("-run__created_at")
+            .defer("timings", "emotions")
+            .order_by("-run__created_at", "-run_id")
         )
     )
+    picked = request.GET.get("run", "")
+    proposal = next((p for p in proposals if str(p.run_id) == picked), None)
+    if proposal is None and proposals:
+        proposal = proposals[0]
     return render(
         request,
         "clips/clip_detail.html",
@@ -93,6 +99,10 @@ def clip_detail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             "clip": clip,
             "role": role,
             "proposals": proposals,
+            "proposal": proposal,
+            "proposal_cues": list(proposal.cues.order_by("start_ms", "position"))
+            if proposal
+            else [],
             "can_manage": role in UPLOAD_ROLES,
         },
     )

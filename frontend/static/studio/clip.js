@@ -18,3 +18,9 @@ function seekFromCue(row) {
   video.currentTime = Number(row.dataset.startMs) / 1000;
   video.play().catch(() => {});
 }
+
+// The run picker shows the chosen run's proposals at once (the Show button does without script).
+document.addEventListener("change", (event) => {
+  const picker = event.target.closest && event.target.closest("#run-picker");
+  if (picker) picker.requestSubmit();
+});

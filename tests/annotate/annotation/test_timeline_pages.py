@@ -51,7 +51,7 @@ def test_project_page_offers_start_and_the_timeline_shows_the_proposals(client, 
     visual, auditory, emotional = _cues(opened)
     assert f'id="seg-{visual.pk}"' in body and "--start: 0; --end: 500" in body
     assert (
-        'class="chip seg-untimed origin-model decision-proposed"' in body
+        'class="chip seg-untimed origin-model decision-proposed kind-inference"' in body
     )  # whole-clip cue in the margin
     assert body.count('class="cue-row origin-model decision-proposed"') == 3
     assert '<option value="happy">' in body  # vocabulary completion
