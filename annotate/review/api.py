@@ -13,6 +13,8 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from annotate.annotation import selectors as annotation_selectors
+from annotate.annotation.models import Annotation
 from annotate.clips import selectors as clips_selectors
 from annotate.clips.models import Clip
 from annotate.core import selectors as core_selectors
@@ -39,6 +41,8 @@ from annotate.review.inputs import (
     ReviewMergeInput,
     ReviewRejectInput,
     ReviewVersionInput,
+    SendBackInput,
+    TakeBackInput,
 )
 from annotate.review.models import GoldRecord, ReviewComment
 from annotate.review.quality import project_quality_get
@@ -861,3 +865,103 @@ class ClipHistoryApi(GenericAPIView):
         return self.get_paginated_response(
             AuditEventOutput(page, many=True, context={"names": names}).data
         )
+
+
+class SubmissionStateOutput(serializers.ModelSerializer):
+    """An annotation's state after it was taken back or sent back."""
+
+    clip = serializers.CharField(source="clip.name", read_only=True)
+
+    class Meta:
+        model = Annotation
+        fields = ["clip", "status", "version", "submitted_at", "returned_comment", "returned_at"]
+        read_only_fields = fields
+
+
+_RETURN_CONFLICT = OpenApiResponse(
+    RunErrorOutput,
+    description=(
+        "`not_submitted`: it is a draft already; `stale`: the annotation changed since the "
+        "version you sent; `review_started` (take back): a reviewer opened the clip's review, "
+        "ask them to send it back; `gold_final` (send back): reopen the gold record first."
+    ),
+)
+
+
+class AnnotationTakeBackApi(GenericAPIView):
+    queryset = Annotation.objects.none()
+    serializer_class = SubmissionStateOutput
+
+    @extend_schema(
+        operation_id="projects_annotations_reopen",
+        summary="Reopen your own submission (until a reviewer opens the clip's review)",
+        request=TakeBackInput,
+        responses={
+            200: SubmissionStateOutput,
+            400: _BAD_BODY,
+            403: NOT_SIGNED_IN,
+            404: OpenApiResponse(DetailOutput, description="You have no annotation of this clip."),
+            409: _RETURN_CONFLICT,
+        },
+    )
+    def post(self, request, slug: str, name: str):
+        annotation = annotation_selectors.annotation_get_for_user(
+            slug=slug, clip_name=name, user=request.user
+        )
+        body, unreadable = request_body(request, '{"version": 4}')
+        if unreadable:
+            return unreadable
+        form = TakeBackInput(data=body)
+        if not form.is_valid():
+            return invalid_response(form.errors)
+        annotation = review_services.annotation_take_back(
+            annotation=annotation,
+            user=request.user,
+            expected_version=form.validated_data["version"],
+        )
+        return Response(SubmissionStateOutput(annotation).data)
+
+
+class ReviewSendBackApi(GenericAPIView):
+    queryset = Annotation.objects.none()
+    serializer_class = SubmissionStateOutput
+
+    @extend_schema(
+        operation_id="projects_reviews_send_back",
+        summary="Send a submitted annotation back to its annotator, with a comment",
+        request=SendBackInput,
+        responses={
+            200: SubmissionStateOutput,
+            400: _BAD_BODY,
+            403: _FORBIDDEN,
+            404: OpenApiResponse(
+                DetailOutput, description="No such project, clip or annotation of the clip."
+            ),
+            409: _RETURN_CONFLICT,
+        },
+    )
+    def post(self, request, slug: str, name: str, annotation_id: int):
+        project, role = _project_for_reviews(request, slug)
+        if role not in REVIEW_ROLES:
+            return _forbidden("send an annotation back")
+        clip = _clip(project, name)
+        annotation = (
+            Annotation.objects.filter(pk=annotation_id, clip=clip)
+            .select_related("clip", "clip__project")
+            .first()
+        )
+        if annotation is None:
+            raise Http404("No such annotation of this clip.")
+        body, unreadable = request_body(request, '{"version": 4, "comment": "..."}')
+        if unreadable:
+            return unreadable
+        form = SendBackInput(data=body)
+        if not form.is_valid():
+            return invalid_response(form.errors)
+        annotation = review_services.annotation_send_back(
+            annotation=annotation,
+            by=request.user,
+            comment=form.validated_data["comment"],
+            expected_version=form.validated_data["version"],
+        )
+        return Response(SubmissionStateOutput(annotation).data)

@@ -60,6 +60,16 @@ urlpatterns = [
     path(_API + "labels/", api.ReviewLabelsApi.as_view(), name="api-review-labels"),
     path(_API + "finalize/", api.ReviewFinalizeApi.as_view(), name="api-review-finalize"),
     path(_API + "reopen/", api.ReviewReopenApi.as_view(), name="api-review-reopen"),
+    path(
+        _API + "annotations/<int:annotation_id>/send-back/",
+        api.ReviewSendBackApi.as_view(),
+        name="api-review-send-back",
+    ),
+    path(
+        "api/projects/<slug:slug>/annotations/<str:name>/reopen/",
+        api.AnnotationTakeBackApi.as_view(),
+        name="api-annotation-reopen",
+    ),
     path(_API + "comments/", api.ReviewCommentListApi.as_view(), name="api-review-comments"),
     path(
         _API + "comments/<int:comment_id>/resolve/",

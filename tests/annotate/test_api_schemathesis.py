@@ -173,6 +173,7 @@ def world(media_root, wsgi_keeps_the_test_transaction):
         ],
         "key": keys,
         "comment_id": [comment.pk],
+        "annotation_id": list(clip.annotations.order_by("pk").values_list("pk", flat=True)),
         "version": [gold_set.version],
         "export_id": [export.pk],
         "row_id": [row.pk],

@@ -269,6 +269,7 @@ ROWS = [
         data={"version": "@own_version", "labels": ["happy"]},
     ),
     api("api-annotation-submit", "POST", OWNER, kwargs=OWN, data={"version": "@own_version"}),
+    api("api-annotation-reopen", "POST", OWNER, kwargs=OWN, data={"version": "@own_version"}),
     api("api-annotation-undo", "POST", OWNER, kwargs=OWN),
     api(
         "api-cue-list",
@@ -367,6 +368,14 @@ ROWS = [
     ),
     api("api-review-finalize", "POST", STAFF, kwargs=CLIP, data={"version": "@record_version"}),
     api("api-review-reopen", "POST", STAFF, kwargs=CLIP, data={"version": "@record_version"}),
+    api(
+        "api-review-send-back",
+        "POST",
+        STAFF,
+        kwargs={**CLIP, "annotation_id": "@review_annotation"},
+        data={"version": "@review_annotation_version", "comment": "The voice cue is missing."},
+        cross=("annotation_id",),
+    ),
     api("api-review-comments", "GET", STAFF, kwargs=CLIP),
     api("api-review-comments", "POST", STAFF, kwargs=CLIP, data={"text": "Listen at 0:01."}),
     api(

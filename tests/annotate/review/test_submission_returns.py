@@ -155,3 +155,46 @@ def test_a_reviewer_sends_a_submission_back_with_a_comment(proposed, annotators,
         )
     assert caught.value.code == "gold_final"
     assert Annotation.objects.get(pk=returned.pk).status == "submitted"
+
+
+def test_the_api_takes_back_and_sends_back(client, proposed, annotators, reviewer):
+    first = annotators[0]
+    annotation = _submitted(proposed, first)
+    slug, name = proposed.slug, annotation.clip.name
+    take_back = f"/api/projects/{slug}/annotations/{name}/reopen/"
+    client.force_login(first)
+    response = client.post(
+        take_back, {"version": annotation.version}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "draft" and response.json()["clip"] == name
+    again = client.post(
+        take_back, {"version": annotation.version + 1}, content_type="application/json"
+    )
+    assert again.status_code == 409 and again.json()["code"] == "not_submitted"
+    annotation.refresh_from_db()
+    annotation = annotation_services.annotation_submit(
+        annotation=annotation, user=first, expected_version=annotation.version
+    )
+    send_back = f"/api/projects/{slug}/reviews/{name}/annotations/{annotation.pk}/send-back/"
+    assert (
+        client.post(
+            send_back,
+            {"version": annotation.version, "comment": "x"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )  # an annotator
+    client.force_login(reviewer)
+    blank = client.post(
+        send_back, {"version": annotation.version, "comment": ""}, content_type="application/json"
+    )
+    assert blank.status_code == 400 and "comment" in blank.json()["detail"]
+    response = client.post(
+        send_back,
+        {"version": annotation.version, "comment": "Add the auditory cue."},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["returned_comment"] == "Add the auditory cue."
+    assert Annotation.objects.get(pk=annotation.pk).status == "draft"
