@@ -287,7 +287,12 @@ class AnnotationSummaryOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "submitted_at",
+            "returned_comment",
+            "returned_at",
         ]
+        extra_kwargs = {
+            "returned_comment": {"help_text": "Why a reviewer or manager sent it back to you."}
+        }
 
     @extend_schema_field(CueCountsOutput)
     def get_counts(self, annotation: Annotation) -> dict[str, int]:
@@ -325,7 +330,12 @@ class AnnotationOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "submitted_at",
+            "returned_comment",
+            "returned_at",
         ]
+        extra_kwargs = {
+            "returned_comment": {"help_text": "Why a reviewer or manager sent it back to you."}
+        }
 
     @extend_schema_field(CueCountsOutput)
     def get_counts(self, annotation: Annotation) -> dict[str, int]:

@@ -31,6 +31,8 @@ ANNOTATION_KEYS = {
     "created_at",
     "updated_at",
     "submitted_at",
+    "returned_comment",
+    "returned_at",
 }
 CUE_KEYS = {
     "id",
@@ -115,6 +117,8 @@ def test_next_opens_the_clip_with_its_proposals_and_asking_again_returns_it(
         "labels": [],
         "primary_label": "",
         "submitted_at": None,
+        "returned_comment": "",
+        "returned_at": None,
         "created_at": None,
         "updated_at": None,
         "counts": {"total": 3, "proposed": 3, "accepted": 0, "edited": 0, "rejected": 0},

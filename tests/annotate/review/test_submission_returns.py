@@ -198,3 +198,6 @@ def test_the_api_takes_back_and_sends_back(client, proposed, annotators, reviewe
     assert response.status_code == 200, response.content
     assert response.json()["returned_comment"] == "Add the auditory cue."
     assert Annotation.objects.get(pk=annotation.pk).status == "draft"
+    client.force_login(first)  # the annotator reads why
+    mine = client.get(f"/api/projects/{slug}/annotations/{name}/").json()
+    assert mine["status"] == "draft" and mine["returned_comment"] == "Add the auditory cue."
