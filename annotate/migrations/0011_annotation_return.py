@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0009_project_free_labels'),
+        ('annotate', '0010_goldset_agreement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
