@@ -16,7 +16,13 @@ from annotate.core.models import (
     default_emotion_vocabulary,
 )
 from annotate.goldsets.models import Export, GoldSet, GoldSetItem
-from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
+from annotate.review.models import (
+    ClipAlignment,
+    GoldCue,
+    GoldRecord,
+    ReviewComment,
+    ReviewDecision,
+)
 from annotate.runs.models import Cue, ModelRun, Proposal
 from annotate.scoring.models import RunScore, ScoreJob
 
@@ -26,6 +32,7 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "Clip",
+    "ClipAlignment",
     "Cue",
     "CueEmbedding",
     "Export",

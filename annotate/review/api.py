@@ -33,6 +33,7 @@ from annotate.core.api_errors import (
 from annotate.core.models import REVIEWER_ROLES, AuditEvent, Membership, Project
 from annotate.review import selectors as review_selectors
 from annotate.review import services as review_services
+from annotate.review.alignment_queue import clip_alignments_queue
 from annotate.review.inputs import (
     ReviewAcceptInput,
     ReviewCommentInput,
@@ -205,16 +206,26 @@ class ReviewQueueRowOutput(serializers.Serializer):
     clip = serializers.CharField(source="clip.name", help_text="The clip's name.")
     submitted = serializers.IntegerField(help_text="Submitted annotations.")
     k = serializers.IntegerField(help_text="Annotators per clip (the project's setting).")
-    consensus = serializers.IntegerField()
-    disputed = serializers.IntegerField()
-    singleton = serializers.IntegerField()
-    model_only = serializers.IntegerField()
+    state = serializers.ChoiceField(
+        choices=["ranked", "aligning", "waiting"],
+        help_text="ranked: all k submitted and aligned; aligning: all k submitted, a worker is "
+        "aligning the cues (counts and disagreement null); waiting: fewer than k submitted "
+        "(never ranked).",
+    )
+    waiting_for = serializers.IntegerField(help_text="Submissions still missing (k - submitted).")
+    consensus = serializers.IntegerField(allow_null=True)
+    disputed = serializers.IntegerField(allow_null=True)
+    singleton = serializers.IntegerField(allow_null=True)
+    model_only = serializers.IntegerField(allow_null=True)
     label_agreement = serializers.FloatField(
         help_text="Share of annotators whose primary label is the most common one."
     )
     primary_labels = serializers.ListField(child=serializers.CharField())
     gold_status = serializers.CharField(help_text='"" (not started), in_review or gold.')
-    disagreement = serializers.FloatField(help_text="The queue's order: highest first, in [0, 2].")
+    disagreement = serializers.FloatField(
+        allow_null=True,
+        help_text="The order of the ranked clips: highest first, in [0, 2]; null unless ranked.",
+    )
 
 
 class ReviewCueOutput(serializers.Serializer):
@@ -409,8 +420,8 @@ class ReviewQueueApi(GenericAPIView):
 
     @extend_schema(
         operation_id="projects_reviews_list",
-        summary="The review queue: clips with a submitted annotation, most disagreement first "
-        "(final ones last)",
+        summary="The review queue: complete clips, most disagreement first, then those still "
+        "aligning, final ones, and clips waiting for submissions",
         responses={
             200: ReviewQueueRowOutput(many=True),
             403: _FORBIDDEN,
@@ -421,7 +432,9 @@ class ReviewQueueApi(GenericAPIView):
         project, role = _project_for_reviews(request, slug)
         if role not in REVIEW_ROLES:
             return _forbidden("read the review queue")
-        page = self.paginate_queryset(review_selectors.review_queue_list(project=project))
+        rows = review_selectors.review_queue_list(project=project)
+        clip_alignments_queue(keys={r.clip.pk: r.alignment_key for r in rows if r.aligning})
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response(ReviewQueueRowOutput(page, many=True).data)
 
     @extend_schema(

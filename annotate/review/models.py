@@ -140,3 +140,26 @@ class ReviewComment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class ClipAlignment(models.Model):
+    """The alignment of a clip's submitted annotations (inference.alignment's groups), computed
+    by a cpu worker when an annotation is submitted and read by every web process: the review
+    queue never computes one. `key` names the state it was computed for (the submitted
+    annotations' ids and versions, the model run, the project's thresholds); a row whose key
+    is not the clip's current one is stale and read as missing. One row per clip."""
+
+    clip = models.OneToOneField(
+        "annotate.Clip", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    key = models.CharField(max_length=64, blank=True, help_text="The state it was computed for.")
+    groups = models.JSONField(default=list, blank=True)
+    model_id = models.CharField(max_length=200, blank=True, help_text="The embedding model's id.")
+    computed_at = models.DateTimeField(null=True, blank=True)
+    queued_key = models.CharField(
+        max_length=64, blank=True, help_text="The state a worker was last asked to align."
+    )
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"alignment of clip {self.clip_id}"

@@ -1,195 +1,40 @@
 """Review reads: a clip's submitted annotations side by side with the model's proposals, their
 cues aligned into groups (inference.alignment), and the gold record being built from them.
 
-Alignment needs sentence embeddings, so its result is kept in Django's cache framework (the
-default backend: per-process memory, no database) under a key made of the clip's uid, the
-submitted annotations' (id, version, submitted_at), the model run and the project's
-thresholds. Submitted annotations never change, so a key never goes stale; a new submission
-(or changed thresholds) makes a new key, and the queue is not recomputed per request."""
+Alignments are computed by a cpu worker when an annotation is submitted and kept in the
+database for every process (alignment.py). The review queue only reads them: a complete clip
+whose alignment is not stored yet is listed as aligning, never aligned in the request. The
+page of one clip aligns on its own when a worker has not yet (it needs the groups)."""
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.db.models import BooleanField, ExpressionWrapper, Min, Prefetch, Q, QuerySet
+from django.db.models import Min, Prefetch, Q, QuerySet
 
 from annotate.annotation.models import Annotation
 from annotate.clips.models import Clip
 from annotate.core.history import AuditReferences, audit_referenced_ids, audit_text_label
 from annotate.core.models import MANAGER_ROLES, REVIEWER_ROLES, AuditEvent, Membership, Project
-from annotate.core.scorer import scorer_get
+from annotate.review.alignment import (
+    alignment_key,
+    alignments_cached,
+    annotation_cues,
+    annotator_key,
+    clip_alignment,
+    cue_counts,
+    cue_is_decoy,
+    model_cues,
+    review_run,
+    submitted_annotations,
+)
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
 from annotate.runs.models import Cue, ModelRun
-from inference.alignment import AlignCue, CueGroup, align_cues, embedding_similarity
-
-ALIGNMENT_CACHE_SECONDS = 7 * 24 * 3600
-
-
-ALIGNMENT_CACHE_VERSION = 1  # bump when the grouping rule changes
-
 
 MODALITIES = tuple(Cue.Modality.values)
 
 
 HUMAN_LABELS = ("consensus", "disputed", "singleton")
-
-
-def annotator_key(annotation: Annotation) -> str:
-    return f"u:{annotation.annotator_id}"
-
-
-def alignment_similarity():
-    """The EmoCue-360 similarity over the project's shared embedding cache (loaded once per
-    process by scorer_get)."""
-    return embedding_similarity(scorer_get().cache)
-
-
-def cue_is_decoy(cue: Cue) -> bool:
-    """A decoy, or an annotator's copy of one (accepting a decoy keeps it out of the gold)."""
-    return cue.decoy or bool(cue.derived_from_id and getattr(cue, "derived_decoy", False))
-
-
-def cue_counts(cue: Cue) -> bool:
-    """Whether an annotator's cue takes part in alignment and gold: kept, and no decoy."""
-    return cue.decision != Cue.Decision.REJECTED and not cue_is_decoy(cue)
-
-
-def _submitted(clip_filter: Q) -> list[Annotation]:
-    return list(
-        Annotation.objects.filter(clip_filter, status=Annotation.Status.SUBMITTED)
-        .select_related("annotator", "run")
-        .order_by("clip_id", "pk")
-    )
-
-
-def _annotation_cues(annotation_ids: list[int]) -> list[Cue]:
-    return list(
-        Cue.objects.filter(annotation_id__in=annotation_ids)
-        .annotate(
-            derived_decoy=ExpressionWrapper(
-                Q(derived_from__decoy=True), output_field=BooleanField()
-            )
-        )
-        .defer("evidence")
-        .order_by("annotation_id", "start_ms", "position", "pk")
-    )
-
-
-def review_run(annotations: list[Annotation]) -> ModelRun | None:
-    """The run whose proposals the model lane shows: the newest of the annotations' runs."""
-    runs = [a.run for a in annotations if a.run is not None]
-    return max(runs, key=lambda run: (run.created_at, run.pk)) if runs else None
-
-
-def _model_cues(pairs: list[tuple[int, int]]) -> list[Cue]:
-    """Proposal cues of (run id, clip id) pairs, decoys included (the page flags them)."""
-    if not pairs:
-        return []
-    where = Q()
-    for run_id, clip_id in pairs:
-        where |= Q(proposal__run_id=run_id, proposal__clip_id=clip_id)
-    return list(
-        Cue.objects.filter(where, proposal__status="done")
-        .select_related("proposal")
-        .defer(
-            "evidence",
-            "proposal__description",
-            "proposal__notes",
-            "proposal__timings",
-            "proposal__emotions",
-        )
-        .order_by("start_ms", "position", "pk")
-    )
-
-
-def _cache_key(
-    clip: Clip, project: Project, annotations: list[Annotation], run: ModelRun | None
-) -> str:
-    parts = [
-        f"{a.pk}.{a.version}.{a.submitted_at.isoformat() if a.submitted_at else ''}"
-        for a in annotations
-    ]
-    material = "|".join(
-        [
-            str(clip.uid),
-            ",".join(parts),
-            str(run.pk if run else ""),
-            repr(project.align_similarity),
-            repr(project.align_overlap),
-        ]
-    )
-    digest = hashlib.sha256(material.encode()).hexdigest()[:32]
-    return f"emocue:alignment:v{ALIGNMENT_CACHE_VERSION}:{digest}"
-
-
-def _group_to_dict(group: CueGroup) -> dict:
-    return {
-        "key": group.key,
-        "modality": group.modality,
-        "cue_ids": list(group.cue_ids),
-        "sources": list(group.sources),
-        "model_cue_ids": list(group.model_cue_ids),
-        "label": group.label,
-        "similarity": float(group.similarity),
-        "start_ms": group.start_ms,
-        "end_ms": group.end_ms,
-    }
-
-
-def _align(
-    *, project: Project, annotations: list[Annotation], human: list[Cue], model: list[Cue]
-) -> dict:
-    """{"groups": [...], "model_id": ...}: align_cues over the kept, non-decoy human cues and
-    the non-decoy model cues."""
-    sources = {a.pk: annotator_key(a) for a in annotations}
-    cues = [
-        AlignCue(c.pk, sources[c.annotation_id], c.modality, c.text, c.start_ms, c.end_ms)
-        for c in human
-        if cue_counts(c)
-    ]
-    cues += [
-        AlignCue(c.pk, "model", c.modality, c.text, c.start_ms, c.end_ms)
-        for c in model
-        if not c.decoy
-    ]
-    if not cues:
-        return {"groups": [], "model_id": ""}
-    similarity = alignment_similarity()
-    groups = align_cues(
-        cues=cues,
-        annotators=[annotator_key(a) for a in annotations],
-        similarity=similarity,
-        similarity_threshold=project.align_similarity,
-        overlap_threshold=project.align_overlap,
-    )
-    return {
-        "groups": [_group_to_dict(g) for g in groups],
-        "model_id": getattr(similarity, "model_id", ""),
-    }
-
-
-def _alignment(
-    *,
-    clip: Clip,
-    project: Project,
-    annotations: list[Annotation],
-    run: ModelRun | None,
-    human: list[Cue] | None,
-    model: list[Cue] | None,
-) -> dict:
-    key = _cache_key(clip, project, annotations, run)
-    found = cache.get(key)
-    if found is not None:
-        return found
-    if human is None:
-        human = _annotation_cues([a.pk for a in annotations])
-    if model is None:
-        model = _model_cues([(run.pk, clip.pk)] if run else [])
-    result = _align(project=project, annotations=annotations, human=human, model=model)
-    cache.set(key, result, ALIGNMENT_CACHE_SECONDS)
-    return result
 
 
 @dataclass
@@ -334,7 +179,8 @@ def clip_history_names(*, clip: Clip, role: str) -> dict[int, str] | None:
         if user_id is not None and user_id not in names:
             names[user_id] = _blind_label(len(names) + 1)
 
-    for annotation in _submitted(Q(clip=clip)):  # the review screen's lanes, in its order
+    # the review screen's lanes, in its order
+    for annotation in submitted_annotations(Q(clip=clip)):
         add(annotation.annotator_id)
     drafts = Annotation.objects.filter(clip=clip).exclude(status=Annotation.Status.SUBMITTED)
     for user_id in drafts.order_by("pk").values_list("annotator_id", flat=True):
@@ -382,11 +228,11 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
     """Everything the reviewer page shows, in a fixed number of queries whatever the number of
     annotators and cues (plus the embedding lookups when the alignment is not cached)."""
     project = clip.project
-    annotations = _submitted(Q(clip=clip))
-    human = _annotation_cues([a.pk for a in annotations])
+    annotations = submitted_annotations(Q(clip=clip))
+    human = annotation_cues([a.pk for a in annotations])
     run = review_run(annotations)
-    model = _model_cues([(run.pk, clip.pk)] if run else [])
-    alignment = _alignment(
+    model = model_cues([(run.pk, clip.pk)] if run else [])
+    alignment = clip_alignment(
         clip=clip, project=project, annotations=annotations, run=run, human=human, model=model
     )
     labels = lane_labels(project=project, annotations=annotations)
@@ -482,47 +328,71 @@ def clip_review_get(*, clip: Clip) -> ClipReview:
 def clip_alignment_get(*, clip: Clip) -> tuple[list[Annotation], ModelRun | None, list[dict], str]:
     """The submitted annotations, the model lane's run, the alignment groups (as dicts) and
     the embedding model's id: what the review services check decisions against."""
-    annotations = _submitted(Q(clip=clip))
+    annotations = submitted_annotations(Q(clip=clip))
     run = review_run(annotations)
-    alignment = _alignment(
-        clip=clip, project=clip.project, annotations=annotations, run=run, human=None, model=None
-    )
+    alignment = clip_alignment(clip=clip, project=clip.project, annotations=annotations, run=run)
     return annotations, run, alignment["groups"], alignment["model_id"]
 
 
 @dataclass
 class QueueRow:
+    """One clip of the review queue. `state`: "ranked" (all k annotations are submitted and
+    aligned: the counts and the disagreement are known), "aligning" (complete, its alignment
+    not computed yet: a worker is on it) or "waiting" (fewer than k submitted: never ranked).
+    The group counts and the disagreement are None unless ranked."""
+
     clip: Clip
     submitted: int
     k: int
-    consensus: int
-    disputed: int
-    singleton: int
-    model_only: int
+    state: str
     label_agreement: float  # share of annotators whose primary label is the most common one
     primary_labels: list[str]
     gold_status: str  # "", "in_review" or "gold"
-    disagreement: float
+    alignment_key: str = ""
+    consensus: int | None = None
+    disputed: int | None = None
+    singleton: int | None = None
+    model_only: int | None = None
+    disagreement: float | None = None
+
+    @property
+    def ranked(self) -> bool:
+        return self.state == "ranked"
+
+    @property
+    def aligning(self) -> bool:
+        return self.state == "aligning"
+
+    @property
+    def waiting_for(self) -> int:
+        """How many more submissions the clip needs before it is ranked."""
+        return max(0, self.k - self.submitted)
 
     @property
     def human_groups(self) -> int:
-        return self.consensus + self.disputed + self.singleton
+        return (self.consensus or 0) + (self.disputed or 0) + (self.singleton or 0)
 
 
 def disagreement_score(
-    *, consensus: int, disputed: int, singleton: int, label_agreement: float
+    *, consensus: int, disputed: int, singleton: int, label_agreement: float, annotators: int
 ) -> float:
     """Share of human groups that are disputed or singletons, plus the share of annotators whose
-    primary label differs from the most common one (each in [0, 1], so the sum is in [0, 2])."""
+    primary label differs from the most common one (each in [0, 1], so the sum is in [0, 2]).
+    A group of one disagrees with the other annotators only when there are others: with one
+    annotator, every group is a group of one and nothing is disputed."""
+    split = disputed + (singleton if annotators > 1 else 0)
     human = consensus + disputed + singleton
-    cue_part = (disputed + singleton) / human if human else 0.0
+    cue_part = split / human if human else 0.0
     return round(cue_part + (1.0 - label_agreement), 6)
 
 
 def review_queue_list(*, project: Project) -> list[QueueRow]:
-    """Clips with at least one submitted annotation, most disagreement first; clips whose gold
-    is final go last. A fixed number of queries, plus the alignment of clips not cached yet."""
-    annotations = _submitted(Q(clip__project=project))
+    """Clips with at least one submitted annotation: first the complete ones (all k submitted)
+    whose alignment is stored, most disagreement first; then the complete ones a worker is
+    still aligning; clips whose gold is final after those; then the clips still waiting for
+    submissions, the closest to complete first. Reads stored alignments only, never computes
+    one (the sentence model stays out of the request): a fixed number of queries."""
+    annotations = submitted_annotations(Q(clip__project=project))
     by_clip: dict[int, list[Annotation]] = {}
     for a in annotations:
         by_clip.setdefault(a.clip_id, []).append(a)
@@ -533,56 +403,55 @@ def review_queue_list(*, project: Project) -> list[QueueRow]:
         )
     }
     gold = dict(GoldRecord.objects.filter(clip_id__in=by_clip).values_list("clip_id", "status"))
-
-    alignments: dict[int, dict] = {}
-    missing: list[int] = []
-    runs = {clip_id: review_run(items) for clip_id, items in by_clip.items()}
-    for clip_id, items in by_clip.items():
-        found = cache.get(_cache_key(clips[clip_id], project, items, runs[clip_id]))
-        if found is None:
-            missing.append(clip_id)
-        else:
-            alignments[clip_id] = found
-    if missing:  # one query for all their cues, one for the model's
-        human = _annotation_cues([a.pk for clip_id in missing for a in by_clip[clip_id]])
-        model = _model_cues([(runs[c].pk, c) for c in missing if runs[c] is not None])
-        for clip_id in missing:
-            ids = {a.pk for a in by_clip[clip_id]}
-            alignments[clip_id] = _alignment(
-                clip=clips[clip_id],
-                project=project,
-                annotations=by_clip[clip_id],
-                run=runs[clip_id],
-                human=[c for c in human if c.annotation_id in ids],
-                model=[c for c in model if c.proposal.clip_id == clip_id],
-            )
+    k = project.annotators_per_clip
+    keys = {
+        clip_id: alignment_key(clips[clip_id], project, items, review_run(items))
+        for clip_id, items in by_clip.items()
+        if len(items) >= k
+    }
+    alignments = alignments_cached(keys=keys)
 
     rows = []
     for clip_id, items in by_clip.items():
-        labels = Counter(g["label"] for g in alignments[clip_id]["groups"])
         primaries = [a.primary_label for a in items]
         agreement = Counter(primaries).most_common(1)[0][1] / len(items)
         row = QueueRow(
             clip=clips[clip_id],
             submitted=len(items),
-            k=project.annotators_per_clip,
-            consensus=labels["consensus"],
-            disputed=labels["disputed"],
-            singleton=labels["singleton"],
-            model_only=labels["model_only"],
+            k=k,
+            state="waiting",
             label_agreement=agreement,
             primary_labels=primaries,
             gold_status=gold.get(clip_id, ""),
-            disagreement=0.0,
+            alignment_key=keys.get(clip_id, ""),
         )
-        row.disagreement = disagreement_score(
-            consensus=row.consensus,
-            disputed=row.disputed,
-            singleton=row.singleton,
-            label_agreement=agreement,
-        )
+        if clip_id in alignments:
+            labels = Counter(g["label"] for g in alignments[clip_id]["groups"])
+            row.state = "ranked"
+            row.consensus = labels["consensus"]
+            row.disputed = labels["disputed"]
+            row.singleton = labels["singleton"]
+            row.model_only = labels["model_only"]
+            row.disagreement = disagreement_score(
+                consensus=row.consensus,
+                disputed=row.disputed,
+                singleton=row.singleton,
+                label_agreement=agreement,
+                annotators=len(items),
+            )
+        elif clip_id in keys:
+            row.state = "aligning"
         rows.append(row)
-    rows.sort(key=lambda r: (r.gold_status == GoldRecord.Status.GOLD, -r.disagreement, r.clip.name))
+    order = {"ranked": 0, "aligning": 1, "waiting": 3}
+    final = GoldRecord.Status.GOLD
+    rows.sort(
+        key=lambda r: (
+            2 if r.state != "waiting" and r.gold_status == final else order[r.state],
+            r.waiting_for,
+            -(r.disagreement or 0.0),
+            r.clip.name,
+        )
+    )
     return rows
 
 

@@ -19,6 +19,7 @@ from annotate.core.labels import label_clean, labels_check, labels_clean
 from annotate.core.limits import limit_check
 from annotate.core.models import Project
 from annotate.review import selectors as review_selectors
+from annotate.review.alignment import alignment_similarity
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
 from annotate.runs.models import Cue
 
@@ -728,7 +729,7 @@ def _medoid(texts: list[str]) -> int:
     others); ties go to the first, i.e. the first annotator's."""
     if len(texts) <= 2:
         return 0
-    sim = np.asarray(review_selectors.alignment_similarity()(texts, texts), dtype=np.float64)
+    sim = np.asarray(alignment_similarity()(texts, texts), dtype=np.float64)
     totals = sim.sum(axis=1)
     best = float(totals.max())
     return next(i for i, total in enumerate(totals) if total >= best - 1e-9)

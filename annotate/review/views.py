@@ -30,6 +30,7 @@ from annotate.core.pagination import MAX_OFFSET
 from annotate.core.selectors import project_get_for_user
 from annotate.review import inputs, services
 from annotate.review import selectors as review_selectors
+from annotate.review.alignment_queue import clip_alignments_queue
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment
 from annotate.review.quality import ProjectQuality, project_quality_get
 from annotate.review.selectors import clip_review_get, review_comments_list, review_queue_list
@@ -120,8 +121,9 @@ def _int(value: str | None) -> int | None:
 @login_for_review
 @require_http_methods(["GET", "POST"])
 def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
-    """GET: the clips to review, most disagreement first. POST (managers): auto-promote every
-    clip that qualifies, then the queue with what happened to each clip."""
+    """GET: the complete clips to review, most disagreement first, then those a worker is still
+    aligning (asked again if missing) and those waiting for submissions. POST (managers):
+    auto-promote every clip that qualifies, then the queue with what happened to each clip."""
     project, role = _project(request, slug)
     results, refusal = None, ""
     if request.method == "POST":
@@ -135,13 +137,15 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             results = services.gold_auto_promote_project(project=project, actor=request.user)
     rows = review_queue_list(project=project)
+    clip_alignments_queue(keys={r.clip.pk: r.alignment_key for r in rows if r.aligning})
     return render(
         request,
         "review/review_queue.html",
         {
             "project": project,
             "role": role,
-            "rows": rows,
+            "rows": [r for r in rows if r.state != "waiting"],
+            "waiting": [r for r in rows if r.state == "waiting"],
             "results": results,
             "promoted": [r for r in results or [] if r.promoted],
             "refusal": refusal,

@@ -22,9 +22,11 @@ LOUD_AS_HEARD = "The voice is loud."
 
 
 @pytest.fixture
-def two_clips(proposed, annotators):
-    disputed_clip("a", annotators)
-    unanimous_clip("b", annotators)
+def two_clips(proposed, annotators, django_capture_on_commit_callbacks):
+    """Two complete clips, each aligned by the (eager) worker task its submissions queue."""
+    with django_capture_on_commit_callbacks(execute=True):
+        disputed_clip("a", annotators)
+        unanimous_clip("b", annotators)
     return proposed
 
 
@@ -50,6 +52,7 @@ def test_a_reviewer_adjudicates_a_clip(client, two_clips, reviewer, annotators):
     assert queue["count"] == 2 and [r["clip"] for r in queue["results"]] == ["a", "b"]
     first = queue["results"][0]
     assert (first["submitted"], first["k"], first["consensus"], first["singleton"]) == (3, 3, 3, 2)
+    assert (first["state"], first["waiting_for"]) == ("ranked", 0)
     assert first["gold_status"] == "" and sorted(first["primary_labels"]) == [
         "happy",
         "happy",

@@ -24,9 +24,11 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def two_clips(proposed, annotators):
-    disputed_clip("a", annotators)
-    unanimous_clip("b", annotators)
+def two_clips(proposed, annotators, django_capture_on_commit_callbacks):
+    """Two complete clips, each aligned by the (eager) worker task its submissions queue."""
+    with django_capture_on_commit_callbacks(execute=True):
+        disputed_clip("a", annotators)
+        unanimous_clip("b", annotators)
     return proposed
 
 
@@ -223,22 +225,24 @@ def test_the_review_page_makes_a_constant_number_of_queries(client, proposed, an
     with CaptureQueriesContext(connection) as many:
         body = client.get(_page(proposed, "a")).content.decode()
     assert "Extra cue" in body
-    # session, user, project, role, clip, annotations, their cues, the model's cues, the gold
-    # record, its decisions, its cues, the comments
-    assert len(many) == len(few) == 12, [q["sql"] for q in many.captured_queries]
+    # session, user, project, role, clip, annotations, their cues, the model's cues, the stored
+    # alignment, the gold record, its decisions, its cues, the comments
+    assert len(many) == len(few) == 13, [q["sql"] for q in many.captured_queries]
 
 
-def test_the_queue_makes_a_constant_number_of_queries(client, two_clips, reviewer, annotators):
+def test_the_queue_makes_a_constant_number_of_queries(
+    client, two_clips, reviewer, annotators, django_capture_on_commit_callbacks
+):
     client.force_login(reviewer)
     url = reverse("review-queue", args=[two_clips.slug])
-    client.get(url)  # aligns every clip once
     with CaptureQueriesContext(connection) as two:
         assert client.get(url).status_code == 200
     clip = Clip.objects.get(name="broken")  # a third clip (its proposal failed: no model lane)
-    for user in annotators[:2]:
-        annotate(clip, user, add=[("visual", "He smiles.", 0, 400)])
-    client.get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        for user in annotators:
+            annotate(clip, user, add=[("visual", "He smiles.", 0, 400)])
     with CaptureQueriesContext(connection) as three:
         body = client.get(url).content.decode()
-    assert 'data-clip="broken"' in body and "2/3" in body
-    assert len(three) == len(two) == 7, [q["sql"] for q in three.captured_queries]
+    assert 'data-clip="broken" data-state="ranked"' in body and body.count("3/3") == 3
+    # session, user, project, role, annotations, clips, gold records, stored alignments
+    assert len(three) == len(two) == 8, [q["sql"] for q in three.captured_queries]
