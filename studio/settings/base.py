@@ -219,9 +219,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
-# Computed alignments of clips under review (keyed by their submitted annotations' versions).
-# In-process by default; a lab deployment with several web processes points CACHE_URL at Redis
-# (e.g. redis://redis:6379/2) so that one computation serves them all.
+# Django's cache framework. Nothing of the studio needs it shared today (computed alignments are
+# in the database, annotate.review.models.ClipAlignment); a lab deployment points CACHE_URL at
+# Redis (e.g. redis://redis:6379/2) so that whatever comes to use it is shared by every process.
 if "CACHE_URL" in env:
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
