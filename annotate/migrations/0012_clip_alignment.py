@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0009_project_free_labels'),
+        ('annotate', '0011_annotation_return'),
     ]
 
     operations = [
