@@ -53,6 +53,9 @@ def test_the_runs_table_shows_the_end_of_a_run_whose_first_poll_gets_no_answer(
 
     page.route("**/p/progress-test/runs/rows/", hold_the_first_poll)
     page.check('input[name=clips][value="talk"]')
+    # The worker process knows the real proposers only; tests/annotate/runs registers fakes
+    # in this process, which the form would then offer first.
+    page.select_option("#run-form select[name=proposer]", "signals")
     page.click("#run-form button[type=submit]")
     running = page.locator('#run-rows tr[data-status="running"][data-total="1"]')
     expect(running).to_be_visible()  # the page has shown the run running
