@@ -5,7 +5,13 @@ from annotate.clips.models import Clip
 from annotate.core.deletion import rows_delete
 from annotate.core.models import AuditEvent, CueEmbedding, Membership, Project
 from annotate.goldsets.models import Export, GoldSet, GoldSetItem
-from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
+from annotate.review.models import (
+    ClipAlignment,
+    GoldCue,
+    GoldRecord,
+    ReviewComment,
+    ReviewDecision,
+)
 from annotate.runs.models import Cue, ModelRun, Proposal
 from annotate.scoring.models import RunScore, ScoreJob
 
@@ -243,6 +249,16 @@ class GoldSetItemAdmin(_ReadOnlyAdmin):
     list_filter = ["gold_set__project"]
     search_fields = ["name"]
     list_select_related = ["gold_set"]
+
+
+@admin.register(ClipAlignment)
+class ClipAlignmentAdmin(_ReadOnlyAdmin):
+    """Computed by a cpu worker; deleting a row only makes the next queue load ask again."""
+
+    list_display = ["__str__", "clip", "model_id", "computed_at", "queued_at"]
+    list_filter = ["clip__project"]
+    raw_id_fields = ["clip"]
+    list_select_related = ["clip"]
 
 
 @admin.register(RunScore)
