@@ -179,17 +179,15 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
     from annotate.runs.models import Cue
 
     if ARGS.embedded:
-        database = live.embedded_database()
-        env = live.server_env(MEDIA_ROOT=str(log.parent / "media"))
-        server = live.runstudio
+        database, server, extra = live.embedded_database(), live.runstudio, {}
     else:
-        database = live.bench_database("load")
-        env = live.server_env(
-            MEDIA_ROOT=str(log.parent / "media"),
-            CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
-        )
-        server = live.gunicorn
+        database, server = live.bench_database("load"), live.gunicorn
+        extra = {
+            "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+        }
     with database:
+        # Inside: server_env() names the bench's own database, which bench_database() switched to.
+        env = live.server_env(MEDIA_ROOT=str(log.parent / "media"), **extra)
         annotators = live.build_annotators(n=ARGS.clients, cues=ARGS.cues)
         with server(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log) as (host, port):
             clients: list[Client] = []
