@@ -62,11 +62,16 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         return [limit, offset]
 
 
-def page_number(raw: str | None) -> int | None:
-    """A page view's `?page=` (1 when left out), or None when it is not a whole number from 1
-    to MAX_OFFSET (int() of "²" or of 5,000 digits raises, which was a 500)."""
-    text = (raw or "1").strip()
+def whole_number(raw: str | None, *, default: int, low: int, high: int) -> int | None:
+    """A page view's numeric query value (`default` when left out), or None when it is not a
+    whole number from low to high (int() of "²" or of 5,000 digits raises, which was a 500)."""
+    text = (raw or str(default)).strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 10):
         return None
     value = int(text)
-    return value if 1 <= value <= MAX_OFFSET else None
+    return value if low <= value <= high else None
+
+
+def page_number(raw: str | None) -> int | None:
+    """A page view's `?page=` (1 when left out), from 1 to MAX_OFFSET, else None."""
+    return whole_number(raw, default=1, low=1, high=MAX_OFFSET)

@@ -26,7 +26,7 @@ from annotate.core.auth import htmx_login_required
 from annotate.core.errors import DomainError, answers_refusals, errors_sentence
 from annotate.core.history import PAGE_SIZE, PAGE_SIZES
 from annotate.core.models import MANAGER_ROLES, Membership
-from annotate.core.pagination import MAX_OFFSET
+from annotate.core.pagination import MAX_OFFSET, whole_number
 from annotate.core.selectors import project_get_for_user
 from annotate.review import inputs, services
 from annotate.review import selectors as review_selectors
@@ -480,10 +480,9 @@ def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         ("offset", 0, 0, MAX_OFFSET),
         ("page", 1, 1, MAX_OFFSET),
     ):
-        raw = request.GET.get(key) or str(default)
-        # isascii: "²".isdigit() is true, and int() of it (or of 5,000 digits) raises.
-        value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else None
-        if value is None or not low <= value <= high:
+        value = whole_number(request.GET.get(key), default=default, low=low, high=high)
+        if value is None:
+            raw = request.GET[key]
             return HttpResponse(
                 f"{key} must be a whole number from {low} to {high}, not {raw[:40]!r}.",
                 status=400,
