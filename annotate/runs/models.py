@@ -76,6 +76,12 @@ class Proposal(models.Model):
     emotions = models.JSONField(default=list, blank=True, help_text="[{label, score}] best first")
     notes = models.JSONField(default=list, blank=True)
     timings = models.JSONField(default=dict, blank=True)
+    features = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The proposer's clip-level measurements {name: number or null}, which a "
+        "learned proposer trains on.",
+    )
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claim = models.CharField(

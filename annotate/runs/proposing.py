@@ -258,6 +258,7 @@ def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
         locked.emotions = [{"label": label, "score": score} for label, score in result.emotions]
         locked.notes = list(result.notes)
         locked.timings = dict(result.timings)
+        locked.features = dict(getattr(result, "features", None) or {})
         locked.finished_at = timezone.now()
         locked.save(
             update_fields=[
@@ -267,6 +268,7 @@ def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
                 "emotions",
                 "notes",
                 "timings",
+                "features",
                 "finished_at",
             ]
         )

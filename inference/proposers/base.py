@@ -106,6 +106,10 @@ class Proposal:
         emotions: open-vocabulary labels with scores, best first.
         notes: what could not be observed or went partly wrong, for the user.
         timings: seconds per stage, for benchmarks.
+        features: the clip-level measurements the proposer made, by name ("visual.
+            smile_fraction", "auditory.arousal"): numbers, None where not observed. Stored
+            with the proposal, so that a model can learn from them later (a learned
+            proposer trains on them against the gold).
     """
 
     proposer: str
@@ -115,6 +119,7 @@ class Proposal:
     emotions: tuple[tuple[str, float], ...] = ()
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    features: dict[str, float | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -125,6 +130,7 @@ class Proposal:
             "emotions": [{"label": label, "score": score} for label, score in self.emotions],
             "notes": list(self.notes),
             "timings": dict(self.timings),
+            "features": dict(self.features),
         }
 
 

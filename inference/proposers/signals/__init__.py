@@ -22,6 +22,7 @@ from typing import Any
 from inference.proposers.base import ClipInput, Proposal, ProposalError, ProposedCue
 
 from .common import ModalityResult
+from .text import NRC_EMOTIONS as NRC_CATEGORIES
 from .thresholds import (
     AUDITORY,
     FUSION,
@@ -33,10 +34,68 @@ from .thresholds import (
     VisualThresholds,
 )
 
-__all__ = ["SIGNALS_VERSION", "SignalProposer"]
+__all__ = ["FEATURES", "SIGNALS_VERSION", "SignalProposer"]
 
-# Bump whenever proposals could change (code or thresholds).
-SIGNALS_VERSION = "signals-1.0"
+# Bump whenever proposals could change (code or thresholds). 1.1: proposals carry `features`.
+SIGNALS_VERSION = "signals-1.1"
+
+# The clip-level measurements every proposal carries as `features` ("<stage>.<name>"), the
+# same names on every clip (None where a stage failed or could not observe): the summaries of
+# the analyses (documented in visual.py, auditory.py, text.py) and the fused valence/arousal.
+_SUMMARY_FEATURES = {
+    "visual": (
+        "face_fraction",
+        "smile_fraction",
+        "smile_intensity",
+        "mouth_open_fraction",
+        "brow_raise_fraction",
+        "brow_furrow_fraction",
+        "eye_widen_fraction",
+        "blink_rate_per_min",
+        "nod_count",
+        "shake_count",
+        "gaze_away_fraction",
+    ),
+    "auditory": (
+        "has_audio",
+        "has_speech",
+        "clipping",
+        "speech_fraction",
+        "level_dbfs",
+        "loudness_z_vs_norm",
+        "loudness_mean",
+        "f0_mean_hz",
+        "f0_range_st",
+        "speech_rate_syl_s",
+        "articulation_rate_syl_s",
+        "pause_fraction",
+        "jitter",
+        "shimmer",
+        "hnr_db",
+        "h1h2_db",
+        "alpha_ratio_db",
+        "arousal",
+        "final_rises",
+        "final_falls",
+    ),
+    "text": (
+        "has_subtitle",
+        "analysable",
+        "valence",
+        "question",
+        "exclamation",
+        "negation",
+        "n_tokens",
+    ),
+}
+# NRC categories counted in the subtitle (text.emotion_counts), as text.nrc_<category>.
+_NRC_FEATURES = (*NRC_CATEGORIES, "positive", "negative")
+FEATURES: tuple[str, ...] = (
+    *(f"{stage}.{key}" for stage, keys in _SUMMARY_FEATURES.items() for key in keys),
+    *(f"text.nrc_{category}" for category in _NRC_FEATURES),
+    "fused.valence",
+    "fused.arousal",
+)
 
 _THRESHOLD_OPTIONS = {
     "visual": (VisualThresholds, VISUAL),
@@ -60,7 +119,7 @@ class SignalProposer:
         ValueError: an unknown option or threshold name.
     Example:
         >>> SignalProposer(auditory={"long_pause_s": 1.0}).version  # doctest: +SKIP
-        'signals-1.0+3f2a9c1e'
+        'signals-1.1+3f2a9c1e'
     """
 
     name = "signals"
@@ -157,7 +216,38 @@ class SignalProposer:
             emotions=tuple((label, float(score)) for label, score in fused.summary["emotions"]),
             notes=tuple(notes),
             timings=timings,
+            features=_features(results, fused.summary),
         )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)) and value == value:  # not NaN
+        return float(value)
+    return None
+
+
+def _features(
+    results: dict[str, ModalityResult | None], fused: dict[str, Any]
+) -> dict[str, float | None]:
+    """FEATURES of one clip: booleans as 0/1; None where a stage failed or did not measure."""
+    features: dict[str, float | None] = {}
+    for stage, keys in _SUMMARY_FEATURES.items():
+        result = results.get(stage)
+        summary = result.summary if result is not None else {}
+        for key in keys:
+            features[f"{stage}.{key}"] = _number(summary.get(key))
+    text = results.get("text")
+    counts = text.summary.get("emotion_counts") if text is not None else None
+    analysable = text is not None and bool(text.summary.get("analysable"))
+    for category in _NRC_FEATURES:
+        features[f"text.nrc_{category}"] = (
+            float((counts or {}).get(category, 0)) if analysable else None
+        )
+    features["fused.valence"] = _number(fused.get("valence"))
+    features["fused.arousal"] = _number(fused.get("arousal"))
+    return features
 
 
 def _run_stage(stage: str, clip: ClipInput, thresholds: Any) -> ModalityResult:

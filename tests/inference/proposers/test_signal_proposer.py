@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from inference.proposers import ProposalError, get_proposer
-from inference.proposers.signals import SIGNALS_VERSION, SignalProposer
+from inference.proposers.signals import FEATURES, SIGNALS_VERSION, SignalProposer
 
 VOICE_WORDS = ("voice", "pitch", "speech", "pause", "intonation", "tone")
 FACE_WORDS = ("face", "mouth", "brow", "eye", "smile", "head", "gaze")
@@ -111,11 +111,32 @@ def test_a_failing_modality_becomes_a_note_and_the_others_still_run(signal_demo,
     assert any(c.modality == "visual" and "smile" in c.text for c in proposal.cues)
     assert any(c.text == "The voice is loud." for c in proposal.cues)
     assert not any(c.kind == "subtitle" for c in proposal.cues)
+    # The failed stage measured nothing: its features are None, the others' are numbers.
+    assert proposal.features["text.valence"] is None and proposal.features["text.nrc_joy"] is None
+    assert proposal.features["visual.smile_fraction"] > 0.5
+
+
+def test_every_proposal_carries_the_same_features_with_what_was_observed(signal_demo):
+    for name, proposal in signal_demo.proposals.items():
+        assert tuple(proposal.features) == FEATURES, name
+        assert all(v is None or isinstance(v, float) for v in proposal.features.values())
+    happy = signal_demo.proposals["sample_00000002"]
+    faceless = signal_demo.proposals["sample_00000008"]
+    assert happy.features["visual.face_fraction"] == 1.0
+    assert happy.features["text.valence"] > 0.5 and happy.features["text.exclamation"] == 1.0
+    assert happy.features["auditory.arousal"] > happy.features["fused.arousal"] - 1e-9
+    assert faceless.features["visual.face_fraction"] == 0.0
+    assert faceless.features["visual.smile_intensity"] is None  # no face: not measured
+    silent = signal_demo.proposals["sample_00000007"].features
+    assert silent["auditory.has_audio"] == 0.0 and silent["auditory.arousal"] is None
 
 
 def test_proposal_json_round_trip(signal_demo):
     payload = signal_demo.proposals["sample_00000006"].to_json()
-    assert {"proposer", "version", "description", "cues", "emotions", "notes"} <= set(payload)
+    assert {"proposer", "version", "description", "cues", "emotions", "notes", "features"} <= set(
+        payload
+    )
+    assert payload["features"]["text.question"] == 1.0
     for cue in payload["cues"]:
         assert {"modality", "text", "start_ms", "end_ms", "confidence", "evidence", "kind"} <= set(
             cue
