@@ -146,6 +146,8 @@ class Proposer(Protocol):
 _REGISTRY: dict[str, str | Callable[..., Proposer]] = {
     "signals": "inference.proposers.signals:SignalProposer",
     "xemogpt": "inference.xemogpt.proposer:XEmoGPTProposer",
+    # Built per trained model (its `needs_artefact`): a run names the artefact it uses.
+    "signals+learned": "inference.learning.proposer:LearnedSignalProposer",
 }
 
 

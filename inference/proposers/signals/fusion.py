@@ -39,7 +39,9 @@ from inference.proposers.base import ProposedCue
 from .common import ModalityResult
 from .thresholds import FUSION, FusionThresholds
 
-__all__ = ["fuse"]
+__all__ = ["NEUTRAL_TEXT", "fuse", "paragraph_from_cues"]
+
+NEUTRAL_TEXT = "No cue points to a particular emotion; the person seems neutral."
 
 _ADJECTIVE = {
     "happy": "happy",
@@ -256,7 +258,7 @@ def fuse(
             result.cues.append(
                 ProposedCue(
                     "emotional",
-                    "No cue points to a particular emotion; the person seems neutral.",
+                    NEUTRAL_TEXT,
                     None,
                     None,
                     round(t.neutral_score, 2),
@@ -313,6 +315,31 @@ def _inference_cue(label: _Label) -> ProposedCue:
         },
         kind="inference",
     )
+
+
+def paragraph_from_cues(
+    cues: Iterable[ProposedCue], emotions: list[tuple[str, float]], *, has_subtitle: bool
+) -> str:
+    """The EMER-style paragraph of a set of cues, as `fuse` writes it: for a proposal whose cues
+    were filtered or whose emotion was re-estimated after fusion (the learned proposer).
+
+    Args:
+        cues: the cues to describe (visual, auditory, subtitle and inference cues).
+        emotions: [(label or adjective, score)] best first.
+        has_subtitle: whether the clip has a subtitle ("There is no subtitle." otherwise).
+    Returns:
+        "In the video, ... In the audio, ... Therefore, ..."
+    """
+    cues = list(cues)
+    visual = ModalityResult(cues=[c for c in cues if c.modality == "visual"])
+    auditory = ModalityResult(
+        cues=[c for c in cues if c.modality == "auditory" and c.kind != "subtitle"]
+    )
+    text = ModalityResult(
+        cues=[c for c in cues if c.kind == "subtitle"], summary={"has_subtitle": has_subtitle}
+    )
+    inference = [c for c in cues if c.kind == "inference"]
+    return _paragraph(visual, auditory, text, list(emotions), inference)
 
 
 # Unobservable cue texts that read badly after "In the audio, ".
@@ -375,7 +402,7 @@ def _paragraph(
             parts.append(" ".join(_sentences(missing)))
         elif text is not None and not text.summary.get("has_subtitle"):
             parts.append("There is no subtitle.")
-    names = [_ADJECTIVE[name] for name, _ in emotions]
+    names = [_ADJECTIVE.get(name, name) for name, _ in emotions]
     if inference and names:
         state = (
             names[0] if len(names) == 1 else f"{names[0]}, possibly also {' and '.join(names[1:])}"
