@@ -6,7 +6,13 @@ from rest_framework import serializers
 from annotate.clips.models import Clip
 from annotate.core.display_names import DisplayNameValidator
 from annotate.runs.imports import FORMATS
+from annotate.runs.proposing import proposer_needs_artefact
 from inference.proposers import proposer_names
+
+
+def startable_proposer_names() -> list[str]:
+    """The proposers a run can be started with by name (not those built from an artefact)."""
+    return [name for name in proposer_names() if not proposer_needs_artefact(name)]
 
 
 class RunStartInput(serializers.Serializer):
@@ -30,7 +36,12 @@ class RunStartInput(serializers.Serializer):
     )
 
     def validate_proposer(self, value: str) -> str:
-        known = proposer_names()
+        known = startable_proposer_names()
+        if value not in known and value in proposer_names():
+            raise serializers.ValidationError(
+                f"{value} runs a model trained on the project's gold: start it from the "
+                f"learned proposer's page; here: {', '.join(known)}."
+            )
         if value not in known:
             raise serializers.ValidationError(
                 f"Unknown proposer {value!r}; known: {', '.join(known)}."

@@ -2,6 +2,7 @@
 proposal, batch partners for a batching proposer, store its cues, finish the run when nothing
 is left. Kept apart from the services that enqueue it, so the task module can import it."""
 
+import hashlib
 import logging
 import tempfile
 import threading
@@ -9,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -38,13 +40,63 @@ def proposer_version(name: str) -> str:
         raise RunRejected(str(error)) from error
 
 
-def _proposer_get(name: str):
-    """One proposer per worker process and name: models load once, not per clip."""
+def proposer_needs_artefact(name: str) -> bool:
+    """Whether the proposer is built from a stored artefact that its run names (a learned
+    proposer): such a run is started from the artefact's page, never by the proposer's name
+    alone."""
+    try:
+        return bool(getattr(proposer_factory(name), "needs_artefact", False))
+    except ValueError:
+        return False
+
+
+class ArtefactUnavailable(Exception):
+    """The run's stored artefact is missing, unreadable or not the bytes the run recorded."""
+
+
+def run_artefact(run: ModelRun) -> dict | None:
+    """{"name": storage name, "sha256"} of the artefact a run's proposer is built from."""
+    artefact = (run.parameters or {}).get("artefact")
+    return artefact if isinstance(artefact, dict) and artefact.get("name") else None
+
+
+def _artefact_bytes(artefact: dict) -> bytes:
+    try:
+        with default_storage.open(artefact["name"], "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError as error:
+        raise ArtefactUnavailable(
+            f"The model file {artefact['name']} is missing from storage."
+        ) from error
+    except Exception as error:  # the store did not answer (S3 outage, permissions)
+        raise ArtefactUnavailable(
+            f"The model file {artefact['name']} could not be read ({type(error).__name__}: "
+            f"{error})."
+        ) from error
+    if hashlib.sha256(raw).hexdigest() != artefact.get("sha256"):
+        raise ArtefactUnavailable(
+            f"The model file {artefact['name']} is not the one this run was started with "
+            "(its sha256 differs): it was changed in storage."
+        )
+    return raw
+
+
+def _proposer_get(run: ModelRun):
+    """One proposer per worker process, name and artefact: models load once, not per clip."""
+    name, artefact = run.proposer, run_artefact(run)
+    key = (name, artefact["sha256"]) if artefact else name
     with _proposers_lock:
-        if name not in _proposers:
-            options = settings.EMOCUE_PROPOSER_OPTIONS.get(name, {})
-            _proposers[name] = get_proposer(name, **options)
-        return _proposers[name]
+        if key not in _proposers:
+            options = dict(settings.EMOCUE_PROPOSER_OPTIONS.get(name, {}))
+            if artefact is None:
+                _proposers[key] = get_proposer(name, **options)
+            else:
+                # The proposer reads the file once, when built: a temporary copy will do.
+                with tempfile.TemporaryDirectory(prefix="emocue-artefact-") as folder:
+                    path = Path(folder) / "artefact"
+                    path.write_bytes(_artefact_bytes(artefact))
+                    _proposers[key] = get_proposer(name, artefact=path, **options)
+        return _proposers[key]
 
 
 def _run_finish_if_settled(run_id: int) -> None:
@@ -145,11 +197,16 @@ def proposal_run(*, proposal_id: int, claim: str | None = None) -> Proposal | No
     proposal = Proposal.objects.select_related("run").filter(pk=proposal_id).first()
     if proposal is None:
         return None
-    proposer = (
-        _proposer_get(proposal.run.proposer)
-        if proposal.run.status == ModelRun.Status.RUNNING
-        else None
-    )
+    try:
+        proposer = (
+            _proposer_get(proposal.run) if proposal.run.status == ModelRun.Status.RUNNING else None
+        )
+    except (ArtefactUnavailable, ValueError) as error:
+        # Every clip of the run would fail the same way: this one says why, and the others
+        # will when their own tasks come.
+        if _claim(proposal_ids=[proposal_id], claim=claim):
+            _proposal_fail(proposal, f"The proposer could not be built: {error}")
+        return Proposal.objects.get(pk=proposal_id)
     batch_size = settings.EMOCUE_PROPOSER_BATCH_SIZES.get(proposal.run.proposer, 1)
     ids = [proposal_id]
     if proposer is not None and hasattr(proposer, "propose_batch") and batch_size > 1:
@@ -289,7 +346,7 @@ def proposal_task_failed(*, proposal_id: int, message: str) -> None:
         _proposal_fail(proposal, message)
 
 
-_proposers: dict[str, object] = {}
+_proposers: dict[str | tuple[str, str], object] = {}
 
 
 class RunRejected(DomainError):

@@ -12,7 +12,12 @@ from annotate.core import signals
 from annotate.core.models import Project
 from annotate.core.queueing import send_on_commit
 from annotate.runs.models import ModelRun, Proposal
-from annotate.runs.proposing import RunRejected, _run_finish_if_settled, proposer_version
+from annotate.runs.proposing import (
+    RunRejected,
+    _run_finish_if_settled,
+    proposer_needs_artefact,
+    proposer_version,
+)
 from annotate.runs.tasks import proposal_run as proposal_run_task
 
 log = logging.getLogger(__name__)
@@ -60,9 +65,18 @@ def run_create(
     enqueue: bool = True,
     previous: ModelRun | None = None,
 ) -> ModelRun:
-    """Start a run over the project's ready clips (or the named ones, which must be ready)."""
+    """Start a run over the project's ready clips (or the named ones, which must be ready).
+    A proposer built from a stored artefact (a learned one) needs parameters["artefact"]
+    ({"name", "sha256"}): its run is started from that artefact's page."""
     proposer = proposer or settings.EMOCUE_DEFAULT_PROPOSER
     version = proposer_version(proposer)
+    if proposer_needs_artefact(proposer) and not (
+        parameters and isinstance(parameters.get("artefact"), dict)
+    ):
+        raise RunRejected(
+            f"{proposer} runs a model trained on this project's gold: start its run from the "
+            "learned proposer's page (Learned proposers), or with manage.py learn_proposer."
+        )
     clips = Clip.objects.filter(project=project)
     if clip_names:
         found = {c.name: c for c in clips.filter(name__in=clip_names)}

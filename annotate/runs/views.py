@@ -13,10 +13,9 @@ from annotate.core.errors import errors_sentence
 from annotate.core.models import Membership
 from annotate.runs import imports as services
 from annotate.runs import services as run_services
-from annotate.runs.inputs import RunImportInput, RunStartInput
+from annotate.runs.inputs import RunImportInput, RunStartInput, startable_proposer_names
 from annotate.runs.models import ModelRun
 from annotate.runs.selectors import runs_with_progress
-from inference.proposers import proposer_names
 
 RUN_ROLES = (Membership.Role.MANAGER,)
 
@@ -130,7 +129,7 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
 
 
 def run_start_context(role: str) -> dict:
-    return {"proposer_names": proposer_names(), "can_run": role in RUN_ROLES}
+    return {"proposer_names": startable_proposer_names(), "can_run": role in RUN_ROLES}
 
 
 IMPORT_ROLES = (Membership.Role.MANAGER,)

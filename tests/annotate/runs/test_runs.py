@@ -283,3 +283,71 @@ def test_a_batch_held_by_a_dead_task_is_finished_by_its_redelivery(project, read
         "broken": 2,
     }
     assert ModelRun.objects.get(pk=run.pk).status == "finished"
+
+
+class ArtefactProposer:
+    """A proposer built from a stored file (as a learned one is): its one cue says what the
+    file holds."""
+
+    name = "artefake"
+    version = "1.0"
+    needs_artefact = True
+
+    def __init__(self, *, artefact=None):
+        if artefact is None:
+            raise ValueError("artefake needs an artefact")
+        self.text = open(artefact, encoding="utf-8").read().strip()
+
+    def propose(self, clip: ClipInput) -> ProposalResult:
+        return ProposalResult(
+            proposer=self.name,
+            version=self.version,
+            description=self.text,
+            cues=(ProposedCue("visual", self.text, None, None, 0.5),),
+            features={"visual.smile_fraction": 0.25},
+        )
+
+
+register_proposer("artefake", ArtefactProposer)
+
+
+def test_a_proposer_built_from_an_artefact_runs_the_file_its_run_names(project, ready_clips):
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from annotate.runs.inputs import RunStartInput
+
+    with pytest.raises(proposing.RunRejected, match="start its run from the learned proposer"):
+        run_services.run_create(project=project, proposer="artefake")
+    form = RunStartInput(data={"proposer": "artefake"}, context={"project": project})
+    assert not form.is_valid() and "learned proposer's page" in str(form.errors["proposer"])
+
+    raw = b"The model says hello.\n"
+    name = default_storage.save("learned/test/model.json", ContentFile(raw))
+    artefact = {"name": name, "sha256": hashlib.sha256(raw).hexdigest()}
+    proposal = run_one(project, artefact)
+    assert proposal.status == Proposal.Status.DONE, proposal.error
+    assert [c.text for c in proposal.cues.all()] == ["The model says hello."]
+    assert proposal.features == {"visual.smile_fraction": 0.25}  # stored with the proposal
+
+    changed = {"name": name, "sha256": "0" * 64}
+    proposal = run_one(project, changed)
+    assert proposal.status == Proposal.Status.FAILED
+    assert "is not the one this run was started with" in proposal.error
+    gone = {"name": "learned/test/gone.json", "sha256": "0" * 64}
+    proposal = run_one(project, gone)
+    assert proposal.status == Proposal.Status.FAILED
+    assert "missing from storage" in proposal.error
+
+
+def run_one(project, artefact: dict) -> Proposal:
+    run = run_services.run_create(
+        project=project,
+        proposer="artefake",
+        clip_names=["a"],
+        parameters={"artefact": artefact},
+        enqueue=False,
+    )
+    return proposing.proposal_run(proposal_id=run.proposals.get().pk)
