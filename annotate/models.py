@@ -16,6 +16,7 @@ from annotate.core.models import (
     default_emotion_vocabulary,
 )
 from annotate.goldsets.models import Export, GoldSet, GoldSetItem
+from annotate.learning.models import LearnedProposer
 from annotate.review.models import (
     ClipAlignment,
     GoldCue,
@@ -40,6 +41,7 @@ __all__ = [
     "GoldRecord",
     "GoldSet",
     "GoldSetItem",
+    "LearnedProposer",
     "Membership",
     "ModelRun",
     "Project",

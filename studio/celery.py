@@ -15,6 +15,7 @@ TASK_PACKAGES = [
     "annotate.runs",
     "annotate.review",
     "annotate.goldsets",
+    "annotate.learning",
     "annotate.scoring",
 ]
 app.autodiscover_tasks(TASK_PACKAGES)

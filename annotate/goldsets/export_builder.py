@@ -165,6 +165,15 @@ def _split(
     return split_rows, splits
 
 
+def goldset_split(
+    *, gold_set: GoldSet, ratios: Mapping[str, float], seed: int
+) -> dict[str, list[str]]:
+    """{split: [clip names]} of a frozen version: the split an export with these ratios and seed
+    writes (stratified by primary label, grouped by group key). ExportRejected when impossible."""
+    items = selectors.goldset_export_items(gold_set=gold_set)
+    return _split(items=items, ratios=ratios, seed=seed)[1]
+
+
 def _datasheet(gold_set: GoldSet) -> dict:
     # Agreement as stored when the version was frozen (recomputing it now would see later
     # annotations and make two exports of one version differ); older versions have none.

@@ -18,6 +18,7 @@ from annotate.goldsets.export_builder import (
     export_failed,
     export_ratios,
     file_sha256,
+    goldset_split,
     goldset_zip_write,
 )
 from annotate.goldsets.models import Export, GoldSet
@@ -29,6 +30,7 @@ __all__ = [
     "export_ratios",
     "export_ratios_parse",
     "file_sha256",
+    "goldset_split",
     "goldset_zip_write",
 ]
 

@@ -5,6 +5,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+# ModelRun.parameters key: the clips the run's model was trained on (a learned proposer's).
+# The leaderboard never scores a run on them; see docs/learning.md.
+TRAINING_CLIPS_PARAMETER = "training_clips"
+
 
 class ModelRun(models.Model):
     """One proposer (at one version) over a set of a project's clips."""
@@ -57,6 +61,12 @@ class ModelRun(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"{self.proposer} {self.version} #{self.pk}"
+
+    @property
+    def training_clips(self) -> list[str]:
+        """Clips this run's model learned from (never scored): empty for most runs."""
+        names = (self.parameters or {}).get(TRAINING_CLIPS_PARAMETER) or []
+        return [str(name) for name in names] if isinstance(names, list) else []
 
 
 class Proposal(models.Model):

@@ -12,7 +12,7 @@ from annotate.core.models import Project
 from annotate.core.scorer import scorer_get
 from annotate.goldsets.models import GoldSet, GoldSetItem
 from annotate.review.models import GoldCue, GoldRecord
-from annotate.runs.models import Cue, Proposal
+from annotate.runs.models import Cue, ModelRun, Proposal
 from annotate.scoring.models import RunScore
 from inference.emocue360 import MODALITIES
 from inference.emocue360.cues import KIND_SUBTITLE
@@ -114,16 +114,20 @@ def annotator_cues_get(*, project: Project, annotator_id: int, names: set[str]) 
 
 def row_inputs_get(*, row: RunScore) -> tuple[dict, dict, dict]:
     """(gold, predicted, coverage) for one leaderboard row. A run is scored on the gold clips
-    it has a proposal for (a failed or missing answer scores 0 in strict mode); an annotator
-    on the gold clips they submitted."""
+    it has a proposal for (a failed or missing answer scores 0 in strict mode), never on the
+    clips its model was trained on (a learned proposer's: coverage counts them as
+    `excluded_training_clips`); an annotator on the gold clips they submitted."""
     gold_all = gold_cues_get(project=row.project, gold_set=row.gold_set)
+    excluded: set[str] = set()
     if row.run_id is not None:
         covered = set(
             Proposal.objects.filter(run_id=row.run_id, clip__name__in=list(gold_all)).values_list(
                 "clip__name", flat=True
             )
         )
-        gold = {n: s for n, s in gold_all.items() if n in covered}
+        training = set(ModelRun.objects.get(pk=row.run_id).training_clips)
+        excluded = covered & training
+        gold = {n: s for n, s in gold_all.items() if n in covered and n not in training}
         predicted = run_cues_get(run_id=row.run_id, names=set(gold))
     else:
         covered = set(
@@ -142,6 +146,7 @@ def row_inputs_get(*, row: RunScore) -> tuple[dict, dict, dict]:
         "gold_clips": len(gold_all),
         "scored_clips": len(gold),
         "predicted_clips": len(predicted),
+        "excluded_training_clips": len(excluded),
     }
     return gold, predicted, coverage
 
@@ -168,6 +173,9 @@ class LeaderboardRow:
     # submissions): nothing to rank it by yet. `not_scorable` says why.
     not_scorable: str = ""
     rank: int | None = None
+    # A learned proposer's run: how many gold clips it was not scored on because its model
+    # was trained on them (the leaderboard scores it on held-out clips only).
+    excluded_training_clips: int = 0
 
     @property
     def scorable(self) -> bool:
@@ -270,14 +278,23 @@ def leaderboard_row_from_score(score: RunScore, *, variant: str = "paper") -> Le
         ((reference.get("scores") or {}).get(variant) or {}).get("overall") or {}
     ).get("f1")
     coverage = (score.config or {}).get("coverage")
+    if coverage:
+        row.excluded_training_clips = int(coverage.get("excluded_training_clips") or 0)
     if score.computed_generation and coverage and not coverage.get("scored_clips"):
-        row.not_scorable = _not_scorable_reason(kind, coverage.get("gold_clips") or 0)
+        row.not_scorable = _not_scorable_reason(
+            kind, coverage.get("gold_clips") or 0, row.excluded_training_clips
+        )
     return row
 
 
-def _not_scorable_reason(kind: str, gold_clips: int) -> str:
+def _not_scorable_reason(kind: str, gold_clips: int, excluded: int = 0) -> str:
     if not gold_clips:
         return "No clip is gold yet: rows are scored once a gold record is final."
+    if excluded:
+        return (
+            f"Its model was trained on the {excluded} gold clip{'s' if excluded != 1 else ''} "
+            "it ran on: a learned proposer is scored on held-out clips only."
+        )
     among = "the clips it ran on" if kind == "run" else "the clips they submitted"
     return (
         f"None of the {gold_clips} gold clip{'s' if gold_clips != 1 else ''} is among "
@@ -346,6 +363,11 @@ def sample_matches_get(*, score: RunScore, name: str) -> dict:
     if name not in gold_all:
         raise Http404(f"{name!r} is not in this gold.")
     gold = gold_all[name]
+    if score.run_id and name in score.run.training_clips:
+        raise Http404(
+            f"{name!r} is one of the clips this run's model was trained on: it is not scored "
+            "on them (held-out clips only)."
+        )
     if score.run_id:
         predicted = run_cues_get(run_id=score.run_id, names={name}).get(name)
     else:

@@ -186,7 +186,7 @@ EMOCUE_MAX_LABELS = env.int("EMOCUE_MAX_LABELS", default=100)
 # --- proposers ------------------------------------------------------------------------------
 EMOCUE_DEFAULT_PROPOSER = env.str("EMOCUE_DEFAULT_PROPOSER", default="signals")
 # The queue each proposer's tasks go to: CPU proposers beside ingestion, XEmoGPT on GPU workers.
-EMOCUE_PROPOSER_QUEUES = {"signals": "cpu", "xemogpt": "gpu"}
+EMOCUE_PROPOSER_QUEUES = {"signals": "cpu", "signals+learned": "cpu", "xemogpt": "gpu"}
 # Keyword options each proposer is built with (model paths for XEmoGPT live here).
 # XEmoGPT's weights (local paths, never downloaded) come from EMOCUE_XEMOGPT_LLM_PATH,
 # _CLIP_PATH, _HUBERT_PATH and _CHECKPOINT_PATH, which the proposer reads itself.
@@ -204,6 +204,9 @@ EMOCUE_PROPOSER_OPTIONS: dict[str, dict] = {
         if value is not None
     },
 }
+# The learned proposer runs the signal proposer underneath, with the same thresholds (its
+# model refuses output of another signal version than the one it learned from).
+EMOCUE_PROPOSER_OPTIONS["signals+learned"] = EMOCUE_PROPOSER_OPTIONS["signals"]
 # Clips per batch for proposers that batch (XEmoGPT on a GPU); others take one clip a task.
 EMOCUE_PROPOSER_BATCH_SIZES = {"xemogpt": env.int("EMOCUE_XEMOGPT_BATCH_SIZE", default=8)}
 
