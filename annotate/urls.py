@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("annotate.runs.urls")),
     path("", include("annotate.review.urls")),
     path("", include("annotate.goldsets.urls")),
+    path("", include("annotate.learning.urls")),
     path("", include("annotate.scoring.urls")),
 ]

@@ -30,6 +30,7 @@ from annotate.core.models import Membership, Project
 from annotate.goldsets.api import goldset_parameter
 from annotate.scoring import selectors as leaderboard_selectors
 from annotate.scoring import services as scoring_services
+from annotate.scoring.comparison import learned_comparisons
 from annotate.scoring.inputs import ScoreJobInput, cue_file_too_large
 from annotate.scoring.models import RunScore, ScoreJob
 from inference.emocue360 import MODALITIES, MODES, VARIANTS
@@ -194,6 +195,10 @@ class LeaderboardRowOutput(serializers.Serializer):
         allow_null=True, help_text="Overall F1 in reference mode."
     )
     n_samples = serializers.IntegerField()
+    excluded_training_clips = serializers.IntegerField(
+        help_text="Gold clips this run was not scored on because its model was trained on them "
+        "(a learned proposer: held-out clips only); 0 for other rows."
+    )
 
 
 class LeaderboardSampleOutput(serializers.Serializer):
@@ -314,3 +319,66 @@ class LeaderboardRowApi(GenericAPIView):
         row.modality = choices["modality"]
         row.samples, row.result, row.config = samples, score.result, score.config
         return Response(LeaderboardRowDetailOutput(row).data)
+
+
+class LearnedComparisonOutput(serializers.Serializer):
+    learned = serializers.IntegerField(source="learned.number", help_text="Its number (#).")
+    gold_version = serializers.IntegerField(
+        source="learned.gold_set.version", help_text="The gold version it was trained on."
+    )
+    base_run = serializers.IntegerField(source="base_run.pk", allow_null=True, default=None)
+    learned_run = serializers.IntegerField(source="learned_run.pk", allow_null=True, default=None)
+    state = serializers.CharField(
+        help_text="ready; no_run (no finished run of it); scoring (a score is being computed); "
+        "no_clips (no held-out clip is scored by both against this gold)."
+    )
+    message = serializers.CharField()
+    result = serializers.JSONField(
+        help_text="When ready: clips (held-out clips scored by both), base / other (the "
+        "learned run) F1 per modality and overall, difference (learned − base) and ci (95 %, "
+        "paired bootstrap over clips), bootstrap (its configuration)."
+    )
+    ahead = serializers.BooleanField(
+        allow_null=True, help_text="true when the CI lies above 0, false below, null across 0."
+    )
+
+
+class LearnedComparisonApi(GenericAPIView):
+    queryset = RunScore.objects.none()
+    serializer_class = LearnedComparisonOutput
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="projects_leaderboard_learned_list",
+        summary="Each learned proposer against the run it learned from, on its held-out clips "
+        "only, with the CI of the difference (paired bootstrap over clips)",
+        parameters=[
+            goldset_parameter(),
+            OpenApiParameter(
+                "variant",
+                str,
+                enum=list(VARIANTS),
+                description="The score variant (default paper).",
+            ),
+        ],
+        responses={
+            200: LearnedComparisonOutput(many=True),
+            400: OpenApiResponse(RunErrorOutput, description="Unknown variant."),
+            403: NOT_SIGNED_IN,
+            404: OpenApiResponse(
+                DetailOutput,
+                description="No such project or gold set version, not a member, or an "
+                "annotator of a blind project.",
+            ),
+        },
+    )
+    def get(self, request, slug: str):
+        project, _ = _project_for_leaderboard(request, slug)
+        variant, bad = query_choice(request, "variant", VARIANTS, "paper")
+        if bad:
+            return bad
+        gold_set = leaderboard_selectors.gold_set_for(
+            project=project, version=request.query_params.get("goldset")
+        )
+        comparisons = learned_comparisons(project=project, gold_set=gold_set, variant=variant)
+        return Response(LearnedComparisonOutput(comparisons, many=True).data)

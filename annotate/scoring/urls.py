@@ -26,6 +26,11 @@ urlpatterns = [
         name="api-leaderboard",
     ),
     path(
+        "api/projects/<slug:slug>/leaderboard/learned/",
+        api.LearnedComparisonApi.as_view(),
+        name="api-leaderboard-learned",
+    ),
+    path(
         "api/projects/<slug:slug>/leaderboard/<int:row_id>/",
         api.LeaderboardRowApi.as_view(),
         name="api-leaderboard-row",

@@ -18,6 +18,7 @@ from annotate.core.models import Membership, Project
 from annotate.core.selectors import project_get_for_model_output
 from annotate.scoring import selectors
 from annotate.scoring import services as scoring_services
+from annotate.scoring.comparison import learned_comparisons
 from annotate.scoring.inputs import ScoreJobInput, cue_file_too_large
 from annotate.scoring.models import ScoreJob
 from inference.emocue360 import MODALITIES, MODES, VARIANTS
@@ -147,6 +148,7 @@ def _rows_context(project: Project, gold_set, variant: str) -> dict:
         "token": selectors.leaderboard_token(project=project, gold_set=gold_set),
         "bars": _bars(rows),
         "modalities": MODALITIES,
+        "comparisons": learned_comparisons(project=project, gold_set=gold_set, variant=variant),
     }
 
 

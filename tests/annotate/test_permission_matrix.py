@@ -25,6 +25,7 @@ from annotate.annotation.models import Assignment
 from annotate.clips.models import Clip
 from annotate.core import scorer as core_scorer
 from annotate.core.models import Membership, Project
+from annotate.learning.models import LearnedProposer
 from annotate.runs.models import Cue, ModelRun
 from annotate.scoring.models import RunScore, ScoreJob
 
@@ -79,6 +80,7 @@ CLIP = {"slug": "@slug", "name": "@review_clip"}
 OWN = {"slug": "@slug", "name": "@own_clip"}
 RUN = {"slug": "@slug", "run_id": "@run"}
 GOLD = {"slug": "@slug", "version": 1}
+LEARNED = {"slug": "@slug", "number": 1}  # numbered per project: no other project's id to try
 
 ROWS = [
     # Project and clips
@@ -186,6 +188,17 @@ ROWS = [
         kwargs={**GOLD, "export_id": "@export"},
         cross=("export_id",),
     ),
+    # Learned proposers: reviewers read, managers train and run them (as gold sets)
+    page("learned-list", "GET", STAFF, kwargs=P),
+    page(
+        "learned-train",
+        "POST",
+        MANAGERS,
+        kwargs=P,
+        data={"gold_version": "1", "split": "train=0.5,test=0.5", "seed": "0"},
+    ),
+    page("learned-detail", "GET", STAFF, kwargs=LEARNED),
+    page("learned-run", "POST", MANAGERS, kwargs=LEARNED),
     # Leaderboard: hidden from the annotators of a blind project
     page("leaderboard", "GET", STAFF, kwargs=P),
     page("leaderboard-rows", "GET", STAFF, kwargs=P),
@@ -409,6 +422,17 @@ ROWS = [
         cross=("export_id",),
     ),
     api("api-leaderboard", "GET", STAFF, kwargs=P),
+    api("api-leaderboard-learned", "GET", STAFF, kwargs=P),
+    api("api-learned-list", "GET", STAFF, kwargs=P),
+    api(
+        "api-learned-list",
+        "POST",
+        MANAGERS,
+        kwargs=P,
+        data={"gold_version": 1, "ratios": {"train": 0.5, "test": 0.5}},
+    ),
+    api("api-learned-detail", "GET", STAFF, kwargs=LEARNED),
+    api("api-learned-run", "POST", MANAGERS, kwargs=LEARNED),
     api(
         "api-leaderboard-row", "GET", STAFF, kwargs={**P, "row_id": "@score_row"}, cross=("row_id",)
     ),
@@ -508,6 +532,18 @@ def _build(tmp_path, name: str, *, blind: bool) -> tuple[World, list]:
     gold_set = goldset_freeze(project=project, by=users["manager"], note="matrix")
     export = export_create(gold_set=gold_set, ratios={"train": 1.0}, seed=1, by=users["manager"])
     score_job = ScoreJob.objects.create(project=project, gold={}, predicted={}, label="matrix")
+    LearnedProposer.objects.create(
+        project=project,
+        number=1,
+        base_run=run,
+        base_version=run.version,
+        gold_set=gold_set,
+        ratios={"train": 0.5, "test": 0.5},
+        split={"train": [], "test": [gold.clip.name]},
+        status=LearnedProposer.Status.DONE,
+        artefact="learned/matrix.json",
+        artefact_sha256="0" * 64,
+    )
     score_row = RunScore.objects.filter(gold_set=gold_set).first() or RunScore.objects.create(
         project=project, gold_set=gold_set, run=run
     )
