@@ -224,7 +224,12 @@ def test_identical_cues_score_one_and_a_modality_without_gold_is_skipped(
     assert row.config["modes"] == ["strict", "reference"]
     assert row.config["variants"] == ["paper", "one_to_one", "hit_rate"]
     assert row.config["model_id"] == "test-words" and row.config["tau"] == 0.5
-    assert row.config["coverage"] == {"gold_clips": 2, "scored_clips": 2, "predicted_clips": 2}
+    assert row.config["coverage"] == {
+        "gold_clips": 2,
+        "scored_clips": 2,
+        "predicted_clips": 2,
+        "excluded_training_clips": 0,
+    }
 
 
 def test_partial_predictions_score_the_formula(project, clips, django_capture_on_commit_callbacks):
