@@ -5,8 +5,12 @@ completes it. Leasing is safe under concurrency: on PostgreSQL the free slot is 
 SELECT ... FOR UPDATE SKIP LOCKED, so two people never get the same slot; on SQLite writers are
 serialised by IMMEDIATE transactions. Managers can reassign or release a slot by hand.
 
-Breadth first: a clip with fewer slots taken (done, or leased and not expired) is handed out
-before one with more, so every clip gets its first annotator before any gets its second.
+Breadth first (the default): a clip with fewer slots taken (done, or leased and not expired) is
+handed out before one with more, so every clip gets its first annotator before any gets its
+second. Expected value (Project.queue_order): the clip worth most is handed out first, its value
+being the latest proposal's uncertainty about the emotion plus the disagreement of the primary
+labels submitted so far (docs/learning.md); equal values fall back to breadth first. The order
+only chooses among free slots: k, the leases and the row locks are the same in both.
 
 When k shrinks, open slots beyond the new k are deleted; leased and done ones are kept (nothing
 held or finished is taken away) and a clip that already has k slots taken gets no more."""
@@ -14,8 +18,19 @@ held or finished is taken away) and a clip that already has k slots taken gets n
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from annotate.annotation.models import Annotation, Assignment
@@ -24,6 +39,7 @@ from annotate.clips.models import Clip
 from annotate.core.audit import audit_record, audit_snapshot
 from annotate.core.errors import DomainError
 from annotate.core.models import Membership, Project
+from annotate.runs.models import ModelRun, Proposal
 
 Status = Assignment.Status
 
@@ -75,24 +91,74 @@ def _taken_count(now: datetime) -> Coalesce:
     return Coalesce(Subquery(per_clip, output_field=IntegerField()), Value(0))
 
 
+# A clip no proposer has seen is taken to be as uncertain as a coin toss.
+UNSEEN_UNCERTAINTY = 0.5
+
+
+def _per_clip(queryset, **aggregate) -> Coalesce:
+    """One number per row's clip from a subquery grouped by clip (0 when it has no rows)."""
+    (name,) = aggregate
+    rows = queryset.filter(clip_id=OuterRef("clip_id")).order_by().values("clip_id")
+    return Coalesce(
+        Subquery(rows.annotate(**aggregate).values(name), output_field=IntegerField()), Value(0)
+    )
+
+
+def _expected_value(queryset):
+    """Annotate each slot with its clip's `value`: the uncertainty of the clip's latest proposal
+    (the one an annotator's copy starts from; UNSEEN_UNCERTAINTY without one) plus the
+    disagreement so far, the share of the submitted primary labels beyond the first that
+    differ: (distinct labels − 1) / (submissions − 1), 0 below two submissions. Both in [0, 1]."""
+    latest = (
+        Proposal.objects.filter(
+            clip_id=OuterRef("clip_id"),
+            status=Proposal.Status.DONE,
+            run__status=ModelRun.Status.FINISHED,
+            run__source=ModelRun.Source.PROPOSER,
+        )
+        .order_by("-run__created_at", "-run_id")
+        .values("uncertainty")[:1]
+    )
+    submitted = Annotation.objects.filter(status=Annotation.Status.SUBMITTED)
+    return queryset.annotate(
+        n_submitted=_per_clip(submitted, n=Count("pk")),
+        n_labels=_per_clip(submitted, n=Count("primary_label", distinct=True)),
+    ).annotate(
+        value=Coalesce(Subquery(latest, output_field=FloatField()), Value(UNSEEN_UNCERTAINTY))
+        + Case(
+            When(
+                n_submitted__gte=2,
+                then=(Cast("n_labels", FloatField()) - 1.0)
+                / (Cast("n_submitted", FloatField()) - 1.0),
+            ),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    )
+
+
 def _free_slots(*, project: Project, now: datetime):
     """Free slots of ready clips that still need annotators, the best first: clips with the
+    highest expected value first when the project orders its queue so, then clips with the
     fewest slots taken, then by name; within a clip an open slot before an abandoned lease
     (whose holder may still come back)."""
     k = project.annotators_per_clip
-    return (
+    slots = (
         Assignment.objects.filter(
             _free(now), project=project, clip__status=Clip.Status.READY, slot__lt=k
         )
         .annotate(taken=_taken_count(now))
         .filter(taken__lt=k)
-        .order_by(
-            "taken",
-            "clip__name",
-            Case(When(status=Status.OPEN, then=Value(0)), default=Value(1)),
-            "slot",
-        )
     )
+    order = [
+        "taken",
+        "clip__name",
+        Case(When(status=Status.OPEN, then=Value(0)), default=Value(1)),
+        "slot",
+    ]
+    if project.queue_order == Project.QueueOrder.EXPECTED_VALUE:
+        return _expected_value(slots).order_by("-value", *order)
+    return slots.order_by(*order)
 
 
 def _for_update(queryset):

@@ -64,6 +64,7 @@ class ProjectOutput(serializers.ModelSerializer):
             "auto_promote_consensus",
             "decoy_rate",
             "hide_proposals_share",
+            "queue_order",
             "clip_count",
             "ready_count",
             "created_at",
@@ -125,6 +126,13 @@ class ProjectSettingsInput(serializers.Serializer):
     auto_promote_consensus = serializers.BooleanField(required=False)
     decoy_rate = serializers.FloatField(min_value=0, max_value=0.5, required=False)
     hide_proposals_share = serializers.FloatField(min_value=0, max_value=1, required=False)
+    queue_order = serializers.ChoiceField(
+        choices=Project.QueueOrder.choices,
+        required=False,
+        help_text="How annotators' next clips are chosen among the free slots: breadth_first "
+        "(fewest annotators so far) or expected_value (the proposal's uncertainty plus the "
+        "disagreement so far; docs/learning.md). k and the leases hold in both.",
+    )
 
     def validate_name(self, value: str) -> str:
         value = " ".join(value.split())

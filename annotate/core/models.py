@@ -66,6 +66,17 @@ class Project(models.Model):
     decoy_rate = models.FloatField(
         default=0.0, help_text="Share of proposed cues that are decoys (known-wrong), 0 to 0.5."
     )
+
+    class QueueOrder(models.TextChoices):
+        BREADTH_FIRST = "breadth_first", "Breadth first (fewest annotators so far)"
+        EXPECTED_VALUE = "expected_value", "Expected value (uncertainty and disagreement)"
+
+    queue_order = models.CharField(
+        max_length=16,
+        choices=QueueOrder.choices,
+        default=QueueOrder.BREADTH_FIRST,
+        help_text="How 'next clip' picks among the free slots (docs/learning.md).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

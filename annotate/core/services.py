@@ -31,6 +31,7 @@ PROJECT_SETTINGS = (
     "auto_promote_consensus",
     "decoy_rate",
     "hide_proposals_share",
+    "queue_order",
 )
 
 

@@ -86,6 +86,12 @@ class Proposal(models.Model):
     emotions = models.JSONField(default=list, blank=True, help_text="[{label, score}] best first")
     notes = models.JSONField(default=list, blank=True)
     timings = models.JSONField(default=dict, blank=True)
+    uncertainty = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="1 − (best − second emotion score), 0 to 1: how unsure the proposer is of the "
+        "clip's emotion (the expected-value queue reads it); null without emotion scores.",
+    )
     features = models.JSONField(
         default=dict,
         blank=True,

@@ -25,6 +25,7 @@ from inference.proposers import (
     ClipInput,
     ProposalError,
     SubtitleSegment,
+    emotion_uncertainty,
     get_proposer,
     proposer_factory,
 )
@@ -316,6 +317,7 @@ def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
         locked.notes = list(result.notes)
         locked.timings = dict(result.timings)
         locked.features = dict(getattr(result, "features", None) or {})
+        locked.uncertainty = emotion_uncertainty(result.emotions)
         locked.finished_at = timezone.now()
         locked.save(
             update_fields=[
@@ -326,6 +328,7 @@ def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
                 "notes",
                 "timings",
                 "features",
+                "uncertainty",
                 "finished_at",
             ]
         )

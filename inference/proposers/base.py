@@ -134,6 +134,21 @@ class Proposal:
         }
 
 
+def emotion_uncertainty(emotions) -> float | None:
+    """How unsure a proposal is of the clip's emotion: 1 − (best score − second score), in
+    [0, 1] (scores clipped to [0, 1]; a lone label's second score is 0). None without scores.
+
+    Example:
+        >>> emotion_uncertainty([("happy", 0.9), ("excited", 0.7)])
+        0.8
+    """
+    scores = sorted((min(max(float(score), 0.0), 1.0) for _, score in emotions), reverse=True)
+    if not scores:
+        return None
+    second = scores[1] if len(scores) > 1 else 0.0
+    return round(1.0 - (scores[0] - second), 6)
+
+
 @runtime_checkable
 class Proposer(Protocol):
     name: str

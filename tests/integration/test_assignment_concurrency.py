@@ -1,6 +1,8 @@
 """Twenty annotators press "next clip" at the same moment, each in its own thread with its own
 PostgreSQL connection: every slot goes to exactly one of them, and no one gets a clip twice.
-Then every lease expires and twenty others take the abandoned slots over, just as safely."""
+Then every lease expires and twenty others take the abandoned slots over, just as safely. The
+same holds when the queue is ordered by expected value (every annotator then wants the same
+most uncertain clip first)."""
 
 import threading
 from datetime import timedelta
@@ -13,6 +15,7 @@ from annotate.annotation.assignments import assignment_next
 from annotate.annotation.models import Annotation, Assignment
 from annotate.core.models import Project
 from tests.annotate.annotation.test_assignments import make_ready_clips
+from tests.annotate.annotation.test_queue_order import proposed
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -67,13 +70,16 @@ def check(results: dict, project: Project, user_ids: list[int]) -> None:
     assert Assignment.objects.filter(project=project).count() == CLIPS * K  # no slot made twice
 
 
+@pytest.mark.parametrize("order", ["breadth_first", "expected_value"])
 @pytest.mark.parametrize("round_", range(ROUNDS))
-def test_twenty_annotators_at_once_get_twenty_different_slots(round_):
+def test_twenty_annotators_at_once_get_twenty_different_slots(round_, order):
     assert connection.vendor == "postgresql", (
         "this test needs PostgreSQL (row locks with SKIP LOCKED): set DATABASE_URL"
     )
-    project = ProjectFactory(annotators_per_clip=K)
-    make_ready_clips(project, [f"sample_{n:08d}" for n in range(CLIPS)])
+    project = ProjectFactory(annotators_per_clip=K, queue_order=order)
+    clips = make_ready_clips(project, [f"sample_{n:08d}" for n in range(CLIPS)])
+    if order == "expected_value":  # proposals from sure to unsure, in no order of names
+        proposed(project, clips, {c.name: ((7 * i) % CLIPS) / CLIPS for i, c in enumerate(clips)})
     first = [MembershipFactory(project=project, role="annotator").user.pk for _ in range(PEOPLE)]
     results, errors = race(project.pk, first)
     assert errors == []

@@ -72,6 +72,7 @@ def test_run_proposes_every_ready_clip_and_stores_timeline_cues(
     assert run.status == ModelRun.Status.FINISHED and run.finished_at is not None
     done = Proposal.objects.get(run=run, clip__name="a")
     assert done.emotions[0] == {"label": "happy", "score": 0.7} and done.notes == ["a note"]
+    assert done.uncertainty == pytest.approx(0.5)  # 1 − (0.7 − 0.2): the queue reads it
     cues = list(Cue.objects.filter(proposal=done).order_by("position"))
     assert [c.modality for c in cues] == ["visual", "auditory", "emotional"]
     assert all(c.origin == "model" and c.decision == "proposed" for c in cues)
