@@ -30,6 +30,7 @@ from django.db.models import Prefetch
 
 from annotate.annotation.models import Annotation, AnnotationEvent
 from annotate.core.models import AuditEvent, Project
+from annotate.core.scorer import scorer_get
 from annotate.review.models import (
     AUTO_PROMOTED_NOTE,
     ClipAlignment,
@@ -39,8 +40,19 @@ from annotate.review.models import (
 )
 from annotate.runs.models import Cue
 from inference.emocue360 import MODALITIES
+from inference.metaeval import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    judgement_report,
+    pair_similarities,
+)
 
-__all__ = ["JUDGEMENT_RULES", "JUDGEMENTS_VERSION", "judgement_pairs_collect"]
+__all__ = [
+    "JUDGEMENT_RULES",
+    "JUDGEMENTS_VERSION",
+    "judgement_pairs_collect",
+    "metric_judgement_report",
+]
 
 JUDGEMENTS_VERSION = 1  # bump when a rule or the shape of a pair changes
 JUDGEMENT_RULES = {
@@ -381,3 +393,50 @@ def judgement_pairs_collect(
     _review_pairs(collector, records)
     _edit_pairs(collector, records)
     return collector.result()
+
+
+def metric_judgement_report(
+    *,
+    project: Project,
+    judgements: dict | None = None,
+    scorer=None,
+    n_resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    n_disagreements: int = 10,
+) -> dict:
+    """How well EmoCue-360's similarity separates the judged pairs (inference.metaeval's
+    report), with the project's model and its alignment threshold.
+
+    Args:
+        project: the project (its ``align_similarity`` is the threshold compared).
+        judgements: a :func:`judgement_pairs_collect` result (e.g. a frozen version's);
+            default: the pairs of the working gold, collected now.
+        scorer: an ``inference.emocue360.Scorer``; default: the shared one.
+
+    Returns:
+        The report, plus ``"model_id"``, ``"counts"``, ``"left_out"``, ``"n_pairs"`` and
+        ``"judgements_version"``.
+    """
+    if judgements is None:
+        judgements = judgement_pairs_collect(project=project)
+    if scorer is None:
+        scorer = scorer_get()
+    pairs = judgements.get("pairs", [])
+    similarities = pair_similarities(
+        pairs=[(p["a"]["text"], p["b"]["text"]) for p in pairs], cache=scorer.cache
+    )
+    report = judgement_report(
+        pairs=pairs,
+        similarities=similarities,
+        threshold=project.align_similarity,
+        n_resamples=n_resamples,
+        seed=seed,
+        n_disagreements=n_disagreements,
+    )
+    return report | {
+        "model_id": scorer.model_id,
+        "counts": judgements.get("counts", {}),
+        "left_out": judgements.get("left_out", {}),
+        "n_pairs": len(pairs),
+        "judgements_version": judgements.get("version"),
+    }
