@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import combinations
 
-from django.db.models import Prefetch
+from django.db.models import Q
 
 from annotate.annotation.models import Annotation, AnnotationEvent
 from annotate.core.models import AuditEvent, Project
@@ -160,151 +160,36 @@ def _records(project: Project, record_ids) -> list[GoldRecord]:
     if record_ids is not None:
         records = records.filter(pk__in=list(record_ids))
     return list(
-        records.select_related("clip", "reviewer")
-        .prefetch_related(
-            Prefetch("cues", queryset=GoldCue.objects.order_by("position", "pk")),
-            Prefetch(
-                "decisions",
-                queryset=ReviewDecision.objects.select_related("reviewer").order_by("pk"),
-            ),
-        )
+        records.select_related("clip")
+        .only("id", "version", "auto_promoted", "provenance", "clip_id", "clip__id", "clip__name")
         .order_by("clip__name")
     )
 
 
-def _annotation_cues(ids) -> dict[int, dict]:
-    """The annotators' cues among ``ids`` (proposal cues, and decoys, left out)."""
-    rows = (
-        Cue.objects.filter(pk__in=list(ids), annotation__isnull=False)
-        .values(
+def _decisions(records: list[GoldRecord]) -> list[ReviewDecision]:
+    """The records' accepts and merges (those that made a gold cue), with their gold cues."""
+    return list(
+        ReviewDecision.objects.filter(record_id__in=[r.pk for r in records], gold_cue__isnull=False)
+        .select_related("gold_cue", "reviewer")
+        .only(
             "id",
-            "text",
-            "modality",
-            "kind",
-            "start_ms",
-            "end_ms",
-            "decoy",
-            "derived_from__decoy",
-            "annotation_id",
-            "annotation__annotator_id",
+            "record_id",
+            "action",
+            "note",
+            "gold_cue_id",
+            "reviewer_id",
+            "reviewer__username",
+            "gold_cue__id",
+            "gold_cue__modality",
+            "gold_cue__source_cues",
         )
-        .order_by()
+        .order_by("pk")
     )
-    return {row["id"]: row | {"annotator": row["annotation__annotator_id"]} for row in rows}
 
 
-def _audit_ids(object_type: str, ids, actions) -> dict[int, list[int]]:
-    found: dict[int, list[int]] = defaultdict(list)
-    rows = AuditEvent.objects.filter(
-        object_type=object_type, object_id__in=list(ids), action__in=list(actions)
-    ).values_list("object_id", "pk")
-    for object_id, pk in rows.order_by("pk"):
-        found[object_id].append(pk)
-    return found
-
-
-def _cue_groups(clip_ids) -> dict[int, str]:
-    """Cue id -> the key of the alignment group the clip's stored alignment put it in."""
-    found = {}
-    for groups in ClipAlignment.objects.filter(clip_id__in=list(clip_ids)).values_list(
-        "groups", flat=True
-    ):
-        for group in groups or []:
-            for cue_id in group.get("cue_ids", []):
-                found[cue_id] = group["key"]
-    return found
-
-
-def _is_reviewed(record: GoldRecord, decision: ReviewDecision) -> bool:
-    return not (record.auto_promoted and decision.note.startswith(AUTO_PROMOTED_NOTE))
-
-
-def _review_pairs(collector: _Collector, records: list[GoldRecord]) -> None:
-    """The ``same`` and ``different`` pairs of the reviewers' accepts and merges."""
-    made: dict[int, list[tuple[GoldCue, list[ReviewDecision]]]] = {}
-    for record in records:
-        by_cue: dict[int, list[ReviewDecision]] = defaultdict(list)
-        for decision in record.decisions.all():
-            if decision.gold_cue_id is None:
-                continue
-            if not _is_reviewed(record, decision):
-                collector.left_out["auto_promoted_decisions"] += 1
-                continue
-            by_cue[decision.gold_cue_id].append(decision)
-        made[record.pk] = [(c, by_cue[c.pk]) for c in record.cues.all() if by_cue.get(c.pk)]
-    source_ids = {i for cues in made.values() for cue, _ in cues for i in cue.source_cues}
-    cues = _annotation_cues(source_ids)
-    decision_ids = [d.pk for cues_ in made.values() for _, ds in cues_ for d in ds]
-    audits = _audit_ids("review_decision", decision_ids, ("accept", "merge"))
-    groups = _cue_groups(record.clip_id for record in records)
-
-    def kept(gold_cue: GoldCue) -> list[dict]:
-        found = []
-        for cue_id in gold_cue.source_cues:
-            cue = cues.get(cue_id)
-            if cue is None:
-                continue  # a proposal's own cue, or gone
-            if cue["decoy"] or cue["derived_from__decoy"]:
-                collector.left_out["decoys"] += 1
-                continue
-            found.append(cue)
-        return found
-
-    for record in records:
-        settled = [(gold, decisions, kept(gold)) for gold, decisions in made.get(record.pk, [])]
-
-        def provenance(decisions: list[ReviewDecision], gold_cues: list[GoldCue]) -> dict:
-            reviewers = sorted({d.reviewer.username for d in decisions if d.reviewer_id})
-            return {
-                "gold_cues": [g.pk for g in gold_cues],
-                "reviewer": ", ".join(reviewers) or None,
-                "review_decisions": sorted(d.pk for d in decisions),
-                "audit_events": sorted(e for d in decisions for e in audits.get(d.pk, [])),
-            }
-
-        for gold, decisions, sources in settled:
-            merged = any(d.action == ReviewDecision.Action.MERGE for d in decisions)
-            for a, b in combinations(sources, 2):
-                together = (
-                    groups[a["id"]] == groups[b["id"]]
-                    if a["id"] in groups and b["id"] in groups
-                    else None
-                )
-                collector.add(
-                    rule="merged" if merged else "accepted_together",
-                    a=a,
-                    b=b,
-                    record=record,
-                    aligned_together=True if not merged else together,
-                    **provenance(decisions, [gold]),
-                )
-        for (one, one_decisions, one_sources), (two, two_decisions, two_sources) in combinations(
-            settled, 2
-        ):
-            if one.modality != two.modality:
-                continue
-            for a in one_sources:
-                for b in two_sources:
-                    if a["id"] == b["id"] or not _overlap(a, b):
-                        continue
-                    collector.add(
-                        rule="kept_apart",
-                        a=a,
-                        b=b,
-                        record=record,
-                        aligned_together=False,
-                        **provenance(one_decisions + two_decisions, [one, two]),
-                    )
-
-
-def _edit_pairs(collector: _Collector, records: list[GoldRecord]) -> None:
-    """The ``close`` pairs: proposed cues the annotators of these records edited."""
-    record_of: dict[int, GoldRecord] = {}
-    for record in records:
-        for entry in (record.provenance or {}).get("annotations", []):
-            if entry.get("id") is not None:
-                record_of[int(entry["id"])] = record
-    edited = list(
+def _edited_cues(record_of: dict[int, GoldRecord]) -> list[dict]:
+    """Proposed cues the annotators of these annotations (submitted) edited."""
+    return list(
         Cue.objects.filter(
             annotation_id__in=list(record_of),
             annotation__status=Annotation.Status.SUBMITTED,
@@ -331,16 +216,160 @@ def _edit_pairs(collector: _Collector, records: list[GoldRecord]) -> None:
         )
         .order_by("id")
     )
-    events: dict[int, list[int]] = defaultdict(list)
-    for cue_id, pk in (
-        AnnotationEvent.objects.filter(
-            cue_id__in=[c["id"] for c in edited], action=AnnotationEvent.Action.EDIT, undone=False
+
+
+def _annotation_cues(ids) -> dict[int, dict]:
+    """The annotators' cues among ``ids`` (a proposal's own cues left out)."""
+    rows = (
+        Cue.objects.filter(pk__in=list(ids), annotation__isnull=False)
+        .values(
+            "id",
+            "text",
+            "modality",
+            "kind",
+            "start_ms",
+            "end_ms",
+            "decoy",
+            "derived_from__decoy",
+            "annotation__annotator_id",
         )
-        .values_list("cue_id", "pk")
-        .order_by("pk")
-    ):
+        .order_by()
+    )
+    return {row["id"]: row | {"annotator": row["annotation__annotator_id"]} for row in rows}
+
+
+def _audit_ids(*, decision_ids, cue_ids) -> dict[tuple[str, int], list[int]]:
+    """(object type, id) -> the audit events that recorded these accepts, merges and edits."""
+    found: dict[tuple[str, int], list[int]] = defaultdict(list)
+    asked = []
+    if decision_ids:
+        asked.append(
+            Q(
+                object_type="review_decision",
+                object_id__in=list(decision_ids),
+                action__in=["accept", "merge"],
+            )
+        )
+    if cue_ids:
+        asked.append(Q(object_type="cue", object_id__in=list(cue_ids), action="edit"))
+    if not asked:
+        return found
+    where = asked[0] if len(asked) == 1 else asked[0] | asked[1]
+    rows = AuditEvent.objects.filter(where).values_list("object_type", "object_id", "pk")
+    for object_type, object_id, pk in rows.order_by("pk"):
+        found[(object_type, object_id)].append(pk)
+    return found
+
+
+def _edit_events(cue_ids) -> dict[int, list[int]]:
+    events: dict[int, list[int]] = defaultdict(list)
+    rows = AnnotationEvent.objects.filter(
+        cue_id__in=list(cue_ids), action=AnnotationEvent.Action.EDIT, undone=False
+    ).values_list("cue_id", "pk")
+    for cue_id, pk in rows.order_by("pk"):
         events[cue_id].append(pk)
-    audits = _audit_ids("cue", [c["id"] for c in edited], ("edit",))
+    return events
+
+
+def _cue_groups(clip_ids) -> dict[int, str]:
+    """Cue id -> the key of the alignment group the clip's stored alignment put it in."""
+    found = {}
+    for groups in ClipAlignment.objects.filter(clip_id__in=list(clip_ids)).values_list(
+        "groups", flat=True
+    ):
+        for group in groups or []:
+            for cue_id in group.get("cue_ids", []):
+                found[cue_id] = group["key"]
+    return found
+
+
+def _is_reviewed(record: GoldRecord, decision: ReviewDecision) -> bool:
+    return not (record.auto_promoted and decision.note.startswith(AUTO_PROMOTED_NOTE))
+
+
+def _review_pairs(
+    collector: _Collector,
+    records: list[GoldRecord],
+    settled: dict[int, list[tuple[GoldCue, list[ReviewDecision]]]],
+    cues: dict[int, dict],
+    audits: dict,
+) -> None:
+    """The ``same`` and ``different`` pairs of the reviewers' accepts and merges."""
+    merged_clips = {
+        record.clip_id
+        for record in records
+        for _, decisions in settled.get(record.pk, [])
+        if any(d.action == ReviewDecision.Action.MERGE for d in decisions)
+    }
+    groups = _cue_groups(merged_clips)  # only merges need to know the groups
+
+    def kept(gold_cue: GoldCue) -> list[dict]:
+        found = []
+        for cue_id in gold_cue.source_cues:
+            cue = cues.get(cue_id)
+            if cue is None:
+                continue  # a proposal's own cue, or gone
+            if cue["decoy"] or cue["derived_from__decoy"]:
+                collector.left_out["decoys"] += 1
+                continue
+            found.append(cue)
+        return found
+
+    def provenance(decisions: list[ReviewDecision], gold_cues: list[GoldCue]) -> dict:
+        reviewers = sorted({d.reviewer.username for d in decisions if d.reviewer_id})
+        return {
+            "gold_cues": [g.pk for g in gold_cues],
+            "reviewer": ", ".join(reviewers) or None,
+            "review_decisions": sorted(d.pk for d in decisions),
+            "audit_events": sorted(
+                e for d in decisions for e in audits.get(("review_decision", d.pk), [])
+            ),
+        }
+
+    for record in records:
+        made = [(gold, decisions, kept(gold)) for gold, decisions in settled.get(record.pk, [])]
+        for gold, decisions, sources in made:
+            merged = any(d.action == ReviewDecision.Action.MERGE for d in decisions)
+            for a, b in combinations(sources, 2):
+                together = True
+                if merged:
+                    known = a["id"] in groups and b["id"] in groups
+                    together = groups[a["id"]] == groups[b["id"]] if known else None
+                collector.add(
+                    rule="merged" if merged else "accepted_together",
+                    a=a,
+                    b=b,
+                    record=record,
+                    aligned_together=together,
+                    **provenance(decisions, [gold]),
+                )
+        for (one, one_decisions, one_sources), (two, two_decisions, two_sources) in combinations(
+            made, 2
+        ):
+            if one.modality != two.modality:
+                continue
+            for a in one_sources:
+                for b in two_sources:
+                    if a["id"] == b["id"] or not _overlap(a, b):
+                        continue
+                    collector.add(
+                        rule="kept_apart",
+                        a=a,
+                        b=b,
+                        record=record,
+                        aligned_together=False,
+                        **provenance(one_decisions + two_decisions, [one, two]),
+                    )
+
+
+def _edit_pairs(
+    collector: _Collector,
+    record_of: dict[int, GoldRecord],
+    edited: list[dict],
+    audits: dict,
+) -> None:
+    """The ``close`` pairs: proposed cues the annotators of these records edited."""
+    events = _edit_events(row["id"] for row in edited)
     for row in edited:
         if row["decoy"] or row["derived_from__decoy"]:
             collector.left_out["decoys"] += 1
@@ -363,7 +392,7 @@ def _edit_pairs(collector: _Collector, records: list[GoldRecord]) -> None:
             annotator=row["annotation__annotator_id"],
             annotation=row["annotation_id"],
             annotation_events=events.get(row["id"], []),
-            audit_events=audits.get(row["id"], []),
+            audit_events=audits.get(("cue", row["id"]), []),
         )
 
 
@@ -387,11 +416,41 @@ def judgement_pairs_collect(
         "annotation_events", "audit_events"}``, sorted by clip, modality, rule and id.
         ``aligned_together`` says whether the alignment (the metric's similarity at the
         project's threshold) had put the two cues in one group; None when not known.
+
+    Queries: two (the records, their accepts and merges with their gold cues), and up to
+    five more when there is something to read (the source cues, the edited cues, their
+    audit and annotation events, and for merges the stored alignments).
     """
     collector = _Collector(project=project, gold_set_version=gold_set_version)
     records = _records(project, record_ids)
-    _review_pairs(collector, records)
-    _edit_pairs(collector, records)
+    by_record = {record.pk: record for record in records}
+    settled: dict[int, dict[int, tuple[GoldCue, list[ReviewDecision]]]] = defaultdict(dict)
+    for decision in _decisions(records) if records else []:
+        if not _is_reviewed(by_record[decision.record_id], decision):
+            collector.left_out["auto_promoted_decisions"] += 1
+            continue
+        entry = settled[decision.record_id].setdefault(
+            decision.gold_cue_id, (decision.gold_cue, [])
+        )
+        entry[1].append(decision)
+    made = {
+        record_id: [entry for _, entry in sorted(by_cue.items())]
+        for record_id, by_cue in settled.items()
+    }
+    record_of: dict[int, GoldRecord] = {}
+    for record in records:
+        for annotation in (record.provenance or {}).get("annotations", []):
+            if annotation.get("id") is not None:
+                record_of[int(annotation["id"])] = record
+    edited = _edited_cues(record_of) if record_of else []
+    source_ids = {i for entries in made.values() for gold, _ in entries for i in gold.source_cues}
+    cues = _annotation_cues(source_ids) if source_ids else {}
+    audits = _audit_ids(
+        decision_ids=[d.pk for entries in made.values() for _, ds in entries for d in ds],
+        cue_ids=[row["id"] for row in edited],
+    )
+    _review_pairs(collector, records, made, cues, audits)
+    _edit_pairs(collector, record_of, edited, audits)
     return collector.result()
 
 
