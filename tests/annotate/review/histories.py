@@ -2,6 +2,8 @@
 proposer run): what the judged pairs and the calibration read back. Every similarity comes
 from KeywordEncoder, so which cues align is known exactly."""
 
+import hashlib
+
 import numpy as np
 
 from annotate.annotation import opening
@@ -35,7 +37,7 @@ def ready_clip(project, name: str, *, duration_ms: int = 2000) -> Clip:
     return Clip.objects.create(
         project=project,
         name=name,
-        sha256=name.ljust(64, "0")[:64],
+        sha256=hashlib.sha256(name.encode()).hexdigest(),
         source=f"clips/{name}.mp4",
         status=Clip.Status.READY,
         duration_ms=duration_ms,
