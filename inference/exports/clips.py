@@ -23,7 +23,7 @@ SPLIT_NAME = re.compile(r"[a-z0-9_-]+")
 CLIP_NAME = re.compile(r"[^./\\\x00-\x1f][^/\\\x00-\x1f]*")
 EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # the earliest time a zip entry can carry
 # keys the export computes into the datasheet; a caller's datasheet may not set them
-COMPUTED_KEYS = ("counts", "label_distribution", "files", "formats", "media")
+COMPUTED_KEYS = ("counts", "label_distribution", "files", "formats", "media", "judgements")
 
 
 @dataclass(frozen=True)
