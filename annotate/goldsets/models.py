@@ -62,6 +62,13 @@ class GoldSetItem(models.Model):
     labels = models.JSONField(default=list)
     primary_label = models.CharField(max_length=64, blank=True)
     description = models.TextField(blank=True)
+    subtitle = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The clip's subtitle when frozen: {source, corrected, text, chinese, "
+        "segments: [{start_ms, end_ms, text, confidence}]}; null in versions frozen before "
+        "subtitles were kept with a version.",
+    )
     record_id = models.BigIntegerField(null=True, help_text="The gold record it snapshots.")
     record_version = models.PositiveIntegerField(null=True)
 

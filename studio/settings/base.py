@@ -164,6 +164,10 @@ EMOCUE_MAX_CLIP_DURATION_MS = env.int("EMOCUE_MAX_CLIP_DURATION_MS", default=10 
 EMOCUE_FRAMES_PER_CLIP = 16  # XEmoGPT samples 16 frames uniformly over the clip
 EMOCUE_PROXY_MAX_HEIGHT = env.int("EMOCUE_PROXY_MAX_HEIGHT", default=720)  # when transcoding
 EMOCUE_PROXY_REMUX_MAX_HEIGHT = env.int("EMOCUE_PROXY_REMUX_MAX_HEIGHT", default=1080)
+# A clip with no subtitle file and no manifest text has its subtitle read from the picture
+# (OCR of burned-in text, inference.ocr) by a cpu task after its ingestion. Off: never on its
+# own; a manager can still ask for it on the clip page.
+EMOCUE_SUBTITLE_OCR = env.bool("EMOCUE_SUBTITLE_OCR", default=True)
 
 # --- limits on what a user can send (docs/security.md) ---------------------------------------
 # Each is refused with a 4xx that names the setting and its value, before anything is stored.
