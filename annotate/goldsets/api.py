@@ -135,6 +135,12 @@ class GoldSetItemOutput(serializers.ModelSerializer):
     record = serializers.IntegerField(
         source="record_id", allow_null=True, help_text="The gold record it snapshots (not content)."
     )
+    subtitle = serializers.JSONField(
+        allow_null=True,
+        help_text="The clip's subtitle when frozen: {source (file, manifest, ocr: read from the "
+        "picture, manual, none), corrected, text, chinese, segments: [{start_ms, end_ms, text, "
+        "confidence}]}; null in versions frozen before subtitles were kept.",
+    )
 
     class Meta:
         model = GoldSetItem
@@ -145,6 +151,7 @@ class GoldSetItemOutput(serializers.ModelSerializer):
             "labels",
             "primary_label",
             "description",
+            "subtitle",
             "record",
             "record_version",
         ]
