@@ -55,6 +55,7 @@ SAME_WIDTH = 0.9
 # rate there, and a change that keeps the box (one character) is seen one sample late.
 LIKELY_SAME_LINE = 0.9
 STEADY_BOX = 0.25
+CROP_PAD = 0.25  # line height added left and right of a line before recognition
 MIN_LINE_SCORE = 0.5  # recogniser score below which a line is taken as no text
 PENDING_LINES = 32  # recognise new lines in batches of about this many
 
@@ -146,10 +147,12 @@ class _Reader:
         for box in kept:
             # the band box of the line: the union of its detected boxes, in band pixels
             parts = [b for frame_box, b in detected.items() if _inside(frame_box, box)]
-            x0 = max(0, math.floor(min(b[0] for b in parts)))
-            y0 = max(0, math.floor(min(b[1] for b in parts)))
-            x1 = min(width, math.ceil(max(b[2] for b in parts)))
-            y1 = min(height, math.ceil(max(b[3] for b in parts)))
+            top, bottom = min(b[1] for b in parts), max(b[3] for b in parts)
+            pad = CROP_PAD * (bottom - top)  # the detector's box can shave the last glyph
+            x0 = max(0, math.floor(min(b[0] for b in parts) - pad))
+            y0 = max(0, math.floor(top))
+            x1 = min(width, math.ceil(max(b[2] for b in parts) + pad))
+            y1 = min(height, math.ceil(bottom))
             line_grey = grey[y0:y1, x0:x1]
             slot, recognised_now = None, True
             for old in self.previous:
