@@ -29,6 +29,7 @@ __all__ = [
     "BAND_TOP",
     "Box",
     "band_rows",
+    "group_lines",
     "is_subtitle_line",
     "subtitle_lines",
 ]
@@ -40,6 +41,8 @@ MIN_LINE_HEIGHT = 0.022  # of the frame height
 MAX_LINE_HEIGHT = 0.15
 MAX_CENTRE_OFFSET = 0.12  # of the frame width
 ROW_OVERLAP = 0.5  # boxes share a row when they overlap vertically by half the smaller height
+SAME_SIZE = 0.75  # boxes of one line: the smaller at least this fraction of the taller,
+SAME_MIDDLE = 0.3  # and their vertical middles less than this fraction of it apart
 WORD_GAP = 1.0  # boxes of one row further apart than this many row heights are separate texts
 
 
@@ -78,9 +81,10 @@ def group_lines(boxes: Sequence[Box]) -> list[Box]:
     """Join the detector's boxes into text lines, top to bottom.
 
     Boxes whose vertical extents overlap by half the smaller height share a row; within a
-    row, boxes less than ``WORD_GAP`` row heights apart are one line (the detector splits a
-    subtitle at wide spaces and full-width punctuation), further apart they are separate
-    texts (a subtitle and a logo beside it).
+    row, boxes of about the same height and middle less than ``WORD_GAP`` row heights apart
+    are one line (the detector splits a subtitle at wide spaces and full-width punctuation);
+    further apart, or of another size or baseline, they are separate texts (a subtitle and
+    a logo beside it).
     """
     rows: list[list[Box]] = []
     for box in sorted(boxes, key=lambda b: (b[1] + b[3]) / 2):
@@ -96,7 +100,10 @@ def group_lines(boxes: Sequence[Box]) -> list[Box]:
         current = [row[0]]
         for box in row[1:]:
             span = _union(current)
-            if box[0] - span[2] > WORD_GAP * (span[3] - span[1]):
+            span_height, height = span[3] - span[1], box[3] - box[1]
+            if box[0] - span[2] > WORD_GAP * span_height or min(
+                span_height, height
+            ) < SAME_SIZE * max(span_height, height):
                 lines.append(span)
                 current = [box]
             else:

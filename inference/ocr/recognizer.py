@@ -12,25 +12,41 @@ from __future__ import annotations
 import functools
 import os
 
+import cv2
 import numpy as np
 
-__all__ = ["DETECTION_MAX_SIDE", "Recognizer", "recognizer", "threads"]
+__all__ = ["DETECTION_WIDTH", "Recognizer", "recognizer", "threads"]
 
-DETECTION_MAX_SIDE = 960  # the detector sees bands at most this wide (a 1280 band: 0.75x)
+# The detector sees the band at most this wide. A subtitle of 4-7 % of the frame height is
+# then 11-19 px high in a 16:9 frame, which PP-OCRv4's detector finds as well as at full
+# size, for a quarter of the work at 960 px and a constant cost at any resolution; the
+# recogniser still reads the full-resolution line.
+DETECTION_WIDTH = 480
 RECOGNITION_BATCH = 8  # lines per recogniser call; they are sorted by width, then padded
 
 
 def threads() -> int:
-    """onnxruntime threads per model: the cores this process may use, at most 4.
+    """onnxruntime threads per model: half the cores this process may use, 1 to 4.
 
-    On a 2-core machine that is both cores; more threads than cores only adds contention,
-    and past 4 these small models gain nothing (ffmpeg decodes beside them).
+    ffmpeg decodes the clip in its own process at the same time, and a Celery ``cpu``
+    worker runs a task per core; on this project's 2-core machine one thread recognised a
+    line in 24 ms of CPU time where two threads spent 50 ms (onnxruntime's threads spin
+    while they wait), and the wall time was no better under load.
+    ``EMOCUE_OCR_THREADS`` overrides it.
     """
+    configured = os.environ.get("EMOCUE_OCR_THREADS", "").strip()
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise ValueError(
+                f"EMOCUE_OCR_THREADS must be a whole number, got {configured!r}"
+            ) from None
     try:
         available = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         available = os.cpu_count() or 1
-    return max(1, min(4, available))
+    return max(1, min(4, available // 2))
 
 
 class Recognizer:
@@ -44,15 +60,16 @@ class Recognizer:
     """
 
     def __init__(self, *, n_threads: int | None = None):
-        from rapidocr_onnxruntime import RapidOCR  # onnxruntime is heavy: load on first use
+        from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # heavy: lazy
 
         n = n_threads or threads()
         self._engine = RapidOCR(
             use_cls=False,
             intra_op_num_threads=n,
             inter_op_num_threads=1,
+            # "max" never upscales ("min", the default, would blow a band up to 736 rows)
             det_limit_type="max",
-            det_limit_side_len=DETECTION_MAX_SIDE,
+            det_limit_side_len=960,
             rec_batch_num=RECOGNITION_BATCH,
         )
         self.settings = {
@@ -60,20 +77,29 @@ class Recognizer:
             "detector": "ch_PP-OCRv4_det_infer",
             "recogniser": "ch_PP-OCRv4_rec_infer",
             "threads": n,
-            "detection_max_side": DETECTION_MAX_SIDE,
+            "detection_width": DETECTION_WIDTH,
         }
 
-    def detect(self, image: np.ndarray) -> list[tuple[float, float, float, float]]:
-        """Axis-aligned boxes ``(x0, y0, x1, y1)`` of the text in a BGR image, in its pixels."""
+    def detect(
+        self, image: np.ndarray, *, max_width: int = DETECTION_WIDTH
+    ) -> list[tuple[float, float, float, float]]:
+        """Axis-aligned boxes ``(x0, y0, x1, y1)`` of the text in a BGR image, in its pixels.
+
+        The detector sees the image scaled down to ``max_width`` pixels when it is wider.
+        """
+        scale = min(1.0, max_width / image.shape[1])
+        if scale < 1.0:
+            size = (round(image.shape[1] * scale), max(1, round(image.shape[0] * scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         boxes, _ = self._engine.text_det(image)
         if boxes is None or len(boxes) == 0:
             return []
         return [
             (
-                float(quad[:, 0].min()),
-                float(quad[:, 1].min()),
-                float(quad[:, 0].max()),
-                float(quad[:, 1].max()),
+                float(quad[:, 0].min()) / scale,
+                float(quad[:, 1].min()) / scale,
+                float(quad[:, 0].max()) / scale,
+                float(quad[:, 1].max()) / scale,
             )
             for quad in boxes
         ]

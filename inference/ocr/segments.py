@@ -9,7 +9,9 @@ these rules are unit-tested on synthetic readings.
    and is removed from every frame before merging.
 2. **Consecutive similar readings merge.** Two readings are the same subtitle when their
    normalised Levenshtein similarity is at least ``similarity`` (0.8: one misread character
-   in five); one frame without text inside a subtitle (a missed detection) is bridged.
+   in five); one frame without text, or with another text, inside a subtitle (a missed
+   detection, a misreading) is bridged when the readings around it are nearly identical
+   (0.9).
 3. **Each segment keeps its most frequent reading** (ties: the more confident), the mean
    recogniser confidence over its frames, and boundaries halfway between the last frame
    without it and the first with it (and the same at the end), so that the boundary error is
@@ -35,16 +37,26 @@ __all__ = [
     "OcrSegment",
     "merge_readings",
     "similar",
+    "tidy_line",
 ]
 
 SOURCE = "ocr"
 SIMILARITY = 0.8
+GAP_SIMILARITY = 0.9  # across a frame without the text: two short lines that differ in one
+# character of five ("第1句", "第2句") are two subtitles with a gap, not one misread
 MAX_GAP_FRAMES = 1
 MAX_LINE_MS = 10_000
 MIN_CONFIDENCE = 0.6
 
 _WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit of any script, CJK included
 _SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # Chinese characters
+_LATIN = re.compile(r"[A-Za-z]")
+# The recogniser has one character set for both scripts and sometimes reads a Chinese
+# line's comma as an ASCII one, or an English full stop as "。".
+_TO_ASCII = str.maketrans("，。！？：；（）“”‘’", ",.!?:;()\"\"''")
+_TO_FULL_WIDTH = {",": "，", "!": "！", "?": "？", ":": "：", ";": "；"}
+_ASCII_AFTER_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s*([,!?:;])\s*")
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,22 @@ class FrameReading:
     @property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
+
+
+def tidy_line(text: str) -> str:
+    """One recognised line with its spaces collapsed and its punctuation in its own script.
+
+    A line with Latin letters and no Chinese character gets ASCII punctuation; in a line
+    with Chinese, ASCII punctuation after a Chinese character becomes full-width.
+
+    Example:
+        >>> tidy_line(" I waited  for you all evening。"), tidy_line("你好,世界!")
+        ('I waited for you all evening.', '你好，世界！')
+    """
+    text = _SPACES.sub(" ", text).strip()
+    if _LATIN.search(text) and not _CJK.search(text):
+        return text.translate(_TO_ASCII)
+    return _ASCII_AFTER_CJK.sub(lambda m: _TO_FULL_WIDTH[m.group(1)], text)
 
 
 def _normal(text: str) -> str:
@@ -241,8 +269,10 @@ def merge_readings(
     run: list[int] = []  # frame indices of the subtitle being followed
 
     def continues(i: int) -> bool:
-        return i - run[-1] <= max_gap + 1 and similar(
-            readings[run[-1]].text, readings[i].text, threshold=similarity
+        gap = i - run[-1] - 1
+        threshold = similarity if gap == 0 else max(similarity, GAP_SIMILARITY)
+        return gap <= max_gap and similar(
+            readings[run[-1]].text, readings[i].text, threshold=threshold
         )
 
     for i, reading in enumerate(readings):
