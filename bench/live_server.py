@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +44,53 @@ CUE_RE = re.compile(r'data-cue-id="(\d+)" data-version="(\d+)"')
 def machine_load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+# The process groups of the servers that _serving() runs now (each is its Popen's pid).
+_SERVING: list[int] = []
+
+
+def serving_pids() -> list[int]:
+    """Process groups of the servers running now, newest last."""
+    return list(_SERVING)
+
+
+def cpu_seconds(pids: Iterable[int] = (), *, group: int | None = None) -> float:
+    """User + system CPU seconds used so far by the live processes `pids` and by every live
+    process of process group `group` (from /proc: Linux only). A process that is gone counts 0,
+    so take both readings while the processes live."""
+    tick = os.sysconf("SC_CLK_TCK")
+    wanted = set(pids)
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone, or not ours to read
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        pgrp, utime, stime = int(fields[2]), int(fields[11]), int(fields[12])
+        if int(entry.name) in wanted or (group is not None and pgrp == group):
+            total += utime + stime
+    return total / tick
+
+
+def database_backends(name: str) -> list[int]:
+    """Pids of the PostgreSQL backends connected to database `name` now (the server must be on
+    this machine for cpu_seconds() to read them)."""
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db.get("PASSWORD") or None,
+        dbname="postgres",
+    ) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+        return [pid for (pid,) in rows]
 
 
 def free_port() -> int:
@@ -162,9 +209,12 @@ def server_env(**extra: str) -> dict:
 
 
 @contextlib.contextmanager
-def gunicorn(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[tuple[str, int]]:
-    """gunicorn (gthread, as docker-compose runs it) on a free loopback port; yields
-    (host, port) once /login/ answers."""
+def gunicorn(
+    *, env: dict, workers: int, threads: int, log: Path, root: Path = ROOT
+) -> Iterator[tuple[str, int]]:
+    """gunicorn (gthread, as docker-compose runs it) on a free loopback port, serving the code
+    of the checkout at `root` (this one by default); yields (host, port) once /login/ answers.
+    The server's process group is the Popen's pid (`serving_pids()[-1]`, for CPU accounting)."""
     port = free_port()
     command = [
         *(sys.executable, "-m", "gunicorn", "studio.wsgi:application"),
@@ -172,12 +222,14 @@ def gunicorn(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[tu
         *("--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "5"),
         *("--keep-alive", "30"),
     ]
-    with _serving(command, env=env, port=port, log=log, name="gunicorn") as address:
+    with _serving(command, env=env, port=port, log=log, name="gunicorn", cwd=root) as address:
         yield address
 
 
 @contextlib.contextmanager
-def runstudio(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[tuple[str, int]]:
+def runstudio(
+    *, env: dict, workers: int, threads: int, log: Path, root: Path = ROOT
+) -> Iterator[tuple[str, int]]:
     """`manage.py runstudio` (gunicorn and the embedded Celery worker, as `./studio.sh run`
     starts them) on a free loopback port; yields (host, port) once /login/ answers."""
     port = free_port()
@@ -185,18 +237,18 @@ def runstudio(*, env: dict, workers: int, threads: int, log: Path) -> Iterator[t
         *(sys.executable, "manage.py", "runstudio", f"127.0.0.1:{port}"),
         *("--web-workers", str(workers), "--web-threads", str(threads)),
     ]
-    with _serving(command, env=env, port=port, log=log, name="runstudio") as address:
+    with _serving(command, env=env, port=port, log=log, name="runstudio", cwd=root) as address:
         yield address
 
 
 @contextlib.contextmanager
 def _serving(
-    command: list[str], *, env: dict, port: int, log: Path, name: str
+    command: list[str], *, env: dict, port: int, log: Path, name: str, cwd: Path = ROOT
 ) -> Iterator[tuple[str, int]]:
     with log.open("a") as out:
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -218,8 +270,11 @@ def _serving(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} did not answer in 60 s:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
+        _SERVING.append(process.pid)
         yield "127.0.0.1", port
     finally:
+        if process.pid in _SERVING:
+            _SERVING.remove(process.pid)
         stop_process_group(process)
 
 

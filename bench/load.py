@@ -10,6 +10,16 @@ The clients are threads of this process (one keep-alive connection each, plain h
 and share the machine's cores with gunicorn and PostgreSQL. At the end the database is checked:
 one AnnotationEvent per acknowledged save, and every cue's version is 1 + its saves.
 
+It also reports the CPU time per request over the measured window: the server's processes
+(gunicorn's process group), the PostgreSQL backends of the bench database, and the client
+threads. On a shared 2-core machine the throughput of one run moves by 10% or more with what
+else runs; the CPU per request moves far less, so compare code by it. --serve PATH serves the
+code of another checkout (a `git worktree add --detach /tmp/base REV`, with this checkout's
+.venv linked in) on the same data and client, to compare two versions in one session:
+
+    git worktree add --detach /tmp/base 784664f && ln -s "$PWD/.venv" /tmp/base/.venv
+    python bench/load.py --serve /tmp/base; python bench/load.py
+
 With --embedded, the same load against the embedded default instead: SQLite (WAL, busy
 timeout, IMMEDIATE transactions: studio/settings/base.py) in a fresh EMOCUE_VAR_DIR, served by
 `manage.py runstudio` (gunicorn and the Celery worker on the SQLite broker), as
@@ -58,6 +68,13 @@ parser.add_argument(
     help="seconds of load before the measured ones (connections, caches); errors count",
 )
 parser.add_argument("--seed", type=int, default=0)
+parser.add_argument(
+    "--serve",
+    type=Path,
+    default=None,
+    help="serve the code of another checkout (e.g. a git worktree of an older commit) on the "
+    "same data and client, to compare the two; it must run on this checkout's schema",
+)
 parser.add_argument(
     "--embedded",
     action="store_true",
@@ -185,11 +202,16 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
         extra = {
             "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
         }
-    with database:
+    with database as db_name:
         # Inside: server_env() names the bench's own database, which bench_database() switched to.
         env = live.server_env(MEDIA_ROOT=str(log.parent / "media"), **extra)
         annotators = live.build_annotators(n=ARGS.clients, cues=ARGS.cues)
-        with server(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log) as (host, port):
+        root = ARGS.serve.resolve() if ARGS.serve else live.ROOT
+        with server(env=env, workers=ARGS.workers, threads=ARGS.threads, log=log, root=root) as (
+            host,
+            port,
+        ):
+            group = live.serving_pids()[-1]
             clients: list[Client] = []
             starts: list[float] = []
 
@@ -215,11 +237,22 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
                 c.start()
             gate.wait(timeout=120)  # every client has loaded its page once
             t0 = starts[0]
+            time.sleep(max(0.0, t0 - time.monotonic()))  # the end of the warm-up
+            # CPU seconds over the measured window: this process (the client threads), the
+            # server's process group, and the PostgreSQL backends of the bench database.
+            backends = [] if ARGS.embedded else live.database_backends(db_name)
             cpu0 = time.process_time()
+            server0 = live.cpu_seconds(group=group)
+            backends0 = live.cpu_seconds(backends)
             for c in clients:
-                c.join(timeout=ARGS.warmup + ARGS.seconds + 120)
+                c.join(timeout=ARGS.seconds + 120)
             elapsed = time.monotonic() - t0
-            client_cpu = time.process_time() - cpu0  # the client threads' own share of the cores
+            client_cpu = time.process_time() - cpu0
+            server_cpu = live.cpu_seconds(group=group) - server0
+            # Backends that connected after t0 count whole (their CPU before t0 is small).
+            now = [] if ARGS.embedded else live.database_backends(db_name)
+            late = sorted(set(now) - set(backends))
+            backends_cpu = live.cpu_seconds(backends) - backends0 + live.cpu_seconds(late)
             load_during = live.machine_load()
         # The database agrees with what the clients were told.
         acknowledged = sum(sum(c.saves.values()) for c in clients)
@@ -266,6 +299,14 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
     print(
         f"client process CPU: {client_cpu:.1f} s over the {elapsed:.0f} s measured "
         f"({client_cpu / elapsed:.0%} of one core, taken from the same 2 cores as the server)"
+    )
+    served = max(len(everything), 1)
+    print(
+        "CPU ms per request (measured window): "
+        f"server {server_cpu / served * 1000:.2f}, "
+        + ("" if ARGS.embedded else f"PostgreSQL backends {backends_cpu / served * 1000:.2f}, ")
+        + f"client {client_cpu / served * 1000:.2f}"
+        + (f"; served from {root}" if ARGS.serve else "")
     )
     print(f"errors: {len(errors)}")
     for error in errors[:10]:

@@ -125,13 +125,17 @@ def run(*, n: int, cues: int) -> dict:
         with CaptureQueriesContext(connection) as queries:
             call(n)
         statements = len(queries.captured_queries)
-        times = []
+        times, cpu = [], []
         for i in range(n):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             call(i + 1000)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
         results[name] = {
             "p50_ms": round(statistics.median(times), 2),
+            # This process's CPU (the server's share; PostgreSQL's is not in it): on a shared
+            # machine it moves far less than the wall clock does.
+            "cpu_p50_ms": round(statistics.median(cpu), 2),
             "p95_ms": round(_percentile(times, 0.95), 2),
             "max_ms": round(max(times), 2),
             "n": n,
@@ -179,7 +183,8 @@ def main() -> int:
             r = results[name]
             print(
                 f"{label:18} p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  max "
-                f"{r['max_ms']:7.2f} ms  {r['sql_statements']} SQL  budget p95 < "
+                f"{r['max_ms']:7.2f} ms  CPU p50 {r['cpu_p50_ms']:7.2f} ms  "
+                f"{r['sql_statements']} SQL  budget p95 < "
                 f"{r['budget_p95_ms']:.0f} ms: {'yes' if r['within_budget'] else 'NO'}"
             )
     return 0 if results["page"]["within_budget"] and results["save"]["within_budget"] else 1

@@ -172,6 +172,7 @@ class ExportOutput(serializers.ModelSerializer):
             "status",
             "ratios",
             "seed",
+            "with_media",
             "sha256",
             "size_bytes",
             "report",
@@ -368,6 +369,7 @@ class ExportListApi(GenericAPIView):
             ratios=form.validated_data["ratios"],
             seed=form.validated_data["seed"],
             by=request.user,
+            with_media=form.validated_data["with_media"],
         )
         return Response(ExportOutput(export).data, status=status.HTTP_202_ACCEPTED)
 

@@ -93,6 +93,11 @@ class Export(models.Model):
     )
     split_spec = models.JSONField(help_text="{ratios: {train: .8, ...}, stratify, group}")
     seed = models.IntegerField(default=0)
+    with_media = models.BooleanField(
+        default=False,
+        help_text="The clips' proxy videos are in the zip, at media/<name>.<ext> (where the "
+        "ELAN files point), as with export_goldset --with-media.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     file = models.CharField(max_length=255, blank=True, help_text="Storage name of the zip.")
     sha256 = models.CharField(max_length=64, blank=True)

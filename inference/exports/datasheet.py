@@ -170,8 +170,9 @@ def _media_lines(data: Mapping) -> list[str]:
     return [
         f"{where} {included} of the {with_media} videos are in the export. To open the ELAN "
         "files with their video, put each clip's video (its proxy, the video the app plays) "
-        "at its path before opening them, or export again with the media included "
-        "(`manage.py export_goldset ... --with-media`). In ELAN, Edit > Linked Files... also "
+        "at its path before opening them, or export again with the media included (tick "
+        '"with media" on the export page, or `manage.py export_goldset ... --with-media`). In '
+        "ELAN, Edit > Linked Files... also "
         "points a single file at a video kept elsewhere."
     ]
 

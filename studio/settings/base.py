@@ -23,6 +23,8 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="embedded-insecure-dev-key-cha
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A form the CSRF check refuses gets the site's 403 page saying why (not Django's bare page).
+CSRF_FAILURE_VIEW = "studio.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

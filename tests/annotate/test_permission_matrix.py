@@ -60,10 +60,11 @@ class Row:
     query: dict = field(default_factory=dict)  # for DELETE: the version it read
     cross: tuple = ()  # kwargs to swap for another project's object in the cross-project check
     api: bool = False
+    label: str = ""  # tells apart rows of one route and method
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.route}"
+        return f"{self.method} {self.route}" + (f" ({self.label})" if self.label else "")
 
 
 def page(route, method, allow, **kwargs):
@@ -115,9 +116,23 @@ ROWS = [
     page("score-list", "GET", STAFF, kwargs=P),
     page("score-rows", "GET", STAFF, kwargs=P),
     page("score-create", "POST", STAFF, kwargs=P),
-    # The annotator's timeline: only the owner of the annotation
+    # The annotator's timeline: only the owner of the annotation. Reviewers and managers without
+    # one are sent on to the clip's read-only timeline (its proposals and the submitted work),
+    # which the annotators of a blind project (the matrix's) do not reach.
     page("annotate-next", "POST", MEMBERS, kwargs=P),
-    page("timeline", "GET", OWNER, kwargs=OWN),
+    page("timeline", "GET", OWNER | STAFF, kwargs=OWN),
+    page("timeline", "GET", STAFF, kwargs=CLIP, label="a clip the annotator does not hold"),
+    page("timeline-view", "GET", STAFF, kwargs=CLIP),
+    page("timeline-view", "GET", STAFF, kwargs=CLIP, query={"run": "@run"}, label="?run="),
+    page(
+        "timeline-view",
+        "GET",
+        STAFF,
+        kwargs=CLIP,
+        query={"annotation": "@review_annotation"},
+        label="?annotation=",
+    ),
+    page("timeline-view", "GET", STAFF, kwargs=OWN, label="the annotator's own clip"),
     page("timeline-workspace", "GET", OWNER, kwargs=OWN),
     page(
         "timeline-cue-new",

@@ -65,7 +65,11 @@ def test_another_annotator_never_reaches_your_annotation(client, opened, propose
     visual = _cues(opened)[0]
     other = MembershipFactory(project=proposed, role="annotator").user
     client.force_login(other)
-    assert client.get(_url(opened)).status_code == 404  # no own annotation of this clip yet
+    # No own annotation of this clip yet: the clip's read-only timeline (the run's proposals),
+    # without the first annotator's copy.
+    response = client.get(_url(opened), follow=True)
+    assert response.redirect_chain == [(_url(opened, "view/"), 302)]
+    assert f'id="cue-{visual.pk}"' not in response.content.decode()
     response = client.post(_url(opened, f"cues/{visual.pk}/accept/"), {"version": 1}, headers=HX)
     assert response.status_code == 404
     assert client.post(_url(opened, "undo/"), headers=HX).status_code == 404

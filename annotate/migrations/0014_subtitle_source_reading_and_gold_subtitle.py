@@ -33,7 +33,7 @@ def subtitle_sources_fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0012_clip_alignment'),
+        ('annotate', '0013_export_with_media'),
     ]
 
     operations = [
