@@ -4,9 +4,9 @@ Work is skipped wherever the picture says nothing new:
 
 - a band that did not change since the previous sample (a still shot) is not looked at
   again: its reading is the previous one;
-- a line whose box and pixels match a line of the previous sample (the same subtitle over
-  a moving picture) keeps that line's reading; only new lines are recognised, in batches
-  across frames.
+- a line found again where it was in the previous sample (the same subtitle) keeps that
+  line's reading; only new lines are recognised, queued across frames and handed to the
+  recogniser ``RECOGNITION_BATCH`` at a time (one on a CPU: see :mod:`recognizer`).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ LIKELY_SAME_LINE = 0.9
 STEADY_BOX = 0.25
 CROP_PAD = 0.25  # line height added left and right of a line before recognition
 MIN_LINE_SCORE = 0.5  # recogniser score below which a line is taken as no text
-PENDING_LINES = 32  # recognise new lines in batches of about this many
+PENDING_LINES = 32  # recognise the queued new lines when this many wait
 
 
 @dataclass

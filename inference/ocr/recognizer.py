@@ -22,7 +22,11 @@ __all__ = ["DETECTION_WIDTH", "Recognizer", "recognizer", "threads"]
 # size, for a quarter of the work at 960 px and a constant cost at any resolution; the
 # recogniser still reads the full-resolution line.
 DETECTION_WIDTH = 480
-RECOGNITION_BATCH = 8  # lines per recogniser call; they are sorted by width, then padded
+# Lines per recogniser call. A batch is padded to its widest line, and on this 2-core CPU
+# that padding costs more than the calls it saves: bench/ocr.py's clips took 0.115-0.121 s
+# of CPU per second of video one line at a time, 0.127-0.134 in fours, 0.149-0.158 in
+# eights. Lines still queue across frames, so a device that gains from batches can use them.
+RECOGNITION_BATCH = 1
 
 
 def threads() -> int:
