@@ -223,22 +223,23 @@ def read_subtitles(
     geometry = band_geometry(info)
     expected = max(1, math.ceil(info.frame_count / sampling_step(info, fps)))
     reader = _Reader(recognizer(), geometry)
-    frames: list[tuple[int, list[_Line]]] = []
+    frames: list[tuple[int, list[tuple[Box, int]]]] = []  # time, (box, slot) of each line
     for n, frame in enumerate(sample_band(video, info, fps=fps, geometry=geometry), start=1):
-        frames.append((frame.time_ms, reader.lines(frame.pixels)))
+        lines = reader.lines(frame.pixels)
+        frames.append((frame.time_ms, [(line.box, line.slot) for line in lines]))
         if len(reader.crops) >= PENDING_LINES:
             reader.flush()
         if progress is not None:
             progress(min(n / expected, 1.0) * 0.99)
     reader.flush()
     readings = []
-    for time_ms, lines in frames:
+    for time_ms, found in frames:
         read = []
-        for line in lines:
-            text, score = reader.results[line.slot]
+        for box, slot in found:
+            text, score = reader.results[slot]
             text = tidy_line(text)
             if text and score >= MIN_LINE_SCORE:
-                read.append(LineReading(text, score, line.box))
+                read.append(LineReading(text, score, box))
         readings.append(FrameReading(time_ms, tuple(read)))
     segments = merge_readings(readings, duration_ms=info.duration_ms)
     if progress is not None:
