@@ -26,6 +26,8 @@ apt_install() {  # apt_install CMD-OR-PATH PACKAGE ...: install the packages unl
 install_system() {
   apt_install ffmpeg ffmpeg
   apt_install espeak-ng espeak-ng
+  # Noto Sans CJK: the OCR tests and bench/ocr.py burn Chinese subtitles into their clips
+  apt_install /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk
   apt_install python3.11 python3.11 python3.11-venv
   if ! python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     APT_UPDATED=${APT_UPDATED:-}; apt_install /nonexistent-probe python3.11-venv
