@@ -117,6 +117,8 @@ cmd_run() {
 cmd_test() {
   install_system
   apt_install /usr/bin/chromium chromium
+  # the CJK font that tests burn Chinese subtitles into generated clips with (ffmpeg drawtext)
+  apt_install /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk
   install_python dev
   say "lint: ruff check, ruff format --check, import contracts (docs/architecture.md)"
   .venv/bin/ruff check .
