@@ -26,8 +26,6 @@ apt_install() {  # apt_install CMD-OR-PATH PACKAGE ...: install the packages unl
 install_system() {
   apt_install ffmpeg ffmpeg
   apt_install espeak-ng espeak-ng
-  # Noto Sans CJK: the OCR tests and bench/ocr.py burn Chinese subtitles into their clips
-  apt_install /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk
   apt_install python3.11 python3.11 python3.11-venv
   if ! python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     APT_UPDATED=${APT_UPDATED:-}; apt_install /nonexistent-probe python3.11-venv
@@ -117,6 +115,8 @@ cmd_run() {
 cmd_test() {
   install_system
   apt_install /usr/bin/chromium chromium
+  # the CJK font that the tests and bench/ocr.py burn Chinese subtitles into clips with
+  apt_install /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk
   install_python dev
   say "lint: ruff check, ruff format --check, import contracts (docs/architecture.md)"
   .venv/bin/ruff check .

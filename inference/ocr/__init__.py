@@ -13,7 +13,7 @@ and the limits. No Django here; nothing is downloaded.
 """
 
 from inference.ocr.errors import OcrError
-from inference.ocr.reading import DEFAULT_FPS, read_subtitles
+from inference.ocr.reading import DEFAULT_FPS, ocr_settings, read_subtitles
 from inference.ocr.segments import OcrSegment
 
-__all__ = ["DEFAULT_FPS", "OcrError", "OcrSegment", "read_subtitles"]
+__all__ = ["DEFAULT_FPS", "OcrError", "OcrSegment", "ocr_settings", "read_subtitles"]

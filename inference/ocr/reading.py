@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import cv2
@@ -22,9 +23,12 @@ import numpy as np
 from inference.media import MediaError, probe
 from inference.ocr.band import BandGeometry, band_geometry, sample_band, sampling_step
 from inference.ocr.errors import OcrError
-from inference.ocr.layout import Box, subtitle_lines
-from inference.ocr.recognizer import Recognizer, recognizer
+from inference.ocr.layout import BAND_TOP, Box, subtitle_lines
+from inference.ocr.recognizer import DETECTION_WIDTH, MODELS, Recognizer, recognizer
 from inference.ocr.segments import (
+    MAX_LINE_MS,
+    MIN_CONFIDENCE,
+    SIMILARITY,
     FrameReading,
     LineReading,
     OcrSegment,
@@ -32,7 +36,7 @@ from inference.ocr.segments import (
     tidy_line,
 )
 
-__all__ = ["DEFAULT_FPS", "read_subtitles"]
+__all__ = ["DEFAULT_FPS", "ocr_settings", "read_subtitles"]
 
 # A subtitle line stays up for at least about 1 s (subtitle standards: 5/6 s minimum, MER
 # clips hold each line 1-5 s), so 4 samples a second see every line 4+ times and put each
@@ -183,6 +187,27 @@ def _inside(inner: Box, outer: Box) -> bool:
     )
 
 
+def ocr_settings(*, fps: float = DEFAULT_FPS) -> dict:
+    """What reads the subtitles, to store beside a reading: the engine and its models, the
+    sampling rate and the rules' thresholds (a change in any may change the result).
+
+    Example:
+        >>> ocr_settings()["models"]
+        ['ch_PP-OCRv4_det_infer', 'ch_PP-OCRv4_rec_infer']
+    """
+    return {
+        "engine": f"rapidocr-onnxruntime {version('rapidocr-onnxruntime')}",
+        "onnxruntime": version("onnxruntime"),
+        "models": list(MODELS),
+        "fps": fps,
+        "band_top": round(BAND_TOP, 4),
+        "detection_width": DETECTION_WIDTH,
+        "similarity": SIMILARITY,
+        "max_line_ms": MAX_LINE_MS,
+        "min_confidence": MIN_CONFIDENCE,
+    }
+
+
 def read_subtitles(
     video: Path,
     *,
@@ -223,22 +248,23 @@ def read_subtitles(
     geometry = band_geometry(info)
     expected = max(1, math.ceil(info.frame_count / sampling_step(info, fps)))
     reader = _Reader(recognizer(), geometry)
-    frames: list[tuple[int, list[_Line]]] = []
+    frames: list[tuple[int, list[tuple[Box, int]]]] = []  # time, (box, slot) of each line
     for n, frame in enumerate(sample_band(video, info, fps=fps, geometry=geometry), start=1):
-        frames.append((frame.time_ms, reader.lines(frame.pixels)))
+        lines = reader.lines(frame.pixels)
+        frames.append((frame.time_ms, [(line.box, line.slot) for line in lines]))
         if len(reader.crops) >= PENDING_LINES:
             reader.flush()
         if progress is not None:
             progress(min(n / expected, 1.0) * 0.99)
     reader.flush()
     readings = []
-    for time_ms, lines in frames:
+    for time_ms, found in frames:
         read = []
-        for line in lines:
-            text, score = reader.results[line.slot]
+        for box, slot in found:
+            text, score = reader.results[slot]
             text = tidy_line(text)
             if text and score >= MIN_LINE_SCORE:
-                read.append(LineReading(text, score, line.box))
+                read.append(LineReading(text, score, box))
         readings.append(FrameReading(time_ms, tuple(read)))
     segments = merge_readings(readings, duration_ms=info.duration_ms)
     if progress is not None:

@@ -15,7 +15,7 @@ import os
 import cv2
 import numpy as np
 
-__all__ = ["DETECTION_WIDTH", "Recognizer", "recognizer", "threads"]
+__all__ = ["DETECTION_WIDTH", "MODELS", "Recognizer", "recognizer", "threads"]
 
 # The detector sees the band at most this wide. A subtitle of 4-7 % of the frame height is
 # then 11-19 px high in a 16:9 frame, which PP-OCRv4's detector finds as well as at full
@@ -27,6 +27,9 @@ DETECTION_WIDTH = 480
 # of CPU per second of video one line at a time, 0.127-0.134 in fours, 0.149-0.158 in
 # eights. Lines still queue across frames, so a device that gains from batches can use them.
 RECOGNITION_BATCH = 1
+
+
+MODELS = ("ch_PP-OCRv4_det_infer", "ch_PP-OCRv4_rec_infer")  # as the wheel names them
 
 
 def threads() -> int:
@@ -76,13 +79,6 @@ class Recognizer:
             det_limit_side_len=960,
             rec_batch_num=RECOGNITION_BATCH,
         )
-        self.settings = {
-            "engine": "rapidocr-onnxruntime 1.4.4",
-            "detector": "ch_PP-OCRv4_det_infer",
-            "recogniser": "ch_PP-OCRv4_rec_infer",
-            "threads": n,
-            "detection_width": DETECTION_WIDTH,
-        }
 
     def detect(
         self, image: np.ndarray, *, max_width: int = DETECTION_WIDTH

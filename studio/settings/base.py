@@ -196,8 +196,14 @@ EMOCUE_PROPOSER_QUEUES = {"signals": "cpu", "xemogpt": "gpu"}
 # Keyword options each proposer is built with (model paths for XEmoGPT live here).
 # XEmoGPT's weights (local paths, never downloaded) come from EMOCUE_XEMOGPT_LLM_PATH,
 # _CLIP_PATH, _HUBERT_PATH and _CHECKPOINT_PATH, which the proposer reads itself.
+# A Chinese emotion lexicon file the lab holds a licence for (DUTIR's affective lexicon ontology
+# as distributed, .xlsx or .csv), readable by the cpu workers; empty: the built-in lexicon.
+# docs/signal-proposer.md says why DUTIR is not built in.
+EMOCUE_CHINESE_LEXICON = env.str("EMOCUE_CHINESE_LEXICON", default="")
 EMOCUE_PROPOSER_OPTIONS: dict[str, dict] = {
-    "signals": {},
+    "signals": (
+        {"text": {"chinese_lexicon": EMOCUE_CHINESE_LEXICON}} if EMOCUE_CHINESE_LEXICON else {}
+    ),
     "xemogpt": {
         key: value
         for key, value in {

@@ -14,7 +14,7 @@ import pytest
 from rapidfuzz.distance import Levenshtein
 
 from fixtures.burned_subtitles import BurnedLine, render_burned_clip
-from inference.ocr import DEFAULT_FPS, OcrError, OcrSegment, read_subtitles
+from inference.ocr import DEFAULT_FPS, OcrError, OcrSegment, ocr_settings, read_subtitles
 from inference.ocr.__main__ import main
 from tests import mediafiles
 
@@ -129,3 +129,11 @@ def test_cli_table_and_errors(clip, tmp_path, capsys):
     assert "missing.mp4: no such file" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([str(clip.video), "--fps", "-1"])
+
+
+def test_settings_name_the_engine_and_the_rules():
+    settings = ocr_settings(fps=2)
+    assert settings["engine"] == "rapidocr-onnxruntime 1.4.4"
+    assert settings["models"] == ["ch_PP-OCRv4_det_infer", "ch_PP-OCRv4_rec_infer"]
+    assert settings["fps"] == 2 and settings["max_line_ms"] == 10_000
+    json.dumps(settings)  # storable as it is
