@@ -253,6 +253,10 @@ class SubtitleReadingOutput(serializers.Serializer):
     progress = serializers.FloatField(help_text="0 to 1 while running.")
     error = serializers.CharField(help_text="Why it failed; the clip is usable regardless.")
     finished_at = serializers.DateTimeField(allow_null=True)
+    settings = serializers.DictField(
+        help_text="What read it: the OCR engine and its models, the sampling rate and the "
+        "thresholds (inference.ocr.ocr_settings); empty before a reading is stored."
+    )
 
 
 class SubtitleOutput(serializers.Serializer):
@@ -302,6 +306,7 @@ class SubtitleOutput(serializers.Serializer):
             "progress": clip.subtitle_ocr_progress,
             "error": clip.subtitle_ocr_error,
             "finished_at": clip.subtitle_ocr_at,
+            "settings": clip.subtitle_ocr_settings,
         }
 
 

@@ -99,6 +99,11 @@ class Clip(models.Model):
     subtitle_ocr_error = models.TextField(blank=True)
     subtitle_ocr_progress = models.FloatField(default=0.0)
     subtitle_ocr_at = models.DateTimeField(null=True, blank=True)
+    subtitle_ocr_settings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What read it (inference.ocr.ocr_settings: engine, models, rate, thresholds).",
+    )
 
     group_key = models.CharField(
         max_length=200, blank=True, help_text="Speaker or source video; keeps splits apart."

@@ -21,7 +21,7 @@ from django.utils import timezone
 from annotate.clips.models import Clip, SubtitleReading, SubtitleSource
 from annotate.clips.storage import StorageReadError, storage_download, storage_local_path
 from annotate.core.audit import audit_record
-from inference.ocr import OcrError, OcrSegment, read_subtitles
+from inference.ocr import OcrError, OcrSegment, ocr_settings, read_subtitles
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +105,10 @@ def _progress_reporter(clip_id: int):
 
 def clip_subtitle_read(*, clip_id: int) -> Clip | None:
     """Read the subtitle of a ready clip whose reading is pending (or was left running by a
-    worker that died) and store it as the clip's subtitle, source "ocr", audited as the
-    system's. Idempotent: a reading that is done, failed or taken back is left alone; two
-    deliveries of one task both read, and the first to finish stores (the other stops)."""
+    worker that died) and store it as the clip's subtitle, source "ocr", with what read it
+    (ocr_settings), audited as the system's. Idempotent: a reading that is done, failed or
+    taken back is left alone; two deliveries of one task both read, and the first to finish
+    stores (the other stops)."""
     claimed = Clip.objects.filter(
         pk=clip_id,
         status=Clip.Status.READY,
@@ -175,8 +176,10 @@ def _store(*, clip_id: int, segments: list[dict]) -> Clip | None:
     clip.subtitle_ocr_progress = 1.0
     clip.subtitle_ocr_error = ""
     clip.subtitle_ocr_at = timezone.now()
+    clip.subtitle_ocr_settings = ocr_settings()
     clip.save(
         update_fields=[
+            "subtitle_ocr_settings",
             "subtitle_source",
             "subtitle_segments",
             "subtitle_text",

@@ -61,6 +61,8 @@ def gold_subtitle_from_clip(clip) -> dict:
             for s in clip.subtitle_segments
             if s["text"].strip()
         ],
+        # what read it from the picture (engine, models, rate, thresholds); None otherwise
+        "reader": (clip.subtitle_ocr_settings or None) if clip.subtitle_source == "ocr" else None,
     }
 
 
@@ -144,6 +146,7 @@ def gold_records_final(*, project: Project, lock: bool = False) -> list[GoldReco
             "clip__subtitle_chinese",
             "clip__subtitle_segments",
             "clip__subtitle_corrected_at",
+            "clip__subtitle_ocr_settings",
         )
         .order_by("clip__name")
     )

@@ -64,6 +64,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='clip',
+            name='subtitle_ocr_settings',
+            field=models.JSONField(blank=True, default=dict, help_text='What read it (inference.ocr.ocr_settings: engine, models, rate, thresholds).'),
+        ),
+        migrations.AddField(
+            model_name='clip',
             name='subtitle_ocr_status',
             field=models.CharField(blank=True, choices=[('pending', 'Pending'), ('running', 'Reading'), ('done', 'Done'), ('failed', 'Failed')], help_text='Reading the subtitle from the picture; empty when it was never asked for.', max_length=16),
         ),

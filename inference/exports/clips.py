@@ -60,6 +60,7 @@ class ExportSubtitle:
     text: str
     chinese: str
     segments: tuple[ExportSubtitleSegment, ...]
+    reader: Mapping[str, Any] | None = None  # what read it from the picture (engine, models...)
 
     @property
     def from_picture(self) -> bool:
@@ -176,7 +177,7 @@ def _subtitle(value: Any, where: str) -> ExportSubtitle | None:
         return None
     if not isinstance(value, Mapping):
         raise ValueError(f"{where} must be an object or null, got {_type_name(value)}")
-    unknown = set(value) - {"source", "corrected", "text", "chinese", "segments"}
+    unknown = set(value) - {"source", "corrected", "text", "chinese", "segments", "reader"}
     if unknown:
         raise ValueError(f"{where} has unknown field(s) {sorted(unknown)}")
     source = value.get("source") or "none"
@@ -190,6 +191,14 @@ def _subtitle(value: Any, where: str) -> ExportSubtitle | None:
     segments = value.get("segments") or []
     if not isinstance(segments, Sequence) or isinstance(segments, str):
         raise ValueError(f"{where}.segments must be a list, got {_type_name(segments)}")
+    reader = value.get("reader")
+    if reader is not None:
+        if not isinstance(reader, Mapping):
+            raise ValueError(f"{where}.reader must be an object or null, got {_type_name(reader)}")
+        try:
+            json.dumps(reader, allow_nan=False, sort_keys=True)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}.reader cannot be written as JSON: {error}") from None
     return ExportSubtitle(
         source=source,
         corrected=corrected,
@@ -198,6 +207,7 @@ def _subtitle(value: Any, where: str) -> ExportSubtitle | None:
         segments=tuple(
             _subtitle_segment(v, f"{where}.segments[{i}]") for i, v in enumerate(segments)
         ),
+        reader=dict(reader) if reader else None,
     )
 
 

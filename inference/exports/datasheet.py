@@ -94,8 +94,15 @@ def _subtitles(clips: list[ExportClip]) -> dict:
     recorded = [clip for clip in clips if clip.subtitle is not None]
     sources = Counter(clip.subtitle.source for clip in recorded)
     from_picture = sorted(clip.name for clip in recorded if clip.subtitle.from_picture)
+    readers = {
+        json.dumps(clip.subtitle.reader, sort_keys=True): clip.subtitle.reader
+        for clip in recorded
+        if clip.subtitle.reader
+    }
     return {
         "sources": dict(sorted(sources.items())),
+        # what read them (engine, models, rate, thresholds): each distinct one once
+        "readers": [readers[key] for key in sorted(readers)],
         "not_recorded": len(clips) - len(recorded),
         "read_from_picture": from_picture,
         "read_from_picture_corrected": sorted(
@@ -211,6 +218,12 @@ def _subtitle_lines(data: Mapping) -> list[str]:
             'words) is in `clips.jsonl` ("subtitle"), in the identifiers of the WebVTT subtitle '
             'cues and on the ELAN tier "subtitle confidence".',
         ]
+        for reader in subtitles["readers"]:
+            lines.append(
+                "Read by "
+                + ", ".join(f"{_cell(key)} {_cell(reader[key])}" for key in sorted(reader))
+                + "."
+            )
     return lines
 
 

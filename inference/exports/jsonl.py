@@ -3,8 +3,9 @@
 Every row has the same keys and types (times are int or null, lists are lists even when
 empty), so Arrow infers one schema for the whole file. ``subtitle`` says where the clip's
 subtitle came from (``source`` "ocr": read from the picture, each segment with the reading's
-``confidence``; "file", "manifest", "manual" or "none") and holds its text and segments; it is
-null for a version frozen before subtitles were kept with it.
+``confidence``, and ``reader``: the OCR engine, models, rate and thresholds that read it;
+"file", "manifest", "manual" or "none") and holds its text and segments; it is null for a
+version frozen before subtitles were kept with it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def subtitle_record(subtitle: ExportSubtitle | None) -> dict | None:
             {"start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text, "confidence": s.confidence}
             for s in subtitle.segments
         ],
+        "reader": dict(subtitle.reader) if subtitle.reader else None,
     }
 
 

@@ -26,6 +26,7 @@ OCR = {
         {"start_ms": 200, "end_ms": 900, "text": "你好，世界", "confidence": 0.97},
         {"start_ms": 1000, "end_ms": 1800, "text": "I am fine.", "confidence": None},
     ],
+    "reader": {"engine": "rapidocr-onnxruntime 1.4.4", "fps": 4.0},
 }
 MANIFEST = {
     "source": "manifest",
@@ -87,7 +88,7 @@ def test_jsonl_holds_each_clips_subtitle_with_its_source_and_confidence(archive,
         for row in map(json.loads, archive.read("all/clips.jsonl").decode().splitlines())
     }
     assert rows["read"]["subtitle"] == OCR
-    assert rows["typed"]["subtitle"] == MANIFEST
+    assert rows["typed"]["subtitle"] == {**MANIFEST, "reader": None}
     assert rows["silent"]["subtitle"]["source"] == "none"
     assert rows["old"]["subtitle"] is None
     loaded = datasets.load_dataset(
@@ -164,6 +165,7 @@ def test_the_datasheet_says_which_clips_subtitles_were_read_from_the_picture(arc
     data = json.loads(archive.read("datasheet.json"))
     assert data["subtitles"] == {
         "sources": {"manifest": 1, "none": 1, "ocr": 1},
+        "readers": [{"engine": "rapidocr-onnxruntime 1.4.4", "fps": 4.0}],
         "not_recorded": 1,
         "read_from_picture": ["read"],
         "read_from_picture_corrected": ["read"],
@@ -174,6 +176,7 @@ def test_the_datasheet_says_which_clips_subtitles_were_read_from_the_picture(arc
     assert "- 1 clip(s): not recorded (this version was frozen before" in md
     assert "The subtitles of 1 of the 4 clips were read from the picture" in md
     assert "`read`" in md and "A manager corrected 1 of them" in md
+    assert "Read by engine rapidocr-onnxruntime 1.4.4, fps 4.0." in md
 
 
 def _with_subtitle(**changes):

@@ -106,6 +106,12 @@ def test_a_clip_without_a_subtitle_is_read_from_the_picture_after_ingestion(
     ]
     assert clip.subtitle_text == "你好，世界 I am fine"
     assert clip.subtitle_version == 1 and clip.subtitle_corrected_at is None
+    # stamped with what read it
+    assert clip.subtitle_ocr_settings["models"] == [
+        "ch_PP-OCRv4_det_infer",
+        "ch_PP-OCRv4_rec_infer",
+    ]
+    assert clip.subtitle_ocr_settings["engine"].startswith("rapidocr-onnxruntime ")
     event = AuditEvent.objects.get(clip=clip, object_type="subtitle")
     assert (event.action, event.actor, event.object_id) == ("read_from_picture", None, clip.pk)
     assert event.before["source"] == "" and event.after["source"] == "ocr"

@@ -34,6 +34,7 @@ def _clip(project, name="sample_00000001", **fields) -> Clip:
         "subtitle_ocr_status": "done",
         "subtitle_ocr_at": timezone.now(),
         "subtitle_ocr_progress": 1.0,
+        "subtitle_ocr_settings": {"engine": "rapidocr-onnxruntime 1.4.4", "fps": 4.0},
         **fields,
     }
     return Clip.objects.create(
@@ -70,6 +71,7 @@ def test_every_member_reads_the_subtitle_with_its_source_and_reading(client, ann
         "confidence": 0.97,
     }
     assert body["reading"]["status"] == "done" and body["reading"]["progress"] == 1.0
+    assert body["reading"]["settings"] == {"engine": "rapidocr-onnxruntime 1.4.4", "fps": 4.0}
     detail = client.get(reverse("api-clip-detail", args=[clip.project.slug, clip.name])).json()
     assert (detail["subtitle_source"], detail["subtitle_ocr_status"]) == ("ocr", "done")
     assert detail["subtitle_version"] == 1 and detail["subtitle_chinese"] == ""

@@ -40,6 +40,7 @@ def clips(project):
         subtitle_version=1,
         subtitle_ocr_status="done",
         subtitle_ocr_at=timezone.now(),
+        subtitle_ocr_settings={"engine": "rapidocr-onnxruntime 1.4.4", "fps": 4.0},
     )
     typed = gold_clip(project, "sample_typed", cues=[("visual", "He frowns.", 0, 500)])
     Clip.objects.filter(pk=typed.clip_id).update(
@@ -61,8 +62,10 @@ def test_a_version_keeps_each_clips_subtitle_as_it_was(project, manager, clips):
         "text": "你好，世界 I am fine",
         "chinese": "",
         "segments": READ,
+        "reader": {"engine": "rapidocr-onnxruntime 1.4.4", "fps": 4.0},
     }
     assert items["sample_typed"].subtitle["chinese"] == "谢谢，真的。"
+    assert items["sample_typed"].subtitle["reader"] is None
     assert items["sample_none"].subtitle["source"] == "none"
     # A clip without a subtitle hashes as it always did (content without a subtitle key).
     none_item = selectors.gold_item_from_row(items["sample_none"])
