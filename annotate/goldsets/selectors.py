@@ -168,10 +168,12 @@ def goldset_latest(*, project: Project) -> GoldSet | None:
 
 
 def goldset_get(*, project: Project, version: int) -> GoldSet | None:
-    """One frozen version of the project, or None when there is no such version."""
+    """One frozen version of the project, or None when there is no such version (its judged
+    pairs are read only if asked for: an export reads them, the version page does not)."""
     return (
         GoldSet.objects.filter(project=project, version=version)
         .select_related("frozen_by", "project")
+        .defer("judgements")
         .first()
     )
 
