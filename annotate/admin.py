@@ -12,7 +12,7 @@ from annotate.review.models import (
     ReviewComment,
     ReviewDecision,
 )
-from annotate.runs.models import Cue, ModelRun, Proposal
+from annotate.runs.models import Cue, ModelRun, Proposal, ProposerCalibration
 from annotate.scoring.models import RunScore, ScoreJob
 
 
@@ -262,6 +262,15 @@ class ClipAlignmentAdmin(_ReadOnlyAdmin):
     list_filter = ["clip__project"]
     raw_id_fields = ["clip"]
     list_select_related = ["clip"]
+
+
+@admin.register(ProposerCalibration)
+class ProposerCalibrationAdmin(_ReadOnlyAdmin):
+    """Fitted by a cpu worker from annotators' decisions; deleting a row only makes the
+    timeline show claimed confidences until the next refit."""
+
+    list_display = ["__str__", "project", "n", "ece_before", "ece_after", "fitted_at"]
+    list_filter = ["project", "proposer", "kind"]
 
 
 @admin.register(RunScore)

@@ -23,7 +23,7 @@ from annotate.review.models import (
     ReviewComment,
     ReviewDecision,
 )
-from annotate.runs.models import Cue, ModelRun, Proposal
+from annotate.runs.models import Cue, ModelRun, Proposal, ProposerCalibration
 from annotate.scoring.models import RunScore, ScoreJob
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "ModelRun",
     "Project",
     "Proposal",
+    "ProposerCalibration",
     "ReviewComment",
     "ReviewDecision",
     "RunScore",

@@ -21,6 +21,7 @@ from django.utils import timezone
 from annotate.annotation.models import Annotation, Assignment
 from annotate.clips.models import Clip
 from annotate.core.models import Membership, Project
+from annotate.runs.calibration import run_calibrators
 from annotate.runs.models import Cue, ModelRun, Proposal
 
 LANES = (("visual", "Visual"), ("auditory", "Auditory"), ("emotional", "Emotional"))
@@ -60,6 +61,7 @@ class Timeline:
     lanes: list[Lane]
     counts: CueCounts
     role: str  # the viewer's role in the project
+    calibrated: bool = False  # undecided proposals carry kept_estimate and lead the list
 
 
 def _member_filter(user) -> dict:
@@ -126,6 +128,38 @@ def _cue_order(cue: Cue) -> tuple:
     return (cue.start_ms is None, cue.start_ms or 0, cue.modality, cue.position, cue.pk)
 
 
+def _calibrated_order(cue: Cue) -> tuple:
+    """Undecided proposals with a calibrated confidence first, the likeliest kept first; then
+    every other cue in time order."""
+    kept = getattr(cue, "kept_estimate", None)
+    return (kept is None, -(kept or 0.0), *_cue_order(cue))
+
+
+def _calibrate(annotation: Annotation, cues: list[Cue]) -> bool:
+    """Give each undecided proposal its calibrated confidence (``kept_estimate``: the share of
+    its proposer version's cues of that kind annotators kept at that claimed confidence), when
+    its proposer version has one for its kind. Decoys get theirs from the kind and confidence
+    they borrow, like any proposal, so nothing tells them apart. None in a blind project: the
+    share is other annotators' decisions, which blind annotation keeps from them. One query,
+    and none when no proposal is undecided. Returns whether any cue got one."""
+    undecided = [
+        c
+        for c in cues
+        if c.origin == Cue.Origin.MODEL
+        and c.decision == Cue.Decision.PROPOSED
+        and c.confidence is not None
+    ]
+    project = annotation.clip.project
+    if not undecided or annotation.run_id is None or project.blind_mode:
+        return False
+    calibrators = run_calibrators(run_id=annotation.run_id, project_id=project.pk)
+    for cue in undecided:
+        calibrator = calibrators.get(cue.kind)
+        if calibrator is not None:
+            cue.kept_estimate = round(float(calibrator.predict([cue.confidence])[0]), 3)
+    return any(getattr(c, "kept_estimate", None) is not None for c in undecided)
+
+
 def _laid_out(cues) -> tuple[list[Cue], list[Lane], CueCounts]:
     """Cues in time order, on their modality's lane (timed or in the lane's margin), and the
     list header's counts."""
@@ -141,9 +175,13 @@ def _laid_out(cues) -> tuple[list[Cue], list[Lane], CueCounts]:
 
 
 def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
-    """Everything the timeline page shows, in two queries whatever the number of cues."""
+    """Everything the timeline page shows, in two queries whatever the number of cues (three
+    when undecided proposals may have a calibrated confidence)."""
     annotation = annotation_get_for_user(slug=slug, clip_name=clip_name, user=user, with_role=True)
     cues, lanes, counts = _laid_out(Cue.objects.filter(annotation=annotation).defer("evidence"))
+    calibrated = _calibrate(annotation, cues)
+    if calibrated:  # the list only: the lanes stay in time order
+        cues.sort(key=_calibrated_order)
     clip = annotation.clip
     return Timeline(
         project=clip.project,
@@ -153,6 +191,7 @@ def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
         lanes=lanes,
         counts=counts,
         role=annotation.viewer_role,
+        calibrated=calibrated,
     )
 
 

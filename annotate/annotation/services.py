@@ -19,6 +19,7 @@ from annotate.core.audit import audit_record, audit_snapshot
 from annotate.core.labels import label_clean, labels_check, labels_clean
 from annotate.core.limits import limit_check
 from annotate.core.models import Project
+from annotate.runs.calibration_queue import proposer_calibration_queue
 from annotate.runs.models import Cue
 
 CUE_FIELDS = (
@@ -463,6 +464,8 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
     project = annotation.clip.project
     signals.annotation_submitted.send(sender=Annotation, annotation=annotation)
     signals.scores_stale.send(sender=Annotation, project=project, annotator=user)  # the human row
+    # Its decisions on the run's proposals now count toward the proposer's calibration.
+    proposer_calibration_queue(run_id=annotation.run_id)
     return annotation
 
 
@@ -518,4 +521,5 @@ def annotation_reopen(
     signals.scores_stale.send(
         sender=Annotation, project=annotation.clip.project, annotator=annotation.annotator
     )
+    proposer_calibration_queue(run_id=annotation.run_id)  # its decisions no longer count
     return annotation

@@ -214,6 +214,9 @@ def goldset_zip_write(
             out=out,
             progress=progress,
             media_files=media_files,
+            # the pairs stored at the freeze, never collected again: later decisions must not
+            # change an export of this version
+            judgements=gold_set.judgements or None,
         )
     except ValueError as error:  # an item the formats cannot hold; the message names it
         raise ExportRejected(f"The export was refused: {error}") from error

@@ -32,6 +32,12 @@ class GoldSet(models.Model):
         blank=True,
         help_text="Inter-annotator agreement when it was frozen (the datasheet prints it).",
     )
+    judgements = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The judged cue pairs of its records when it was frozen "
+        "(annotate/review/judgements.py); empty for versions frozen before they were kept.",
+    )
     content_sha256 = models.CharField(max_length=64, help_text="Of the items' canonical JSON.")
     frozen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -191,6 +191,7 @@ def goldset_list(*, project: Project) -> QuerySet[GoldSet]:
     return (
         GoldSet.objects.filter(project=project)
         .select_related("frozen_by")
+        .defer("judgements")  # the judged pairs can be megabytes; the list never shows them
         .annotate(
             n_exports=Count("exports"),
             n_exports_done=Count("exports", filter=Q(exports__status=Export.Status.DONE)),
@@ -200,14 +201,16 @@ def goldset_list(*, project: Project) -> QuerySet[GoldSet]:
 
 
 def goldset_latest(*, project: Project) -> GoldSet | None:
-    return GoldSet.objects.filter(project=project).order_by("-version").first()
+    return GoldSet.objects.filter(project=project).defer("judgements").order_by("-version").first()
 
 
 def goldset_get(*, project: Project, version: int) -> GoldSet | None:
-    """One frozen version of the project, or None when there is no such version."""
+    """One frozen version of the project, or None when there is no such version (its judged
+    pairs are read only if asked for: an export reads them, the version page does not)."""
     return (
         GoldSet.objects.filter(project=project, version=version)
         .select_related("frozen_by", "project")
+        .defer("judgements")
         .first()
     )
 

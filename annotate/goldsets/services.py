@@ -11,6 +11,7 @@ from annotate.core.errors import DomainError
 from annotate.core.models import Project
 from annotate.goldsets import selectors
 from annotate.goldsets.models import GoldSet, GoldSetItem
+from annotate.review.judgements import judgement_pairs_collect
 from annotate.review.quality import project_label_agreement
 
 __all__ = ["GoldSetRejected", "goldset_freeze"]
@@ -112,14 +113,22 @@ def goldset_freeze(*, project: Project, by, note: str = "", licence: str = "") -
     previous = selectors.goldset_items(gold_set=latest) if latest is not None else []
     changes = selectors.gold_changes(before=previous, after=items)
     frozen_at = timezone.now()
+    version = (latest.version if latest else 0) + 1
     gold_set = GoldSet(
         project=project,
-        version=(latest.version if latest else 0) + 1,
+        version=version,
         note=note,
         licence=licence,
         counts=selectors.gold_counts(items),
         content_sha256=content_sha256,
         agreement=_agreement(project),
+        # The pairs people judged, kept with the version: an export of it must not see later
+        # decisions (annotate/review/judgements.py).
+        judgements=judgement_pairs_collect(
+            project=project,
+            record_ids=[record.pk for record in records],
+            gold_set_version=version,
+        ),
         frozen_by=by if getattr(by, "pk", None) else None,
         frozen_at=frozen_at,
         provenance=_provenance(
@@ -175,6 +184,7 @@ def goldset_freeze(*, project: Project, by, note: str = "", licence: str = "") -
             "licence": licence,
             "previous": gold_set.provenance["previous"],
             "changes": changes,
+            "judged_pairs": gold_set.judgements["counts"],
         },
     )
     return gold_set

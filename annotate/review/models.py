@@ -87,6 +87,10 @@ class GoldCue(models.Model):
         return self.text[:60]
 
 
+# The note that starts every decision auto-promotion makes (no reviewer judged those groups).
+AUTO_PROMOTED_NOTE = "auto-promoted"
+
+
 class ReviewDecision(models.Model):
     """How the reviewer settled one alignment group of a clip."""
 

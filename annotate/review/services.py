@@ -20,7 +20,13 @@ from annotate.core.limits import limit_check
 from annotate.core.models import Project
 from annotate.review import selectors as review_selectors
 from annotate.review.alignment import alignment_similarity
-from annotate.review.models import GoldCue, GoldRecord, ReviewComment, ReviewDecision
+from annotate.review.models import (
+    AUTO_PROMOTED_NOTE,
+    GoldCue,
+    GoldRecord,
+    ReviewComment,
+    ReviewDecision,
+)
 from annotate.runs.models import Cue
 
 __all__ = [
@@ -800,7 +806,7 @@ def gold_auto_promote(*, clip: Clip, actor=None) -> AutoPromotion:
                 group=group,
                 action=ReviewDecision.Action.REJECT,
                 gold_cue=None,
-                note="auto-promoted: no annotator kept this proposal",
+                note=f"{AUTO_PROMOTED_NOTE}: no annotator kept this proposal",
                 reviewer=actor,
             )
             continue
@@ -823,7 +829,7 @@ def gold_auto_promote(*, clip: Clip, actor=None) -> AutoPromotion:
             group=group,
             action=ReviewDecision.Action.ACCEPT,
             gold_cue=cue,
-            note="auto-promoted: consensus of every annotator",
+            note=f"{AUTO_PROMOTED_NOTE}: consensus of every annotator",
             reviewer=actor,
         )
     audit_record(

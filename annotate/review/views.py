@@ -31,6 +31,7 @@ from annotate.core.selectors import project_get_for_user
 from annotate.review import inputs, services
 from annotate.review import selectors as review_selectors
 from annotate.review.alignment_queue import clip_alignments_queue
+from annotate.review.judgements import metric_judgement_report
 from annotate.review.models import GoldCue, GoldRecord, ReviewComment
 from annotate.review.quality import ProjectQuality, project_quality_get
 from annotate.review.selectors import clip_review_get, review_comments_list, review_queue_list
@@ -468,6 +469,9 @@ BAR = {"width": 460, "height": 210, "left": 44, "top": 16, "bottom": 40, "slot":
 HEAT = {"cell": 58, "left": 120, "top": 96}
 
 
+ROC = {"size": 220, "left": 58, "top": 12, "bottom": 34}
+
+
 @login_required
 @require_GET
 def clip_history(request: HttpRequest, slug: str, name: str) -> HttpResponse:
@@ -536,11 +540,83 @@ def quality_page(request: HttpRequest, slug: str) -> HttpResponse:
 def quality_body(request: HttpRequest, slug: str) -> HttpResponse:
     project, _ = project_get_for_user(slug=slug, user=request.user, roles=QUALITY_ROLES)
     quality = project_quality_get(project=project)
+    metric = metric_judgement_report(project=project)
     return render(
         request,
         "review/partials/quality_body.html",
-        {"project": project, "q": quality, "bars": _bar_chart(quality), "heat": _heat_map(quality)},
+        {
+            "project": project,
+            "q": quality,
+            "bars": _bar_chart(quality),
+            "heat": _heat_map(quality),
+            "metric": metric,
+            "metric_rows": _metric_rows(metric),
+            "roc": _roc_chart(metric),
+        },
     )
+
+
+RULE_WORDS = {
+    "accepted_together": "accepted together",
+    "merged": "merged",
+    "edited": "edited",
+    "kept_apart": "kept apart",
+}
+
+
+def _metric_rows(metric: dict) -> list[dict]:
+    """The meta-evaluation table: one row per modality and overall (and, on each disagreement,
+    its rule in words)."""
+    for pair in metric["disagreements"]:
+        pair["rule_words"] = RULE_WORDS.get(pair["rule"], pair["rule"])
+    return [{"modality": m, **entry} for m, entry in metric["modalities"].items()]
+
+
+def _roc_chart(metric: dict) -> dict | None:
+    """The overall ROC curve of the metric's similarity against the judged pairs, with the
+    points of the best threshold and of the project's; None without an AUC."""
+    overall = metric["modalities"]["overall"]
+    if overall["auc"] is None:
+        return None
+    size, left, top = ROC["size"], ROC["left"], ROC["top"]
+
+    def point(fpr: float, tpr: float) -> tuple[float, float]:
+        return round(left + fpr * size, 1), round(top + (1 - tpr) * size, 1)
+
+    marks = []
+    for key, label in (("best", "best"), ("at_threshold", "project")):
+        rates = overall[key]
+        x, y = point(rates["fpr"], rates["tpr"])
+        marks.append(
+            {
+                "x": x,
+                "y": y,
+                "label": label,
+                "threshold": rates["threshold"],
+                "tpr": rates["tpr"],
+                "fpr": rates["fpr"],
+            }
+        )
+    ticks = [
+        {"value": v, "x": point(v, 0)[0], "y": point(0, v)[1]} for v in (0, 0.25, 0.5, 0.75, 1)
+    ]
+    return {
+        "points": " ".join(f"{x},{y}" for x, y in (point(f, t) for f, t in overall["roc"])),
+        "marks": marks,
+        "ticks": ticks,
+        "left": left,
+        "top": top,
+        "right": left + size,
+        "bottom": top + size,
+        "width": left + size + 16,
+        "height": top + size + ROC["bottom"],
+        "tick_x": left - 6,
+        "label_y": top + size + 16,
+        "name_y": top + size + 30,
+        "mid_x": left + size / 2,
+        "mid_y": top + size / 2,
+        "y_name_x": 14,
+    }
 
 
 def _bar_chart(quality: ProjectQuality) -> dict:

@@ -187,3 +187,42 @@ class Cue(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class ProposerCalibration(models.Model):
+    """A calibrated confidence for the cues of one kind that one proposer version emits in a
+    project: the share of them annotators keep (accept, or edit), as a function of the
+    confidence the proposer claimed (inference/calibration.py). Refitted when the decisions
+    change; what it was fitted on is named by its data hash, method and n, so a refit on the
+    same decisions gives the same numbers."""
+
+    project = models.ForeignKey(
+        "annotate.Project", on_delete=models.CASCADE, related_name="proposer_calibrations"
+    )
+    proposer = models.CharField(max_length=64)
+    version = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=Cue.Kind.choices)
+    method = models.CharField(max_length=16, help_text="platt or isotonic")
+    params = models.JSONField(help_text="Platt: slope, intercept; isotonic: x, y breakpoints.")
+    n = models.PositiveIntegerField(help_text="Decisions it was fitted on.")
+    n_kept = models.PositiveIntegerField(help_text="Of which accepted or edited.")
+    fit_sha256 = models.CharField(max_length=64, help_text="Of the (confidence, kept) data.")
+    library = models.CharField(max_length=64, blank=True, help_text="What fitted it.")
+    ece_before = models.FloatField(null=True, blank=True)
+    ece_after = models.FloatField(
+        null=True, blank=True, help_text="Cross-validated ECE of the calibrated confidence."
+    )
+    cv = models.JSONField(default=dict, blank=True, help_text="{folds, seed} of ece_after.")
+    fitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["project_id", "proposer", "version", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "proposer", "version", "kind"],
+                name="proposer_calibration_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposer} {self.version} {self.kind} ({self.method}, n={self.n})"

@@ -13,6 +13,8 @@ from annotate.core.errors import errors_sentence
 from annotate.core.models import Membership
 from annotate.runs import imports as services
 from annotate.runs import services as run_services
+from annotate.runs.calibration import KindCalibration
+from annotate.runs.calibration_queue import run_calibration_get
 from annotate.runs.inputs import RunImportInput, RunStartInput
 from annotate.runs.models import ModelRun
 from annotate.runs.selectors import runs_with_progress
@@ -115,6 +117,10 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     proposals = (
         run.proposals.select_related("clip").annotate(n_cues=Count("cues")).order_by("clip__name")
     )
+    busy = run.status == ModelRun.Status.RUNNING
+    # A running run's page polls every second: its calibration waits until it has finished.
+    seeds = run.source == ModelRun.Source.PROPOSER and not busy
+    calibration = run_calibration_get(run=run) if seeds else []
     return render(
         request,
         "runs/run_detail.html",
@@ -124,9 +130,71 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
             "proposals": proposals,
             "can_run": role in RUN_ROLES,
             "progress": run_services.run_progress(run=run),
-            "busy": run.status == ModelRun.Status.RUNNING,
+            "busy": busy,
+            "calibration": [_reliability_chart(entry) for entry in calibration],
         },
     )
+
+
+CHART = {"size": 200, "left": 52, "top": 14, "bottom": 38, "right": 12}
+
+
+def _reliability_chart(entry: KindCalibration) -> dict:
+    """A reliability diagram as SVG geometry: per confidence bin, a bar of the share kept
+    (its width the bin's) and a dot at its mean claimed confidence (seen even where nothing
+    was kept), the diagonal of perfect calibration, and the calibrated confidence as a line
+    when there is one."""
+    size, left, top = CHART["size"], CHART["left"], CHART["top"]
+
+    def x(value: float) -> float:
+        return round(left + value * size, 1)
+
+    def y(value: float) -> float:
+        return round(top + (1 - value) * size, 1)
+
+    bars = []
+    for b in entry.diagram["bins"]:
+        if not b["n"]:
+            continue
+        share = b["kept_share"]
+        bars.append(
+            {
+                "x": x(b["lo"]) + 1,
+                "w": round((b["hi"] - b["lo"]) * size - 2, 1),
+                "y": y(share),
+                "h": round(share * size, 1),
+                "n": b["n"],
+                "lo": b["lo"],
+                "hi": b["hi"],
+                "share": share,
+                "confidence": b["confidence"],
+                "dot_x": x(b["confidence"]),  # the bin's mean claimed confidence
+                "dot_y": y(share),
+            }
+        )
+    curve = ""
+    if entry.calibrator is not None:
+        grid = [i / 50 for i in range(51)]
+        values = entry.calibrator.predict(grid)
+        curve = " ".join(f"{x(g)},{y(float(v))}" for g, v in zip(grid, values, strict=True))
+    ticks = [{"value": v, "x": x(v), "y": y(v)} for v in (0, 0.25, 0.5, 0.75, 1)]
+    return {
+        "entry": entry,
+        "bars": bars,
+        "curve": curve,
+        "ticks": ticks,
+        "left": left,
+        "top": top,
+        "right": left + size,
+        "bottom": top + size,
+        "width": left + size + CHART["right"],
+        "height": top + size + CHART["bottom"],
+        "tick_x": left - 6,
+        "label_y": top + size + 15,
+        "name_y": top + size + 30,
+        "mid_x": left + size / 2,
+        "mid_y": top + size / 2,
+    }
 
 
 def run_start_context(role: str) -> dict:

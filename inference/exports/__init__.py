@@ -29,6 +29,8 @@ from .elan import clip_eaf
 from .emer_csv import emer_csv
 from .emocue_json import emocue_json
 from .jsonl import clips_jsonl
+from .judgements import FILE as JUDGEMENTS_FILE
+from .judgements import check_judgements, judgement_rows, judgements_jsonl, judgements_summary
 from .vtt import clip_vtt
 
 FORMATS = ("emocue_json", "emer_csv", "jsonl", "webvtt", "elan", "datasheet")
@@ -57,10 +59,22 @@ def _check(items: Sequence[Mapping], splits: Mapping, datasheet: Mapping):
 
 
 def _files(
-    by_split: Mapping[str, list[ExportClip]], fields: Mapping, frozen_at, *, media_included: int
+    by_split: Mapping[str, list[ExportClip]],
+    fields: Mapping,
+    frozen_at,
+    *,
+    media_included: int,
+    judgements: tuple | None = None,
 ) -> dict:
     """{path in the zip: bytes} for every file but the manifest and the media."""
     files: dict[str, bytes] = {}
+    summary = None
+    if judgements is not None:
+        pairs, left_out, version = judgements
+        split_of = {clip.name: split for split, clips in by_split.items() for clip in clips}
+        rows = judgement_rows(pairs, split_of)
+        files[JUDGEMENTS_FILE] = judgements_jsonl(rows)
+        summary = judgements_summary(rows, left_out, version)
     for split, clips in by_split.items():
         files[f"{split}/emocue.json"] = emocue_json(clips)
         files[f"{split}/emer.csv"] = emer_csv(clips)
@@ -68,7 +82,7 @@ def _files(
         for clip in clips:
             files[f"{split}/vtt/{clip.name}.vtt"] = clip_vtt(clip)
             files[f"{split}/elan/{clip.name}.eaf"] = clip_eaf(clip, frozen_at=frozen_at)
-    data = datasheet_data(fields, by_split, media_included=media_included)
+    data = datasheet_data(fields, by_split, media_included=media_included, judgements=summary)
     files["datasheet.json"] = datasheet_json(data)
     files["datasheet.md"] = datasheet_md(data)
     split_lists = {split: [clip.name for clip in clips] for split, clips in by_split.items()}
@@ -155,6 +169,7 @@ def export_zip(
     out: str | Path | BinaryIO,
     progress: Callable[[int, int], None] | None = None,
     media_files: Mapping[str, Callable[[], BinaryIO]] | None = None,
+    judgements: Mapping | None = None,
 ) -> dict:
     """Write a frozen gold set with its splits as one zip, byte-identical for the same input.
 
@@ -162,7 +177,8 @@ def export_zip(
     (name,english,openset,primary), ``S/clips.jsonl`` (one clip a line, with cue times),
     ``S/vtt/<name>.vtt`` (WebVTT) and ``S/elan/<name>.eaf`` (ELAN); at the top
     ``datasheet.md``, ``datasheet.json``, ``splits.json`` and ``MANIFEST.sha256``
-    (``<sha256>  <path>`` for every other file, sorted by path); and the videos of
+    (``<sha256>  <path>`` for every other file, sorted by path); ``judgements.jsonl`` (the
+    judged cue pairs of the exported clips) when ``judgements`` are given; and the videos of
     ``media_files``, at their items' media paths.
 
     Args:
@@ -186,6 +202,11 @@ def export_zip(
             reading in binary}: each is added at that path (stored, not deflated), where the
             item's ELAN file and clips.jsonl row point, and counted in the manifest; the
             datasheet says how many are included and how to attach the others.
+        judgements: the judged cue pairs stored with the version ({"version", "pairs",
+            "counts", "left_out"}, as annotate/review/judgements.py collects them): the pairs
+            of exported clips go to ``judgements.jsonl``, each with its clip's split, and the
+            datasheet counts them. None or empty: the version has none recorded (no file; the
+            datasheet says so).
 
     Returns:
         {"sha256": of the zip, "size_bytes": its size, "files": {path: sha256} for every
@@ -205,7 +226,13 @@ def export_zip(
     """
     by_split, fields, frozen_at = _check(items, splits, datasheet)
     media = _check_media(media_files or {}, by_split)
-    files = _files(by_split, fields, frozen_at, media_included=len(media))
+    files = _files(
+        by_split,
+        fields,
+        frozen_at,
+        media_included=len(media),
+        judgements=check_judgements(judgements),
+    )
     digests = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
     digests.update({path: _media_digest(open_media) for path, open_media in media.items()})
     files[MANIFEST] = _manifest(digests)

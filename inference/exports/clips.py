@@ -23,7 +23,15 @@ SPLIT_NAME = re.compile(r"[a-z0-9_-]+")
 CLIP_NAME = re.compile(r"[^./\\\x00-\x1f][^/\\\x00-\x1f]*")
 EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # the earliest time a zip entry can carry
 # keys the export computes into the datasheet; a caller's datasheet may not set them
-COMPUTED_KEYS = ("counts", "label_distribution", "files", "formats", "media", "subtitles")
+COMPUTED_KEYS = (
+    "counts",
+    "label_distribution",
+    "files",
+    "formats",
+    "media",
+    "subtitles",
+    "judgements",
+)
 # Where a clip's subtitle came from (as the app's Clip.subtitle_source, "none" for no subtitle).
 SUBTITLE_SOURCES = ("file", "manifest", "ocr", "manual", "none")
 

@@ -18,6 +18,8 @@ from typing import Any
 from inference.emocue360.cues import MODALITIES
 
 from .clips import ExportClip
+from .judgements import FILE as JUDGEMENTS_FILE
+from .judgements import WHAT as JUDGEMENTS_WHAT
 
 NO_LABEL = "(none)"  # as in inference.splits
 
@@ -116,6 +118,7 @@ def datasheet_data(
     by_split: Mapping[str, list[ExportClip]],
     *,
     media_included: int = 0,
+    judgements: Mapping | None = None,
 ) -> dict:
     everything = [clip for clips in by_split.values() for clip in clips]
     total = _split_counts(everything)
@@ -136,8 +139,14 @@ def datasheet_data(
         # clips whose video the zip holds at their media path (clips.jsonl's "media")
         "media": {"included": media_included},
         "subtitles": _subtitles(everything),
+        # the judged cue pairs' counts; {"recorded": False} for a version frozen without them
+        "judgements": dict(judgements) if judgements is not None else {"recorded": False},
         "formats": {
-            key: {"files": files, "what": what} for key, (files, what) in FORMAT_FILES.items()
+            key: {"files": files, "what": what}
+            for key, (files, what) in {
+                **FORMAT_FILES,
+                **({"judgements": (JUDGEMENTS_FILE, JUDGEMENTS_WHAT)} if judgements else {}),
+            }.items()
         },
     }
 
@@ -227,6 +236,54 @@ def _subtitle_lines(data: Mapping) -> list[str]:
     return lines
 
 
+def _judgement_lines(summary: Mapping) -> list[str]:
+    if summary.get("recorded") is False:
+        return [
+            "Not recorded: this version was frozen before judged cue pairs were kept with "
+            "gold set versions."
+        ]
+    lines = [
+        f"`{summary['file']}` holds {summary['pairs']} pair(s) of cue texts whose meaning "
+        "people decided while making this gold (rules version "
+        f"{_cell(summary.get('rules_version'))}), one JSON object a line:",
+        "",
+        "- **same**: two annotators' cues a reviewer settled into one gold cue, by accepting "
+        "their alignment group (`accepted_together`) or merging groups (`merged`);",
+        "- **close**: a proposed cue (`a`) and the text an annotator edited it into (`b`) "
+        "(`edited`);",
+        "- **different**: two annotators' cues a reviewer kept as separate gold cues of one "
+        "clip and modality whose times overlap, an untimed cue counting as the whole clip "
+        "(`kept_apart`).",
+        "",
+        "| modality | same | close | different |",
+        "|---|---:|---:|---:|",
+    ]
+    for modality in MODALITIES:
+        n = summary["by_modality"][modality]
+        lines.append(f"| {modality} | {n['same']} | {n['close']} | {n['different']} |")
+    splits = ", ".join(f"{_cell(k)} {v}" for k, v in summary["by_split"].items()) or "none"
+    left = summary.get("left_out_of_version") or {}
+    lines += [
+        "",
+        f"By split (of the pair's clip): {splits}. Left out of the whole version: "
+        f"{left.get('identical_text', 0)} pair(s) of identical wording (similarity 1 by "
+        f"construction), {left.get('decoys', 0)} with a decoy (known-wrong cues), and the "
+        f"pairs of {left.get('auto_promoted_decisions', 0)} auto-promoted decision(s) (no "
+        "reviewer judged those).",
+        "",
+        "Each row names its provenance: `project`, `clip`, `gold_set_version`, `gold_record` "
+        "(id, version), `reviewer` (same, different) or `annotator` and `annotation` (close), "
+        "and the ids of the `review_decisions`, `annotation_events` and `audit_events` behind "
+        "it. `aligned_together` says whether the studio's alignment, which groups cues by the "
+        "EmoCue-360 similarity at the project's threshold, had already put the two cues in one "
+        "group before the reviewer decided: such pairs partly agree with that similarity by "
+        "construction; merges across groups and edits do not. `manage.py metric_report "
+        "--project SLUG --version N` reports how well EmoCue-360 separates them "
+        "(docs/learning.md).",
+    ]
+    return lines
+
+
 def datasheet_md(data: Mapping) -> bytes:
     counts = data["counts"]
     splits = counts["splits"]
@@ -278,6 +335,7 @@ def datasheet_md(data: Mapping) -> bytes:
             + f" | {entry['share']:.1%} |"
         )
     lines += ["", "## Inter-annotator agreement", "", *_fields_list(data.get("agreement") or {})]
+    lines += ["", "## Judged cue pairs", "", *_judgement_lines(data["judgements"])]
     lines += ["", "## Provenance", "", *_fields_list(data.get("provenance") or {})]
     extra = {
         k: v
@@ -296,6 +354,7 @@ def datasheet_md(data: Mapping) -> bytes:
             "formats",
             "media",
             "subtitles",
+            "judgements",
         }
     }
     if extra:
