@@ -115,6 +115,8 @@ cmd_run() {
 cmd_test() {
   install_system
   apt_install /usr/bin/chromium chromium
+  # the CJK font that the tests and bench/ocr.py burn Chinese subtitles into clips with
+  apt_install /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk
   install_python dev
   say "lint: ruff check, ruff format --check, import contracts (docs/architecture.md)"
   .venv/bin/ruff check .

@@ -63,7 +63,7 @@ class ClipAdmin(BatchedDeleteAdmin):
         "proxy_mode",
         "created_at",
     ]
-    list_filter = ["status", "project", "has_audio"]
+    list_filter = ["status", "project", "has_audio", "subtitle_source", "subtitle_ocr_status"]
     search_fields = ["name", "original_filename", "sha256", "group_key"]
     list_select_related = ["project"]
     readonly_fields = [
@@ -74,6 +74,9 @@ class ClipAdmin(BatchedDeleteAdmin):
         "ingest_attempts",
         "ingested_at",
         "ingest_seconds",
+        # a correction names the version it read: the clip page and the API count it
+        "subtitle_version",
+        "subtitle_ocr_at",
         "created_at",
         "updated_at",
     ]

@@ -1,6 +1,8 @@
 """Clip manifests in the formats MER/EMER users already have (no Django).
 
-- MER subtitles / EMER descriptions: `name,chinese,english` (either text column may be absent);
+- MER subtitles / EMER descriptions: `name,chinese,english` (either text column may be absent;
+  the english text is the subtitle, the chinese one is kept beside it, or is the subtitle when
+  there is no english);
 - EMER v1: `names,emotions,subtitles,reasons`;
 - MER2024/2025 open vocabulary: `name,openset` (a Python-list string of labels).
 Columns beyond these are kept as metadata.
@@ -24,6 +26,9 @@ class ManifestRow:
     line: int
     name: str
     subtitle: str = ""
+    # MER's chinese text when the row also has an english one (which is `subtitle`): a clip
+    # keeps and shows both. Alone, the chinese text is the subtitle itself.
+    subtitle_chinese: str = ""
     emotion: str = ""
     labels: tuple[str, ...] = ()
     reasons: str = ""
@@ -127,14 +132,14 @@ def manifest_parse(text: str, *, label: str = "manifest") -> list[ManifestRow]:
             subtitle = (
                 values.get("english") or values.get("subtitles") or values.get("chinese") or ""
             )
+            chinese = values.get("chinese", "")
             extra = {k: v for k, v in values.items() if k not in _KNOWN and v}
-            if values.get("chinese") and values.get("english"):
-                extra["chinese"] = values["chinese"]
             rows.append(
                 ManifestRow(
                     line=line,
                     name=name,
                     subtitle=subtitle,
+                    subtitle_chinese=chinese if chinese != subtitle else "",
                     emotion=values.get("emotions") or values.get("emotion") or "",
                     labels=labels,
                     reasons=values.get("reasons", ""),

@@ -1,5 +1,6 @@
 """The error handlers: 404, 403 and 500 as pages in the site's layout that say where to go
-next (frontend/templates/errors/), and as JSON under /api/.
+next (frontend/templates/errors/), and as JSON under /api/. A form refused by Django's CSRF
+check (CSRF_FAILURE_VIEW) is such a 403 page too, saying why and how to send it again.
 
 When a service a request needs is down (PostgreSQL restarting, the Celery broker unreachable),
 the 500 handler answers 503 with a message a person can act on and a Retry-After, as JSON for
@@ -13,6 +14,7 @@ import sys
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE, REASON_NO_REFERER
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from kombu.exceptions import OperationalError as BrokerUnavailable
@@ -126,6 +128,49 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
             {"code": "forbidden", "detail": "You do not have permission to do this."}, status=403
         )
     return _page(request, "errors/403.html", 403)
+
+
+CSRF_EXPIRED = (
+    "This form's security token (CSRF) did not match: the page was open from before you "
+    "signed in or out, or for too long. Nothing was saved. Go back, reload the page and send "
+    "it again."
+)
+CSRF_NO_COOKIE = (
+    "Your browser did not send this site's security cookie (CSRF), so the form was refused "
+    "and nothing was saved. Allow cookies for this site, reload the page and send it again."
+)
+CSRF_NO_REFERER = (
+    "Your browser did not say which page sent this form (the Referer header, which the CSRF "
+    "check needs over HTTPS), so it was refused and nothing was saved. Allow it for this site, "
+    "reload the page and send it again."
+)
+CSRF_OTHER_SITE = (
+    "The form was sent from another address than this site's (a CSRF check), so it was "
+    "refused and nothing was saved. Open the studio at its own address and send it from there."
+)
+
+
+def _csrf_message(reason: str) -> str:
+    # Django's reasons (django.middleware.csrf.REASON_*): matched by their words, not shown.
+    if reason == REASON_NO_CSRF_COOKIE:
+        return CSRF_NO_COOKIE
+    if reason == REASON_NO_REFERER:
+        return CSRF_NO_REFERER
+    if "origin" in reason.lower() or "referer" in reason.lower():
+        return CSRF_OTHER_SITE
+    return CSRF_EXPIRED
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a 403 that says why the form was refused and what to do, as a page
+    in the site's layout, as text for htmx (the timeline keeps an htmx change and offers to
+    sign in again) and as JSON for a client that asks for it."""
+    message = _csrf_message(reason)
+    if _wants_json(request):
+        return JsonResponse({"code": "csrf_failed", "detail": message}, status=403)
+    if request.headers.get("HX-Request"):
+        return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")
+    return _page(request, "errors/csrf.html", 403, {"message": message})
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -2,6 +2,11 @@
 every query filters on annotator=user, so one annotator never reaches another's work (blind
 by construction) and anything else is a 404.
 
+The read-only timeline of a clip (clip_timeline_view_get) is the one exception, and it only
+reads: a run's proposals for whoever may see model output, and the clip's submitted
+annotations for the reviewers and managers the caller says may see them, named as the review
+screen names them (lane_labels).
+
 Assignment reads for the manager's page: every clip's slots (holder, status, lease, done)
 and how many slots each annotator holds and has finished, in a fixed number of queries."""
 
@@ -9,14 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 
 from annotate.annotation.models import Annotation, Assignment
 from annotate.clips.models import Clip
 from annotate.core.models import Membership, Project
-from annotate.runs.models import Cue
+from annotate.runs.calibration import run_calibrators
+from annotate.runs.models import Cue, ModelRun, Proposal
 
 LANES = (("visual", "Visual"), ("auditory", "Auditory"), ("emotional", "Emotional"))
 
@@ -54,6 +60,8 @@ class Timeline:
     cues: list[Cue]
     lanes: list[Lane]
     counts: CueCounts
+    role: str  # the viewer's role in the project
+    calibrated: bool = False  # undecided proposals carry kept_estimate and lead the list
 
 
 def _member_filter(user) -> dict:
@@ -67,13 +75,26 @@ def _own_annotations(*, user) -> QuerySet[Annotation]:
     )
 
 
-def annotation_get_for_user(*, slug: str, clip_name: str, user) -> Annotation:
-    """The user's own annotation of the clip (clip and project joined in the same query)."""
+def _viewer_role(user):
+    """The user's role in the annotation's project, as a column of the same query."""
+    if user.is_superuser:
+        return Value(Membership.Role.MANAGER, output_field=CharField())
+    return Subquery(
+        Membership.objects.filter(project=OuterRef("clip__project"), user=user).values("role")[:1]
+    )
+
+
+def annotation_get_for_user(
+    *, slug: str, clip_name: str, user, with_role: bool = False
+) -> Annotation:
+    """The user's own annotation of the clip (clip and project joined in the same query; with
+    `with_role`, the user's role in the project as `viewer_role`, in that query too)."""
     if not user.is_authenticated or "\x00" in clip_name:  # PostgreSQL text cannot hold NUL
         raise Http404("No such annotation.")
-    annotation = (
-        _own_annotations(user=user).filter(clip__project__slug=slug, clip__name=clip_name).first()
-    )
+    annotations = _own_annotations(user=user)
+    if with_role:
+        annotations = annotations.annotate(viewer_role=_viewer_role(user))
+    annotation = annotations.filter(clip__project__slug=slug, clip__name=clip_name).first()
     if annotation is None:
         raise Http404(
             "You have no annotation of this clip; open it from the project page "
@@ -107,10 +128,42 @@ def _cue_order(cue: Cue) -> tuple:
     return (cue.start_ms is None, cue.start_ms or 0, cue.modality, cue.position, cue.pk)
 
 
-def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
-    """Everything the timeline page shows, in two queries whatever the number of cues."""
-    annotation = annotation_get_for_user(slug=slug, clip_name=clip_name, user=user)
-    cues = sorted(Cue.objects.filter(annotation=annotation).defer("evidence"), key=_cue_order)
+def _calibrated_order(cue: Cue) -> tuple:
+    """Undecided proposals with a calibrated confidence first, the likeliest kept first; then
+    every other cue in time order."""
+    kept = getattr(cue, "kept_estimate", None)
+    return (kept is None, -(kept or 0.0), *_cue_order(cue))
+
+
+def _calibrate(annotation: Annotation, cues: list[Cue]) -> bool:
+    """Give each undecided proposal its calibrated confidence (``kept_estimate``: the share of
+    its proposer version's cues of that kind annotators kept at that claimed confidence), when
+    its proposer version has one for its kind. Decoys get theirs from the kind and confidence
+    they borrow, like any proposal, so nothing tells them apart. None in a blind project: the
+    share is other annotators' decisions, which blind annotation keeps from them. One query,
+    and none when no proposal is undecided. Returns whether any cue got one."""
+    undecided = [
+        c
+        for c in cues
+        if c.origin == Cue.Origin.MODEL
+        and c.decision == Cue.Decision.PROPOSED
+        and c.confidence is not None
+    ]
+    project = annotation.clip.project
+    if not undecided or annotation.run_id is None or project.blind_mode:
+        return False
+    calibrators = run_calibrators(run_id=annotation.run_id, project_id=project.pk)
+    for cue in undecided:
+        calibrator = calibrators.get(cue.kind)
+        if calibrator is not None:
+            cue.kept_estimate = round(float(calibrator.predict([cue.confidence])[0]), 3)
+    return any(getattr(c, "kept_estimate", None) is not None for c in undecided)
+
+
+def _laid_out(cues) -> tuple[list[Cue], list[Lane], CueCounts]:
+    """Cues in time order, on their modality's lane (timed or in the lane's margin), and the
+    list header's counts."""
+    cues = sorted(cues, key=_cue_order)
     lanes = {modality: Lane(modality, label) for modality, label in LANES}
     counts: dict[str, int] = {}
     for cue in cues:
@@ -118,14 +171,143 @@ def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
         if lane is not None:
             (lane.timed if cue.start_ms is not None else lane.untimed).append(cue)
         counts[cue.decision] = counts.get(cue.decision, 0) + 1
+    return cues, list(lanes.values()), CueCounts.of(counts)
+
+
+def annotation_timeline_get(*, slug: str, clip_name: str, user) -> Timeline:
+    """Everything the timeline page shows, in two queries whatever the number of cues (three
+    when undecided proposals may have a calibrated confidence)."""
+    annotation = annotation_get_for_user(slug=slug, clip_name=clip_name, user=user, with_role=True)
+    cues, lanes, counts = _laid_out(Cue.objects.filter(annotation=annotation).defer("evidence"))
+    calibrated = _calibrate(annotation, cues)
+    if calibrated:  # the list only: the lanes stay in time order
+        cues.sort(key=_calibrated_order)
     clip = annotation.clip
     return Timeline(
         project=clip.project,
         clip=clip,
         annotation=annotation,
         cues=cues,
-        lanes=list(lanes.values()),
-        counts=CueCounts.of(counts),
+        lanes=lanes,
+        counts=counts,
+        role=annotation.viewer_role,
+        calibrated=calibrated,
+    )
+
+
+def blind_label(n: int) -> str:
+    return f"Annotator {n}"
+
+
+def lane_labels(*, project: Project, annotations: list[Annotation]) -> dict[int, str]:
+    """Annotation id -> how reviewers and managers see who made a submitted annotation, on the
+    review screen and on the read-only timeline alike: the username, or in a blind project
+    "Annotator n", n counting the clip's submitted annotations in the order they were made
+    (`annotations` is that list, ordered by id)."""
+    if project.blind_mode:
+        return {a.pk: blind_label(i) for i, a in enumerate(annotations, start=1)}
+    return {a.pk: a.annotator.get_username() for a in annotations}
+
+
+@dataclass
+class SubmittedWork:
+    """One annotator's submitted annotation of the clip, as the read-only timeline offers it."""
+
+    annotation: Annotation
+    label: str
+
+
+@dataclass
+class TimelineView:
+    """The read-only timeline of a clip: the runs with proposals for it (newest first), the
+    submitted work the viewer may see, and what is shown on the lanes: the proposal of the
+    chosen run, or one submitted annotation (`shown`)."""
+
+    project: Project
+    clip: Clip
+    proposals: list[Proposal]
+    proposal: Proposal | None
+    work: list[SubmittedWork]
+    shown: SubmittedWork | None
+    own: Annotation | None
+    cues: list[Cue]
+    lanes: list[Lane]
+    counts: CueCounts
+
+
+def clip_proposals_list(*, clip: Clip) -> list[Proposal]:
+    """The clip's finished proposals, one per run, with their run: newest run first."""
+    return list(
+        Proposal.objects.filter(clip=clip, status=Proposal.Status.DONE)
+        .select_related("run")
+        .defer("timings")
+        .order_by("-run__created_at", "-run_id")
+    )
+
+
+def proposal_default(proposals: list[Proposal]) -> Proposal | None:
+    """The proposal a read-only timeline opens on: the newest finished run's, else the newest."""
+    finished = (p for p in proposals if p.run.status == ModelRun.Status.FINISHED)
+    return next(finished, proposals[0] if proposals else None)
+
+
+def clip_timeline_view_get(
+    *,
+    clip: Clip,
+    user,
+    sees_work: bool,
+    run_id: int | None = None,
+    annotation_id: int | None = None,
+) -> TimelineView:
+    """What the read-only timeline shows of `clip` (its project already loaded). The caller has
+    checked that the user may see the model's output; `sees_work` says whether they may also see
+    the annotators' submitted work (reviewers and managers).
+
+    `annotation_id` (one of the submitted annotations offered) is shown when given; else the
+    proposal of `run_id`, else that of the newest finished run. An id that names nothing the user
+    may see leaves `shown` or `proposal` None: the view says so. Four queries, whatever the
+    number of cues."""
+    project = clip.project
+    proposals = clip_proposals_list(clip=clip)
+    if run_id is None:
+        proposal = proposal_default(proposals)
+    else:
+        proposal = next((p for p in proposals if p.run_id == run_id), None)
+    work: list[SubmittedWork] = []
+    if sees_work:
+        submitted = list(
+            Annotation.objects.filter(clip=clip, status=Annotation.Status.SUBMITTED)
+            .select_related("annotator", "run")
+            .order_by("pk")
+        )
+        labels = lane_labels(project=project, annotations=submitted)
+        work = [SubmittedWork(a, labels[a.pk]) for a in submitted]
+    shown = None
+    if annotation_id is not None:
+        shown = next((w for w in work if w.annotation.pk == annotation_id), None)
+    if shown is not None:
+        cues = Cue.objects.filter(annotation=shown.annotation)
+    elif annotation_id is None and proposal is not None:
+        cues = Cue.objects.filter(proposal=proposal)
+    else:
+        cues = Cue.objects.none()
+    cues, lanes, counts = _laid_out(cues.defer("evidence"))
+    own = (
+        Annotation.objects.filter(clip=clip, annotator=user).only("pk", "status").first()
+        if user.is_authenticated
+        else None
+    )
+    return TimelineView(
+        project=project,
+        clip=clip,
+        proposals=proposals,
+        proposal=proposal,
+        work=work,
+        shown=shown,
+        own=own,
+        cues=cues,
+        lanes=lanes,
+        counts=counts,
     )
 
 

@@ -14,6 +14,7 @@ _API_SLOT = "api/projects/<slug:slug>/assignments/<int:assignment_id>/"
 urlpatterns = [
     path("p/<slug:slug>/annotate/next/", views.annotate_next, name="annotate-next"),
     path(_CLIP, views.timeline_page, name="timeline"),
+    path(_CLIP + "view/", views.timeline_view, name="timeline-view"),
     path(_CLIP + "workspace/", views.timeline_workspace, name="timeline-workspace"),
     path(_CLIP + "cues/new/", views.cue_create, name="timeline-cue-new"),
     path(_CLIP + "cues/<int:cue_id>/<str:action>/", views.cue_action, name="timeline-cue-action"),

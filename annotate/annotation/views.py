@@ -1,8 +1,15 @@
 """The annotation timeline: one annotator's own annotation of one clip, changed one cue at a
 time by htmx requests. Every write sends the version the browser holds; a stale one is a 409
-with a message that offers to reload, never a silent overwrite. And the manager's assignments
-page: every clip's k slots and the per-annotator counts, with htmx reassign and release; other
-roles get a 404, as on every manager page."""
+with a message that offers to reload, never a silent overwrite.
+
+The read-only timeline of a clip (timeline_view): the same lanes and player, no editing control,
+showing the proposals of a chosen run (?run=) or, for reviewers and managers, one annotator's
+submitted work (?annotation=), named as the review screen names them. Whoever may see the
+project's model output may open it; the annotators of a blind project and non-members get a 404.
+It only reads: every write above still needs one's own annotation.
+
+And the manager's assignments page: every clip's k slots and the per-annotator counts, with htmx
+reassign and release; other roles get a 404, as on every manager page."""
 
 import json
 from urllib.parse import urlencode
@@ -15,10 +22,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from annotate.annotation import assignments, inputs, selectors, services
 from annotate.annotation.assignments import AssignmentRejected
+from annotate.clips.selectors import clip_get
 from annotate.core.auth import htmx_login_required
 from annotate.core.errors import DomainError, answers_refusals, errors_sentence
-from annotate.core.models import Membership
-from annotate.core.selectors import project_get_for_user
+from annotate.core.models import REVIEWER_ROLES, Membership
+from annotate.core.pagination import whole_number
+from annotate.core.selectors import (
+    project_get_for_model_output,
+    project_get_for_user,
+)
 
 MESSAGE = "annotation/partials/timeline_message.html"
 
@@ -129,7 +141,16 @@ def _just_submitted(request, slug: str):
 @login_for_htmx
 @require_GET
 def timeline_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
-    timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
+    """One's own annotation of the clip; without one, the clip's read-only timeline (the same
+    query string), for whoever may see it; a 404 for everyone else."""
+    try:
+        timeline = selectors.annotation_timeline_get(slug=slug, clip_name=name, user=request.user)
+    except Http404:
+        project, _ = project_get_for_model_output(slug=slug, user=request.user)
+        clip_get(project=project, name=name)
+        query = request.GET.urlencode()
+        url = reverse("timeline-view", args=[slug, name])
+        return redirect(f"{url}?{query}" if query else url)
     return render(
         request,
         "annotation/timeline.html",
@@ -141,7 +162,82 @@ def timeline_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             "clip_name": name,
             "editable": timeline.annotation.status == "draft",
             "just_submitted": _just_submitted(request, slug),
+            # Reviewers and managers who annotate too reach the clip's read-only timeline.
+            "sees_read_only": timeline.role in REVIEWER_ROLES,
         },
+    )
+
+
+_MAX_ID = 2**31 - 1
+
+
+def _id_param(request, key: str, what: str) -> tuple[int | None, str]:
+    """A query parameter naming an object by its number: (the number or None, a problem)."""
+    raw = request.GET.get(key, "")
+    if raw == "":
+        return None, ""
+    value = whole_number(raw, default=0, low=1, high=_MAX_ID)
+    if value is None:
+        return None, (
+            f"?{key}= takes {what}'s number, as its picker sets it; {raw[:40]!r} is not one."
+        )
+    return value, ""
+
+
+def _view_missing(
+    view, name: str, run_id: int | None, annotation_id: int | None, *, sees_work: bool
+) -> tuple[str, int]:
+    """What the read-only timeline was asked for and cannot show: (the sentence, 404), or ("",
+    200). The same sentence whether the object does not exist or is not the viewer's to see."""
+    if annotation_id is not None and view.shown is None:
+        offer = " Choose one of the submitted annotations offered." if sees_work else ""
+        return f"{name} has no submitted annotation #{annotation_id} that you can see.{offer}", 404
+    if run_id is not None and view.proposal is None:
+        offer = " Choose one in the run picker." if view.proposals else " No run has any yet."
+        return f"Run #{run_id} has no proposals for {name}.{offer}", 404
+    return "", 200
+
+
+@login_required
+@require_GET
+def timeline_view(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """The clip's read-only timeline. An unknown run or annotation, or one the viewer may not
+    see, is a 404 that says so above the pickers; a malformed number a 400."""
+    project, role = project_get_for_model_output(slug=slug, user=request.user)
+    clip = clip_get(project=project, name=name)
+    clip.project = project  # already loaded: no second query
+    sees_work = role in REVIEWER_ROLES
+    run_id, run_problem = _id_param(request, "run", "a run")
+    annotation_id, annotation_problem = _id_param(request, "annotation", "a submitted annotation")
+    view = selectors.clip_timeline_view_get(
+        clip=clip,
+        user=request.user,
+        sees_work=sees_work,
+        run_id=run_id,
+        annotation_id=annotation_id,
+    )
+    problem = run_problem or annotation_problem
+    status = 400 if problem else 200
+    if not problem:
+        problem, status = _view_missing(view, name, run_id, annotation_id, sees_work=sees_work)
+    return render(
+        request,
+        "annotation/timeline_view.html",
+        {
+            "project": project,
+            "clip": clip,
+            "timeline": view,
+            "role": role,
+            "sees_work": sees_work,
+            "problem": problem,
+            "status": status,
+            "base": reverse("timeline-view", args=[slug, name]),
+            "slug": slug,
+            "clip_name": name,
+            "editable": False,
+            "read_only": True,
+        },
+        status=status,
     )
 
 

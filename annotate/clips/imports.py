@@ -5,13 +5,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotate.clips.ingest import clip_ingest
-from annotate.clips.models import Clip
+from annotate.clips.models import Clip, SubtitleReading, SubtitleSource
 from annotate.clips.services import (
     ClipDuplicate,
     ClipRejected,
     clip_create,
     subtitle_size_check,
 )
+from annotate.clips.tasks import clip_subtitle_read_send
 from annotate.core.models import Project
 from inference.manifests import ManifestRow, manifest_read
 
@@ -157,7 +158,7 @@ def _import_one(*, project: Project, item: _Item, enqueue: bool, created_by) -> 
     if item.problem:
         return ImportRow(item.name, label, "failed", item.problem)
     subtitle: bytes | str | None = None
-    subtitle_filename = ""
+    subtitle_filename, source, chinese = "", SubtitleSource.FILE, ""
     try:
         if item.subtitle_file is not None:
             subtitle_filename = item.subtitle_file.name
@@ -165,6 +166,7 @@ def _import_one(*, project: Project, item: _Item, enqueue: bool, created_by) -> 
             subtitle = item.subtitle_file.read_bytes()
         elif item.row is not None and item.row.subtitle:
             subtitle, subtitle_filename = item.row.subtitle, f"manifest line {item.row.line}"
+            source, chinese = SubtitleSource.MANIFEST, item.row.subtitle_chinese
         clip = clip_create(
             project=project,
             source=item.video,
@@ -172,6 +174,8 @@ def _import_one(*, project: Project, item: _Item, enqueue: bool, created_by) -> 
             name=item.name if item.row is not None else None,
             subtitle=subtitle,
             subtitle_filename=subtitle_filename,
+            subtitle_source=source,
+            subtitle_chinese=chinese,
             metadata=_metadata(item.row),
             created_by=created_by,
             enqueue=enqueue,
@@ -189,5 +193,11 @@ def _import_one(*, project: Project, item: _Item, enqueue: bool, created_by) -> 
         return ImportRow(clip.name, label, "created", "queued for ingestion", clip.pk)
     clip = clip_ingest(clip_id=clip.pk)
     if clip.status == Clip.Status.READY:
+        if clip.subtitle_ocr_status == SubtitleReading.PENDING:
+            # Read by a worker, as after any ingestion: the clip is ready meanwhile.
+            clip_subtitle_read_send(clip.pk)
+            return ImportRow(
+                clip.name, label, "ready", "subtitle queued to be read from the picture", clip.pk
+            )
         return ImportRow(clip.name, label, "ready", "", clip.pk)
     return ImportRow(clip.name, label, "failed", clip.error, clip.pk)

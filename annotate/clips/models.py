@@ -14,7 +14,28 @@ def clip_upload_to(clip: "Clip", filename: str) -> str:
     return f"clips/{clip.project_id}/{clip.uid}/source"
 
 
+class SubtitleSource(models.TextChoices):
+    """Where a clip's subtitle came from."""
+
+    FILE = "file", "Subtitle file"
+    MANIFEST = "manifest", "Import manifest"
+    OCR = "ocr", "Read from the picture"
+    MANUAL = "manual", "Typed by a manager"
+
+
+class SubtitleReading(models.TextChoices):
+    """The state of reading a clip's subtitle from the picture (a cpu task after ingestion)."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Reading"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 class Clip(models.Model):
+    Subtitle = SubtitleSource
+    Reading = SubtitleReading
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         INGESTING = "ingesting", "Ingesting"
@@ -47,10 +68,42 @@ class Clip(models.Model):
     audio_codec = models.CharField(max_length=32, blank=True)
 
     # Subtitles: whole text plus timed segments [{start_ms, end_ms, text}] where the format
-    # has them.
+    # has them; segments read from the picture also carry the reading's "confidence" (0-1),
+    # which a manager's change of a segment's text drops.
     subtitle_text = models.TextField(blank=True)
     subtitle_format = models.CharField(max_length=8, blank=True)
     subtitle_segments = models.JSONField(default=list, blank=True)
+    subtitle_source = models.CharField(
+        max_length=16,
+        choices=SubtitleSource.choices,
+        blank=True,
+        help_text="Where the subtitle came from; empty when the clip has none.",
+    )
+    subtitle_chinese = models.TextField(
+        blank=True,
+        help_text="The manifest's chinese text when it also gave an english one (which is "
+        "subtitle_text): both are shown.",
+    )
+    subtitle_version = models.PositiveIntegerField(
+        default=0, help_text="Counts the subtitle's changes; a correction names the one it read."
+    )
+    subtitle_corrected_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a manager last corrected the subtitle by hand."
+    )
+    subtitle_ocr_status = models.CharField(
+        max_length=16,
+        choices=SubtitleReading.choices,
+        blank=True,
+        help_text="Reading the subtitle from the picture; empty when it was never asked for.",
+    )
+    subtitle_ocr_error = models.TextField(blank=True)
+    subtitle_ocr_progress = models.FloatField(default=0.0)
+    subtitle_ocr_at = models.DateTimeField(null=True, blank=True)
+    subtitle_ocr_settings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What read it (inference.ocr.ocr_settings: engine, models, rate, thresholds).",
+    )
 
     group_key = models.CharField(
         max_length=200, blank=True, help_text="Speaker or source video; keeps splits apart."
@@ -102,3 +155,8 @@ class Clip(models.Model):
     @property
     def is_settled(self) -> bool:
         return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def subtitle_reading(self) -> bool:
+        """Whether its subtitle is still to be read from the picture (queued or running)."""
+        return self.subtitle_ocr_status in (self.Reading.PENDING, self.Reading.RUNNING)

@@ -1,5 +1,6 @@
-"""Clip reads of a project the caller may see (core/selectors checks membership), and a clip's
-audit history (filtered, paginated, each event with word-level changes)."""
+"""Clip reads of a project the caller may see (core/selectors checks membership), a clip's
+subtitle as its page shows it, and a clip's audit history (filtered, paginated, each event with
+word-level changes)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 from django.http import Http404
 
-from annotate.clips.models import Clip
+from annotate.clips.models import Clip, SubtitleSource
 from annotate.core.history import (
     PAGE_SIZE,
     AuditEntry,
@@ -34,6 +35,56 @@ def clip_get(*, project: Project, name: str) -> Clip:
     if clip is None:
         raise Http404(f"No clip named {name!r} in this project.")
     return clip
+
+
+# A segment read from the picture with less confidence than this is marked for a look: clean
+# burned-in text reads at 0.9 and above; below 0.8 a character is often wrong or missing.
+LOW_CONFIDENCE = 0.8
+
+
+@dataclass
+class SubtitleSummary:
+    """A clip's subtitle as its page and lane show it: where it came from in words, and its
+    segments with the reading's confidence (and whether it is low)."""
+
+    source: str
+    source_label: str
+    segments: list[dict]
+    mean_confidence: float | None
+    low_confidence: int
+    corrected: bool
+
+
+def clip_subtitle_summary(*, clip: Clip) -> SubtitleSummary:
+    labels = {
+        SubtitleSource.FILE: f"From the subtitle file ({clip.subtitle_format.upper()})"
+        if clip.subtitle_format
+        else "From the subtitle file",
+        SubtitleSource.MANIFEST: "From the import manifest",
+        SubtitleSource.OCR: "Read from the picture (OCR)",
+        SubtitleSource.MANUAL: "Typed by a manager",
+    }
+    segments = []
+    confidences = []
+    for segment in clip.subtitle_segments:
+        confidence = segment.get("confidence")
+        if confidence is not None:
+            confidences.append(confidence)
+        segments.append(
+            {
+                **segment,
+                "confidence": confidence,
+                "low": confidence is not None and confidence < LOW_CONFIDENCE,
+            }
+        )
+    return SubtitleSummary(
+        source=clip.subtitle_source,
+        source_label=labels.get(clip.subtitle_source, "No subtitle"),
+        segments=segments,
+        mean_confidence=sum(confidences) / len(confidences) if confidences else None,
+        low_confidence=sum(1 for s in segments if s["low"]),
+        corrected=clip.subtitle_corrected_at is not None,
+    )
 
 
 @dataclass

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from annotate.clips.ingest import _delete_quietly, _derived_names, _probe_fields
-from annotate.clips.models import Clip
+from annotate.clips.models import Clip, SubtitleReading, SubtitleSource
 from annotate.clips.selectors import clip_name_free
 from annotate.clips.tasks import clip_ingest as clip_ingest_task
 from annotate.core.deletion import rows_delete
@@ -171,7 +171,15 @@ def subtitle_upload_read(upload: UploadedFile) -> bytes:
     return upload.read()
 
 
-def _subtitle_fields(subtitle: bytes | str | None, subtitle_filename: str) -> dict:
+def subtitle_fields(
+    subtitle: bytes | str | None,
+    subtitle_filename: str,
+    *,
+    source: str = SubtitleSource.FILE,
+    chinese: str = "",
+) -> dict:
+    """A subtitle file's (or a manifest's text's) clip fields, refused (ClipRejected) when it
+    cannot be read or is over the limits. None: no subtitle, no fields."""
     if subtitle is None:
         return {}
     size = len(subtitle.encode("utf-8") if isinstance(subtitle, str) else subtitle)
@@ -198,6 +206,8 @@ def _subtitle_fields(subtitle: bytes | str | None, subtitle_filename: str) -> di
         "subtitle_segments": [
             {"start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text} for s in parsed.segments
         ],
+        "subtitle_source": source,
+        "subtitle_chinese": " ".join(chinese.split()),
     }
 
 
@@ -209,6 +219,8 @@ def clip_create(
     name: str | None = None,
     subtitle: bytes | str | None = None,
     subtitle_filename: str = "",
+    subtitle_source: str = SubtitleSource.FILE,
+    subtitle_chinese: str = "",
     group_key: str = "",
     metadata: dict | None = None,
     created_by=None,
@@ -218,11 +230,17 @@ def clip_create(
 
     Everything that can be checked cheaply is checked before anything is stored, so a
     refused upload leaves no row and no file behind. Raises ClipRejected (or ClipDuplicate).
+    A clip with no subtitle (no file, no manifest text) has it read from the picture after
+    its ingestion (EMOCUE_SUBTITLE_OCR), by a cpu task of its own.
     """
     clip_name = (
         clip_name_validate(name, filename=filename) if name else clip_name_from_filename(filename)
     )
-    subtitle_fields = _subtitle_fields(subtitle, subtitle_filename)
+    subtitle_values = subtitle_fields(
+        subtitle, subtitle_filename, source=subtitle_source, chinese=subtitle_chinese
+    )
+    if not subtitle_values and settings.EMOCUE_SUBTITLE_OCR:
+        subtitle_values = {"subtitle_ocr_status": SubtitleReading.PENDING}
 
     with _local_copy(source) as path:
         try:
@@ -269,7 +287,7 @@ def clip_create(
             metadata=metadata or {},
             created_by=created_by,
             **_probe_fields(info),
-            **subtitle_fields,
+            **subtitle_values,
         )
         clip.full_clean(exclude=["source"], validate_unique=False, validate_constraints=False)
         stored_name = ""

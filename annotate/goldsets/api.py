@@ -135,6 +135,12 @@ class GoldSetItemOutput(serializers.ModelSerializer):
     record = serializers.IntegerField(
         source="record_id", allow_null=True, help_text="The gold record it snapshots (not content)."
     )
+    subtitle = serializers.JSONField(
+        allow_null=True,
+        help_text="The clip's subtitle when frozen: {source (file, manifest, ocr: read from the "
+        "picture, manual, none), corrected, text, chinese, segments: [{start_ms, end_ms, text, "
+        "confidence}]}; null in versions frozen before subtitles were kept.",
+    )
 
     class Meta:
         model = GoldSetItem
@@ -145,6 +151,7 @@ class GoldSetItemOutput(serializers.ModelSerializer):
             "labels",
             "primary_label",
             "description",
+            "subtitle",
             "record",
             "record_version",
         ]
@@ -165,6 +172,7 @@ class ExportOutput(serializers.ModelSerializer):
             "status",
             "ratios",
             "seed",
+            "with_media",
             "sha256",
             "size_bytes",
             "report",
@@ -361,6 +369,7 @@ class ExportListApi(GenericAPIView):
             ratios=form.validated_data["ratios"],
             seed=form.validated_data["seed"],
             by=request.user,
+            with_media=form.validated_data["with_media"],
         )
         return Response(ExportOutput(export).data, status=status.HTTP_202_ACCEPTED)
 

@@ -74,6 +74,7 @@ def export_build(
             out=tmp_path,
             spec=spec,
             progress=progress,
+            with_media=export.with_media,
         )
         sha256, size = file_sha256(tmp_path)
         stored_name = _store(

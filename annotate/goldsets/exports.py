@@ -62,10 +62,18 @@ def export_ratios_parse(*, text: str) -> dict[str, float]:
 
 
 @transaction.atomic
-def export_create(*, gold_set: GoldSet, ratios: Mapping[str, float], seed: int, by) -> Export:
+def export_create(
+    *,
+    gold_set: GoldSet,
+    ratios: Mapping[str, float],
+    seed: int,
+    by,
+    with_media: bool = False,
+) -> Export:
     """Ask for an export of a frozen version; the zip is built by a cpu worker after commit.
     The split is tried here first, so an impossible one is refused (ExportRejected, with the
-    splitter's message) and nothing is stored."""
+    splitter's message) and nothing is stored. with_media: the clips' proxy videos go into
+    the zip too (as `export_goldset --with-media`)."""
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ExportRejected(f"The seed must be a whole number, not {seed!r}.")
     items = selectors.goldset_export_items(gold_set=gold_set)
@@ -73,6 +81,7 @@ def export_create(*, gold_set: GoldSet, ratios: Mapping[str, float], seed: int, 
     export = Export(
         gold_set=gold_set,
         seed=seed,
+        with_media=bool(with_media),
         status=Export.Status.PENDING,
         split_spec={"ratios": dict(ratios), "order": list(ratios), **SPLIT_DEFAULTS},
         created_by=by if getattr(by, "pk", None) else None,
@@ -90,6 +99,7 @@ def export_create(*, gold_set: GoldSet, ratios: Mapping[str, float], seed: int, 
             "version": gold_set.version,
             "split_spec": export.split_spec,
             "seed": seed,
+            "with_media": export.with_media,
         },
         project=gold_set.project,
     )

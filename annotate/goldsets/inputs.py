@@ -25,3 +25,9 @@ class ExportCreateInput(serializers.Serializer):
     seed = serializers.IntegerField(
         required=False, default=0, min_value=-(2**31), max_value=2**31 - 1
     )
+    with_media = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Put the clips' proxy videos into the zip at media/<name>.<ext>, where the "
+        "ELAN files point (stored uncompressed: the zip is about as large as the videos).",
+    )

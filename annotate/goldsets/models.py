@@ -68,6 +68,13 @@ class GoldSetItem(models.Model):
     labels = models.JSONField(default=list)
     primary_label = models.CharField(max_length=64, blank=True)
     description = models.TextField(blank=True)
+    subtitle = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The clip's subtitle when frozen: {source, corrected, text, chinese, "
+        "segments: [{start_ms, end_ms, text, confidence}]}; null in versions frozen before "
+        "subtitles were kept with a version.",
+    )
     record_id = models.BigIntegerField(null=True, help_text="The gold record it snapshots.")
     record_version = models.PositiveIntegerField(null=True)
 
@@ -92,6 +99,11 @@ class Export(models.Model):
     )
     split_spec = models.JSONField(help_text="{ratios: {train: .8, ...}, stratify, group}")
     seed = models.IntegerField(default=0)
+    with_media = models.BooleanField(
+        default=False,
+        help_text="The clips' proxy videos are in the zip, at media/<name>.<ext> (where the "
+        "ELAN files point), as with export_goldset --with-media.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     file = models.CharField(max_length=255, blank=True, help_text="Storage name of the zip.")
     sha256 = models.CharField(max_length=64, blank=True)

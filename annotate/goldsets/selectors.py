@@ -2,9 +2,10 @@
 project's final gold records as the next version would snapshot them, and what changed since
 the last version), a version's items and its exports.
 
-An item's content is its clip name, group key, cues per modality, labels, primary label and
-description; the gold record's id and version ride along but are not content (a record reopened
-and finalized unchanged is not a change)."""
+An item's content is its clip name, group key, cues per modality, labels, primary label,
+description and, when the clip has one, its subtitle (where it came from, corrected or not, its
+text and segments: a corrected subtitle is a change); the gold record's id and version ride
+along but are not content (a record reopened and finalized unchanged is not a change)."""
 
 import hashlib
 import json
@@ -34,7 +35,35 @@ def canonical_json(value) -> bytes:
 
 
 def gold_item_content(item: dict) -> dict:
-    return {key: item[key] for key in CONTENT_FIELDS}
+    content = {key: item[key] for key in CONTENT_FIELDS}
+    # Only a subtitle there is: the hashes of items without one (every item frozen before
+    # subtitles were kept) stay what they were.
+    subtitle = item.get("subtitle")
+    if subtitle and subtitle.get("source") != "none":
+        content["subtitle"] = subtitle
+    return content
+
+
+def gold_subtitle_from_clip(clip) -> dict:
+    """A clip's subtitle as a gold set item keeps it (and the export writes it)."""
+    return {
+        "source": clip.subtitle_source or "none",
+        "corrected": clip.subtitle_corrected_at is not None,
+        "text": clip.subtitle_text,
+        "chinese": clip.subtitle_chinese,
+        "segments": [
+            {
+                "start_ms": s["start_ms"],
+                "end_ms": s["end_ms"],
+                "text": s["text"],
+                "confidence": s.get("confidence"),
+            }
+            for s in clip.subtitle_segments
+            if s["text"].strip()
+        ],
+        # what read it from the picture (engine, models, rate, thresholds); None otherwise
+        "reader": (clip.subtitle_ocr_settings or None) if clip.subtitle_source == "ocr" else None,
+    }
 
 
 def gold_items_sha256(items: list[dict]) -> str:
@@ -61,6 +90,7 @@ def gold_item_from_record(record: GoldRecord) -> dict:
         "labels": list(record.labels),
         "primary_label": record.primary_label,
         "description": record.description,
+        "subtitle": gold_subtitle_from_clip(record.clip),
         "record_id": record.pk,
         "record_version": record.version,
         "clip_id": record.clip_id,
@@ -75,6 +105,7 @@ def gold_item_from_row(item: GoldSetItem) -> dict:
         "labels": item.labels,
         "primary_label": item.primary_label,
         "description": item.description,
+        "subtitle": item.subtitle,
         "record_id": item.record_id,
         "record_version": item.record_version,
         "clip_id": item.clip_id,
@@ -110,6 +141,12 @@ def gold_records_final(*, project: Project, lock: bool = False) -> list[GoldReco
             "clip__name",
             "clip__group_key",
             "clip__project_id",
+            "clip__subtitle_source",
+            "clip__subtitle_text",
+            "clip__subtitle_chinese",
+            "clip__subtitle_segments",
+            "clip__subtitle_corrected_at",
+            "clip__subtitle_ocr_settings",
         )
         .order_by("clip__name")
     )
@@ -168,10 +205,12 @@ def goldset_latest(*, project: Project) -> GoldSet | None:
 
 
 def goldset_get(*, project: Project, version: int) -> GoldSet | None:
-    """One frozen version of the project, or None when there is no such version."""
+    """One frozen version of the project, or None when there is no such version (its judged
+    pairs are read only if asked for: an export reads them, the version page does not)."""
     return (
         GoldSet.objects.filter(project=project, version=version)
         .select_related("frozen_by", "project")
+        .defer("judgements")
         .first()
     )
 
@@ -195,6 +234,7 @@ def goldset_items_list(*, gold_set: GoldSet) -> QuerySet[GoldSetItem]:
             "labels",
             "primary_label",
             "description",
+            "subtitle",
             "record_id",
             "record_version",
             "gold_set_id",
@@ -230,6 +270,7 @@ def goldset_export_items(*, gold_set: GoldSet) -> list[dict]:
             "labels",
             "primary_label",
             "description",
+            "subtitle",
             "clip__id",
             "clip__duration_ms",
             "clip__proxy",
@@ -249,6 +290,7 @@ def goldset_export_items(*, gold_set: GoldSet) -> list[dict]:
                 "primary_label": row.primary_label,
                 "description": row.description,
                 "cues": row.cues,
+                "subtitle": row.subtitle,
             }
         )
     return items

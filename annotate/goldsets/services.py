@@ -158,6 +158,7 @@ def goldset_freeze(*, project: Project, by, note: str = "", licence: str = "") -
             labels=item["labels"],
             primary_label=item["primary_label"],
             description=item["description"],
+            subtitle=item["subtitle"],
             record_id=item["record_id"],
             record_version=item["record_version"],
         )

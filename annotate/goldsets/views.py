@@ -211,7 +211,11 @@ def goldset_exports(request: HttpRequest, slug: str, version: int) -> HttpRespon
     gold_set = _gold_set(project, version)
     if request.method == "GET":
         return _exports(request, project, gold_set, role)
-    form = {"split": request.POST.get("split", "").strip(), "seed": request.POST.get("seed", "0")}
+    form = {
+        "split": request.POST.get("split", "").strip(),
+        "seed": request.POST.get("seed", "0"),
+        "with_media": request.POST.get("with_media", "") != "",  # a ticked box sends "on"
+    }
     if role not in MANAGE_ROLES:
         return _exports(
             request,
@@ -236,7 +240,13 @@ def goldset_exports(request: HttpRequest, slug: str, version: int) -> HttpRespon
             form=form,
             message=error.message,
         )
-    fields = ExportCreateInput(data={"ratios": ratios, "seed": form["seed"].strip() or "0"})
+    fields = ExportCreateInput(
+        data={
+            "ratios": ratios,
+            "seed": form["seed"].strip() or "0",
+            "with_media": request.POST.get("with_media", "false"),
+        }
+    )
     if not fields.is_valid():
         return _exports(
             request,
@@ -250,7 +260,11 @@ def goldset_exports(request: HttpRequest, slug: str, version: int) -> HttpRespon
         )
     try:
         export = export_services.export_create(
-            gold_set=gold_set, ratios=ratios, seed=fields.validated_data["seed"], by=request.user
+            gold_set=gold_set,
+            ratios=ratios,
+            seed=fields.validated_data["seed"],
+            by=request.user,
+            with_media=fields.validated_data["with_media"],
         )
     except export_services.ExportRejected as error:
         return _exports(

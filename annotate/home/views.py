@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from annotate.annotation.selectors import annotation_list_for_annotator
 from annotate.clips import selectors as clips_selectors
 from annotate.clips.models import Clip
-from annotate.clips.views import UPLOAD_ROLES
+from annotate.clips.views import UPLOAD_ROLES, subtitle_card_context
 from annotate.core import selectors as core_selectors
 from annotate.runs.models import ModelRun, Proposal
 from annotate.runs.selectors import runs_with_progress
@@ -31,7 +31,9 @@ def _clip_rows_context(project) -> dict:
     return {
         "clips": clips,
         "counts": counts,
-        "busy": counts[Clip.Status.PENDING] + counts[Clip.Status.INGESTING] > 0,
+        # A subtitle read from the picture after ingestion keeps the table polling too.
+        "busy": counts[Clip.Status.PENDING] + counts[Clip.Status.INGESTING] > 0
+        or any(c.subtitle_reading for c in clips if c.status == Clip.Status.READY),
     }
 
 
@@ -103,6 +105,6 @@ def clip_detail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             "proposal_cues": list(proposal.cues.order_by("start_ms", "position"))
             if proposal
             else [],
-            "can_manage": role in UPLOAD_ROLES,
+            **subtitle_card_context(project=project, role=role, clip=clip),
         },
     )

@@ -11,12 +11,15 @@ Three rules, over the final gold records of a project (or the ones given):
 - ``different``: two annotators' cues that went into two different gold cues of one clip and
   modality, whose times overlap (an untimed cue spans the whole clip; rule ``kept_apart``).
 
-Left out, and counted: pairs whose two texts are the same words (their similarity is 1 by
-construction: they test nothing), decoys and cues derived from them (known-wrong by
-construction), and the accepts and merges of auto-promotion (no reviewer judged those; the
-edits of those clips' annotators still count). Every pair carries its provenance: project,
-clip, gold record and version, the gold set version when frozen, the reviewer or annotator
-who judged, and the ids of the review decisions, annotation events and audit events behind it.
+A reviewer's judgement of one pair of texts counts once per clip, however many annotators'
+copies carry those words (``occurrences`` says how many cue pairs did); annotators' edits
+count once each. Left out, and counted: pairs whose two texts are the same words (their
+similarity is 1 by construction: they test nothing), decoys and cues derived from them
+(known-wrong by construction), and the accepts and merges of auto-promotion (no reviewer
+judged those; the edits of those clips' annotators still count). Every pair carries its
+provenance: project, clip, gold record and version, the gold set version when frozen, the
+reviewer or annotator who judged, and the ids of the review decisions, annotation events
+and audit events behind it.
 
 Queries: a fixed handful, whatever the number of records.
 """
@@ -95,6 +98,7 @@ class _Collector:
         self.project = project
         self.gold_set_version = gold_set_version
         self.pairs: dict[str, dict] = {}
+        self.by_texts: dict[tuple, dict] = {}
         self.left_out = {
             "identical_text": 0,
             "decoys": 0,
@@ -110,9 +114,21 @@ class _Collector:
         key = f"{rule}:{a['id']}-{b['id']}"
         if key in self.pairs:
             return
+        label = JUDGEMENT_RULES[rule]
+        if rule != "edited":
+            # Annotators' copies of one proposal share its words: a reviewer who kept two such
+            # groups apart judged one pair of texts, not one per pair of copies. (Two
+            # annotators' identical edits are two judgements, and stay two.)
+            texts = tuple(sorted((_words(a["text"]), _words(b["text"]))))
+            seen = self.by_texts.get((record.clip_id, label, texts))
+            if seen is not None:
+                seen["occurrences"] += 1
+                for field in ("gold_cues", "review_decisions", "audit_events"):
+                    seen[field] = sorted(set(seen[field]) | set(provenance.get(field, [])))
+                return
         self.pairs[key] = {
             "id": key,
-            "label": JUDGEMENT_RULES[rule],
+            "label": label,
             "rule": rule,
             "modality": a["modality"],
             "project": self.project.slug,
@@ -130,7 +146,10 @@ class _Collector:
             "review_decisions": provenance.pop("review_decisions", []),
             "annotation_events": provenance.pop("annotation_events", []),
             "audit_events": provenance.pop("audit_events", []),
+            "occurrences": 1,
         }
+        if rule != "edited":
+            self.by_texts[(record.clip_id, label, texts)] = self.pairs[key]
 
     def result(self) -> dict:
         pairs = sorted(
@@ -413,7 +432,8 @@ def judgement_pairs_collect(
         "gold_set_version", "gold_record": {"id", "version"}, "a": {"cue_id", "text",
         "annotator", "kind", "start_ms", "end_ms"}, "b": {...}, "aligned_together",
         "gold_cues", "reviewer", "annotator", "annotation", "review_decisions",
-        "annotation_events", "audit_events"}``, sorted by clip, modality, rule and id.
+        "annotation_events", "audit_events", "occurrences"}``, sorted by clip, modality,
+        rule and id.
         ``aligned_together`` says whether the alignment (the metric's similarity at the
         project's threshold) had put the two cues in one group; None when not known.
 

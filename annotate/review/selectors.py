@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Min, Prefetch, Q, QuerySet
 
 from annotate.annotation.models import Annotation
+from annotate.annotation.selectors import blind_label, lane_labels
 from annotate.clips.models import Clip
 from annotate.core.history import AuditReferences, audit_referenced_ids, audit_text_label
 from annotate.core.models import MANAGER_ROLES, REVIEWER_ROLES, AuditEvent, Membership, Project
@@ -150,17 +151,6 @@ class ClipReview:
         return next((g for g in self.groups if g.key == key), None)
 
 
-def _blind_label(n: int) -> str:
-    return f"Annotator {n}"
-
-
-def lane_labels(*, project: Project, annotations: list[Annotation]) -> dict[int, str]:
-    """Annotation id -> what the reviewer sees: the username, or "Annotator n" in blind mode."""
-    if project.blind_mode:
-        return {a.pk: _blind_label(i) for i, a in enumerate(annotations, start=1)}
-    return {a.pk: a.annotator.get_username() for a in annotations}
-
-
 def clip_history_names(*, clip: Clip, role: str) -> dict[int, str] | None:
     """User id -> the name a clip's history shows instead of the username, or None to show
     usernames (managers, and every reader of a project that is not blind).
@@ -177,7 +167,7 @@ def clip_history_names(*, clip: Clip, role: str) -> dict[int, str] | None:
 
     def add(user_id: int | None) -> None:
         if user_id is not None and user_id not in names:
-            names[user_id] = _blind_label(len(names) + 1)
+            names[user_id] = blind_label(len(names) + 1)
 
     # the review screen's lanes, in its order
     for annotation in submitted_annotations(Q(clip=clip)):

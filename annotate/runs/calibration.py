@@ -16,6 +16,7 @@ when the decisions changed (their hash)."""
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from annotate.core.models import Project
@@ -205,3 +206,15 @@ def run_reliability(*, run: ModelRun) -> tuple[list[KindCalibration], bool]:
         )
     refit |= bool(rows.keys() - {entry.kind for entry in decisions})
     return shown, refit
+
+
+def run_calibrators(*, run_id: int, project_id: int) -> dict[str, Calibrator]:
+    """Cue kind -> the stored Calibrator of the proposer version that made run ``run_id``, in
+    one query (the run's proposer and version are read inside it)."""
+    run = ModelRun.objects.filter(pk=run_id)
+    rows = ProposerCalibration.objects.filter(
+        project_id=project_id,
+        proposer=Subquery(run.values("proposer")[:1]),
+        version=Subquery(run.values("version")[:1]),
+    )
+    return {row.kind: calibrator_from_row(row) for row in rows}

@@ -280,6 +280,17 @@ def _propose_one(proposer, clip: ClipInput):
         return error
 
 
+def _subtitle_notes(clip: Clip) -> list[str]:
+    """What the proposer could not have had: a subtitle still being read from the picture when
+    it ran (a subtitle that was read is its subtitle, as a file's would be)."""
+    if clip.subtitle_reading:
+        return [
+            f"The subtitle of {clip.name} was still being read from the picture when this "
+            "proposal was made, so the proposer had none; re-run the clip once it is read."
+        ]
+    return []
+
+
 def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
     with transaction.atomic():
         locked = (
@@ -314,7 +325,7 @@ def _proposal_store(proposal: Proposal, result, *, claim: str) -> None:
         locked.model_version = result.version[:200]
         locked.description = result.description
         locked.emotions = [{"label": label, "score": score} for label, score in result.emotions]
-        locked.notes = list(result.notes)
+        locked.notes = [*_subtitle_notes(proposal.clip), *result.notes]
         locked.timings = dict(result.timings)
         locked.features = dict(getattr(result, "features", None) or {})
         locked.uncertainty = emotion_uncertainty(result.emotions)

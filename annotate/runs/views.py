@@ -135,13 +135,14 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     )
 
 
-CHART = {"size": 200, "left": 42, "top": 14, "bottom": 38, "right": 12}
+CHART = {"size": 200, "left": 52, "top": 14, "bottom": 38, "right": 12}
 
 
 def _reliability_chart(entry: KindCalibration) -> dict:
     """A reliability diagram as SVG geometry: per confidence bin, a bar of the share kept
-    (its width the bin's), the diagonal of perfect calibration, and the calibrated
-    confidence as a line when there is one."""
+    (its width the bin's) and a dot at its mean claimed confidence (seen even where nothing
+    was kept), the diagonal of perfect calibration, and the calibrated confidence as a line
+    when there is one."""
     size, left, top = CHART["size"], CHART["left"], CHART["top"]
 
     def x(value: float) -> float:
@@ -166,7 +167,8 @@ def _reliability_chart(entry: KindCalibration) -> dict:
                 "hi": b["hi"],
                 "share": share,
                 "confidence": b["confidence"],
-                "dot_x": x(b["confidence"]),
+                "dot_x": x(b["confidence"]),  # the bin's mean claimed confidence
+                "dot_y": y(share),
             }
         )
     curve = ""

@@ -184,7 +184,11 @@ def export_zip(
     Args:
         items: gold items, each {"name", "group_key", "duration_ms", "media", "labels",
             "primary_label", "description", "cues": {modality: [{"text", "start_ms",
-            "end_ms", "kind"}]}}; their order does not matter. Items in no split are left out.
+            "end_ms", "kind"}]}, "subtitle": {"source", "corrected", "text", "chinese",
+            "segments": [{"start_ms", "end_ms", "text", "confidence"}]} or null}; their
+            order does not matter. Items in no split are left out. A subtitle's source is
+            file, manifest, ocr (read from the picture, with each segment's confidence),
+            manual or none; null means not recorded.
         splits: {split name: [clip names]}; split names ``[a-z0-9_-]+``, each non-empty;
             written in this order in splits.json and the datasheet, clips sorted by name.
         datasheet: {"project", "version", "frozen_at", "licence", "provenance",

@@ -23,7 +23,17 @@ SPLIT_NAME = re.compile(r"[a-z0-9_-]+")
 CLIP_NAME = re.compile(r"[^./\\\x00-\x1f][^/\\\x00-\x1f]*")
 EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # the earliest time a zip entry can carry
 # keys the export computes into the datasheet; a caller's datasheet may not set them
-COMPUTED_KEYS = ("counts", "label_distribution", "files", "formats", "media", "judgements")
+COMPUTED_KEYS = (
+    "counts",
+    "label_distribution",
+    "files",
+    "formats",
+    "media",
+    "subtitles",
+    "judgements",
+)
+# Where a clip's subtitle came from (as the app's Clip.subtitle_source, "none" for no subtitle).
+SUBTITLE_SOURCES = ("file", "manifest", "ocr", "manual", "none")
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,32 @@ class ExportCue:
 
 
 @dataclass(frozen=True)
+class ExportSubtitleSegment:
+    start_ms: int
+    end_ms: int
+    text: str
+    confidence: float | None  # the reading's, for a segment read from the picture
+
+
+@dataclass(frozen=True)
+class ExportSubtitle:
+    """The clip's subtitle as the gold set version froze it: where it came from ("ocr": read
+    from the picture), whether a manager corrected it, its text (and a chinese text kept beside
+    an english one) and its timed segments."""
+
+    source: str
+    corrected: bool
+    text: str
+    chinese: str
+    segments: tuple[ExportSubtitleSegment, ...]
+    reader: Mapping[str, Any] | None = None  # what read it from the picture (engine, models...)
+
+    @property
+    def from_picture(self) -> bool:
+        return self.source == "ocr"
+
+
+@dataclass(frozen=True)
 class ExportClip:
     name: str
     group_key: str
@@ -49,6 +85,8 @@ class ExportClip:
     primary_label: str
     description: str
     cues: dict[str, tuple[ExportCue, ...]]  # every modality present, in MODALITIES order
+    # None: not recorded (a version frozen before subtitles were kept with it)
+    subtitle: ExportSubtitle | None = None
 
     def all_cues(self) -> list[ExportCue]:
         return [cue for modality in MODALITIES for cue in self.cues[modality]]
@@ -110,6 +148,77 @@ def _cue(value: Any, modality: str, where: str) -> ExportCue:
     return ExportCue(modality, text, kind, start, end)
 
 
+def _subtitle_segment(value: Any, where: str) -> ExportSubtitleSegment:
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            f"{where} must be an object with start_ms, end_ms, text, confidence, "
+            f"got {_type_name(value)}"
+        )
+    unknown = set(value) - {"start_ms", "end_ms", "text", "confidence"}
+    if unknown:
+        raise ValueError(f"{where} has unknown field(s) {sorted(unknown)}")
+    start, end = value.get("start_ms"), value.get("end_ms")
+    for field, ms in (("start_ms", start), ("end_ms", end)):
+        if not _is_int(ms) or ms < 0:
+            raise ValueError(f"{where}.{field} must be a whole number of ms >= 0, got {ms!r}")
+    if end < start:
+        raise ValueError(f"{where}: end_ms {end} is before start_ms {start}")
+    text = value.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{where}.text must be a non-empty string, got {text!r}")
+    confidence = value.get("confidence")
+    if confidence is not None and (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not 0 <= confidence <= 1
+    ):
+        raise ValueError(
+            f"{where}.confidence must be a number from 0 to 1 or null, got {confidence!r}"
+        )
+    return ExportSubtitleSegment(
+        start, end, text, None if confidence is None else float(confidence)
+    )
+
+
+def _subtitle(value: Any, where: str) -> ExportSubtitle | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where} must be an object or null, got {_type_name(value)}")
+    unknown = set(value) - {"source", "corrected", "text", "chinese", "segments", "reader"}
+    if unknown:
+        raise ValueError(f"{where} has unknown field(s) {sorted(unknown)}")
+    source = value.get("source") or "none"
+    if source not in SUBTITLE_SOURCES:
+        raise ValueError(
+            f"{where}.source must be one of {', '.join(SUBTITLE_SOURCES)}, got {source!r}"
+        )
+    corrected = value.get("corrected", False)
+    if not isinstance(corrected, bool):
+        raise ValueError(f"{where}.corrected must be true or false, got {corrected!r}")
+    segments = value.get("segments") or []
+    if not isinstance(segments, Sequence) or isinstance(segments, str):
+        raise ValueError(f"{where}.segments must be a list, got {_type_name(segments)}")
+    reader = value.get("reader")
+    if reader is not None:
+        if not isinstance(reader, Mapping):
+            raise ValueError(f"{where}.reader must be an object or null, got {_type_name(reader)}")
+        try:
+            json.dumps(reader, allow_nan=False, sort_keys=True)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}.reader cannot be written as JSON: {error}") from None
+    return ExportSubtitle(
+        source=source,
+        corrected=corrected,
+        text=_text(value.get("text"), f"{where}.text"),
+        chinese=_text(value.get("chinese"), f"{where}.chinese"),
+        segments=tuple(
+            _subtitle_segment(v, f"{where}.segments[{i}]") for i, v in enumerate(segments)
+        ),
+        reader=dict(reader) if reader else None,
+    )
+
+
 def check_item(item: Any, index: int) -> ExportClip:
     """One gold item as an :class:`ExportClip`, or a ValueError naming the item and field."""
     if not isinstance(item, Mapping):
@@ -160,6 +269,7 @@ def check_item(item: Any, index: int) -> ExportClip:
         primary_label=_text(item.get("primary_label"), f"{where}: primary_label"),
         description=_text(item.get("description"), f"{where}: description"),
         cues=cues,
+        subtitle=_subtitle(item.get("subtitle"), f"{where}: subtitle"),
     )
 
 

@@ -2,7 +2,8 @@
 
 ``datasheet.json`` carries the caller's fields (project, version, frozen_at, licence,
 provenance, agreement, note, ...) and the computed ``counts``, ``label_distribution``,
-``media`` (how many videos the zip holds) and ``formats``; ``datasheet.md`` says the same
+``media`` (how many videos the zip holds), ``subtitles`` (where each clip's subtitle came
+from; which were read from the picture) and ``formats``; ``datasheet.md`` says the same
 for people, with how to attach the videos it lacks. An empty licence reads
 "not stated", never blank.
 """
@@ -36,16 +37,22 @@ FORMAT_FILES = {
     ),
     "jsonl": (
         "<split>/clips.jsonl",
-        'one JSON object per clip with timed cues, for datasets.load_dataset("json", ...)',
+        "one JSON object per clip with timed cues and its subtitle (source, segments, the "
+        "reading's confidence of a subtitle read from the picture), for "
+        'datasets.load_dataset("json", ...)',
     ),
     "webvtt": (
         "<split>/vtt/<name>.vtt",
-        'WebVTT of the timed cues, "[modality] text"; untimed cues in a NOTE',
+        'WebVTT of the timed cues, "[modality] text", and the subtitle, "[subtitle] text" '
+        "(a NOTE says its source; read from the picture, each cue's identifier gives the "
+        "reading's confidence); untimed cues in a NOTE",
     ),
     "elan": (
         "<split>/elan/<name>.eaf",
         "ELAN, one tier per modality (untimed cues on "
-        '"<modality> (untimed)"); media linked relative to the export root',
+        '"<modality> (untimed)") and a "subtitle" tier whose ANNOTATOR says its source (read '
+        'from the picture: a "subtitle confidence" tier beside it); media linked relative to '
+        "the export root",
     ),
     "datasheet": ("datasheet.md, datasheet.json", "this datasheet"),
 }
@@ -74,6 +81,38 @@ def _split_counts(clips: list[ExportClip]) -> dict:
     }
 
 
+SUBTITLE_SOURCE_WORDS = {
+    "ocr": "read from the picture (OCR of the burned-in text)",
+    "file": "from a subtitle file",
+    "manifest": "from the import manifest",
+    "manual": "typed by a manager",
+    "none": "no subtitle",
+}
+
+
+def _subtitles(clips: list[ExportClip]) -> dict:
+    """Where the clips' subtitles came from: counts by source, and the clips whose subtitle was
+    read from the picture (and which of those a manager corrected), by name."""
+    recorded = [clip for clip in clips if clip.subtitle is not None]
+    sources = Counter(clip.subtitle.source for clip in recorded)
+    from_picture = sorted(clip.name for clip in recorded if clip.subtitle.from_picture)
+    readers = {
+        json.dumps(clip.subtitle.reader, sort_keys=True): clip.subtitle.reader
+        for clip in recorded
+        if clip.subtitle.reader
+    }
+    return {
+        "sources": dict(sorted(sources.items())),
+        # what read them (engine, models, rate, thresholds): each distinct one once
+        "readers": [readers[key] for key in sorted(readers)],
+        "not_recorded": len(clips) - len(recorded),
+        "read_from_picture": from_picture,
+        "read_from_picture_corrected": sorted(
+            clip.name for clip in recorded if clip.subtitle.from_picture and clip.subtitle.corrected
+        ),
+    }
+
+
 def datasheet_data(
     fields: Mapping[str, Any],
     by_split: Mapping[str, list[ExportClip]],
@@ -99,6 +138,7 @@ def datasheet_data(
         "label_distribution": distribution,
         # clips whose video the zip holds at their media path (clips.jsonl's "media")
         "media": {"included": media_included},
+        "subtitles": _subtitles(everything),
         # the judged cue pairs' counts; {"recorded": False} for a version frozen without them
         "judgements": dict(judgements) if judgements is not None else {"recorded": False},
         "formats": {
@@ -146,10 +186,54 @@ def _media_lines(data: Mapping) -> list[str]:
     return [
         f"{where} {included} of the {with_media} videos are in the export. To open the ELAN "
         "files with their video, put each clip's video (its proxy, the video the app plays) "
-        "at its path before opening them, or export again with the media included "
-        "(`manage.py export_goldset ... --with-media`). In ELAN, Edit > Linked Files... also "
+        "at its path before opening them, or export again with the media included (tick "
+        '"with media" on the export page, or `manage.py export_goldset ... --with-media`). In '
+        "ELAN, Edit > Linked Files... also "
         "points a single file at a video kept elsewhere."
     ]
+
+
+def _subtitle_lines(data: Mapping) -> list[str]:
+    subtitles = data["subtitles"]
+    total = data["counts"]["total"]["clips"]
+    lines = [
+        f"- {count} clip(s): {SUBTITLE_SOURCE_WORDS.get(source, _cell(source))}"
+        for source, count in subtitles["sources"].items()
+    ]
+    if subtitles["not_recorded"]:
+        lines.append(
+            f"- {subtitles['not_recorded']} clip(s): not recorded (this version was frozen "
+            "before subtitles were kept with a version)"
+        )
+    if not lines:
+        return ["No clip."]
+    picture = subtitles["read_from_picture"]
+    if picture:
+        corrected = subtitles["read_from_picture_corrected"]
+        lines += [
+            "",
+            f"The subtitles of {len(picture)} of the {total} clips were read from the picture "
+            "(OCR of the text burned into the video), not given as text: "
+            + ", ".join(f"`{_cell(name)}`" for name in picture)
+            + ". "
+            + (
+                f"A manager corrected {len(corrected)} of them: "
+                + ", ".join(f"`{_cell(name)}`" for name in corrected)
+                + ". "
+                if corrected
+                else "None was corrected by hand. "
+            )
+            + "Each segment's reading confidence (0 to 1; none where a manager changed its "
+            'words) is in `clips.jsonl` ("subtitle"), in the identifiers of the WebVTT subtitle '
+            'cues and on the ELAN tier "subtitle confidence".',
+        ]
+        for reader in subtitles["readers"]:
+            lines.append(
+                "Read by "
+                + ", ".join(f"{_cell(key)} {_cell(reader[key])}" for key in sorted(reader))
+                + "."
+            )
+    return lines
 
 
 def _judgement_lines(summary: Mapping) -> list[str]:
@@ -269,6 +353,7 @@ def datasheet_md(data: Mapping) -> bytes:
             "label_distribution",
             "formats",
             "media",
+            "subtitles",
             "judgements",
         }
     }
@@ -285,6 +370,10 @@ def datasheet_md(data: Mapping) -> bytes:
         "## Media",
         "",
         *_media_lines(data),
+        "",
+        "## Subtitles",
+        "",
+        *_subtitle_lines(data),
         "",
         "## Spreadsheet-safe CSV cells",
         "",

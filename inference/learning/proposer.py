@@ -13,7 +13,7 @@ On each clip it runs the signal proposer, then
 3. writes the paragraph again from the kept cues, as the signal proposer does.
 
 Its version is the signal proposer's plus "+learned" and, per proposal, the artefact's sha256
-(Proposal.version "signals-1.1+learned+<12 hex>"). No Django here.
+(Proposal.version "signals-1.2+learned+<12 hex>"). No Django here.
 
 Example:
     >>> proposer = LearnedSignalProposer(artefact="learned.json")  # doctest: +SKIP

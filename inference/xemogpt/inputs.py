@@ -173,7 +173,13 @@ def sample_from_clip(
                 audio = None
             elif clip.duration_ms > audio_seconds * 1000:
                 notes.append(f"XEmoGPT heard the first {audio_seconds:g} s of the audio only.")
-    subtitle = clip.subtitle_text.strip() if use_subtitle else ""
+    subtitle = ""
+    if use_subtitle:
+        # the text, or the timed segments alone (a subtitle read from the picture, or one a
+        # caller gave only as segments): the prompt gets the subtitle whatever its source
+        subtitle = clip.subtitle_text.strip() or " ".join(
+            " ".join(seg.text.split()) for seg in clip.subtitle_segments if seg.text.strip()
+        )
     if frames is None and audio is None and not subtitle:
         raise ProposalError(
             f"{clip.name}: nothing to give XEmoGPT (no frames, no audio, no subtitle)"

@@ -23,6 +23,8 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="embedded-insecure-dev-key-cha
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A form the CSRF check refuses gets the site's 403 page saying why (not Django's bare page).
+CSRF_FAILURE_VIEW = "studio.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -164,6 +166,10 @@ EMOCUE_MAX_CLIP_DURATION_MS = env.int("EMOCUE_MAX_CLIP_DURATION_MS", default=10 
 EMOCUE_FRAMES_PER_CLIP = 16  # XEmoGPT samples 16 frames uniformly over the clip
 EMOCUE_PROXY_MAX_HEIGHT = env.int("EMOCUE_PROXY_MAX_HEIGHT", default=720)  # when transcoding
 EMOCUE_PROXY_REMUX_MAX_HEIGHT = env.int("EMOCUE_PROXY_REMUX_MAX_HEIGHT", default=1080)
+# A clip with no subtitle file and no manifest text has its subtitle read from the picture
+# (OCR of burned-in text, inference.ocr) by a cpu task after its ingestion. Off: never on its
+# own; a manager can still ask for it on the clip page.
+EMOCUE_SUBTITLE_OCR = env.bool("EMOCUE_SUBTITLE_OCR", default=True)
 
 # --- limits on what a user can send (docs/security.md) ---------------------------------------
 # Each is refused with a 4xx that names the setting and its value, before anything is stored.
@@ -190,8 +196,14 @@ EMOCUE_PROPOSER_QUEUES = {"signals": "cpu", "signals+learned": "cpu", "xemogpt":
 # Keyword options each proposer is built with (model paths for XEmoGPT live here).
 # XEmoGPT's weights (local paths, never downloaded) come from EMOCUE_XEMOGPT_LLM_PATH,
 # _CLIP_PATH, _HUBERT_PATH and _CHECKPOINT_PATH, which the proposer reads itself.
+# A Chinese emotion lexicon file the lab holds a licence for (DUTIR's affective lexicon ontology
+# as distributed, .xlsx or .csv), readable by the cpu workers; empty: the built-in lexicon.
+# docs/signal-proposer.md says why DUTIR is not built in.
+EMOCUE_CHINESE_LEXICON = env.str("EMOCUE_CHINESE_LEXICON", default="")
 EMOCUE_PROPOSER_OPTIONS: dict[str, dict] = {
-    "signals": {},
+    "signals": (
+        {"text": {"chinese_lexicon": EMOCUE_CHINESE_LEXICON}} if EMOCUE_CHINESE_LEXICON else {}
+    ),
     "xemogpt": {
         key: value
         for key, value in {

@@ -61,10 +61,11 @@ class Row:
     query: dict = field(default_factory=dict)  # for DELETE: the version it read
     cross: tuple = ()  # kwargs to swap for another project's object in the cross-project check
     api: bool = False
+    label: str = ""  # tells apart rows of one route and method
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.route}"
+        return f"{self.method} {self.route}" + (f" ({self.label})" if self.label else "")
 
 
 def page(route, method, allow, **kwargs):
@@ -89,6 +90,17 @@ ROWS = [
     page("clip-upload", "POST", MANAGERS, kwargs=P),
     page("clip-detail", "GET", MEMBERS, kwargs=CLIP),
     page("clip-subtitles", "GET", MEMBERS, kwargs=CLIP),
+    page("clip-subtitle", "GET", MEMBERS, kwargs=CLIP),
+    page("clip-subtitle-lane", "GET", MEMBERS, kwargs=CLIP),
+    page(
+        "clip-subtitle-correct",
+        "POST",
+        MANAGERS,
+        kwargs=CLIP,
+        data={"version": "0", "mode": "text", "whole_text": "Hello."},
+    ),
+    page("clip-subtitle-replace", "POST", MANAGERS, kwargs=CLIP),
+    page("clip-subtitle-read", "POST", MANAGERS, kwargs=CLIP),
     page("clip-retry", "POST", MANAGERS, kwargs=CLIP),
     page("clip-delete", "POST", MANAGERS, kwargs=CLIP),
     page("clip-history", "GET", STAFF, kwargs=CLIP),
@@ -106,9 +118,23 @@ ROWS = [
     page("score-list", "GET", STAFF, kwargs=P),
     page("score-rows", "GET", STAFF, kwargs=P),
     page("score-create", "POST", STAFF, kwargs=P),
-    # The annotator's timeline: only the owner of the annotation
+    # The annotator's timeline: only the owner of the annotation. Reviewers and managers without
+    # one are sent on to the clip's read-only timeline (its proposals and the submitted work),
+    # which the annotators of a blind project (the matrix's) do not reach.
     page("annotate-next", "POST", MEMBERS, kwargs=P),
-    page("timeline", "GET", OWNER, kwargs=OWN),
+    page("timeline", "GET", OWNER | STAFF, kwargs=OWN),
+    page("timeline", "GET", STAFF, kwargs=CLIP, label="a clip the annotator does not hold"),
+    page("timeline-view", "GET", STAFF, kwargs=CLIP),
+    page("timeline-view", "GET", STAFF, kwargs=CLIP, query={"run": "@run"}, label="?run="),
+    page(
+        "timeline-view",
+        "GET",
+        STAFF,
+        kwargs=CLIP,
+        query={"annotation": "@review_annotation"},
+        label="?annotation=",
+    ),
+    page("timeline-view", "GET", STAFF, kwargs=OWN, label="the annotator's own clip"),
     page("timeline-workspace", "GET", OWNER, kwargs=OWN),
     page(
         "timeline-cue-new",
@@ -230,6 +256,10 @@ ROWS = [
     api("api-run-import", "POST", MANAGERS, kwargs=P),
     api("api-clip-detail", "DELETE", MANAGERS, kwargs=CLIP),
     api("api-clip-retry", "POST", MANAGERS, kwargs=CLIP),
+    api("api-clip-subtitle", "GET", MEMBERS, kwargs=CLIP),
+    api("api-clip-subtitle", "PUT", MANAGERS, kwargs=CLIP, data={"version": 0, "text": "Hello."}),
+    api("api-clip-subtitle-file", "POST", MANAGERS, kwargs=CLIP),
+    api("api-clip-subtitle-read", "POST", MANAGERS, kwargs=CLIP),
     api("api-clip-history", "GET", STAFF, kwargs=CLIP),
     api("api-assignment-list", "GET", MANAGERS, kwargs=P),
     api(

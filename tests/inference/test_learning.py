@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import numpy as np
 import pytest
@@ -22,8 +23,9 @@ from inference.learning import (
     training_set,
 )
 from inference.proposers import Proposal, ProposalError, ProposedCue
+from inference.proposers.signals import SIGNALS_VERSION
 
-BASE = {"proposer": "signals", "version": "signals-1.1"}
+BASE = {"proposer": "signals", "version": SIGNALS_VERSION}
 SMILE = "The corners of the mouth turn up (clear smile)."
 LOUD = "The voice is loud."
 POSITIVE = "The words are positive."
@@ -99,7 +101,7 @@ def trained(n: int = 40, seed: int = 0) -> LearnedModel:
     return fit(training=data, seed=seed, base=BASE, trained_on={"gold_version": 1, "seed": seed})
 
 
-def proposal_of(obs: ClipObservation, version: str = "signals-1.1") -> Proposal:
+def proposal_of(obs: ClipObservation, version: str = SIGNALS_VERSION) -> Proposal:
     return Proposal(
         proposer="signals",
         version=version,
@@ -182,7 +184,7 @@ def test_applying_the_model_filters_cues_and_states_the_learned_emotion():
     sad, _ = observation("x", valence=-0.7, arousal=0.2)
     out = apply_learned(proposal_of(sad), model, duration_ms=4000)
     assert out.proposer == "signals+learned"
-    assert out.version == f"signals-1.1+learned+{model.sha256[:12]}"
+    assert out.version == f"{SIGNALS_VERSION}+learned+{model.sha256[:12]}"
     texts = [c.text for c in out.cues]
     assert POSITIVE not in texts and LOUD in texts
     assert SMILE in texts  # the only visual cue: kept, as an empty modality would score 0
@@ -204,8 +206,12 @@ def test_applying_the_model_filters_cues_and_states_the_learned_emotion():
 def test_a_model_refuses_the_output_of_another_base_version():
     model = trained()
     obs, _ = observation("x", 0.5, 0.5)
-    with pytest.raises(ProposalError, match=r"trained on signals signals-1\.1 proposals"):
-        apply_learned(proposal_of(obs, version="signals-1.1+abcd1234"), model, duration_ms=4000)
+    with pytest.raises(
+        ProposalError, match=f"trained on signals {re.escape(SIGNALS_VERSION)} proposals"
+    ):
+        apply_learned(
+            proposal_of(obs, version=f"{SIGNALS_VERSION}+abcd1234"), model, duration_ms=4000
+        )
 
 
 def test_the_learned_proposer_needs_a_readable_artefact(tmp_path):
@@ -216,7 +222,7 @@ def test_the_learned_proposer_needs_a_readable_artefact(tmp_path):
     path = tmp_path / "model.json"
     path.write_bytes(trained().to_bytes())
     proposer = LearnedSignalProposer(artefact=path)
-    assert proposer.version == "signals-1.1+learned" and proposer.needs_artefact
+    assert proposer.version == f"{SIGNALS_VERSION}+learned" and proposer.needs_artefact
 
 
 def test_paired_difference_pairs_the_clips_and_its_interval_holds_the_difference():

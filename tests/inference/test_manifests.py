@@ -3,14 +3,22 @@ import pytest
 from inference.manifests import ManifestError, manifest_parse
 
 
-def test_mer_subtitle_manifest():
+def test_mer_subtitle_manifest_keeps_the_chinese_text_beside_the_english_one():
     rows = manifest_parse("name,chinese,english\nsample_00000007,你好,Hello.\n")
     assert rows[0].name == "sample_00000007" and rows[0].subtitle == "Hello."
-    assert rows[0].extra == {"chinese": "你好"} and rows[0].line == 2
+    assert rows[0].subtitle_chinese == "你好" and rows[0].line == 2
+    assert rows[0].extra == {}  # no longer hidden among the other columns
 
 
 def test_chinese_only_manifest_uses_chinese_text():
-    assert manifest_parse("name,chinese\ns1,你好\n")[0].subtitle == "你好"
+    row = manifest_parse("name,chinese\ns1,你好\n")[0]
+    assert row.subtitle == "你好" and row.subtitle_chinese == ""  # not twice
+
+
+def test_chinese_column_is_the_subtitle_when_the_english_cell_is_empty():
+    rows = manifest_parse("name,chinese,english\ns1,你好,\ns2,,Hi.\n")
+    assert (rows[0].subtitle, rows[0].subtitle_chinese) == ("你好", "")
+    assert (rows[1].subtitle, rows[1].subtitle_chinese) == ("Hi.", "")
 
 
 def test_emer_v1_manifest():

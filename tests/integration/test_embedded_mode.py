@@ -186,6 +186,15 @@ def test_embedded_defaults_ingest_an_upload_with_the_worker_runstudio_started(
         time.sleep(0.2)
     assert detail["status"] == "ready", (detail, log.read_text()[-3000:])
     assert detail["proxy_mode"] == "transcode" and len(detail["frames"]) == 16
+    # It came with no subtitle: the embedded worker reads one from the picture after ingestion
+    # (there is none to find in this picture), on SQLite as on PostgreSQL.
+    while time.monotonic() < deadline + 60:
+        subtitle = json.load(opener.open(base + "/api/projects/embedded/clips/hello/subtitle/"))
+        if subtitle["reading"]["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert subtitle["reading"]["status"] == "done", (subtitle, log.read_text()[-3000:])
+    assert subtitle["source"] == "ocr" and subtitle["segments"] == []
     text = log.read_text()
     assert "sqla+sqlite" in text and "succeeded" in text  # the embedded worker did it
     assert (tmp_path / "var" / "db.sqlite3").exists() and (

@@ -14,6 +14,7 @@ from annotate.clips.services import clip_create
 from annotate.learning import services as learning_services
 from annotate.learning.models import LearnedProposer
 from annotate.runs.models import ModelRun, Proposal
+from inference.proposers.signals import SIGNALS_VERSION
 from tests import mediafiles
 from tests.annotate.learning import world
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
@@ -93,7 +94,7 @@ def test_a_worker_trains_to_the_same_bytes_and_the_learned_proposer_runs_on_medi
     )
     proposal = learned_run.proposals.get()
     assert proposal.status == Proposal.Status.DONE, f"{proposal.error}\n{log.read_text()[-3000:]}"
-    assert proposal.model_version == f"signals-1.1+learned+{first.artefact_sha256[:12]}"
+    assert proposal.model_version == f"{SIGNALS_VERSION}+learned+{first.artefact_sha256[:12]}"
     assert proposal.features["visual.face_fraction"] is not None  # the signal proposer ran
     assert proposal.emotions and proposal.emotions[0]["label"] in first.report["classes"]
     emotional = list(proposal.cues.filter(modality="emotional"))

@@ -174,3 +174,51 @@ def test_the_favicon_is_linked_and_answers_at_favicon_ico(client, db):
     icon = client.get(response["Location"])
     assert icon.status_code == 200
     assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+def test_a_csrf_failure_is_a_page_in_the_site_layout_that_says_what_to_do(member):
+    """Django's CSRF_FAILURE_VIEW: the studio's 403 page, saying why the form was refused and
+    how to send it again, instead of Django's bare "CSRF verification failed" page."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member.user)
+    form_page = f"http://testserver/p/{member.project.slug}/"
+    client.get(form_page)  # the page sets the CSRF cookie; the POST below leaves the token out
+    response = client.post(
+        f"/p/{member.project.slug}/runs/start/",
+        {"proposer": "signals"},
+        headers={"Referer": form_page},
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "<h1>This form could not be sent</h1>" in body and 'class="topbar"' in body
+    assert member.user.username in body  # signed in: the top bar says who
+    assert "security token (CSRF) did not match" in body and "Nothing was saved" in body
+    assert f'href="{form_page}" data-back' in body and '<a href="/">Your projects</a>' in body
+    assert "CSRF verification failed" not in body and "Help" not in body  # not Django's page
+
+    # A browser that sends no cookie is told to allow them; a form from another site, so.
+    cookieless = Client(enforce_csrf_checks=True).post(
+        "/login/", {"username": "x", "password": "y"}
+    )
+    assert cookieless.status_code == 403
+    assert "did not send this site&#x27;s security cookie (CSRF)" in cookieless.content.decode()
+    assert '<a href="/login/">Sign in</a>' in cookieless.content.decode()  # a POST: no ?next
+    foreign = client.post(
+        f"/p/{member.project.slug}/runs/start/", {}, headers={"Origin": "https://evil.test"}
+    )
+    assert foreign.status_code == 403
+    assert "sent from another address than this site" in foreign.content.decode()
+    assert "evil.test" not in foreign.content.decode()
+
+
+def test_a_csrf_failure_answers_htmx_with_text_and_json_clients_with_json(member):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member.user)
+    client.get(f"/p/{member.project.slug}/")
+    target = f"/p/{member.project.slug}/runs/start/"
+    htmx = client.post(target, {}, headers={"HX-Request": "true"})
+    assert htmx.status_code == 403 and htmx["Content-Type"].startswith("text/plain")
+    assert htmx.content.decode().startswith("This form's security token (CSRF) did not match")
+    as_json = client.post(target, {}, headers={"Accept": "application/json"})
+    assert as_json.status_code == 403
+    assert as_json.json()["code"] == "csrf_failed" and "CSRF" in as_json.json()["detail"]

@@ -2,6 +2,9 @@
 // (lanes.js), keyboard.
 // Cue changes are htmx requests rendered by the server; this file only drives the media,
 // the layout, the selection and the shortcuts, and keeps changes that could not be saved.
+// Not editable (a submitted annotation, or the clip's read-only timeline, data-read-only): the
+// keys that would change something do nothing; the read-only timeline has no form at all, and
+// its run picker shows the chosen run at once.
 (function () {
   "use strict";
   const PENDING_KEY = "emocue-pending-changes";
@@ -10,6 +13,8 @@
   let root, video, tracks, lanes, durationMs, fpsNum, fpsDen, base, editable, loginUrl, annotationId;
   let selectedId = null, markIn = null, markOut = null, dragging = null;
   let annotationDirty = false;
+  // Keys that make, decide or submit something: nothing to do where nothing can change.
+  const EDITING_KEYS = new Set(["n", "a", "r", "e", "Delete", "Enter", "[", "]"]);
 
   const $ = (sel, el) => (el || document).querySelector(sel);
   const $$ = (sel, el) => Array.from((el || document).querySelectorAll(sel));
@@ -54,6 +59,7 @@
     }
   }
   function updateMarks() {
+    if (!$("#mark-in")) return;  // the read-only timeline marks no ranges
     $("#mark-in").textContent = markIn === null ? "—" : (markIn / 1000).toFixed(3);
     $("#mark-out").textContent = markOut === null ? "—" : (markOut / 1000).toFixed(3);
     const range = $("#marked-range");
@@ -339,12 +345,14 @@
     if (typing(target) || $("#shortcuts").open) return;
     if (event.altKey || (event.metaKey && event.key.toLowerCase() !== "z")) return;
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
+      if (!editable) return;
       event.preventDefault();
       const undo = $("#undo-btn"); if (undo) undo.click();
       return;
     }
     if (event.ctrlKey) return;
     const key = event.key;
+    if (!editable && EDITING_KEYS.has(key.length === 1 ? key.toLowerCase() : key)) return;
     const handled = {
       " ": togglePlay,
       ArrowLeft: () => (event.shiftKey ? seekMs(nowMs() - 1000) : stepFrames(-1)),
@@ -363,6 +371,29 @@
     if (!handled) return;
     if (handled() === false) return;
     event.preventDefault();
+  }
+
+  // ---- the annotation form: labels and the description, autosaved (one's own annotation only) ----
+  function wireAnnotationForm(form) {
+    form.addEventListener("submit", (event) => event.preventDefault());
+    form.addEventListener("input", () => (annotationDirty = true));
+    form.addEventListener("change", () => (annotationDirty = true));
+    form.addEventListener("htmx:beforeRequest", () => (annotationDirty = false));
+    const labelNew = $("#label-new");
+    ["input", "change"].forEach((e) => labelNew.addEventListener(e, (event) => event.stopPropagation()));
+    labelNew.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); addLabel(labelNew.value); labelNew.value = ""; }
+    });
+    $("#label-chips").addEventListener("click", (event) => {
+      if (!event.target.classList.contains("remove-label")) return;
+      const chip = event.target.closest(".label-chip");
+      const wasPrimary = $("input[type=radio]", chip).checked;
+      chip.remove();
+      const first = $("#label-chips input[type=radio]");
+      if (wasPrimary && first) first.checked = true;
+      annotationDirty = true;
+      htmx.trigger(form, "save-now");
+    });
   }
 
   // ---- wiring --------------------------------------------------------------------------------------
@@ -421,26 +452,14 @@
       if (event.target.classList.contains("act-reject")) openInline(event.target.closest("li"), "inline-reject");
     });
 
+    // The read-only timeline's run picker shows the chosen run at once (Show does without script).
+    document.addEventListener("change", (event) => {
+      const picker = event.target.closest && event.target.closest("form.view-picker");
+      if (picker) picker.requestSubmit();
+    });
+
     const form = $("#annotation-form");
-    form.addEventListener("submit", (event) => event.preventDefault());
-    form.addEventListener("input", () => (annotationDirty = true));
-    form.addEventListener("change", () => (annotationDirty = true));
-    form.addEventListener("htmx:beforeRequest", () => (annotationDirty = false));
-    const labelNew = $("#label-new");
-    ["input", "change"].forEach((e) => labelNew.addEventListener(e, (event) => event.stopPropagation()));
-    labelNew.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") { event.preventDefault(); addLabel(labelNew.value); labelNew.value = ""; }
-    });
-    $("#label-chips").addEventListener("click", (event) => {
-      if (!event.target.classList.contains("remove-label")) return;
-      const chip = event.target.closest(".label-chip");
-      const wasPrimary = $("input[type=radio]", chip).checked;
-      chip.remove();
-      const first = $("#label-chips input[type=radio]");
-      if (wasPrimary && first) first.checked = true;
-      annotationDirty = true;
-      htmx.trigger(form, "save-now");
-    });
+    if (form) wireAnnotationForm(form);
 
     const newForm = $("#new-cue-form");
     if (newForm) {

@@ -1,8 +1,9 @@
 """The offline signal proposer: face landmarks, acoustics and subtitle words -> cues.
 
 No model weights: mediapipe's bundled face mesh (visual.py), opensmile eGeMAPSv02 and
-praat-parselmouth (auditory.py), VADER and the NRC emotion lexicon (text.py), and
-documented rules (fusion.py). Every threshold lives in thresholds.py.
+praat-parselmouth (auditory.py), VADER and the NRC emotion lexicon for English subtitles and
+jieba with a Chinese emotion lexicon for Chinese ones (text.py), and documented rules
+(fusion.py). Every threshold lives in thresholds.py.
 
 Example:
     >>> from inference.proposers import get_proposer
@@ -21,6 +22,7 @@ from typing import Any
 
 from inference.proposers.base import ClipInput, Proposal, ProposalError, ProposedCue
 
+from .chinese import LexiconError, load_chinese_lexicon
 from .common import ModalityResult
 from .text import NRC_EMOTIONS as NRC_CATEGORIES
 from .thresholds import (
@@ -36,8 +38,9 @@ from .thresholds import (
 
 __all__ = ["FEATURES", "SIGNALS_VERSION", "SignalProposer"]
 
-# Bump whenever proposals could change (code or thresholds). 1.1: proposals carry `features`.
-SIGNALS_VERSION = "signals-1.1"
+# Bump whenever proposals could change (code or thresholds). 1.1: Chinese subtitles read;
+# 1.2: proposals carry `features`.
+SIGNALS_VERSION = "signals-1.2"
 
 # The clip-level measurements every proposal carries as `features` ("<stage>.<name>"), the
 # same names on every clip (None where a stage failed or could not observe): the summaries of
@@ -116,10 +119,11 @@ class SignalProposer:
             or an instance of it. Overrides change ``version`` (a hash is appended), so
             stored proposals say which configuration produced them.
     Raises:
-        ValueError: an unknown option or threshold name.
+        ValueError: an unknown option or threshold name, or a Chinese lexicon file
+            (``text={"chinese_lexicon": path}``) that cannot be used.
     Example:
         >>> SignalProposer(auditory={"long_pause_s": 1.0}).version  # doctest: +SKIP
-        'signals-1.1+3f2a9c1e'
+        'signals-1.2+3f2a9c1e'
     """
 
     name = "signals"
@@ -150,6 +154,14 @@ class SignalProposer:
                 raise ValueError(f"{key} thresholds must be a dict or {cls.__name__}")
             if self.thresholds[key] != default:
                 changed[key] = dataclasses.asdict(self.thresholds[key])
+        lexicon_file = self.thresholds["text"].chinese_lexicon
+        if lexicon_file:
+            try:
+                lexicon = load_chinese_lexicon(lexicon_file)
+            except LexiconError as exc:
+                raise ValueError(str(exc)) from None
+            # the file's content, not only its path, says which words made the proposals
+            changed["chinese_lexicon_sha256"] = lexicon.sha256
         if changed:
             digest = hashlib.sha256(json.dumps(changed, sort_keys=True, default=str).encode())
             self.version = f"{SIGNALS_VERSION}+{digest.hexdigest()[:8]}"

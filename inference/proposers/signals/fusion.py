@@ -394,7 +394,9 @@ def _paragraph(
     derived = [c for c in tcues if c.kind == "subtitle" and not c.text.startswith('"')]
     if quotes:
         said = quotes[0] if len(quotes) == 1 else ", ".join(quotes[:-1]) + " and " + quotes[-1]
-        sentence = f"In the text, the person says {said}" + ("" if said[-2:-1] in ".!?" else ".")
+        # a quote that ends a sentence (English or Chinese punctuation) needs no full stop
+        ends = said[-2:-1] in (".", "!", "?", "。", "！", "？", "…")
+        sentence = f"In the text, the person says {said}" + ("" if ends else ".")
         parts.append(" ".join([sentence, *_sentences(derived)]))
     else:
         missing = [c for c in tcues if c.kind == "unobservable"]

@@ -1,21 +1,24 @@
-"""Subtitle cues: what is said, its polarity (VADER), emotion words (NRC emotion lexicon),
-questions, exclamations and negations.
+"""Subtitle cues: what is said, its polarity, emotion words, questions, exclamations and
+negations, for English and Chinese subtitles.
+
+English: VADER for polarity and the NRC emotion lexicon for emotion words (english.py).
+Chinese: jieba's segmentation, an emotion lexicon (EmoCue's built-in one, or a lab's DUTIR
+file), negation and degree adverbs, scored by VADER's rules (chinese.py); English words inside
+a Chinese subtitle are read with the English lexicons. Both give the same cues.
 
 The subtitle is an input the annotator can read, so every cue here is of kind "subtitle"
 (modality "auditory": EMER descriptions treat the words as part of the audio, and
 EmoCue-360's strict mode recognises such cues by kind and leaves them out of scoring).
 Cues are timed by the subtitle segment they come from, untimed (``None``) when the
-subtitle is plain text. English lexicons are applied only to English text: a subtitle in
-another language or script gets a note and one "unobservable" cue instead.
-
-No NLTK or TextBlob: tokens come from a regular expression, the NRC lexicon is read from
-the JSON file that ships inside the ``nrclex`` package.
+subtitle is plain text. A subtitle in another language or script gets a note and one
+"unobservable" cue instead.
 
 Summary keys (read by the fusion step):
-    has_subtitle, analysable (bools); language ("en", or a description such as "Han
-    script"); valence (VADER compound of the whole text, in [-1, 1]; None when not
-    analysable); emotion_counts ({NRC category: tokens}); emotion_words ({category:
-    [words]}); question, exclamation, negation (bools); n_tokens.
+    has_subtitle, analysable (bools); language ("en", "zh", or a description such as
+    "Hangul script"); lexicon (the word lists read); valence (the compound score of the
+    whole text, in [-1, 1]; None when not analysable); emotion_counts ({emotion: words});
+    emotion_words ({emotion: [words]}); question, exclamation, negation (bools); n_tokens;
+    traditional (a Chinese subtitle read after conversion to simplified characters).
 
 Example:
     >>> analyse_text(clip).summary["valence"]  # doctest: +SKIP
@@ -24,26 +27,25 @@ Example:
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 import time
 import unicodedata
 from collections import Counter
-from importlib import resources
+from dataclasses import dataclass
 from typing import Any
 
 from inference.proposers.base import ClipInput, ProposedCue
 
+from .chinese import analyse_chinese, load_chinese_lexicon
 from .common import ModalityResult
+from .english import NRC_EMOTIONS, is_negation, nrc_lookup, vader
 from .thresholds import TEXT, TextThresholds
 
 __all__ = ["analyse_text", "NRC_EMOTIONS"]
 
-# The eight NRC emotions (positive/negative sentiment are counted apart). Cues name only
-# the first six, basic emotions: NRC tags "trust" and "anticipation" on many everyday
-# words ("good", "ready", "table"), which would make noise as cues.
-NRC_EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
+# Cues name only the six basic emotions: NRC tags "trust" and "anticipation" on many
+# everyday words ("good", "ready", "table"), which would make noise as cues; DUTIR's "good"
+# (praise, respect) likewise.
 _CUE_EMOTIONS = ("joy", "sadness", "anger", "fear", "surprise", "disgust")
 _NEGATIVE_EMOTIONS = frozenset({"sadness", "anger", "fear", "disgust"})
 _EMOTION_NOUN = {
@@ -65,52 +67,7 @@ only or other our out over own same she should so some such than that the their 
 there these they this those through to too under until up very was we were what when where
 which while who whom why will with would you your yours yes oh ok okay well really""".split()
 )
-_EXTRA_NEGATIONS = frozenset(
-    {"no", "nobody", "noone", "not", "never", "neither", "none", "nothing", "nowhere"}
-)
-
-
-@functools.lru_cache(maxsize=1)
-def _nrc() -> dict[str, list[str]]:
-    with resources.files("nrclex.data").joinpath("nrc_en.json").open("r", encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-@functools.lru_cache(maxsize=1)
-def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
-
-
-@functools.lru_cache(maxsize=1)
-def _negations() -> frozenset[str]:
-    from vaderSentiment.vaderSentiment import NEGATE
-
-    return frozenset(NEGATE) | _EXTRA_NEGATIONS
-
-
-def _nrc_lookup(token: str) -> list[str]:
-    """NRC categories of a token, trying a few plain English suffixes (the lexicon lists
-    base forms: "waited" -> "wait", "promises" -> "promise")."""
-    lexicon = _nrc()
-    if token in lexicon:
-        return lexicon[token]
-    for suffix, repl in (
-        ("ies", "y"),
-        ("es", ""),
-        ("s", ""),
-        ("ed", ""),
-        ("ed", "e"),
-        ("ing", ""),
-        ("ing", "e"),
-        ("ly", ""),
-    ):
-        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
-            base = token[: -len(suffix)] + repl
-            if base in lexicon:
-                return lexicon[base]
-    return []
+_ENGLISH_LEXICONS = "VADER + NRC Emotion Lexicon"
 
 
 def _script_of(text: str) -> tuple[float, str]:
@@ -122,7 +79,7 @@ def _script_of(text: str) -> tuple[float, str]:
     latin = 0
     for ch in letters:
         name = unicodedata.name(ch, "")
-        if name.startswith("LATIN"):
+        if name.startswith(("LATIN", "FULLWIDTH LATIN")):
             latin += 1
         else:
             first = name.split(" ")[0] if name else "unknown"
@@ -131,11 +88,29 @@ def _script_of(text: str) -> tuple[float, str]:
     return latin / len(letters), other
 
 
+def _is_chinese(text: str, t: TextThresholds) -> bool:
+    """Han characters, at least as many as Latin words (a character carries about a word),
+    and next to no kana or Hangul (Japanese and Korean also write Han characters)."""
+    han = kana = 0
+    for ch in text:
+        name = unicodedata.name(ch, "") if ch.isalpha() else ""
+        if name.startswith("CJK"):
+            han += 1
+        elif name.startswith(("HIRAGANA", "KATAKANA", "HANGUL")):
+            kana += 1
+    latin_words = len(_TOKEN.findall(unicodedata.normalize("NFKC", text)))
+    return (
+        han > 0
+        and han >= t.min_han_per_latin_word * latin_words
+        and kana <= t.max_kana_hangul_fraction * (han + kana)
+    )
+
+
 def _english_share(tokens: list[str]) -> float:
     if not tokens:
         return 0.0
-    vader = _vader().lexicon
-    known = sum(1 for tok in tokens if tok in _STOPWORDS or tok in vader or _nrc_lookup(tok))
+    words = vader().lexicon
+    known = sum(1 for tok in tokens if tok in _STOPWORDS or tok in words or nrc_lookup(tok))
     return known / len(tokens)
 
 
@@ -143,16 +118,17 @@ def _analyse_span(text: str) -> dict[str, Any]:
     tokens = [tok.lower().replace("\u2019", "'") for tok in _TOKEN.findall(text)]
     emotion_words: dict[str, list[str]] = {}
     for tok in tokens:
-        for category in _nrc_lookup(tok):
+        for category in nrc_lookup(tok):
             words = emotion_words.setdefault(category, [])
             if tok not in words:
                 words.append(tok)
-    negations = [tok for tok in tokens if tok in _negations() or tok.endswith("n't")]
+    negations = [tok for tok in tokens if is_negation(tok)]
     return {
         "tokens": tokens,
-        "valence": round(_vader().polarity_scores(text)["compound"], 4),
+        "valence": round(vader().polarity_scores(text)["compound"], 4),
         "emotion_words": emotion_words,
         "question": "?" in text or "\uff1f" in text,
+        "question_marker": "?",
         "exclamation": "!" in text or "\uff01" in text,
         "negations": negations,
     }
@@ -163,11 +139,13 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
 
     Args:
         clip: the clip; reads ``subtitle_text`` and ``subtitle_segments``.
-        thresholds: polarity cut-offs and the English-detection shares.
+        thresholds: polarity cut-offs, the language-detection shares and the Chinese lexicon.
     Returns:
         A :class:`ModalityResult` whose cues are auditory cues of kind "subtitle" (or one
-        "unobservable" cue for a subtitle that is not English), with the summary described
-        in the module docstring.
+        "unobservable" cue for a subtitle in neither English nor Chinese), with the summary
+        described in the module docstring.
+    Raises:
+        LexiconError: the Chinese lexicon file set in the thresholds cannot be used.
     Example:
         >>> [c.text for c in analyse_text(clip).cues][:2]  # doctest: +SKIP
         ['"We actually won the grant!"', 'The words are positive.']
@@ -179,6 +157,7 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
         "has_subtitle": False,
         "analysable": False,
         "language": None,
+        "lexicon": None,
         "valence": None,
         "emotion_counts": {},
         "emotion_words": {},
@@ -186,6 +165,7 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
         "exclamation": False,
         "negation": False,
         "n_tokens": 0,
+        "traditional": False,
     }
     result.summary = summary
     text = " ".join((clip.subtitle_text or "").split())
@@ -196,47 +176,40 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
         return result
     summary["has_subtitle"] = True
 
-    latin, script = _script_of(text)
-    tokens = [tok.lower() for tok in _TOKEN.findall(text)]
-    english = _english_share(tokens) if latin >= t.min_latin_fraction else 0.0
-    if latin < t.min_latin_fraction or english < t.min_english_fraction:
-        what = (
-            f"not in English ({script} script)"
-            if latin < t.min_latin_fraction
-            else "not recognisably English"
+    if _is_chinese(text, t):
+        lexicon = load_chinese_lexicon(t.chinese_lexicon)
+        summary["language"] = "zh"
+        summary["lexicon"] = lexicon.name
+
+        def analyse(span: str) -> dict[str, Any]:
+            return analyse_chinese(span, lexicon)
+
+        how = _Reading(
+            valence_feature="lexicon_valence",
+            emotion_prefix="lexicon",
+            source=lexicon.name,
+            language="zh",
         )
-        summary["language"] = script if latin < t.min_latin_fraction else "unknown"
-        result.notes.append(
-            f"The subtitle is {what}: the English text lexicons (VADER, NRC) "
-            "were not applied, so the text was not analysed."
+    else:
+        latin, script = _script_of(text)
+        tokens = [tok.lower() for tok in _TOKEN.findall(text)]
+        english = _english_share(tokens) if latin >= t.min_latin_fraction else 0.0
+        if latin < t.min_latin_fraction or english < t.min_english_fraction:
+            _not_analysable(result, clip, t, latin, english, script)
+            result.timings["text"] = time.perf_counter() - started
+            return result
+        summary["language"] = "en"
+        summary["lexicon"] = _ENGLISH_LEXICONS
+        analyse = _analyse_span
+        how = _Reading(
+            valence_feature="vader_compound",
+            emotion_prefix="nrc",
+            source="NRC Emotion Lexicon",
+            language="en",
         )
-        timed = clip.subtitle_segments
-        start = min(seg.start_ms for seg in timed) if timed else None
-        end = max(seg.end_ms for seg in timed) if timed else None
-        result.cues.append(
-            ProposedCue(
-                "auditory",
-                f"The subtitle is {what} and could not be analysed.",
-                start,
-                end,
-                0.9,
-                {
-                    "feature": "subtitle_language",
-                    "latin_letter_fraction": round(latin, 3),
-                    "english_token_fraction": round(english, 3),
-                    "script": script,
-                    "threshold_latin": t.min_latin_fraction,
-                    "threshold_english": t.min_english_fraction,
-                },
-                kind="unobservable",
-            )
-        )
-        result.timings["text"] = time.perf_counter() - started
-        return result
 
     summary["analysable"] = True
-    summary["language"] = "en"
-    whole = _analyse_span(text)
+    whole = analyse(text)
     summary["valence"] = whole["valence"]
     summary["emotion_words"] = whole["emotion_words"]
     summary["emotion_counts"] = {cat: len(words) for cat, words in whole["emotion_words"].items()}
@@ -244,6 +217,7 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
     summary["exclamation"] = whole["exclamation"]
     summary["negation"] = bool(whole["negations"])
     summary["n_tokens"] = len(whole["tokens"])
+    summary["traditional"] = bool(whole.get("traditional"))
 
     spans: list[tuple[str, int | None, int | None]] = [
         (" ".join(seg.text.split()), seg.start_ms, seg.end_ms)
@@ -251,26 +225,74 @@ def analyse_text(clip: ClipInput, *, thresholds: TextThresholds = TEXT) -> Modal
         if seg.text.strip()
     ] or [(text, None, None)]
     for span_text, start, end in spans:
-        result.cues.extend(_span_cues(span_text, start, end, t))
+        result.cues.extend(_span_cues(span_text, start, end, t, analyse(span_text), how))
     result.timings["text"] = time.perf_counter() - started
     return result
 
 
-def _span_cues(
-    text: str, start: int | None, end: int | None, t: TextThresholds
-) -> list[ProposedCue]:
-    info = _analyse_span(text)
-    cues = [
+def _not_analysable(
+    result: ModalityResult,
+    clip: ClipInput,
+    t: TextThresholds,
+    latin: float,
+    english: float,
+    script: str,
+) -> None:
+    what = (
+        f"not in English or Chinese ({script} script)"
+        if latin < t.min_latin_fraction
+        else "not recognisably English"
+    )
+    result.summary["language"] = script if latin < t.min_latin_fraction else "unknown"
+    result.notes.append(
+        f"The subtitle is {what}: the English (VADER, NRC) and Chinese text lexicons "
+        "were not applied, so the text was not analysed."
+    )
+    timed = clip.subtitle_segments
+    start = min(seg.start_ms for seg in timed) if timed else None
+    end = max(seg.end_ms for seg in timed) if timed else None
+    result.cues.append(
         ProposedCue(
             "auditory",
-            f'"{text}"',
+            f"The subtitle is {what} and could not be analysed.",
             start,
             end,
-            1.0,
-            {"feature": "subtitle", "source": "subtitle text"},
-            kind="subtitle",
+            0.9,
+            {
+                "feature": "subtitle_language",
+                "latin_letter_fraction": round(latin, 3),
+                "english_token_fraction": round(english, 3),
+                "script": script,
+                "threshold_latin": t.min_latin_fraction,
+                "threshold_english": t.min_english_fraction,
+            },
+            kind="unobservable",
         )
-    ]
+    )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How a language's words were read, for the cues' evidence."""
+
+    valence_feature: str  # "vader_compound" or "lexicon_valence"
+    emotion_prefix: str  # "nrc" or "lexicon": the feature is "<prefix>_<emotion>_words"
+    source: str  # the emotion lexicon's name
+    language: str
+
+
+def _span_cues(
+    text: str,
+    start: int | None,
+    end: int | None,
+    t: TextThresholds,
+    info: dict[str, Any],
+    how: _Reading,
+) -> list[ProposedCue]:
+    said: dict[str, Any] = {"feature": "subtitle", "source": "subtitle text"}
+    if how.language != "en":
+        said["language"] = how.language
+    cues = [ProposedCue("auditory", f'"{text}"', start, end, 1.0, said, kind="subtitle")]
 
     def add(cue_text: str, confidence: float, evidence: dict[str, Any]) -> None:
         cues.append(
@@ -286,22 +308,43 @@ def _span_cues(
         )
 
     valence = info["valence"]
+    # what moved the Chinese score (the English one is VADER's own)
+    scoring = (
+        {
+            "lexicon": how.source,
+            "words": [word for word, _ in info["scored"]],
+            "negated": info["negated"],
+            "intensified": info["intensified"],
+        }
+        if "scored" in info
+        else {}
+    )
     if valence >= t.positive_compound:
         add(
             "The words are positive.",
             0.5 + 0.45 * valence,
-            {"feature": "vader_compound", "value": valence, "threshold": t.positive_compound},
+            {
+                "feature": how.valence_feature,
+                "value": valence,
+                "threshold": t.positive_compound,
+                **scoring,
+            },
         )
     elif valence <= t.negative_compound:
         add(
             "The words are negative.",
             0.5 + 0.45 * -valence,
-            {"feature": "vader_compound", "value": valence, "threshold": t.negative_compound},
+            {
+                "feature": how.valence_feature,
+                "value": valence,
+                "threshold": t.negative_compound,
+                **scoring,
+            },
         )
     for emotion in _CUE_EMOTIONS:
         words = info["emotion_words"].get(emotion, [])
-        # NRC tags words out of context ("promise" is joy even in "you broke your promise"):
-        # an emotion whose polarity contradicts the sentence's is counted, not cued.
+        # Lexicons tag words out of context ("promise" is joy even in "you broke your
+        # promise"): an emotion whose polarity contradicts the sentence's is counted, not cued.
         if emotion == "joy" and valence <= t.negative_compound:
             continue
         if emotion in _NEGATIVE_EMOTIONS and valence >= t.positive_compound:
@@ -312,15 +355,22 @@ def _span_cues(
                 f"The words express {_EMOTION_NOUN[emotion]} ({quoted}).",
                 min(0.5 + 0.1 * len(words), 0.8),
                 {
-                    "feature": f"nrc_{emotion}_words",
+                    "feature": f"{how.emotion_prefix}_{emotion}_words",
                     "value": len(words),
                     "words": words,
                     "threshold": 1,
-                    "source": "NRC Emotion Lexicon",
+                    "source": how.source,
                 },
             )
     if info["question"]:
-        add("It is a question.", 0.9, {"feature": "question_mark", "value": True})
+        marker = info["question_marker"]
+        add(
+            "It is a question.",
+            0.9 if marker == "?" else 0.8,
+            {"feature": "question_mark", "value": True}
+            if marker == "?"
+            else {"feature": "question_particle", "value": marker},
+        )
     if info["exclamation"]:
         add("It is an exclamation.", 0.9, {"feature": "exclamation_mark", "value": True})
     if info["negations"]:

@@ -216,12 +216,25 @@ class AuditoryThresholds:
 
 @dataclass(frozen=True)
 class TextThresholds:
-    """Subtitle text (VADER, NRC emotion lexicon). Owned by the text analysis."""
+    """Subtitle text (VADER and the NRC emotion lexicon for English; jieba and a Chinese
+    emotion lexicon for Chinese). Owned by the text analysis."""
 
     # VADER's own recommendation (Hutto & Gilbert 2014, the package README): compound
     # >= 0.05 positive, <= -0.05 negative. We ask a little more before saying so in a cue.
+    # Chinese scores are made by VADER's rules on VADER's scale, so the same cut-offs hold.
     positive_compound: float = 0.15
     negative_compound: float = -0.15
+    # Chinese when the text has Han characters, at least this many per Latin word (one
+    # character carries about one word: "今天的meeting太棒了" is Chinese, "I love 北京" is not
+    # English enough to be read as such), and at most this share of kana and Hangul among
+    # them (Japanese and Korean write Han characters too).
+    min_han_per_latin_word: float = 1.0
+    max_kana_hangul_fraction: float = 0.1
+    # A Chinese emotion lexicon file the lab holds a licence for (DUTIR's affective lexicon
+    # ontology, or word/emotions/valence); "" reads EmoCue's built-in lexicon. Not a threshold,
+    # but it changes proposals the same way, so it lives here and changes the version (with
+    # the file's sha256).
+    chinese_lexicon: str = ""
     # Share of letters that must be Latin for English lexicons to apply at all.
     min_latin_fraction: float = 0.6
     # Share of tokens that must be known English words (VADER + NRC vocabularies plus a

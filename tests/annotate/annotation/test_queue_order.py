@@ -144,7 +144,7 @@ def test_the_migration_gives_stored_proposals_their_uncertainty(project):
 
     from django.apps import apps
 
-    migration = import_module("annotate.migrations.0017_queue_order_and_proposal_uncertainty")
+    migration = import_module("annotate.migrations.0019_queue_order_and_proposal_uncertainty")
     clips = make_ready_clips(project, ["a", "b", "c"])
     run = proposed(project, clips, {"a": None, "b": None, "c": None})
     Proposal.objects.filter(clip__name="a").update(

@@ -47,8 +47,12 @@ def test_mer_manifest_imports_and_ingests_in_process(folder, media_root, tmp_pat
     project = Project.objects.get(name="MER test")
     first, second = Clip.objects.filter(project=project).order_by("name")
     assert first.status == second.status == Clip.Status.READY
-    assert first.subtitle_text == "Hello there." and first.metadata["chinese"] == "你好"
+    assert first.subtitle_text == "Hello there." and first.subtitle_chinese == "你好"
+    assert first.subtitle_source == "manifest" and "chinese" not in first.metadata
     assert second.subtitle_format == "srt" and second.subtitle_segments[0]["start_ms"] == 100
+    assert second.subtitle_source == "file" and second.subtitle_chinese == ""
+    # Both had a subtitle: neither is read from the picture.
+    assert first.subtitle_ocr_status == second.subtitle_ocr_status == ""
 
 
 def test_emer_manifest_keeps_labels_and_reasons(folder, media_root, tmp_path):

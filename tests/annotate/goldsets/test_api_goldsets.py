@@ -132,6 +132,29 @@ def test_freeze_read_items_export_and_download(
     assert len(data) == export["size_bytes"] and zipfile.ZipFile(io.BytesIO(data)).namelist()
 
 
+def test_an_export_with_media_holds_the_videos(
+    client, project, v1, manager, media_root, django_capture_on_commit_callbacks
+):
+    from tests.annotate.goldsets.test_goldset_pages import _write_proxies
+
+    videos = _write_proxies(v1, media_root)
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = post(client, url(project, "export-list", 1), {**SPLIT, "with_media": True})
+        plain = post(client, url(project, "export-list", 1), SPLIT)
+    assert asked.status_code == plain.status_code == 202, asked.content
+    assert (asked.json()["with_media"], plain.json()["with_media"]) == (True, False)
+    export = client.get(url(project, "export-detail", 1, asked.json()["id"])).json()
+    assert export["status"] == "done" and export["with_media"] is True
+    data = b"".join(client.get(url(project, "export-download", 1, export["id"])).streaming_content)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert {n for n in archive.namelist() if n.startswith("media/")} == {
+            f"media/{name}.mp4" for name in videos
+        }
+    refused = post(client, url(project, "export-list", 1), {**SPLIT, "with_media": "maybe"})
+    assert refused.status_code == 400 and "with_media" in refused.json()["detail"]
+
+
 def test_an_export_not_built_yet_is_not_downloaded(client, project, v1, manager):
     client.force_login(manager)
     export = export_create(gold_set=v1, ratios={"train": 0.5, "test": 0.5}, seed=1, by=manager)

@@ -200,6 +200,67 @@ def test_an_export_is_built_after_commit_and_downloaded(
     assert (again.status, again.sha256, again.file) == ("done", export.sha256, export.file)
 
 
+def _write_proxies(gold_set, media_root) -> dict[str, bytes]:
+    """A stand-in proxy video in storage for every clip of the version, by clip name."""
+    videos = {}
+    for item in gold_set.items.select_related("clip"):
+        videos[item.name] = f"proxy video of {item.name}".encode() * 50
+        path = media_root / item.clip.proxy
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(videos[item.name])
+    return videos
+
+
+def test_the_page_exports_with_media_as_the_command_does(
+    client, project, v1, manager, media_root, tmp_path, django_capture_on_commit_callbacks
+):
+    videos = _write_proxies(v1, media_root)
+    client.force_login(manager)
+    exports = reverse("goldset-exports", args=[project.slug, 1])
+    assert 'type="checkbox" name="with_media"' in client.get(exports).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(exports, {**SPLIT, "with_media": "on"}, headers=HX)
+        plain = client.post(exports, SPLIT, headers=HX)
+    assert response.status_code == plain.status_code == 201
+    full, bare = Export.objects.order_by("pk")
+    assert (full.status, full.with_media, bare.status, bare.with_media) == (
+        "done",
+        True,
+        "done",
+        False,
+    )
+    event = AuditEvent.objects.get(object_type="export", object_id=full.pk)
+    assert event.after["with_media"] is True
+    body = client.get(exports).content.decode()
+    assert body.count('<td class="media">with media</td>') == 1
+
+    def download(export) -> zipfile.ZipFile:
+        answer = client.get(reverse("goldset-export-download", args=[project.slug, 1, export.pk]))
+        return zipfile.ZipFile(io.BytesIO(b"".join(answer.streaming_content)))
+
+    with download(full) as archive:
+        for name, video in videos.items():
+            assert archive.read(f"media/{name}.mp4") == video
+            assert archive.getinfo(f"media/{name}.mp4").compress_type == zipfile.ZIP_STORED
+    with download(bare) as archive:
+        assert not [n for n in archive.namelist() if n.startswith("media/")]
+        sheet = archive.read("datasheet.md").decode()
+        assert 'tick "with media" on the export page' in sheet
+    # The command with --with-media makes the very same zip.
+    out = tmp_path / "cli.zip"
+    call_command(
+        *("export_goldset", project.slug, "--version", "1", "--split", SPLIT["split"]),
+        *("--seed", SPLIT["seed"], "--out", str(out), "--with-media"),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == full.sha256 != bare.sha256
+
+    refused = client.post(exports, {**SPLIT, "with_media": "maybe"}, headers=HX)
+    assert refused.status_code == 400 and "valid boolean" in refused.content.decode()
+    assert Export.objects.count() == 2
+
+
 def test_export_refusals_store_nothing(
     client, project, v1, manager, django_capture_on_commit_callbacks
 ):

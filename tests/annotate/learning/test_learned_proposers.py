@@ -22,6 +22,7 @@ from annotate.scoring.comparison import learned_comparisons
 from annotate.scoring.models import RunScore
 from annotate.scoring.selectors import leaderboard_rows, sample_matches_get
 from inference.emocue360 import Scorer
+from inference.proposers.signals import SIGNALS_VERSION
 from tests.annotate.learning import world
 from tests.conftest import stored_files
 from tests.factories import MembershipFactory, ProjectFactory
@@ -170,7 +171,7 @@ def test_a_learned_run_runs_on_the_held_out_clips_and_records_what_it_learned_fr
     learned = trained(project, manager, gold_set)
     learned_run = services.learned_run_start(learned=learned, by=manager, enqueue=False)
     assert learned_run.proposer == "signals+learned"
-    assert learned_run.version == "signals-1.1+learned"
+    assert learned_run.version == f"{SIGNALS_VERSION}+learned"
     assert sorted(learned_run.proposals.values_list("clip__name", flat=True)) == (
         learned.heldout_clips
     )
@@ -216,7 +217,7 @@ def test_the_leaderboard_never_scores_a_learned_run_on_its_training_clips(learna
     learned_run = ModelRun.objects.create(
         project=project,
         proposer="signals+learned",
-        version="signals-1.1+learned",
+        version=f"{SIGNALS_VERSION}+learned",
         status=ModelRun.Status.FINISHED,
         parameters={"learned_proposer": learned.pk, "training_clips": learned.training_clips},
     )
@@ -239,7 +240,7 @@ def test_the_leaderboard_never_scores_a_learned_run_on_its_training_clips(learna
     only_training = ModelRun.objects.create(
         project=project,
         proposer="signals+learned",
-        version="signals-1.1+learned",
+        version=f"{SIGNALS_VERSION}+learned",
         status=ModelRun.Status.FINISHED,
         parameters={"training_clips": learned.training_clips},
     )

@@ -8,6 +8,7 @@ import numpy as np
 
 from annotate.annotation import opening
 from annotate.annotation import services as annotation_services
+from annotate.annotation.models import Annotation
 from annotate.clips.models import Clip
 from annotate.review import selectors as review_selectors
 from annotate.review import services as review_services
@@ -210,3 +211,36 @@ def judged_history(project):
     promoted = review_services.gold_auto_promote(clip=auto)
     assert promoted.promoted, promoted.reason
     return {"ann1": ann1, "ann2": ann2, "reviewer": reviewer, "run": run, **clips}
+
+
+CONFIDENCES = (0.1, 0.3, 0.5, 0.7, 0.9)
+# Clip i keeps its cue of confidence c when i % every < kept, for (kept, every) = KEEP[c]: of
+# ten clips 0, 4, 6, 6 and 8 (shares 0, 0.4, 0.6, 0.6, 0.8): the proposer claims too much at the
+# top and too little in the middle, so its ECE is 0.1.
+KEEP = {0.1: (0, 1), 0.3: (1, 3), 0.5: (2, 4), 0.7: (3, 5), 0.9: (4, 5)}
+
+
+def decided_run(project):
+    """Eleven clips of a finished run of "signals" version "1.0" (five visual observation cues
+    at CONFIDENCES and an untimed emotional inference each); "ann" decides the first ten as KEEP
+    says (kept cues alternately accepted and edited; every inference accepted) and they are
+    submitted: 50 observation decisions and 10 inference ones. The decisions are written
+    straight to the cues (what the calibration reads), not through the services."""
+    annotator = MembershipFactory(project=project, role="annotator", user__username="ann").user
+    clips = [ready_clip(project, f"clip{i}") for i in range(11)]
+    cues = [
+        ("visual", "observation", f"cue at {c}", 100 * i, 100 * i + 80, c)
+        for i, c in enumerate(CONFIDENCES)
+    ] + [("emotional", "inference", "He is happy.", None, None, 0.6)]
+    run = finished_run(project, clips, proposer="signals", version="1.0", cues=cues)
+    for i, clip in enumerate(clips[:10]):
+        annotation = opening.annotation_open(clip=clip, annotator=annotator)
+        for cue in annotation.cues.all():
+            if cue.kind == "inference":
+                decision = "accepted"
+            else:
+                kept, every = KEEP[cue.confidence]
+                decision = ("accepted" if i % 2 else "edited") if i % every < kept else "rejected"
+            Cue.objects.filter(pk=cue.pk).update(decision=decision)
+        Annotation.objects.filter(pk=annotation.pk).update(status="submitted")
+    return {"run": run, "annotator": annotator, "clips": clips}

@@ -19,8 +19,13 @@ from tests.annotate.review.histories import (
     SIGH,
     SMILES,
     KeywordEncoder,
+    annotate,
+    finished_run,
     judged_history,
+    ready_clip,
+    review,
 )
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +153,30 @@ def test_a_record_back_in_review_gives_no_pairs(project, history):
         record=record, reviewer=history["reviewer"], expected_version=record.version
     )
     assert "kept" not in {p["clip"] for p in judgement_pairs_collect(project=project)["pairs"]}
+
+
+def test_copies_of_one_proposal_kept_apart_are_one_judgement(project):
+    # Two annotators accept two overlapping proposals word for word; the reviewer accepts the
+    # two groups apart: four pairs of cues, one pair of texts, one judgement.
+    project.annotators_per_clip = 2
+    project.save(update_fields=["annotators_per_clip"])
+    users = [MembershipFactory(project=project, role="annotator").user for _ in range(2)]
+    reviewer = MembershipFactory(project=project, role="reviewer", user__username="rev").user
+    clip = ready_clip(project, "copies")
+    finished_run(
+        project,
+        [clip],
+        cues=[
+            ("visual", "observation", MOUTH, 0, 500, 0.8),
+            ("visual", "observation", FROWN, 200, 600, 0.5),
+        ],
+    )
+    for user in users:
+        annotate(clip, user)
+    review(clip, reviewer, accept=[MOUTH, FROWN])
+    result = judgement_pairs_collect(project=project)
+    (pair,) = result["pairs"]
+    assert pair["rule"] == "kept_apart" and _texts(pair) == {MOUTH, FROWN}
+    assert pair["occurrences"] == 4 and len(pair["gold_cues"]) == 2
+    assert len(pair["review_decisions"]) == 2 and pair["reviewer"] == "rev"
+    assert result["left_out"]["identical_text"] == 2  # each group's two copies

@@ -12,43 +12,15 @@ from annotate.annotation.models import Annotation
 from annotate.runs import calibration
 from annotate.runs.models import Cue, ModelRun, ProposerCalibration
 from inference.calibration import reliability
-from tests.annotate.review.histories import finished_run, ready_clip
+from tests.annotate.review.histories import CONFIDENCES, decided_run
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
-CONFIDENCES = (0.1, 0.3, 0.5, 0.7, 0.9)
-# Clip i keeps its cue of confidence c when i % every < kept, for (kept, every) = KEEP[c]: of
-# ten clips 0, 4, 6, 6 and 8 (shares 0, 0.4, 0.6, 0.6, 0.8): the proposer claims too much at the
-# top and too little in the middle, so its ECE is 0.1.
-KEEP = {0.1: (0, 1), 0.3: (1, 3), 0.5: (2, 4), 0.7: (3, 5), 0.9: (4, 5)}
-
-
-def _cues():
-    return [
-        ("visual", "observation", f"cue at {c}", 100 * i, 100 * i + 80, c)
-        for i, c in enumerate(CONFIDENCES)
-    ] + [("emotional", "inference", "He is happy.", None, None, 0.6)]
-
 
 @pytest.fixture
 def decided(project):
-    """Ten clips of a finished signals-1.0 run, each annotated and submitted by "ann": 50
-    decided observation cues (kept at the KEEP rates) and 10 inference cues, all kept."""
-    annotator = MembershipFactory(project=project, role="annotator", user__username="ann").user
-    clips = [ready_clip(project, f"clip{i}") for i in range(11)]
-    run = finished_run(project, clips, proposer="signals", version="1.0", cues=_cues())
-    for i, clip in enumerate(clips[:10]):
-        annotation = opening.annotation_open(clip=clip, annotator=annotator)
-        for cue in annotation.cues.all():
-            if cue.kind == "inference":
-                decision = "accepted"
-            else:
-                kept, every = KEEP[cue.confidence]
-                decision = ("accepted" if i % 2 else "edited") if i % every < kept else "rejected"
-            Cue.objects.filter(pk=cue.pk).update(decision=decision)
-    Annotation.objects.filter(annotator=annotator).update(status="submitted")
-    return {"run": run, "annotator": annotator, "clips": clips}
+    return decided_run(project)
 
 
 def test_the_decisions_of_a_proposer_version_by_kind(project, decided):

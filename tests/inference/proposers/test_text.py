@@ -1,5 +1,5 @@
 """Subtitle cues: polarity, emotion words, questions, exclamations, negations, timing, and
-subtitles that are not English."""
+subtitles in neither English nor Chinese (Chinese ones: test_chinese.py)."""
 
 from __future__ import annotations
 
@@ -66,16 +66,27 @@ def test_plain_text_subtitle_gives_untimed_cues():
     assert any("joy" in c.text for c in result.cues)
 
 
-def test_chinese_subtitle_is_not_analysable():
-    segments = (SubtitleSegment(300, 2000, "我们真的拿到了资助！"),)
-    result = analyse_text(clip("我们真的拿到了资助！", segments))
+def test_a_subtitle_in_neither_english_nor_chinese_is_not_analysable():
+    segments = (SubtitleSegment(300, 2000, "우리가 정말 지원금을 받았어요!"),)
+    result = analyse_text(clip("우리가 정말 지원금을 받았어요!", segments))
     assert len(result.cues) == 1
     cue = result.cues[0]
-    assert cue.kind == "unobservable" and "not in English" in cue.text
+    assert cue.kind == "unobservable"
+    assert (
+        cue.text
+        == "The subtitle is not in English or Chinese (Hangul script) and could not be analysed."
+    )
     assert (cue.start_ms, cue.end_ms) == (300, 2000)
     assert result.notes and "not applied" in result.notes[0]
     assert result.summary["analysable"] is False and result.summary["valence"] is None
-    assert result.summary["emotion_counts"] == {}
+    assert result.summary["emotion_counts"] == {} and result.summary["language"] == "Hangul"
+
+
+def test_a_chinese_subtitle_is_analysed():
+    segments = (SubtitleSegment(300, 2000, "我们真的拿到了资助！"),)
+    result = analyse_text(clip("我们真的拿到了资助！", segments))
+    assert result.summary["analysable"] is True and result.summary["language"] == "zh"
+    assert [c.text for c in result.cues] == ['"我们真的拿到了资助！"', "It is an exclamation."]
 
 
 def test_latin_script_that_is_not_english_is_not_analysed():

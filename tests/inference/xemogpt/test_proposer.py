@@ -266,3 +266,21 @@ def test_clips_that_cannot_be_given_to_the_model(proposer, media_clip, tmp_path)
     assert isinstance(subtitle_only.propose(_clip(media_clip)), Proposal)
     with pytest.raises(ProposalError, match="nothing to give"):
         subtitle_only.propose(_clip(media_clip, subtitle_text=""))
+
+
+def test_the_prompt_receives_the_subtitle_whatever_its_source(proposer, media_clip, monkeypatch):
+    prompts = []
+    prompt_for = proposer.model.prompt_for
+    monkeypatch.setattr(
+        proposer.model,
+        "prompt_for",
+        lambda sample: prompts.append(prompt_for(sample)) or prompts[-1],
+    )
+    # a subtitle read from the picture arrives as timed segments, with or without the text
+    read = (SubtitleSegment(200, 900, "我们走吧。"), SubtitleSegment(1000, 1800, "你去哪？"))
+    proposer.propose(_clip(media_clip, subtitle_text="", subtitle_segments=read))
+    proposer.propose(_clip(media_clip, subtitle_text="我们走吧。 你去哪？", subtitle_segments=read))
+    proposer.propose(_clip(media_clip, subtitle_text="", subtitle_segments=()))
+    assert "<Subtitle>我们走吧。 你去哪？</Subtitle>" in prompts[0]
+    assert "<Subtitle>我们走吧。 你去哪？</Subtitle>" in prompts[1]
+    assert "<Subtitle>" not in prompts[2]

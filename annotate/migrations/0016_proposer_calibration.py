@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0013_goldset_judgements'),
+        ('annotate', '0015_goldset_judgements'),
     ]
 
     operations = [

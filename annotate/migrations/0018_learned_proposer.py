@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0015_proposal_features'),
+        ('annotate', '0017_proposal_features'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

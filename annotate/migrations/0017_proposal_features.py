@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0014_proposer_calibration'),
+        ('annotate', '0016_proposer_calibration'),
     ]
 
     operations = [

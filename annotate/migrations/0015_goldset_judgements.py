@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0012_clip_alignment'),
+        ('annotate', '0014_subtitle_source_reading_and_gold_subtitle'),
     ]
 
     operations = [

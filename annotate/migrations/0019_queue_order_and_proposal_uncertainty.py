@@ -33,7 +33,7 @@ def uncertainty_backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotate', '0016_learned_proposer'),
+        ('annotate', '0018_learned_proposer'),
     ]
 
     operations = [
