@@ -939,7 +939,9 @@ def main() -> int:
     for modality, row in h["per_modality"].items():
         if row["base"] is not None:
             print(f"  {modality:<9} {row['base']:.3f} -> {row['learned']:.3f} ({row['diff']:+.3f})")
-    print(f"metric vs reviewers: AUC {m['auc']} {m['auc_ci']} over {m['n_pairs']} judged pairs")
+    auc = "none" if m["auc"] is None else f"{m['auc']:.3f}"
+    ci = "" if not m["auc_ci"] else f" [{m['auc_ci'][0]:.3f}, {m['auc_ci'][1]:.3f}]"
+    print(f"metric vs reviewers: AUC {auc}{ci} over {m['n_pairs']} judged pairs")
     print(
         f"calibration of signals' confidences ({c['decisions']} decisions): ECE "
         f"{c['ece_before']:.3f} before, {c['ece_after']:.3f} after ({c['method']}, cross-validated)"
