@@ -38,6 +38,7 @@ from annotate.annotation.models import Assignment
 from annotate.clips.models import Clip
 from annotate.goldsets.exports import export_create
 from annotate.goldsets.services import goldset_freeze
+from annotate.learning.models import LearnedProposer
 from annotate.review import selectors as review_selectors
 from annotate.review import services as review_services
 from annotate.runs import imports as run_imports
@@ -161,6 +162,19 @@ def world(media_root, wsgi_keeps_the_test_transaction):
         or RunScore.objects.create(project=project, gold_set=gold_set, run=imported)
     )
     assignment_services.assignment_slots_ensure(project=project)
+    # A trained learned proposer (its run's tasks are never sent here either).
+    LearnedProposer.objects.create(
+        project=project,
+        number=1,
+        base_run=running,
+        base_version=running.version,
+        gold_set=gold_set,
+        ratios={"train": 0.5, "test": 0.5},
+        split={"train": [], "test": ["sample_00000007"]},
+        status=LearnedProposer.Status.DONE,
+        artefact="learned/fuzz.json",
+        artefact_sha256="0" * 64,
+    )
     token = Token.objects.create(user=manager)
     known = {
         "slug": [project.slug],
@@ -181,6 +195,7 @@ def world(media_root, wsgi_keeps_the_test_transaction):
             Assignment.objects.filter(project=project).values_list("pk", flat=True)
         ),
         "username": [manager.username, annotators[0].username],
+        "number": [1],
     }
     return {"headers": {"Authorization": f"Token {token.key}"}, "known": known}
 
