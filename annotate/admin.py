@@ -5,6 +5,7 @@ from annotate.clips.models import Clip
 from annotate.core.deletion import rows_delete
 from annotate.core.models import AuditEvent, CueEmbedding, Membership, Project
 from annotate.goldsets.models import Export, GoldSet, GoldSetItem
+from annotate.learning.models import LearnedProposer
 from annotate.review.models import (
     ClipAlignment,
     GoldCue,
@@ -271,6 +272,15 @@ class ProposerCalibrationAdmin(_ReadOnlyAdmin):
 
     list_display = ["__str__", "project", "n", "ece_before", "ece_after", "fitted_at"]
     list_filter = ["project", "proposer", "kind"]
+
+
+@admin.register(LearnedProposer)
+class LearnedProposerAdmin(_ReadOnlyAdmin):
+    """Trained by a cpu worker; its artefact in storage is named by its sha256. Deleting a row
+    leaves its runs (they name the artefact themselves) and the file."""
+
+    list_display = ["__str__", "project", "status", "gold_set", "seed", "artefact_sha256"]
+    list_filter = ["project", "status"]
 
 
 @admin.register(RunScore)
