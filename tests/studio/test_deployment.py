@@ -356,3 +356,37 @@ def test_s3_media_with_path_style_addressing(compose, tmp_path):
     assert seen["style"] == "path" and seen["client_style"]["addressing_style"] == "path"
     assert seen["acl"] is None and seen["signed"] is True and seen["overwrite"] is False
     assert seen["key"] == "emocue-app"
+
+
+# --- docker-compose.test.yml (bench/compose_e2e.py, ./studio.sh deploy-test) ------------------
+
+
+def test_the_test_stack_stays_on_loopback_and_shares_no_volume(compose):
+    """Every service on the host network, each listening on its own 127.0.0.1 port away from
+    the machine's PostgreSQL, Redis, RabbitMQ and dev servers; no network defined; web and the
+    workers each with a private tmpfs where docker-compose.yml mounts the shared media volume."""
+    test = yaml.safe_load((ROOT / "docker-compose.test.yml").read_text())
+    assert set(test["services"]) == set(compose["services"])
+    assert "networks" not in test
+    assert all(s.get("network_mode") == "host" for s in test["services"].values())
+    assert all("networks" not in s for s in test["services"].values())
+    services = test["services"]
+    listening = {
+        "web": _option(_command(services["web"]), "--bind"),
+        "postgres": "127.0.0.1:" + _option(_command(services["postgres"]), "-p"),
+        "redis": "127.0.0.1:" + _option(_command(services["redis"]), "--port"),
+        "minio": "127.0.0.1:" + _option(_command(services["minio"]), "-p"),
+    }
+    assert _option(_command(services["postgres"]), "-c") == "listen_addresses=127.0.0.1"
+    assert "127.0.0.1" in _command(services["redis"]) and "127.0.0.1" in _command(services["minio"])
+    ports = {address.split(":")[1] for address in listening.values()}
+    assert all(address.startswith("127.0.0.1:") for address in listening.values())
+    assert len(ports) == 4 and not ports & {"5432", "6379", "5672", "8000", "9000"}
+    env = services["web"]["environment"]
+    urls = [env["DATABASE_URL"], env["CELERY_BROKER_URL"], env["EMOCUE_S3_ENDPOINT_URL"]]
+    assert all("@127.0.0.1:" in url or "//127.0.0.1:" in url for url in urls)
+    for name in ("migrate", "web", "worker-cpu"):
+        assert services[name]["volumes"] == [{"type": "tmpfs", "target": "/srv/media"}]
+        assert any(
+            str(v).startswith("media:/srv/media") for v in compose["services"][name]["volumes"]
+        )
