@@ -532,16 +532,39 @@ def s3_objects() -> int:
     )
 
 
+def cpu_seconds(container_ids: list[str]) -> float | None:
+    """CPU time the containers have used so far (their cgroups' cpuacct, v1, or cpu.stat, v2);
+    None where neither is readable."""
+    total = 0.0
+    for cid in container_ids:
+        v1 = Path(f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage")
+        v2 = next(Path("/sys/fs/cgroup").glob(f"**/docker-{cid}.scope/cpu.stat"), None)
+        if v1.is_file():
+            total += int(v1.read_text()) / 1e9
+        elif v2:
+            usage = re.search(r"usage_usec (\d+)", v2.read_text())
+            total += int(usage[1]) / 1e6
+        else:
+            return None
+    return total
+
+
 def scale_out(stack: Stack, manager: Api, names: list[str]) -> tuple[dict, dict]:
     figures, reference = {}, None
     for count in [int(n) for n in ARGS.scale.split(",")]:
         scale_workers(stack, count)
         # Every worker process loads the proposer's models on its first clip: warm them first.
         manager.wait_run(manager.start_run(names[: 2 * count], f"warm-{count}"), timeout=900)
+        # CPU time used by the whole stack during the run: on a shared machine, throughput
+        # follows the share of the cores the stack gets; CPU per clip is the stack's own cost.
+        ids = [c["Id"] for c in stack.containers() if c["State"]["Status"] == "running"]
+        cpu_before = cpu_seconds(ids)
         started = time.monotonic()
         run_id = manager.start_run(names, f"scale-{count}")
         state = manager.wait_run(run_id, timeout=1800)
         elapsed = time.monotonic() - started
+        cpu_after = cpu_seconds(ids)
+        used = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
         need(
             state["status"] == "finished" and state["progress"]["done"] == len(names),
             f"scale run {state}",
@@ -554,6 +577,8 @@ def scale_out(stack: Stack, manager: Api, names: list[str]) -> tuple[dict, dict]
             "seconds": round(elapsed, 1),
             "load_average_1min_after": round(os.getloadavg()[0], 1),
             "clips_per_minute": round(len(names) / elapsed * 60, 1),
+            "stack_cores_used": None if used is None else round(used / elapsed, 2),
+            "stack_cpu_s_per_clip": None if used is None else round(used / len(names), 2),
             "same_cues_as_1_worker": cues == reference,
         }
         say(f"scale {count}: {figures[count]}")
