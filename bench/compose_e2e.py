@@ -304,6 +304,8 @@ def build_images(stack: Stack) -> None:
         wait_for(
             lambda: _answers(f"http://127.0.0.1:{WHEEL_PORT}/"), timeout=20, what="wheel server"
         )
+        time.sleep(0.5)  # this server answered, not another process that holds the port
+        need(server.poll() is None, f"127.0.0.1:{WHEEL_PORT} is taken by another process")
         both = stack.base_args("docker-compose.yml", "docker-compose.test.yml")
         timed("build: services image", run, [*both, "build", "postgres"], env=stack.env)
         timed("build: app image, cpu flavour", run, [*both, "build", "migrate"], env=stack.env)
