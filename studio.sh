@@ -7,6 +7,12 @@
 #                     tools), lint (ruff check and format, import contracts, migrations),
 #                     then run the whole test suite against PostgreSQL and Redis (started
 #                     here when they are installed but down)
+#   ./studio.sh deploy-test
+#                     the lab deployment in containers (root): installs Docker (docker.io,
+#                     docker-compose v1) and debootstrap, starts the daemon on loopback only
+#                     (--bridge=none --iptables=false), builds the images from Debian packages
+#                     and local wheels, and runs bench/compose_e2e.py: the stack end to end,
+#                     its faults, scale-out, and `docker-compose down -v` (README, Deployment)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -132,8 +138,36 @@ cmd_test() {
   exec .venv/bin/python -m pytest "$@"
 }
 
+ensure_docker() {  # a daemon whose containers can use the host's network only
+  if ! docker info >/dev/null 2>&1; then
+    say "starting the Docker daemon (--bridge=none --iptables=false: no bridge, loopback only)"
+    setsid dockerd --bridge=none --iptables=false --ip6tables=false \
+      >/var/log/emocue-dockerd.log 2>&1 </dev/null &
+    for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+    docker info >/dev/null 2>&1 || { echo "dockerd did not start: /var/log/emocue-dockerd.log" >&2; exit 1; }
+  fi
+  if docker network ls --format '{{.Name}}' | grep -qx bridge; then
+    echo "The running Docker daemon has a bridge network; deploy-test needs one started with" \
+      "--bridge=none --iptables=false (all traffic on loopback). Stop it and run this again." >&2
+    exit 1
+  fi
+}
+
+cmd_deploy_test() {
+  if [ "$(id -u)" != 0 ]; then exec sudo -E "$0" deploy-test "$@"; fi
+  install_system  # ffmpeg and espeak-ng: the demo clips are generated on the host
+  apt_install dockerd docker.io
+  apt_install docker-compose docker-compose
+  apt_install debootstrap debootstrap
+  install_python runtime
+  ensure_docker
+  say "the lab deployment in containers: bench/compose_e2e.py $*"
+  exec .venv/bin/python bench/compose_e2e.py "$@"
+}
+
 case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
-  *) echo "usage: ./studio.sh run | test [pytest args]" >&2; exit 2 ;;
+  deploy-test) shift; cmd_deploy_test "$@" ;;
+  *) echo "usage: ./studio.sh run | test [pytest args] | deploy-test [--keep ...]" >&2; exit 2 ;;
 esac

@@ -95,7 +95,8 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_app_services_share_one_anchor():
-    """web, worker-cpu and worker-gpu merge the same `x-app` node (one image, one env)."""
+    """web, worker-cpu and worker-gpu merge the same `x-app` node (one image definition, one
+    env): the CPU flavour for migrate, web and worker-cpu, the CUDA one for worker-gpu."""
     root = yaml.compose(COMPOSE_PATH.read_text())
     top = {key.value: value for key, value in root.value}
     anchored = top["x-app"]
@@ -104,7 +105,31 @@ def test_app_services_share_one_anchor():
         merged = [value for key, value in services[name].value if key.tag.endswith(":merge")]
         assert any(node is anchored for node in merged), f"{name} does not merge <<: *app"
     loaded = yaml.safe_load(COMPOSE_PATH.read_text())["services"]
-    assert len({(loaded[name]["image"], loaded[name]["build"]) for name in APP_SERVICES}) == 1
+    builds = {name: json.dumps(loaded[name]["build"], sort_keys=True) for name in APP_SERVICES}
+    cpu = {name for name in APP_SERVICES if name != "worker-gpu"}
+    assert len({(loaded[name]["image"], builds[name]) for name in cpu}) == 1
+    assert loaded["web"]["image"] == "emocue-studio:cpu"
+    assert loaded["worker-gpu"]["image"] == "emocue-studio:cuda"
+    flavours = {name: loaded[name]["build"]["args"]["TORCH_FLAVOUR"] for name in APP_SERVICES}
+    assert flavours == {"migrate": "cpu", "web": "cpu", "worker-cpu": "cpu", "worker-gpu": "cuda"}
+    gpu_build = dict(loaded["worker-gpu"]["build"], args={})
+    assert gpu_build == dict(loaded["web"]["build"], args={})  # same context and Dockerfile
+
+
+def test_dockerfile_takes_its_base_as_an_argument_and_installs_pins_before_the_code():
+    """The official slim image by default; requirements (the slow layers) before `COPY . .`, so
+    a code change rebuilds only the code and collectstatic layers."""
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim-bookworm$", text, re.M)
+    assert re.search(r"^FROM \$\{BASE_IMAGE\}$", text, re.M)
+    lines = [line.strip() for line in text.splitlines()]
+    pins = lines.index("COPY requirements.txt .")
+    code = lines.index("COPY . .")
+    install = next(i for i, line in enumerate(lines) if "-r requirements.txt" in line)
+    assert pins < install < code
+    assert 'cpu) torch_index="--index-url $TORCH_CPU_INDEX_URL"' in text
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "var", "media", ".git", "tests", "docs"} <= set(ignored)
 
 
 def test_web_runs_gunicorn_on_the_wsgi_application(compose):
@@ -331,3 +356,37 @@ def test_s3_media_with_path_style_addressing(compose, tmp_path):
     assert seen["style"] == "path" and seen["client_style"]["addressing_style"] == "path"
     assert seen["acl"] is None and seen["signed"] is True and seen["overwrite"] is False
     assert seen["key"] == "emocue-app"
+
+
+# --- docker-compose.test.yml (bench/compose_e2e.py, ./studio.sh deploy-test) ------------------
+
+
+def test_the_test_stack_stays_on_loopback_and_shares_no_volume(compose):
+    """Every service on the host network, each listening on its own 127.0.0.1 port away from
+    the machine's PostgreSQL, Redis, RabbitMQ and dev servers; no network defined; web and the
+    workers each with a private tmpfs where docker-compose.yml mounts the shared media volume."""
+    test = yaml.safe_load((ROOT / "docker-compose.test.yml").read_text())
+    assert set(test["services"]) == set(compose["services"])
+    assert "networks" not in test
+    assert all(s.get("network_mode") == "host" for s in test["services"].values())
+    assert all("networks" not in s for s in test["services"].values())
+    services = test["services"]
+    listening = {
+        "web": _option(_command(services["web"]), "--bind"),
+        "postgres": "127.0.0.1:" + _option(_command(services["postgres"]), "-p"),
+        "redis": "127.0.0.1:" + _option(_command(services["redis"]), "--port"),
+        "minio": "127.0.0.1:" + _option(_command(services["minio"]), "-p"),
+    }
+    assert _option(_command(services["postgres"]), "-c") == "listen_addresses=127.0.0.1"
+    assert "127.0.0.1" in _command(services["redis"]) and "127.0.0.1" in _command(services["minio"])
+    ports = {address.split(":")[1] for address in listening.values()}
+    assert all(address.startswith("127.0.0.1:") for address in listening.values())
+    assert len(ports) == 4 and not ports & {"5432", "6379", "5672", "8000", "9000"}
+    env = services["web"]["environment"]
+    urls = [env["DATABASE_URL"], env["CELERY_BROKER_URL"], env["EMOCUE_S3_ENDPOINT_URL"]]
+    assert all("@127.0.0.1:" in url or "//127.0.0.1:" in url for url in urls)
+    for name in ("migrate", "web", "worker-cpu"):
+        assert services[name]["volumes"] == [{"type": "tmpfs", "target": "/srv/media"}]
+        assert any(
+            str(v).startswith("media:/srv/media") for v in compose["services"][name]["volumes"]
+        )
