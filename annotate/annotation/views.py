@@ -161,6 +161,10 @@ def timeline_page(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             "slug": slug,
             "clip_name": name,
             "editable": timeline.annotation.status == "draft",
+            # Named, not left missing: the cue rows and segments test them per cue, and a
+            # missing variable costs Django's lookup caught exceptions every time.
+            "read_only": False,
+            "oob": False,
             "just_submitted": _just_submitted(request, slug),
             # Reviewers and managers who annotate too reach the clip's read-only timeline.
             "sees_read_only": timeline.role in REVIEWER_ROLES,
@@ -236,6 +240,7 @@ def timeline_view(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             "clip_name": name,
             "editable": False,
             "read_only": True,
+            "oob": False,
         },
         status=status,
     )
@@ -254,6 +259,8 @@ def timeline_workspace(request: HttpRequest, slug: str, name: str) -> HttpRespon
             "slug": slug,
             "clip_name": name,
             "editable": timeline.annotation.status == "draft",
+            "read_only": False,
+            "oob": False,
         },
     )
 
@@ -335,6 +342,7 @@ def cue_action(
             "slug": slug,
             "clip_name": name,
             "editable": True,
+            "read_only": False,
             "duration_ms": annotation.clip.duration_ms,
             "counts": selectors.annotation_cue_counts(annotation=annotation),
         },

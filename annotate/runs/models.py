@@ -126,6 +126,12 @@ class Cue(models.Model):
     """One atomic cue of a clip, time-anchored where possible. Proposed by a model (origin
     "model", decision "proposed" until an annotator decides) or written by a person."""
 
+    # Not stored: the timeline sets it on an undecided proposal that has a calibrated confidence
+    # (annotate.annotation.selectors). A default here keeps the templates' `cue.kept_estimate`
+    # a plain attribute read: a missing one costs Django's lookup three caught exceptions, 600
+    # times on a page of 300 cues.
+    kept_estimate: float | None = None
+
     class Modality(models.TextChoices):
         VISUAL = "visual", "Visual"
         AUDITORY = "auditory", "Auditory"

@@ -23,9 +23,11 @@ def _head_and_tail(prefix: str, urlconf, slug: str, clip_name: str, action: str)
 
 @register.simple_tag(takes_context=True)
 def cue_action_url(context, slug: str, clip_name: str, cue_id: int, action: str) -> str:
-    # Per render, a dict on the Context (which every {% include %} of one render shares): the
-    # thread-locals that the process-wide cache is keyed on cost more than the lookup.
-    cache = context.__dict__.setdefault("_cue_action_urls", {})
+    # Per render, a dict in the render context's bottom layer, which every {% include %} of one
+    # render shares, those with `only` too (their context is a copy whose render context holds
+    # the same dicts): the thread-locals that the process-wide cache is keyed on cost more than
+    # the lookup.
+    cache = context.render_context.dicts[0].setdefault("_cue_action_urls", {})
     key = (slug, clip_name, action)
     if key not in cache:
         cache[key] = _head_and_tail(get_script_prefix(), get_urlconf(), slug, clip_name, action)
