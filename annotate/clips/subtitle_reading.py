@@ -7,12 +7,15 @@ overwrites a subtitle that a manager gave meanwhile (a file, a correction): thos
 reading back to no state, and the reading stops at its next progress report. Kept apart from
 the services that enqueue it, so the task module can import it."""
 
+from __future__ import annotations
+
 import contextlib
 import logging
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F
@@ -21,7 +24,10 @@ from django.utils import timezone
 from annotate.clips.models import Clip, SubtitleReading, SubtitleSource
 from annotate.clips.storage import StorageReadError, storage_download, storage_local_path
 from annotate.core.audit import audit_record
-from inference.ocr import OcrError, OcrSegment, ocr_settings, read_subtitles
+from inference.ocr import OcrError
+
+if TYPE_CHECKING:
+    from inference.ocr import OcrSegment
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,21 @@ SUBTITLE_AUDIT_FIELDS = (
     "subtitle_format",
     "subtitle_segments",
 )
+
+
+def read_subtitles(video: Path, **options) -> list[OcrSegment]:
+    """inference.ocr.read_subtitles, imported when a worker first reads (not at the web
+    process's start: see inference/ocr/__init__.py)."""
+    from inference.ocr import read_subtitles as read
+
+    return read(video, **options)
+
+
+def ocr_settings() -> dict:
+    """inference.ocr.ocr_settings, imported on first use as read_subtitles is."""
+    from inference.ocr import ocr_settings as settings_of_the_reader
+
+    return settings_of_the_reader()
 
 
 def subtitle_audit_state(clip: Clip) -> dict:

@@ -12,8 +12,33 @@ merges consecutive similar readings into timed segments. docs/ocr.md explains th
 and the limits. No Django here; nothing is downloaded.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from inference.ocr.errors import OcrError
-from inference.ocr.reading import DEFAULT_FPS, ocr_settings, read_subtitles
-from inference.ocr.segments import OcrSegment
+
+if TYPE_CHECKING:
+    from inference.ocr.reading import DEFAULT_FPS, ocr_settings, read_subtitles
+    from inference.ocr.segments import OcrSegment
+
+# The rest is imported on first use (PEP 562): OpenCV, RapidFuzz and the OCR's modules cost a
+# process about 50 ms and OpenCV's memory, and the web process, which imports this package
+# through annotate.clips, never reads a picture; the cpu worker does.
+_LAZY = {
+    "DEFAULT_FPS": "inference.ocr.reading",
+    "ocr_settings": "inference.ocr.reading",
+    "read_subtitles": "inference.ocr.reading",
+    "OcrSegment": "inference.ocr.segments",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["DEFAULT_FPS", "OcrError", "OcrSegment", "ocr_settings", "read_subtitles"]
