@@ -59,9 +59,15 @@ def cpu_seconds(pids: Iterable[int] = (), *, group: int | None = None) -> float:
     """User + system CPU seconds used so far by the live processes `pids` and by every live
     process of process group `group` (from /proc: Linux only). A process that is gone counts 0,
     so take both readings while the processes live."""
+    return sum(cpu_split(pids, group=group))
+
+
+def cpu_split(pids: Iterable[int] = (), *, group: int | None = None) -> tuple[float, float]:
+    """cpu_seconds() as (user, system): time in the kernel (system calls, page faults) is not
+    in an instruction count of the process's own code."""
     tick = os.sysconf("SC_CLK_TCK")
     wanted = set(pids)
-    total = 0
+    user = system = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -72,8 +78,9 @@ def cpu_seconds(pids: Iterable[int] = (), *, group: int | None = None) -> float:
         fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
         pgrp, utime, stime = int(fields[2]), int(fields[11]), int(fields[12])
         if int(entry.name) in wanted or (group is not None and pgrp == group):
-            total += utime + stime
-    return total / tick
+            user += utime
+            system += stime
+    return user / tick, system / tick
 
 
 def database_backends(name: str) -> list[int]:

@@ -35,6 +35,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -74,6 +75,9 @@ parser.add_argument(
     default=None,
     help="serve the code of another checkout (e.g. a git worktree of an older commit) on the "
     "same data and client, to compare the two; it must run on this checkout's schema",
+)
+parser.add_argument(
+    "--json", action="store_true", help="also print the figures as one line: JSON {...}"
 )
 parser.add_argument(
     "--embedded",
@@ -242,13 +246,16 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
             # server's process group, and the PostgreSQL backends of the bench database.
             backends = [] if ARGS.embedded else live.database_backends(db_name)
             cpu0 = time.process_time()
-            server0 = live.cpu_seconds(group=group)
+            server0 = live.cpu_split(group=group)
             backends0 = live.cpu_seconds(backends)
             for c in clients:
                 c.join(timeout=ARGS.seconds + 120)
             elapsed = time.monotonic() - t0
             client_cpu = time.process_time() - cpu0
-            server_cpu = live.cpu_seconds(group=group) - server0
+            server_user, server_system = (
+                b - a for a, b in zip(server0, live.cpu_split(group=group), strict=True)
+            )
+            server_cpu = server_user + server_system
             # Backends that connected after t0 count whole (their CPU before t0 is small).
             now = [] if ARGS.embedded else live.database_backends(db_name)
             late = sorted(set(now) - set(backends))
@@ -303,7 +310,8 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
     served = max(len(everything), 1)
     print(
         "CPU ms per request (measured window): "
-        f"server {server_cpu / served * 1000:.2f}, "
+        f"server {server_cpu / served * 1000:.2f} (user {server_user / served * 1000:.2f}, "
+        f"system {server_system / served * 1000:.2f}), "
         + ("" if ARGS.embedded else f"PostgreSQL backends {backends_cpu / served * 1000:.2f}, ")
         + f"client {client_cpu / served * 1000:.2f}"
         + (f"; served from {root}" if ARGS.serve else "")
@@ -316,6 +324,20 @@ def _run(log: Path, weights: list[float], started_at: datetime, load_before: str
         f"{version_mismatch} cues whose version is not 1 + their saves"
     )
     ok = not errors and events == acknowledged and version_mismatch == 0
+    if ARGS.json:  # one line for bench/compare.py, after the table
+        summary = {
+            "requests_per_s": len(everything) / elapsed,
+            "p50_ms": live.percentile(everything, 0.5),
+            "p95_ms": live.percentile(everything, 0.95),
+            "server_cpu_ms": server_cpu / served * 1000,
+            "server_user_ms": server_user / served * 1000,
+            "server_system_ms": server_system / served * 1000,
+            "postgres_cpu_ms": None if ARGS.embedded else backends_cpu / served * 1000,
+            "errors": len(errors),
+            "ok": ok,
+            "code": str(root),
+        }
+        print("JSON " + json.dumps(summary))
     return 0 if ok else 1
 
 

@@ -6,9 +6,13 @@ without the test environment's template instrumentation)
 against a throwaway database created for the run and dropped after it: PostgreSQL when
 DATABASE_URL names it (as in deployment), else the embedded SQLite.
 
+--serve PATH runs the code of another checkout (a `git worktree add --detach /tmp/base REV`)
+in this same script, to compare two versions (bench/compare.py takes turns between them); its
+own migrations build its throwaway database.
+
 Usage:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/emocue \\
-        python bench/web.py [--n 200] [--cues 300] [--json]
+        python bench/web.py [--n 200] [--cues 300] [--json] [--serve PATH]
 """
 
 from __future__ import annotations
@@ -22,7 +26,17 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--n", type=int, default=200, help="timed requests of each kind")
+parser.add_argument("--cues", type=int, default=300)
+parser.add_argument("--json", action="store_true")
+parser.add_argument(
+    "--serve", type=Path, default=None, help="run the code of another checkout (default: this one)"
+)
+ARGS = parser.parse_args() if __name__ == "__main__" else None
+CODE = (ARGS.serve if ARGS and ARGS.serve else Path(__file__).parents[1]).resolve()
+sys.path.insert(0, str(CODE))
+os.chdir(CODE)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings.test")
 
 import django  # noqa: E402
@@ -45,10 +59,13 @@ def _percentile(values: list[float], q: float) -> float:
 def _build(cues: int):
     from django.contrib.auth import get_user_model
 
-    from annotate.annotation.models import Annotation
-    from annotate.clips.models import Clip
-    from annotate.core.models import Membership, Project
-    from annotate.runs.models import Cue
+    try:
+        from annotate.annotation.models import Annotation
+        from annotate.clips.models import Clip
+        from annotate.core.models import Membership, Project
+        from annotate.runs.models import Cue
+    except ImportError:  # --serve of a checkout from before the capability layout (issue #14)
+        from annotate.models import Annotation, Clip, Cue, Membership, Project
 
     user = get_user_model().objects.create_user("bench", password="bench-pass")
     project = Project.objects.create(name="Bench", slug="bench")
@@ -149,11 +166,7 @@ def run(*, n: int, cues: int) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=200, help="timed requests of each kind")
-    parser.add_argument("--cues", type=int, default=300)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = ARGS
 
     # Not setup_test_environment(): its instrumented template rendering copies the context on
     # every include (600 here), which measures the test harness, not the server.
@@ -174,6 +187,7 @@ def main() -> int:
         "python": platform.python_version(),
         "cpu": platform.processor() or platform.machine(),
         "client": "django.test.Client",
+        "code": str(CODE),
     }
     if args.json:
         print(json.dumps(results, indent=2))

@@ -1,0 +1,128 @@
+"""Two checkouts' speed, compared as ratios taken in one run: bench/web.py and bench/load.py run
+in turns against another checkout (`--serve PATH`) and this one, in the order ABBA, BAAB, ...
+so that a drift of the shared machine falls on both, and each pair gives a ratio (this
+checkout's figure over the other's). Reports every pair and the median ratio with its range.
+
+On this 2-core shared machine one process's CPU time can move by 10-15% from one run to the
+next (the same code, the machine otherwise idle), so a single pair says little; the median of
+several pairs, and the agreement of its range with 1.0 or not, is what to read.
+
+    git worktree add --detach /tmp/base 784664f && ln -s "$PWD/.venv" /tmp/base/.venv
+    DATABASE_URL=postgres://postgres:emocue@127.0.0.1:5432/postgres \\
+        python bench/compare.py /tmp/base [--pairs 4] [--web-n 100] [--load-seconds 40]
+
+The other checkout must serve the same URLs and answer the same forms (bench/load.py builds its
+data with this checkout's code: the schema must be the same; bench/web.py builds its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+# (bench, key in its JSON, label, True when higher is better)
+FIGURES = [
+    ("web", ("page", "p50_ms"), "web.py page p50 ms", False),
+    ("web", ("page", "cpu_p50_ms"), "web.py page CPU p50 ms", False),
+    ("web", ("save", "p50_ms"), "web.py save p50 ms", False),
+    ("web", ("save", "cpu_p50_ms"), "web.py save CPU p50 ms", False),
+    ("load", ("requests_per_s",), "load.py requests/s", True),
+    ("load", ("server_cpu_ms",), "load.py server CPU ms/request", False),
+    ("load", ("postgres_cpu_ms",), "load.py PostgreSQL CPU ms/request", False),
+]
+
+
+def _web(serve: Path | None, args: argparse.Namespace) -> dict:
+    command = [sys.executable, str(BENCH / "web.py"), "--json", "--n", str(args.web_n)]
+    command += ["--cues", str(args.web_cues)] + (["--serve", str(serve)] if serve else [])
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode not in (0, 1):  # 1: over a budget, still measured
+        sys.exit(f"{' '.join(command)}: exit {done.returncode}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout[done.stdout.index("{") :])
+
+
+def _load(serve: Path | None, args: argparse.Namespace) -> dict:
+    command = [sys.executable, str(BENCH / "load.py"), "--json"]
+    command += ["--seconds", str(args.load_seconds)] + (["--serve", str(serve)] if serve else [])
+    done = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("JSON ")]
+    if done.returncode or not lines:
+        sys.exit(f"{' '.join(command)}: exit {done.returncode}\n{done.stdout[-3000:]}")
+    return json.loads(lines[-1][5:])
+
+
+def _pick(result: dict, key: tuple[str, ...]) -> float:
+    for part in key:
+        result = result[part]
+    return float(result)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("other", type=Path, help="the other checkout (the base of the ratios)")
+    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--benches", default="web,load", help="web, load or both (default)")
+    parser.add_argument("--web-n", type=int, default=100)
+    parser.add_argument("--web-cues", type=int, default=300)
+    parser.add_argument("--load-seconds", type=float, default=40.0)
+    args = parser.parse_args()
+    other = args.other.resolve()
+    benches = [b for b in ("web", "load") if b in args.benches.split(",")]
+    runners = {"web": _web, "load": _load}
+    this = BENCH.parent
+    head = subprocess.run(
+        ["git", "-C", str(this), "describe", "--always", "--dirty"], capture_output=True, text=True
+    ).stdout.strip()
+    base = subprocess.run(
+        ["git", "-C", str(other), "describe", "--always", "--dirty"], capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"# bench/compare.py {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: this checkout ({head}) "
+        f"over {other} ({base}), {args.pairs} pairs, load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    pairs: dict[str, list[tuple[dict, dict]]] = {b: [] for b in benches}
+    for i in range(args.pairs):
+        for bench in benches:
+            order = (other, None) if i % 2 == 0 else (None, other)
+            got = {str(serve): runners[bench](serve, args) for serve in order}
+            b, a = got[str(other)], got["None"]
+            pairs[bench].append((b, a))
+            first = "base first" if i % 2 == 0 else "this first"
+            shown = [
+                f"{label.split(' ', 1)[1]} {_pick(b, key):.2f} -> {_pick(a, key):.2f}"
+                for name, key, label, _ in FIGURES
+                if name == bench
+            ]
+            print(f"pair {i + 1} {bench} ({first}): " + "; ".join(shown), flush=True)
+    print()
+    print("| figure | other (median) | this (median) | ratio this/other: median | range | better |")
+    print("|---|---:|---:|---:|---|---|")
+    for bench, key, label, higher_better in FIGURES:
+        if bench not in pairs:
+            continue
+        before = [_pick(b, key) for b, _ in pairs[bench]]
+        after = [_pick(a, key) for _, a in pairs[bench]]
+        ratios = [a / b for b, a in zip(before, after, strict=True)]
+        median = statistics.median(ratios)
+        better = (median > 1) if higher_better else (median < 1)
+        print(
+            f"| {label} | {statistics.median(before):.2f} | {statistics.median(after):.2f} | "
+            f"{median:.3f}x | {min(ratios):.3f}-{max(ratios):.3f} | "
+            f"{'this' if better else 'other'} |"
+        )
+    errors = sum(a.get("errors", 0) + b.get("errors", 0) for b, a in pairs.get("load", []))
+    print(f"\nload.py errors in all runs: {errors}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
