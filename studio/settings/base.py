@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request's frames get one roomy chunk of CPython's stack (studio/stack.py).
+    "studio.stack.StackRoomMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "studio.limits.RequestSizeLimitMiddleware",
