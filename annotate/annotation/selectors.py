@@ -103,6 +103,32 @@ def annotation_get_for_user(
     return annotation
 
 
+# Columns of the cue's annotation, clip and project that a change of the cue never reads (the
+# API and the timeline answer with the cue, the clip's duration and the list's counts).
+_CUE_CHANGE_DEFERRED = (
+    "annotation__description",
+    "annotation__returned_comment",
+    *(
+        f"annotation__clip__{name}"
+        for name in (
+            "error",
+            "subtitle_text",
+            "subtitle_segments",
+            "subtitle_chinese",
+            "subtitle_ocr_error",
+            "subtitle_ocr_settings",
+            "metadata",
+            "thumb_times_ms",
+            "frames",
+        )
+    ),
+    *(
+        f"annotation__clip__project__{name}"
+        for name in ("description", "emotion_vocabulary", "proposer_settings")
+    ),
+)
+
+
 def annotation_cue_get(*, slug: str, clip_name: str, cue_id: int, user) -> Cue:
     """One cue of the user's own annotation, with annotation, clip and project, in one query."""
     if not user.is_authenticated or "\x00" in clip_name:  # PostgreSQL text cannot hold NUL
@@ -117,6 +143,9 @@ def annotation_cue_get(*, slug: str, clip_name: str, cue_id: int, user) -> Cue:
             **member,
         )
         .select_related("annotation", "annotation__clip", "annotation__clip__project")
+        # A cue's change reads none of these: the clip's subtitle, frames and metadata (JSON
+        # of hundreds of entries on a real clip), the project's vocabulary and settings.
+        .defer(*_CUE_CHANGE_DEFERRED)
         .first()
     )
     if cue is None:
