@@ -103,28 +103,23 @@ def annotation_get_for_user(
     return annotation
 
 
-# Columns of the cue's annotation, clip and project that a change of the cue never reads (the
-# API and the timeline answer with the cue, the clip's duration and the list's counts).
-_CUE_CHANGE_DEFERRED = (
-    "annotation__description",
-    "annotation__returned_comment",
-    *(
-        f"annotation__clip__{name}"
-        for name in (
-            "error",
-            "subtitle_text",
-            "subtitle_segments",
-            "subtitle_chinese",
-            "subtitle_ocr_error",
-            "subtitle_ocr_settings",
-            "metadata",
-            "thumb_times_ms",
-            "frames",
-        )
-    ),
+# What a change of a cue reads: the cue and its annotation whole; of the clip and the project,
+# what the ownership check, the lease's renewal (or reclaim), the audit and the answer use.
+# The rest of the clip and project (about 70 columns, with the clip's subtitle, frames and
+# metadata as JSON) would only cost the query's building and decoding on every save.
+_CUE_CHANGE_COLUMNS = (
+    *(column.name for column in Cue._meta.concrete_fields),
+    *(f"annotation__{column.name}" for column in Annotation._meta.concrete_fields),
+    *(f"annotation__clip__{name}" for name in ("project", "name", "status", "duration_ms")),
     *(
         f"annotation__clip__project__{name}"
-        for name in ("description", "emotion_vocabulary", "proposer_settings")
+        for name in (
+            "name",
+            "slug",
+            "blind_mode",
+            "annotators_per_clip",
+            "assignment_lease_minutes",
+        )
     ),
 )
 
@@ -143,9 +138,7 @@ def annotation_cue_get(*, slug: str, clip_name: str, cue_id: int, user) -> Cue:
             **member,
         )
         .select_related("annotation", "annotation__clip", "annotation__clip__project")
-        # A cue's change reads none of these: the clip's subtitle, frames and metadata (JSON
-        # of hundreds of entries on a real clip), the project's vocabulary and settings.
-        .defer(*_CUE_CHANGE_DEFERRED)
+        .only(*_CUE_CHANGE_COLUMNS)
         .first()
     )
     if cue is None:
