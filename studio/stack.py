@@ -6,18 +6,19 @@ call returns. A loop that calls, over and over, across the end of a chunk (as Dj
 template engine does for each cue row when the row's nested nodes happen to reach that depth)
 maps and unmaps a chunk on every such call: on the timeline page of 300 cues that was 211
 mmap/munmap pairs a request (strace), each a system call and a fresh zeroed page, which cost
-10 to 30% of the page's time although the same Python instructions ran. Whether a loop sits
-on a boundary depends on how deep the request started (the middleware, the decorators, the
-server), so any change to either could turn it on or off. This is CPython issue gh-142183,
-fixed in 3.13 and 3.14 by caching one chunk per thread; the torch wheel the studio pins is
-built for 3.11.
+10 to 15% of the page's time although the same Python instructions ran (bench/RESULTS.md).
+Whether a loop sits on a boundary depends on how deep the request started (the middleware,
+the decorators, the server), so any change to either could turn it on or off. This is CPython
+issue gh-142183, fixed in 3.13 and 3.14 by caching one chunk per thread; the torch wheel the
+studio pins is built for 3.11.
 
 `with_room(call, *args)` calls through one frame that is large enough never to fit in an
 ordinary chunk: CPython then maps a chunk for it of 64 KiB, and the frames of the request
-(at most a few hundred) follow it there, about 40 KiB deep, without reaching the chunk's end.
-The chunk is mapped once when the request starts and unmapped when it ends. The frame's
-locals are names in dead code: never bound, they cost the frame's set-up only (a few
-microseconds) and show nowhere (tracebacks and debuggers list bound locals only).
+follow it there, with about 40 KiB of room (the timeline page's deepest rendering stays inside
+it: strace shows one map a request). The chunk is mapped when the request starts and unmapped
+when it ends. The frame's locals are names in dead code: never bound, they cost the frame's
+set-up only (a few microseconds) and show nowhere (tracebacks and debuggers list bound locals
+only).
 
 Drop this module when the studio moves to a Python with the fix.
 """
@@ -29,8 +30,9 @@ import sys
 # The chunk is DATA_STACK_CHUNK_SIZE (16 KiB = 2,048 slots of 8 bytes), and a frame that does
 # not fit gets a chunk of the first power of two times that size with room for the frame and
 # MINIMUM_OVERHEAD (1,000) slots more (Python/pystate.c, push_chunk). A frame of 3,100 slots
-# and more needs 4,100: a chunk of 8,192 slots, so that about 5,080 (40 KiB) are left after it.
-# More locals would only buy a bigger chunk with less room after the frame, up to 7,192.
+# (a few more with the frame's own fields) needs over 4,096: a chunk of 8,192 slots, so that
+# about 5,080 (40 KiB) are left after it. A larger frame would get the same chunk and leave
+# less room, up to 7,192 slots, where the chunk doubles.
 _SLOTS = 3_100
 _SOURCE = (
     "def with_room(call, *args):\n"
