@@ -13,12 +13,14 @@ one AnnotationEvent per acknowledged save, and every cue's version is 1 + its sa
 It also reports the CPU time per request over the measured window: the server's processes
 (gunicorn's process group), the PostgreSQL backends of the bench database, and the client
 threads. On a shared 2-core machine the throughput of one run moves by 10% or more with what
-else runs; the CPU per request moves far less, so compare code by it. --serve PATH serves the
-code of another checkout (a `git worktree add --detach /tmp/base REV`, with this checkout's
-.venv linked in) on the same data and client, to compare two versions in one session:
+else runs, and so does the CPU per request (11.7 to 18.7 server ms in eight runs of two
+checkouts, 2026-12-06). --serve PATH serves the code of another checkout (a
+`git worktree add --detach /tmp/base REV`, with this checkout's .venv linked in) on the same
+data and client, to compare two versions in one session; bench/compare.py runs the two in
+turns, several pairs, and reports the median ratio:
 
     git worktree add --detach /tmp/base 784664f && ln -s "$PWD/.venv" /tmp/base/.venv
-    python bench/load.py --serve /tmp/base; python bench/load.py
+    python bench/compare.py /tmp/base --benches load --pairs 4
 
 With --embedded, the same load against the embedded default instead: SQLite (WAL, busy
 timeout, IMMEDIATE transactions: studio/settings/base.py) in a fresh EMOCUE_VAR_DIR, served by

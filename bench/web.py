@@ -160,8 +160,9 @@ def run(*, n: int, cues: int) -> dict:
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
         results[name] = {
             "p50_ms": round(statistics.median(times), 2),
-            # This process's CPU (the server's share; PostgreSQL's is not in it): on a shared
-            # machine it moves far less than the wall clock does.
+            # This process's CPU (the server's share; PostgreSQL's is not in it). It moves by
+            # 10-15% from one process to the next on a shared machine, as the wall clock does:
+            # compare checkouts with bench/compare.py.
             "cpu_p50_ms": round(statistics.median(cpu), 2),
             # Minor page faults a request: memory mapped afresh each time (studio/stack.py
             # tells of 211 maps and unmaps a page that were invisible in an instruction count).
