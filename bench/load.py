@@ -13,7 +13,7 @@ one AnnotationEvent per acknowledged save, and every cue's version is 1 + its sa
 It also reports the CPU time per request over the measured window: the server's processes
 (gunicorn's process group), the PostgreSQL backends of the bench database, and the client
 threads. On a shared 2-core machine the throughput of one run moves by 10% or more with what
-else runs, and so does the CPU per request (11.7 to 18.7 server ms in eight runs of two
+else runs, and so does the CPU per request (11.7 to 18.7 server ms in sixteen runs of two
 checkouts, 2026-12-06). --serve PATH serves the code of another checkout (a
 `git worktree add --detach /tmp/base REV`, with this checkout's .venv linked in) on the same
 data and client, to compare two versions in one session; bench/compare.py runs the two in
