@@ -46,9 +46,29 @@ FIGURES = [
 ]
 
 
+def _command(script: str, serve: Path | None, *options: str) -> list[str]:
+    """bench/<script> with its options, serving the other checkout's code when `serve` is set."""
+    return [sys.executable, str(BENCH / script), *options] + (
+        ["--serve", str(serve)] if serve else []
+    )
+
+
+def _describe(checkout: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(checkout), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def _per_kind() -> dict[str, dict[str, list[float]]]:
+    return {kind: {"ms": [], "cpu_ms": []} for kind in ("page", "save")}
+
+
 def _web(serve: Path | None, args: argparse.Namespace) -> dict:
-    command = [sys.executable, str(BENCH / "web.py"), "--json", "--n", str(args.web_n)]
-    command += ["--cues", str(args.web_cues)] + (["--serve", str(serve)] if serve else [])
+    command = _command(
+        "web.py", serve, "--json", "--n", str(args.web_n), "--cues", str(args.web_cues)
+    )
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode not in (0, 1):  # 1: over a budget, still measured
         sys.exit(f"{' '.join(command)}: exit {done.returncode}\n{done.stderr[-3000:]}")
@@ -56,8 +76,7 @@ def _web(serve: Path | None, args: argparse.Namespace) -> dict:
 
 
 def _load(serve: Path | None, args: argparse.Namespace) -> dict:
-    command = [sys.executable, str(BENCH / "load.py"), "--json"]
-    command += ["--seconds", str(args.load_seconds)] + (["--serve", str(serve)] if serve else [])
+    command = _command("load.py", serve, "--json", "--seconds", str(args.load_seconds))
     done = subprocess.run(command, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("JSON ")]
     if done.returncode or not lines:
@@ -70,21 +89,18 @@ def _lockstep(other: Path, args: argparse.Namespace) -> None:
     what the machine does meanwhile falls on both alike. Per kind, the median over the
     rounds of the ratio of the two answers (wall clock and CPU), for each pair of processes
     and over all of them."""
-    rows: dict[str, dict[str, list[float]]] = {
-        k: {"ms": [], "cpu_ms": []} for k in ("page", "save")
-    }
+    rows = _per_kind()
     for pair in range(args.pairs):
         procs = {}
         for name, serve in (("other", other), ("this", None)):
-            command = [sys.executable, str(BENCH / "web.py"), "--lockstep", "--n", "20"]
-            command += ["--cues", str(args.web_cues)] + (["--serve", str(serve)] if serve else [])
+            command = _command(
+                "web.py", serve, "--lockstep", "--n", "20", "--cues", str(args.web_cues)
+            )
             procs[name] = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
             )
         for proc in procs.values():
-            while (line := proc.stdout.readline()) and line.strip() != "ready":
-                pass
-            if not line:
+            if not any(line.strip() == "ready" for line in proc.stdout):
                 sys.exit(f"a bench/web.py --lockstep ended before it was ready (pair {pair + 1})")
 
         def ask(proc: subprocess.Popen, kind: str) -> dict:
@@ -97,9 +113,7 @@ def _lockstep(other: Path, args: argparse.Namespace) -> None:
                 total = {figure: total[figure] + answer[figure] for figure in total}
             return total
 
-        mine: dict[str, dict[str, list[float]]] = {
-            k: {"ms": [], "cpu_ms": []} for k in ("page", "save")
-        }
+        mine = _per_kind()
         for i in range(args.rounds):
             for kind in ("page", "save"):
                 order = ("other", "this") if i % 2 == 0 else ("this", "other")
@@ -173,24 +187,19 @@ def main() -> int:
         return 0
     benches = [b for b in ("web", "load") if b in args.benches.split(",")]
     runners = {"web": _web, "load": _load}
-    this = BENCH.parent
-    head = subprocess.run(
-        ["git", "-C", str(this), "describe", "--always", "--dirty"], capture_output=True, text=True
-    ).stdout.strip()
-    base = subprocess.run(
-        ["git", "-C", str(other), "describe", "--always", "--dirty"], capture_output=True, text=True
-    ).stdout.strip()
     print(
-        f"# bench/compare.py {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: this checkout ({head}) "
-        f"over {other} ({base}), {args.pairs} pairs, load average {os.getloadavg()[0]:.2f}",
+        f"# bench/compare.py {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: this checkout "
+        f"({_describe(BENCH.parent)}) over {other} ({_describe(other)}), {args.pairs} pairs, "
+        f"load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     pairs: dict[str, list[tuple[dict, dict]]] = {b: [] for b in benches}
     for i in range(args.pairs):
         for bench in benches:
-            order = (other, None) if i % 2 == 0 else (None, other)
-            got = {str(serve): runners[bench](serve, args) for serve in order}
-            b, a = got[str(other)], got["None"]
+            sides = (("other", other), ("this", None))
+            order = sides if i % 2 == 0 else sides[::-1]
+            got = {name: runners[bench](serve, args) for name, serve in order}
+            b, a = got["other"], got["this"]
             pairs[bench].append((b, a))
             first = "base first" if i % 2 == 0 else "this first"
             shown = [
