@@ -48,7 +48,6 @@ def _worst(run, depths: range) -> int:
     return max(run(d) for d in depths)
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="counts page faults with getrusage (Linux)")
 def test_with_room_keeps_a_request_deep_loop_off_the_end_of_a_chunk():
     # 16 KiB chunks of 2,048 slots and frames of about 60: 40 depths cross at least one end.
     depths = range(0, 40)
