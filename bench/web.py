@@ -40,7 +40,8 @@ parser.add_argument(
 ARGS = parser.parse_args() if __name__ == "__main__" else None
 CODE = (ARGS.serve if ARGS and ARGS.serve else Path(__file__).parents[1]).resolve()
 sys.path.insert(0, str(CODE))
-os.chdir(CODE)
+if ARGS is not None:  # run as a script: in the served checkout, as its server would be
+    os.chdir(CODE)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings.test")
 
 import django  # noqa: E402
