@@ -23,7 +23,8 @@ def test_upload_then_play_in_the_browser(live_server, browser, media_root, tmp_p
     page.fill("input[name=username]", "lead")
     page.fill("input[name=password]", "pw-for-tests")
     page.click("button[type=submit]")
-    page.click("text=Browser test")
+    with page.expect_navigation(wait_until="load"):  # upload.js and htmx load deferred
+        page.click("text=Browser test")
 
     page.set_input_files("input[name=files]", [str(video), str(bad)])
     page.set_input_files("input[name=subtitles]", [str(srt)])

@@ -2,6 +2,7 @@
 use; the manager renames it in its name field and the upload goes through."""
 
 import pytest
+from playwright.sync_api import expect
 
 from annotate.clips.models import Clip
 from annotate.clips.services import clip_create
@@ -32,12 +33,15 @@ def test_a_taken_name_is_refused_with_a_suggestion_then_renamed(
     page.fill("input[name=username]", "lead")
     page.fill("input[name=password]", "pw-for-tests")
     page.click("button[type=submit]")
-    page.click("text=Rename test")
+    # The project page loads upload.js deferred: choosing files before it has run would
+    # fire a change event that nothing listens to yet.
+    with page.expect_navigation(wait_until="load"):
+        page.click("text=Rename test")
 
     # Choosing files gives each a name field, filled from its file name.
     page.set_input_files("input[name=files]", [str(video), str(other)])
     fields = page.locator("#upload-names input[name=names]")
-    assert fields.count() == 2
+    expect(fields).to_have_count(2)
     assert [fields.nth(i).input_value() for i in range(2)] == [
         "sample_00000007",
         "sample_00000008",
