@@ -16,9 +16,10 @@ studio pins is built for 3.11.
 ordinary chunk: CPython then maps a chunk for it of 64 KiB, and the frames of the request
 follow it there, with about 40 KiB of room (the timeline page's deepest rendering stays inside
 it: strace shows one map a request). The chunk is mapped when the request starts and unmapped
-when it ends. The frame's locals are names in dead code: never bound, they cost the frame's
-set-up only (a few microseconds) and show nowhere (tracebacks and debuggers list bound locals
-only).
+when it ends. That costs about 21 us a request on this machine (a map, an unmap and 7 page
+faults on first touch: `with_room` around a call that does nothing, best of 7 x 5,000), under
+0.3% of a cue save and 0.03% of the timeline page. The frame's locals are names in dead code:
+never bound, they show nowhere (tracebacks and debuggers list bound locals only).
 
 Drop this module when the studio moves to a Python with the fix.
 """
@@ -47,7 +48,7 @@ with_room.__doc__ = "call(*args), from a frame at the start of a roomy chunk of 
 with_room.__module__ = __name__
 
 # CPython's frame stack (3.11 on); the fix of 3.13 and 3.14 came in patch releases, and where
-# it is in, the large frame costs only its few microseconds.
+# it is in, the large frame costs only its set-up (the cached chunk is not mapped again).
 NEEDED = sys.implementation.name == "cpython" and sys.version_info >= (3, 11)
 
 
