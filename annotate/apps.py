@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from studio import typecache
+
 
 class AnnotateConfig(AppConfig):
     name = "annotate"
@@ -7,6 +9,8 @@ class AnnotateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # No model field created per request (studio/typecache.py).
+        typecache.install()
         # Higher capabilities hear of lower ones' changes through annotate/core/signals.py.
         from annotate.annotation import receivers as annotation
         from annotate.core import signals

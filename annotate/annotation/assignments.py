@@ -21,7 +21,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import (
     Case,
     Count,
-    F,
     FloatField,
     IntegerField,
     OuterRef,
@@ -39,6 +38,7 @@ from annotate.clips.models import Clip
 from annotate.core.audit import audit_record, audit_snapshot
 from annotate.core.errors import DomainError
 from annotate.core.models import Membership, Project
+from annotate.core.versions import next_version
 from annotate.runs.models import ModelRun, Proposal
 
 Status = Assignment.Status
@@ -218,7 +218,7 @@ def _take(
         "assigned_by_id": by.pk if by is not None else None,
     }
     updated = Assignment.objects.filter(pk=slot.pk, version=slot.version).update(
-        version=F("version") + 1, **changes
+        version=next_version(), **changes
     )
     if not updated:
         raise _SlotMoved
@@ -378,9 +378,7 @@ def assignment_complete(*, annotation: Annotation, user) -> int:
     return (
         Assignment.objects.filter(annotation_id=annotation.pk, annotator_id=user.pk)
         .exclude(status=Status.DONE)
-        .update(
-            status=Status.DONE, completed_at=now, lease_expires_at=None, version=F("version") + 1
-        )
+        .update(status=Status.DONE, completed_at=now, lease_expires_at=None, version=next_version())
     )
 
 
@@ -507,7 +505,7 @@ def _release(slot: Assignment, *, by) -> Assignment:
         "lease_expires_at": None,
         "assigned_by_id": None,
     }
-    Assignment.objects.filter(pk=slot.pk).update(version=F("version") + 1, **changes)
+    Assignment.objects.filter(pk=slot.pk).update(version=next_version(), **changes)
     for name, value in changes.items():
         setattr(slot, name, value)
     slot.version += 1

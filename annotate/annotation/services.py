@@ -5,7 +5,7 @@ annotation to hold one of its clip's assignment slots (and renews that lease), a
 audit event with the state before and after, in the same transaction."""
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from annotate.annotation import assignments
@@ -19,6 +19,7 @@ from annotate.core.audit import audit_record, audit_snapshot
 from annotate.core.labels import label_clean, labels_check, labels_clean
 from annotate.core.limits import limit_check
 from annotate.core.models import Project
+from annotate.core.versions import next_version
 from annotate.runs.calibration_queue import proposer_calibration_queue
 from annotate.runs.models import Cue
 
@@ -93,7 +94,7 @@ def _cue_update(*, cue: Cue, user, expected_version: int, action: str, **changes
     before, audit_before = _snapshot(cue), audit_snapshot(cue)
     now = timezone.now()
     updated = Cue.objects.filter(pk=cue.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=now, **changes
+        version=next_version(), updated_at=now, **changes
     )
     if not updated:
         raise _stale_cue(cue)
@@ -328,7 +329,7 @@ def annotation_undo(*, annotation: Annotation, user) -> AnnotationEvent:
     else:
         restore = {k: v for k, v in event.before.items() if k not in ("version", "id")}
         Cue.objects.filter(pk=cue_id).update(
-            version=F("version") + 1, updated_at=timezone.now(), **restore
+            version=next_version(), updated_at=timezone.now(), **restore
         )
         if current is not None:
             current.refresh_from_db()
@@ -381,7 +382,7 @@ def annotation_update(
     now = timezone.now()
     updated = Annotation.objects.filter(
         pk=annotation.pk, version=expected_version, status=Annotation.Status.DRAFT
-    ).update(version=F("version") + 1, updated_at=now, **changes)
+    ).update(version=next_version(), updated_at=now, **changes)
     if not updated:
         raise _stale_annotation(annotation)
     # The row now holds exactly these values: no need to read it back.
@@ -446,7 +447,7 @@ def annotation_submit(*, annotation: Annotation, user, expected_version: int) ->
     ).update(
         status=Annotation.Status.SUBMITTED,
         submitted_at=now,
-        version=F("version") + 1,
+        version=next_version(),
         updated_at=now,
     )
     if not updated:
@@ -502,7 +503,7 @@ def annotation_reopen(
         "returned_at": now if returned else None,
     }
     Annotation.objects.filter(pk=locked.pk).update(
-        version=F("version") + 1, updated_at=now, **changes
+        version=next_version(), updated_at=now, **changes
     )
     for name, value in changes.items():
         setattr(annotation, name, value)

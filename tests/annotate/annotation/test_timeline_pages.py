@@ -2,6 +2,7 @@
 409, submit naming what is missing, and a constant number of queries however many cues."""
 
 import pytest
+from django.db.models import Field
 from django.urls import reverse
 
 from annotate.annotation import opening
@@ -339,3 +340,21 @@ def test_the_timelines_data_are_never_localized(client, opened, settings):
         assert 'data-start-ms="12000" data-end-ms="13480"' in body
         assert "--start: 12000; --end: 13480" in body
         assert "12,000" not in body and "13,480" not in body and "1,23" not in body
+
+
+def test_cue_changes_create_no_model_field(client, opened):
+    """Creating a model field invalidates CPython's attribute caches of every field class
+    (studio/typecache.py): a save's joins and its version bump must not create one."""
+    visual, auditory, _ = _cues(opened)
+    counters = (Field.creation_counter, Field.auto_creation_counter)
+    for path, data in (
+        (f"cues/{visual.pk}/accept/", {"version": 1}),
+        (f"cues/{auditory.pk}/edit/", {"version": 1, "text": "The voice is loud."}),
+        (f"cues/{auditory.pk}/retime/", {"version": 2, "start_ms": 0, "end_ms": 400}),
+        ("undo/", {}),
+    ):
+        response = client.post(_url(opened, path), data, headers=HX)
+        assert response.status_code == 200, (path, response.content[:300])
+    assert (Field.creation_counter, Field.auto_creation_counter) == counters
+    # Each change bumps its cue's version by one, the undo too: accepted; edited, retimed, undone.
+    assert [cue.version for cue in _cues(opened)][:2] == [2, 4]
