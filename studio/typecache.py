@@ -5,9 +5,9 @@ Django counts the model fields it creates on the class: `Field.__init__` runs
 attribute caches of that class and of every subclass (`PyType_Modified`): here every model
 field class the studio uses. Afterwards each attribute looked up on a field (Django reads many
 in building a query) is found again through the class hierarchy, and the specialised bytecode
-that read it falls back to the slow path until it is specialised again. Fewer instructions
-show it than time does: valgrind counted no more of them, while a cue save spent more time
-per instruction (bench/RESULTS.md).
+that read it falls back to the slow path until it is specialised again. An instruction count
+hides this: valgrind counted fewer instructions for a cue save of the capability layout than
+of the layer layout, while the save took more time (bench/RESULTS.md).
 
 A request created such fields in two places:
 - each join of a query on a foreign key to an automatic primary key: PostgreSQL's
