@@ -40,10 +40,9 @@ def _rel_db_type_of(kind: type[fields.Field]):
     integer = _INTEGER[kind]
 
     def rel_db_type(self, connection):
+        """The column type of a foreign key to this key, from the one field of its kind."""
         return integer.db_type(connection=connection)
 
-    rel_db_type.__doc__ = f"The column type of a foreign key to this key: {type(integer).__name__}."
-    rel_db_type.__qualname__ = f"{kind.__name__}.rel_db_type"
     return rel_db_type
 
 
